@@ -1,0 +1,271 @@
+//! Usage meters and tariffs: what a replication used and what that costs per month.
+//!
+//! The simulation only meters (vCPU-seconds and GiB-seconds, active and idle, requests,
+//! starts); pricing is a separate, pure step so that one set of meters can be priced
+//! under several tariffs. Every cost is normalised to a 730-hour month (the convention
+//! of AWS, Google and Azure price calculators): usage over the horizon is scaled by
+//! 730 h / horizon before free tiers are subtracted.
+
+use crossover_engine::SimDuration;
+
+/// Hours in the billing month every cost is normalised to.
+pub const HOURS_PER_MONTH: f64 = 730.0;
+
+/// Prices per second of one vCPU and one GiB of memory.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Rates {
+    pub vcpu_second: f64,
+    pub gib_second: f64,
+}
+
+/// Usage a provider gives away every month.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct FreeTier {
+    pub vcpu_seconds: f64,
+    pub gib_seconds: f64,
+    pub requests: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tariff {
+    /// Price while an instance starts or serves at least one request.
+    pub active: Rates,
+    /// Price while an instance is alive but serves nothing (0 = not billed when idle,
+    /// as with Cloud Run's request-based billing; equal to `active` = billed for its
+    /// whole lifetime, as with a VM or a Fargate task).
+    pub idle: Rates,
+    pub per_million_requests: f64,
+    /// Each active period (a start, or a busy period) is rounded up to this.
+    pub rounding: SimDuration,
+    /// An instance is billed at least this long per start, at the active rate.
+    pub minimum_per_start: SimDuration,
+    pub free_tier: FreeTier,
+    /// Fixed fees per month, whatever the usage (control plane, load balancer, ...).
+    pub fixed_monthly: Vec<(String, f64)>,
+}
+
+impl Tariff {
+    /// Billed whenever alive, at one rate: the simplest per-second tariff.
+    pub fn per_second(vcpu_second: f64, gib_second: f64) -> Tariff {
+        let rates = Rates { vcpu_second, gib_second };
+        Tariff {
+            active: rates,
+            idle: rates,
+            per_million_requests: 0.0,
+            rounding: SimDuration::from_millis(100),
+            minimum_per_start: SimDuration::ZERO,
+            free_tier: FreeTier::default(),
+            fixed_monthly: Vec::new(),
+        }
+    }
+}
+
+impl Tariff {
+    /// Idle time costs the same as active time: the bill is for the whole lifetime.
+    pub fn bills_lifetime(&self) -> bool {
+        self.idle == self.active
+    }
+}
+
+/// What a platform used over the horizon.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Meters {
+    pub active_vcpu_seconds: f64,
+    pub active_gib_seconds: f64,
+    pub idle_vcpu_seconds: f64,
+    pub idle_gib_seconds: f64,
+    /// Requests billed (every request that reached an instance).
+    pub requests: u64,
+    pub instance_starts: u64,
+}
+
+/// Billed time of one instance life, split into active and idle.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BilledTime {
+    pub active: SimDuration,
+    pub idle: SimDuration,
+}
+
+impl BilledTime {
+    /// Splits one instance life into billed active and idle time.
+    ///
+    /// Rounding applies to what the bill measures: when idle and active prices are equal
+    /// the provider bills the lifetime (a VM, a Fargate task), so the lifetime is rounded;
+    /// otherwise it bills active periods (Cloud Run request-based), so each of those was
+    /// rounded and idle time is the rest of the lifetime. A life shorter than the per-start
+    /// minimum is topped up at the active rate.
+    pub fn for_life(
+        lifetime: SimDuration,
+        raw_active: SimDuration,
+        rounded_active: SimDuration,
+        tariff: &Tariff,
+    ) -> Self {
+        let (mut active, idle) = if tariff.bills_lifetime() {
+            let billed = lifetime.round_up_to(tariff.rounding);
+            let active = raw_active.min(billed);
+            (active, billed - active)
+        } else {
+            (rounded_active, lifetime - rounded_active)
+        };
+        let billed = active + idle;
+        if billed < tariff.minimum_per_start {
+            active += tariff.minimum_per_start - billed;
+        }
+        BilledTime { active, idle }
+    }
+}
+
+impl Meters {
+    pub fn add_life(&mut self, billed: BilledTime, vcpu: f64, memory_gib: f64) {
+        let a = billed.active.as_secs_f64();
+        let i = billed.idle.as_secs_f64();
+        self.active_vcpu_seconds += a * vcpu;
+        self.active_gib_seconds += a * memory_gib;
+        self.idle_vcpu_seconds += i * vcpu;
+        self.idle_gib_seconds += i * memory_gib;
+    }
+}
+
+/// Monthly cost by line item, in USD.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CostBreakdown {
+    /// vCPU while active.
+    pub cpu: f64,
+    /// Memory while active.
+    pub memory: f64,
+    /// vCPU and memory while idle.
+    pub idle: f64,
+    pub requests: f64,
+    /// Fixed monthly fees.
+    pub fixed: f64,
+}
+
+impl CostBreakdown {
+    pub fn total(&self) -> f64 {
+        self.cpu + self.memory + self.idle + self.requests + self.fixed
+    }
+
+    /// Prices meters collected over `horizon` as a 730-hour month. Free tiers come off
+    /// active usage first, then idle usage.
+    pub fn price(meters: &Meters, tariff: &Tariff, horizon: SimDuration) -> CostBreakdown {
+        let scale = HOURS_PER_MONTH * 3600.0 / horizon.as_secs_f64().max(1e-9);
+        let (active_cpu, idle_cpu) = after_free(
+            meters.active_vcpu_seconds * scale,
+            meters.idle_vcpu_seconds * scale,
+            tariff.free_tier.vcpu_seconds,
+        );
+        let (active_mem, idle_mem) = after_free(
+            meters.active_gib_seconds * scale,
+            meters.idle_gib_seconds * scale,
+            tariff.free_tier.gib_seconds,
+        );
+        let requests = (meters.requests as f64 * scale - tariff.free_tier.requests).max(0.0);
+        CostBreakdown {
+            cpu: active_cpu * tariff.active.vcpu_second,
+            memory: active_mem * tariff.active.gib_second,
+            idle: idle_cpu * tariff.idle.vcpu_second + idle_mem * tariff.idle.gib_second,
+            requests: requests / 1e6 * tariff.per_million_requests,
+            fixed: tariff.fixed_monthly.iter().map(|(_, usd)| usd).sum(),
+        }
+    }
+}
+
+/// Subtracts a free allowance from active usage first, then from idle usage.
+fn after_free(active: f64, idle: f64, free: f64) -> (f64, f64) {
+    let from_active = free.min(active);
+    let from_idle = (free - from_active).min(idle);
+    (active - from_active, idle - from_idle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MONTH: SimDuration = SimDuration::from_hours(730);
+
+    #[test]
+    fn per_second_tariff_by_hand() {
+        // 4 vCPU / 8 GiB active for 12 h x 22 days: the article's Cloud Run example.
+        let secs = 12.0 * 22.0 * 3600.0;
+        let meters =
+            Meters { active_vcpu_seconds: 4.0 * secs, active_gib_seconds: 8.0 * secs, ..Meters::default() };
+        let mut tariff = Tariff::per_second(0.000024, 0.0000025);
+        tariff.idle = Rates::default();
+        let c = CostBreakdown::price(&meters, &tariff, MONTH);
+        assert!((c.cpu - 91.2384).abs() < 1e-9, "{}", c.cpu);
+        assert!((c.memory - 19.008).abs() < 1e-9, "{}", c.memory);
+        assert!((c.total() - 110.2464).abs() < 1e-9);
+    }
+
+    #[test]
+    fn usage_is_normalised_to_a_730_hour_month() {
+        let meters = Meters { active_vcpu_seconds: 3600.0, ..Meters::default() };
+        let tariff = Tariff::per_second(1.0 / 3600.0, 0.0);
+        // One vCPU-hour in one day is 730/24 vCPU-hours a month.
+        let c = CostBreakdown::price(&meters, &tariff, SimDuration::from_hours(24));
+        assert!((c.cpu - 730.0 / 24.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn free_tier_comes_off_active_then_idle() {
+        let meters = Meters {
+            active_vcpu_seconds: 100_000.0,
+            idle_vcpu_seconds: 200_000.0,
+            requests: 3_000_000,
+            ..Meters::default()
+        };
+        let mut tariff = Tariff::per_second(0.00001, 0.0);
+        tariff.idle.vcpu_second = 0.000001;
+        tariff.per_million_requests = 0.40;
+        tariff.free_tier = FreeTier { vcpu_seconds: 180_000.0, gib_seconds: 360_000.0, requests: 2e6 };
+        let c = CostBreakdown::price(&meters, &tariff, MONTH);
+        assert_eq!(c.cpu, 0.0);
+        // 80,000 free seconds left for idle: 120,000 idle vCPU-s billed.
+        assert!((c.idle - 120_000.0 * 0.000001).abs() < 1e-12);
+        assert!((c.requests - 0.40).abs() < 1e-12);
+    }
+
+    fn secs(s: u64) -> SimDuration {
+        SimDuration::from_secs(s)
+    }
+
+    #[test]
+    fn minimum_per_start_tops_up_short_lives() {
+        // Fargate: per second, one-minute minimum, billed for the lifetime.
+        let mut tariff = Tariff::per_second(1.0, 1.0);
+        tariff.rounding = secs(1);
+        tariff.minimum_per_start = secs(60);
+        let short = BilledTime::for_life(secs(20), secs(5), secs(5), &tariff);
+        assert_eq!((short.active, short.idle), (secs(45), secs(15)));
+        let long = BilledTime::for_life(secs(600), secs(5), secs(5), &tariff);
+        assert_eq!((long.active, long.idle), (secs(5), secs(595)));
+    }
+
+    #[test]
+    fn lifetime_billing_rounds_the_lifetime_not_each_busy_period() {
+        let mut tariff = Tariff::per_second(1.0, 1.0);
+        tariff.rounding = secs(1);
+        // 100 busy periods of 50 ms (5 s raw, 100 s if each were rounded) in 60.2 s.
+        let life = SimDuration::from_millis(60_200);
+        let b = BilledTime::for_life(life, secs(5), secs(100), &tariff);
+        assert_eq!((b.active, b.idle), (secs(5), secs(56)));
+    }
+
+    #[test]
+    fn active_billing_rounds_each_busy_period() {
+        // Cloud Run request-based: idle is free, busy periods rounded up to 100 ms.
+        let mut tariff = Tariff::per_second(1.0, 1.0);
+        tariff.idle = Rates::default();
+        let b = BilledTime::for_life(secs(60), SimDuration::from_millis(5_050), secs(10), &tariff);
+        assert_eq!((b.active, b.idle), (secs(10), secs(50)));
+    }
+
+    #[test]
+    fn fixed_fees_are_added_whole() {
+        let mut tariff = Tariff::per_second(0.0, 0.0);
+        tariff.fixed_monthly = vec![("control plane".into(), 73.0), ("nat".into(), 32.0)];
+        let c = CostBreakdown::price(&Meters::default(), &tariff, SimDuration::from_hours(1));
+        assert_eq!(c.fixed, 105.0);
+        assert_eq!(c.total(), 105.0);
+    }
+}

@@ -1,0 +1,269 @@
+//! One instance: its life cycle and processor-shared service of the requests it holds.
+//!
+//! CPU work is processor-shared: with n requests in their CPU phase on k vCPUs, each
+//! progresses at min(1, k/n) of a vCPU. Instead of one event per request, the instance
+//! keeps a virtual clock (work done per CPU-phase request since the clock was reset)
+//! and each request a finish tag; the earliest tag gives the instance's single next
+//! event. I/O wait holds a concurrency slot but no CPU.
+
+use crossover_engine::{SimDuration, SimTime};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Life {
+    Starting,
+    Ready,
+    Stopped,
+}
+
+/// A request being served.
+#[derive(Clone, Copy, Debug)]
+pub struct Active {
+    pub arrival: SimTime,
+    /// Virtual time at which its CPU work is done; meaningless once in I/O.
+    pub finish_tag: f64,
+    /// When its I/O wait ends; `SimTime::MAX` while still in the CPU phase.
+    pub io_end: SimTime,
+    pub io: SimDuration,
+}
+
+/// Half a nanosecond of work: completion times are rounded up to whole nanoseconds, so
+/// a tag within this of the virtual clock is done.
+const TAG_EPSILON: f64 = 0.5;
+
+#[derive(Clone, Debug)]
+pub struct Instance {
+    pub life: Life,
+    /// Creation order; the router prefers the most recently created free instance.
+    pub created_seq: u64,
+    pub started_at: SimTime,
+    pub ready_at: SimTime,
+    /// Incremented whenever the pending event changes; events carry it to detect staleness.
+    pub generation: u32,
+    pub active: Vec<Active>,
+    pub cpu_phase: u32,
+    vclock: f64,
+    vclock_at: SimTime,
+    vcpu: f64,
+    /// Start of the current busy (or starting) period, if any.
+    pub busy_since: Option<SimTime>,
+    pub idle_since: SimTime,
+    /// Sum of busy periods as they were, and each rounded up to the tariff's granularity.
+    pub raw_active: SimDuration,
+    pub rounded_active: SimDuration,
+    /// vCPU-nanoseconds of CPU work actually done (for utilisation).
+    pub cpu_work_ns: f64,
+}
+
+impl Instance {
+    pub fn new(vcpu: f64, concurrency: u32) -> Self {
+        Instance {
+            life: Life::Stopped,
+            created_seq: 0,
+            started_at: SimTime::ZERO,
+            ready_at: SimTime::ZERO,
+            generation: 0,
+            active: Vec::with_capacity(concurrency.min(1024) as usize),
+            cpu_phase: 0,
+            vclock: 0.0,
+            vclock_at: SimTime::ZERO,
+            vcpu,
+            busy_since: None,
+            idle_since: SimTime::ZERO,
+            raw_active: SimDuration::ZERO,
+            rounded_active: SimDuration::ZERO,
+            cpu_work_ns: 0.0,
+        }
+    }
+
+    /// Re-initialises a recycled slot for a new life (keeps the request buffer).
+    pub fn begin_life(&mut self, seq: u64, now: SimTime, ready_at: SimTime) {
+        self.life = if ready_at > now { Life::Starting } else { Life::Ready };
+        self.created_seq = seq;
+        self.started_at = now;
+        self.ready_at = ready_at;
+        self.generation = self.generation.wrapping_add(1);
+        self.active.clear();
+        self.cpu_phase = 0;
+        self.vclock = 0.0;
+        self.vclock_at = now;
+        // Starting counts as active time: providers bill start-up.
+        self.busy_since = if ready_at > now { Some(now) } else { None };
+        self.idle_since = ready_at;
+        self.raw_active = SimDuration::ZERO;
+        self.rounded_active = SimDuration::ZERO;
+        self.cpu_work_ns = 0.0;
+    }
+
+    #[inline]
+    fn share(&self) -> f64 {
+        if self.cpu_phase == 0 {
+            0.0
+        } else {
+            (self.vcpu / self.cpu_phase as f64).min(1.0)
+        }
+    }
+
+    /// Brings the virtual clock up to `now` at the current share.
+    #[inline]
+    pub fn advance(&mut self, now: SimTime) {
+        let dt = now.since(self.vclock_at).as_nanos() as f64;
+        if dt > 0.0 && self.cpu_phase > 0 {
+            let share = self.share();
+            self.vclock += dt * share;
+            self.cpu_work_ns += dt * share * self.cpu_phase as f64;
+        }
+        self.vclock_at = now;
+    }
+
+    /// Adds a request (the clock must have been advanced to `now`).
+    #[inline]
+    pub fn admit(&mut self, now: SimTime, arrival: SimTime, cpu: SimDuration, io: SimDuration) {
+        debug_assert_eq!(self.vclock_at, now);
+        if cpu.as_nanos() == 0 {
+            self.active.push(Active { arrival, finish_tag: 0.0, io_end: now + io, io });
+        } else {
+            if self.cpu_phase == 0 {
+                // Reset the clock at the start of each CPU busy period to keep it small
+                // (and its float resolution fine).
+                self.vclock = 0.0;
+            }
+            let finish_tag = self.vclock + cpu.as_nanos() as f64;
+            self.active.push(Active { arrival, finish_tag, io_end: SimTime::MAX, io });
+            self.cpu_phase += 1;
+        }
+    }
+
+    /// Moves finished CPU phases into I/O and removes finished requests, calling `done`
+    /// with each one's arrival time (the clock must have been advanced to `now`).
+    pub fn settle(&mut self, now: SimTime, mut done: impl FnMut(SimTime)) {
+        let mut i = 0;
+        while i < self.active.len() {
+            let a = &mut self.active[i];
+            if a.io_end == SimTime::MAX && a.finish_tag <= self.vclock + TAG_EPSILON {
+                a.io_end = now + a.io;
+                self.cpu_phase -= 1;
+            }
+            if a.io_end <= now {
+                done(a.arrival);
+                self.active.swap_remove(i);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    /// When the next request finishes its CPU phase or its I/O, if any.
+    pub fn next_completion(&self, now: SimTime) -> Option<SimTime> {
+        let mut next = SimTime::MAX;
+        let share = self.share();
+        for a in &self.active {
+            let t = if a.io_end == SimTime::MAX {
+                let work_left = (a.finish_tag - self.vclock).max(0.0);
+                now + SimDuration::from_nanos((work_left / share).ceil() as u64)
+            } else {
+                a.io_end
+            };
+            next = next.min(t);
+        }
+        (next != SimTime::MAX).then_some(next)
+    }
+
+    /// Ends the current busy (or start-up) period, if any, and starts idling.
+    pub fn end_busy_period(&mut self, now: SimTime, rounding: SimDuration) {
+        if let Some(since) = self.busy_since.take() {
+            let period = now.since(since);
+            self.raw_active += period;
+            self.rounded_active += period.round_up_to(rounding);
+        }
+        self.idle_since = now;
+    }
+
+    pub fn is_idle(&self) -> bool {
+        self.active.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(x: u64) -> SimDuration {
+        SimDuration::from_millis(x)
+    }
+
+    /// Runs the instance to quiescence, returning completion times per arrival order.
+    fn drain(inst: &mut Instance, mut now: SimTime) -> Vec<(SimTime, SimTime)> {
+        let mut out = Vec::new();
+        while let Some(t) = inst.next_completion(now) {
+            now = t;
+            inst.advance(now);
+            inst.settle(now, |arrival| out.push((arrival, now)));
+        }
+        out
+    }
+
+    #[test]
+    fn two_requests_share_one_vcpu() {
+        let mut inst = Instance::new(1.0, 10);
+        inst.begin_life(0, SimTime::ZERO, SimTime::ZERO);
+        inst.advance(SimTime::ZERO);
+        inst.admit(SimTime::ZERO, SimTime::ZERO, ms(100), SimDuration::ZERO);
+        inst.admit(SimTime::ZERO, SimTime::ZERO, ms(100), SimDuration::ZERO);
+        let done = drain(&mut inst, SimTime::ZERO);
+        // Both progress at half speed: both finish at 200 ms.
+        assert_eq!(done.len(), 2);
+        assert!(done.iter().all(|&(_, t)| t == SimTime::ZERO + ms(200)));
+    }
+
+    #[test]
+    fn two_vcpus_serve_two_requests_at_full_speed() {
+        let mut inst = Instance::new(2.0, 10);
+        inst.begin_life(0, SimTime::ZERO, SimTime::ZERO);
+        inst.advance(SimTime::ZERO);
+        inst.admit(SimTime::ZERO, SimTime::ZERO, ms(100), SimDuration::ZERO);
+        inst.admit(SimTime::ZERO, SimTime::ZERO, ms(300), SimDuration::ZERO);
+        let done = drain(&mut inst, SimTime::ZERO);
+        assert_eq!(done[0].1, SimTime::ZERO + ms(100));
+        assert_eq!(done[1].1, SimTime::ZERO + ms(300));
+    }
+
+    #[test]
+    fn late_arrival_slows_the_first() {
+        // A: 100 ms of work at t=0; B: 100 ms at t=50. A has 50 left, shared -> A ends
+        // at 150; B then alone with 50 left -> ends at 200.
+        let mut inst = Instance::new(1.0, 10);
+        inst.begin_life(0, SimTime::ZERO, SimTime::ZERO);
+        inst.advance(SimTime::ZERO);
+        inst.admit(SimTime::ZERO, SimTime::ZERO, ms(100), SimDuration::ZERO);
+        let t50 = SimTime::ZERO + ms(50);
+        inst.advance(t50);
+        inst.admit(t50, t50, ms(100), SimDuration::ZERO);
+        let done = drain(&mut inst, t50);
+        assert_eq!(done, vec![(SimTime::ZERO, SimTime::ZERO + ms(150)), (t50, SimTime::ZERO + ms(200))]);
+    }
+
+    #[test]
+    fn io_holds_a_slot_but_not_the_cpu() {
+        // A: 100 ms CPU then 500 ms I/O; B arrives at 100 and gets the CPU alone.
+        let mut inst = Instance::new(1.0, 10);
+        inst.begin_life(0, SimTime::ZERO, SimTime::ZERO);
+        inst.advance(SimTime::ZERO);
+        inst.admit(SimTime::ZERO, SimTime::ZERO, ms(100), ms(500));
+        let t100 = SimTime::ZERO + ms(100);
+        assert_eq!(inst.next_completion(SimTime::ZERO), Some(t100));
+        inst.advance(t100);
+        inst.settle(t100, |_| panic!("nothing finishes yet"));
+        inst.admit(t100, t100, ms(100), SimDuration::ZERO);
+        let done = drain(&mut inst, t100);
+        assert_eq!(done, vec![(t100, SimTime::ZERO + ms(200)), (SimTime::ZERO, SimTime::ZERO + ms(600))]);
+    }
+
+    #[test]
+    fn fractional_vcpu_throttles_a_single_request() {
+        let mut inst = Instance::new(0.25, 1);
+        inst.begin_life(0, SimTime::ZERO, SimTime::ZERO);
+        inst.advance(SimTime::ZERO);
+        inst.admit(SimTime::ZERO, SimTime::ZERO, ms(100), SimDuration::ZERO);
+        assert_eq!(drain(&mut inst, SimTime::ZERO)[0].1, SimTime::ZERO + ms(400));
+    }
+}

@@ -1,0 +1,18 @@
+//! The platform model: how a cloud runs a service.
+//!
+//! A platform is plain data ([`PlatformSpec`]): an instance shape, a router, an
+//! autoscaler and a tariff. [`simulate`] runs one platform against one replication's
+//! request stream and returns what happened and what it cost. Every platform preset
+//! (Cloud Run, Fargate, EKS, ...) is a different combination of these same parts.
+//!
+//! This crate knows nothing about files or threads; the scenario layer builds specs and
+//! the runner decides what runs where.
+
+pub mod billing;
+mod instance;
+pub mod sim;
+pub mod spec;
+
+pub use billing::{CostBreakdown, FreeTier, Meters, Rates, Tariff, HOURS_PER_MONTH};
+pub use sim::{simulate, Counters, Outcome, SimInput};
+pub use spec::{AutoscalerSpec, InstanceSpec, PlatformSpec, RouterSpec};

@@ -1,0 +1,156 @@
+//! `summary.csv` (one row per platform) and `replications.csv` (one row per replication
+//! and platform). Column meanings are documented in the README.
+
+use crossover_runner::{PlatformSummary, ReplicationMetrics, RunResult};
+
+pub const SUMMARY_COLUMNS: &[&str] = &[
+    "platform",
+    "replications",
+    "cost_month_usd",
+    "cost_month_ci95",
+    "p50_ms",
+    "p90_ms",
+    "p99_ms",
+    "p999_ms",
+    "p99_ms_ci95",
+    "requests",
+    "completed",
+    "rejected",
+    "timed_out",
+    "cold_starts",
+    "cold_start_fraction",
+    "mean_instances",
+    "peak_instances",
+    "in_flight",
+    "mean_latency_ms",
+    "utilization",
+    "cost_cpu_usd",
+    "cost_memory_usd",
+    "cost_idle_usd",
+    "cost_requests_usd",
+    "cost_fixed_usd",
+];
+
+pub const REPLICATIONS_COLUMNS: &[&str] = &[
+    "replication",
+    "seed",
+    "platform",
+    "cost_month_usd",
+    "p50_ms",
+    "p90_ms",
+    "p99_ms",
+    "p999_ms",
+    "requests",
+    "completed",
+    "rejected",
+    "timed_out",
+    "cold_starts",
+    "cold_start_fraction",
+    "mean_instances",
+    "peak_instances",
+    "in_flight",
+    "mean_latency_ms",
+    "utilization",
+    "cost_cpu_usd",
+    "cost_memory_usd",
+    "cost_idle_usd",
+    "cost_requests_usd",
+    "cost_fixed_usd",
+];
+
+// Adding 0.0 turns -0.0 (e.g. an empty float sum) into 0.0, so no "-0.0000" cells.
+fn usd(x: f64) -> String {
+    format!("{:.4}", x + 0.0)
+}
+fn ms(x: f64) -> String {
+    format!("{:.3}", x + 0.0)
+}
+fn frac(x: f64) -> String {
+    format!("{:.6}", x + 0.0)
+}
+
+fn summary_row(p: &PlatformSummary) -> Vec<String> {
+    let cost = p.cost_month();
+    let b = p.cost_breakdown();
+    let t = p.totals();
+    let q = |x| ms(p.latency.quantile_ms(x));
+    vec![
+        p.platform.clone(),
+        p.replications.len().to_string(),
+        usd(cost.mean),
+        usd(cost.half_width),
+        q(0.50),
+        q(0.90),
+        q(0.99),
+        q(0.999),
+        ms(p.p99().half_width),
+        t.arrived.to_string(),
+        t.completed.to_string(),
+        t.rejected.to_string(),
+        t.timed_out.to_string(),
+        t.cold_starts.to_string(),
+        frac(p.cold_start_fraction()),
+        format!("{:.4}", p.mean_instances().mean),
+        p.peak_instances().to_string(),
+        t.in_flight.to_string(),
+        ms(p.latency.mean_ms()),
+        frac(p.utilization().mean),
+        usd(b.cpu),
+        usd(b.memory),
+        usd(b.idle),
+        usd(b.requests),
+        usd(b.fixed),
+    ]
+}
+
+fn replication_row(seed: u64, platform: &str, r: &ReplicationMetrics) -> Vec<String> {
+    let c = &r.counters;
+    vec![
+        r.replication.to_string(),
+        seed.to_string(),
+        platform.to_string(),
+        usd(r.cost.total()),
+        ms(r.p50_ms),
+        ms(r.p90_ms),
+        ms(r.p99_ms),
+        ms(r.p999_ms),
+        c.arrived.to_string(),
+        c.completed.to_string(),
+        c.rejected.to_string(),
+        c.timed_out.to_string(),
+        c.cold_starts.to_string(),
+        frac(r.cold_start_fraction()),
+        format!("{:.4}", r.mean_instances),
+        r.peak_instances.to_string(),
+        c.in_flight.to_string(),
+        ms(r.mean_ms),
+        frac(r.utilization),
+        usd(r.cost.cpu),
+        usd(r.cost.memory),
+        usd(r.cost.idle),
+        usd(r.cost.requests),
+        usd(r.cost.fixed),
+    ]
+}
+
+fn to_csv(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header).expect("writing to memory cannot fail");
+    for row in rows {
+        w.write_record(&row).expect("writing to memory cannot fail");
+    }
+    w.into_inner().expect("flushing to memory cannot fail")
+}
+
+pub fn summary_csv(result: &RunResult) -> Vec<u8> {
+    to_csv(SUMMARY_COLUMNS, result.platforms.iter().map(summary_row))
+}
+
+/// Rows ordered by replication, then platform in scenario order.
+pub fn replications_csv(result: &RunResult) -> Vec<u8> {
+    let reps = result.platforms.first().map_or(0, |p| p.replications.len());
+    let rows = (0..reps).flat_map(move |i| {
+        result.platforms.iter().map(move |p| replication_row(result.seed, &p.platform, &p.replications[i]))
+    });
+    to_csv(REPLICATIONS_COLUMNS, rows)
+}

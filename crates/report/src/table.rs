@@ -1,0 +1,59 @@
+//! The summary table printed at the end of a run.
+
+use crossover_engine::time::NANOS_PER_HOUR;
+use crossover_runner::RunResult;
+
+pub fn summary_table(result: &RunResult) -> String {
+    let header = [
+        "platform", "$/month", "±95%", "p50 ms", "p99 ms", "±95%", "p99.9 ms", "failed", "cold %",
+        "inst avg", "peak",
+    ];
+    let mut rows: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
+    for p in &result.platforms {
+        let cost = p.cost_month();
+        let t = p.totals();
+        let failed = t.rejected + t.timed_out;
+        rows.push(vec![
+            p.platform.clone(),
+            format!("{:.2}", cost.mean),
+            format!("{:.2}", cost.half_width),
+            format!("{:.1}", p.latency.quantile_ms(0.50)),
+            format!("{:.1}", p.latency.quantile_ms(0.99)),
+            format!("{:.1}", p.p99().half_width),
+            format!("{:.1}", p.latency.quantile_ms(0.999)),
+            failed.to_string(),
+            format!("{:.2}", 100.0 * p.cold_start_fraction()),
+            format!("{:.2}", p.mean_instances().mean),
+            p.peak_instances().to_string(),
+        ]);
+    }
+    let widths: Vec<usize> =
+        (0..header.len()).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    let mut out = String::new();
+    for (i, row) in rows.iter().enumerate() {
+        let cells: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(c, cell)| {
+                if c == 0 {
+                    format!("{cell:<w$}", w = widths[c])
+                } else {
+                    format!("{cell:>w$}", w = widths[c])
+                }
+            })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+        if i == 0 {
+            out.push_str(&"-".repeat(widths.iter().sum::<usize>() + 2 * (widths.len() - 1)));
+            out.push('\n');
+        }
+    }
+    let hours = result.horizon.as_nanos() as f64 / NANOS_PER_HOUR as f64;
+    let reps = result.platforms.first().map_or(0, |p| p.replications.len());
+    out.push_str(&format!(
+        "costs are per 730-hour month, scaled from a {hours:.0}-hour horizon; ±95% is the half-width of the \
+         95% confidence interval over {reps} replications\n"
+    ));
+    out
+}

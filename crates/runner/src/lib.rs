@@ -1,0 +1,248 @@
+//! Monte Carlo replications of a scenario, in parallel, with deterministic results.
+//!
+//! The unit of work is one (replication, platform) pair; each is a pure function of the
+//! scenario, the seed and its indices, so results do not depend on how rayon schedules
+//! them. Results are gathered in index order and latency histograms merge exactly
+//! (integer counts), so every number is identical for any thread count.
+
+use crossover_engine::{mean_ci95, LatencyRecorder, MeanCi, SimDuration};
+use crossover_platform::{simulate, CostBreakdown, Counters, SimInput};
+use crossover_scenario::Scenario;
+use rayon::prelude::*;
+use std::fmt;
+
+/// How many jobs run between merges; bounds memory to this many live histograms.
+const CHUNK: usize = 64;
+
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub replications: u32,
+    pub seed: u64,
+    /// Worker threads; `None` uses every core.
+    pub threads: Option<usize>,
+}
+
+impl RunOptions {
+    pub fn from_scenario(s: &Scenario) -> Self {
+        RunOptions { replications: s.replications, seed: s.seed, threads: None }
+    }
+}
+
+/// What one platform did in one replication.
+#[derive(Clone, Debug)]
+pub struct ReplicationMetrics {
+    pub replication: u32,
+    pub cost: CostBreakdown,
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p99_ms: f64,
+    pub p999_ms: f64,
+    pub mean_ms: f64,
+    pub counters: Counters,
+    pub mean_instances: f64,
+    pub peak_instances: u32,
+    pub mean_busy_instances: f64,
+    pub utilization: f64,
+    pub mean_in_system: f64,
+    pub mean_sojourn_secs: f64,
+    pub mean_queue_wait_secs: f64,
+}
+
+impl ReplicationMetrics {
+    /// Share of dispatched requests that waited for a cold start.
+    pub fn cold_start_fraction(&self) -> f64 {
+        let served = self.counters.arrived - self.counters.rejected - self.counters.in_flight;
+        ratio(self.counters.cold_start_requests, served)
+    }
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+/// One platform over all replications.
+#[derive(Clone, Debug)]
+pub struct PlatformSummary {
+    pub platform: String,
+    pub replications: Vec<ReplicationMetrics>,
+    /// Every replication's latencies pooled.
+    pub latency: LatencyRecorder,
+}
+
+impl PlatformSummary {
+    fn ci(&self, f: impl Fn(&ReplicationMetrics) -> f64) -> MeanCi {
+        let xs: Vec<f64> = self.replications.iter().map(f).collect();
+        mean_ci95(&xs)
+    }
+    pub fn cost_month(&self) -> MeanCi {
+        self.ci(|r| r.cost.total())
+    }
+    /// Mean of each cost line item across replications.
+    pub fn cost_breakdown(&self) -> CostBreakdown {
+        let m = |f: fn(&CostBreakdown) -> f64| self.ci(|r| f(&r.cost)).mean;
+        CostBreakdown {
+            cpu: m(|c| c.cpu),
+            memory: m(|c| c.memory),
+            idle: m(|c| c.idle),
+            requests: m(|c| c.requests),
+            fixed: m(|c| c.fixed),
+        }
+    }
+    /// p99 across replications (mean of per-replication p99s, with its interval).
+    pub fn p99(&self) -> MeanCi {
+        self.ci(|r| r.p99_ms)
+    }
+    pub fn mean_instances(&self) -> MeanCi {
+        self.ci(|r| r.mean_instances)
+    }
+    pub fn utilization(&self) -> MeanCi {
+        self.ci(|r| r.utilization)
+    }
+    pub fn peak_instances(&self) -> u32 {
+        self.replications.iter().map(|r| r.peak_instances).max().unwrap_or(0)
+    }
+    /// Counters summed over replications.
+    pub fn totals(&self) -> Counters {
+        let mut t = Counters::default();
+        for r in &self.replications {
+            let c = &r.counters;
+            t.arrived += c.arrived;
+            t.completed += c.completed;
+            t.rejected += c.rejected;
+            t.timed_out += c.timed_out;
+            t.in_flight += c.in_flight;
+            t.cold_starts += c.cold_starts;
+            t.cold_start_requests += c.cold_start_requests;
+            t.queued += c.queued;
+        }
+        t
+    }
+    pub fn cold_start_fraction(&self) -> f64 {
+        let t = self.totals();
+        ratio(t.cold_start_requests, t.arrived - t.rejected - t.in_flight)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    pub scenario: String,
+    pub seed: u64,
+    pub horizon: SimDuration,
+    pub platforms: Vec<PlatformSummary>,
+}
+
+impl RunResult {
+    /// Requests simulated, summed over platforms and replications.
+    pub fn simulated_requests(&self) -> u64 {
+        self.platforms.iter().map(|p| p.totals().arrived).sum()
+    }
+}
+
+/// A replication whose bookkeeping does not add up: a bug, never a result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConservationError {
+    pub platform: String,
+    pub replication: u32,
+    pub counters: Counters,
+}
+
+impl fmt::Display for ConservationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = &self.counters;
+        write!(
+            f,
+            "internal error: platform \"{}\" replication {} does not conserve requests: \
+             arrived {} != completed {} + rejected {} + timed out {} + in flight {}",
+            self.platform, self.replication, c.arrived, c.completed, c.rejected, c.timed_out, c.in_flight
+        )
+    }
+}
+
+impl std::error::Error for ConservationError {}
+
+/// Runs every replication of every platform.
+pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunResult, ConservationError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads.unwrap_or(0))
+        .build()
+        .expect("building a rayon pool with a plain thread count cannot fail");
+    pool.install(|| run_in_pool(scenario, opts))
+}
+
+fn run_in_pool(scenario: &Scenario, opts: &RunOptions) -> Result<RunResult, ConservationError> {
+    let n_platforms = scenario.platforms.len();
+    let jobs = opts.replications as usize * n_platforms;
+    let mut platforms: Vec<PlatformSummary> = scenario
+        .platforms
+        .iter()
+        .map(|p| PlatformSummary {
+            platform: p.name.clone(),
+            replications: Vec::with_capacity(opts.replications as usize),
+            latency: LatencyRecorder::new(),
+        })
+        .collect();
+    for start in (0..jobs).step_by(CHUNK) {
+        let end = (start + CHUNK).min(jobs);
+        let chunk: Vec<(usize, ReplicationMetrics, LatencyRecorder)> = (start..end)
+            .into_par_iter()
+            .map(|job| {
+                let (replication, platform) = (job / n_platforms, job % n_platforms);
+                let (metrics, latency) = replicate(scenario, opts.seed, replication as u32, platform);
+                (platform, metrics, latency)
+            })
+            .collect();
+        for (platform, metrics, latency) in chunk {
+            let summary = &mut platforms[platform];
+            if !metrics.counters.is_conserved() {
+                return Err(ConservationError {
+                    platform: summary.platform.clone(),
+                    replication: metrics.replication,
+                    counters: metrics.counters,
+                });
+            }
+            summary.latency.merge(&latency);
+            summary.replications.push(metrics);
+        }
+    }
+    Ok(RunResult { scenario: scenario.name.clone(), seed: opts.seed, horizon: scenario.horizon, platforms })
+}
+
+/// One platform, one replication: a pure function of its arguments.
+pub fn replicate(
+    scenario: &Scenario,
+    seed: u64,
+    replication: u32,
+    platform: usize,
+) -> (ReplicationMetrics, LatencyRecorder) {
+    let out = simulate(&SimInput {
+        platform: &scenario.platforms[platform],
+        traffic: &scenario.traffic,
+        demand: &scenario.demand,
+        horizon: scenario.horizon,
+        seed,
+        replication: replication as u64,
+    });
+    let q = |p| out.latency.quantile_ms(p);
+    let metrics = ReplicationMetrics {
+        replication,
+        cost: out.cost,
+        p50_ms: q(0.50),
+        p90_ms: q(0.90),
+        p99_ms: q(0.99),
+        p999_ms: q(0.999),
+        mean_ms: out.latency.mean_ms(),
+        counters: out.counters,
+        mean_instances: out.mean_instances,
+        peak_instances: out.peak_instances,
+        mean_busy_instances: out.mean_busy_instances,
+        utilization: out.utilization,
+        mean_in_system: out.mean_in_system,
+        mean_sojourn_secs: out.mean_sojourn_secs,
+        mean_queue_wait_secs: out.mean_queue_wait_secs,
+    };
+    (metrics, out.latency)
+}

@@ -1,0 +1,181 @@
+//! Errors that point at the file, line, column and key, with the offending line.
+
+use std::fmt;
+use toml::de::{DeTable, DeValue};
+
+/// One problem in a scenario file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Dotted key path, e.g. `platform[1].instance.concurrency` (empty if none applies).
+    pub key: String,
+    /// 1-based line and column (0 when the location is unknown).
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+    /// The source line the error points at.
+    pub snippet: String,
+}
+
+/// Everything wrong with one scenario file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioError {
+    pub origin: String,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl std::error::Error for ScenarioError {}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.diagnostics.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "error: {}", self.origin)?;
+            if d.line > 0 {
+                write!(f, ":{}:{}", d.line, d.column)?;
+            }
+            if !d.key.is_empty() {
+                write!(f, ": `{}`", d.key)?;
+            }
+            write!(f, ": {}", d.message)?;
+            if d.line > 0 && !d.snippet.is_empty() {
+                let gutter = d.line.to_string().len();
+                write!(
+                    f,
+                    "\n{:gutter$} |\n{} | {}\n{:gutter$} | {:>col$}",
+                    "",
+                    d.line,
+                    d.snippet,
+                    "",
+                    "^",
+                    col = d.column
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A step in a key path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Seg {
+    Key(&'static str),
+    Index(usize),
+}
+
+pub fn path_string(path: &[Seg]) -> String {
+    let mut s = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(k);
+            }
+            Seg::Index(i) => s.push_str(&format!("[{i}]")),
+        }
+    }
+    s
+}
+
+/// Maps byte offsets and key paths of one source to lines and columns.
+pub struct Locator<'a> {
+    source: &'a str,
+    doc: Option<toml::Spanned<DeTable<'a>>>,
+}
+
+impl<'a> Locator<'a> {
+    pub fn new(source: &'a str) -> Self {
+        Locator { source, doc: DeTable::parse(source).ok() }
+    }
+
+    /// Line, column (1-based) and text of the line holding byte `offset`.
+    pub fn position(&self, offset: usize) -> (usize, usize, String) {
+        let offset = offset.min(self.source.len());
+        let before = &self.source[..offset];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = self.source[line_start..offset].chars().count() + 1;
+        let text = self.source[line_start..].lines().next().unwrap_or("").to_string();
+        (line, column, text)
+    }
+
+    /// Byte span of the value at `path`, or of its nearest existing ancestor.
+    pub fn span_of(&self, path: &[Seg]) -> Option<std::ops::Range<usize>> {
+        let doc = self.doc.as_ref()?;
+        let mut span = None;
+        let mut table: Option<&DeTable> = Some(doc.get_ref());
+        let mut value: Option<&DeValue> = None;
+        for seg in path {
+            let next = match (seg, table, value) {
+                (Seg::Key(k), Some(t), _) => {
+                    t.iter().find(|(key, _)| key.get_ref().as_ref() == *k).map(|(_, v)| v)
+                }
+                (Seg::Index(i), _, Some(DeValue::Array(a))) => a.get(*i),
+                _ => None,
+            };
+            let Some(next) = next else { break };
+            span = Some(next.span());
+            value = Some(next.get_ref());
+            table = match next.get_ref() {
+                DeValue::Table(t) => Some(t),
+                _ => None,
+            };
+        }
+        span
+    }
+
+    pub fn diagnostic(&self, path: &[Seg], message: impl Into<String>) -> Diagnostic {
+        let (line, column, snippet) = match self.span_of(path) {
+            Some(span) => self.position(span.start),
+            None => (0, 0, String::new()),
+        };
+        Diagnostic { key: path_string(path), line, column, message: message.into(), snippet }
+    }
+
+    /// A diagnostic from a TOML syntax or type error.
+    pub fn from_toml(&self, err: &toml::de::Error) -> Diagnostic {
+        let (line, column, snippet) = match err.span() {
+            Some(span) => self.position(span.start),
+            None => (0, 0, String::new()),
+        };
+        let message = err.message().trim().to_string();
+        let key = err.span().map(|s| self.key_at(s.start)).unwrap_or_default();
+        Diagnostic { key, line, column, message, snippet }
+    }
+
+    /// The dotted path of the innermost key whose entry spans `offset` (best effort).
+    fn key_at(&self, offset: usize) -> String {
+        fn walk(t: &DeTable, offset: usize, prefix: &str) -> Option<String> {
+            for (k, v) in t.iter() {
+                let key = k.get_ref().as_ref();
+                let here = if prefix.is_empty() { key.to_string() } else { format!("{prefix}.{key}") };
+                let (ks, vs) = (k.span(), v.span());
+                if !(ks.start <= offset && offset < vs.end.max(ks.end)) {
+                    continue;
+                }
+                match v.get_ref() {
+                    DeValue::Table(inner) => return walk(inner, offset, &here).or(Some(here)),
+                    DeValue::Array(items) => {
+                        for (i, item) in items.iter().enumerate() {
+                            let s = item.span();
+                            if s.start <= offset && offset < s.end {
+                                let indexed = format!("{here}[{i}]");
+                                if let DeValue::Table(inner) = item.get_ref() {
+                                    return walk(inner, offset, &indexed).or(Some(indexed));
+                                }
+                                return Some(indexed);
+                            }
+                        }
+                        return Some(here);
+                    }
+                    _ => return Some(here),
+                }
+            }
+            None
+        }
+        self.doc.as_ref().and_then(|d| walk(d.get_ref(), offset, "")).unwrap_or_default()
+    }
+}

@@ -1,0 +1,191 @@
+//! Durations ("250ms", "5m", "7d") and sizes ("512MiB", "8GB") as people write them.
+
+use crossover_engine::time::{
+    NANOS_PER_DAY, NANOS_PER_HOUR, NANOS_PER_MICRO, NANOS_PER_MILLI, NANOS_PER_MINUTE, NANOS_PER_SEC,
+    NANOS_PER_WEEK,
+};
+use crossover_engine::SimDuration;
+use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+
+const DURATION_UNITS: &[(&str, u64)] = &[
+    ("ns", 1),
+    ("us", NANOS_PER_MICRO),
+    ("µs", NANOS_PER_MICRO),
+    ("ms", NANOS_PER_MILLI),
+    ("s", NANOS_PER_SEC),
+    ("m", NANOS_PER_MINUTE),
+    ("min", NANOS_PER_MINUTE),
+    ("h", NANOS_PER_HOUR),
+    ("d", NANOS_PER_DAY),
+    ("w", NANOS_PER_WEEK),
+];
+
+const SIZE_UNITS: &[(&str, f64)] = &[
+    ("B", 1.0),
+    ("KiB", 1024.0),
+    ("MiB", 1024.0 * 1024.0),
+    ("GiB", 1024.0 * 1024.0 * 1024.0),
+    ("TiB", 1024.0 * 1024.0 * 1024.0 * 1024.0),
+    ("KB", 1e3),
+    ("MB", 1e6),
+    ("GB", 1e9),
+    ("TB", 1e12),
+];
+
+const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+
+/// Splits "12.5ms" into (12.5, "ms").
+fn split_number(s: &str) -> Option<(f64, &str)> {
+    let s = s.trim();
+    let end = s
+        .char_indices()
+        .find(|&(_, c)| !(c.is_ascii_digit() || c == '.' || c == '_'))
+        .map_or(s.len(), |(i, _)| i);
+    let number: String = s[..end].chars().filter(|&c| c != '_').collect();
+    let value: f64 = number.parse().ok()?;
+    Some((value, s[end..].trim()))
+}
+
+pub fn parse_duration(s: &str) -> Result<SimDuration, String> {
+    let allowed = "a number and a unit (ns, us, ms, s, m, h, d, w), e.g. \"250ms\", \"5m\", \"7d\"";
+    let Some((value, unit)) = split_number(s) else {
+        return Err(format!("\"{s}\" is not a duration: expected {allowed}"));
+    };
+    if unit.is_empty() {
+        return Err(format!("\"{s}\" has no unit: expected {allowed}"));
+    }
+    let Some(&(_, nanos)) = DURATION_UNITS.iter().find(|(u, _)| *u == unit) else {
+        return Err(format!("\"{s}\" has an unknown unit \"{unit}\": expected {allowed}"));
+    };
+    let ns = value * nanos as f64;
+    if !ns.is_finite() || ns >= u64::MAX as f64 / 2.0 {
+        return Err(format!("\"{s}\" is too long to simulate"));
+    }
+    Ok(SimDuration::from_nanos_f64(ns))
+}
+
+/// Parses a size to GiB.
+pub fn parse_size_gib(s: &str) -> Result<f64, String> {
+    let allowed = "a number and a unit (MiB, GiB, MB, GB, ...), e.g. \"512MiB\", \"2GiB\"";
+    let Some((value, unit)) = split_number(s) else {
+        return Err(format!("\"{s}\" is not a size: expected {allowed}"));
+    };
+    let Some(&(_, bytes)) = SIZE_UNITS.iter().find(|(u, _)| *u == unit) else {
+        return Err(format!("\"{s}\" has no valid unit: expected {allowed}"));
+    };
+    Ok(value * bytes / GIB)
+}
+
+/// A duration field of the scenario file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Duration(pub SimDuration);
+
+impl Serialize for Duration {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Duration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl de::Visitor<'_> for V {
+            type Value = Duration;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a duration string such as \"250ms\", \"5m\" or \"7d\"")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Duration, E> {
+                parse_duration(v).map(Duration).map_err(E::custom)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Duration, E> {
+                if v == 0 {
+                    Ok(Duration(SimDuration::ZERO))
+                } else {
+                    Err(E::custom(format!(
+                        "{v} has no unit: write a duration string such as \"{v}s\" or \"{v}ms\""
+                    )))
+                }
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Duration, E> {
+                Err(E::custom(format!(
+                    "{v} has no unit: write a duration string such as \"{v}s\" or \"{v}ms\""
+                )))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A memory size field, kept in GiB.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Size(pub f64);
+
+impl Serialize for Size {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mib = self.0 * 1024.0;
+        if (mib - mib.round()).abs() < 1e-9 && mib.round() % 1024.0 != 0.0 {
+            s.serialize_str(&format!("{}MiB", mib.round()))
+        } else {
+            s.serialize_str(&format!("{}GiB", self.0))
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Size {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl de::Visitor<'_> for V {
+            type Value = Size;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a size string such as \"512MiB\" or \"2GiB\"")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Size, E> {
+                parse_size_gib(v).map(Size).map_err(E::custom)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Size, E> {
+                Err(E::custom(format!("{v} has no unit: write a size such as \"{v}GiB\" or \"{v}MiB\"")))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Size, E> {
+                Err(E::custom(format!("{v} has no unit: write a size such as \"{v}GiB\"")))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("250ms").unwrap(), SimDuration::from_millis(250));
+        assert_eq!(parse_duration("5m").unwrap(), SimDuration::from_minutes(5));
+        assert_eq!(parse_duration("7d").unwrap(), SimDuration::from_hours(168));
+        assert_eq!(parse_duration("1.5s").unwrap(), SimDuration::from_millis(1500));
+        assert_eq!(parse_duration(" 10 min ").unwrap(), SimDuration::from_minutes(10));
+        assert_eq!(parse_duration("0s").unwrap(), SimDuration::ZERO);
+        assert!(parse_duration("10").unwrap_err().contains("no unit"));
+        assert!(parse_duration("10 parsecs").unwrap_err().contains("unknown unit"));
+        assert!(parse_duration("fast").is_err());
+        assert!(parse_duration("-5s").is_err());
+        assert!(parse_duration("1e300d").is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size_gib("512MiB").unwrap(), 0.5);
+        assert_eq!(parse_size_gib("2GiB").unwrap(), 2.0);
+        assert!((parse_size_gib("8GB").unwrap() - 7.450_580_596_923_828).abs() < 1e-12);
+        assert!(parse_size_gib("8").is_err());
+        assert!(parse_size_gib("8 bananas").is_err());
+    }
+
+    #[test]
+    fn sizes_print_back() {
+        let t = |g: f64| toml::Value::try_from(Size(g)).unwrap().as_str().unwrap().to_string();
+        assert_eq!(t(0.5), "512MiB");
+        assert_eq!(t(2.0), "2GiB");
+    }
+}
