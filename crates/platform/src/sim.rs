@@ -111,6 +111,8 @@ struct Sim<'a> {
     instances: Vec<Instance>,
     /// Pending event time of each instance slot (`SimTime::MAX` if none).
     pending_at: Vec<SimTime>,
+    /// The request a starting instance is reserved for (per-request scaling).
+    bound: Vec<Option<Queued>>,
     free_slots: Vec<u32>,
     /// Ready instances with a free concurrency slot, least loaded first and, among equally
     /// loaded ones, most recently created first: (active requests, !created_seq, slot).
@@ -157,6 +159,7 @@ impl<'a> Sim<'a> {
             cold_start_rng: RngStream::new(key(&platform_stream)),
             instances: Vec::new(),
             pending_at: Vec::new(),
+            bound: Vec::new(),
             free_slots: Vec::new(),
             available: BTreeSet::new(),
             queue: VecDeque::new(),
@@ -230,22 +233,30 @@ impl<'a> Sim<'a> {
             self.events.schedule(t, Event::Arrival);
         }
         let request = Queued { arrival: self.now, demand };
-        match self.available.first() {
-            Some(&(_, _, slot)) => self.dispatch(slot, request),
-            None => {
-                self.queue.push_back(request);
-                self.arm_queue_timer();
-                self.scale_for_queue();
-            }
+        if let Some(&(_, _, slot)) = self.available.first() {
+            self.dispatch(slot, request);
+        } else if self.scales_per_request() && self.alive < self.spec.max_instances {
+            // Lambda: the request waits for the execution environment it caused to start,
+            // not for whichever instance frees first.
+            let slot = self.start_instance(true);
+            self.bind(slot, request);
+        } else {
+            self.queue.push_back(request);
+            self.arm_queue_timer();
         }
     }
 
-    /// Reactive scale-out when requests wait for capacity.
-    fn scale_for_queue(&mut self) {
-        if let AutoscalerSpec::PerRequest { .. } = self.spec.autoscaler {
-            while (self.starting as usize) < self.queue.len() && self.alive < self.spec.max_instances {
-                self.start_instance(true);
-            }
+    fn scales_per_request(&self) -> bool {
+        matches!(self.spec.autoscaler, AutoscalerSpec::PerRequest { .. })
+    }
+
+    /// Reserves a starting instance for the request that started it.
+    fn bind(&mut self, slot: u32, request: Queued) {
+        if self.instances[slot as usize].life == Life::Ready {
+            // Zero cold start: it is ready at once.
+            self.dispatch(slot, request);
+        } else {
+            self.bound[slot as usize] = Some(request);
         }
     }
 
@@ -286,13 +297,14 @@ impl<'a> Sim<'a> {
         self.sojourn_ns += self.now.since(arrival).as_nanos() as u128;
     }
 
-    fn start_instance(&mut self, cold: bool) {
+    fn start_instance(&mut self, cold: bool) -> u32 {
         let spec = &self.spec.instance;
         let slot = match self.free_slots.pop() {
             Some(slot) => slot,
             None => {
                 self.instances.push(Instance::new(spec.vcpu, spec.concurrency));
                 self.pending_at.push(SimTime::MAX);
+                self.bound.push(None);
                 (self.instances.len() - 1) as u32
             }
         };
@@ -315,6 +327,7 @@ impl<'a> Sim<'a> {
         } else {
             self.become_ready(slot);
         }
+        slot
     }
 
     fn become_ready(&mut self, slot: u32) {
@@ -324,6 +337,9 @@ impl<'a> Sim<'a> {
         }
         inst.life = Life::Ready;
         self.relist(slot);
+        if let Some(request) = self.bound[slot as usize].take() {
+            self.dispatch(slot, request);
+        }
         self.fill_from_queue(slot);
         let inst = &mut self.instances[slot as usize];
         if inst.is_idle() {

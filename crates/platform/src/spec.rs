@@ -43,9 +43,10 @@ pub enum RouterSpec {
 pub enum AutoscalerSpec {
     /// Exactly `instances` instances, all warm from the start, never more, never fewer.
     Fixed { instances: u32 },
-    /// AWS Lambda style: every request that finds no free instance starts a new one;
-    /// a queued request is served by whichever instance frees first; an idle instance
-    /// is stopped after `keep_alive` unless that would go below `min_instances`.
+    /// AWS Lambda style: a request that finds no free instance starts a new one and
+    /// waits for it (it is not handed to another instance that frees first); at
+    /// `max_instances` requests wait in the router's queue instead. An idle instance is
+    /// stopped after `keep_alive` unless that would go below `min_instances`.
     PerRequest { keep_alive: SimDuration },
 }
 
