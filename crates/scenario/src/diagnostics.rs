@@ -147,31 +147,39 @@ impl<'a> Locator<'a> {
     }
 
     /// The dotted path of the innermost key whose entry spans `offset` (best effort).
+    /// Tables are searched whatever their span, because a `[section]` or `[[array]]`
+    /// item's span covers only its header line.
     fn key_at(&self, offset: usize) -> String {
+        fn covers(span: std::ops::Range<usize>, offset: usize) -> bool {
+            span.start <= offset && offset < span.end
+        }
         fn walk(t: &DeTable, offset: usize, prefix: &str) -> Option<String> {
             for (k, v) in t.iter() {
                 let key = k.get_ref().as_ref();
                 let here = if prefix.is_empty() { key.to_string() } else { format!("{prefix}.{key}") };
-                let (ks, vs) = (k.span(), v.span());
-                if !(ks.start <= offset && offset < vs.end.max(ks.end)) {
-                    continue;
-                }
                 match v.get_ref() {
-                    DeValue::Table(inner) => return walk(inner, offset, &here).or(Some(here)),
+                    DeValue::Table(inner) => {
+                        if let Some(found) = walk(inner, offset, &here) {
+                            return Some(found);
+                        }
+                    }
                     DeValue::Array(items) => {
                         for (i, item) in items.iter().enumerate() {
-                            let s = item.span();
-                            if s.start <= offset && offset < s.end {
-                                let indexed = format!("{here}[{i}]");
-                                if let DeValue::Table(inner) = item.get_ref() {
-                                    return walk(inner, offset, &indexed).or(Some(indexed));
+                            let indexed = format!("{here}[{i}]");
+                            if let DeValue::Table(inner) = item.get_ref() {
+                                if let Some(found) = walk(inner, offset, &indexed) {
+                                    return Some(found);
                                 }
+                            }
+                            if covers(item.span(), offset) {
                                 return Some(indexed);
                             }
                         }
-                        return Some(here);
                     }
-                    _ => return Some(here),
+                    _ => {}
+                }
+                if covers(k.span().start..v.span().end.max(k.span().end), offset) {
+                    return Some(here);
                 }
             }
             None
