@@ -60,8 +60,15 @@ fn platforms(c: &mut Criterion) {
     let mut group = c.benchmark_group("platform_one_day");
     group.sample_size(10);
     for platform in &s.platforms {
-        let input =
-            SimInput { platform, traffic: &s.traffic, demand: &s.demand, horizon, seed: 1, replication: 0 };
+        let input = SimInput {
+            platform,
+            traffic: &s.traffic,
+            demand: &s.demand,
+            horizon,
+            seed: 1,
+            replication: 0,
+            response_gb: 0.0,
+        };
         let n = simulate(&input).counters.arrived;
         group.throughput(Throughput::Elements(n));
         group.bench_function(&platform.name, |b| b.iter(|| black_box(simulate(&input).counters.arrived)));

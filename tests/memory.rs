@@ -40,6 +40,7 @@ fn peak_bytes(horizon: &str) -> (usize, u64) {
             horizon: s.horizon,
             seed: 1,
             replication: 0,
+            response_gb: 0.0,
         });
         requests += out.counters.arrived;
     }

@@ -11,11 +11,27 @@ use crossover_engine::SimDuration;
 /// Hours in the billing month every cost is normalised to.
 pub const HOURS_PER_MONTH: f64 = 730.0;
 
-/// Prices per second of one vCPU and one GiB of memory.
+/// Prices per second of one vCPU, one GiB of memory and one GPU.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Rates {
     pub vcpu_second: f64,
     pub gib_second: f64,
+    pub gpu_second: f64,
+}
+
+/// Which idle instances pay the idle rate.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum IdleBilling {
+    /// Every idle instance (a VM, a Fargate task, a started Fly machine).
+    #[default]
+    All,
+    /// Only idle instances kept by `min_instances`: idle instances beyond
+    /// max(0, min - busy) are free (Cloud Run request-based billing).
+    MinInstances,
+    /// Idle instances pay the idle rate only while the fleet is at exactly
+    /// `min_instances` (> 0); above it every instance pays the active rate (Azure
+    /// Container Apps consumption plan).
+    AtMinReplicas,
 }
 
 /// Usage a provider gives away every month.
@@ -34,7 +50,12 @@ pub struct Tariff {
     /// as with Cloud Run's request-based billing; equal to `active` = billed for its
     /// whole lifetime, as with a VM or a Fargate task).
     pub idle: Rates,
+    pub idle_billing: IdleBilling,
     pub per_million_requests: f64,
+    /// Internet egress per GB of responses.
+    pub egress_per_gb: f64,
+    /// Per second of a machine that exists but is stopped (Fly rootfs storage).
+    pub stopped_instance_second: f64,
     /// Each active period (a start, or a busy period) is rounded up to this.
     pub rounding: SimDuration,
     /// An instance is billed at least this long per start, at the active rate.
@@ -47,11 +68,14 @@ pub struct Tariff {
 impl Tariff {
     /// Billed whenever alive, at one rate: the simplest per-second tariff.
     pub fn per_second(vcpu_second: f64, gib_second: f64) -> Tariff {
-        let rates = Rates { vcpu_second, gib_second };
+        let rates = Rates { vcpu_second, gib_second, gpu_second: 0.0 };
         Tariff {
             active: rates,
             idle: rates,
+            idle_billing: IdleBilling::All,
             per_million_requests: 0.0,
+            egress_per_gb: 0.0,
+            stopped_instance_second: 0.0,
             rounding: SimDuration::from_millis(100),
             minimum_per_start: SimDuration::ZERO,
             free_tier: FreeTier::default(),
@@ -61,21 +85,31 @@ impl Tariff {
 }
 
 impl Tariff {
-    /// Idle time costs the same as active time: the bill is for the whole lifetime.
+    /// Idle time costs the same as active time for every instance: the bill is for the
+    /// whole lifetime, metered per instance.
     pub fn bills_lifetime(&self) -> bool {
-        self.idle == self.active
+        self.idle == self.active && self.idle_billing == IdleBilling::All
     }
 }
 
-/// What a platform used over the horizon.
+/// What a platform used over the horizon, in instance-seconds of one instance shape.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Meters {
-    pub active_vcpu_seconds: f64,
-    pub active_gib_seconds: f64,
-    pub idle_vcpu_seconds: f64,
-    pub idle_gib_seconds: f64,
+    /// Instance shape the seconds are of.
+    pub vcpu: f64,
+    pub memory_gib: f64,
+    pub gpus: u32,
+    /// Starting or serving (rounded as the tariff says), plus per-start minimum top-ups.
+    pub active_seconds: f64,
+    /// Idle and billed at the idle rate.
+    pub idle_seconds: f64,
+    /// Idle but billed at the active rate (`IdleBilling::AtMinReplicas` above min).
+    pub idle_at_active_rate_seconds: f64,
+    /// Machines that exist but are stopped.
+    pub stopped_seconds: f64,
     /// Requests billed (every request that reached an instance).
     pub requests: u64,
+    pub egress_gb: f64,
     pub instance_starts: u64,
 }
 
@@ -116,56 +150,68 @@ impl BilledTime {
 }
 
 impl Meters {
-    pub fn add_life(&mut self, billed: BilledTime, vcpu: f64, memory_gib: f64) {
-        let a = billed.active.as_secs_f64();
-        let i = billed.idle.as_secs_f64();
-        self.active_vcpu_seconds += a * vcpu;
-        self.active_gib_seconds += a * memory_gib;
-        self.idle_vcpu_seconds += i * vcpu;
-        self.idle_gib_seconds += i * memory_gib;
+    /// Adds one instance life (per-instance metering).
+    pub fn add_life(&mut self, billed: BilledTime) {
+        self.active_seconds += billed.active.as_secs_f64();
+        self.idle_seconds += billed.idle.as_secs_f64();
     }
 }
 
 /// Monthly cost by line item, in USD.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct CostBreakdown {
-    /// vCPU while active.
+    /// vCPU at the active rate.
     pub cpu: f64,
-    /// Memory while active.
+    /// Memory at the active rate.
     pub memory: f64,
-    /// vCPU and memory while idle.
+    /// GPUs at the active rate.
+    pub gpu: f64,
+    /// vCPU, memory and GPUs at the idle rate.
     pub idle: f64,
     pub requests: f64,
-    /// Fixed monthly fees.
+    pub egress: f64,
+    /// Storage of stopped machines.
+    pub stopped: f64,
+    /// Fixed monthly fees (control plane, load balancer, NAT, ...).
     pub fixed: f64,
 }
 
 impl CostBreakdown {
     pub fn total(&self) -> f64 {
-        self.cpu + self.memory + self.idle + self.requests + self.fixed
+        self.cpu
+            + self.memory
+            + self.gpu
+            + self.idle
+            + self.requests
+            + self.egress
+            + self.stopped
+            + self.fixed
     }
 
     /// Prices meters collected over `horizon` as a 730-hour month. Free tiers come off
     /// active usage first, then idle usage.
     pub fn price(meters: &Meters, tariff: &Tariff, horizon: SimDuration) -> CostBreakdown {
         let scale = HOURS_PER_MONTH * 3600.0 / horizon.as_secs_f64().max(1e-9);
-        let (active_cpu, idle_cpu) = after_free(
-            meters.active_vcpu_seconds * scale,
-            meters.idle_vcpu_seconds * scale,
-            tariff.free_tier.vcpu_seconds,
-        );
-        let (active_mem, idle_mem) = after_free(
-            meters.active_gib_seconds * scale,
-            meters.idle_gib_seconds * scale,
-            tariff.free_tier.gib_seconds,
-        );
+        let active = (meters.active_seconds + meters.idle_at_active_rate_seconds) * scale;
+        let idle = meters.idle_seconds * scale;
+        let (active_cpu, idle_cpu) =
+            after_free(active * meters.vcpu, idle * meters.vcpu, tariff.free_tier.vcpu_seconds);
+        let (active_mem, idle_mem) =
+            after_free(active * meters.memory_gib, idle * meters.memory_gib, tariff.free_tier.gib_seconds);
+        let gpus = meters.gpus as f64;
         let requests = (meters.requests as f64 * scale - tariff.free_tier.requests).max(0.0);
         CostBreakdown {
             cpu: active_cpu * tariff.active.vcpu_second,
             memory: active_mem * tariff.active.gib_second,
-            idle: idle_cpu * tariff.idle.vcpu_second + idle_mem * tariff.idle.gib_second,
+            gpu: active * gpus * tariff.active.gpu_second,
+            idle: idle_cpu * tariff.idle.vcpu_second
+                + idle_mem * tariff.idle.gib_second
+                + idle * gpus * tariff.idle.gpu_second,
             requests: requests / 1e6 * tariff.per_million_requests,
-            fixed: tariff.fixed_monthly.iter().map(|(_, usd)| usd).sum(),
+            egress: meters.egress_gb * scale * tariff.egress_per_gb,
+            stopped: meters.stopped_seconds * scale * tariff.stopped_instance_second,
+            // + 0.0: an empty float sum is -0.0.
+            fixed: tariff.fixed_monthly.iter().map(|(_, usd)| usd).sum::<f64>() + 0.0,
         }
     }
 }
@@ -187,8 +233,7 @@ mod tests {
     fn per_second_tariff_by_hand() {
         // 4 vCPU / 8 GiB active for 12 h x 22 days: the article's Cloud Run example.
         let secs = 12.0 * 22.0 * 3600.0;
-        let meters =
-            Meters { active_vcpu_seconds: 4.0 * secs, active_gib_seconds: 8.0 * secs, ..Meters::default() };
+        let meters = Meters { vcpu: 4.0, memory_gib: 8.0, active_seconds: secs, ..Meters::default() };
         let mut tariff = Tariff::per_second(0.000024, 0.0000025);
         tariff.idle = Rates::default();
         let c = CostBreakdown::price(&meters, &tariff, MONTH);
@@ -199,7 +244,7 @@ mod tests {
 
     #[test]
     fn usage_is_normalised_to_a_730_hour_month() {
-        let meters = Meters { active_vcpu_seconds: 3600.0, ..Meters::default() };
+        let meters = Meters { vcpu: 1.0, active_seconds: 3600.0, ..Meters::default() };
         let tariff = Tariff::per_second(1.0 / 3600.0, 0.0);
         // One vCPU-hour in one day is 730/24 vCPU-hours a month.
         let c = CostBreakdown::price(&meters, &tariff, SimDuration::from_hours(24));
@@ -209,8 +254,9 @@ mod tests {
     #[test]
     fn free_tier_comes_off_active_then_idle() {
         let meters = Meters {
-            active_vcpu_seconds: 100_000.0,
-            idle_vcpu_seconds: 200_000.0,
+            vcpu: 1.0,
+            active_seconds: 100_000.0,
+            idle_seconds: 200_000.0,
             requests: 3_000_000,
             ..Meters::default()
         };
@@ -267,5 +313,44 @@ mod tests {
         let c = CostBreakdown::price(&Meters::default(), &tariff, SimDuration::from_hours(1));
         assert_eq!(c.fixed, 105.0);
         assert_eq!(c.total(), 105.0);
+    }
+}
+
+#[cfg(test)]
+mod line_item_tests {
+    use super::*;
+
+    #[test]
+    fn gpu_egress_and_stopped_storage_by_hand() {
+        // One L4 instance (4 vCPU, 16 GiB) active for 1,000 s in a 10,000 s horizon.
+        let meters = Meters {
+            vcpu: 4.0,
+            memory_gib: 16.0,
+            gpus: 1,
+            active_seconds: 1_000.0,
+            stopped_seconds: 5_000.0,
+            egress_gb: 2.0,
+            ..Meters::default()
+        };
+        let mut tariff = Tariff::per_second(0.000018, 0.000002);
+        tariff.active.gpu_second = 0.0002909;
+        tariff.egress_per_gb = 0.12;
+        tariff.stopped_instance_second = 1e-7;
+        let c = CostBreakdown::price(&meters, &tariff, SimDuration::from_secs(10_000));
+        let scale = 730.0 * 3600.0 / 10_000.0;
+        assert!((c.gpu - 1_000.0 * scale * 0.0002909).abs() < 1e-9);
+        assert!((c.cpu - 4_000.0 * scale * 0.000018).abs() < 1e-9);
+        assert!((c.egress - 2.0 * scale * 0.12).abs() < 1e-9);
+        assert!((c.stopped - 5_000.0 * scale * 1e-7).abs() < 1e-12);
+    }
+
+    #[test]
+    fn idle_at_active_rate_is_priced_as_active() {
+        let meters = Meters { vcpu: 1.0, idle_at_active_rate_seconds: 100.0, ..Meters::default() };
+        let mut tariff = Tariff::per_second(0.000024, 0.0);
+        tariff.idle.vcpu_second = 0.000003;
+        let c = CostBreakdown::price(&meters, &tariff, SimDuration::from_hours(730));
+        assert!((c.cpu - 100.0 * 0.000024).abs() < 1e-12);
+        assert_eq!(c.idle, 0.0);
     }
 }

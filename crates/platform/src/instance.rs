@@ -39,6 +39,12 @@ pub struct Instance {
     pub ready_at: SimTime,
     /// Incremented whenever the pending event changes; events carry it to detect staleness.
     pub generation: u32,
+    /// Takes no new requests; stops when its last one finishes.
+    pub draining: bool,
+    /// Spot: the next interruption event (the notice, then the reclaim); MAX if none.
+    pub interrupt_at: SimTime,
+    /// Spot: the notice has been given.
+    pub noticed: bool,
     pub active: Vec<Active>,
     pub cpu_phase: u32,
     vclock: f64,
@@ -62,6 +68,9 @@ impl Instance {
             started_at: SimTime::ZERO,
             ready_at: SimTime::ZERO,
             generation: 0,
+            draining: false,
+            interrupt_at: SimTime::MAX,
+            noticed: false,
             active: Vec::with_capacity(concurrency.min(1024) as usize),
             cpu_phase: 0,
             vclock: 0.0,
@@ -76,12 +85,15 @@ impl Instance {
     }
 
     /// Re-initialises a recycled slot for a new life (keeps the request buffer).
-    pub fn begin_life(&mut self, seq: u64, now: SimTime, ready_at: SimTime) {
+    pub fn begin_life(&mut self, seq: u64, now: SimTime, ready_at: SimTime, notice_at: SimTime) {
         self.life = if ready_at > now { Life::Starting } else { Life::Ready };
         self.created_seq = seq;
         self.started_at = now;
         self.ready_at = ready_at;
         self.generation = self.generation.wrapping_add(1);
+        self.draining = false;
+        self.interrupt_at = notice_at;
+        self.noticed = false;
         self.active.clear();
         self.cpu_phase = 0;
         self.vclock = 0.0;
@@ -205,7 +217,7 @@ mod tests {
     #[test]
     fn two_requests_share_one_vcpu() {
         let mut inst = Instance::new(1.0, 10);
-        inst.begin_life(0, SimTime::ZERO, SimTime::ZERO);
+        inst.begin_life(0, SimTime::ZERO, SimTime::ZERO, SimTime::MAX);
         inst.advance(SimTime::ZERO);
         inst.admit(SimTime::ZERO, SimTime::ZERO, ms(100), SimDuration::ZERO);
         inst.admit(SimTime::ZERO, SimTime::ZERO, ms(100), SimDuration::ZERO);
@@ -218,7 +230,7 @@ mod tests {
     #[test]
     fn two_vcpus_serve_two_requests_at_full_speed() {
         let mut inst = Instance::new(2.0, 10);
-        inst.begin_life(0, SimTime::ZERO, SimTime::ZERO);
+        inst.begin_life(0, SimTime::ZERO, SimTime::ZERO, SimTime::MAX);
         inst.advance(SimTime::ZERO);
         inst.admit(SimTime::ZERO, SimTime::ZERO, ms(100), SimDuration::ZERO);
         inst.admit(SimTime::ZERO, SimTime::ZERO, ms(300), SimDuration::ZERO);
@@ -232,7 +244,7 @@ mod tests {
         // A: 100 ms of work at t=0; B: 100 ms at t=50. A has 50 left, shared -> A ends
         // at 150; B then alone with 50 left -> ends at 200.
         let mut inst = Instance::new(1.0, 10);
-        inst.begin_life(0, SimTime::ZERO, SimTime::ZERO);
+        inst.begin_life(0, SimTime::ZERO, SimTime::ZERO, SimTime::MAX);
         inst.advance(SimTime::ZERO);
         inst.admit(SimTime::ZERO, SimTime::ZERO, ms(100), SimDuration::ZERO);
         let t50 = SimTime::ZERO + ms(50);
@@ -246,7 +258,7 @@ mod tests {
     fn io_holds_a_slot_but_not_the_cpu() {
         // A: 100 ms CPU then 500 ms I/O; B arrives at 100 and gets the CPU alone.
         let mut inst = Instance::new(1.0, 10);
-        inst.begin_life(0, SimTime::ZERO, SimTime::ZERO);
+        inst.begin_life(0, SimTime::ZERO, SimTime::ZERO, SimTime::MAX);
         inst.advance(SimTime::ZERO);
         inst.admit(SimTime::ZERO, SimTime::ZERO, ms(100), ms(500));
         let t100 = SimTime::ZERO + ms(100);
@@ -261,7 +273,7 @@ mod tests {
     #[test]
     fn fractional_vcpu_throttles_a_single_request() {
         let mut inst = Instance::new(0.25, 1);
-        inst.begin_life(0, SimTime::ZERO, SimTime::ZERO);
+        inst.begin_life(0, SimTime::ZERO, SimTime::ZERO, SimTime::MAX);
         inst.advance(SimTime::ZERO);
         inst.admit(SimTime::ZERO, SimTime::ZERO, ms(100), SimDuration::ZERO);
         assert_eq!(drain(&mut inst, SimTime::ZERO)[0].1, SimTime::ZERO + ms(400));

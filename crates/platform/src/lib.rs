@@ -8,11 +8,15 @@
 //! This crate knows nothing about files or threads; the scenario layer builds specs and
 //! the runner decides what runs where.
 
+mod autoscale;
 pub mod billing;
 mod instance;
 pub mod sim;
 pub mod spec;
 
-pub use billing::{CostBreakdown, FreeTier, Meters, Rates, Tariff, HOURS_PER_MONTH};
+pub use billing::{CostBreakdown, FreeTier, IdleBilling, Meters, Rates, Tariff, HOURS_PER_MONTH};
 pub use sim::{simulate, Counters, Outcome, SimInput};
-pub use spec::{AutoscalerSpec, InstanceSpec, PlatformSpec, RouterSpec};
+pub use spec::{
+    AutoscalerSpec, BalancePolicy, ColdStart, ConcurrencyScaling, FlyProxy, InstanceSpec, Interruptions,
+    KedaHttp, PlatformSpec, RouterSpec, TargetTracking, TrackedMetric,
+};

@@ -1,14 +1,16 @@
 //! One platform, one replication: the event loop.
 //!
 //! Pending events are bounded by the model, not by the traffic: one next arrival, at
-//! most one event per instance (its start, its next completion or its idle expiry) and
-//! one queue-timeout timer. Superseded instance events are left in the heap and
-//! recognised by their stale generation. Nothing is stored per request beyond the
-//! requests currently queued or in service, so memory is flat in the horizon.
+//! most one event per instance (its start, its next completion, its idle expiry or its
+//! interruption), one queue-timeout timer and one autoscaler tick. Superseded instance
+//! events are left in the heap and recognised by their stale generation. Nothing is
+//! stored per request beyond the requests currently queued or in service, so memory is
+//! flat in the horizon.
 
-use crate::billing::{BilledTime, CostBreakdown, Meters};
+use crate::autoscale::{Fleet, KedaState, KpaState, MetricHistory, Snapshot, TargetTrackingState};
+use crate::billing::{BilledTime, CostBreakdown, IdleBilling, Meters};
 use crate::instance::{Instance, Life};
-use crate::spec::{AutoscalerSpec, PlatformSpec, RouterSpec};
+use crate::spec::{AutoscalerSpec, BalancePolicy, PlatformSpec, RouterSpec};
 use crossover_engine::rng::purpose_id;
 use crossover_engine::{EventQueue, LatencyRecorder, RngStream, SimDuration, SimTime, StreamKey};
 use crossover_workload::{Arrivals, Demand, RequestDemand, Traffic, ARRIVALS_STREAM, DEMAND_STREAM};
@@ -23,6 +25,8 @@ pub struct SimInput<'a> {
     pub horizon: SimDuration,
     pub seed: u64,
     pub replication: u64,
+    /// Response size per request in GB, for egress charges.
+    pub response_gb: f64,
 }
 
 /// Request and instance counts. Conservation: `arrived = completed + rejected +
@@ -32,7 +36,8 @@ pub struct Counters {
     pub arrived: u64,
     /// Served within the request timeout.
     pub completed: u64,
-    /// Gave up waiting in the router's queue (HTTP 429).
+    /// Failed without a response: gave up waiting in the router's queue (HTTP 429/503),
+    /// or lost when a Spot instance was reclaimed under it.
     pub rejected: u64,
     /// Served, but later than the request timeout.
     pub timed_out: u64,
@@ -44,6 +49,8 @@ pub struct Counters {
     pub cold_start_requests: u64,
     /// Requests that waited in the router's queue before reaching an instance.
     pub queued: u64,
+    /// Spot interruptions.
+    pub interruptions: u64,
 }
 
 impl Counters {
@@ -70,7 +77,7 @@ pub struct Outcome {
     pub mean_in_system: f64,
     /// Mean time in system of requests that left (served, timed out or rejected): W.
     pub mean_sojourn_secs: f64,
-    /// Mean wait in the router's queue over requests that reached an instance.
+    /// Mean wait before reaching an instance, over requests that reached one.
     pub mean_queue_wait_secs: f64,
 }
 
@@ -79,17 +86,22 @@ enum Event {
     Arrival,
     Instance { slot: u32, generation: u32 },
     QueueTimeout,
+    Tick,
 }
 
 #[derive(Clone, Copy, Debug)]
-struct Queued {
-    arrival: SimTime,
-    demand: RequestDemand,
+pub(crate) struct Queued {
+    pub arrival: SimTime,
+    pub demand: RequestDemand,
 }
 
-/// Orders available instances: least loaded, then newest.
-fn availability_key(inst: &Instance, slot: u32) -> (u32, u64, u32) {
-    (inst.active.len() as u32, u64::MAX - inst.created_seq, slot)
+/// The autoscaler's own state, by kind.
+enum Scaler {
+    Static,
+    Kpa(KpaState),
+    TargetTracking(TargetTrackingState),
+    Keda(KedaState),
+    Fly,
 }
 
 /// Simulates one platform over one replication.
@@ -99,39 +111,57 @@ pub fn simulate(input: &SimInput) -> Outcome {
     sim.finish()
 }
 
+/// Orders available instances for the central queue: least loaded, then newest.
+fn availability_key(inst: &Instance, slot: u32) -> (u32, u64, u32) {
+    (inst.active.len() as u32, u64::MAX - inst.created_seq, slot)
+}
+
 struct Sim<'a> {
     spec: &'a PlatformSpec,
     demand: &'a Demand,
+    response_gb: f64,
     horizon: SimTime,
     now: SimTime,
     events: EventQueue<Event>,
     arrivals: Arrivals,
     demand_rng: RngStream,
     cold_start_rng: RngStream,
+    platform_rng: RngStream,
     instances: Vec<Instance>,
     /// Pending event time of each instance slot (`SimTime::MAX` if none).
     pending_at: Vec<SimTime>,
-    /// The request a starting instance is reserved for (per-request scaling).
+    /// The request a starting instance is reserved for (per-request scaling, Fly).
     bound: Vec<Option<Queued>>,
+    /// Requests waiting inside an instance (load-balancer routing).
+    local: Vec<VecDeque<Queued>>,
     free_slots: Vec<u32>,
-    /// Ready instances with a free concurrency slot, least loaded first and, among equally
-    /// loaded ones, most recently created first: (active requests, !created_seq, slot).
-    /// With concurrency 1 this is Lambda's reuse of the newest idle instance; with more,
-    /// load spreads evenly instead of piling onto one instance.
+    /// Central queue: ready instances with a free concurrency slot, least loaded first
+    /// and, among equally loaded ones, most recently created first. With concurrency 1
+    /// this is Lambda's reuse of the newest idle instance; with more, load spreads.
     available: BTreeSet<(u32, u64, u32)>,
+    /// Requests waiting for any instance (the central queue, or a load balancer with no
+    /// ready target).
     queue: VecDeque<Queued>,
     queue_timer_armed: bool,
+    round_robin: usize,
+    scaler: Scaler,
+    history: MetricHistory,
+    desired: u32,
     next_seq: u64,
     alive: u32,
     starting: u32,
     busy: u32,
+    draining: u32,
     in_system: u64,
     last_change: SimTime,
     alive_area: u128,
     busy_area: u128,
     in_system_area: u128,
+    idle_billed_area: u128,
+    idle_at_active_area: u128,
+    stopped_area: u128,
     vcpu_alive_area: f64,
-    cpu_work_ns: f64,
+    cpu_work_closed: f64,
     sojourn_ns: u128,
     departed: u64,
     queue_wait_ns: u128,
@@ -146,35 +176,57 @@ impl<'a> Sim<'a> {
     fn new(input: &SimInput<'a>) -> Self {
         let key = |purpose: &str| StreamKey::new(input.seed, input.replication, purpose_id(purpose));
         let horizon = SimTime(input.horizon.as_nanos());
+        let spec = input.platform;
         let arrivals = Arrivals::new(input.traffic.clone(), RngStream::new(key(ARRIVALS_STREAM)), horizon);
-        let platform_stream = format!("platform/{}/cold-start", input.platform.name);
+        let (scaler, longest_window) = match &spec.autoscaler {
+            AutoscalerSpec::Fixed { .. } | AutoscalerSpec::PerRequest { .. } => {
+                (Scaler::Static, SimDuration::ZERO)
+            }
+            AutoscalerSpec::Concurrency(c) => (Scaler::Kpa(KpaState::default()), c.stable_window),
+            AutoscalerSpec::TargetTracking(t) => {
+                (Scaler::TargetTracking(TargetTrackingState::default()), t.period)
+            }
+            AutoscalerSpec::KedaHttp(k) => (Scaler::Keda(KedaState::default()), k.polling),
+            AutoscalerSpec::FlyProxy(_) => (Scaler::Fly, SimDuration::ZERO),
+        };
         Sim {
-            spec: input.platform,
+            spec,
             demand: input.demand,
+            response_gb: input.response_gb,
             horizon,
             now: SimTime::ZERO,
             events: EventQueue::with_capacity(1024),
             arrivals,
             demand_rng: RngStream::new(key(DEMAND_STREAM)),
-            cold_start_rng: RngStream::new(key(&platform_stream)),
+            cold_start_rng: RngStream::new(key(&format!("platform/{}/cold-start", spec.name))),
+            platform_rng: RngStream::new(key(&format!("platform/{}/internal", spec.name))),
             instances: Vec::new(),
             pending_at: Vec::new(),
             bound: Vec::new(),
+            local: Vec::new(),
             free_slots: Vec::new(),
             available: BTreeSet::new(),
             queue: VecDeque::new(),
             queue_timer_armed: false,
+            round_robin: 0,
+            scaler,
+            history: MetricHistory::new(longest_window),
+            desired: spec.initial_instances(),
             next_seq: 0,
             alive: 0,
             starting: 0,
             busy: 0,
+            draining: 0,
             in_system: 0,
             last_change: SimTime::ZERO,
             alive_area: 0,
             busy_area: 0,
             in_system_area: 0,
+            idle_billed_area: 0,
+            idle_at_active_area: 0,
+            stopped_area: 0,
             vcpu_alive_area: 0.0,
-            cpu_work_ns: 0.0,
+            cpu_work_closed: 0.0,
             sojourn_ns: 0,
             departed: 0,
             queue_wait_ns: 0,
@@ -182,7 +234,22 @@ impl<'a> Sim<'a> {
             peak_alive: 0,
             counters: Counters::default(),
             latency: LatencyRecorder::new(),
-            meters: Meters::default(),
+            meters: Meters {
+                vcpu: spec.instance.vcpu,
+                memory_gib: spec.instance.memory_gib,
+                gpus: spec.instance.gpus,
+                ..Meters::default()
+            },
+        }
+    }
+
+    fn tick_period(&self) -> Option<SimDuration> {
+        match &self.spec.autoscaler {
+            AutoscalerSpec::Fixed { .. } | AutoscalerSpec::PerRequest { .. } => None,
+            AutoscalerSpec::Concurrency(c) => Some(c.tick),
+            AutoscalerSpec::TargetTracking(t) => Some(t.period),
+            AutoscalerSpec::KedaHttp(k) => Some(k.polling),
+            AutoscalerSpec::FlyProxy(f) => Some(f.check_period),
         }
     }
 
@@ -192,6 +259,11 @@ impl<'a> Sim<'a> {
         }
         if let Some(t) = self.arrivals.next_arrival() {
             self.events.schedule(t, Event::Arrival);
+        }
+        if let Some(period) = self.tick_period() {
+            let first = self.snapshot();
+            self.history.push(first);
+            self.events.schedule(SimTime::ZERO + period, Event::Tick);
         }
         while let Some((t, event)) = self.events.pop() {
             if t >= self.horizon {
@@ -208,6 +280,7 @@ impl<'a> Sim<'a> {
                     }
                 }
                 Event::QueueTimeout => self.on_queue_timeout(),
+                Event::Tick => self.on_tick(),
             }
         }
         self.now = self.horizon;
@@ -216,14 +289,39 @@ impl<'a> Sim<'a> {
 
     /// Integrates the time-average counters up to `now`; called before any change.
     fn accumulate_areas(&mut self) {
-        let dt = self.now.since(self.last_change).as_nanos();
-        if dt > 0 {
-            self.alive_area += self.alive as u128 * dt as u128;
-            self.busy_area += self.busy as u128 * dt as u128;
-            self.in_system_area += self.in_system as u128 * dt as u128;
-            self.last_change = self.now;
+        let dt = self.now.since(self.last_change).as_nanos() as u128;
+        if dt == 0 {
+            return;
         }
+        self.alive_area += self.alive as u128 * dt;
+        self.busy_area += self.busy as u128 * dt;
+        self.in_system_area += self.in_system as u128 * dt;
+        let tariff = &self.spec.tariff;
+        if !tariff.bills_lifetime() {
+            let idle = self.alive - self.busy - self.starting;
+            let min = self.spec.min_instances;
+            match tariff.idle_billing {
+                IdleBilling::All => self.idle_billed_area += idle as u128 * dt,
+                IdleBilling::MinInstances => {
+                    let kept = min.saturating_sub(self.busy + self.starting);
+                    self.idle_billed_area += idle.min(kept) as u128 * dt;
+                }
+                IdleBilling::AtMinReplicas => {
+                    if min > 0 && self.alive == min {
+                        self.idle_billed_area += idle as u128 * dt;
+                    } else {
+                        self.idle_at_active_area += idle as u128 * dt;
+                    }
+                }
+            }
+        }
+        if matches!(self.spec.autoscaler, AutoscalerSpec::FlyProxy(_)) {
+            self.stopped_area += (self.spec.max_instances - self.alive) as u128 * dt;
+        }
+        self.last_change = self.now;
     }
+
+    // ---- arrivals and routing ----
 
     fn on_arrival(&mut self) {
         self.counters.arrived += 1;
@@ -232,22 +330,151 @@ impl<'a> Sim<'a> {
         if let Some(t) = self.arrivals.next_arrival() {
             self.events.schedule(t, Event::Arrival);
         }
-        let request = Queued { arrival: self.now, demand };
+        if let Scaler::Keda(k) = &mut self.scaler {
+            k.saw_request(self.now);
+        }
+        self.route(Queued { arrival: self.now, demand });
+    }
+
+    fn route(&mut self, request: Queued) {
+        match self.spec.router {
+            RouterSpec::CentralQueue { .. } => self.route_central(request),
+            RouterSpec::LoadBalancer { policy, .. } => self.route_balanced(request, policy),
+        }
+    }
+
+    fn route_central(&mut self, request: Queued) {
         if let Some(&(_, _, slot)) = self.available.first() {
-            self.dispatch(slot, request);
-        } else if self.scales_per_request() && self.alive < self.spec.max_instances {
+            return self.dispatch(slot, request);
+        }
+        if self.scales_per_request() && self.alive < self.spec.max_instances {
             // Lambda: the request waits for the execution environment it caused to start,
             // not for whichever instance frees first.
             let slot = self.start_instance(true);
-            self.bind(slot, request);
-        } else {
-            self.queue.push_back(request);
-            self.arm_queue_timer();
+            return self.bind(slot, request);
         }
+        self.enqueue(request);
+        self.scale_on_demand();
+    }
+
+    fn route_balanced(&mut self, request: Queued, policy: BalancePolicy) {
+        if let AutoscalerSpec::FlyProxy(fly) = &self.spec.autoscaler {
+            // fly-proxy: start a stopped machine when every running one is over its soft
+            // limit, and send the request to it.
+            let soft = fly.soft_limit as usize;
+            let pick = self.pick_balanced(BalancePolicy::LeastOutstanding);
+            let all_over = pick.is_none_or(|s| self.outstanding(s) >= soft);
+            if all_over && self.alive < self.spec.max_instances {
+                let slot = self.start_instance(true);
+                return self.bind(slot, request);
+            }
+            return match pick {
+                Some(slot) => self.assign(slot, request),
+                None => self.enqueue(request),
+            };
+        }
+        match self.pick_balanced(policy) {
+            Some(slot) => self.assign(slot, request),
+            None => {
+                self.enqueue(request);
+                self.scale_on_demand();
+            }
+        }
+    }
+
+    fn outstanding(&self, slot: u32) -> usize {
+        self.instances[slot as usize].active.len() + self.local[slot as usize].len()
+    }
+
+    fn routable(&self, slot: usize) -> bool {
+        let inst = &self.instances[slot];
+        inst.life == Life::Ready && !inst.draining
+    }
+
+    /// A ready, non-draining instance chosen by the balancing policy.
+    fn pick_balanced(&mut self, policy: BalancePolicy) -> Option<u32> {
+        let n = self.instances.len();
+        if n == 0 {
+            return None;
+        }
+        match policy {
+            BalancePolicy::RoundRobin => {
+                for k in 1..=n {
+                    let slot = (self.round_robin + k) % n;
+                    if self.routable(slot) {
+                        self.round_robin = slot;
+                        return Some(slot as u32);
+                    }
+                }
+                None
+            }
+            BalancePolicy::LeastOutstanding => {
+                // Ties rotate, starting after the last pick, so equal instances share load.
+                let mut best: Option<(usize, u32)> = None;
+                for k in 1..=n {
+                    let slot = (self.round_robin + k) % n;
+                    if self.routable(slot) {
+                        let load = self.outstanding(slot as u32);
+                        if best.is_none_or(|(b, _)| load < b) {
+                            best = Some((load, slot as u32));
+                        }
+                    }
+                }
+                let slot = best?.1;
+                self.round_robin = slot as usize;
+                Some(slot)
+            }
+            BalancePolicy::Random => {
+                let ready = (0..n).filter(|&s| self.routable(s)).count();
+                if ready == 0 {
+                    return None;
+                }
+                let k = (self.platform_rng.open01() * ready as f64) as usize;
+                (0..n).filter(|&s| self.routable(s)).nth(k.min(ready - 1)).map(|s| s as u32)
+            }
+        }
+    }
+
+    /// Load-balancer assignment: serve now if a slot is free, else queue in the instance.
+    fn assign(&mut self, slot: u32, request: Queued) {
+        if self.instances[slot as usize].active.len() < self.spec.instance.concurrency as usize {
+            self.dispatch(slot, request);
+        } else {
+            self.local[slot as usize].push_back(request);
+        }
+    }
+
+    fn enqueue(&mut self, request: Queued) {
+        if self.queue_timeout() == SimDuration::ZERO {
+            // A load balancer with no healthy target answers 503 at once.
+            self.counters.rejected += 1;
+            self.depart(request.arrival);
+            return;
+        }
+        self.queue.push_back(request);
+        self.arm_queue_timer();
     }
 
     fn scales_per_request(&self) -> bool {
         matches!(self.spec.autoscaler, AutoscalerSpec::PerRequest { .. })
+    }
+
+    /// Requests waiting for capacity start instances at once (Cloud Run's on-demand
+    /// scaling, the Knative activator's poke, the KEDA interceptor's activation):
+    /// enough starting instances to take every queued request.
+    fn scale_on_demand(&mut self) {
+        let per_instance = match self.spec.autoscaler {
+            AutoscalerSpec::Concurrency(_) => self.spec.instance.concurrency as usize,
+            // KEDA activates from zero only; the HPA does the rest at its ticks.
+            AutoscalerSpec::KedaHttp(_) if self.alive == 0 => usize::MAX,
+            _ => return,
+        };
+        while self.alive < self.spec.max_instances
+            && (self.starting as usize).saturating_mul(per_instance) < self.queue.len()
+        {
+            self.start_instance(true);
+            self.desired = self.desired.max(self.alive);
+        }
     }
 
     /// Reserves a starting instance for the request that started it.
@@ -262,7 +489,9 @@ impl<'a> Sim<'a> {
 
     fn queue_timeout(&self) -> SimDuration {
         match self.spec.router {
-            RouterSpec::CentralQueue { queue_timeout } => queue_timeout,
+            RouterSpec::CentralQueue { queue_timeout } | RouterSpec::LoadBalancer { queue_timeout, .. } => {
+                queue_timeout
+            }
         }
     }
 
@@ -297,26 +526,35 @@ impl<'a> Sim<'a> {
         self.sojourn_ns += self.now.since(arrival).as_nanos() as u128;
     }
 
+    // ---- instance life cycle ----
+
     fn start_instance(&mut self, cold: bool) -> u32 {
-        let spec = &self.spec.instance;
         let slot = match self.free_slots.pop() {
             Some(slot) => slot,
             None => {
+                let spec = &self.spec.instance;
                 self.instances.push(Instance::new(spec.vcpu, spec.concurrency));
                 self.pending_at.push(SimTime::MAX);
                 self.bound.push(None);
+                self.local.push(VecDeque::new());
                 (self.instances.len() - 1) as u32
             }
         };
         let ready_at = if cold {
             self.counters.cold_starts += 1;
-            self.now + spec.cold_start.sample(&mut self.cold_start_rng)
+            self.now + self.draw_cold_start()
         } else {
             self.now
         };
+        let notice_at = match &self.spec.interruptions {
+            Some(i) if i.rate_per_hour > 0.0 => {
+                self.now + SimDuration::from_secs_f64(self.platform_rng.exponential(3600.0 / i.rate_per_hour))
+            }
+            _ => SimTime::MAX,
+        };
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.instances[slot as usize].begin_life(seq, self.now, ready_at);
+        self.instances[slot as usize].begin_life(seq, self.now, ready_at, notice_at);
         self.pending_at[slot as usize] = SimTime::MAX;
         self.meters.instance_starts += 1;
         self.alive += 1;
@@ -330,6 +568,17 @@ impl<'a> Sim<'a> {
         slot
     }
 
+    fn draw_cold_start(&mut self) -> SimDuration {
+        let c = &self.spec.startup;
+        let init = c.init.sample_secs(&mut self.cold_start_rng) * c.cpu_boost;
+        let health = if c.health_check_interval > SimDuration::ZERO {
+            self.cold_start_rng.open01() * c.health_check_interval.as_secs_f64()
+        } else {
+            0.0
+        };
+        c.fixed + c.pull_time() + SimDuration::from_secs_f64(init + health)
+    }
+
     fn become_ready(&mut self, slot: u32) {
         let inst = &mut self.instances[slot as usize];
         if inst.life == Life::Starting {
@@ -340,47 +589,73 @@ impl<'a> Sim<'a> {
         if let Some(request) = self.bound[slot as usize].take() {
             self.dispatch(slot, request);
         }
-        self.fill_from_queue(slot);
+        self.take_waiting(slot);
+        // A load balancer that held requests for lack of targets now spreads them.
+        if matches!(self.spec.router, RouterSpec::LoadBalancer { .. }) {
+            while let Some(request) = self.queue.pop_front() {
+                self.counters.queued += 1;
+                self.route(request);
+            }
+        }
         let inst = &mut self.instances[slot as usize];
         if inst.is_idle() {
             // The start-up period (billed as active) ends; idling begins.
             inst.end_busy_period(self.now, self.spec.tariff.rounding);
+            if inst.draining {
+                return self.stop_instance(slot);
+            }
         }
         self.reschedule(slot);
     }
 
-    /// Takes `slot` out of the available set before its load changes.
-    fn unlist(&mut self, slot: u32) {
-        let inst = &self.instances[slot as usize];
-        if inst.life == Life::Ready && inst.active.len() < self.spec.instance.concurrency as usize {
-            self.available.remove(&availability_key(inst, slot));
-        }
-    }
-
-    /// Puts `slot` back in the available set if it is ready and has room.
-    fn relist(&mut self, slot: u32) {
-        let inst = &self.instances[slot as usize];
-        if inst.life == Life::Ready && inst.active.len() < self.spec.instance.concurrency as usize {
-            self.available.insert(availability_key(inst, slot));
-        }
-    }
-
-    /// Gives queued requests to `slot` while it has room.
-    fn fill_from_queue(&mut self, slot: u32) {
+    /// Gives `slot` the requests waiting for it: its own queue first, then the central
+    /// queue, while it has room.
+    fn take_waiting(&mut self, slot: u32) {
         let concurrency = self.spec.instance.concurrency as usize;
         while self.instances[slot as usize].active.len() < concurrency {
-            let Some(request) = self.queue.pop_front() else { break };
-            self.counters.queued += 1;
-            self.dispatch(slot, request);
+            if let Some(request) = self.local[slot as usize].pop_front() {
+                self.dispatch(slot, request);
+            } else if matches!(self.spec.router, RouterSpec::CentralQueue { .. })
+                && !self.instances[slot as usize].draining
+            {
+                let Some(request) = self.queue.pop_front() else { break };
+                self.counters.queued += 1;
+                self.dispatch(slot, request);
+            } else {
+                break;
+            }
         }
+    }
+
+    /// Takes `slot` out of the central queue's available set before its load changes.
+    fn unlist(&mut self, slot: u32) {
+        if self.listed(slot) {
+            let key = availability_key(&self.instances[slot as usize], slot);
+            self.available.remove(&key);
+        }
+    }
+
+    /// Puts `slot` back in the available set if it is ready, not draining and has room.
+    fn relist(&mut self, slot: u32) {
+        if self.listed(slot) {
+            let key = availability_key(&self.instances[slot as usize], slot);
+            self.available.insert(key);
+        }
+    }
+
+    fn listed(&self, slot: u32) -> bool {
+        let inst = &self.instances[slot as usize];
+        matches!(self.spec.router, RouterSpec::CentralQueue { .. })
+            && inst.life == Life::Ready
+            && !inst.draining
+            && inst.active.len() < self.spec.instance.concurrency as usize
     }
 
     fn dispatch(&mut self, slot: u32, request: Queued) {
         self.unlist(slot);
         let now = self.now;
-        let concurrency = self.spec.instance.concurrency as usize;
         let inst = &mut self.instances[slot as usize];
-        debug_assert!(inst.life == Life::Ready && inst.active.len() < concurrency);
+        debug_assert!(inst.life == Life::Ready);
         inst.advance(now);
         if inst.is_idle() {
             self.busy += 1;
@@ -396,12 +671,16 @@ impl<'a> Sim<'a> {
         self.dispatched += 1;
         self.queue_wait_ns += now.since(request.arrival).as_nanos() as u128;
         self.meters.requests += 1;
+        self.meters.egress_gb += self.response_gb;
         self.reschedule(slot);
     }
 
     fn on_instance_event(&mut self, slot: u32) {
         self.pending_at[slot as usize] = SimTime::MAX;
         let inst = &self.instances[slot as usize];
+        if self.now >= inst.interrupt_at {
+            return self.on_interruption(slot);
+        }
         match inst.life {
             Life::Starting => self.become_ready(slot),
             Life::Ready if !inst.is_idle() => self.on_completions(slot),
@@ -432,18 +711,89 @@ impl<'a> Sim<'a> {
         self.in_system -= finished;
         self.departed += finished;
         self.relist(slot);
-        self.fill_from_queue(slot);
+        self.take_waiting(slot);
         let inst = &mut self.instances[slot as usize];
         if inst.is_idle() {
             self.busy -= 1;
             inst.end_busy_period(now, self.spec.tariff.rounding);
+            if inst.draining {
+                return self.stop_instance(slot);
+            }
         }
         self.reschedule(slot);
     }
 
+    /// How long an idle instance waits before it may be stopped, if that is decided per
+    /// instance rather than at autoscaler ticks.
+    fn idle_expiry(&self) -> Option<SimDuration> {
+        match &self.spec.autoscaler {
+            AutoscalerSpec::PerRequest { keep_alive } => Some(*keep_alive),
+            AutoscalerSpec::Concurrency(c) => Some(c.idle_retention),
+            _ => None,
+        }
+    }
+
+    /// Instances that must stay: `min_instances`, and the autoscaler's desire.
+    fn floor(&self) -> u32 {
+        match self.spec.autoscaler {
+            AutoscalerSpec::PerRequest { .. } => self.spec.min_instances,
+            _ => self.desired.max(self.spec.min_instances),
+        }
+    }
+
     fn on_idle_expiry(&mut self, slot: u32) {
-        if self.alive > self.spec.min_instances {
+        if self.alive - self.draining > self.floor() {
             self.stop_instance(slot);
+        }
+    }
+
+    /// Spot: at the notice the instance stops taking requests and a replacement starts
+    /// (cold); when the warning is over, whatever still runs on it is lost.
+    fn on_interruption(&mut self, slot: u32) {
+        if !self.instances[slot as usize].noticed {
+            let warning = self.spec.interruptions.as_ref().map_or(SimDuration::ZERO, |i| i.warning);
+            self.counters.interruptions += 1;
+            let inst = &mut self.instances[slot as usize];
+            inst.noticed = true;
+            inst.interrupt_at = self.now + warning;
+            self.drain(slot);
+            if !self.scales_per_request() {
+                self.start_instance(true);
+            }
+            let inst = &self.instances[slot as usize];
+            if inst.life == Life::Ready && inst.is_idle() {
+                return self.stop_instance(slot);
+            }
+            return self.reschedule(slot);
+        }
+        let inst = &mut self.instances[slot as usize];
+        let mut lost: Vec<SimTime> = inst.active.iter().map(|a| a.arrival).collect();
+        if !inst.is_idle() {
+            self.busy -= 1;
+        }
+        inst.active.clear();
+        inst.cpu_phase = 0;
+        lost.extend(self.local[slot as usize].drain(..).map(|q| q.arrival));
+        lost.extend(self.bound[slot as usize].take().map(|q| q.arrival));
+        for arrival in lost {
+            self.counters.rejected += 1;
+            self.depart(arrival);
+        }
+        self.stop_instance(slot);
+    }
+
+    /// Stops routing to `slot`; it stops when its last request finishes.
+    fn drain(&mut self, slot: u32) {
+        if self.instances[slot as usize].draining {
+            return;
+        }
+        self.unlist(slot);
+        self.instances[slot as usize].draining = true;
+        self.draining += 1;
+        // Requests queued inside it go back to the load balancer.
+        let waiting: Vec<Queued> = self.local[slot as usize].drain(..).collect();
+        for request in waiting {
+            self.route(request);
         }
     }
 
@@ -453,13 +803,10 @@ impl<'a> Sim<'a> {
         let next = match inst.life {
             Life::Starting => Some(inst.ready_at),
             Life::Ready if !inst.is_idle() => inst.next_completion(self.now),
-            Life::Ready => match self.spec.autoscaler {
-                AutoscalerSpec::PerRequest { keep_alive } => Some(inst.idle_since + keep_alive),
-                AutoscalerSpec::Fixed { .. } => None,
-            },
+            Life::Ready => self.idle_expiry().map(|d| inst.idle_since + d),
             Life::Stopped => None,
         };
-        let next = next.unwrap_or(SimTime::MAX);
+        let next = next.unwrap_or(SimTime::MAX).min(inst.interrupt_at);
         if next != self.pending_at[slot as usize] {
             let inst = &mut self.instances[slot as usize];
             inst.generation = inst.generation.wrapping_add(1);
@@ -475,7 +822,14 @@ impl<'a> Sim<'a> {
         self.unlist(slot);
         self.close_life(slot);
         let inst = &mut self.instances[slot as usize];
+        if inst.life == Life::Starting {
+            self.starting -= 1;
+        }
+        if inst.draining {
+            self.draining -= 1;
+        }
         inst.life = Life::Stopped;
+        inst.draining = false;
         inst.generation = inst.generation.wrapping_add(1);
         self.pending_at[slot as usize] = SimTime::MAX;
         self.alive -= 1;
@@ -490,10 +844,137 @@ impl<'a> Sim<'a> {
         inst.advance(now);
         inst.end_busy_period(now, tariff.rounding);
         let lifetime = now.since(inst.started_at);
-        let billed = BilledTime::for_life(lifetime, inst.raw_active, inst.rounded_active, tariff);
-        self.meters.add_life(billed, self.spec.instance.vcpu, self.spec.instance.memory_gib);
-        self.cpu_work_ns += inst.cpu_work_ns;
+        let billed = if tariff.bills_lifetime() {
+            BilledTime::for_life(lifetime, inst.raw_active, inst.rounded_active, tariff)
+        } else {
+            // Idle time is metered for the fleet (accumulate_areas), by the idle rule.
+            let active = inst.rounded_active.max(tariff.minimum_per_start);
+            BilledTime { active, idle: SimDuration::ZERO }
+        };
+        self.meters.add_life(billed);
+        self.cpu_work_closed += inst.cpu_work_ns;
         self.vcpu_alive_area += lifetime.as_nanos() as f64 * self.spec.instance.vcpu;
+    }
+
+    // ---- autoscaler ticks ----
+
+    fn snapshot(&mut self) -> Snapshot {
+        let now = self.now;
+        let mut cpu = self.cpu_work_closed;
+        for inst in self.instances.iter_mut().filter(|i| i.life != Life::Stopped) {
+            inst.advance(now);
+            cpu += inst.cpu_work_ns;
+        }
+        Snapshot {
+            at: now,
+            in_system_area: self.in_system_area,
+            cpu_work_ns: cpu,
+            arrivals: self.counters.arrived,
+        }
+    }
+
+    fn on_tick(&mut self) {
+        let snapshot = self.snapshot();
+        self.history.push(snapshot);
+        let fleet = Fleet {
+            now: self.now,
+            ready: self.alive - self.starting - self.draining,
+            desired: self.desired,
+            concurrency: self.spec.instance.concurrency,
+            vcpu: self.spec.instance.vcpu,
+        };
+        let (min, max) = (self.spec.min_instances, self.spec.max_instances);
+        let desired = match (&mut self.scaler, &self.spec.autoscaler) {
+            (Scaler::Kpa(s), AutoscalerSpec::Concurrency(c)) => Some(s.desired(c, &self.history, fleet)),
+            (Scaler::TargetTracking(s), AutoscalerSpec::TargetTracking(t)) => {
+                Some(s.desired(t, &self.history, fleet))
+            }
+            (Scaler::Keda(s), AutoscalerSpec::KedaHttp(k)) => Some(s.desired(k, &self.history, fleet)),
+            (Scaler::Fly, AutoscalerSpec::FlyProxy(f)) => {
+                let soft = f.soft_limit;
+                self.fly_autostop(soft);
+                None
+            }
+            _ => None,
+        };
+        if let Some(d) = desired {
+            self.desired = d.clamp(min, max);
+            self.reconcile();
+        }
+        if let Some(period) = self.tick_period() {
+            self.events.schedule(self.now + period, Event::Tick);
+        }
+    }
+
+    /// Moves the fleet towards `desired`: starts instances, or stops the excess (idle
+    /// ones past their retention first; tick-driven scalers drain busy ones too).
+    fn reconcile(&mut self) {
+        let serving = self.alive - self.draining;
+        if self.desired > serving {
+            for _ in serving..self.desired {
+                self.start_instance(true);
+            }
+            return;
+        }
+        let mut excess = serving - self.desired;
+        if excess == 0 {
+            return;
+        }
+        let retention = match &self.spec.autoscaler {
+            AutoscalerSpec::Concurrency(c) => Some(c.idle_retention),
+            _ => None,
+        };
+        // Idle instances, longest idle first.
+        let mut idle: Vec<(SimTime, u32)> = (0..self.instances.len() as u32)
+            .filter(|&s| {
+                let i = &self.instances[s as usize];
+                i.life == Life::Ready && !i.draining && i.is_idle() && self.local[s as usize].is_empty()
+            })
+            .map(|s| (self.instances[s as usize].idle_since, s))
+            .collect();
+        idle.sort_unstable();
+        for (since, slot) in idle {
+            if excess == 0 {
+                return;
+            }
+            if retention.is_some_and(|r| since + r > self.now) {
+                continue;
+            }
+            self.stop_instance(slot);
+            excess -= 1;
+        }
+        if retention.is_some() {
+            // Knative and Cloud Run never take a pod away from under its requests.
+            return;
+        }
+        // Drain the least-loaded busy instances for the rest.
+        let mut busy: Vec<(usize, u32)> = (0..self.instances.len() as u32)
+            .filter(|&s| self.routable(s as usize))
+            .map(|s| (self.outstanding(s), s))
+            .collect();
+        busy.sort_unstable();
+        for (_, slot) in busy.into_iter().take(excess as usize) {
+            self.drain(slot);
+        }
+    }
+
+    /// fly-proxy autostop: at most one machine per pass, only if there is excess
+    /// capacity: more running machines than those over soft limit plus one.
+    fn fly_autostop(&mut self, soft_limit: u32) {
+        let running: Vec<u32> =
+            (0..self.instances.len() as u32).filter(|&s| self.routable(s as usize)).collect();
+        let n = running.len() as u32;
+        if n <= self.spec.min_instances {
+            return;
+        }
+        let over = running.iter().filter(|&&s| self.outstanding(s) >= soft_limit as usize).count() as u32;
+        let idle = running.iter().copied().find(|&s| self.outstanding(s) == 0);
+        let excess = if n == 1 { u32::from(idle.is_some()) } else { n.saturating_sub(over + 1) };
+        if excess >= 1 {
+            if let Some(slot) = idle {
+                self.stop_instance(slot);
+            }
+        }
     }
 
     fn finish(mut self) -> Outcome {
@@ -505,6 +986,9 @@ impl<'a> Sim<'a> {
         self.counters.in_flight = self.in_system;
         let horizon_ns = self.horizon.0.max(1) as f64;
         let horizon = SimDuration::from_nanos(self.horizon.0);
+        self.meters.idle_seconds += self.idle_billed_area as f64 / 1e9;
+        self.meters.idle_at_active_rate_seconds += self.idle_at_active_area as f64 / 1e9;
+        self.meters.stopped_seconds += self.stopped_area as f64 / 1e9;
         let per = |sum: u128, n: u64| if n == 0 { 0.0 } else { sum as f64 / n as f64 / 1e9 };
         Outcome {
             cost: CostBreakdown::price(&self.meters, &self.spec.tariff, horizon),
@@ -515,7 +999,7 @@ impl<'a> Sim<'a> {
             peak_instances: self.peak_alive,
             mean_busy_instances: self.busy_area as f64 / horizon_ns,
             utilization: if self.vcpu_alive_area > 0.0 {
-                self.cpu_work_ns / self.vcpu_alive_area
+                self.cpu_work_closed / self.vcpu_alive_area
             } else {
                 0.0
             },

@@ -1,4 +1,6 @@
 //! Plain-data description of a platform, as resolved from a scenario and its presets.
+//!
+//! Every preset is a combination of these parts; nothing here is specific to one cloud.
 
 use crate::billing::Tariff;
 use crossover_engine::SimDuration;
@@ -8,14 +10,18 @@ use crossover_workload::Dist;
 pub struct PlatformSpec {
     pub name: String,
     pub instance: InstanceSpec,
+    pub startup: ColdStart,
     pub router: RouterSpec,
     pub autoscaler: AutoscalerSpec,
     /// Instances kept alive (warm) at all times, started before the horizon begins.
     pub min_instances: u32,
-    /// Instances alive (starting or ready) never exceed this.
+    /// Instances alive (starting or ready) never exceed this. For `FlyProxy` it is the
+    /// pool of machines that exist (started or stopped).
     pub max_instances: u32,
     /// A request whose end-to-end latency exceeds this is counted as timed out.
     pub request_timeout: SimDuration,
+    /// Spot-style interruptions, if any.
+    pub interruptions: Option<Interruptions>,
     pub tariff: Tariff,
 }
 
@@ -25,37 +31,179 @@ pub struct InstanceSpec {
     /// vCPUs; fractional values throttle a single request (0.5 vCPU runs it at half speed).
     pub vcpu: f64,
     pub memory_gib: f64,
-    /// Requests served at once; further requests wait in the router.
+    /// GPUs attached (billed per GPU-second; no effect on service time).
+    pub gpus: u32,
+    /// Requests served at once; further requests wait in the router or the instance queue.
     pub concurrency: u32,
-    /// Time from the decision to start an instance until it can serve, in seconds.
-    pub cold_start: Dist,
+}
+
+/// Time from the decision to start an instance until it serves:
+/// `fixed + image_mb / pull_mb_per_s + init x cpu_boost + U(0, health_check_interval)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ColdStart {
+    /// Scheduling, network attachment, VM boot: the part that does not depend on the app.
+    pub fixed: SimDuration,
+    /// Container image size in MB; pulled at `pull_mb_per_s` (0 = cached, never pulled).
+    pub image_mb: f64,
+    pub pull_mb_per_s: f64,
+    /// Runtime and application start.
+    pub init: Dist,
+    /// Multiplier on `init` (startup CPU boost: 0.65 = 35% faster; 1 = none).
+    pub cpu_boost: f64,
+    /// A load balancer sends traffic only after a passing health check; the first check
+    /// comes uniformly within this interval (0 = ready at once).
+    pub health_check_interval: SimDuration,
+}
+
+impl ColdStart {
+    /// A cold start drawn entirely from one distribution.
+    pub fn from_dist(init: Dist) -> Self {
+        ColdStart {
+            fixed: SimDuration::ZERO,
+            image_mb: 0.0,
+            pull_mb_per_s: 0.0,
+            init,
+            cpu_boost: 1.0,
+            health_check_interval: SimDuration::ZERO,
+        }
+    }
+
+    pub fn pull_time(&self) -> SimDuration {
+        if self.pull_mb_per_s > 0.0 && self.image_mb > 0.0 {
+            SimDuration::from_secs_f64(self.image_mb / self.pull_mb_per_s)
+        } else {
+            SimDuration::ZERO
+        }
+    }
+
+    /// Mean cold start in seconds.
+    pub fn mean_secs(&self) -> f64 {
+        self.fixed.as_secs_f64()
+            + self.pull_time().as_secs_f64()
+            + self.init.mean() * self.cpu_boost
+            + self.health_check_interval.as_secs_f64() / 2.0
+    }
+}
+
+/// Spot capacity: the provider reclaims instances at random with a warning.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Interruptions {
+    /// Interruptions per instance-hour (Poisson).
+    pub rate_per_hour: f64,
+    /// Notice before the instance is stopped; it takes no new requests meanwhile and a
+    /// replacement starts (cold) at once.
+    pub warning: SimDuration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BalancePolicy {
+    RoundRobin,
+    LeastOutstanding,
+    Random,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum RouterSpec {
     /// One FIFO queue in front of all instances (Cloud Run, the Knative activator):
     /// requests wait there while instances start and are rejected (429) after
-    /// `queue_timeout`.
+    /// `queue_timeout`. A request goes to the least-loaded instance with a free slot.
     CentralQueue { queue_timeout: SimDuration },
+    /// A load balancer (ALB, kube-proxy, fly-proxy) assigns each request to a ready
+    /// instance at once; what exceeds the instance's concurrency queues inside it. With
+    /// no ready instance the request waits up to `queue_timeout` (0 = rejected at once).
+    LoadBalancer { policy: BalancePolicy, queue_timeout: SimDuration },
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum AutoscalerSpec {
-    /// Exactly `instances` instances, all warm from the start, never more, never fewer.
+    /// Exactly `instances` instances, all warm from the start (replaced if interrupted).
     Fixed { instances: u32 },
     /// AWS Lambda style: a request that finds no free instance starts a new one and
     /// waits for it (it is not handed to another instance that frees first); at
     /// `max_instances` requests wait in the router's queue instead. An idle instance is
     /// stopped after `keep_alive` unless that would go below `min_instances`.
     PerRequest { keep_alive: SimDuration },
+    /// Knative's KPA as Cloud Run uses it: every `tick`, desired instances from the
+    /// average concurrency (and CPU) over the stable window, with a panic mode on the
+    /// short window; requests that find no capacity start instances at once.
+    Concurrency(ConcurrencyScaling),
+    /// AWS Application Auto Scaling target tracking (ECS services).
+    TargetTracking(TargetTracking),
+    /// KEDA's HTTP scaler as Azure Container Apps runs it.
+    KedaHttp(KedaHttp),
+    /// fly-proxy autostart/autostop over a fixed pool of `max_instances` machines.
+    FlyProxy(FlyProxy),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConcurrencyScaling {
+    /// Target concurrency per instance as a fraction of its concurrency limit.
+    pub target_concurrency: f64,
+    /// Target CPU utilisation (0 disables the CPU driver).
+    pub target_cpu: f64,
+    pub tick: SimDuration,
+    pub stable_window: SimDuration,
+    pub panic_window: SimDuration,
+    /// Panic when the panic-window desire is this multiple of ready instances.
+    pub panic_threshold: f64,
+    pub max_scale_up_rate: f64,
+    pub max_scale_down_rate: f64,
+    /// An instance above the desired count is stopped only after idling this long
+    /// (Cloud Run keeps idle instances around; Knative removes them at once).
+    pub idle_retention: SimDuration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrackedMetric {
+    /// Average CPU utilisation of the running tasks (fraction).
+    Cpu,
+    /// ALBRequestCountPerTarget: requests per task per datapoint period.
+    RequestsPerTarget,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TargetTracking {
+    pub metric: TrackedMetric,
+    pub target: f64,
+    /// CloudWatch datapoint period (one minute).
+    pub period: SimDuration,
+    /// Consecutive datapoints above target before scaling out (3) ...
+    pub datapoints_out: u32,
+    /// ... and below target before scaling in (15).
+    pub datapoints_in: u32,
+    pub scale_out_cooldown: SimDuration,
+    pub scale_in_cooldown: SimDuration,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct KedaHttp {
+    /// Target request rate per replica (ACA "concurrentRequests": requests in the last
+    /// window divided by its length in seconds).
+    pub target_per_replica: f64,
+    /// Evaluation period and the window the rate is taken over (15 s).
+    pub polling: SimDuration,
+    /// Scale-down stabilisation: the HPA scales down only to the highest desire over
+    /// this window (300 s).
+    pub stabilization: SimDuration,
+    /// Time without requests before the last replica goes (300 s).
+    pub cooldown: SimDuration,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlyProxy {
+    /// A machine at or above this many requests is "over soft limit"; when all running
+    /// machines are, a stopped one is started.
+    pub soft_limit: u32,
+    /// How often the proxy may stop one excess machine.
+    pub check_period: SimDuration,
 }
 
 impl PlatformSpec {
     /// Instances alive at time zero.
     pub fn initial_instances(&self) -> u32 {
         match self.autoscaler {
-            AutoscalerSpec::Fixed { instances } => instances,
-            AutoscalerSpec::PerRequest { .. } => self.min_instances,
+            AutoscalerSpec::Fixed { instances } => instances.max(self.min_instances),
+            _ => self.min_instances,
         }
         .min(self.max_instances)
     }

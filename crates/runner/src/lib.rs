@@ -88,7 +88,10 @@ impl PlatformSummary {
             cpu: m(|c| c.cpu),
             memory: m(|c| c.memory),
             idle: m(|c| c.idle),
+            gpu: m(|c| c.gpu),
             requests: m(|c| c.requests),
+            egress: m(|c| c.egress),
+            stopped: m(|c| c.stopped),
             fixed: m(|c| c.fixed),
         }
     }
@@ -118,6 +121,7 @@ impl PlatformSummary {
             t.cold_starts += c.cold_starts;
             t.cold_start_requests += c.cold_start_requests;
             t.queued += c.queued;
+            t.interruptions += c.interruptions;
         }
         t
     }
@@ -225,6 +229,7 @@ pub fn replicate(
         horizon: scenario.horizon,
         seed,
         replication: replication as u64,
+        response_gb: scenario.response_gb,
     });
     let q = |p| out.latency.quantile_ms(p);
     let metrics = ReplicationMetrics {

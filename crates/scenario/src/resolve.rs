@@ -7,7 +7,11 @@
 use crate::diagnostics::{Diagnostic, Locator, Seg};
 use crate::schema::*;
 use crossover_engine::SimDuration;
-use crossover_platform::{AutoscalerSpec, FreeTier, InstanceSpec, PlatformSpec, Rates, RouterSpec, Tariff};
+use crossover_platform::{
+    AutoscalerSpec, BalancePolicy, ColdStart, ConcurrencyScaling, FlyProxy, FreeTier, IdleBilling,
+    InstanceSpec, Interruptions, KedaHttp, PlatformSpec, Rates, RouterSpec, TargetTracking, Tariff,
+    TrackedMetric,
+};
 use crossover_workload::{DailyProfile, Demand, Dist, Traffic};
 
 /// Shortest and longest horizons accepted.
@@ -28,6 +32,8 @@ pub struct Scenario {
     pub seed: u64,
     pub traffic: Traffic,
     pub demand: Demand,
+    /// Response size per request in GB (egress).
+    pub response_gb: f64,
     pub platforms: Vec<PlatformSpec>,
     /// The file with every default filled in (for `scenario.resolved.toml`).
     pub file: ScenarioFile,
@@ -138,6 +144,7 @@ pub fn resolve(
         seed: file.simulation.seed,
         traffic,
         demand,
+        response_gb: file.service.response_size.0 * (1u64 << 30) as f64 / 1e9,
         platforms,
         file,
     })
@@ -228,10 +235,35 @@ fn resolve_platform(i: usize, p: &mut PlatformSection, c: &mut Checker) -> Platf
             format!("must be between 1 and {MAX_CONCURRENCY}, got {}", inst.concurrency),
         );
     }
-    let cold_start = c.dist(&at(&["instance", "cold_start"]), &inst.cold_start);
-    let instance =
-        InstanceSpec { vcpu: inst.cpu, memory_gib: inst.memory.0, concurrency: inst.concurrency, cold_start };
+    if inst.gpus > 16 {
+        c.error(&at(&["instance", "gpus"]), format!("must be between 0 and 16, got {}", inst.gpus));
+    }
+    if let Some(limits) = &p.limits {
+        check_limits(limits, inst, &at, c);
+    }
+    let init = c.dist(&at(&["instance", "cold_start"]), &inst.cold_start);
+    let st = &p.startup;
+    let startup = ColdStart {
+        fixed: st.fixed.0,
+        image_mb: inst.image_size.0 * (1u64 << 30) as f64 / 1e6,
+        pull_mb_per_s: c.range(&at(&["startup", "pull_mb_per_s"]), st.pull_mb_per_s, 0.0, 1e6),
+        init,
+        cpu_boost: c.range(&at(&["startup", "cpu_boost"]), st.cpu_boost, 0.01, 1.0),
+        health_check_interval: st.health_check_interval.0,
+    };
+    let instance = InstanceSpec {
+        vcpu: inst.cpu,
+        memory_gib: inst.memory.0,
+        gpus: inst.gpus,
+        concurrency: inst.concurrency,
+    };
 
+    let positive = |c: &mut Checker, keys: &[&'static str], d: &crate::units::Duration| {
+        if d.0 == SimDuration::ZERO {
+            c.error(&at(keys), "must be positive");
+        }
+        d.0
+    };
     let autoscaler = match &p.autoscaler {
         AutoscalerSection::Fixed { instances } => {
             if *instances == 0 || *instances > MAX_INSTANCES {
@@ -243,10 +275,93 @@ fn resolve_platform(i: usize, p: &mut PlatformSection, c: &mut Checker) -> Platf
             AutoscalerSpec::Fixed { instances: *instances }
         }
         AutoscalerSection::PerRequest { keep_alive } => {
-            if keep_alive.0 == SimDuration::ZERO {
-                c.error(&at(&["autoscaler", "keep_alive"]), "must be positive");
+            AutoscalerSpec::PerRequest { keep_alive: positive(c, &["autoscaler", "keep_alive"], keep_alive) }
+        }
+        AutoscalerSection::Concurrency {
+            target_concurrency,
+            target_cpu,
+            tick,
+            stable_window,
+            panic_window,
+            panic_threshold,
+            max_scale_up_rate,
+            max_scale_down_rate,
+            idle_retention,
+        } => {
+            let a = |k| at(&["autoscaler", k]);
+            c.range(&a("target_concurrency"), *target_concurrency, 0.01, 1.0);
+            c.range(&a("target_cpu"), *target_cpu, 0.0, 1.0);
+            c.range(&a("panic_threshold"), *panic_threshold, 1.0, 100.0);
+            c.range(&a("max_scale_up_rate"), *max_scale_up_rate, 1.0, 1e6);
+            c.range(&a("max_scale_down_rate"), *max_scale_down_rate, 1.0, 1e6);
+            let stable = positive(c, &["autoscaler", "stable_window"], stable_window);
+            let panic = positive(c, &["autoscaler", "panic_window"], panic_window);
+            if panic > stable {
+                c.error(&a("panic_window"), format!("must not exceed stable_window ({stable}), got {panic}"));
             }
-            AutoscalerSpec::PerRequest { keep_alive: keep_alive.0 }
+            AutoscalerSpec::Concurrency(ConcurrencyScaling {
+                target_concurrency: *target_concurrency,
+                target_cpu: *target_cpu,
+                tick: positive(c, &["autoscaler", "tick"], tick),
+                stable_window: stable,
+                panic_window: panic,
+                panic_threshold: *panic_threshold,
+                max_scale_up_rate: *max_scale_up_rate,
+                max_scale_down_rate: *max_scale_down_rate,
+                idle_retention: idle_retention.0,
+            })
+        }
+        AutoscalerSection::TargetTracking {
+            metric,
+            target,
+            period,
+            datapoints_out,
+            datapoints_in,
+            scale_out_cooldown,
+            scale_in_cooldown,
+        } => {
+            let metric = match metric {
+                TrackedMetricName::Cpu => {
+                    c.range(&at(&["autoscaler", "target"]), *target, 0.01, 1.0);
+                    TrackedMetric::Cpu
+                }
+                TrackedMetricName::RequestsPerTarget => {
+                    c.range(&at(&["autoscaler", "target"]), *target, 1e-6, 1e9);
+                    TrackedMetric::RequestsPerTarget
+                }
+            };
+            for (key, n) in [("datapoints_out", datapoints_out), ("datapoints_in", datapoints_in)] {
+                if *n == 0 || *n > 1000 {
+                    c.error(&at(&["autoscaler", key]), format!("must be between 1 and 1000, got {n}"));
+                }
+            }
+            AutoscalerSpec::TargetTracking(TargetTracking {
+                metric,
+                target: *target,
+                period: positive(c, &["autoscaler", "period"], period),
+                datapoints_out: *datapoints_out,
+                datapoints_in: *datapoints_in,
+                scale_out_cooldown: scale_out_cooldown.0,
+                scale_in_cooldown: scale_in_cooldown.0,
+            })
+        }
+        AutoscalerSection::KedaHttp { target_per_replica, polling, stabilization, cooldown } => {
+            c.range(&at(&["autoscaler", "target_per_replica"]), *target_per_replica, 1e-6, 1e9);
+            AutoscalerSpec::KedaHttp(KedaHttp {
+                target_per_replica: *target_per_replica,
+                polling: positive(c, &["autoscaler", "polling"], polling),
+                stabilization: stabilization.0,
+                cooldown: positive(c, &["autoscaler", "cooldown"], cooldown),
+            })
+        }
+        AutoscalerSection::FlyProxy { soft_limit, check_period } => {
+            if *soft_limit == 0 {
+                c.error(&at(&["autoscaler", "soft_limit"]), "must be at least 1");
+            }
+            AutoscalerSpec::FlyProxy(FlyProxy {
+                soft_limit: *soft_limit,
+                check_period: positive(c, &["autoscaler", "check_period"], check_period),
+            })
         }
     };
     if p.max_instances == 0 || p.max_instances > MAX_INSTANCES {
@@ -279,17 +394,39 @@ fn resolve_platform(i: usize, p: &mut PlatformSection, c: &mut Checker) -> Platf
             }
             RouterSpec::CentralQueue { queue_timeout: timeout.0 }
         }
+        RouterSection::LoadBalancer { policy, timeout } => RouterSpec::LoadBalancer {
+            policy: match policy {
+                BalancePolicyName::RoundRobin => BalancePolicy::RoundRobin,
+                BalancePolicyName::LeastOutstanding => BalancePolicy::LeastOutstanding,
+                BalancePolicyName::Random => BalancePolicy::Random,
+            },
+            queue_timeout: timeout.0,
+        },
     };
+    if matches!(p.autoscaler, AutoscalerSection::FlyProxy { .. })
+        && !matches!(p.router, RouterSection::LoadBalancer { .. })
+    {
+        c.error(
+            &at(&["router", "kind"]),
+            "the fly-proxy autoscaler routes itself: use router.kind = \"load-balancer\"",
+        );
+    }
+    let interruptions = p.interruptions.as_ref().map(|i| Interruptions {
+        rate_per_hour: c.range(&at(&["interruptions", "rate_per_hour"]), i.rate_per_hour, 0.0, 100.0),
+        warning: i.warning.0,
+    });
 
     let b = &mut p.billing;
     let price = |c: &mut Checker, key: &'static str, v: f64| c.range(&at(&["billing", key]), v, 0.0, 1e6);
     let active = Rates {
         vcpu_second: price(c, "vcpu_second", b.vcpu_second),
         gib_second: price(c, "gib_second", b.gib_second),
+        gpu_second: price(c, "gpu_second", b.gpu_second),
     };
     let idle = Rates {
         vcpu_second: price(c, "idle_vcpu_second", *b.idle_vcpu_second.get_or_insert(b.vcpu_second)),
         gib_second: price(c, "idle_gib_second", *b.idle_gib_second.get_or_insert(b.gib_second)),
+        gpu_second: price(c, "idle_gpu_second", *b.idle_gpu_second.get_or_insert(b.gpu_second)),
     };
     for (name, usd) in &b.fixed_monthly {
         if !usd.is_finite() || *usd < 0.0 {
@@ -299,7 +436,14 @@ fn resolve_platform(i: usize, p: &mut PlatformSection, c: &mut Checker) -> Platf
     let tariff = Tariff {
         active,
         idle,
+        idle_billing: match b.idle_billing {
+            IdleBillingName::All => IdleBilling::All,
+            IdleBillingName::MinInstances => IdleBilling::MinInstances,
+            IdleBillingName::AtMinReplicas => IdleBilling::AtMinReplicas,
+        },
         per_million_requests: price(c, "per_million_requests", b.per_million_requests),
+        egress_per_gb: price(c, "egress_per_gb", b.egress_per_gb),
+        stopped_instance_second: price(c, "stopped_per_month", b.stopped_per_month) / (730.0 * 3600.0),
         rounding: b.rounding.0,
         minimum_per_start: b.minimum_per_start.0,
         free_tier: FreeTier {
@@ -313,11 +457,77 @@ fn resolve_platform(i: usize, p: &mut PlatformSection, c: &mut Checker) -> Platf
     PlatformSpec {
         name: p.name.clone(),
         instance,
+        startup,
         router,
         autoscaler,
+        interruptions,
         min_instances: p.min_instances,
         max_instances: p.max_instances,
         request_timeout: p.request_timeout.0,
         tariff,
+    }
+}
+
+/// Checks the instance shape against the shapes the platform accepts.
+fn check_limits(
+    l: &LimitsSection,
+    inst: &InstanceSection,
+    at: &dyn Fn(&[&'static str]) -> Vec<Seg>,
+    c: &mut Checker,
+) {
+    let (cpu, mem) = (inst.cpu, inst.memory.0);
+    if !l.cpu_values.is_empty() && !l.cpu_values.iter().any(|v| (v - cpu).abs() < 1e-9) {
+        c.error(
+            &at(&["instance", "cpu"]),
+            format!("this platform offers {:?} vCPU, got {cpu}", l.cpu_values),
+        );
+    }
+    if let Some([lo, hi]) = l.cpu_range {
+        if cpu < lo || cpu > hi {
+            c.error(&at(&["instance", "cpu"]), format!("this platform allows {lo} to {hi} vCPU, got {cpu}"));
+        }
+    }
+    if let Some([lo, hi]) = l.memory_range_gib {
+        if mem < lo - 1e-9 || mem > hi + 1e-9 {
+            c.error(
+                &at(&["instance", "memory"]),
+                format!("this platform allows {lo} to {hi} GiB, got {mem} GiB"),
+            );
+        }
+    }
+    if let Some([lo, hi]) = l.gib_per_vcpu {
+        let ratio = mem / cpu;
+        if ratio < lo - 1e-9 || ratio > hi + 1e-9 {
+            c.error(
+                &at(&["instance", "memory"]),
+                format!(
+                    "{mem} GiB for {cpu} vCPU is {ratio:.2} GiB per vCPU; this platform allows {lo} to {hi} \
+                     ({:.3} to {:.3} GiB for {cpu} vCPU)",
+                    lo * cpu,
+                    hi * cpu
+                ),
+            );
+        }
+    }
+    if let Some(max) = l.max_concurrency {
+        if inst.concurrency > max {
+            let msg = format!("this platform allows at most {max}, got {}", inst.concurrency);
+            c.error(&at(&["instance", "concurrency"]), msg);
+        }
+    }
+    if let Some(max) = l.fractional_cpu_max_concurrency {
+        if cpu < 1.0 && inst.concurrency > max {
+            let msg =
+                format!("below 1 vCPU this platform allows concurrency {max}, got {}", inst.concurrency);
+            c.error(&at(&["instance", "concurrency"]), msg);
+        }
+    }
+    if let Some([min_cpu, min_mem]) = l.gpu_min_shape {
+        if inst.gpus > 0 && (cpu < min_cpu || mem < min_mem) {
+            let msg = format!(
+                "a GPU instance needs at least {min_cpu} vCPU and {min_mem} GiB, got {cpu} and {mem}"
+            );
+            c.error(&at(&["instance", "gpus"]), msg);
+        }
     }
 }

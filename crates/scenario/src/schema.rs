@@ -101,6 +101,13 @@ pub struct ServiceSection {
     /// I/O wait per request (holds a concurrency slot, not the CPU).
     #[serde(default = "DistField::zero")]
     pub io: DistField,
+    /// Response size per request, for egress charges.
+    #[serde(default = "zero_size")]
+    pub response_size: Size,
+}
+
+fn zero_size() -> Size {
+    Size(0.0)
 }
 
 /// A duration distribution: a plain duration string is a constant; a table names the
@@ -169,13 +176,27 @@ impl<'de> Deserialize<'de> for DistField {
 #[serde(deny_unknown_fields)]
 pub struct PlatformSection {
     pub name: String,
+    /// The preset this entry was built on (its values are merged under the entry's own
+    /// keys before deserialisation; kept for the record).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<String>,
+    /// A cold-start profile of the preset (`go`, `node`, `python`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<String>,
     pub autoscaler: AutoscalerSection,
     #[serde(default)]
     pub instance: InstanceSection,
     #[serde(default)]
+    pub startup: StartupSection,
+    #[serde(default)]
     pub router: RouterSection,
     #[serde(default)]
     pub billing: BillingSection,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interruptions: Option<InterruptionsSection>,
+    /// Shape limits the platform accepts (from its preset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<LimitsSection>,
     #[serde(default)]
     pub min_instances: u32,
     #[serde(default = "default_max_instances")]
@@ -204,6 +225,173 @@ pub enum AutoscalerSection {
         #[serde(default = "default_keep_alive")]
         keep_alive: Duration,
     },
+    /// Knative KPA / Cloud Run; defaults are Knative's (config/core/configmaps/autoscaler.yaml).
+    Concurrency {
+        #[serde(default = "default_target_concurrency")]
+        target_concurrency: f64,
+        #[serde(default)]
+        target_cpu: f64,
+        #[serde(default = "default_kpa_tick")]
+        tick: Duration,
+        #[serde(default = "default_stable_window")]
+        stable_window: Duration,
+        #[serde(default = "default_panic_window")]
+        panic_window: Duration,
+        #[serde(default = "default_panic_threshold")]
+        panic_threshold: f64,
+        #[serde(default = "default_max_scale_up_rate")]
+        max_scale_up_rate: f64,
+        #[serde(default = "default_max_scale_down_rate")]
+        max_scale_down_rate: f64,
+        #[serde(default = "zero_duration")]
+        idle_retention: Duration,
+    },
+    /// AWS Application Auto Scaling target tracking.
+    TargetTracking {
+        metric: TrackedMetricName,
+        target: f64,
+        #[serde(default = "default_datapoint_period")]
+        period: Duration,
+        #[serde(default = "default_datapoints_out")]
+        datapoints_out: u32,
+        #[serde(default = "default_datapoints_in")]
+        datapoints_in: u32,
+        #[serde(default = "default_cooldown")]
+        scale_out_cooldown: Duration,
+        #[serde(default = "default_cooldown")]
+        scale_in_cooldown: Duration,
+    },
+    /// KEDA HTTP scaling (Azure Container Apps).
+    KedaHttp {
+        #[serde(default = "default_keda_target")]
+        target_per_replica: f64,
+        #[serde(default = "default_keda_polling")]
+        polling: Duration,
+        #[serde(default = "default_cooldown")]
+        stabilization: Duration,
+        #[serde(default = "default_cooldown")]
+        cooldown: Duration,
+    },
+    /// fly-proxy autostart/autostop over a pool of `max_instances` machines.
+    FlyProxy {
+        #[serde(default = "default_soft_limit")]
+        soft_limit: u32,
+        #[serde(default = "default_cooldown")]
+        check_period: Duration,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TrackedMetricName {
+    Cpu,
+    RequestsPerTarget,
+}
+
+fn default_target_concurrency() -> f64 {
+    0.7
+}
+fn default_kpa_tick() -> Duration {
+    Duration(SimDuration::from_secs(2))
+}
+fn default_stable_window() -> Duration {
+    Duration(SimDuration::from_secs(60))
+}
+fn default_panic_window() -> Duration {
+    Duration(SimDuration::from_secs(6))
+}
+fn default_panic_threshold() -> f64 {
+    2.0
+}
+fn default_max_scale_up_rate() -> f64 {
+    1000.0
+}
+fn default_max_scale_down_rate() -> f64 {
+    2.0
+}
+fn default_datapoint_period() -> Duration {
+    Duration(SimDuration::from_secs(60))
+}
+fn default_datapoints_out() -> u32 {
+    3
+}
+fn default_datapoints_in() -> u32 {
+    15
+}
+fn default_cooldown() -> Duration {
+    Duration(SimDuration::from_secs(300))
+}
+fn default_keda_target() -> f64 {
+    10.0
+}
+fn default_keda_polling() -> Duration {
+    Duration(SimDuration::from_secs(15))
+}
+fn default_soft_limit() -> u32 {
+    20
+}
+
+/// How an instance starts: `fixed + image_size / pull_rate + cold_start x cpu_boost +
+/// U(0, health_check_interval)`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartupSection {
+    #[serde(default = "zero_duration")]
+    pub fixed: Duration,
+    /// Image pull rate in MB/s (0 = images cached, never pulled).
+    #[serde(default)]
+    pub pull_mb_per_s: f64,
+    #[serde(default = "one")]
+    pub cpu_boost: f64,
+    #[serde(default = "zero_duration")]
+    pub health_check_interval: Duration,
+}
+
+impl Default for StartupSection {
+    fn default() -> Self {
+        StartupSection {
+            fixed: zero_duration(),
+            pull_mb_per_s: 0.0,
+            cpu_boost: 1.0,
+            health_check_interval: zero_duration(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct InterruptionsSection {
+    pub rate_per_hour: f64,
+    #[serde(default = "default_spot_warning")]
+    pub warning: Duration,
+}
+
+fn default_spot_warning() -> Duration {
+    Duration(SimDuration::from_secs(120))
+}
+
+/// Instance shapes a platform accepts.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsSection {
+    /// Allowed vCPU values (empty: any within `cpu_range`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cpu_values: Vec<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_range: Option<[f64; 2]>,
+    /// Memory per vCPU, GiB, [min, max].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gib_per_vcpu: Option<[f64; 2]>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_range_gib: Option<[f64; 2]>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_concurrency: Option<u32>,
+    /// Below one vCPU, concurrency may not exceed this (Cloud Run: 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fractional_cpu_max_concurrency: Option<u32>,
+    /// Minimum vCPU and memory (GiB) when GPUs are attached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu_min_shape: Option<[f64; 2]>,
 }
 
 fn default_keep_alive() -> Duration {
@@ -219,6 +407,12 @@ pub struct InstanceSection {
     pub memory: Size,
     #[serde(default = "default_concurrency")]
     pub concurrency: u32,
+    #[serde(default)]
+    pub gpus: u32,
+    /// Container image size (pulled at `startup.pull_mb_per_s`).
+    #[serde(default = "zero_size")]
+    pub image_size: Size,
+    /// Runtime and application start-up time.
     #[serde(default = "DistField::zero")]
     pub cold_start: DistField,
 }
@@ -229,6 +423,8 @@ impl Default for InstanceSection {
             cpu: 1.0,
             memory: default_memory(),
             concurrency: default_concurrency(),
+            gpus: 0,
+            image_size: zero_size(),
             cold_start: DistField::zero(),
         }
     }
@@ -249,6 +445,26 @@ pub enum RouterSection {
         #[serde(default = "default_queue_timeout")]
         timeout: Duration,
     },
+    /// A load balancer assigning each request to an instance at once.
+    LoadBalancer {
+        #[serde(default = "default_policy")]
+        policy: BalancePolicyName,
+        /// How long a request may wait when no instance is ready (0: 503 at once).
+        #[serde(default = "zero_duration")]
+        timeout: Duration,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BalancePolicyName {
+    RoundRobin,
+    LeastOutstanding,
+    Random,
+}
+
+fn default_policy() -> BalancePolicyName {
+    BalancePolicyName::RoundRobin
 }
 
 impl Default for RouterSection {
@@ -275,7 +491,19 @@ pub struct BillingSection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idle_gib_second: Option<f64>,
     #[serde(default)]
+    pub gpu_second: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_gpu_second: Option<f64>,
+    /// Which idle instances pay the idle rate: all, min-instances, at-min-replicas.
+    #[serde(default = "default_idle_billing")]
+    pub idle_billing: IdleBillingName,
+    #[serde(default)]
     pub per_million_requests: f64,
+    #[serde(default)]
+    pub egress_per_gb: f64,
+    /// Per stopped machine per month (Fly rootfs storage).
+    #[serde(default)]
+    pub stopped_per_month: f64,
     #[serde(default = "default_rounding")]
     pub rounding: Duration,
     #[serde(default = "zero_duration")]
@@ -298,7 +526,12 @@ impl Default for BillingSection {
             gib_second: 0.0,
             idle_vcpu_second: None,
             idle_gib_second: None,
+            gpu_second: 0.0,
+            idle_gpu_second: None,
+            idle_billing: default_idle_billing(),
             per_million_requests: 0.0,
+            egress_per_gb: 0.0,
+            stopped_per_month: 0.0,
             rounding: default_rounding(),
             minimum_per_start: zero_duration(),
             free_vcpu_seconds: 0.0,
@@ -307,6 +540,18 @@ impl Default for BillingSection {
             fixed_monthly: BTreeMap::new(),
         }
     }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IdleBillingName {
+    All,
+    MinInstances,
+    AtMinReplicas,
+}
+
+fn default_idle_billing() -> IdleBillingName {
+    IdleBillingName::All
 }
 
 fn default_rounding() -> Duration {

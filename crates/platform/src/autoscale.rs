@@ -1,0 +1,378 @@
+//! Autoscaler decisions: each kind turns windowed metrics into a desired instance count.
+//!
+//! The simulation keeps cumulative integrals (request-nanoseconds in the system, CPU
+//! work done, arrivals) and snapshots them at every tick, so any window average is an
+//! exact difference of two snapshots. The decision functions here are pure given the
+//! history and their own small state, which is what lets tests replay hand-worked
+//! traces (Knative's KPA, AWS target tracking, KEDA behind the HPA).
+
+use crate::spec::{ConcurrencyScaling, KedaHttp, TargetTracking, TrackedMetric};
+use crossover_engine::{SimDuration, SimTime};
+use std::collections::VecDeque;
+
+/// Cumulative counters at one instant.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Snapshot {
+    pub at: SimTime,
+    /// Integral of requests in the system (queued or in service), request-nanoseconds.
+    pub in_system_area: u128,
+    /// vCPU-nanoseconds of CPU work done.
+    pub cpu_work_ns: f64,
+    pub arrivals: u64,
+}
+
+/// Recent snapshots, enough to cover the longest window an autoscaler looks at.
+#[derive(Clone, Debug, Default)]
+pub struct MetricHistory {
+    snaps: VecDeque<Snapshot>,
+    keep: SimDuration,
+}
+
+impl MetricHistory {
+    pub fn new(longest_window: SimDuration) -> Self {
+        MetricHistory { snaps: VecDeque::new(), keep: longest_window }
+    }
+
+    pub fn push(&mut self, s: Snapshot) {
+        self.snaps.push_back(s);
+        // Keep one snapshot at or before the start of the longest window.
+        while self.snaps.len() > 2 && self.snaps[1].at.0 + self.keep.as_nanos() <= s.at.0 {
+            self.snaps.pop_front();
+        }
+    }
+
+    /// The oldest snapshot no older than `window`, and the newest; None without a span.
+    fn span(&self, window: SimDuration) -> Option<(&Snapshot, &Snapshot, f64)> {
+        let last = self.snaps.back()?;
+        let start = last.at.0.saturating_sub(window.as_nanos());
+        let first = self.snaps.iter().find(|s| s.at.0 >= start)?;
+        let dt = (last.at.0 - first.at.0) as f64;
+        (dt > 0.0).then_some((first, last, dt))
+    }
+
+    /// Average number of requests in the system over the window.
+    pub fn avg_concurrency(&self, window: SimDuration) -> f64 {
+        self.span(window).map_or(0.0, |(a, b, dt)| (b.in_system_area - a.in_system_area) as f64 / dt)
+    }
+
+    /// Average vCPUs busy over the window.
+    pub fn cpu_in_use(&self, window: SimDuration) -> f64 {
+        self.span(window).map_or(0.0, |(a, b, dt)| (b.cpu_work_ns - a.cpu_work_ns) / dt)
+    }
+
+    /// Arrivals in the window.
+    pub fn arrivals(&self, window: SimDuration) -> u64 {
+        self.span(window).map_or(0, |(a, b, _)| b.arrivals - a.arrivals)
+    }
+
+    /// Arrivals per second over the window.
+    pub fn arrival_rate(&self, window: SimDuration) -> f64 {
+        self.span(window).map_or(0.0, |(a, b, dt)| (b.arrivals - a.arrivals) as f64 / (dt / 1e9))
+    }
+}
+
+/// What a tick knows about the fleet.
+#[derive(Clone, Copy, Debug)]
+pub struct Fleet {
+    pub now: SimTime,
+    /// Instances ready to serve (not starting, not draining).
+    pub ready: u32,
+    /// The count the autoscaler asked for last time.
+    pub desired: u32,
+    pub concurrency: u32,
+    pub vcpu: f64,
+}
+
+fn ceil_div(x: f64, per: f64) -> u32 {
+    if per <= 0.0 || x <= 0.0 {
+        0
+    } else {
+        (x / per - 1e-9).ceil().clamp(0.0, u32::MAX as f64) as u32
+    }
+}
+
+/// Knative KPA state: panic mode and the pods it ratchets up to.
+#[derive(Clone, Debug, Default)]
+pub struct KpaState {
+    panic_until: Option<SimTime>,
+    panic_pods: u32,
+}
+
+impl KpaState {
+    pub fn in_panic(&self, now: SimTime) -> bool {
+        self.panic_until.is_some_and(|t| now < t)
+    }
+
+    /// Knative `autoscaler.go` Scale(): desired pods from the stable and panic windows,
+    /// bounded by the scale rates; in panic the desire never decreases. With a CPU
+    /// target, Cloud Run's CPU driver is computed alike and the larger wins.
+    pub fn desired(&mut self, cfg: &ConcurrencyScaling, h: &MetricHistory, f: Fleet) -> u32 {
+        let ready = f.ready.max(1) as f64;
+        let target = cfg.target_concurrency * f.concurrency as f64;
+        let want = |window| {
+            let by_concurrency = ceil_div(h.avg_concurrency(window), target);
+            let by_cpu = if cfg.target_cpu > 0.0 {
+                ceil_div(h.cpu_in_use(window), f.vcpu * cfg.target_cpu)
+            } else {
+                0
+            };
+            by_concurrency.max(by_cpu)
+        };
+        let max_up = (cfg.max_scale_up_rate * ready).ceil() as u32;
+        let max_down = (ready / cfg.max_scale_down_rate).floor() as u32;
+        let stable = want(cfg.stable_window).clamp(max_down, max_up.max(max_down));
+        let panic = want(cfg.panic_window).clamp(max_down, max_up.max(max_down));
+        if panic as f64 / ready >= cfg.panic_threshold {
+            // Enter or extend panic: it lasts a stable window past the last trigger.
+            self.panic_until = Some(f.now + cfg.stable_window);
+        }
+        if self.in_panic(f.now) {
+            self.panic_pods = self.panic_pods.max(stable).max(panic);
+            self.panic_pods
+        } else {
+            self.panic_until = None;
+            self.panic_pods = 0;
+            stable
+        }
+    }
+}
+
+/// AWS target tracking: CloudWatch alarms on one-minute datapoints.
+#[derive(Clone, Debug, Default)]
+pub struct TargetTrackingState {
+    high: u32,
+    low: u32,
+    last_out: Option<(SimTime, u32)>,
+    last_in: Option<SimTime>,
+}
+
+impl TargetTrackingState {
+    /// One datapoint per period. Scale out (proportionally) after `datapoints_out`
+    /// consecutive breaches, in after `datapoints_in`, respecting cooldowns: during a
+    /// scale-out cooldown only a larger scale-out proceeds; scale-in waits for both.
+    pub fn desired(&mut self, cfg: &TargetTracking, h: &MetricHistory, f: Fleet) -> u32 {
+        if f.ready == 0 {
+            // No running task, no datapoint: target tracking does not act on missing data.
+            return f.desired;
+        }
+        let ready = f.ready as f64;
+        let value = match cfg.metric {
+            TrackedMetric::Cpu => h.cpu_in_use(cfg.period) / (f.vcpu * ready),
+            TrackedMetric::RequestsPerTarget => h.arrivals(cfg.period) as f64 / ready,
+        };
+        if value > cfg.target {
+            self.high += 1;
+            self.low = 0;
+        } else if value < cfg.target {
+            self.low += 1;
+            self.high = 0;
+        } else {
+            self.high = 0;
+            self.low = 0;
+        }
+        let proposed = ceil_div(ready * value, cfg.target).max(1);
+        let cooled = |t: Option<SimTime>, cooldown: SimDuration| t.is_none_or(|t| f.now >= t + cooldown);
+        if self.high >= cfg.datapoints_out && proposed > f.desired {
+            let larger = self.last_out.is_some_and(|(_, d)| proposed > d);
+            if cooled(self.last_out.map(|(t, _)| t), cfg.scale_out_cooldown) || larger {
+                self.last_out = Some((f.now, proposed));
+                return proposed;
+            }
+        }
+        if self.low >= cfg.datapoints_in
+            && proposed < f.desired
+            && cooled(self.last_in, cfg.scale_in_cooldown)
+            && cooled(self.last_out.map(|(t, _)| t), cfg.scale_out_cooldown)
+        {
+            self.last_in = Some(f.now);
+            return proposed;
+        }
+        f.desired
+    }
+}
+
+/// KEDA's HTTP scaler feeding the HPA (Azure Container Apps).
+#[derive(Clone, Debug, Default)]
+pub struct KedaState {
+    recent: VecDeque<(SimTime, u32)>,
+    last_request: Option<SimTime>,
+}
+
+impl KedaState {
+    /// desired = ceil(rate / target); the HPA scales down only to the highest desire of
+    /// the stabilisation window; KEDA takes the last replica away after `cooldown`
+    /// without requests.
+    pub fn desired(&mut self, cfg: &KedaHttp, h: &MetricHistory, f: Fleet) -> u32 {
+        let arrivals = h.arrivals(cfg.polling);
+        if arrivals > 0 {
+            self.last_request = Some(f.now);
+        }
+        let raw = ceil_div(h.arrival_rate(cfg.polling), cfg.target_per_replica);
+        self.recent.push_back((f.now, raw));
+        while self.recent.front().is_some_and(|&(t, _)| t + cfg.stabilization < f.now) {
+            self.recent.pop_front();
+        }
+        let stabilized = self.recent.iter().map(|&(_, d)| d).max().unwrap_or(0);
+        let active = self.last_request.is_some_and(|t| f.now < t + cfg.cooldown);
+        if active {
+            stabilized.max(1)
+        } else {
+            0
+        }
+    }
+
+    pub fn saw_request(&mut self, now: SimTime) {
+        self.last_request = Some(now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: u64 = 1_000_000_000;
+
+    /// A history where `conc` requests were in the system during each `step` seconds.
+    fn history(steps: &[(u64, f64, f64, u64)]) -> MetricHistory {
+        // (seconds since previous, avg concurrency, avg vCPUs busy, arrivals) per step
+        let mut h = MetricHistory::new(SimDuration::from_secs(3600));
+        let mut s = Snapshot::default();
+        h.push(s);
+        for &(dt, conc, cpu, arrivals) in steps {
+            s.at = SimTime(s.at.0 + dt * S);
+            s.in_system_area += (conc * (dt * S) as f64) as u128;
+            s.cpu_work_ns += cpu * (dt * S) as f64;
+            s.arrivals += arrivals;
+            h.push(s);
+        }
+        h
+    }
+
+    fn kpa() -> ConcurrencyScaling {
+        ConcurrencyScaling {
+            target_concurrency: 0.7,
+            target_cpu: 0.0,
+            tick: SimDuration::from_secs(2),
+            stable_window: SimDuration::from_secs(60),
+            panic_window: SimDuration::from_secs(6),
+            panic_threshold: 2.0,
+            max_scale_up_rate: 1000.0,
+            max_scale_down_rate: 2.0,
+            idle_retention: SimDuration::ZERO,
+        }
+    }
+
+    fn fleet(now_s: u64, ready: u32, desired: u32) -> Fleet {
+        Fleet { now: SimTime(now_s * S), ready, desired, concurrency: 100, vcpu: 1.0 }
+    }
+
+    #[test]
+    fn kpa_stable_desire_is_average_concurrency_over_target() {
+        // 60 s at 700 concurrent requests, target 70 per pod: 10 pods.
+        let h = history(&[(60, 700.0, 0.0, 0)]);
+        let mut st = KpaState::default();
+        assert_eq!(st.desired(&kpa(), &h, fleet(60, 10, 10)), 10);
+        assert!(!st.in_panic(SimTime(60 * S)));
+    }
+
+    #[test]
+    fn kpa_panics_on_a_burst_and_never_scales_down_in_panic() {
+        // 54 s at 70 (1 pod), then 6 s at 1400 (a burst): the panic window wants 20 pods,
+        // 20x the single ready pod, so panic: desired = max(stable, panic) = 20.
+        let h = history(&[(54, 70.0, 0.0, 0), (6, 1400.0, 0.0, 0)]);
+        let mut st = KpaState::default();
+        let d = st.desired(&kpa(), &h, fleet(60, 1, 1));
+        assert_eq!(d, 20);
+        assert!(st.in_panic(SimTime(60 * S)));
+        // The burst ends; the panic window is quiet but panic holds for 60 s: still 20.
+        let h2 = history(&[(54, 70.0, 0.0, 0), (6, 1400.0, 0.0, 0), (10, 0.0, 0.0, 0)]);
+        assert_eq!(st.desired(&kpa(), &h2, fleet(70, 20, 20)), 20);
+        // After the stable window without a trigger, panic ends and the stable desire,
+        // bounded by max-scale-down-rate 2 (at most halving), takes over.
+        let h3 = history(&[(54, 70.0, 0.0, 0), (6, 1400.0, 0.0, 0), (61, 0.0, 0.0, 0)]);
+        assert_eq!(st.desired(&kpa(), &h3, fleet(121, 20, 20)), 10);
+    }
+
+    #[test]
+    fn cloud_run_cpu_driver_wins_when_cpu_bound() {
+        // Low concurrency (6 in flight, target 0.6 x 80 = 48 -> 1) but 3 vCPUs busy on
+        // 1-vCPU instances with a 60% CPU target -> ceil(3 / 0.6) = 5.
+        let cfg = ConcurrencyScaling { target_concurrency: 0.6, target_cpu: 0.6, ..kpa() };
+        let h = history(&[(60, 6.0, 3.0, 0)]);
+        let f = Fleet { concurrency: 80, ..fleet(60, 5, 5) };
+        assert_eq!(KpaState::default().desired(&cfg, &h, f), 5);
+    }
+
+    fn ecs() -> TargetTracking {
+        TargetTracking {
+            metric: TrackedMetric::Cpu,
+            target: 0.5,
+            period: SimDuration::from_secs(60),
+            datapoints_out: 3,
+            datapoints_in: 15,
+            scale_out_cooldown: SimDuration::from_secs(300),
+            scale_in_cooldown: SimDuration::from_secs(300),
+        }
+    }
+
+    #[test]
+    fn target_tracking_needs_three_breaching_minutes() {
+        // 2 tasks at 100% CPU (2 vCPUs busy) against a 50% target.
+        let mut st = TargetTrackingState::default();
+        let mut steps = Vec::new();
+        let mut desired = 2;
+        for minute in 1..=3 {
+            steps.push((60, 0.0, 2.0, 0));
+            let h = history(&steps);
+            desired = st.desired(&ecs(), &h, fleet(60 * minute, 2, desired));
+            if minute < 3 {
+                assert_eq!(desired, 2, "minute {minute}: not yet");
+            }
+        }
+        // Third datapoint: proportional, ceil(2 x 1.0 / 0.5) = 4.
+        assert_eq!(desired, 4);
+    }
+
+    #[test]
+    fn target_tracking_scales_in_after_fifteen_low_minutes_only() {
+        let mut st = TargetTrackingState::default();
+        let mut steps = Vec::new();
+        let mut desired = 4;
+        for minute in 1..=15u64 {
+            // 4 tasks, 0.4 vCPU busy in total: 10% against 50%.
+            steps.push((60, 0.0, 0.4, 0));
+            let h = history(&steps);
+            desired = st.desired(&ecs(), &h, fleet(60 * minute, 4, desired));
+            if minute < 15 {
+                assert_eq!(desired, 4, "minute {minute}");
+            }
+        }
+        assert_eq!(desired, 1, "ceil(4 x 0.1 / 0.5) = 1");
+    }
+
+    #[test]
+    fn keda_stabilises_scale_down_and_cools_down_to_zero() {
+        let cfg = KedaHttp {
+            target_per_replica: 10.0,
+            polling: SimDuration::from_secs(15),
+            stabilization: SimDuration::from_secs(300),
+            cooldown: SimDuration::from_secs(300),
+        };
+        let mut st = KedaState::default();
+        // 15 s at 45 requests/s -> ceil(4.5) = 5 replicas.
+        let mut steps = vec![(15, 0.0, 0.0, 675)];
+        assert_eq!(st.desired(&cfg, &history(&steps), fleet(15, 1, 1)), 5);
+        // Traffic drops to 5/s: raw desire 1, but the 300 s window still holds 5.
+        steps.push((15, 0.0, 0.0, 75));
+        assert_eq!(st.desired(&cfg, &history(&steps), fleet(30, 5, 5)), 5);
+        // Nothing for 301 s: stabilisation has forgotten the 5; after the cooldown, zero.
+        let mut t = 30;
+        let mut d = 5;
+        while t < 30 + 330 {
+            steps.push((15, 0.0, 0.0, 0));
+            t += 15;
+            d = st.desired(&cfg, &history(&steps), fleet(t, d, d));
+        }
+        assert_eq!(d, 0);
+    }
+}
