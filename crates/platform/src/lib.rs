@@ -11,6 +11,7 @@
 mod autoscale;
 pub mod billing;
 mod instance;
+pub mod presets;
 pub mod sim;
 pub mod spec;
 

@@ -188,6 +188,7 @@ impl<'a> Sim<'a> {
             }
             AutoscalerSpec::KedaHttp(k) => (Scaler::Keda(KedaState::default()), k.polling),
             AutoscalerSpec::FlyProxy(_) => (Scaler::Fly, SimDuration::ZERO),
+            AutoscalerSpec::Schedule { .. } => (Scaler::Static, SimDuration::ZERO),
         };
         Sim {
             spec,
@@ -250,6 +251,7 @@ impl<'a> Sim<'a> {
             AutoscalerSpec::TargetTracking(t) => Some(t.period),
             AutoscalerSpec::KedaHttp(k) => Some(k.polling),
             AutoscalerSpec::FlyProxy(f) => Some(f.check_period),
+            AutoscalerSpec::Schedule { .. } => Some(SimDuration::from_hours(1)),
         }
     }
 
@@ -894,6 +896,11 @@ impl<'a> Sim<'a> {
                 let soft = f.soft_limit;
                 self.fly_autostop(soft);
                 None
+            }
+            (_, AutoscalerSpec::Schedule { weekday, weekend }) => {
+                let hours = self.now.0 / SimDuration::from_hours(1).as_nanos();
+                let (day, hour) = (hours / 24, (hours % 24) as usize);
+                Some(if day % 7 >= 5 { weekend[hour] } else { weekday[hour] })
             }
             _ => None,
         };

@@ -133,6 +133,9 @@ pub enum AutoscalerSpec {
     KedaHttp(KedaHttp),
     /// fly-proxy autostart/autostop over a fixed pool of `max_instances` machines.
     FlyProxy(FlyProxy),
+    /// Scheduled scaling (Application Auto Scaling scheduled actions): a desired count
+    /// for each hour of weekdays and of weekends, applied on the hour.
+    Schedule { weekday: [u32; 24], weekend: [u32; 24] },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -203,6 +206,7 @@ impl PlatformSpec {
     pub fn initial_instances(&self) -> u32 {
         match self.autoscaler {
             AutoscalerSpec::Fixed { instances } => instances.max(self.min_instances),
+            AutoscalerSpec::Schedule { weekday, .. } => weekday[0].max(self.min_instances),
             _ => self.min_instances,
         }
         .min(self.max_instances)

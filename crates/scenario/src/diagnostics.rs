@@ -61,18 +61,30 @@ impl fmt::Display for ScenarioError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Seg {
     Key(&'static str),
+    /// A key known only at run time (from an error message or a user's file).
+    Name(String),
     Index(usize),
+}
+
+impl Seg {
+    fn key(&self) -> Option<&str> {
+        match self {
+            Seg::Key(k) => Some(k),
+            Seg::Name(k) => Some(k),
+            Seg::Index(_) => None,
+        }
+    }
 }
 
 pub fn path_string(path: &[Seg]) -> String {
     let mut s = String::new();
     for seg in path {
         match seg {
-            Seg::Key(k) => {
+            Seg::Key(_) | Seg::Name(_) => {
                 if !s.is_empty() {
                     s.push('.');
                 }
-                s.push_str(k);
+                s.push_str(seg.key().unwrap_or_default());
             }
             Seg::Index(i) => s.push_str(&format!("[{i}]")),
         }
@@ -104,20 +116,28 @@ impl<'a> Locator<'a> {
 
     /// Byte span of the value at `path`, or of its nearest existing ancestor.
     pub fn span_of(&self, path: &[Seg]) -> Option<std::ops::Range<usize>> {
+        self.locate(path, false)
+    }
+
+    /// As `span_of`, but with `at_key` the span of the last key itself when it exists.
+    fn locate(&self, path: &[Seg], at_key: bool) -> Option<std::ops::Range<usize>> {
         let doc = self.doc.as_ref()?;
         let mut span = None;
         let mut table: Option<&DeTable> = Some(doc.get_ref());
         let mut value: Option<&DeValue> = None;
         for seg in path {
-            let next = match (seg, table, value) {
-                (Seg::Key(k), Some(t), _) => {
-                    t.iter().find(|(key, _)| key.get_ref().as_ref() == *k).map(|(_, v)| v)
+            let entry = match (seg.key(), seg, table, value) {
+                (Some(k), _, Some(t), _) => {
+                    t.iter().find(|(key, _)| key.get_ref().as_ref() == k).map(|(k, v)| (Some(k.span()), v))
                 }
-                (Seg::Index(i), _, Some(DeValue::Array(a))) => a.get(*i),
+                (None, Seg::Index(i), _, Some(DeValue::Array(a))) => a.get(*i).map(|v| (None, v)),
                 _ => None,
             };
-            let Some(next) = next else { break };
-            span = Some(next.span());
+            let Some((key_span, next)) = entry else { break };
+            span = Some(match key_span {
+                Some(k) if at_key => k,
+                _ => next.span(),
+            });
             value = Some(next.get_ref());
             table = match next.get_ref() {
                 DeValue::Table(t) => Some(t),
@@ -128,7 +148,12 @@ impl<'a> Locator<'a> {
     }
 
     pub fn diagnostic(&self, path: &[Seg], message: impl Into<String>) -> Diagnostic {
-        let (line, column, snippet) = match self.span_of(path) {
+        self.diagnostic_at(path, message, false)
+    }
+
+    /// A diagnostic pointing at the key (for unknown keys) or at the value.
+    pub fn diagnostic_at(&self, path: &[Seg], message: impl Into<String>, at_key: bool) -> Diagnostic {
+        let (line, column, snippet) = match self.locate(path, at_key) {
             Some(span) => self.position(span.start),
             None => (0, 0, String::new()),
         };

@@ -354,6 +354,8 @@ fn resolve_platform(i: usize, p: &mut PlatformSection, c: &mut Checker) -> Platf
                 cooldown: positive(c, &["autoscaler", "cooldown"], cooldown),
             })
         }
+        // Built below, once the table can be completed in place.
+        AutoscalerSection::Schedule { .. } => AutoscalerSpec::Fixed { instances: 0 },
         AutoscalerSection::FlyProxy { soft_limit, check_period } => {
             if *soft_limit == 0 {
                 c.error(&at(&["autoscaler", "soft_limit"]), "must be at least 1");
@@ -363,6 +365,34 @@ fn resolve_platform(i: usize, p: &mut PlatformSection, c: &mut Checker) -> Platf
                 check_period: positive(c, &["autoscaler", "check_period"], check_period),
             })
         }
+    };
+    let autoscaler = match (&mut p.autoscaler, autoscaler) {
+        (AutoscalerSection::Schedule { weekday, weekend }, _) => {
+            let weekend = weekend.get_or_insert_with(|| weekday.clone());
+            let hours = |c: &mut Checker, key: &'static str, v: &[u32]| -> [u32; 24] {
+                let mut table = [0u32; 24];
+                if v.len() != 24 {
+                    c.error(
+                        &at(&["autoscaler", key]),
+                        format!("needs 24 hourly counts (00:00 to 23:00), got {}", v.len()),
+                    );
+                }
+                for (slot, n) in table.iter_mut().zip(v) {
+                    *slot = *n;
+                }
+                table
+            };
+            let weekday = hours(c, "weekday", weekday);
+            let weekend = hours(c, "weekend", weekend);
+            if weekday.iter().chain(&weekend).any(|&n| n > p.max_instances) {
+                c.error(
+                    &at(&["autoscaler"]),
+                    format!("scheduled counts must be <= max_instances ({})", p.max_instances),
+                );
+            }
+            AutoscalerSpec::Schedule { weekday, weekend }
+        }
+        (_, spec) => spec,
     };
     if p.max_instances == 0 || p.max_instances > MAX_INSTANCES {
         c.error(
@@ -493,6 +523,12 @@ fn check_limits(
                 &at(&["instance", "memory"]),
                 format!("this platform allows {lo} to {hi} GiB, got {mem} GiB"),
             );
+        }
+    }
+    if let Some(&[_, lo, hi]) = l.memory_by_cpu.iter().find(|row| row[0] >= cpu - 1e-9) {
+        if mem < lo - 1e-9 || mem > hi + 1e-9 {
+            let msg = format!("with {cpu} vCPU this platform allows {lo} to {hi} GiB, got {mem} GiB");
+            c.error(&at(&["instance", "memory"]), msg);
         }
     }
     if let Some([lo, hi]) = l.gib_per_vcpu {

@@ -279,6 +279,12 @@ pub enum AutoscalerSection {
         #[serde(default = "default_cooldown")]
         check_period: Duration,
     },
+    /// Scheduled scaling: instances for each local hour of weekdays and weekends.
+    Schedule {
+        weekday: Vec<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        weekend: Option<Vec<u32>>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -379,6 +385,10 @@ pub struct LimitsSection {
     pub cpu_values: Vec<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_range: Option<[f64; 2]>,
+    /// Memory allowed by vCPU: rows of [vCPU, min GiB, max GiB]; a shape uses the first
+    /// row whose vCPU is at least its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub memory_by_cpu: Vec<[f64; 3]>,
     /// Memory per vCPU, GiB, [min, max].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gib_per_vcpu: Option<[f64; 2]>,

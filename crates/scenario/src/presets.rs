@@ -1,0 +1,209 @@
+//! Presets: parsing the embedded preset files and merging one under a user's entry.
+//!
+//! A `[[platform]]` entry with `preset = "cloud-run"` starts from the preset's
+//! `[platform]` table; a `runtime = "go"` picks one of the preset's cold-start profiles;
+//! the entry's own keys override either, key by key (tables merge recursively). A table
+//! whose `kind` differs from the preset's replaces it whole, since its other keys
+//! belong to the other kind.
+
+use crossover_platform::presets::{PresetFile, PRESETS};
+use std::collections::BTreeMap;
+use toml::{Table, Value};
+
+#[derive(Clone, Debug)]
+pub struct Preset {
+    pub name: &'static str,
+    pub title: String,
+    pub billing_model: String,
+    pub as_of: String,
+    /// Source of each value, by dotted key path (a path also covers the keys below it).
+    pub sources: BTreeMap<String, String>,
+    /// Cold-start profiles by runtime name: tables merged over `platform`.
+    pub runtimes: BTreeMap<String, Table>,
+    pub platform: Table,
+}
+
+fn text(t: &Table, key: &str) -> String {
+    t.get(key).and_then(Value::as_str).unwrap_or_default().to_string()
+}
+
+impl Preset {
+    /// Parses an embedded preset file. The files ship with the binary and a test parses
+    /// and validates each, so a malformed one is a build defect, not a user error.
+    fn parse(file: &PresetFile) -> Preset {
+        let doc: Table = toml::from_str(file.toml)
+            .unwrap_or_else(|e| panic!("embedded preset {} is not valid TOML: {e}", file.name));
+        let meta = doc.get("preset").and_then(Value::as_table).cloned().unwrap_or_default();
+        let strings = |key: &str| -> BTreeMap<String, String> {
+            meta.get(key)
+                .and_then(Value::as_table)
+                .map(|t| {
+                    t.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect()
+                })
+                .unwrap_or_default()
+        };
+        let runtimes = meta
+            .get("runtimes")
+            .and_then(Value::as_table)
+            .map(|t| t.iter().filter_map(|(k, v)| Some((k.clone(), v.as_table()?.clone()))).collect())
+            .unwrap_or_default();
+        Preset {
+            name: file.name,
+            title: text(&meta, "title"),
+            billing_model: text(&meta, "billing_model"),
+            as_of: text(&meta, "as_of"),
+            sources: strings("sources"),
+            runtimes,
+            platform: doc.get("platform").and_then(Value::as_table).cloned().unwrap_or_default(),
+        }
+    }
+
+    /// The source that covers `path` (its own, or the nearest ancestor's).
+    pub fn source_of(&self, path: &str) -> Option<&str> {
+        let mut p = path;
+        loop {
+            if let Some(s) = self.sources.get(p) {
+                return Some(s);
+            }
+            p = &p[..p.rfind('.')?];
+        }
+    }
+}
+
+pub fn all() -> Vec<Preset> {
+    PRESETS.iter().map(Preset::parse).collect()
+}
+
+pub fn find(name: &str) -> Option<Preset> {
+    crossover_platform::presets::find(name).map(Preset::parse)
+}
+
+pub fn names() -> Vec<&'static str> {
+    PRESETS.iter().map(|p| p.name).collect()
+}
+
+/// Merges `over` into `base`, key by key.
+pub fn merge(base: &mut Table, over: &Table) {
+    for (key, value) in over {
+        match (base.get_mut(key), value) {
+            (Some(Value::Table(b)), Value::Table(o))
+                if b.get("kind") == o.get("kind") || o.get("kind").is_none() =>
+            {
+                merge(b, o)
+            }
+            _ => {
+                base.insert(key.clone(), value.clone());
+            }
+        }
+    }
+}
+
+/// What went wrong expanding an entry: the key it concerns and the message.
+pub type ExpandError = (&'static str, String);
+
+/// The entry with its preset (and runtime profile) underneath, or it unchanged.
+pub fn expand(entry: Table) -> Result<Table, ExpandError> {
+    let preset_name = match entry.get("preset") {
+        None => {
+            if entry.contains_key("runtime") {
+                return Err((
+                    "runtime",
+                    "a runtime profile comes from a preset: add `preset = \"...\"`".into(),
+                ));
+            }
+            return Ok(entry);
+        }
+        Some(Value::String(name)) => name.clone(),
+        Some(_) => return Err(("preset", "must be a preset name (a string)".into())),
+    };
+    let Some(preset) = find(&preset_name) else {
+        return Err(("preset", unknown("preset", &preset_name, &names())));
+    };
+    let mut merged = preset.platform.clone();
+    match entry.get("runtime") {
+        None => {}
+        Some(Value::String(rt)) => match preset.runtimes.get(rt) {
+            Some(profile) => merge(&mut merged, profile),
+            None => {
+                let known: Vec<&str> = preset.runtimes.keys().map(String::as_str).collect();
+                return Err((
+                    "runtime",
+                    unknown(&format!("runtime of preset \"{preset_name}\""), rt, &known),
+                ));
+            }
+        },
+        Some(_) => return Err(("runtime", "must be a runtime name (a string)".into())),
+    }
+    merge(&mut merged, &entry);
+    Ok(merged)
+}
+
+fn unknown(what: &str, name: &str, known: &[&str]) -> String {
+    let mut msg = format!("unknown {what} \"{name}\"");
+    if let Some(best) = crate::suggest::closest(name, known) {
+        msg.push_str(&format!(" (did you mean \"{best}\"?)"));
+    }
+    if known.is_empty() {
+        msg.push_str("; this preset has none");
+    } else {
+        msg.push_str(&format!("; known: {}", known.join(", ")));
+    }
+    msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(s: &str) -> Table {
+        toml::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn user_keys_override_preset_keys_deeply() {
+        let mut base = table("a = 1\n[t]\nx = 1\ny = 2\n");
+        merge(&mut base, &table("[t]\ny = 3\nz = 4\n"));
+        assert_eq!(base, table("a = 1\n[t]\nx = 1\ny = 3\nz = 4\n"));
+    }
+
+    #[test]
+    fn a_table_of_another_kind_replaces_the_preset_table() {
+        let mut base = table("autoscaler = { kind = \"concurrency\", tick = \"2s\" }");
+        merge(&mut base, &table("autoscaler = { kind = \"fixed\", instances = 2 }"));
+        assert_eq!(base, table("autoscaler = { kind = \"fixed\", instances = 2 }"));
+    }
+
+    #[test]
+    fn every_embedded_preset_parses_with_title_date_and_sources() {
+        for p in all() {
+            assert!(!p.title.is_empty() && !p.as_of.is_empty(), "{}", p.name);
+            assert!(p.sources.len() >= 5, "{} cites too little", p.name);
+            assert!(p.platform.contains_key("autoscaler"), "{}", p.name);
+            // Every billing price cites a source.
+            if let Some(Value::Table(b)) = p.platform.get("billing") {
+                for key in b.keys() {
+                    let path = format!("billing.{key}");
+                    assert!(p.source_of(&path).is_some(), "{}: no source for {path}", p.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_preset_and_runtime_suggest() {
+        let e = expand(table("preset = \"clod-run\"")).unwrap_err();
+        assert_eq!(e.0, "preset");
+        assert!(e.1.contains("did you mean \"cloud-run\""), "{}", e.1);
+        let e = expand(table("preset = \"cloud-run\"\nruntime = \"pyton\"")).unwrap_err();
+        assert!(e.1.contains("did you mean \"python\""), "{}", e.1);
+    }
+
+    #[test]
+    fn runtime_profile_sits_between_preset_and_entry() {
+        let m = expand(table("preset = \"cloud-run\"\nruntime = \"go\"\n[instance]\ncpu = 2\n")).unwrap();
+        let inst = m["instance"].as_table().unwrap();
+        assert_eq!(inst["cpu"].as_integer(), Some(2));
+        assert_eq!(inst["concurrency"].as_integer(), Some(80), "kept from the preset");
+        assert_eq!(inst["cold_start"]["p50"].as_str(), Some("528ms"), "from the go profile");
+    }
+}
