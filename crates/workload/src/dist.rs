@@ -469,8 +469,11 @@ mod tests {
 
     #[test]
     fn zero_weight_components_are_never_drawn() {
-        let d = Dist::mixture(&[0.0, 1.0, 0.0], vec![Dist::zero(), Dist::uniform(1.0, 2.0).unwrap(), Dist::zero()])
-            .unwrap();
+        let d = Dist::mixture(
+            &[0.0, 1.0, 0.0],
+            vec![Dist::zero(), Dist::uniform(1.0, 2.0).unwrap(), Dist::zero()],
+        )
+        .unwrap();
         assert!(draws(&d, 10_000).iter().all(|&x| x >= 1.0));
     }
 
