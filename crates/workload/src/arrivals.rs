@@ -24,6 +24,9 @@ pub struct Arrivals {
     mode: Mode,
 }
 
+// One per simulation, never moved in bulk: boxing the generator would only add an
+// indirection to the hot loop.
+#[allow(clippy::large_enum_variant)]
 enum Mode {
     Thinning(Thinning),
     Replay(Replay),

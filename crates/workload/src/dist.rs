@@ -158,7 +158,8 @@ impl Dist {
             return fail("percentiles must start at 0 and end at 100".into());
         }
         for w in probs.windows(2) {
-            if !(w[1] > w[0]) {
+            // Written so that a NaN also fails.
+            if w[1].partial_cmp(&w[0]) != Some(std::cmp::Ordering::Greater) {
                 return fail(format!(
                     "percentiles must strictly increase, got {} then {}",
                     w[0] * 100.0,

@@ -252,8 +252,8 @@ mod tests {
     fn hourly_linear_passes_through_the_middle_of_each_hour_and_wraps() {
         let t = table();
         let p = DailyProfile::Hourly { rps: t, shape: HourlyShape::Linear };
-        for h in 0..24 {
-            assert!((p.rate_at_hour(h as f64 + 0.5) - t[h]).abs() < 1e-12);
+        for (h, &v) in t.iter().enumerate() {
+            assert!((p.rate_at_hour(h as f64 + 0.5) - v).abs() < 1e-12);
         }
         // Midnight is halfway between hour 23's and hour 0's knots.
         assert!((p.rate_at_hour(0.0) - (t[23] + t[0]) / 2.0).abs() < 1e-12);

@@ -12,6 +12,8 @@ use crossover_engine::time::NANOS_PER_MINUTE;
 use crossover_engine::SimTime;
 
 /// Where the intended rate comes from.
+// One per scenario: the hourly table is kept inline rather than boxed.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Source {
     /// Daily profile x weekly pattern in the users' time zone.
