@@ -2,7 +2,6 @@
 //! platforms end to end. Figures are recorded in the README's performance section.
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use crossover_engine::rng::purpose_id;
 use crossover_engine::{EventQueue, RngStream, SimDuration, SimTime, StreamKey};
 use crossover_platform::{simulate, SimInput};
 use crossover_workload::Arrivals;
@@ -40,15 +39,11 @@ fn hold(c: &mut Criterion) {
 fn arrivals(c: &mut Criterion) {
     let s = crossover_scenario::default_scenario();
     let horizon = SimTime(SimDuration::from_hours(24).as_nanos());
-    let n = Arrivals::new(s.traffic.clone(), RngStream::new(StreamKey::new(1, 0, purpose_id("a"))), horizon)
-        .count();
+    let n = Arrivals::new(s.traffic.clone(), 1, 0, horizon).count();
     let mut group = c.benchmark_group("arrivals");
     group.throughput(Throughput::Elements(n as u64));
     group.bench_function("default_diurnal_one_day", |b| {
-        b.iter(|| {
-            let rng = RngStream::new(StreamKey::new(1, 0, purpose_id("a")));
-            black_box(Arrivals::new(s.traffic.clone(), rng, horizon).count())
-        })
+        b.iter(|| black_box(Arrivals::new(s.traffic.clone(), 1, 0, horizon).count()))
     });
     group.finish();
 }

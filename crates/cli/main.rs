@@ -1,12 +1,13 @@
 //! The `crossover` command line: parses arguments, calls the libraries, prints.
 //!
-//! Glue only: no simulation logic lives here. Exit codes: 0 success, 1 runtime failure,
+//! Glue only: no simulation or traffic logic lives here. Exit codes: 0 success, 1 runtime failure,
 //! 2 bad input or usage. Messages go to stderr, the summary table to stdout, data to files.
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use crossover_runner::{RunOptions, RunResult};
 use crossover_scenario::Scenario;
+use crossover_workload::{MinuteSeries, MinuteTraffic, TrafficSummary};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -28,6 +29,24 @@ struct Cli {
 enum Command {
     /// Simulate scenarios and write summary.csv, replications.csv and scenario.resolved.toml
     Run(RunArgs),
+    /// Write the traffic of one replication as a per-minute CSV (minute,rate_rps,arrivals)
+    /// and print requests per day, mean and peak minute rate
+    Traffic(TrafficArgs),
+}
+
+#[derive(Args)]
+struct TrafficArgs {
+    /// Scenario file (TOML)
+    scenario: PathBuf,
+    /// Output CSV (default: output/<scenario name>/traffic.csv)
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Replication index, from 0 (any index is valid: each is its own random stream)
+    #[arg(long, default_value_t = 0)]
+    replication: u32,
+    /// Base seed (overrides the scenario's simulation.seed)
+    #[arg(long)]
+    seed: Option<u64>,
 }
 
 #[derive(Args)]
@@ -66,6 +85,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Run(args) => run(&args),
+        Command::Traffic(args) => traffic(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -163,4 +183,51 @@ fn write_outputs(scenario: &Scenario, result: &RunResult, out: &Path) -> anyhow:
             .with_context(|| format!("writing results to {}", out.display()))?;
     }
     Ok(())
+}
+
+fn traffic(args: &TrafficArgs) -> Result<(), Failure> {
+    let scenario = crossover_scenario::load(&args.scenario).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let seed = args.seed.unwrap_or(scenario.seed);
+    let out =
+        args.out.clone().unwrap_or_else(|| Path::new("output").join(&scenario.name).join("traffic.csv"));
+    let started = Instant::now();
+    let series = MinuteSeries::new(&scenario.traffic, seed, args.replication as u64, scenario.horizon);
+    let rows: Vec<MinuteTraffic> = series.collect();
+    let elapsed = started.elapsed().as_secs_f64();
+    crossover_report::write_atomic(&out, &crossover_report::traffic_csv(&rows))
+        .with_context(|| format!("writing the traffic to {}", out.display()))
+        .map_err(Failure::Runtime)?;
+    let s = TrafficSummary::of(&rows, scenario.horizon);
+    println!(
+        "traffic of \"{}\", replication {} (seed {seed}) over {}",
+        scenario.name, args.replication, scenario.horizon
+    );
+    println!(
+        "requests      {} ({:.0} per day; expected {:.0})",
+        s.arrivals,
+        s.requests_per_day(),
+        s.expected
+    );
+    println!("mean rate     {:.3} rps (expected {:.3})", s.mean_rps(), s.expected_mean_rps());
+    println!(
+        "peak minute   {:.3} rps intended at {}; {:.3} rps realised at {}",
+        s.peak_rate_rps,
+        clock(s.peak_rate_minute),
+        s.peak_arrivals_rps,
+        clock(s.peak_arrivals_minute)
+    );
+    println!("quietest      {:.3} rps intended", s.quietest_rate_rps);
+    eprintln!(
+        "generated {} requests in {elapsed:.2} s ({:.1} M arrivals/s); per-minute CSV in {}",
+        s.arrivals,
+        s.arrivals as f64 / elapsed.max(1e-9) / 1e6,
+        out.display()
+    );
+    Ok(())
+}
+
+/// "minute 1234 (day 0, 20:34)": days from the start of the horizon, clock time.
+fn clock(minute: u64) -> String {
+    let (day, rest) = (minute / 1440, minute % 1440);
+    format!("minute {minute} (day {day}, {:02}:{:02})", rest / 60, rest % 60)
 }

@@ -13,7 +13,7 @@ use crate::instance::{Instance, Life};
 use crate::spec::{AutoscalerSpec, BalancePolicy, PlatformSpec, RouterSpec};
 use crossover_engine::rng::purpose_id;
 use crossover_engine::{EventQueue, LatencyRecorder, RngStream, SimDuration, SimTime, StreamKey};
-use crossover_workload::{Arrivals, Demand, RequestDemand, Traffic, ARRIVALS_STREAM, DEMAND_STREAM};
+use crossover_workload::{Arrivals, Demand, RequestDemand, Traffic, DEMAND_STREAM};
 use std::collections::{BTreeSet, VecDeque};
 
 /// Everything a replication of one platform depends on; `simulate` is a pure function
@@ -177,7 +177,7 @@ impl<'a> Sim<'a> {
         let key = |purpose: &str| StreamKey::new(input.seed, input.replication, purpose_id(purpose));
         let horizon = SimTime(input.horizon.as_nanos());
         let spec = input.platform;
-        let arrivals = Arrivals::new(input.traffic.clone(), RngStream::new(key(ARRIVALS_STREAM)), horizon);
+        let arrivals = Arrivals::new(input.traffic.clone(), input.seed, input.replication, horizon);
         let (scaler, longest_window) = match &spec.autoscaler {
             AutoscalerSpec::Fixed { .. } | AutoscalerSpec::PerRequest { .. } => {
                 (Scaler::Static, SimDuration::ZERO)
@@ -328,7 +328,9 @@ impl<'a> Sim<'a> {
     fn on_arrival(&mut self) {
         self.counters.arrived += 1;
         self.in_system += 1;
-        let demand = self.demand.draw(&mut self.demand_rng);
+        // A replayed request's recorded duration belongs to this arrival: read it before
+        // asking for the next one.
+        let demand = self.demand.draw_recorded(&mut self.demand_rng, self.arrivals.recorded_demand());
         if let Some(t) = self.arrivals.next_arrival() {
             self.events.schedule(t, Event::Arrival);
         }

@@ -8,6 +8,7 @@ pub mod presets;
 pub mod resolve;
 pub mod schema;
 mod suggest;
+mod traffic;
 pub mod units;
 
 pub use diagnostics::{Diagnostic, ScenarioError};
@@ -25,13 +26,24 @@ pub const DEFAULT_SCENARIO: &str = include_str!("../../../scenarios/default.toml
 pub const DEFAULT_SCENARIO_NAME: &str = "scenarios/default.toml";
 
 /// Parses and validates scenario text. `origin` names it in messages; `default_name`
-/// names the scenario if the file does not.
+/// names the scenario if the file does not. Files it names (traces) are looked up
+/// from the current directory.
 pub fn parse(source: &str, origin: &str, default_name: &str) -> Result<Scenario, ScenarioError> {
+    parse_in(source, origin, default_name, Path::new("."))
+}
+
+/// As [`parse`], with files the scenario names looked up from `base_dir`.
+pub fn parse_in(
+    source: &str,
+    origin: &str,
+    default_name: &str,
+    base_dir: &Path,
+) -> Result<Scenario, ScenarioError> {
     let loc = Locator::new(source);
     let fail = |diagnostics| ScenarioError { origin: origin.to_string(), diagnostics };
     let doc: Table = toml::from_str(source).map_err(|e| fail(vec![loc.from_toml(&e)]))?;
     let file = deserialize(doc, &loc).map_err(fail)?;
-    resolve::resolve(file, &loc, default_name).map_err(fail)
+    resolve::resolve(file, &loc, default_name, base_dir).map_err(fail)
 }
 
 /// Deserialises the document, each `[[platform]]` entry on its own after its preset is
@@ -129,7 +141,9 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         }],
     })?;
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("scenario");
-    parse(&source, &origin, stem)
+    // Paths inside a scenario are relative to the scenario file.
+    let base_dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    parse_in(&source, &origin, stem, base_dir)
 }
 
 /// The default scenario, parsed.

@@ -2,7 +2,8 @@
 //!
 //! Validation collects every problem in a file rather than stopping at the first, and
 //! names the key of each. Defaults that depend on other keys (idle prices, business
-//! hours) are written back into the file struct so the resolved copy shows them.
+//! hours) are written back into the file struct so the resolved copy shows them. The
+//! traffic section has its own module, `traffic`.
 
 use crate::diagnostics::{Diagnostic, Locator, Seg};
 use crate::schema::*;
@@ -12,7 +13,8 @@ use crossover_platform::{
     InstanceSpec, Interruptions, KedaHttp, PlatformSpec, Rates, RouterSpec, TargetTracking, Tariff,
     TrackedMetric,
 };
-use crossover_workload::{DailyProfile, Demand, Dist, Traffic};
+use crossover_workload::{Demand, Dist, Traffic};
+use std::path::Path;
 
 /// Shortest and longest horizons accepted.
 pub const MIN_HORIZON: SimDuration = SimDuration::from_minutes(1);
@@ -39,25 +41,27 @@ pub struct Scenario {
     pub file: ScenarioFile,
 }
 
-struct Checker<'a> {
+pub(crate) struct Checker<'a> {
     loc: &'a Locator<'a>,
     errors: Vec<Diagnostic>,
+    /// Where files named in the scenario (traces) are looked up: the scenario's folder.
+    pub(crate) base_dir: &'a Path,
 }
 
 impl Checker<'_> {
-    fn error(&mut self, path: &[Seg], message: impl Into<String>) {
+    pub(crate) fn error(&mut self, path: &[Seg], message: impl Into<String>) {
         self.errors.push(self.loc.diagnostic(path, message));
     }
 
     /// A finite number within [lo, hi].
-    fn range(&mut self, path: &[Seg], value: f64, lo: f64, hi: f64) -> f64 {
+    pub(crate) fn range(&mut self, path: &[Seg], value: f64, lo: f64, hi: f64) -> f64 {
         if !value.is_finite() || value < lo || value > hi {
             self.error(path, format!("must be between {lo} and {hi}, got {value}"));
         }
         value
     }
 
-    fn dist(&mut self, path: &[Seg], field: &DistField) -> Dist {
+    pub(crate) fn dist(&mut self, path: &[Seg], field: &DistField) -> Dist {
         let secs = |d: &crate::units::Duration| d.0.as_secs_f64();
         let result = match field {
             DistField::Constant(d) => Dist::constant(secs(d)),
@@ -71,6 +75,28 @@ impl Checker<'_> {
                     return Dist::zero();
                 }
             },
+            DistField::Table(DistTable::Uniform { min, max }) => Dist::uniform(secs(min), secs(max)),
+            DistField::Table(DistTable::Gamma { mean, cv }) => Dist::gamma_mean_cv(secs(mean), *cv),
+            DistField::Table(DistTable::Pareto { min, alpha }) => Dist::pareto(secs(min), *alpha),
+            DistField::Table(DistTable::Empirical { percentiles, values }) => {
+                let probs: Vec<f64> = percentiles.iter().map(|p| p / 100.0).collect();
+                Dist::empirical(&probs, &values.iter().map(secs).collect::<Vec<_>>())
+            }
+            DistField::Table(DistTable::Mixture { weights, components }) => {
+                let parts = components
+                    .iter()
+                    .enumerate()
+                    .map(|(i, comp)| {
+                        let at: Vec<Seg> =
+                            path.iter().cloned().chain([Seg::Key("components"), Seg::Index(i)]).collect();
+                        self.dist(&at, comp)
+                    })
+                    .collect();
+                Dist::mixture(weights, parts)
+            }
+            DistField::Table(DistTable::AzureDurations { file, functions }) => {
+                return crate::traffic::azure_durations(self, path, file, functions);
+            }
         };
         result.unwrap_or_else(|e| {
             self.error(path, e.to_string());
@@ -85,8 +111,9 @@ pub fn resolve(
     mut file: ScenarioFile,
     loc: &Locator,
     default_name: &str,
+    base_dir: &Path,
 ) -> Result<Scenario, Vec<Diagnostic>> {
-    let mut c = Checker { loc, errors: Vec::new() };
+    let mut c = Checker { loc, errors: Vec::new(), base_dir };
     if file.name.trim().is_empty() {
         file.name = default_name.to_string();
     }
@@ -114,7 +141,7 @@ pub fn resolve(
         );
     }
 
-    let traffic = resolve_traffic(&mut file.traffic, &mut c);
+    let traffic = crate::traffic::resolve_traffic(&mut file.traffic, &mut c);
     let svc = |k| [Seg::Key("service"), Seg::Key(k)];
     let demand =
         Demand { cpu: c.dist(&svc("cpu"), &file.service.cpu), io: c.dist(&svc("io"), &file.service.io) };
@@ -148,74 +175,6 @@ pub fn resolve(
         platforms,
         file,
     })
-}
-
-fn resolve_traffic(t: &mut TrafficSection, c: &mut Checker) -> Traffic {
-    let tp = |k| [Seg::Key("traffic"), Seg::Key(k)];
-    let weekend_factor = c.range(&tp("weekend_factor"), t.weekend_factor, 0.0, 1e3);
-    let daily = match t.profile {
-        ProfileKind::Constant => {
-            for (key, given) in [
-                ("trough_rps", t.trough_rps.is_some()),
-                ("peak_rps", t.peak_rps.is_some()),
-                ("peak_hour", t.peak_hour.is_some()),
-                ("business_hours", t.business_hours.is_some()),
-            ] {
-                if given {
-                    c.error(
-                        &tp(key),
-                        "applies to profile = \"diurnal\" only; this profile is \"constant\" (use rps)",
-                    );
-                }
-            }
-            let rps = match t.rps {
-                Some(rps) => c.range(&tp("rps"), rps, 0.0, MAX_RPS),
-                None => {
-                    c.error(&tp("profile"), "profile = \"constant\" needs `rps` (requests per second)");
-                    0.0
-                }
-            };
-            DailyProfile::Constant { rps }
-        }
-        ProfileKind::Diurnal => {
-            if t.rps.is_some() {
-                c.error(
-                    &tp("rps"),
-                    "applies to profile = \"constant\" only; a diurnal profile takes trough_rps and peak_rps",
-                );
-            }
-            let need = |c: &mut Checker, key: &'static str, v: Option<f64>| match v {
-                Some(v) => c.range(&tp(key), v, 0.0, MAX_RPS),
-                None => {
-                    c.error(&tp("profile"), format!("profile = \"diurnal\" needs `{key}`"));
-                    0.0
-                }
-            };
-            let trough_rps = need(c, "trough_rps", t.trough_rps);
-            let peak_rps = need(c, "peak_rps", t.peak_rps);
-            if peak_rps < trough_rps {
-                c.error(&tp("peak_rps"), format!("must be >= trough_rps ({trough_rps}), got {peak_rps}"));
-            }
-            let peak_hour = *t.peak_hour.get_or_insert(14.0);
-            let [open_hour, close_hour] = *t.business_hours.get_or_insert([8.0, 20.0]);
-            c.range(&tp("peak_hour"), peak_hour, 0.0, 24.0);
-            c.range(&tp("business_hours"), open_hour, 0.0, 24.0);
-            c.range(&tp("business_hours"), close_hour, 0.0, 24.0);
-            let after = |from: f64, to: f64| (to - from).rem_euclid(24.0);
-            let rise = after(open_hour, peak_hour);
-            let window = after(open_hour, close_hour);
-            if open_hour == close_hour || rise <= 0.0 || rise >= window {
-                c.error(
-                    &tp("peak_hour"),
-                    format!(
-                    "must lie strictly inside business_hours [{open_hour}, {close_hour}], got {peak_hour}"
-                ),
-                );
-            }
-            DailyProfile::Diurnal { trough_rps, peak_rps, peak_hour, open_hour, close_hour }
-        }
-    };
-    Traffic { daily, weekend_factor }
 }
 
 fn resolve_platform(i: usize, p: &mut PlatformSection, c: &mut Checker) -> PlatformSpec {

@@ -61,10 +61,44 @@ fn default_seed() -> u64 {
 pub enum ProfileKind {
     Constant,
     Diurnal,
+    Hourly,
+    /// Per-minute counts from a trace file (`[traffic.trace]`).
+    Trace,
+    /// Request timestamps from a file (`[traffic.timestamps]`).
+    Timestamps,
 }
 
-/// Keys that apply to one profile only are optional here; validation reports a key
-/// given for the wrong profile and a missing one for the right profile.
+impl ProfileKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ProfileKind::Constant => "constant",
+            ProfileKind::Diurnal => "diurnal",
+            ProfileKind::Hourly => "hourly",
+            ProfileKind::Trace => "trace",
+            ProfileKind::Timestamps => "timestamps",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HourlyShapeKind {
+    Step,
+    Linear,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DemandPartKind {
+    #[default]
+    Cpu,
+    Io,
+}
+
+/// Keys that apply to some profiles only are optional here; validation reports a key
+/// given for the wrong profile and a missing one for the right profile, and fills the
+/// defaults of the keys that apply. Sub-tables come last: TOML writes them after the
+/// plain keys of their table.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrafficSection {
@@ -75,7 +109,8 @@ pub struct TrafficSection {
     /// diurnal: requests per second outside business hours.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trough_rps: Option<f64>,
-    /// diurnal: requests per second at the peak hour.
+    /// diurnal: requests per second at the peak hour; hourly with weights: the busiest
+    /// hour's rate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peak_rps: Option<f64>,
     /// diurnal: local hour of the peak, default 14.
@@ -84,13 +119,128 @@ pub struct TrafficSection {
     /// diurnal: [open, close] local hours, default [8, 20].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub business_hours: Option<[f64; 2]>,
-    /// Multiplier on Saturdays and Sundays.
+    /// hourly: 24 rates in requests per second, local hour 0 first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hourly_rps: Option<Vec<f64>>,
+    /// hourly: 24 relative weights, scaled by `mean_rps` or `peak_rps`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hourly_weights: Option<Vec<f64>>,
+    /// hourly with weights: the day's mean rate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_rps: Option<f64>,
+    /// hourly: "step" (default) or "linear" between the middles of the hours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hourly_shape: Option<HourlyShapeKind>,
+    /// Multiplier on Saturdays and Sundays, default 1 (profiles only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weekend_factor: Option<f64>,
+    /// Seven multipliers, Monday first (instead of weekend_factor).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weekly_factors: Option<Vec<f64>>,
+    /// The users' offset from the simulation clock (UTC) in hours, default 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utc_offset: Option<f64>,
+    /// Coefficient of variation of the per-minute log-normal noise; 0 is none.
+    #[serde(default)]
+    pub noise_cv: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<TraceSection>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamps: Option<TimestampsSection>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bursts: Option<BurstsSection>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_off: Option<OnOffSection>,
+}
+
+/// Per-minute counts in the Azure Functions trace format.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TraceSection {
+    /// Relative to the scenario file.
+    pub file: String,
+    /// Function hashes to sum; empty sums every function.
+    #[serde(default)]
+    pub functions: Vec<String>,
+    /// Multiplies every count.
     #[serde(default = "one")]
-    pub weekend_factor: f64,
+    pub scale: f64,
+    /// Start the trace again when it runs out before the horizon.
+    #[serde(default = "yes")]
+    pub repeat: bool,
+}
+
+/// Request timestamps (and optionally durations) replayed exactly.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimestampsSection {
+    /// Relative to the scenario file.
+    pub file: String,
+    /// Which part of the demand a recorded duration replaces.
+    #[serde(default)]
+    pub duration_as: DemandPartKind,
+    /// Shift the times so the first request arrives at the start of the horizon.
+    #[serde(default)]
+    pub rebase: bool,
+}
+
+/// Flash crowds.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BurstsSection {
+    /// Mean bursts per day (a Poisson process).
+    pub per_day: f64,
+    #[serde(default = "default_factor_p50")]
+    pub factor_p50: f64,
+    #[serde(default = "default_factor_p99")]
+    pub factor_p99: f64,
+    /// Time at the top factor, ramps excluded.
+    #[serde(default = "default_burst_p50")]
+    pub duration_p50: Duration,
+    #[serde(default = "default_burst_p99")]
+    pub duration_p99: Duration,
+    #[serde(default = "default_ramp_up")]
+    pub ramp_up: Duration,
+    #[serde(default = "default_ramp_down")]
+    pub ramp_down: Duration,
+}
+
+fn default_factor_p50() -> f64 {
+    3.0
+}
+fn default_factor_p99() -> f64 {
+    10.0
+}
+fn default_burst_p50() -> Duration {
+    Duration(SimDuration::from_minutes(10))
+}
+fn default_burst_p99() -> Duration {
+    Duration(SimDuration::from_hours(1))
+}
+fn default_ramp_up() -> Duration {
+    Duration(SimDuration::from_minutes(1))
+}
+fn default_ramp_down() -> Duration {
+    Duration(SimDuration::from_minutes(5))
+}
+
+/// Two-state on/off clients (an MMPP).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OnOffSection {
+    pub on_factor: f64,
+    #[serde(default = "one")]
+    pub off_factor: f64,
+    pub mean_on: Duration,
+    pub mean_off: Duration,
 }
 
 fn one() -> f64 {
     1.0
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -138,6 +288,37 @@ pub enum DistTable {
         mean: Option<Duration>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         cv: Option<f64>,
+    },
+    Uniform {
+        min: Duration,
+        max: Duration,
+    },
+    Gamma {
+        mean: Duration,
+        cv: f64,
+    },
+    /// Heavy tail: P(X > x) = (min / x)^alpha.
+    Pareto {
+        min: Duration,
+        alpha: f64,
+    },
+    /// Piecewise-linear between measured percentiles (in percent, 0 to 100).
+    Empirical {
+        percentiles: Vec<f64>,
+        values: Vec<Duration>,
+    },
+    /// components[i] with probability weights[i] / sum(weights).
+    Mixture {
+        weights: Vec<f64>,
+        components: Vec<DistField>,
+    },
+    /// Execution-time percentiles of an Azure Functions `_run.csv`, one empirical
+    /// distribution per function, mixed by invocation count.
+    AzureDurations {
+        /// Relative to the scenario file.
+        file: String,
+        #[serde(default)]
+        functions: Vec<String>,
     },
 }
 

@@ -18,6 +18,21 @@ pub struct RequestDemand {
     pub io: SimDuration,
 }
 
+/// A part of a request's demand.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DemandPart {
+    #[default]
+    Cpu,
+    Io,
+}
+
+/// A duration recorded with a replayed request, standing in for one part of its demand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordedDemand {
+    pub part: DemandPart,
+    pub duration: SimDuration,
+}
+
 impl Demand {
     /// Draws CPU work then I/O wait, always in that order, so the stream stays aligned
     /// across platforms.
@@ -28,8 +43,46 @@ impl Demand {
         RequestDemand { cpu, io }
     }
 
+    /// Draws as `draw`, then lets a recorded duration replace its part. Both parts are
+    /// still drawn, so a request's draws do not depend on what the trace recorded.
+    #[inline]
+    pub fn draw_recorded(&self, rng: &mut RngStream, recorded: Option<RecordedDemand>) -> RequestDemand {
+        let mut d = self.draw(rng);
+        match recorded {
+            Some(RecordedDemand { part: DemandPart::Cpu, duration }) => d.cpu = duration,
+            Some(RecordedDemand { part: DemandPart::Io, duration }) => d.io = duration,
+            None => {}
+        }
+        d
+    }
+
     /// Mean service time on an uncontended instance, in seconds.
     pub fn mean_secs(&self) -> f64 {
         self.cpu.mean() + self.io.mean()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossover_engine::StreamKey;
+
+    #[test]
+    fn a_recorded_duration_replaces_its_part_only() {
+        let demand = Demand { cpu: Dist::exponential(0.05).unwrap(), io: Dist::exponential(0.02).unwrap() };
+        let key = StreamKey::new(1, 0, 7);
+        let plain = demand.draw(&mut RngStream::new(key));
+        let seven = SimDuration::from_millis(7);
+        let cpu = demand.draw_recorded(
+            &mut RngStream::new(key),
+            Some(RecordedDemand { part: DemandPart::Cpu, duration: seven }),
+        );
+        assert_eq!(cpu, RequestDemand { cpu: seven, io: plain.io });
+        let io = demand.draw_recorded(
+            &mut RngStream::new(key),
+            Some(RecordedDemand { part: DemandPart::Io, duration: seven }),
+        );
+        assert_eq!(io, RequestDemand { cpu: plain.cpu, io: seven });
+        assert_eq!(demand.draw_recorded(&mut RngStream::new(key), None), plain);
     }
 }

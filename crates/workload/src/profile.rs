@@ -1,31 +1,35 @@
-//! The intended arrival rate lambda(t): a daily profile times a weekly pattern.
+//! The deterministic shape of the arrival rate: a daily profile, a weekly pattern and the
+//! users' time zone.
 //!
-//! Besides the rate itself, every component can bound its maximum over an interval
-//! exactly; the thinning generator relies on that bound being a true upper bound.
+//! Besides the rate itself, every shape can bound its maximum over an interval exactly;
+//! the thinning generator relies on that bound being a true upper bound, so each shape
+//! is built from pieces whose maxima are at known points (ends of the interval, the
+//! peak hour, the hourly knots).
 
-use crossover_engine::time::{NANOS_PER_DAY, NANOS_PER_HOUR};
-use crossover_engine::SimTime;
+use crossover_engine::time::{NANOS_PER_DAY, NANOS_PER_HOUR, NANOS_PER_MINUTE};
 use std::f64::consts::PI;
 
-/// The shape of one day, in requests per second.
+/// How an hourly table becomes a rate: held flat through each hour, or a line between
+/// the middles of consecutive hours (which keeps each day's total and has no jumps).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HourlyShape {
+    Step,
+    Linear,
+}
+
+/// The shape of one day, in requests per second, by local hour.
 #[derive(Clone, Debug, PartialEq)]
 pub enum DailyProfile {
     /// The same rate all day.
     Constant { rps: f64 },
     /// Trough outside business hours; inside them the rate rises along a half cosine
     /// from the trough at `open_hour` to `peak_rps` at `peak_hour`, then falls back to
-    /// the trough at `close_hour`. Hours are local time in [0, 24); a window may wrap
-    /// past midnight (open 18, close 2).
+    /// the trough at `close_hour`. The cosine starts and ends with zero slope, so the
+    /// ramps are smooth. Hours are local time in [0, 24); a window may wrap past
+    /// midnight (open 18, close 2).
     Diurnal { trough_rps: f64, peak_rps: f64, peak_hour: f64, open_hour: f64, close_hour: f64 },
-}
-
-/// The full rate model: daily profile times a weekend factor (the horizon starts on
-/// Monday 00:00 local time, so days 5 and 6 of each week are the weekend).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Traffic {
-    pub daily: DailyProfile,
-    /// Multiplier applied on Saturday and Sunday (1 = no weekly pattern).
-    pub weekend_factor: f64,
+    /// A table of 24 rates, local hour 0 first.
+    Hourly { rps: [f64; 24], shape: HourlyShape },
 }
 
 /// Hours elapsed going forward from `from` to `to` on a 24-hour clock.
@@ -33,12 +37,16 @@ fn hours_after(from: f64, to: f64) -> f64 {
     (to - from).rem_euclid(24.0)
 }
 
+fn hours(ns_of_day: u64) -> f64 {
+    ns_of_day as f64 / NANOS_PER_HOUR as f64
+}
+
 impl DailyProfile {
-    /// Rate at `hour` of the day, in requests per second.
+    /// Rate at `hour` of the day (in [0, 24)), in requests per second.
     pub fn rate_at_hour(&self, hour: f64) -> f64 {
-        match *self {
-            DailyProfile::Constant { rps } => rps,
-            DailyProfile::Diurnal { trough_rps, peak_rps, peak_hour, open_hour, close_hour } => {
+        match self {
+            DailyProfile::Constant { rps } => *rps,
+            &DailyProfile::Diurnal { trough_rps, peak_rps, peak_hour, open_hour, close_hour } => {
                 let x = hours_after(open_hour, hour);
                 let rise = hours_after(open_hour, peak_hour);
                 let window = hours_after(open_hour, close_hour);
@@ -51,88 +59,139 @@ impl DailyProfile {
                 };
                 trough_rps + (peak_rps - trough_rps) * shape
             }
+            DailyProfile::Hourly { rps, shape: HourlyShape::Step } => rps[(hour as usize).min(23)],
+            DailyProfile::Hourly { rps, shape: HourlyShape::Linear } => {
+                // Knot k sits at hour k + 0.5 with value rps[k]; the line wraps at midnight.
+                let y = hour - 0.5;
+                let k = y.floor();
+                let frac = y - k;
+                let i = (k as i64).rem_euclid(24) as usize;
+                rps[i] * (1.0 - frac) + rps[(i + 1) % 24] * frac
+            }
         }
     }
 
-    /// Exact maximum of the rate over hours [a, b] of one day (0 <= a <= b <= 24). The
-    /// diurnal shape is monotone between open, peak and close, so the maximum is at an
-    /// end of the interval or at the peak if the peak lies inside it.
-    pub fn max_over_hours(&self, a: f64, b: f64) -> f64 {
-        let ends = self.rate_at_hour(a).max(self.rate_at_hour(b));
-        match *self {
-            DailyProfile::Constant { rps } => rps,
-            DailyProfile::Diurnal { peak_rps, peak_hour, .. } => {
-                if peak_hour >= a && peak_hour <= b {
-                    peak_rps.max(ends)
+    /// Rate at a time of day given in nanoseconds since local midnight.
+    pub fn rate_at(&self, ns_of_day: u64) -> f64 {
+        match self {
+            // Integer hour index: no float rounding at the hour boundary.
+            DailyProfile::Hourly { rps, shape: HourlyShape::Step } => {
+                rps[((ns_of_day / NANOS_PER_HOUR) as usize).min(23)]
+            }
+            _ => self.rate_at_hour(hours(ns_of_day)),
+        }
+    }
+
+    /// An upper bound of the rate over the times of day [a, b) in nanoseconds since
+    /// local midnight (a < b <= one day). It is the exact maximum: the diurnal shape is
+    /// monotone between open, peak and close, a linear table between its knots, and a
+    /// step table constant within each hour.
+    pub fn max_over(&self, a: u64, b: u64) -> f64 {
+        let (ha, hb) = (hours(a), hours(b));
+        let ends = || self.rate_at(a).max(self.rate_at_hour(hb));
+        match self {
+            DailyProfile::Constant { rps } => *rps,
+            &DailyProfile::Diurnal { peak_rps, peak_hour, .. } => {
+                if peak_hour >= ha && peak_hour <= hb {
+                    peak_rps.max(ends())
                 } else {
-                    ends
+                    ends()
                 }
+            }
+            DailyProfile::Hourly { rps, shape: HourlyShape::Step } => {
+                let first = (a / NANOS_PER_HOUR) as usize;
+                let last = (b.saturating_sub(1).max(a) / NANOS_PER_HOUR) as usize;
+                rps[first.min(23)..=last.min(23)].iter().copied().fold(0.0, f64::max)
+            }
+            DailyProfile::Hourly { rps, shape: HourlyShape::Linear } => {
+                let mut m = ends();
+                for (k, &v) in rps.iter().enumerate() {
+                    let knot = k as f64 + 0.5;
+                    if knot >= ha && knot <= hb {
+                        m = m.max(v);
+                    }
+                }
+                m
             }
         }
     }
 
     pub fn peak_rps(&self) -> f64 {
-        match *self {
-            DailyProfile::Constant { rps } => rps,
-            DailyProfile::Diurnal { trough_rps, peak_rps, .. } => trough_rps.max(peak_rps),
+        match self {
+            DailyProfile::Constant { rps } => *rps,
+            DailyProfile::Diurnal { trough_rps, peak_rps, .. } => trough_rps.max(*peak_rps),
+            DailyProfile::Hourly { rps, .. } => rps.iter().copied().fold(0.0, f64::max),
         }
     }
 }
 
-fn split_day(t: SimTime) -> (u64, f64) {
-    let day = t.0 / NANOS_PER_DAY;
-    let hour = (t.0 % NANOS_PER_DAY) as f64 / NANOS_PER_HOUR as f64;
-    (day, hour)
+/// Multipliers for each day of the week, Monday first.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WeeklyPattern {
+    pub day_factors: [f64; 7],
 }
 
-impl Traffic {
-    pub fn constant(rps: f64) -> Self {
-        Traffic { daily: DailyProfile::Constant { rps }, weekend_factor: 1.0 }
+impl WeeklyPattern {
+    /// Every day alike.
+    pub const FLAT: WeeklyPattern = WeeklyPattern { day_factors: [1.0; 7] };
+
+    /// Weekdays at 1, Saturday and Sunday at `factor`.
+    pub fn weekend(factor: f64) -> Self {
+        WeeklyPattern { day_factors: [1.0, 1.0, 1.0, 1.0, 1.0, factor, factor] }
     }
 
-    fn day_factor(&self, day: u64) -> f64 {
-        if day % 7 >= 5 {
-            self.weekend_factor
-        } else {
-            1.0
+    /// The factor of local day `day` (0 = the horizon's first Monday; may be -1 when the
+    /// users' clock is behind the simulation clock at the start).
+    pub fn factor(&self, day: i64) -> f64 {
+        self.day_factors[day.rem_euclid(7) as usize]
+    }
+}
+
+/// Daily profile x weekly pattern, in the users' local time.
+///
+/// The simulation clock starts at Monday 00:00 with UTC offset 0; the users live at
+/// `utc_offset_minutes` from it, so their local time is the clock plus the offset. With
+/// the default offset 0 the horizon starts on Monday 00:00 in the users' time zone.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pattern {
+    pub daily: DailyProfile,
+    pub weekly: WeeklyPattern,
+    pub utc_offset_minutes: i32,
+}
+
+impl Pattern {
+    pub fn new(daily: DailyProfile) -> Self {
+        Pattern { daily, weekly: WeeklyPattern::FLAT, utc_offset_minutes: 0 }
+    }
+
+    /// Local time in nanoseconds (negative before the users' first midnight).
+    fn local(&self, t: u64) -> i64 {
+        t as i64 + self.utc_offset_minutes as i64 * NANOS_PER_MINUTE as i64
+    }
+
+    /// lambda(t) in requests per second, `t` in nanoseconds on the simulation clock.
+    pub fn rate(&self, t: u64) -> f64 {
+        let local = self.local(t);
+        let day = local.div_euclid(NANOS_PER_DAY as i64);
+        let ns_of_day = local.rem_euclid(NANOS_PER_DAY as i64) as u64;
+        self.daily.rate_at(ns_of_day) * self.weekly.factor(day)
+    }
+
+    /// An upper bound (the exact maximum) of lambda over [a, b) on the simulation clock.
+    pub fn max_over(&self, a: u64, b: u64) -> f64 {
+        let (la, lb) = (self.local(a), self.local(b));
+        let day_ns = NANOS_PER_DAY as i64;
+        let mut best: f64 = 0.0;
+        let mut start = la;
+        // One local day at a time: the weekly factor is constant within each.
+        while start < lb {
+            let day = start.div_euclid(day_ns);
+            let end = lb.min((day + 1) * day_ns);
+            let (sa, sb) = ((start - day * day_ns) as u64, (end - day * day_ns) as u64);
+            best = best.max(self.daily.max_over(sa, sb) * self.weekly.factor(day));
+            start = end;
         }
-    }
-
-    /// lambda(t) in requests per second.
-    pub fn rate(&self, t: SimTime) -> f64 {
-        let (day, hour) = split_day(t);
-        self.daily.rate_at_hour(hour) * self.day_factor(day)
-    }
-
-    /// An upper bound (exact maximum) of lambda over [a, b); `b` may be the first instant
-    /// of the next day, which still belongs to the interval's day.
-    pub fn max_rate_over(&self, a: SimTime, b: SimTime) -> f64 {
-        let (day, ha) = split_day(a);
-        let end_day = (b.0.saturating_sub(1)) / NANOS_PER_DAY;
-        if end_day != day {
-            // Spans midnight: take the max of both days' parts.
-            let midnight = SimTime((day + 1) * NANOS_PER_DAY);
-            return self.max_rate_over(a, midnight).max(self.max_rate_over(midnight, b));
-        }
-        let hb = (b.0 - day * NANOS_PER_DAY) as f64 / NANOS_PER_HOUR as f64;
-        self.daily.max_over_hours(ha, hb) * self.day_factor(day)
-    }
-
-    /// Expected arrivals over [a, b]: the integral of lambda, by composite Simpson on
-    /// one-second steps (error far below a single request for these smooth profiles).
-    pub fn expected_arrivals(&self, a: SimTime, b: SimTime) -> f64 {
-        let step = 1_000_000_000u64;
-        let mut total = 0.0;
-        let mut t = a.0;
-        while t < b.0 {
-            let e = (t + step).min(b.0);
-            let m = t + (e - t) / 2;
-            let w = (e - t) as f64 / 1e9;
-            total +=
-                w / 6.0 * (self.rate(SimTime(t)) + 4.0 * self.rate(SimTime(m)) + self.rate(SimTime(e - 1)));
-            t = e;
-        }
-        total
+        best
     }
 }
 
@@ -148,6 +207,10 @@ mod tests {
             open_hour: 8.0,
             close_hour: 20.0,
         }
+    }
+
+    fn table() -> [f64; 24] {
+        std::array::from_fn(|h| 1.0 + ((h * 7) % 24) as f64)
     }
 
     #[test]
@@ -177,34 +240,90 @@ mod tests {
     }
 
     #[test]
+    fn hourly_step_holds_each_hour() {
+        let p = DailyProfile::Hourly { rps: table(), shape: HourlyShape::Step };
+        for h in 0..24 {
+            assert_eq!(p.rate_at(h * NANOS_PER_HOUR), table()[h as usize]);
+            assert_eq!(p.rate_at((h + 1) * NANOS_PER_HOUR - 1), table()[h as usize]);
+        }
+    }
+
+    #[test]
+    fn hourly_linear_passes_through_the_middle_of_each_hour_and_wraps() {
+        let t = table();
+        let p = DailyProfile::Hourly { rps: t, shape: HourlyShape::Linear };
+        for (h, &v) in t.iter().enumerate() {
+            assert!((p.rate_at_hour(h as f64 + 0.5) - v).abs() < 1e-12);
+        }
+        // Midnight is halfway between hour 23's and hour 0's knots.
+        assert!((p.rate_at_hour(0.0) - (t[23] + t[0]) / 2.0).abs() < 1e-12);
+        assert!((p.rate_at_hour(23.99) - p.rate_at_hour(0.0)).abs() < 0.01 * t[23].max(t[0]));
+    }
+
+    /// Every profile, offset and week: the per-minute bound holds at 12 points per minute
+    /// (including the last nanosecond of the minute).
+    #[test]
     fn max_over_is_an_upper_bound_on_a_fine_grid() {
-        let t = Traffic { daily: b2b(), weekend_factor: 0.3 };
-        let minute = 60_000_000_000u64;
-        for m in 0..(7 * 24 * 60) {
-            let a = SimTime(m * minute);
-            let b = SimTime((m + 1) * minute);
-            let bound = t.max_rate_over(a, b);
-            for k in 0..12 {
-                let x = SimTime(a.0 + k * minute / 12);
-                assert!(t.rate(x) <= bound + 1e-12, "minute {m}");
+        let profiles = [
+            b2b(),
+            DailyProfile::Hourly { rps: table(), shape: HourlyShape::Step },
+            DailyProfile::Hourly { rps: table(), shape: HourlyShape::Linear },
+        ];
+        for daily in profiles {
+            for offset in [0, -300, 330] {
+                let p = Pattern {
+                    daily: daily.clone(),
+                    weekly: WeeklyPattern { day_factors: [1.0, 0.9, 1.1, 1.0, 0.8, 0.3, 0.2] },
+                    utc_offset_minutes: offset,
+                };
+                let minute = NANOS_PER_MINUTE;
+                for m in 0..(7 * 24 * 60) {
+                    let (a, b) = (m * minute, (m + 1) * minute);
+                    let bound = p.max_over(a, b);
+                    for k in 0..12 {
+                        let x = a + k * minute / 12;
+                        assert!(p.rate(x) <= bound + 1e-12, "minute {m}, offset {offset}");
+                    }
+                    assert!(p.rate(b - 1) <= bound + 1e-12, "minute {m} end, offset {offset}");
+                }
             }
         }
     }
 
     #[test]
-    fn weekend_factor_applies_to_saturday_and_sunday() {
-        let t = Traffic { daily: DailyProfile::Constant { rps: 10.0 }, weekend_factor: 0.25 };
-        let day = |d: u64| SimTime(d * NANOS_PER_DAY + NANOS_PER_HOUR);
-        assert_eq!(t.rate(day(4)), 10.0);
-        assert_eq!(t.rate(day(5)), 2.5);
-        assert_eq!(t.rate(day(6)), 2.5);
-        assert_eq!(t.rate(day(7)), 10.0);
+    fn step_bound_does_not_reach_into_the_next_hour() {
+        let mut rps = [1.0; 24];
+        rps[9] = 50.0;
+        let p = DailyProfile::Hourly { rps, shape: HourlyShape::Step };
+        // The last minute of hour 8 is bounded by hour 8 alone.
+        assert_eq!(p.max_over(9 * NANOS_PER_HOUR - NANOS_PER_MINUTE, 9 * NANOS_PER_HOUR), 1.0);
+        assert_eq!(p.max_over(9 * NANOS_PER_HOUR, 9 * NANOS_PER_HOUR + NANOS_PER_MINUTE), 50.0);
     }
 
     #[test]
-    fn expected_arrivals_of_a_constant_rate() {
-        let t = Traffic::constant(4.0);
-        let e = t.expected_arrivals(SimTime(0), SimTime(3600 * 1_000_000_000));
-        assert!((e - 14_400.0).abs() < 1e-6);
+    fn weekend_factor_applies_to_saturday_and_sunday() {
+        let p = Pattern {
+            daily: DailyProfile::Constant { rps: 10.0 },
+            weekly: WeeklyPattern::weekend(0.25),
+            utc_offset_minutes: 0,
+        };
+        let day = |d: u64| d * NANOS_PER_DAY + NANOS_PER_HOUR;
+        assert_eq!(p.rate(day(4)), 10.0);
+        assert_eq!(p.rate(day(5)), 2.5);
+        assert_eq!(p.rate(day(6)), 2.5);
+        assert_eq!(p.rate(day(7)), 10.0);
+    }
+
+    #[test]
+    fn utc_offset_shifts_the_users_day() {
+        // Users five hours behind the clock: their 14:00 peak is at 19:00 on the clock,
+        // and the clock's first five hours are their Sunday evening.
+        let p = Pattern { daily: b2b(), weekly: WeeklyPattern::weekend(0.5), utc_offset_minutes: -300 };
+        assert!((p.rate(19 * NANOS_PER_HOUR) - 40.0).abs() < 1e-9);
+        assert_eq!(p.rate(2 * NANOS_PER_HOUR), 2.0 * 0.5, "Sunday night, weekend factor");
+        assert_eq!(p.rate(6 * NANOS_PER_HOUR), 2.0, "Monday 01:00 local");
+        // Saturday starts at 05:00 on the clock's Saturday.
+        assert_eq!(p.rate(5 * NANOS_PER_DAY + 4 * NANOS_PER_HOUR), 2.0);
+        assert_eq!(p.rate(5 * NANOS_PER_DAY + 6 * NANOS_PER_HOUR), 1.0);
     }
 }

@@ -1,0 +1,604 @@
+//! Validation of the `[traffic]` section and of trace files named by the scenario.
+//!
+//! Each profile takes its own keys; a key given for another profile is an error rather
+//! than silently ignored, and the defaults of the keys that apply are written back so
+//! the resolved scenario shows them. Trace files are read here (paths relative to the
+//! scenario file) and parsed by the pure parsers of `crossover_workload::trace`; a
+//! malformed trace is reported at the scenario key that names it, with the trace's own
+//! path, line and column.
+
+use crate::diagnostics::Seg;
+use crate::resolve::{Checker, MAX_RPS};
+use crate::schema::*;
+use crossover_engine::SimDuration;
+use crossover_workload::trace::{parse_duration_percentiles, parse_minute_counts, parse_timestamps};
+use crossover_workload::{
+    Bursts, DailyProfile, DemandPart, Dist, Fluctuations, HourlyShape, MinuteCounts, OnOff, Pattern,
+    RecordedArrivals, Source, TraceError, TraceProblem, Traffic, WeeklyPattern,
+};
+
+/// Largest multiplier accepted anywhere in the traffic (bursts, on/off, weekly).
+pub const MAX_FACTOR: f64 = 1e3;
+/// Bursts may not start more often than once a minute on average.
+pub const MAX_BURSTS_PER_DAY: f64 = 1440.0;
+/// On/off sojourns shorter than this would cut the thinning into tiny segments.
+pub const MIN_ON_OFF_SOJOURN: SimDuration = SimDuration::from_secs(1);
+
+fn tp(key: &'static str) -> [Seg; 2] {
+    [Seg::Key("traffic"), Seg::Key(key)]
+}
+
+fn sub(table: &'static str, key: &'static str) -> [Seg; 3] {
+    [Seg::Key("traffic"), Seg::Key(table), Seg::Key(key)]
+}
+
+const PATTERNS: &[ProfileKind] = &[ProfileKind::Constant, ProfileKind::Diurnal, ProfileKind::Hourly];
+const RATES: &[ProfileKind] =
+    &[ProfileKind::Constant, ProfileKind::Diurnal, ProfileKind::Hourly, ProfileKind::Trace];
+
+/// What each profile takes instead, for messages about misplaced keys.
+fn hint(p: ProfileKind) -> &'static str {
+    match p {
+        ProfileKind::Constant => "use rps",
+        ProfileKind::Diurnal => "use trough_rps and peak_rps",
+        ProfileKind::Hourly => "use hourly_rps, or hourly_weights with mean_rps or peak_rps",
+        ProfileKind::Trace => "use [traffic.trace]",
+        ProfileKind::Timestamps => "use [traffic.timestamps]",
+    }
+}
+
+fn quoted_list(kinds: &[ProfileKind]) -> String {
+    let names: Vec<String> = kinds.iter().map(|k| format!("\"{}\"", k.name())).collect();
+    match names.len() {
+        1 => names[0].clone(),
+        n => format!("{} or {}", names[..n - 1].join(", "), names[n - 1]),
+    }
+}
+
+/// Reports every key given that the profile does not take.
+fn reject_misplaced(t: &TrafficSection, c: &mut Checker) {
+    let p = t.profile;
+    let peak_ok: &[ProfileKind] = if t.hourly_weights.is_some() {
+        &[ProfileKind::Diurnal, ProfileKind::Hourly]
+    } else {
+        &[ProfileKind::Diurnal]
+    };
+    let keys: [(&'static str, bool, &[ProfileKind]); 17] = [
+        ("rps", t.rps.is_some(), &[ProfileKind::Constant]),
+        ("trough_rps", t.trough_rps.is_some(), &[ProfileKind::Diurnal]),
+        ("peak_rps", t.peak_rps.is_some(), peak_ok),
+        ("peak_hour", t.peak_hour.is_some(), &[ProfileKind::Diurnal]),
+        ("business_hours", t.business_hours.is_some(), &[ProfileKind::Diurnal]),
+        ("hourly_rps", t.hourly_rps.is_some(), &[ProfileKind::Hourly]),
+        ("hourly_weights", t.hourly_weights.is_some(), &[ProfileKind::Hourly]),
+        ("mean_rps", t.mean_rps.is_some(), &[ProfileKind::Hourly]),
+        ("hourly_shape", t.hourly_shape.is_some(), &[ProfileKind::Hourly]),
+        ("weekend_factor", t.weekend_factor.is_some(), PATTERNS),
+        ("weekly_factors", t.weekly_factors.is_some(), PATTERNS),
+        ("utc_offset", t.utc_offset.is_some(), PATTERNS),
+        ("trace", t.trace.is_some(), &[ProfileKind::Trace]),
+        ("timestamps", t.timestamps.is_some(), &[ProfileKind::Timestamps]),
+        ("noise_cv", t.noise_cv != 0.0, RATES),
+        ("bursts", t.bursts.is_some(), RATES),
+        ("on_off", t.on_off.is_some(), RATES),
+    ];
+    for (key, given, allowed) in keys {
+        if given && !allowed.contains(&p) {
+            let message = if key == "peak_rps" && p == ProfileKind::Hourly {
+                "with hourly_rps the rates are given already; peak_rps scales hourly_weights".to_string()
+            } else if RATES.iter().all(|k| allowed.contains(k)) {
+                "recorded timestamps are replayed exactly: bursts and noise do not apply to them".to_string()
+            } else {
+                format!(
+                    "applies to profile = {} only; this profile is \"{}\" ({})",
+                    quoted_list(allowed),
+                    p.name(),
+                    hint(p)
+                )
+            };
+            c.error(&tp(key), message);
+        }
+    }
+}
+
+pub(crate) fn resolve_traffic(t: &mut TrafficSection, c: &mut Checker) -> Traffic {
+    reject_misplaced(t, c);
+    let source = match t.profile {
+        ProfileKind::Constant | ProfileKind::Diurnal | ProfileKind::Hourly => {
+            Source::Pattern(resolve_pattern(t, c))
+        }
+        ProfileKind::Trace => resolve_trace(t, c),
+        ProfileKind::Timestamps => resolve_timestamps(t, c),
+    };
+    let fluctuations = resolve_fluctuations(t, c);
+    Traffic { source, fluctuations }
+}
+
+/// A required rate key of the current profile.
+fn need_rps(c: &mut Checker, t: &TrafficSection, key: &'static str, v: Option<f64>) -> f64 {
+    match v {
+        Some(v) => c.range(&tp(key), v, 0.0, MAX_RPS),
+        None => {
+            c.error(&tp("profile"), format!("profile = \"{}\" needs `{key}`", t.profile.name()));
+            0.0
+        }
+    }
+}
+
+fn resolve_pattern(t: &mut TrafficSection, c: &mut Checker) -> Pattern {
+    let daily = match t.profile {
+        ProfileKind::Constant => {
+            let rps = match t.rps {
+                Some(rps) => c.range(&tp("rps"), rps, 0.0, MAX_RPS),
+                None => {
+                    c.error(&tp("profile"), "profile = \"constant\" needs `rps` (requests per second)");
+                    0.0
+                }
+            };
+            DailyProfile::Constant { rps }
+        }
+        ProfileKind::Diurnal => resolve_diurnal(t, c),
+        _ => resolve_hourly(t, c),
+    };
+    Pattern { daily, weekly: resolve_weekly(t, c), utc_offset_minutes: resolve_offset(t, c) }
+}
+
+fn resolve_diurnal(t: &mut TrafficSection, c: &mut Checker) -> DailyProfile {
+    let trough_rps = need_rps(c, t, "trough_rps", t.trough_rps);
+    let peak_rps = need_rps(c, t, "peak_rps", t.peak_rps);
+    if peak_rps < trough_rps {
+        c.error(&tp("peak_rps"), format!("must be >= trough_rps ({trough_rps}), got {peak_rps}"));
+    }
+    let peak_hour = *t.peak_hour.get_or_insert(14.0);
+    let [open_hour, close_hour] = *t.business_hours.get_or_insert([8.0, 20.0]);
+    c.range(&tp("peak_hour"), peak_hour, 0.0, 24.0);
+    c.range(&tp("business_hours"), open_hour, 0.0, 24.0);
+    c.range(&tp("business_hours"), close_hour, 0.0, 24.0);
+    let after = |from: f64, to: f64| (to - from).rem_euclid(24.0);
+    let rise = after(open_hour, peak_hour);
+    let window = after(open_hour, close_hour);
+    if open_hour == close_hour || rise <= 0.0 || rise >= window {
+        c.error(
+            &tp("peak_hour"),
+            format!("must lie strictly inside business_hours [{open_hour}, {close_hour}], got {peak_hour}"),
+        );
+    }
+    DailyProfile::Diurnal { trough_rps, peak_rps, peak_hour, open_hour, close_hour }
+}
+
+/// Exactly `n` finite values within [lo, hi], or an error at the key.
+fn table<const N: usize>(c: &mut Checker, key: &'static str, values: &[f64], lo: f64, hi: f64) -> [f64; N] {
+    if values.len() != N {
+        let what = if N == 24 { "local hours 0 to 23" } else { "Monday to Sunday" };
+        c.error(&tp(key), format!("needs {N} values ({what}), got {}", values.len()));
+        return [0.0; N];
+    }
+    if let Some(bad) = values.iter().find(|v| !v.is_finite() || **v < lo || **v > hi) {
+        c.error(&tp(key), format!("every value must be between {lo} and {hi}, got {bad}"));
+    }
+    std::array::from_fn(|i| values[i])
+}
+
+fn resolve_hourly(t: &mut TrafficSection, c: &mut Checker) -> DailyProfile {
+    let shape = match *t.hourly_shape.get_or_insert(HourlyShapeKind::Step) {
+        HourlyShapeKind::Step => HourlyShape::Step,
+        HourlyShapeKind::Linear => HourlyShape::Linear,
+    };
+    let rps = match (&t.hourly_rps, &t.hourly_weights) {
+        (Some(rates), None) => {
+            if t.mean_rps.is_some() {
+                c.error(
+                    &tp("mean_rps"),
+                    "with hourly_rps the rates are given already; mean_rps scales hourly_weights",
+                );
+            }
+            table::<24>(c, "hourly_rps", rates, 0.0, MAX_RPS)
+        }
+        (None, Some(weights)) => {
+            let w = table::<24>(c, "hourly_weights", weights, 0.0, 1e12);
+            let sum: f64 = w.iter().sum();
+            let max = w.iter().copied().fold(0.0, f64::max);
+            if sum <= 0.0 && weights.len() == 24 {
+                c.error(&tp("hourly_weights"), "the weights must not all be zero");
+            }
+            let scale = match (t.mean_rps, t.peak_rps) {
+                (Some(mean), None) => c.range(&tp("mean_rps"), mean, 0.0, MAX_RPS) * 24.0 / sum,
+                (None, Some(peak)) => c.range(&tp("peak_rps"), peak, 0.0, MAX_RPS) / max,
+                (Some(_), Some(_)) => {
+                    c.error(&tp("mean_rps"), "give mean_rps or peak_rps, not both");
+                    0.0
+                }
+                (None, None) => {
+                    c.error(&tp("hourly_weights"), "relative weights need a scale: add mean_rps or peak_rps");
+                    0.0
+                }
+            };
+            let scale = if scale.is_finite() { scale } else { 0.0 };
+            w.map(|x| x * scale)
+        }
+        (Some(_), Some(_)) => {
+            c.error(&tp("hourly_weights"), "give hourly_rps or hourly_weights, not both");
+            [0.0; 24]
+        }
+        (None, None) => {
+            c.error(
+                &tp("profile"),
+                "profile = \"hourly\" needs `hourly_rps`, or `hourly_weights` with mean_rps or peak_rps",
+            );
+            [0.0; 24]
+        }
+    };
+    DailyProfile::Hourly { rps, shape }
+}
+
+fn resolve_weekly(t: &mut TrafficSection, c: &mut Checker) -> WeeklyPattern {
+    match &t.weekly_factors {
+        Some(factors) => {
+            if t.weekend_factor.is_some() {
+                c.error(&tp("weekend_factor"), "give weekend_factor or weekly_factors, not both");
+            }
+            WeeklyPattern { day_factors: table::<7>(c, "weekly_factors", factors, 0.0, MAX_FACTOR) }
+        }
+        None => {
+            let f = *t.weekend_factor.get_or_insert(1.0);
+            WeeklyPattern::weekend(c.range(&tp("weekend_factor"), f, 0.0, MAX_FACTOR))
+        }
+    }
+}
+
+fn resolve_offset(t: &mut TrafficSection, c: &mut Checker) -> i32 {
+    let hours = *t.utc_offset.get_or_insert(0.0);
+    let hours = c.range(&tp("utc_offset"), hours, -12.0, 14.0);
+    let minutes = hours * 60.0;
+    if hours.is_finite() && (minutes - minutes.round()).abs() > 1e-6 {
+        c.error(
+            &tp("utc_offset"),
+            format!("must be a whole number of minutes (5.5 or 5.75 are), got {hours} h"),
+        );
+    }
+    if minutes.is_finite() {
+        minutes.round() as i32
+    } else {
+        0
+    }
+}
+
+/// Reads a file named in the scenario, relative to the scenario's folder.
+fn read(c: &mut Checker, key: &[Seg], file: &str) -> Option<(String, String)> {
+    let path = c.base_dir.join(file);
+    let shown = path.display().to_string();
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Some((text, shown)),
+        Err(e) => {
+            c.error(key, format!("cannot read {shown}: {e}"));
+            None
+        }
+    }
+}
+
+/// Reports a trace error: unknown functions at the `functions` key, anything else at
+/// the file key with the trace's path, line and column.
+fn trace_error(c: &mut Checker, file_key: &[Seg], functions_key: &[Seg], shown: &str, e: TraceError) {
+    match e.problem {
+        TraceProblem::UnknownFunctions { .. } => c.error(functions_key, format!("{shown}: {}", e.problem)),
+        _ if e.line > 0 => c.error(file_key, format!("{shown}:{}:{}: {}", e.line, e.column, e.problem)),
+        _ => c.error(file_key, format!("{shown}: {}", e.problem)),
+    }
+}
+
+fn resolve_trace(t: &mut TrafficSection, c: &mut Checker) -> Source {
+    let empty = Source::MinuteCounts(MinuteCounts::new(&[], 1.0, false));
+    let Some(trace) = &t.trace else {
+        c.error(&tp("profile"), "profile = \"trace\" needs a [traffic.trace] table with `file`");
+        return empty;
+    };
+    let scale = c.range(&sub("trace", "scale"), trace.scale, 0.0, 1e6);
+    let Some((text, shown)) = read(c, &sub("trace", "file"), &trace.file) else {
+        return empty;
+    };
+    match parse_minute_counts(&text, &trace.functions) {
+        Ok(m) => Source::MinuteCounts(MinuteCounts::new(&m.counts, scale, trace.repeat)),
+        Err(e) => {
+            trace_error(c, &sub("trace", "file"), &sub("trace", "functions"), &shown, e);
+            empty
+        }
+    }
+}
+
+fn resolve_timestamps(t: &mut TrafficSection, c: &mut Checker) -> Source {
+    let empty = Source::Timestamps(RecordedArrivals::new(Vec::new(), DemandPart::Cpu));
+    let Some(ts) = &t.timestamps else {
+        c.error(&tp("profile"), "profile = \"timestamps\" needs a [traffic.timestamps] table with `file`");
+        return empty;
+    };
+    let part = match ts.duration_as {
+        DemandPartKind::Cpu => DemandPart::Cpu,
+        DemandPartKind::Io => DemandPart::Io,
+    };
+    let key = sub("timestamps", "file");
+    let Some((text, shown)) = read(c, &key, &ts.file) else {
+        return empty;
+    };
+    match parse_timestamps(&text, part) {
+        Ok(r) if ts.rebase => Source::Timestamps(r.rebased()),
+        Ok(r) => Source::Timestamps(r),
+        Err(e) => {
+            trace_error(c, &key, &key, &shown, e);
+            empty
+        }
+    }
+}
+
+fn resolve_fluctuations(t: &TrafficSection, c: &mut Checker) -> Fluctuations {
+    let noise_cv = c.range(&tp("noise_cv"), t.noise_cv, 0.0, 10.0);
+    let bursts = t.bursts.as_ref().and_then(|b| resolve_bursts(b, c));
+    let on_off = t.on_off.as_ref().map(|o| {
+        let on_factor = c.range(&sub("on_off", "on_factor"), o.on_factor, 0.0, MAX_FACTOR);
+        let off_factor = c.range(&sub("on_off", "off_factor"), o.off_factor, 0.0, MAX_FACTOR);
+        for (key, d) in [("mean_on", o.mean_on), ("mean_off", o.mean_off)] {
+            if d.0 < MIN_ON_OFF_SOJOURN {
+                c.error(&sub("on_off", key), format!("must be at least {MIN_ON_OFF_SOJOURN}, got {}", d.0));
+            }
+        }
+        OnOff { on_factor, off_factor, mean_on: o.mean_on.0, mean_off: o.mean_off.0 }
+    });
+    Fluctuations { bursts, noise_cv, on_off }
+}
+
+fn resolve_bursts(b: &BurstsSection, c: &mut Checker) -> Option<Bursts> {
+    let key = |k| sub("bursts", k);
+    let per_day = c.range(&key("per_day"), b.per_day, 0.0, MAX_BURSTS_PER_DAY);
+    let f50 = c.range(&key("factor_p50"), b.factor_p50, 0.0, MAX_FACTOR);
+    let f99 = c.range(&key("factor_p99"), b.factor_p99, 0.0, MAX_FACTOR);
+    if f50 <= 0.0 {
+        c.error(&key("factor_p50"), "must be > 0");
+    }
+    if f99 < f50 {
+        c.error(&key("factor_p99"), format!("must be >= factor_p50 ({f50}), got {f99}"));
+    }
+    let (d50, d99) = (b.duration_p50.0, b.duration_p99.0);
+    let longest = SimDuration::from_hours(7 * 24);
+    if d50 == SimDuration::ZERO {
+        c.error(&key("duration_p50"), "must be positive");
+    }
+    if d99 < d50 || d99 > longest {
+        c.error(
+            &key("duration_p99"),
+            format!("must be between duration_p50 ({d50}) and {longest}, got {d99}"),
+        );
+    }
+    for (k, ramp) in [("ramp_up", b.ramp_up.0), ("ramp_down", b.ramp_down.0)] {
+        if ramp > SimDuration::from_hours(24) {
+            c.error(&key(k), format!("must be at most 1d, got {ramp}"));
+        }
+    }
+    Bursts::from_percentiles(per_day, (f50, f99), (d50, d99), b.ramp_up.0, b.ramp_down.0).ok()
+}
+
+/// A service-time distribution from an Azure Functions `_run.csv` (see
+/// `DistTable::AzureDurations`).
+pub(crate) fn azure_durations(c: &mut Checker, path: &[Seg], file: &str, functions: &[String]) -> Dist {
+    let at = |k: &'static str| -> Vec<Seg> { path.iter().cloned().chain([Seg::Key(k)]).collect() };
+    let Some((text, shown)) = read(c, &at("file"), file) else {
+        return Dist::zero();
+    };
+    match parse_duration_percentiles(&text, functions) {
+        Ok(d) => d,
+        Err(e) => {
+            trace_error(c, &at("file"), &at("functions"), &shown, e);
+            Dist::zero()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{parse, parse_in, Scenario, ScenarioError};
+    use crossover_workload::{DailyProfile, Dist, HourlyShape, Source};
+    use std::path::{Path, PathBuf};
+
+    const REST: &str = r#"
+[service]
+cpu = "10ms"
+
+[[platform]]
+name = "fixed"
+autoscaler = { kind = "fixed", instances = 1 }
+"#;
+
+    fn ok(traffic: &str) -> Scenario {
+        let text = format!("{traffic}\n{REST}");
+        parse(&text, "t.toml", "t").unwrap_or_else(|e| panic!("{e}\n---\n{text}"))
+    }
+
+    fn err(traffic: &str) -> ScenarioError {
+        parse(&format!("{traffic}\n{REST}"), "t.toml", "t").unwrap_err()
+    }
+
+    /// The resolved file parses back to the same traffic.
+    fn round_trip(s: &Scenario, base: &Path) {
+        let again = parse_in(&s.resolved_toml("test"), "resolved", "t", base).unwrap();
+        assert_eq!(again.traffic, s.traffic);
+        assert_eq!(again.demand, s.demand);
+    }
+
+    fn pattern(s: &Scenario) -> &crossover_workload::Pattern {
+        match &s.traffic.source {
+            Source::Pattern(p) => p,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn existing_keys_still_work_and_defaults_are_filled() {
+        let s = ok("[traffic]\nprofile = \"diurnal\"\ntrough_rps = 1\npeak_rps = 9\nweekend_factor = 0.5");
+        let p = pattern(&s);
+        assert_eq!(p.weekly.day_factors[5], 0.5);
+        assert_eq!(p.utc_offset_minutes, 0);
+        let resolved = s.resolved_toml("test");
+        for key in ["utc_offset = 0.0", "weekend_factor = 0.5", "noise_cv = 0.0", "peak_hour = 14.0"] {
+            assert!(resolved.contains(key), "{key} missing from\n{resolved}");
+        }
+        round_trip(&s, Path::new("."));
+    }
+
+    #[test]
+    fn hourly_weights_are_scaled_to_the_mean_or_the_peak() {
+        let weights: Vec<String> = (0..24).map(|h| if h >= 18 { "3".into() } else { "1".into() }).collect();
+        let w = weights.join(", ");
+        let s = ok(&format!("[traffic]\nprofile = \"hourly\"\nhourly_weights = [{w}]\nmean_rps = 15"));
+        let DailyProfile::Hourly { rps, shape } = &pattern(&s).daily else { panic!() };
+        assert_eq!(*shape, HourlyShape::Step);
+        assert!((rps.iter().sum::<f64>() / 24.0 - 15.0).abs() < 1e-9);
+        assert!((rps[20] / rps[3] - 3.0).abs() < 1e-12);
+        let s = ok(&format!(
+            "[traffic]\nprofile = \"hourly\"\nhourly_weights = [{w}]\npeak_rps = 30\nhourly_shape = \"linear\""
+        ));
+        let DailyProfile::Hourly { rps, shape } = &pattern(&s).daily else { panic!() };
+        assert_eq!((rps[20], rps[3], *shape), (30.0, 10.0, HourlyShape::Linear));
+        assert!(s.resolved_toml("t").contains("hourly_shape = \"linear\""));
+        round_trip(&s, Path::new("."));
+    }
+
+    #[test]
+    fn a_short_hourly_table_is_located_at_its_key() {
+        let e = err("[traffic]\nprofile = \"hourly\"\nhourly_rps = [1, 2, 3]\n");
+        let d = &e.diagnostics[0];
+        assert_eq!((d.key.as_str(), d.line), ("traffic.hourly_rps", 3));
+        assert!(d.message.contains("needs 24 values"), "{}", d.message);
+    }
+
+    #[test]
+    fn keys_of_other_profiles_are_rejected() {
+        let e = err("[traffic]\nprofile = \"constant\"\nrps = 3\nhourly_shape = \"step\"\n");
+        assert_eq!(e.diagnostics[0].key, "traffic.hourly_shape");
+        assert!(e.diagnostics[0].message.contains("applies to profile = \"hourly\" only"));
+        let e = err("[traffic]\nprofile = \"trace\"\nutc_offset = 2\ntrace = { file = \"x.csv\" }\n");
+        assert!(e.diagnostics.iter().any(|d| d.key == "traffic.utc_offset"), "{e}");
+        let e = err("[traffic]\nprofile = \"diurnal\"\ntrough_rps = 1\npeak_rps = 2\nweekend_factor = 1\nweekly_factors = [1, 1, 1, 1, 1, 1, 1]\n");
+        assert_eq!(e.diagnostics[0].key, "traffic.weekend_factor");
+        let e = err("[traffic]\nprofile = \"constant\"\nrps = 1\nutc_offset = 5.51\n");
+        assert!(e.diagnostics[0].message.contains("whole number of minutes"));
+    }
+
+    #[test]
+    fn bursts_noise_and_on_off_resolve_with_defaults() {
+        let s = ok(r#"[traffic]
+profile = "constant"
+rps = 10
+noise_cv = 0.25
+bursts = { per_day = 3 }
+on_off = { on_factor = 4, mean_on = "30s", mean_off = "10m" }
+"#);
+        let f = &s.traffic.fluctuations;
+        assert_eq!(f.noise_cv, 0.25);
+        let b = f.bursts.as_ref().unwrap();
+        assert_eq!(b.per_day, 3.0);
+        assert_eq!(b.factor, Dist::lognormal_p50_p99(3.0, 10.0).unwrap());
+        assert_eq!(b.duration, Dist::lognormal_p50_p99(600.0, 3600.0).unwrap());
+        assert_eq!(f.on_off.as_ref().unwrap().off_factor, 1.0);
+        let resolved = s.resolved_toml("t");
+        assert!(
+            resolved.contains("[traffic.bursts]") && resolved.contains("ramp_down = \"5m\""),
+            "{resolved}"
+        );
+        round_trip(&s, Path::new("."));
+        let e = err("[traffic]\nprofile = \"constant\"\nrps = 1\nbursts = { per_day = 1, factor_p50 = 5, factor_p99 = 2 }\n");
+        assert_eq!(e.diagnostics[0].key, "traffic.bursts.factor_p99");
+    }
+
+    #[test]
+    fn new_distributions_parse_and_round_trip() {
+        let text = r#"[traffic]
+profile = "constant"
+rps = 1
+[service]
+cpu = { dist = "mixture", weights = [95, 5], components = [
+  { dist = "lognormal", p50 = "5ms", p99 = "40ms" },
+  { dist = "empirical", percentiles = [0, 50, 100], values = ["1s", "2s", "8s"] },
+] }
+io = { dist = "gamma", mean = "20ms", cv = 0.5 }
+[[platform]]
+name = "fixed"
+autoscaler = { kind = "fixed", instances = 1 }
+instance = { cold_start = { dist = "pareto", min = "200ms", alpha = 2.5 } }
+"#;
+        let s = parse(text, "t.toml", "t").unwrap();
+        let Dist::Mixture(m) = &s.demand.cpu else { panic!("{:?}", s.demand.cpu) };
+        assert!((m.weight(1) - 0.05).abs() < 1e-12);
+        assert!((s.demand.io.mean() - 0.020).abs() < 1e-12);
+        assert!((s.platforms[0].startup.init.mean() - 0.2 * 2.5 / 1.5).abs() < 1e-12);
+        round_trip(&s, Path::new("."));
+        let bad = text.replace("[0, 50, 100]", "[0, 50, 90]");
+        let e = parse(&bad, "t.toml", "t").unwrap_err();
+        assert_eq!(e.diagnostics[0].key, "service.cpu.components[1]");
+        assert!(e.diagnostics[0].message.contains("start at 0 and end at 100"), "{e}");
+    }
+
+    /// A scratch folder for trace files, unique per test.
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("crossover-scenario-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_malformed_trace_is_reported_with_its_file_line_and_column() {
+        let dir = scratch("malformed");
+        std::fs::write(
+            dir.join("bad.csv"),
+            "HashFunction,HashApp,HashOwner,minute_1,minute_2\nf,a,o,1,2\nf,a,o,3,-4\n",
+        )
+        .unwrap();
+        let text = format!("[traffic]\nprofile = \"trace\"\ntrace = {{ file = \"bad.csv\" }}\n{REST}");
+        let e = parse_in(&text, "s.toml", "s", &dir).unwrap_err();
+        let d = &e.diagnostics[0];
+        assert_eq!((d.key.as_str(), d.line), ("traffic.trace.file", 3));
+        let shown = dir.join("bad.csv").display().to_string();
+        assert!(d.message.starts_with(&format!("{shown}:3:9: `minute_2`: -4 is negative")), "{}", d.message);
+        std::fs::write(dir.join("bad.csv"), "HashFunction,HashApp,HashOwner,minute_1\nf,a,o,1\n").unwrap();
+        let text = text.replace("\"bad.csv\"", "\"bad.csv\", functions = [\"g\"]");
+        let e = parse_in(&text, "s.toml", "s", &dir).unwrap_err();
+        assert_eq!(e.diagnostics[0].key, "traffic.trace.functions");
+        let e = parse_in(&text.replace("bad.csv", "missing.csv"), "s.toml", "s", &dir).unwrap_err();
+        assert!(e.diagnostics[0].message.contains("cannot read"), "{e}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn traces_and_timestamps_resolve_relative_to_the_scenario() {
+        let dir = scratch("relative");
+        std::fs::write(
+            dir.join("inv.csv"),
+            "HashOwner,HashApp,HashFunction,Trigger,1,2\no,a,f,http,60,120\no,a,g,http,6,6\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("log.csv"), "timestamp,duration\n100.5,0.25\n100,0.5\n").unwrap();
+        let text = format!(
+            "[traffic]\nprofile = \"trace\"\ntrace = {{ file = \"inv.csv\", functions = [\"f\"], scale = 2 }}\n{REST}"
+        );
+        let s = parse_in(&text, "s.toml", "s", &dir).unwrap();
+        let Source::MinuteCounts(m) = &s.traffic.source else { panic!() };
+        assert_eq!((m.rate(0), m.minutes(), m.repeat), (2.0, 2, true));
+        round_trip(&s, &dir);
+        let text = format!(
+            "[traffic]\nprofile = \"timestamps\"\ntimestamps = {{ file = \"log.csv\", duration_as = \"io\", rebase = true }}\n{REST}"
+        );
+        let s = parse_in(&text, "s.toml", "s", &dir).unwrap();
+        let Source::Timestamps(r) = &s.traffic.source else { panic!() };
+        assert_eq!(r.times(), &[0, 500_000_000]);
+        assert_eq!(r.duration(0).unwrap().as_secs_f64(), 0.5);
+        round_trip(&s, &dir);
+        let e = parse_in(
+            &text
+                .replace("rebase = true", "rebase = true, \n")
+                .replace("[traffic]\n", "[traffic]\nnoise_cv = 0.2\n"),
+            "s.toml",
+            "s",
+            &dir,
+        )
+        .unwrap_err();
+        assert_eq!(e.diagnostics[0].key, "traffic.noise_cv");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

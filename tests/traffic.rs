@@ -1,0 +1,261 @@
+//! End-to-end checks of the traffic model: `crossover traffic` on the shipped scenarios,
+//! replay of the real Azure Functions sample, and that every scenario file and every
+//! TOML example in docs/traffic.md is valid.
+
+use crossover_workload::trace::{parse_duration_percentiles, parse_minute_counts};
+use crossover_workload::Dist;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The shared data folder sits beside the repository root (as in CI).
+fn azure(file: &str) -> PathBuf {
+    let path = repo().join("../shared/data/azure-functions-2019").join(file);
+    assert!(path.exists(), "the Azure sample is expected at {} (beside the repository)", path.display());
+    path
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("crossover-traffic-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn crossover(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_crossover")).args(args).current_dir(repo()).output().unwrap()
+}
+
+struct Row {
+    minute: u64,
+    rate_rps: f64,
+    arrivals: u64,
+}
+
+fn read_csv(path: &Path) -> Vec<Row> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("minute,rate_rps,arrivals"));
+    lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            assert_eq!(f.len(), 3, "{l}");
+            assert_eq!(f[1].split('.').nth(1).map(str::len), Some(6), "fixed precision: {l}");
+            Row {
+                minute: f[0].parse().unwrap(),
+                rate_rps: f[1].parse().unwrap(),
+                arrivals: f[2].parse().unwrap(),
+            }
+        })
+        .collect()
+}
+
+/// The number after `label` on the stdout line starting with it.
+fn printed(stdout: &str, label: &str) -> f64 {
+    let line = stdout.lines().find(|l| l.starts_with(label)).unwrap_or_else(|| panic!("{label}?\n{stdout}"));
+    line[label.len()..].split_whitespace().next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn traffic_command_writes_one_row_per_minute_and_its_totals() {
+    let dir = scratch("spiky");
+    let out = dir.join("traffic.csv");
+    let run = |rep: &str| {
+        crossover(&[
+            "traffic",
+            "scenarios/spiky-api.toml",
+            "--out",
+            out.to_str().unwrap(),
+            "--replication",
+            rep,
+        ])
+    };
+    let o = run("2");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8(o.stdout).unwrap();
+    let rows = read_csv(&out);
+    assert_eq!(rows.len(), 7 * 1440);
+    assert!(rows.iter().enumerate().all(|(i, r)| r.minute == i as u64));
+    let total: u64 = rows.iter().map(|r| r.arrivals).sum();
+    assert_eq!(printed(&stdout, "requests"), total as f64);
+    let expected: f64 = rows.iter().map(|r| r.rate_rps * 60.0).sum();
+    // Arrivals given the realised rate are Poisson: the total is within 4 sd of the
+    // integral of the rate.
+    assert!((total as f64 - expected).abs() < 4.0 * expected.sqrt(), "{total} vs {expected}");
+    let mean = printed(&stdout, "mean rate");
+    assert!((mean - total as f64 / (7.0 * 86_400.0)).abs() < 1e-3);
+    let peak = rows.iter().map(|r| r.rate_rps).fold(0.0, f64::max);
+    assert!((printed(&stdout, "peak minute") - peak).abs() < 1e-3);
+    // Flash crowds: the busiest minute is far above the diurnal peak of 15 rps (x2.5 for
+    // the on/off client at most), which happens in essentially every week.
+    assert!(peak > 15.0 * 2.5, "peak {peak}");
+
+    // Same replication, same bytes; another replication, other bursts.
+    let first = std::fs::read(&out).unwrap();
+    assert!(run("2").status.success());
+    assert_eq!(std::fs::read(&out).unwrap(), first);
+    assert!(run("3").status.success());
+    assert_ne!(std::fs::read(&out).unwrap(), first);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// The 1000-function Azure sample at scale 1: 11,639,447 invocations in the day (135
+/// per second), 759 per second in the busiest minute; each minute's intended rate is
+/// its count / 60 and the realised counts pass a chi-square test against the trace.
+#[test]
+fn azure_replay_reproduces_the_sample() {
+    let counts = parse_minute_counts(&std::fs::read_to_string(azure("1000_inv.csv")).unwrap(), &[]).unwrap();
+    assert_eq!(counts.functions, 1000);
+    assert_eq!(counts.counts.len(), 1440);
+    assert_eq!(counts.total(), 11_639_447.0);
+    let busiest = counts.counts.iter().copied().fold(0.0, f64::max);
+    assert!((busiest / 60.0 - 758.567).abs() < 1e-3);
+
+    let dir = scratch("azure");
+    let out = dir.join("azure.csv");
+    let o = crossover(&["traffic", "scenarios/azure-replay.toml", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8(o.stdout).unwrap();
+    let rows = read_csv(&out);
+    assert_eq!(rows.len(), 1440);
+    for (r, c) in rows.iter().zip(&counts.counts) {
+        assert!((r.rate_rps * 60.0 - c).abs() < 1e-3, "minute {}: {} vs {c}", r.minute, r.rate_rps);
+    }
+    let total: u64 = rows.iter().map(|r| r.arrivals).sum();
+    let expected = counts.total();
+    assert!((total as f64 - expected).abs() < 4.0 * expected.sqrt(), "{total}");
+    let chi2: f64 = rows.iter().zip(&counts.counts).map(|(r, &c)| (r.arrivals as f64 - c).powi(2) / c).sum();
+    // chi-square(1440): mean 1440, sd 53.7; 3.3 sd either side.
+    assert!((chi2 - 1440.0).abs() < 3.3 * (2.0f64 * 1440.0).sqrt(), "chi-square {chi2}");
+    assert!((printed(&stdout, "mean rate") - 134.7).abs() < 0.2);
+    assert!((printed(&stdout, "peak minute") - 758.567).abs() < 1e-3);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn azure_original_layout_and_durations_parse() {
+    let original = std::fs::read_to_string(azure("original-format-1-invocations.csv")).unwrap();
+    let t = parse_minute_counts(&original, &[]).unwrap();
+    assert_eq!((t.functions, t.counts.len()), (1, 1440));
+    assert!(t.total() > 0.0);
+    let run = std::fs::read_to_string(azure("1000_run.csv")).unwrap();
+    let Dist::Mixture(m) = parse_duration_percentiles(&run, &[]).unwrap() else { panic!("a mixture") };
+    assert_eq!(m.components().len(), 1000);
+    // Count-weighted mean of the functions' piecewise-linear percentile curves: finite,
+    // and of the order of the Count-weighted mean of the Average column (61 s).
+    assert!(m.mean() > 10.0 && m.mean() < 200.0, "{}", m.mean());
+    let one = "1779fd3337dd353e424d808d9190aff8f09e46a8cbbe6469079b2d7f0e246e37".to_string();
+    let Dist::Empirical(e) = parse_duration_percentiles(&run, &[one]).unwrap() else {
+        panic!("one function")
+    };
+    assert_eq!(e.quantile(0.5), 41.128);
+}
+
+#[test]
+fn bad_input_exits_with_2() {
+    let o = crossover(&["traffic", "scenarios/no-such-file.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    let dir = scratch("bad");
+    std::fs::write(
+        dir.join("bad.csv"),
+        "HashFunction,HashApp,HashOwner,minute_1,minute_2\nf,a,o,1,2\nf,a,o,3,x\n",
+    )
+    .unwrap();
+    let scenario = dir.join("bad.toml");
+    std::fs::write(
+        &scenario,
+        "[traffic]\nprofile = \"trace\"\ntrace = { file = \"bad.csv\" }\n[service]\ncpu = \"1ms\"\n\
+         [[platform]]\nname = \"p\"\nautoscaler = { kind = \"fixed\", instances = 1 }\n",
+    )
+    .unwrap();
+    let o = crossover(&["traffic", scenario.to_str().unwrap(), "--out", dir.join("t.csv").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let stderr = String::from_utf8(o.stderr).unwrap();
+    assert!(stderr.contains("bad.csv:3:9: `minute_2`: \"x\" is not a number"), "{stderr}");
+    assert!(stderr.contains("bad.toml:3:"), "the scenario key is located too: {stderr}");
+    assert!(!dir.join("t.csv").exists());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Every shipped scenario is valid, and its resolved copy parses back to the same model.
+#[test]
+fn every_scenario_file_parses_and_its_resolved_copy_too() {
+    let dir = repo().join("scenarios");
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let s = crossover_scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+            let again = crossover_scenario::parse_in(&s.resolved_toml("test"), "resolved", "x", &dir)
+                .unwrap_or_else(|e| panic!("{}: resolved copy: {e}", path.display()));
+            assert_eq!(again.traffic, s.traffic, "{}", path.display());
+            assert_eq!(again.demand, s.demand, "{}", path.display());
+            names.push(s.name);
+        }
+    }
+    for name in ["default", "consumer-app", "spiky-api", "azure-replay"] {
+        assert!(names.iter().any(|n| n == name), "scenarios/{name}.toml missing");
+    }
+}
+
+/// Every ```toml block of docs/traffic.md is a valid scenario fragment: completed with
+/// a minimal [traffic], [service] or [[platform]] where it has none, it parses (files
+/// it names are looked up from docs/, one level below the root like scenarios/).
+#[test]
+fn doc_examples_are_valid_scenario_fragments() {
+    let doc = std::fs::read_to_string(repo().join("docs/traffic.md")).unwrap();
+    let blocks: Vec<&str> = doc.split("```toml").skip(1).map(|b| b.split("```").next().unwrap()).collect();
+    assert!(blocks.len() >= 10, "only {} examples", blocks.len());
+    for block in blocks {
+        let mut text = String::new();
+        if !block.contains("[traffic]") {
+            text.push_str("[traffic]\nprofile = \"constant\"\nrps = 1.0\n");
+        }
+        text.push_str(block);
+        if !block.contains("[service]") {
+            text.push_str("\n[service]\ncpu = \"10ms\"\n");
+        }
+        if !block.contains("[[platform]]") {
+            text.push_str("\n[[platform]]\nname = \"p\"\nautoscaler = { kind = \"fixed\", instances = 1 }\n");
+        }
+        crossover_scenario::parse_in(&text, "docs/traffic.md", "doc", &repo().join("docs"))
+            .unwrap_or_else(|e| panic!("{e}\n--- example:\n{block}"));
+    }
+}
+
+/// Recorded durations drive service times through the simulator: 100 requests a second
+/// apart, each recorded at 250 ms of CPU, on one instance, take 250 ms each although
+/// `service.cpu` says 1 ms.
+#[test]
+fn recorded_durations_drive_the_simulated_service_time() {
+    let dir = scratch("recorded");
+    let log: String = (0..100).map(|i| format!("{i}.5,0.25\n")).collect();
+    std::fs::write(dir.join("log.csv"), format!("timestamp,duration\n{log}")).unwrap();
+    let scenario = dir.join("replay.toml");
+    std::fs::write(
+        &scenario,
+        "[simulation]\nhorizon = \"10m\"\nreplications = 1\n\
+         [traffic]\nprofile = \"timestamps\"\ntimestamps = { file = \"log.csv\" }\n\
+         [service]\ncpu = \"1ms\"\n\
+         [[platform]]\nname = \"one\"\nautoscaler = { kind = \"fixed\", instances = 1 }\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let o = crossover(&["run", scenario.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    let mut lines = summary.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| row[header.iter().position(|h| *h == name).unwrap()];
+    assert_eq!(col("requests"), "100");
+    assert_eq!(col("completed"), "100");
+    let p50: f64 = col("p50_ms").parse().unwrap();
+    let p99: f64 = col("p99_ms").parse().unwrap();
+    // The latency histogram keeps three significant digits.
+    assert!((p50 - 250.0).abs() < 0.5 && (p99 - 250.0).abs() < 0.5, "p50 {p50}, p99 {p99}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
