@@ -32,6 +32,14 @@ enum Command {
     /// Write the traffic of one replication as a per-minute CSV (minute,rate_rps,arrivals)
     /// and print requests per day, mean and peak minute rate
     Traffic(TrafficArgs),
+    /// List the platform presets, or show every value of one with its source
+    Presets(PresetsArgs),
+}
+
+#[derive(Args)]
+struct PresetsArgs {
+    /// A preset name (e.g. cloud-run); none lists them all
+    name: Option<String>,
 }
 
 #[derive(Args)]
@@ -86,6 +94,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(&args),
         Command::Traffic(args) => traffic(&args),
+        Command::Presets(args) => presets(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -230,4 +239,16 @@ fn traffic(args: &TrafficArgs) -> Result<(), Failure> {
 fn clock(minute: u64) -> String {
     let (day, rest) = (minute / 1440, minute % 1440);
     format!("minute {minute} (day {day}, {:02}:{:02})", rest / 60, rest % 60)
+}
+
+fn presets(args: &PresetsArgs) -> Result<(), Failure> {
+    match &args.name {
+        None => print!("{}", crossover_scenario::presets::listing()),
+        Some(name) => {
+            let text = crossover_scenario::presets::describe(name)
+                .map_err(|e| Failure::BadInput(format!("error: {e}")))?;
+            print!("{text}");
+        }
+    }
+    Ok(())
 }
