@@ -1,54 +1,130 @@
-//! Scenario files: the TOML schema, parsing with locations, validation and resolution.
+//! Scenario files: the TOML schema, parsing with locations, overrides, validation and
+//! resolution.
 //!
 //! A scenario is text in, a validated [`Scenario`] (or every error found, each with its
-//! file, line, column and key) out. Nothing here runs a simulation or writes a file.
+//! file, line, column and key) out. Nothing here runs a simulation, prints or writes a
+//! file.
+//!
+//! The pipeline, in [`parse_with_overrides`]: TOML syntax (every syntax error), then the
+//! overrides on the raw document, then the structure check (unknown keys, kinds, value
+//! types, missing keys; `structure`), then deserialisation into the schema structs, then
+//! validation and resolution (`resolve`). Each stage reports everything it finds.
 
 pub mod diagnostics;
+pub mod overrides;
+mod probe;
 pub mod resolve;
 pub mod schema;
+mod structure;
+pub mod suggest;
 pub mod units;
 
 pub use diagnostics::{Diagnostic, ScenarioError};
+pub use overrides::{Override, OverrideError};
 pub use resolve::Scenario;
 pub use schema::ScenarioFile;
 
 use diagnostics::Locator;
+use serde::Deserialize;
 use std::path::Path;
+use thiserror::Error;
 
 /// The scenario `crossover run` uses when given no file.
 pub const DEFAULT_SCENARIO: &str = include_str!("../../../scenarios/default.toml");
 pub const DEFAULT_SCENARIO_NAME: &str = "scenarios/default.toml";
 
+/// The commented scenario `crossover init` writes: a starting point to edit.
+pub const STARTER_SCENARIO: &str = include_str!("../../../scenarios/starter.toml");
+
 /// Parses and validates scenario text. `origin` names it in messages; `default_name`
 /// names the scenario if the file does not.
 pub fn parse(source: &str, origin: &str, default_name: &str) -> Result<Scenario, ScenarioError> {
-    let loc = Locator::new(source);
+    parse_with_overrides(source, origin, default_name, &[])
+}
+
+/// Parses scenario text, applies `overrides` in order (later ones win), then validates.
+/// Every problem found is returned, located in the file or at the override that caused it.
+pub fn parse_with_overrides(
+    source: &str,
+    origin: &str,
+    default_name: &str,
+    overrides: &[Override],
+) -> Result<Scenario, ScenarioError> {
     let fail = |diagnostics| ScenarioError { origin: origin.to_string(), diagnostics };
-    let file: ScenarioFile = toml::from_str(source).map_err(|e| fail(vec![loc.from_toml(&e)]))?;
-    resolve::resolve(file, &loc, default_name).map_err(fail)
+    let mut loc = Locator::new(source);
+    let syntax = loc.syntax_errors();
+    if !syntax.is_empty() {
+        // The recovered document may be missing whole tables: checking it further would
+        // only report echoes of the syntax errors.
+        return Err(fail(syntax));
+    }
+    let mut doc: toml::Table = toml::from_str(source).map_err(|e| fail(vec![loc.from_toml(&e)]))?;
+
+    let mut errors = Vec::new();
+    for o in overrides {
+        match overrides::apply(&mut doc, o) {
+            Ok(path) => loc.set_by(path, o.label.clone()),
+            Err(misfit) => errors.push(Diagnostic {
+                set_by: Some(o.label.clone()),
+                ..Diagnostic::unplaced(o.path.clone(), misfit.message).with_help(misfit.help)
+            }),
+        }
+    }
+
+    let report = structure::check(&mut doc);
+    errors.extend(
+        report
+            .findings
+            .iter()
+            .map(|f| loc.diagnostic_at(&f.path, f.part, &f.message).with_help(f.help.clone())),
+    );
+    for (array, in_file) in report.renumbered.iter().cloned() {
+        loc.renumber(array, in_file);
+    }
+    match ScenarioFile::deserialize(toml::Value::Table(doc)) {
+        Ok(file) => match resolve::resolve(file, &loc, default_name) {
+            Ok(scenario) if errors.is_empty() => return Ok(scenario),
+            Ok(_) => {}
+            Err(found) => errors.extend(found.into_iter().filter(|d| !report.masks(&d.key))),
+        },
+        // The structure check removed what it reported; anything else is reported as is.
+        Err(e) if errors.is_empty() => errors.push(loc.from_toml(&e)),
+        Err(_) => {}
+    }
+    // File order, then what came from the command line.
+    errors.sort_by_key(|d| (d.set_by.is_some(), d.line, d.column));
+    Err(fail(errors))
 }
 
 /// Reads, parses and validates a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    load_with_overrides(path, &[])
+}
+
+/// Reads a scenario file, applies `overrides`, and validates it. The scenario's name
+/// defaults to the file name without its extension.
+pub fn load_with_overrides(path: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
     let origin = path.display().to_string();
-    let source = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-        origin: origin.clone(),
-        diagnostics: vec![Diagnostic {
-            key: String::new(),
-            line: 0,
-            column: 0,
-            message: format!("cannot read the file: {e}"),
-            snippet: String::new(),
-        }],
+    let source = std::fs::read_to_string(path).map_err(|e| {
+        ScenarioError::single(origin.clone(), Diagnostic::unplaced("", format!("cannot read the file: {e}")))
     })?;
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("scenario");
-    parse(&source, &origin, stem)
+    parse_with_overrides(&source, &origin, stem, overrides)
 }
 
 /// The default scenario, parsed.
 pub fn default_scenario() -> Scenario {
     parse(DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME, "default")
         .expect("the embedded default scenario is valid (checked by tests)")
+}
+
+/// `--platform NAME` named a platform the scenario does not have.
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+#[error("no platform named \"{name}\" in scenario \"{scenario}\"; its platforms are: {}", available.join(", "))]
+pub struct UnknownPlatform {
+    pub name: String,
+    pub scenario: String,
+    pub available: Vec<String>,
 }
 
 impl Scenario {
@@ -59,5 +135,22 @@ impl Scenario {
             "# Resolved scenario: every default filled in. Written by crossover {tool_version}.\n\
              # Re-running this file with the same seed reproduces the results byte for byte.\n\n{body}"
         )
+    }
+
+    /// Keeps only the named platforms, in the scenario's order (so the resolved copy lists
+    /// exactly what ran). Every platform draws its own random streams, so a subset gives
+    /// each of its platforms the same results as the full run.
+    pub fn select_platforms(&mut self, names: &[String]) -> Result<(), UnknownPlatform> {
+        if let Some(missing) = names.iter().find(|n| !self.platforms.iter().any(|p| &p.name == *n)) {
+            return Err(UnknownPlatform {
+                name: missing.clone(),
+                scenario: self.name.clone(),
+                available: self.platforms.iter().map(|p| p.name.clone()).collect(),
+            });
+        }
+        let keep = |name: &str| names.iter().any(|n| n == name);
+        self.platforms.retain(|p| keep(&p.name));
+        self.file.platforms.retain(|p| keep(&p.name));
+        Ok(())
     }
 }
