@@ -7,7 +7,7 @@
 mod csv_out;
 mod table;
 
-pub use csv_out::{replications_csv, summary_csv, REPLICATIONS_COLUMNS, SUMMARY_COLUMNS};
+pub use csv_out::{replications_csv, summary_csv, BatchSummary, REPLICATIONS_COLUMNS, SUMMARY_COLUMNS};
 pub use table::summary_table;
 
 use std::io::Write;
