@@ -186,9 +186,11 @@ impl<'a> Locator<'a> {
         Locator { source, doc, syntax, overridden: Vec::new(), renumbered: Vec::new() }
     }
 
-    /// Every TOML syntax error in the source.
+    /// Every TOML syntax error in the source, in file order.
     pub fn syntax_errors(&self) -> Vec<Diagnostic> {
-        self.syntax.iter().map(|e| self.from_toml(e)).collect()
+        let mut found: Vec<Diagnostic> = self.syntax.iter().map(|e| self.from_toml(e)).collect();
+        found.sort_by_key(|d| (d.line, d.column));
+        found
     }
 
     /// Records that the value at `path` (and everything under it) came from an override.
@@ -306,12 +308,48 @@ impl<'a> Locator<'a> {
 
     /// A diagnostic from a TOML syntax or type error.
     pub fn from_toml(&self, err: &toml::de::Error) -> Diagnostic {
-        let key = err.span().map(|s| self.key_at(s.start)).unwrap_or_default();
+        let key = err
+            .span()
+            .map(|s| {
+                Some(self.key_at(s.start))
+                    .filter(|k| !k.is_empty())
+                    .unwrap_or_else(|| self.key_written_at(s.start))
+            })
+            .unwrap_or_default();
         let mut d = Diagnostic::unplaced(key, err.message().trim().replace('\n', "; "));
         if let Some(span) = err.span() {
             self.place(&mut d, span);
         }
         d
+    }
+
+    /// The key a line of text sets, read from the text itself, for syntax errors, which
+    /// leave no parsed entry to look up: the last `[table]` or `[[array]]` header before
+    /// `offset` (counting array elements) and the key at the start of the line, if any.
+    fn key_written_at(&self, offset: usize) -> String {
+        let (line, _, text) = self.position(offset);
+        let mut table = String::new();
+        let mut seen: Vec<String> = Vec::new();
+        for header in self.source.lines().take(line).map(str::trim) {
+            if let Some(name) = header.strip_prefix("[[") {
+                let name = name.split("]]").next().unwrap_or(name).trim().to_string();
+                let index = seen.iter().filter(|s| **s == name).count();
+                seen.push(name.clone());
+                table = format!("{name}[{index}]");
+            } else if let Some(name) = header.strip_prefix('[') {
+                table = name.split(']').next().unwrap_or(name).trim().to_string();
+            }
+        }
+        let key = text
+            .split_once('=')
+            .map(|(k, _)| k.trim())
+            .filter(|k| !k.is_empty() && !k.starts_with(['[', '#']) && !k.contains(char::is_whitespace))
+            .unwrap_or_default();
+        match (table.is_empty(), key.is_empty()) {
+            (_, true) => table,
+            (true, false) => key.to_string(),
+            (false, false) => format!("{table}.{key}"),
+        }
     }
 
     /// The dotted path of the innermost key whose entry spans `offset` (best effort).

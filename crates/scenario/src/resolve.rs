@@ -163,7 +163,7 @@ pub fn resolve(
         Demand { cpu: c.dist(&svc("cpu"), &file.service.cpu), io: c.dist(&svc("io"), &file.service.io) };
 
     if file.platforms.is_empty() {
-        c.error(&[], "no [[platform]] to simulate: add at least one");
+        c.error(&[Seg::Key("platform")], "no [[platform]] to simulate: add at least one");
     }
     let mut platforms = Vec::with_capacity(file.platforms.len());
     for (i, p) in file.platforms.iter_mut().enumerate() {
@@ -341,9 +341,16 @@ fn resolve_platform(i: usize, p: &mut PlatformSection, c: &mut Checker) -> Platf
         vcpu_second: price(c, "vcpu_second", b.vcpu_second),
         gib_second: price(c, "gib_second", b.gib_second),
     };
+    // Idle prices default to the active ones, which are checked (and reported) above.
     let idle = Rates {
-        vcpu_second: price(c, "idle_vcpu_second", *b.idle_vcpu_second.get_or_insert(b.vcpu_second)),
-        gib_second: price(c, "idle_gib_second", *b.idle_gib_second.get_or_insert(b.gib_second)),
+        vcpu_second: match b.idle_vcpu_second {
+            Some(v) => price(c, "idle_vcpu_second", v),
+            None => *b.idle_vcpu_second.insert(active.vcpu_second),
+        },
+        gib_second: match b.idle_gib_second {
+            Some(v) => price(c, "idle_gib_second", v),
+            None => *b.idle_gib_second.insert(active.gib_second),
+        },
     };
     for (name, usd) in &b.fixed_monthly {
         if !usd.is_finite() || *usd < 0.0 {

@@ -35,6 +35,9 @@ pub struct Report {
     /// reported, because an offending value was removed there and a default (or nothing)
     /// took its place. `""` stands for errors about the file as a whole.
     pub masked: Vec<String>,
+    /// Key paths at which (but not under which) validation errors may be echoes: a table
+    /// whose misspelt key makes the table incomplete ("a lognormal takes p50 and p99").
+    pub masked_exactly: Vec<String>,
     /// Arrays of tables from which elements were removed: the array's path, and for each
     /// remaining element its index in the file.
     pub renumbered: Vec<(Vec<Seg>, Vec<usize>)>,
@@ -46,6 +49,7 @@ impl Report {
         let under =
             |p: &str| key == p || key.starts_with(&format!("{p}.")) || key.starts_with(&format!("{p}["));
         self.masked.iter().any(|m| if m.is_empty() { key.is_empty() } else { under(m) })
+            || self.masked_exactly.iter().any(|m| m == key)
     }
 }
 
@@ -151,6 +155,15 @@ fn friendly(message: &str) -> String {
     m
 }
 
+/// "did you mean" for serde's "unknown variant `diurnl`, expected `constant` or `diurnal`".
+fn variant_help(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown variant `")?;
+    let (word, expected) = rest.split_once('`')?;
+    // Every second piece between backticks is an allowed name.
+    let allowed = expected.split('`').skip(1).step_by(2);
+    did_you_mean(word, allowed).map(|near| format!("did you mean `{near}`?"))
+}
+
 fn with(path: &[Seg], seg: Seg) -> Vec<Seg> {
     let mut p = path.to_vec();
     p.push(seg);
@@ -213,15 +226,34 @@ impl Walk {
         }
     }
 
-    /// Reports and removes keys the table does not allow.
-    fn unknown_keys(&mut self, path: &[Seg], shape: Shape, table: &mut Table, allowed: &[&str]) {
+    /// Reports and removes keys the table does not allow. Returns the keys suggested
+    /// instead that the table lacks: the ones the user most likely meant to set.
+    fn unknown_keys(
+        &mut self,
+        path: &[Seg],
+        shape: Shape,
+        table: &mut Table,
+        allowed: &[&'static str],
+    ) -> Vec<String> {
         let unknown: Vec<String> = table.keys().filter(|k| !allowed.contains(&k.as_str())).cloned().collect();
+        let mut meant = Vec::new();
         for key in unknown {
-            // A misspelt key had no effect: what validation says without it stands.
             table.remove(&key);
+            // Prefer a key the table lacks: `p90` next to `p50` was meant to be `p99`.
+            let absent = allowed.iter().copied().filter(|a| !table.contains_key(*a));
+            let near = did_you_mean(&key, absent).or_else(|| did_you_mean(&key, allowed.iter().copied()));
+            // A misspelt key had no effect, so validation without it stands, except about
+            // the key it was meant to be, which now looks missing.
+            if let Some(near) = near.filter(|n| !table.contains_key(*n)) {
+                let table_key = path_string(path);
+                self.report.masked.push(path_string(&with(path, Seg::Key(near))));
+                if !table_key.is_empty() {
+                    self.report.masked_exactly.push(table_key);
+                }
+                meant.push(near.to_string());
+            }
             let mut message = format!("unknown key `{key}`");
-            let mut help =
-                did_you_mean(&key, allowed.iter().copied()).map(|s| format!("did you mean `{s}`?"));
+            let mut help = near.map(|s| format!("did you mean `{s}`?"));
             if let Shape::Tagged { tag, variants, keys, .. } = shape {
                 let kind = table.get(tag).and_then(Value::as_str).unwrap_or_default();
                 let owners: Vec<&str> = variants(tag)
@@ -242,6 +274,7 @@ impl Walk {
             }
             self.find(with(path, Seg::Name(key)), Part::Key, message, help);
         }
+        meant
     }
 
     /// Checks the table at `path` (of type `shape`), removing what is wrong inside it.
@@ -256,8 +289,8 @@ impl Walk {
         let Some(allowed) = self.allowed_keys(path, shape, table) else {
             return Verdict::Remove;
         };
-        self.unknown_keys(path, shape, table, &allowed);
-        let mut removed: Vec<String> = Vec::new();
+        // Keys meant by a misspelling are not reported missing as well.
+        let mut removed = self.unknown_keys(path, shape, table, &allowed);
         let keys: Vec<String> = table.keys().cloned().collect();
         for key in keys {
             let generic_parent: Vec<&str> = generic.iter().map(String::as_str).collect();
@@ -279,7 +312,7 @@ impl Walk {
                     path.pop();
                     v
                 }
-                _ => self.leaf(path, shape, table, &key),
+                _ => self.leaf(path, shape, table, &key, child),
             };
             if verdict == Verdict::Remove {
                 table.remove(&key);
@@ -327,7 +360,15 @@ impl Walk {
     }
 
     /// Checks one value by deserialising its table with only that key (and the tag).
-    fn leaf(&mut self, path: &[Seg], shape: Shape, table: &Table, key: &str) -> Verdict {
+    /// `child` is the table type the value would have if it were a table.
+    fn leaf(
+        &mut self,
+        path: &[Seg],
+        shape: Shape,
+        table: &Table,
+        key: &str,
+        child: Option<Shape>,
+    ) -> Verdict {
         let Some(value) = table.get(key) else { return Verdict::Keep };
         let mut alone = Table::new();
         let check = match shape {
@@ -348,7 +389,23 @@ impl Walk {
             // Other keys are absent on purpose here; missing keys are the whole table's concern.
             Err(e) if e.message().starts_with("missing field") => Verdict::Keep,
             Err(e) => {
-                self.find(with(path, Seg::Name(key.to_string())), Part::Value, friendly(e.message()), None);
+                let help = variant_help(e.message());
+                let message = match child {
+                    // serde would name the Rust enum; say what the file should hold.
+                    Some(Shape::Tagged { tag, variants, .. })
+                        if e.message().contains("internally tagged") =>
+                    {
+                        let kinds = variants(tag);
+                        format!(
+                            "expected a table such as {{ {tag} = \"{}\", ... }} ({tag}: one of {}), got {}",
+                            kinds.first().copied().unwrap_or_default(),
+                            one_of(kinds),
+                            type_name(value)
+                        )
+                    }
+                    _ => friendly(e.message()),
+                };
+                self.find(with(path, Seg::Name(key.to_string())), Part::Value, message, help);
                 Verdict::Remove
             }
         }
@@ -443,6 +500,13 @@ autoscaler = { kind = "fixed", instances = 1 }
         assert_eq!(f.len(), 2, "{f:?}");
         assert!(f.iter().any(|(k, m)| k == "traffic.rps" && m.contains("expected a number")), "{f:?}");
         assert!(f.iter().any(|(k, m)| k == "platform[0].autoscaler.instances" && m.contains("whole number")));
+    }
+
+    #[test]
+    fn unknown_enum_values_get_a_suggestion() {
+        let f = findings(&GOOD.replace("\"constant\"", "\"constnat\""));
+        assert_eq!(f[0].0, "traffic.profile");
+        assert!(f[0].1.contains("did you mean `constant`?"), "{f:?}");
     }
 
     #[test]
