@@ -157,18 +157,59 @@ fn usage_errors_exit_2() {
     assert_eq!(crossover(&["--version"], dir.path()).status.code(), Some(0));
 }
 
+/// Every scenario in scenarios/ is valid, and together they use every key of the format,
+/// so each feature has a ready example.
 #[test]
-fn every_scenario_in_the_repository_is_valid() {
+fn every_scenario_in_the_repository_is_valid_and_every_key_has_an_example() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut used = Vec::new();
     let mut n = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "toml") {
             crossover_scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+            let doc: toml::Table = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            key_paths_of(&doc, "", &mut used);
             n += 1;
         }
     }
-    assert!(n >= 2);
+    assert!(n >= 4);
+    let used: Vec<String> = used.iter().map(|p| as_documented(p)).collect();
+    let missing: Vec<String> = crossover_scenario::schema_key_paths()
+        .iter()
+        .map(|p| as_documented(p))
+        .filter(|p| !used.contains(p))
+        .collect();
+    assert!(missing.is_empty(), "keys no file in scenarios/ uses: {missing:?}");
+}
+
+/// The key paths a document sets, array indices dropped (`platform.autoscaler.kind`).
+fn key_paths_of(table: &toml::Table, prefix: &str, out: &mut Vec<String>) {
+    for (key, value) in table {
+        let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+        match value {
+            // Free-form tables (fixed fees) hold names, not keys of the format.
+            toml::Value::Table(t) if !path.ends_with("fixed_monthly") => key_paths_of(t, &path, out),
+            toml::Value::Array(items) if items.iter().all(toml::Value::is_table) && !items.is_empty() => {
+                for item in items {
+                    key_paths_of(item.as_table().unwrap(), &path, out);
+                }
+            }
+            _ => {}
+        }
+        out.push(path);
+    }
+}
+
+/// Distributions have the same keys wherever they appear; the reference documents them
+/// once, at `service.cpu`.
+fn as_documented(path: &str) -> String {
+    for place in ["service.io.", "platform.instance.cold_start."] {
+        if let Some(rest) = path.strip_prefix(place) {
+            return format!("service.cpu.{rest}");
+        }
+    }
+    path.to_string()
 }
 
 /// The README's test command is exactly what CI runs, and every scenario example in the
@@ -202,6 +243,84 @@ fn readme_commands_and_doc_examples_are_current() {
         }
     }
     assert!(examples >= 3, "only {examples} examples found");
+}
+
+/// Scenarios the reference's example values are tried against: between them every
+/// documented example fits at least one.
+const DOC_BASES: [&str; 3] = [
+    r#"[traffic]
+profile = "constant"
+rps = 2.0
+[service]
+cpu = { dist = "lognormal", p50 = "20ms", p99 = "250ms" }
+[[platform]]
+name = "p"
+autoscaler = { kind = "fixed", instances = 2 }
+router = { kind = "central-queue" }
+"#,
+    r#"[traffic]
+profile = "diurnal"
+trough_rps = 1.0
+peak_rps = 10.0
+[service]
+cpu = { dist = "constant", value = "5ms" }
+io = { dist = "exponential", mean = "5ms" }
+[[platform]]
+name = "p"
+autoscaler = { kind = "per-request" }
+"#,
+    r#"[traffic]
+profile = "constant"
+rps = 2.0
+[service]
+cpu = { dist = "lognormal", mean = "20ms", cv = 1.0 }
+[[platform]]
+name = "p"
+autoscaler = { kind = "per-request" }
+"#,
+];
+
+/// Every row of the key tables in docs/scenario.md names a real key and gives an example
+/// value that validates, and every key of the format has a row.
+#[test]
+fn the_reference_documents_every_key_with_a_valid_example() {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/scenario.md")).unwrap();
+    let mut documented = Vec::new();
+    let mut failures = Vec::new();
+    for row in doc.lines().filter(|l| l.starts_with("| `")) {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let path = cells[1].trim_matches('`').to_string();
+        let example = cells[cells.len() - 2].trim_matches('`');
+        documented.push(path.clone());
+        if example.is_empty() {
+            continue;
+        }
+        let set = path.replacen("platform.", "platform[0].", 1);
+        let o = crossover_scenario::Override::new(
+            &set,
+            crossover_scenario::overrides::typed_value(example),
+            "doc",
+        )
+        .unwrap_or_else(|e| panic!("{path}: {e}"));
+        let errors: Vec<String> = DOC_BASES
+            .iter()
+            .filter_map(|base| {
+                crossover_scenario::parse_with_overrides(base, "base", "doc", std::slice::from_ref(&o)).err()
+            })
+            .map(|e| e.to_string())
+            .collect();
+        if errors.len() == DOC_BASES.len() {
+            failures.push(format!("{path} = {example}:\n{}", errors.join("\n")));
+        }
+    }
+    assert!(failures.is_empty(), "examples that do not validate:\n{}", failures.join("\n\n"));
+    let undocumented: Vec<String> = crossover_scenario::schema_key_paths()
+        .iter()
+        .map(|p| as_documented(p))
+        .filter(|p| !documented.contains(p))
+        .collect();
+    assert!(undocumented.is_empty(), "keys docs/scenario.md does not document: {undocumented:?}");
 }
 
 /// One `# expect: LINE:COLUMN KEY` (or `# expect: - KEY` for a file-wide problem) header.

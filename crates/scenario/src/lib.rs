@@ -23,6 +23,7 @@ pub use diagnostics::{Diagnostic, ScenarioError};
 pub use overrides::{Override, OverrideError};
 pub use resolve::Scenario;
 pub use schema::ScenarioFile;
+pub use structure::key_paths as schema_key_paths;
 
 use diagnostics::Locator;
 use serde::Deserialize;

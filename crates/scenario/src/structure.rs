@@ -104,6 +104,39 @@ fn child_shape(parent: &[&str], key: &str) -> Option<Shape> {
     })
 }
 
+/// Every key path the schema knows, array indices dropped (`platform.autoscaler.keep_alive`),
+/// with the keys of every kind of a tagged table, in schema order. The reference
+/// documentation is tested against this list.
+pub fn key_paths() -> Vec<String> {
+    fn walk(prefix: &mut Vec<&'static str>, shape: Shape, out: &mut Vec<String>) {
+        let keys: Vec<&'static str> = match shape {
+            Shape::Struct { keys, .. } => keys().to_vec(),
+            Shape::Tagged { tag, variants, keys, .. } => {
+                let mut all = vec![tag];
+                for v in variants(tag) {
+                    for k in keys(tag, v).unwrap_or_default() {
+                        if !all.contains(k) {
+                            all.push(k);
+                        }
+                    }
+                }
+                all
+            }
+        };
+        for key in keys {
+            prefix.push(key);
+            out.push(prefix.join("."));
+            if let Some(child) = child_shape(&prefix[..prefix.len() - 1], key) {
+                walk(prefix, child, out);
+            }
+            prefix.pop();
+        }
+    }
+    let mut out = Vec::new();
+    walk(&mut Vec::new(), plain::<ScenarioFile>(), &mut out);
+    out
+}
+
 /// Checks the whole document, removing every offending entry from it.
 pub fn check(doc: &mut Table) -> Report {
     let mut walk = Walk::default();
@@ -461,6 +494,17 @@ cpu = "10ms"
 name = "a"
 autoscaler = { kind = "fixed", instances = 1 }
 "#;
+
+    #[test]
+    fn key_paths_cover_nested_and_tagged_tables() {
+        let paths = key_paths();
+        for p in ["name", "simulation.horizon", "platform.autoscaler.kind", "platform.autoscaler.keep_alive"]
+        {
+            assert!(paths.contains(&p.to_string()), "{p}: {paths:?}");
+        }
+        assert!(paths.contains(&"platform.instance.cold_start.p99".to_string()));
+        assert!(paths.contains(&"platform.billing.fixed_monthly".to_string()));
+    }
 
     #[test]
     fn a_good_file_has_no_findings() {
