@@ -180,7 +180,7 @@ fn run(args: &RunArgs) -> Result<u8, Failure> {
     if inputs.len() == 1 {
         if let Some(scenario) = scenarios.first() {
             let out = args.out.clone().unwrap_or_else(|| Path::new("output").join(&scenario.name));
-            run_one(scenario, args.threads, &out).map_err(Failure::Runtime)?;
+            run_one(scenario, args.threads, &out, None).map_err(Failure::Runtime)?;
         }
         return Ok(tally.exit_code());
     }
@@ -231,7 +231,7 @@ fn run_batch(scenarios: &[Scenario], args: &RunArgs, mut tally: BatchTally) -> R
                 base.join(folder).display()
             );
         }
-        match run_one(scenario, args.threads, &base.join(folder)) {
+        match run_one(scenario, args.threads, &base.join(folder), Some(folder)) {
             Ok(result) => {
                 summary.add(folder, &result);
                 tally.ran += 1;
@@ -253,7 +253,14 @@ fn run_batch(scenarios: &[Scenario], args: &RunArgs, mut tally: BatchTally) -> R
     Ok(tally.exit_code())
 }
 
-fn run_one(scenario: &Scenario, threads: Option<usize>, out: &Path) -> anyhow::Result<RunResult> {
+/// Runs one scenario and writes its results to `out`; `title` heads its summary table
+/// on stdout (in a batch, where several tables follow each other).
+fn run_one(
+    scenario: &Scenario,
+    threads: Option<usize>,
+    out: &Path,
+    title: Option<&str>,
+) -> anyhow::Result<RunResult> {
     eprintln!(
         "running \"{}\": {} platform(s) x {} replication(s) over {}",
         scenario.name,
@@ -266,6 +273,9 @@ fn run_one(scenario: &Scenario, threads: Option<usize>, out: &Path) -> anyhow::R
     let result = crossover_runner::run(scenario, &opts)?;
     let elapsed = started.elapsed().as_secs_f64();
     write_outputs(scenario, &result, out)?;
+    if let Some(title) = title {
+        println!("\n{title}");
+    }
     print!("{}", crossover_report::summary_table(&result));
     let requests = result.simulated_requests();
     eprintln!(
