@@ -144,7 +144,7 @@ instance = { concurrency = 0 }
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
     assert!(err.contains("bad.toml:3:7: `traffic.rps`"), "{err}");
-    assert!(err.contains("bad.toml:5:7: `service.cpu`: p99"), "{err}");
+    assert!(err.contains("bad.toml:5:50: `service.cpu.p99`: p99 (20ms) must be >= p50 (200ms)"), "{err}");
     assert!(err.contains("`platform[0].instance.concurrency`"), "{err}");
     assert!(!err.contains("panicked"));
 }
@@ -157,23 +157,65 @@ fn usage_errors_exit_2() {
     assert_eq!(crossover(&["--version"], dir.path()).status.code(), Some(0));
 }
 
+/// Every scenario in scenarios/ is valid, and together they use every key of the format,
+/// so each feature has a ready example.
 #[test]
-fn every_scenario_in_the_repository_is_valid() {
+fn every_scenario_in_the_repository_is_valid_and_every_key_has_an_example() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut used = Vec::new();
     let mut n = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "toml") {
             crossover_scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+            let doc: toml::Table = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            key_paths_of(&doc, "", &mut used);
             n += 1;
         }
     }
-    assert!(n >= 2);
+    assert!(n >= 4);
+    let used: Vec<String> = used.iter().map(|p| as_documented(p)).collect();
+    let missing: Vec<String> = crossover_scenario::schema_key_paths()
+        .iter()
+        .map(|p| as_documented(p))
+        .filter(|p| !used.contains(p))
+        .collect();
+    assert!(missing.is_empty(), "keys no file in scenarios/ uses: {missing:?}");
 }
 
-/// The README's test command is exactly what CI runs, and its scenario example is valid.
+/// The key paths a document sets, array indices dropped (`platform.autoscaler.kind`).
+fn key_paths_of(table: &toml::Table, prefix: &str, out: &mut Vec<String>) {
+    for (key, value) in table {
+        let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+        match value {
+            // Free-form tables (fixed fees) hold names, not keys of the format.
+            toml::Value::Table(t) if !path.ends_with("fixed_monthly") => key_paths_of(t, &path, out),
+            toml::Value::Array(items) if items.iter().all(toml::Value::is_table) && !items.is_empty() => {
+                for item in items {
+                    key_paths_of(item.as_table().unwrap(), &path, out);
+                }
+            }
+            _ => {}
+        }
+        out.push(path);
+    }
+}
+
+/// Distributions have the same keys wherever they appear; the reference documents them
+/// once, at `service.cpu`.
+fn as_documented(path: &str) -> String {
+    for place in ["service.io.", "platform.instance.cold_start."] {
+        if let Some(rest) = path.strip_prefix(place) {
+            return format!("service.cpu.{rest}");
+        }
+    }
+    path.to_string()
+}
+
+/// The README's test command is exactly what CI runs, and every scenario example in the
+/// README and in docs/*.md is valid, so the documentation cannot drift from the code.
 #[test]
-fn readme_commands_and_examples_are_current() {
+fn readme_commands_and_doc_examples_are_current() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
     let ci = std::fs::read_to_string(root.join(".ci/run")).unwrap();
@@ -183,11 +225,428 @@ fn readme_commands_and_examples_are_current() {
         ci.lines().rev().find_map(|l| l.strip_prefix("cargo test")).expect(".ci/run runs cargo test");
     assert_eq!(ci_cmd.replace(" --locked", ""), test_cmd, "README and .ci/run disagree on the test command");
     assert!(readme.contains("\n    cargo run --release -- run\n"));
-    let mut examples = 0;
-    for block in readme.split("```toml\n").skip(1) {
-        let toml = block.split("```").next().unwrap();
-        crossover_scenario::parse(toml, "README.md", "readme").unwrap_or_else(|e| panic!("{e}"));
-        examples += 1;
+    let mut docs = vec![root.join("README.md")];
+    for entry in std::fs::read_dir(root.join("docs")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") {
+            docs.push(path);
+        }
     }
-    assert!(examples >= 1);
+    let mut examples = 0;
+    for doc in &docs {
+        let text = std::fs::read_to_string(doc).unwrap();
+        for (i, block) in text.split("```toml\n").skip(1).enumerate() {
+            let toml = complete_fragment(block.split("```").next().unwrap());
+            let origin = format!("{} (toml block {})", doc.display(), i + 1);
+            crossover_scenario::parse_in(&toml, &origin, "example", &root.join("docs"))
+                .unwrap_or_else(|e| panic!("{e}\n--- example:\n{toml}"));
+            examples += 1;
+        }
+    }
+    assert!(examples >= 3, "only {examples} examples found");
+}
+
+/// A documentation example may show one section only (docs/traffic.md does); the
+/// sections it leaves out get minimal values so it is checked as a whole scenario.
+fn complete_fragment(block: &str) -> String {
+    let mut text = String::new();
+    if !block.contains("[traffic]") {
+        text.push_str("[traffic]\nprofile = \"constant\"\nrps = 1.0\n");
+    }
+    text.push_str(block);
+    if !block.contains("[service]") {
+        text.push_str("\n[service]\ncpu = \"10ms\"\n");
+    }
+    if !block.contains("[[platform]]") {
+        text.push_str("\n[[platform]]\nname = \"p\"\nautoscaler = { kind = \"fixed\", instances = 1 }\n");
+    }
+    text
+}
+
+/// Scenarios the reference's example values are tried against: between them every
+/// documented example fits at least one.
+const DOC_BASES: [&str; 3] = [
+    r#"[traffic]
+profile = "constant"
+rps = 2.0
+[service]
+cpu = { dist = "lognormal", p50 = "20ms", p99 = "250ms" }
+[[platform]]
+name = "p"
+autoscaler = { kind = "fixed", instances = 2 }
+router = { kind = "central-queue" }
+"#,
+    r#"[traffic]
+profile = "diurnal"
+trough_rps = 1.0
+peak_rps = 10.0
+[service]
+cpu = { dist = "constant", value = "5ms" }
+io = { dist = "exponential", mean = "5ms" }
+[[platform]]
+name = "p"
+autoscaler = { kind = "per-request" }
+"#,
+    r#"[traffic]
+profile = "constant"
+rps = 2.0
+[service]
+cpu = { dist = "lognormal", mean = "20ms", cv = 1.0 }
+[[platform]]
+name = "p"
+autoscaler = { kind = "per-request" }
+"#,
+];
+
+/// Every row of the key tables in docs/scenario.md names a real key and gives an example
+/// value that validates, and every key of the format has a row.
+#[test]
+fn the_reference_documents_every_key_with_a_valid_example() {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/scenario.md")).unwrap();
+    let mut documented = Vec::new();
+    let mut failures = Vec::new();
+    for row in doc.lines().filter(|l| l.starts_with("| `")) {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let path = cells[1].trim_matches('`').to_string();
+        let example = cells[cells.len() - 2].trim_matches('`');
+        documented.push(path.clone());
+        if example.is_empty() {
+            continue;
+        }
+        let set = path.replacen("platform.", "platform[0].", 1);
+        let o = crossover_scenario::Override::new(
+            &set,
+            crossover_scenario::overrides::typed_value(example),
+            "doc",
+        )
+        .unwrap_or_else(|e| panic!("{path}: {e}"));
+        let errors: Vec<String> = DOC_BASES
+            .iter()
+            .filter_map(|base| {
+                crossover_scenario::parse_with_overrides(base, "base", "doc", std::slice::from_ref(&o)).err()
+            })
+            .map(|e| e.to_string())
+            .collect();
+        if errors.len() == DOC_BASES.len() {
+            failures.push(format!("{path} = {example}:\n{}", errors.join("\n")));
+        }
+    }
+    assert!(failures.is_empty(), "examples that do not validate:\n{}", failures.join("\n\n"));
+    let undocumented: Vec<String> = crossover_scenario::schema_key_paths()
+        .iter()
+        .map(|p| as_documented(p))
+        .filter(|p| !documented.contains(p))
+        .collect();
+    assert!(undocumented.is_empty(), "keys docs/scenario.md does not document: {undocumented:?}");
+}
+
+/// One `# expect: LINE:COLUMN KEY` (or `# expect: - KEY` for a file-wide problem) header.
+struct Expected {
+    at: Option<(usize, usize)>,
+    key: String,
+}
+
+fn expectations(text: &str) -> Vec<Expected> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("# expect: "))
+        .map(|e| {
+            let (at, key) = e.trim().split_once(' ').expect("# expect: LINE:COLUMN KEY");
+            let at = (at != "-").then(|| {
+                let (l, c) = at.split_once(':').expect("LINE:COLUMN");
+                (l.parse().unwrap(), c.parse().unwrap())
+            });
+            Expected { at, key: key.to_string() }
+        })
+        .collect()
+}
+
+/// Every file in tests/bad-scenarios is rejected by `crossover run` with exit code 2 and
+/// exactly the diagnostics its header expects, each at its line and column with its key;
+/// none panics and none writes output.
+#[test]
+fn every_broken_scenario_is_rejected_with_each_error_located() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad-scenarios");
+    let mut files: Vec<_> = std::fs::read_dir(&corpus)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 30, "the corpus has {} files", files.len());
+    let cwd = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    for file in &files {
+        let shown = file.display().to_string();
+        let expected = expectations(&std::fs::read_to_string(file).unwrap());
+        assert!(!expected.is_empty(), "{shown} has no `# expect:` header");
+        let o = crossover(&["run", &shown], cwd.path());
+        let err = stderr(&o);
+        let mut problems = Vec::new();
+        if o.status.code() != Some(2) {
+            problems.push(format!("exit code {:?}, expected 2", o.status.code()));
+        }
+        if err.contains("panicked") {
+            problems.push("panicked".to_string());
+        }
+        for e in &expected {
+            let needle = match e.at {
+                Some((line, col)) => format!("error: {shown}:{line}:{col}: `{}`: ", e.key),
+                None => format!("error: {shown}: `{}`: ", e.key),
+            };
+            if !err.contains(&needle) {
+                problems.push(format!("missing `{needle}`"));
+            }
+        }
+        let n = expected.len();
+        let count = format!("{shown}: {n} error{}\n", if n == 1 { "" } else { "s" });
+        if !err.contains(&count) {
+            problems.push(format!("expected exactly {n} diagnostic(s)"));
+        }
+        if !problems.is_empty() {
+            failures.push(format!("{shown}:\n  {}\n--- stderr:\n{err}", problems.join("\n  ")));
+        }
+    }
+    assert!(!cwd.path().join("output").exists(), "a broken scenario wrote output");
+    assert!(failures.is_empty(), "{} of {} files:\n{}", failures.len(), files.len(), failures.join("\n"));
+
+    // `validate` agrees: all of them at once, none "ok", exit 2.
+    let shown: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    let mut args = vec!["validate"];
+    args.extend(shown.iter().map(String::as_str));
+    let o = crossover(&args, cwd.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "");
+}
+
+/// A small, fast scenario for end-to-end tests of the commands.
+fn tiny(name: &str) -> String {
+    format!(
+        r#"name = "{name}"
+[simulation]
+horizon = "10m"
+replications = 1
+[traffic]
+profile = "constant"
+rps = 2.0
+[service]
+cpu = "10ms"
+[[platform]]
+name = "one"
+autoscaler = {{ kind = "fixed", instances = 1 }}
+[[platform]]
+name = "lambda"
+autoscaler = {{ kind = "per-request" }}
+"#
+    )
+}
+
+fn write(dir: &Path, file: &str, text: &str) -> String {
+    let path = dir.join(file);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn set_overrides_are_validated_and_recorded_in_the_resolved_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = crossover(
+        &[
+            "run",
+            &repo("scenarios/mmc-check.toml"),
+            "--set",
+            "simulation.horizon=30m",
+            "--set",
+            "simulation.replications=2",
+            "--set",
+            "platform.ten-servers.max_instances=20",
+            "--set",
+            "platform[1].instance.cold_start.mean=100ms",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let resolved = std::fs::read_to_string(out.join("scenario.resolved.toml")).unwrap();
+    assert!(resolved.contains("horizon = \"30m\""), "{resolved}");
+    assert!(resolved.contains("replications = 2"), "{resolved}");
+    assert!(resolved.contains("max_instances = 20"), "{resolved}");
+    assert!(resolved.contains("mean = \"100ms\""), "{resolved}");
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    assert!(summary.lines().skip(1).all(|r| r.split(',').nth(1) == Some("2")), "{summary}");
+}
+
+#[test]
+fn a_mistyped_set_path_is_bad_input_with_a_suggestion() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = repo("scenarios/mmc-check.toml");
+    let o = crossover(&["run", &scenario, "--set", "simulation.replicatons=2"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("(--set simulation.replicatons=2): `simulation.replicatons`: unknown key"), "{err}");
+    assert!(err.contains("did you mean `replications`?"), "{err}");
+
+    let o = crossover(&["validate", &scenario, "--set", "platform.ten-servrs.max_instances=3"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("no platform named `ten-servrs`"), "{err}");
+    assert!(err.contains("did you mean `ten-servers`?"), "{err}");
+
+    // A value the key cannot take is judged like one in the file.
+    let o =
+        crossover(&["run", &scenario, "--set", "platform.lambda-like.instance.concurrency=0"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("`platform[1].instance.concurrency`: must be between 1 and"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(crossover(&["run", "--set", "no-equals-sign"], dir.path()).status.code() == Some(2));
+    assert!(!dir.path().join("output").exists(), "nothing written");
+}
+
+#[test]
+fn platform_runs_a_subset_with_the_same_results_per_platform() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(dir.path(), "two.toml", &tiny("two"));
+    let all = dir.path().join("all");
+    let one = dir.path().join("one");
+    let o = crossover(&["run", &scenario, "--out", all.to_str().unwrap()], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o =
+        crossover(&["run", &scenario, "--platform", "lambda", "--out", one.to_str().unwrap()], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows = |dir: &Path| -> Vec<String> {
+        let s = std::fs::read_to_string(dir.join("summary.csv")).unwrap();
+        s.lines().skip(1).map(str::to_string).collect()
+    };
+    let subset = rows(&one);
+    assert_eq!(subset.len(), 1);
+    assert!(rows(&all).contains(&subset[0]), "common random numbers: a subset changes nothing");
+    let resolved = std::fs::read_to_string(one.join("scenario.resolved.toml")).unwrap();
+    assert!(resolved.contains("name = \"lambda\"") && !resolved.contains("name = \"one\""), "{resolved}");
+}
+
+#[test]
+fn an_unknown_platform_lists_the_available_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(dir.path(), "two.toml", &tiny("two"));
+    let o = crossover(&["run", &scenario, "--platform", "lamda"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("no platform named \"lamda\""), "{err}");
+    assert!(err.contains("one, lambda"), "{err}");
+    assert!(err.contains("did you mean `lambda`?"), "{err}");
+    assert!(!dir.path().join("output").exists());
+}
+
+#[test]
+fn validate_checks_every_file_without_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(dir.path(), "good.toml", &tiny("good"));
+    let bad = write(dir.path(), "bad.toml", &tiny("bad").replace("rps = 2.0", "rps = -2.0\nrsp = 1"));
+    let o = crossover(&["validate", &good, &bad], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), format!("ok {good}\n"));
+    let err = stderr(&o);
+    assert!(err.contains(&format!("{bad}:7:7: `traffic.rps`")), "{err}");
+    assert!(err.contains(&format!("{bad}:8:1: `traffic.rsp`")), "{err}");
+    assert!(err.contains(&format!("{bad}: 2 errors")), "{err}");
+
+    let o = crossover(&["validate", &good, &repo("scenarios/default.toml")], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 2);
+    assert_eq!(crossover(&["validate"], dir.path()).status.code(), Some(2), "a file is required");
+    assert!(!dir.path().join("output").exists(), "validate runs nothing");
+}
+
+#[test]
+fn init_writes_a_starter_scenario_that_validates_and_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = crossover(&["init"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let written = std::fs::read_to_string(dir.path().join("scenario.toml")).unwrap();
+    assert_eq!(written, crossover_scenario::STARTER_SCENARIO);
+    let o = crossover(&["validate", "scenario.toml"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+
+    // Never overwrites without --force.
+    std::fs::write(dir.path().join("scenario.toml"), "mine").unwrap();
+    let o = crossover(&["init"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--force"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(dir.path().join("scenario.toml")).unwrap(), "mine");
+    assert!(crossover(&["init", "--force"], dir.path()).status.success());
+    assert_eq!(std::fs::read_to_string(dir.path().join("scenario.toml")).unwrap(), written);
+
+    // A named file runs, and its name (from the file name) names the output folder.
+    let o = crossover(&["init", "teams/my-api.toml"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o =
+        crossover(&["run", "teams/my-api.toml", "--set", "simulation.horizon=10m", "-n", "1"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(dir.path().join("output/my-api/summary.csv").exists());
+}
+
+#[test]
+fn a_batch_runs_the_good_files_reports_the_bad_one_and_sums_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = write(dir.path(), "a.toml", &tiny("alpha"));
+    let bad = write(dir.path(), "bad.toml", &tiny("bad").replace("instances = 1", "instances = 0"));
+    let b = write(dir.path(), "b.toml", &tiny("beta"));
+    let o = crossover(&["run", &a, &bad, &b], dir.path());
+    assert_eq!(o.status.code(), Some(2), "a bad input makes the batch exit 2");
+    let err = stderr(&o);
+    assert!(err.contains("`platform[0].autoscaler.instances`"), "{err}");
+    let out = dir.path().join("output");
+    for name in ["alpha", "beta"] {
+        for file in ["summary.csv", "replications.csv", "scenario.resolved.toml"] {
+            assert!(out.join(name).join(file).exists(), "{name}/{file}");
+        }
+    }
+    assert!(!out.join("bad").exists());
+    let batch = std::fs::read_to_string(out.join("batch-summary.csv")).unwrap();
+    let mut lines = batch.lines();
+    assert_eq!(lines.next().unwrap(), format!("scenario,{}", crossover_report::SUMMARY_COLUMNS.join(",")));
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 4, "2 scenarios x 2 platforms: {batch}");
+    let alpha = std::fs::read_to_string(out.join("alpha/summary.csv")).unwrap();
+    for row in alpha.lines().skip(1) {
+        assert!(rows.contains(&format!("alpha,{row}").as_str()), "{batch}");
+    }
+    assert!(rows[2].starts_with("beta,one,") && rows[3].starts_with("beta,lambda,"), "{batch}");
+}
+
+#[test]
+fn batch_scenarios_sharing_a_name_keep_their_own_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = write(dir.path(), "a.toml", &tiny("same"));
+    let b = write(dir.path(), "b.toml", &tiny("same").replace("rps = 2.0", "rps = 3.0"));
+    let out = dir.path().join("results");
+    let o = crossover(&["run", &a, &b, "--out", out.to_str().unwrap()], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("also named \"same\""), "{}", stderr(&o));
+    let first = std::fs::read_to_string(out.join("same/scenario.resolved.toml")).unwrap();
+    let second = std::fs::read_to_string(out.join("same-2/scenario.resolved.toml")).unwrap();
+    assert!(first.contains("rps = 2.0") && second.contains("rps = 3.0"));
+    let batch = std::fs::read_to_string(out.join("batch-summary.csv")).unwrap();
+    assert_eq!(batch.lines().filter(|l| l.starts_with("same-2,")).count(), 2, "{batch}");
+}
+
+#[test]
+fn a_failed_run_in_a_batch_does_not_stop_the_others_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = write(dir.path(), "a.toml", &tiny("alpha"));
+    let b = write(dir.path(), "b.toml", &tiny("beta"));
+    // A file where beta's results folder should be: writing them fails at run time.
+    std::fs::create_dir_all(dir.path().join("output")).unwrap();
+    std::fs::write(dir.path().join("output/beta"), "in the way").unwrap();
+    let o = crossover(&["run", &b, &a], dir.path());
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("scenario \"beta\""), "{}", stderr(&o));
+    assert!(dir.path().join("output/alpha/summary.csv").exists());
+    let batch = std::fs::read_to_string(dir.path().join("output/batch-summary.csv")).unwrap();
+    assert_eq!(batch.lines().count(), 1 + 2, "alpha's two platforms only: {batch}");
 }

@@ -201,31 +201,6 @@ fn every_scenario_file_parses_and_its_resolved_copy_too() {
     }
 }
 
-/// Every ```toml block of docs/traffic.md is a valid scenario fragment: completed with
-/// a minimal [traffic], [service] or [[platform]] where it has none, it parses (files
-/// it names are looked up from docs/, one level below the root like scenarios/).
-#[test]
-fn doc_examples_are_valid_scenario_fragments() {
-    let doc = std::fs::read_to_string(repo().join("docs/traffic.md")).unwrap();
-    let blocks: Vec<&str> = doc.split("```toml").skip(1).map(|b| b.split("```").next().unwrap()).collect();
-    assert!(blocks.len() >= 10, "only {} examples", blocks.len());
-    for block in blocks {
-        let mut text = String::new();
-        if !block.contains("[traffic]") {
-            text.push_str("[traffic]\nprofile = \"constant\"\nrps = 1.0\n");
-        }
-        text.push_str(block);
-        if !block.contains("[service]") {
-            text.push_str("\n[service]\ncpu = \"10ms\"\n");
-        }
-        if !block.contains("[[platform]]") {
-            text.push_str("\n[[platform]]\nname = \"p\"\nautoscaler = { kind = \"fixed\", instances = 1 }\n");
-        }
-        crossover_scenario::parse_in(&text, "docs/traffic.md", "doc", &repo().join("docs"))
-            .unwrap_or_else(|e| panic!("{e}\n--- example:\n{block}"));
-    }
-}
-
 /// Recorded durations drive service times through the simulator: 100 requests a second
 /// apart, each recorded at 250 ms of CPU, on one instance, take 250 ms each although
 /// `service.cpu` says 1 ms.

@@ -1,12 +1,14 @@
 //! The `crossover` command line: parses arguments, calls the libraries, prints.
 //!
-//! Glue only: no simulation or traffic logic lives here. Exit codes: 0 success, 1 runtime failure,
-//! 2 bad input or usage. Messages go to stderr, the summary table to stdout, data to files.
+//! Glue only: no simulation logic lives here. Exit codes: 0 success, 1 runtime failure,
+//! 2 bad input or usage. Messages go to stderr, the summary table and `validate`'s
+//! verdicts to stdout, data to files.
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use crossover_runner::batch::{folder_names, BatchTally};
 use crossover_runner::{RunOptions, RunResult};
-use crossover_scenario::Scenario;
+use crossover_scenario::{Override, Scenario, ScenarioError};
 use crossover_workload::{MinuteSeries, MinuteTraffic, TrafficSummary};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -34,6 +36,10 @@ enum Command {
     Traffic(TrafficArgs),
     /// List the platform presets, or show every value of one with its source
     Presets(PresetsArgs),
+    /// Check scenario files without running them (exit 0 when all are valid, 2 otherwise)
+    Validate(ValidateArgs),
+    /// Write a commented starter scenario to edit
+    Init(InitArgs),
 }
 
 #[derive(Args)]
@@ -59,21 +65,55 @@ struct TrafficArgs {
 
 #[derive(Args)]
 struct RunArgs {
-    /// Scenario files (TOML); none runs the built-in default scenario
+    /// Scenario files (TOML); none runs the built-in default scenario. Several run as a
+    /// batch: each into <out>/<scenario name>/, plus <out>/batch-summary.csv
     scenarios: Vec<PathBuf>,
-    /// Replications per platform (overrides the scenario's simulation.replications)
+    /// Replications per platform (the same as --set simulation.replications=N)
     #[arg(short = 'n', long)]
     replications: Option<u32>,
-    /// Base seed (overrides the scenario's simulation.seed)
-    #[arg(long)]
+    /// Base seed (the same as --set simulation.seed=S)
+    #[arg(long, value_parser = clap::value_parser!(u64).range(..=i64::MAX as u64))]
     seed: Option<u64>,
     /// Worker threads (default: all cores); results are identical for any value
     #[arg(long)]
     threads: Option<usize>,
-    /// Output folder (default: output/<scenario name>/; with several scenarios, one
-    /// sub-folder per scenario inside it)
+    /// Output folder (default: output/<scenario name>/; for a batch, default output/,
+    /// with one sub-folder per scenario)
     #[arg(long)]
     out: Option<PathBuf>,
+    #[command(flatten)]
+    overrides: OverrideArgs,
+    /// Run only this platform (repeatable); the others are left out of the results
+    #[arg(long = "platform", value_name = "NAME")]
+    platforms: Vec<String>,
+}
+
+#[derive(Args)]
+struct OverrideArgs {
+    /// Override any key before validation, e.g. traffic.peak_rps=50, service.cpu.p50=30ms,
+    /// platform.NAME.max_instances=10 or platform[0].instance.cpu=2 (repeatable; recorded
+    /// in scenario.resolved.toml)
+    #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+    sets: Vec<Override>,
+}
+
+#[derive(Args)]
+struct ValidateArgs {
+    /// Scenario files to check
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    #[command(flatten)]
+    overrides: OverrideArgs,
+}
+
+#[derive(Args)]
+struct InitArgs {
+    /// Where to write the scenario
+    #[arg(default_value = "scenario.toml")]
+    path: PathBuf,
+    /// Overwrite the file if it exists
+    #[arg(long)]
+    force: bool,
 }
 
 /// A failure with the exit code it deserves.
@@ -95,9 +135,11 @@ fn main() -> ExitCode {
         Command::Run(args) => run(&args),
         Command::Traffic(args) => traffic(&args),
         Command::Presets(args) => presets(&args),
+        Command::Validate(args) => validate(&args),
+        Command::Init(args) => init(&args),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(Failure::BadInput(msg)) => {
             eprintln!("{msg}");
             ExitCode::from(2)
@@ -109,54 +151,145 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: &RunArgs) -> Result<(), Failure> {
-    if args.replications == Some(0) {
-        return Err(Failure::BadInput("error: --replications must be at least 1".into()));
+/// One scenario to run: the built-in default or a file.
+enum Input<'a> {
+    Default,
+    File(&'a Path),
+}
+
+impl Input<'_> {
+    fn load(&self, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
+        match self {
+            Input::Default => crossover_scenario::parse_with_overrides(
+                crossover_scenario::DEFAULT_SCENARIO,
+                crossover_scenario::DEFAULT_SCENARIO_NAME,
+                "default",
+                overrides,
+            ),
+            Input::File(path) => crossover_scenario::load_with_overrides(path, overrides),
+        }
     }
+}
+
+/// Prints every problem of a scenario and a count, to stderr.
+fn report_errors(e: &ScenarioError) {
+    let n = e.diagnostics.len();
+    eprintln!("{e}\n{}: {n} error{}\n", e.origin, if n == 1 { "" } else { "s" });
+}
+
+fn run(args: &RunArgs) -> Result<u8, Failure> {
     if args.threads == Some(0) {
         return Err(Failure::BadInput("error: --threads must be at least 1".into()));
     }
-    // Validate everything before running anything: a typo in the last file should not
-    // cost the time of simulating the first.
+    let overrides = run_overrides(args)?;
+    let inputs: Vec<Input> = if args.scenarios.is_empty() {
+        vec![Input::Default]
+    } else {
+        args.scenarios.iter().map(|p| Input::File(p)).collect()
+    };
+    // Check every file before running any: a typo in the last file is reported at once
+    // rather than after the others have run. A bad file does not stop the others.
+    let mut tally = BatchTally::default();
     let mut scenarios = Vec::new();
-    if args.scenarios.is_empty() {
-        scenarios.push(crossover_scenario::default_scenario());
-    }
-    let mut errors = Vec::new();
-    for path in &args.scenarios {
-        match crossover_scenario::load(path) {
-            Ok(s) => scenarios.push(s),
-            Err(e) => errors.push(e.to_string()),
+    for input in &inputs {
+        match input.load(&overrides) {
+            Ok(mut scenario) => match select(&mut scenario, &args.platforms) {
+                Ok(()) => scenarios.push(scenario),
+                Err(msg) => {
+                    eprintln!("{msg}");
+                    tally.bad_input += 1;
+                }
+            },
+            Err(e) => {
+                report_errors(&e);
+                tally.bad_input += 1;
+            }
         }
     }
-    if !errors.is_empty() {
-        return Err(Failure::BadInput(errors.join("\n")));
+    if inputs.len() == 1 {
+        if let Some(scenario) = scenarios.first() {
+            let out = args.out.clone().unwrap_or_else(|| Path::new("output").join(&scenario.name));
+            run_one(scenario, args.threads, &out, None).map_err(Failure::Runtime)?;
+        }
+        return Ok(tally.exit_code());
     }
-    let several = scenarios.len() > 1;
-    for mut scenario in scenarios {
-        apply_overrides(&mut scenario, args);
-        let out = match (&args.out, several) {
-            (Some(dir), false) => dir.clone(),
-            (Some(dir), true) => dir.join(&scenario.name),
-            (None, _) => Path::new("output").join(&scenario.name),
-        };
-        run_one(&scenario, args.threads, &out).map_err(Failure::Runtime)?;
-    }
-    Ok(())
+    run_batch(&scenarios, args, tally)
 }
 
-fn apply_overrides(scenario: &mut Scenario, args: &RunArgs) {
+/// `--set`, then `-n` and `--seed` as overrides, so all are validated and recorded alike.
+fn run_overrides(args: &RunArgs) -> Result<Vec<Override>, Failure> {
+    let mut overrides = args.overrides.sets.clone();
+    let mut add = |path: &str, value: u64, label: String| -> Result<(), Failure> {
+        let value = crossover_scenario::overrides::typed_value(&value.to_string());
+        let o = Override::new(path, value, label).map_err(|e| Failure::BadInput(format!("error: {e}")))?;
+        overrides.push(o);
+        Ok(())
+    };
     if let Some(n) = args.replications {
-        scenario.replications = n;
-        scenario.file.simulation.replications = n;
+        add("simulation.replications", n.into(), format!("--replications {n}"))?;
     }
     if let Some(seed) = args.seed {
-        scenario.seed = seed;
-        scenario.file.simulation.seed = seed;
+        add("simulation.seed", seed, format!("--seed {seed}"))?;
     }
+    Ok(overrides)
 }
 
-fn run_one(scenario: &Scenario, threads: Option<usize>, out: &Path) -> anyhow::Result<()> {
+fn select(scenario: &mut Scenario, platforms: &[String]) -> Result<(), String> {
+    if platforms.is_empty() {
+        return Ok(());
+    }
+    scenario.select_platforms(platforms).map_err(|e| {
+        let near = crossover_scenario::suggest::did_you_mean(&e.name, e.available.iter().map(String::as_str));
+        let help = near.map(|n| format!("\n  = help: did you mean `{n}`?")).unwrap_or_default();
+        format!("error: --platform: {e}{help}")
+    })
+}
+
+/// Runs every valid scenario of a batch into `<out>/<name>/` and writes
+/// `<out>/batch-summary.csv`; a failed run is reported and the batch goes on.
+fn run_batch(scenarios: &[Scenario], args: &RunArgs, mut tally: BatchTally) -> Result<u8, Failure> {
+    let base = args.out.clone().unwrap_or_else(|| PathBuf::from("output"));
+    let names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
+    let folders = folder_names(&names);
+    let mut summary = crossover_report::BatchSummary::default();
+    for (scenario, folder) in scenarios.iter().zip(&folders) {
+        if *folder != scenario.name {
+            eprintln!(
+                "note: another scenario of this batch is also named \"{}\"; this one's results go to {}",
+                scenario.name,
+                base.join(folder).display()
+            );
+        }
+        match run_one(scenario, args.threads, &base.join(folder), Some(folder)) {
+            Ok(result) => {
+                summary.add(folder, &result);
+                tally.ran += 1;
+            }
+            Err(e) => {
+                eprintln!("error: scenario \"{}\": {e:#}", scenario.name);
+                tally.failed += 1;
+            }
+        }
+    }
+    if tally.ran > 0 {
+        let path = base.join("batch-summary.csv");
+        crossover_report::write_atomic(&path, &summary.to_csv())
+            .with_context(|| "writing the batch summary")
+            .map_err(Failure::Runtime)?;
+        eprintln!("batch summary in {}", path.display());
+    }
+    eprintln!("batch: {} ran, {} bad input, {} failed", tally.ran, tally.bad_input, tally.failed);
+    Ok(tally.exit_code())
+}
+
+/// Runs one scenario and writes its results to `out`; `title` heads its summary table
+/// on stdout (in a batch, where several tables follow each other).
+fn run_one(
+    scenario: &Scenario,
+    threads: Option<usize>,
+    out: &Path,
+    title: Option<&str>,
+) -> anyhow::Result<RunResult> {
     eprintln!(
         "running \"{}\": {} platform(s) x {} replication(s) over {}",
         scenario.name,
@@ -169,6 +302,9 @@ fn run_one(scenario: &Scenario, threads: Option<usize>, out: &Path) -> anyhow::R
     let result = crossover_runner::run(scenario, &opts)?;
     let elapsed = started.elapsed().as_secs_f64();
     write_outputs(scenario, &result, out)?;
+    if let Some(title) = title {
+        println!("\n{title}");
+    }
     print!("{}", crossover_report::summary_table(&result));
     let requests = result.simulated_requests();
     eprintln!(
@@ -176,7 +312,7 @@ fn run_one(scenario: &Scenario, threads: Option<usize>, out: &Path) -> anyhow::R
         requests as f64 / elapsed.max(1e-9) / 1e6,
         out.display()
     );
-    Ok(())
+    Ok(result)
 }
 
 fn write_outputs(scenario: &Scenario, result: &RunResult, out: &Path) -> anyhow::Result<()> {
@@ -194,7 +330,7 @@ fn write_outputs(scenario: &Scenario, result: &RunResult, out: &Path) -> anyhow:
     Ok(())
 }
 
-fn traffic(args: &TrafficArgs) -> Result<(), Failure> {
+fn traffic(args: &TrafficArgs) -> Result<u8, Failure> {
     let scenario = crossover_scenario::load(&args.scenario).map_err(|e| Failure::BadInput(e.to_string()))?;
     let seed = args.seed.unwrap_or(scenario.seed);
     let out =
@@ -232,7 +368,7 @@ fn traffic(args: &TrafficArgs) -> Result<(), Failure> {
         s.arrivals as f64 / elapsed.max(1e-9) / 1e6,
         out.display()
     );
-    Ok(())
+    Ok(0)
 }
 
 /// "minute 1234 (day 0, 20:34)": days from the start of the horizon, clock time.
@@ -241,7 +377,7 @@ fn clock(minute: u64) -> String {
     format!("minute {minute} (day {day}, {:02}:{:02})", rest / 60, rest % 60)
 }
 
-fn presets(args: &PresetsArgs) -> Result<(), Failure> {
+fn presets(args: &PresetsArgs) -> Result<u8, Failure> {
     match &args.name {
         None => print!("{}", crossover_scenario::presets::listing()),
         Some(name) => {
@@ -250,5 +386,43 @@ fn presets(args: &PresetsArgs) -> Result<(), Failure> {
             print!("{text}");
         }
     }
-    Ok(())
+    Ok(0)
+}
+
+/// Checks every file; prints `ok FILE` for each valid one and every error of the others.
+fn validate(args: &ValidateArgs) -> Result<u8, Failure> {
+    let mut bad = 0;
+    for path in &args.files {
+        match crossover_scenario::load_with_overrides(path, &args.overrides.sets) {
+            Ok(_) => println!("ok {}", path.display()),
+            Err(e) => {
+                report_errors(&e);
+                bad += 1;
+            }
+        }
+    }
+    if bad > 0 {
+        eprintln!("{bad} of {} file(s) invalid", args.files.len());
+        return Ok(2);
+    }
+    Ok(0)
+}
+
+/// Writes the starter scenario, refusing to overwrite a file unless asked to.
+fn init(args: &InitArgs) -> Result<u8, Failure> {
+    let path = &args.path;
+    if path.exists() && !args.force {
+        return Err(Failure::BadInput(format!(
+            "error: {} already exists; pass --force to overwrite it",
+            path.display()
+        )));
+    }
+    crossover_report::write_atomic(path, crossover_scenario::STARTER_SCENARIO.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))
+        .map_err(Failure::Runtime)?;
+    eprintln!(
+        "wrote {p}: a commented starter scenario. Edit it, then:\n  crossover validate {p}\n  crossover run {p}",
+        p = path.display()
+    );
+    Ok(0)
 }

@@ -154,3 +154,26 @@ pub fn replications_csv(result: &RunResult) -> Vec<u8> {
     });
     to_csv(REPLICATIONS_COLUMNS, rows)
 }
+
+/// `batch-summary.csv`: the summary rows of every scenario of a batch, each led by the
+/// scenario's output folder name. Rows are added as scenarios finish; only the rendered
+/// cells are kept, not the results.
+#[derive(Clone, Debug, Default)]
+pub struct BatchSummary {
+    rows: Vec<Vec<String>>,
+}
+
+impl BatchSummary {
+    pub fn add(&mut self, scenario: &str, result: &RunResult) {
+        for p in &result.platforms {
+            let mut row = vec![scenario.to_string()];
+            row.extend(summary_row(p));
+            self.rows.push(row);
+        }
+    }
+
+    pub fn to_csv(&self) -> Vec<u8> {
+        let header: Vec<&str> = std::iter::once("scenario").chain(SUMMARY_COLUMNS.iter().copied()).collect();
+        to_csv(&header, self.rows.iter().cloned())
+    }
+}

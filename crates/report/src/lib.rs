@@ -8,7 +8,7 @@ mod csv_out;
 mod table;
 mod traffic_csv;
 
-pub use csv_out::{replications_csv, summary_csv, REPLICATIONS_COLUMNS, SUMMARY_COLUMNS};
+pub use csv_out::{replications_csv, summary_csv, BatchSummary, REPLICATIONS_COLUMNS, SUMMARY_COLUMNS};
 pub use table::summary_table;
 pub use traffic_csv::{traffic_csv, TRAFFIC_COLUMNS};
 

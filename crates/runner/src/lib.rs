@@ -5,6 +5,8 @@
 //! them. Results are gathered in index order and latency histograms merge exactly
 //! (integer counts), so every number is identical for any thread count.
 
+pub mod batch;
+
 use crossover_engine::{mean_ci95, LatencyRecorder, MeanCi, SimDuration};
 use crossover_platform::{simulate, CostBreakdown, Counters, SimInput};
 use crossover_scenario::Scenario;

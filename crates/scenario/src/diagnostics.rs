@@ -1,4 +1,9 @@
-//! Errors that point at the file, line, column and key, with the offending line.
+//! Errors that point at the file, line, column and key, with the offending line underlined
+//! and, where one exists, a hint of what is allowed ("did you mean `max_instances`?").
+//!
+//! Problems are found on key paths (`platform[1].autoscaler.keep_alive`); the [`Locator`]
+//! turns a path into a place: a span of the source file, found through toml's spanned
+//! `DeTable`, or the command-line override (`--set ...`) the value came from.
 
 use std::fmt;
 use toml::de::{DeTable, DeValue};
@@ -8,12 +13,40 @@ use toml::de::{DeTable, DeValue};
 pub struct Diagnostic {
     /// Dotted key path, e.g. `platform[1].instance.concurrency` (empty if none applies).
     pub key: String,
-    /// 1-based line and column (0 when the location is unknown).
+    /// 1-based line and column (0 when the location is unknown or not in the file).
     pub line: usize,
     pub column: usize,
     pub message: String,
     /// The source line the error points at.
     pub snippet: String,
+    /// How many characters from `column` the problem spans (for the underline).
+    pub width: usize,
+    /// What would be accepted instead, e.g. "did you mean `max_instances`?".
+    pub help: Option<String>,
+    /// The command-line override the offending value came from, e.g.
+    /// `--set simulation.replications=0`, when it did not come from the file.
+    pub set_by: Option<String>,
+}
+
+impl Diagnostic {
+    /// A problem with no place in the file (an unreadable file, a missing table).
+    pub fn unplaced(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            key: key.into(),
+            line: 0,
+            column: 0,
+            message: message.into(),
+            snippet: String::new(),
+            width: 0,
+            help: None,
+            set_by: None,
+        }
+    }
+
+    pub fn with_help(mut self, help: Option<String>) -> Self {
+        self.help = help;
+        self
+    }
 }
 
 /// Everything wrong with one scenario file.
@@ -23,34 +56,49 @@ pub struct ScenarioError {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+impl ScenarioError {
+    /// A failure with a single diagnostic.
+    pub fn single(origin: impl Into<String>, diagnostic: Diagnostic) -> Self {
+        ScenarioError { origin: origin.into(), diagnostics: vec![diagnostic] }
+    }
+}
+
 impl std::error::Error for ScenarioError {}
 
 impl fmt::Display for ScenarioError {
+    /// rustc-style: `error: file:line:column: `key`: message`, then the line with the
+    /// problem underlined, then `= help: ...`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, d) in self.diagnostics.iter().enumerate() {
             if i > 0 {
                 writeln!(f)?;
             }
             write!(f, "error: {}", self.origin)?;
-            if d.line > 0 {
+            if let Some(set_by) = &d.set_by {
+                write!(f, " ({set_by})")?;
+            } else if d.line > 0 {
                 write!(f, ":{}:{}", d.line, d.column)?;
             }
             if !d.key.is_empty() {
                 write!(f, ": `{}`", d.key)?;
             }
             write!(f, ": {}", d.message)?;
-            if d.line > 0 && !d.snippet.is_empty() {
-                let gutter = d.line.to_string().len();
+            let gutter = d.line.to_string().len();
+            if d.set_by.is_none() && d.line > 0 && !d.snippet.is_empty() {
                 write!(
                     f,
-                    "\n{:gutter$} |\n{} | {}\n{:gutter$} | {:>col$}",
+                    "\n{:gutter$} |\n{} | {}\n{:gutter$} | {:pad$}{}",
                     "",
                     d.line,
                     d.snippet,
                     "",
-                    "^",
-                    col = d.column
+                    "",
+                    "^".repeat(d.width.max(1)),
+                    pad = d.column - 1
                 )?;
+            }
+            if let Some(help) = &d.help {
+                write!(f, "\n{:gutter$} = help: {help}", "")?;
             }
         }
         Ok(())
@@ -58,16 +106,18 @@ impl fmt::Display for ScenarioError {
 }
 
 /// A step in a key path.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Eq)]
 pub enum Seg {
+    /// A key named in code (validation).
     Key(&'static str),
-    /// A key known only at run time (from an error message or a user's file).
+    /// A key found in a document (structure checks, overrides).
     Name(String),
     Index(usize),
 }
 
 impl Seg {
-    fn key(&self) -> Option<&str> {
+    /// The key this step names, if it is a key.
+    pub fn key(&self) -> Option<&str> {
         match self {
             Seg::Key(k) => Some(k),
             Seg::Name(k) => Some(k),
@@ -76,36 +126,104 @@ impl Seg {
     }
 }
 
+/// `Key("a")` and `Name("a")` are the same step.
+impl PartialEq for Seg {
+    fn eq(&self, other: &Seg) -> bool {
+        match (self, other) {
+            (Seg::Index(a), Seg::Index(b)) => a == b,
+            _ => self.key().is_some() && self.key() == other.key(),
+        }
+    }
+}
+
 pub fn path_string(path: &[Seg]) -> String {
     let mut s = String::new();
     for seg in path {
-        match seg {
-            Seg::Key(_) | Seg::Name(_) => {
+        match seg.key() {
+            Some(k) => {
                 if !s.is_empty() {
                     s.push('.');
                 }
-                s.push_str(seg.key().unwrap_or_default());
+                s.push_str(k);
             }
-            Seg::Index(i) => s.push_str(&format!("[{i}]")),
+            None => {
+                if let Seg::Index(i) = seg {
+                    s.push_str(&format!("[{i}]"));
+                }
+            }
         }
     }
     s
 }
 
-/// Maps byte offsets and key paths of one source to lines and columns.
+/// Which part of an entry a diagnostic points at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// The key (`max_instancs = 3` points at `max_instancs`): for unknown keys.
+    Key,
+    /// The value: for wrong types and impossible values.
+    Value,
+}
+
+/// Maps byte offsets and key paths of one source to lines and columns, and key paths
+/// set on the command line to the override that set them.
 pub struct Locator<'a> {
     source: &'a str,
-    doc: Option<toml::Spanned<DeTable<'a>>>,
+    doc: toml::Spanned<DeTable<'a>>,
+    syntax: Vec<toml::de::Error>,
+    /// Paths set by overrides, with how to name each override; later ones win.
+    overridden: Vec<(Vec<Seg>, String)>,
+    /// Arrays whose elements were renumbered after some were removed: for each, the
+    /// index in the file of every remaining element.
+    renumbered: Vec<(Vec<Seg>, Vec<usize>)>,
 }
 
 impl<'a> Locator<'a> {
+    /// Parses `source` (recovering from syntax errors, which [`Locator::syntax_errors`]
+    /// returns, every one of them).
     pub fn new(source: &'a str) -> Self {
-        Locator { source, doc: DeTable::parse(source).ok() }
+        let (doc, syntax) = DeTable::parse_recoverable(source);
+        Locator { source, doc, syntax, overridden: Vec::new(), renumbered: Vec::new() }
+    }
+
+    /// Every TOML syntax error in the source, in file order.
+    pub fn syntax_errors(&self) -> Vec<Diagnostic> {
+        let mut found: Vec<Diagnostic> = self.syntax.iter().map(|e| self.from_toml(e)).collect();
+        found.sort_by_key(|d| (d.line, d.column));
+        found
+    }
+
+    /// Records that the value at `path` (and everything under it) came from an override.
+    pub fn set_by(&mut self, path: Vec<Seg>, label: String) {
+        self.overridden.push((path, label));
+    }
+
+    /// Records that the elements of the array at `array` were renumbered: element `j`
+    /// now is element `in_file[j]` of the file.
+    pub fn renumber(&mut self, array: Vec<Seg>, in_file: Vec<usize>) {
+        self.renumbered.push((array, in_file));
+    }
+
+    /// `path` with renumbered array indices turned back into the file's.
+    fn as_in_file(&self, path: &[Seg]) -> Vec<Seg> {
+        let mut path = path.to_vec();
+        for (array, in_file) in &self.renumbered {
+            let n = array.len();
+            if path.len() > n && path[..n] == array[..] {
+                if let Seg::Index(j) = path[n] {
+                    path[n] = Seg::Index(in_file.get(j).copied().unwrap_or(j));
+                }
+            }
+        }
+        path
     }
 
     /// Line, column (1-based) and text of the line holding byte `offset`.
     pub fn position(&self, offset: usize) -> (usize, usize, String) {
-        let offset = offset.min(self.source.len());
+        let mut offset = offset.min(self.source.len());
+        while !self.source.is_char_boundary(offset) {
+            offset -= 1;
+        }
         let before = &self.source[..offset];
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
@@ -114,61 +232,124 @@ impl<'a> Locator<'a> {
         (line, column, text)
     }
 
-    /// Byte span of the value at `path`, or of its nearest existing ancestor.
-    pub fn span_of(&self, path: &[Seg]) -> Option<std::ops::Range<usize>> {
-        self.locate(path, false)
-    }
-
-    /// As `span_of`, but with `at_key` the span of the last key itself when it exists.
-    fn locate(&self, path: &[Seg], at_key: bool) -> Option<std::ops::Range<usize>> {
-        let doc = self.doc.as_ref()?;
-        let mut span = None;
-        let mut table: Option<&DeTable> = Some(doc.get_ref());
+    /// The entry at `path` (key span, value span, and whether it is `path` itself), or the
+    /// nearest existing ancestor's.
+    fn entry_of(&self, path: &[Seg]) -> Option<(std::ops::Range<usize>, std::ops::Range<usize>, bool)> {
+        let mut found = None;
+        let mut depth = 0;
+        let mut table: Option<&DeTable> = Some(self.doc.get_ref());
         let mut value: Option<&DeValue> = None;
         for seg in path {
-            let entry = match (seg.key(), seg, table, value) {
-                (Some(k), _, Some(t), _) => {
-                    t.iter().find(|(key, _)| key.get_ref().as_ref() == k).map(|(k, v)| (Some(k.span()), v))
-                }
-                (None, Seg::Index(i), _, Some(DeValue::Array(a))) => a.get(*i).map(|v| (None, v)),
+            let next = match (seg, table, value) {
+                (Seg::Index(i), _, Some(DeValue::Array(a))) => a.get(*i).map(|v| (v.span(), v)),
+                (seg, Some(t), _) => seg.key().and_then(|k| {
+                    t.iter().find(|(key, _)| key.get_ref().as_ref() == k).map(|(key, v)| (key.span(), v))
+                }),
                 _ => None,
             };
-            let Some((key_span, next)) = entry else { break };
-            span = Some(match key_span {
-                Some(k) if at_key => k,
-                _ => next.span(),
-            });
+            let Some((key_span, next)) = next else { break };
+            depth += 1;
+            found = Some((key_span, next.span(), depth == path.len()));
             value = Some(next.get_ref());
             table = match next.get_ref() {
                 DeValue::Table(t) => Some(t),
                 _ => None,
             };
         }
-        span
+        found
     }
 
+    /// Byte span of the value at `path`, or of its nearest existing ancestor.
+    pub fn span_of(&self, path: &[Seg]) -> Option<std::ops::Range<usize>> {
+        self.entry_of(path).map(|(_, value, _)| value)
+    }
+
+    /// The override that set `path` or one of its ancestors, if any (the last one wins).
+    fn override_of(&self, path: &[Seg]) -> Option<&str> {
+        self.overridden
+            .iter()
+            .rev()
+            .find(|(set, _)| path.len() >= set.len() && path[..set.len()] == set[..])
+            .map(|(_, label)| label.as_str())
+    }
+
+    /// A diagnostic pointing at the value at `path`.
     pub fn diagnostic(&self, path: &[Seg], message: impl Into<String>) -> Diagnostic {
-        self.diagnostic_at(path, message, false)
+        self.diagnostic_at(path, Part::Value, message)
     }
 
-    /// A diagnostic pointing at the key (for unknown keys) or at the value.
-    pub fn diagnostic_at(&self, path: &[Seg], message: impl Into<String>, at_key: bool) -> Diagnostic {
-        let (line, column, snippet) = match self.locate(path, at_key) {
-            Some(span) => self.position(span.start),
-            None => (0, 0, String::new()),
-        };
-        Diagnostic { key: path_string(path), line, column, message: message.into(), snippet }
+    /// A diagnostic pointing at the key or the value at `path` (or at the override that
+    /// set it).
+    pub fn diagnostic_at(&self, path: &[Seg], part: Part, message: impl Into<String>) -> Diagnostic {
+        let path = &self.as_in_file(path);
+        let mut d = Diagnostic::unplaced(path_string(path), message);
+        if let Some(label) = self.override_of(path) {
+            d.set_by = Some(label.to_string());
+            return d;
+        }
+        if let Some((key, value, exact)) = self.entry_of(path) {
+            // A key deeper than what the file has (a default, a missing key) points at
+            // the nearest table the file does have.
+            let span = if exact && part == Part::Key { key } else { value };
+            self.place(&mut d, span);
+        }
+        d
+    }
+
+    fn place(&self, d: &mut Diagnostic, span: std::ops::Range<usize>) {
+        let (line, column, snippet) = self.position(span.start);
+        let on_line = snippet.chars().count().saturating_sub(column - 1);
+        let len = self.source.get(span.clone()).map_or(1, |s| s.chars().count());
+        d.line = line;
+        d.column = column;
+        d.snippet = snippet;
+        d.width = len.min(on_line).max(1);
     }
 
     /// A diagnostic from a TOML syntax or type error.
     pub fn from_toml(&self, err: &toml::de::Error) -> Diagnostic {
-        let (line, column, snippet) = match err.span() {
-            Some(span) => self.position(span.start),
-            None => (0, 0, String::new()),
-        };
-        let message = err.message().trim().to_string();
-        let key = err.span().map(|s| self.key_at(s.start)).unwrap_or_default();
-        Diagnostic { key, line, column, message, snippet }
+        let key = err
+            .span()
+            .map(|s| {
+                Some(self.key_at(s.start))
+                    .filter(|k| !k.is_empty())
+                    .unwrap_or_else(|| self.key_written_at(s.start))
+            })
+            .unwrap_or_default();
+        let mut d = Diagnostic::unplaced(key, err.message().trim().replace('\n', "; "));
+        if let Some(span) = err.span() {
+            self.place(&mut d, span);
+        }
+        d
+    }
+
+    /// The key a line of text sets, read from the text itself, for syntax errors, which
+    /// leave no parsed entry to look up: the last `[table]` or `[[array]]` header before
+    /// `offset` (counting array elements) and the key at the start of the line, if any.
+    fn key_written_at(&self, offset: usize) -> String {
+        let (line, _, text) = self.position(offset);
+        let mut table = String::new();
+        let mut seen: Vec<String> = Vec::new();
+        for header in self.source.lines().take(line).map(str::trim) {
+            if let Some(name) = header.strip_prefix("[[") {
+                let name = name.split("]]").next().unwrap_or(name).trim().to_string();
+                let index = seen.iter().filter(|s| **s == name).count();
+                seen.push(name.clone());
+                table = format!("{name}[{index}]");
+            } else if let Some(name) = header.strip_prefix('[') {
+                table = name.split(']').next().unwrap_or(name).trim().to_string();
+            }
+        }
+        let key = text
+            .split_once('=')
+            .map(|(k, _)| k.trim())
+            .filter(|k| !k.is_empty() && !k.starts_with(['[', '#']) && !k.contains(char::is_whitespace))
+            .unwrap_or_default();
+        match (table.is_empty(), key.is_empty()) {
+            (_, true) => table,
+            (true, false) => key.to_string(),
+            (false, false) => format!("{table}.{key}"),
+        }
     }
 
     /// The dotted path of the innermost key whose entry spans `offset` (best effort).
@@ -209,6 +390,59 @@ impl<'a> Locator<'a> {
             }
             None
         }
-        self.doc.as_ref().and_then(|d| walk(d.get_ref(), offset, "")).unwrap_or_default()
+        walk(self.doc.get_ref(), offset, "").unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SRC: &str = "[simulation]\nseed = 3\n[[platform]]\nname = \"a\"\nmax_instances = 4\n";
+
+    #[test]
+    fn keys_and_values_are_located() {
+        let loc = Locator::new(SRC);
+        let path = [Seg::Key("platform"), Seg::Index(0), Seg::Name("max_instances".into())];
+        let v = loc.diagnostic(&path, "bad");
+        assert_eq!((v.line, v.column, v.width), (5, 17, 1));
+        assert_eq!(v.key, "platform[0].max_instances");
+        let k = loc.diagnostic_at(&path, Part::Key, "bad");
+        assert_eq!((k.line, k.column, k.width), (5, 1, 13));
+    }
+
+    #[test]
+    fn a_missing_key_points_at_its_table() {
+        let loc = Locator::new(SRC);
+        let d = loc.diagnostic_at(&[Seg::Key("simulation"), Seg::Key("horizon")], Part::Key, "missing");
+        assert_eq!((d.line, d.column), (1, 1));
+    }
+
+    #[test]
+    fn overridden_paths_name_the_override() {
+        let mut loc = Locator::new(SRC);
+        loc.set_by(vec![Seg::Key("simulation")], "--set simulation={}".into());
+        let d = loc.diagnostic(&[Seg::Key("simulation"), Seg::Name("seed".into())], "bad");
+        assert_eq!(d.set_by.as_deref(), Some("--set simulation={}"));
+        assert_eq!(d.line, 0);
+    }
+
+    #[test]
+    fn every_syntax_error_is_reported() {
+        let loc = Locator::new("a = \nb = 1\nc = [1,\nd = \"x\"\n");
+        assert!(loc.syntax_errors().len() >= 2, "{:?}", loc.syntax_errors());
+    }
+
+    #[test]
+    fn display_underlines_and_helps() {
+        let loc = Locator::new(SRC);
+        let path = [Seg::Key("platform"), Seg::Index(0), Seg::Name("max_instances".into())];
+        let d = loc.diagnostic_at(&path, Part::Key, "unknown key").with_help(Some("did you mean?".into()));
+        let text = ScenarioError { origin: "f.toml".into(), diagnostics: vec![d] }.to_string();
+        assert_eq!(
+            text,
+            "error: f.toml:5:1: `platform[0].max_instances`: unknown key\n  |\n5 | max_instances = 4\n  | \
+             ^^^^^^^^^^^^^\n  = help: did you mean?"
+        );
     }
 }

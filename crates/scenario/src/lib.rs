@@ -1,155 +1,195 @@
-//! Scenario files: the TOML schema, parsing with locations, validation and resolution.
+//! Scenario files: the TOML schema, parsing with locations, overrides, validation and
+//! resolution.
 //!
 //! A scenario is text in, a validated [`Scenario`] (or every error found, each with its
-//! file, line, column and key) out. Nothing here runs a simulation or writes a file.
+//! file, line, column and key) out. Nothing here runs a simulation, prints or writes a
+//! file.
+//!
+//! The pipeline, in [`parse_with_overrides`]: TOML syntax (every syntax error), then the
+//! overrides on the raw document, then the structure check (unknown keys, kinds, value
+//! types, missing keys; `structure`), then deserialisation into the schema structs, then
+//! validation and resolution (`resolve`). Each stage reports everything it finds.
 
 pub mod diagnostics;
+pub mod overrides;
 pub mod presets;
+mod probe;
 pub mod resolve;
 pub mod schema;
-mod suggest;
+mod structure;
+pub mod suggest;
 mod traffic;
 pub mod units;
 
 pub use diagnostics::{Diagnostic, ScenarioError};
+pub use overrides::{Override, OverrideError};
 pub use resolve::Scenario;
 pub use schema::ScenarioFile;
+pub use structure::key_paths as schema_key_paths;
 
 use diagnostics::{Locator, Seg};
-use schema::PlatformSection;
 use serde::Deserialize;
 use std::path::Path;
-use toml::{Table, Value};
+use thiserror::Error;
+use toml::Value;
 
 /// The scenario `crossover run` uses when given no file.
 pub const DEFAULT_SCENARIO: &str = include_str!("../../../scenarios/default.toml");
 pub const DEFAULT_SCENARIO_NAME: &str = "scenarios/default.toml";
 
+/// The commented scenario `crossover init` writes: a starting point to edit.
+pub const STARTER_SCENARIO: &str = include_str!("../../../scenarios/starter.toml");
+
 /// Parses and validates scenario text. `origin` names it in messages; `default_name`
 /// names the scenario if the file does not. Files it names (traces) are looked up
 /// from the current directory.
 pub fn parse(source: &str, origin: &str, default_name: &str) -> Result<Scenario, ScenarioError> {
-    parse_in(source, origin, default_name, Path::new("."))
+    parse_with_overrides(source, origin, default_name, &[])
 }
 
-/// As [`parse`], with files the scenario names looked up from `base_dir`.
+/// As [`parse`], with files the scenario names (traces) looked up from `base_dir`.
 pub fn parse_in(
     source: &str,
     origin: &str,
     default_name: &str,
     base_dir: &Path,
 ) -> Result<Scenario, ScenarioError> {
-    let loc = Locator::new(source);
+    parse_with_overrides_in(source, origin, default_name, &[], base_dir)
+}
+
+/// Parses scenario text, applies `overrides` in order (later ones win), then validates.
+/// Every problem found is returned, located in the file or at the override that caused it.
+pub fn parse_with_overrides(
+    source: &str,
+    origin: &str,
+    default_name: &str,
+    overrides: &[Override],
+) -> Result<Scenario, ScenarioError> {
+    parse_with_overrides_in(source, origin, default_name, overrides, Path::new("."))
+}
+
+/// The whole pipeline: syntax, overrides, presets merged under each `[[platform]]`,
+/// every table checked against the schema, deserialisation, validation.
+pub fn parse_with_overrides_in(
+    source: &str,
+    origin: &str,
+    default_name: &str,
+    overrides: &[Override],
+    base_dir: &Path,
+) -> Result<Scenario, ScenarioError> {
     let fail = |diagnostics| ScenarioError { origin: origin.to_string(), diagnostics };
-    let doc: Table = toml::from_str(source).map_err(|e| fail(vec![loc.from_toml(&e)]))?;
-    let file = deserialize(doc, &loc).map_err(fail)?;
-    resolve::resolve(file, &loc, default_name, base_dir).map_err(fail)
-}
+    let mut loc = Locator::new(source);
+    let syntax = loc.syntax_errors();
+    if !syntax.is_empty() {
+        // The recovered document may be missing whole tables: checking it further would
+        // only report echoes of the syntax errors.
+        return Err(fail(syntax));
+    }
+    let mut doc: toml::Table = toml::from_str(source).map_err(|e| fail(vec![loc.from_toml(&e)]))?;
 
-/// Deserialises the document, each `[[platform]]` entry on its own after its preset is
-/// merged in, collecting the errors of every part.
-fn deserialize(mut doc: Table, loc: &Locator) -> Result<ScenarioFile, Vec<Diagnostic>> {
     let mut errors = Vec::new();
-    let entries = doc.remove("platform");
-    let file =
-        ScenarioFile::deserialize(Value::Table(doc)).map_err(|e| errors.push(value_error(&e, &[], loc))).ok();
-    let mut platforms = Vec::new();
-    match entries {
-        None => {}
-        Some(Value::Array(items)) => {
-            for (i, item) in items.into_iter().enumerate() {
-                let base = vec![Seg::Key("platform"), Seg::Index(i)];
-                let Value::Table(entry) = item else {
-                    errors.push(loc.diagnostic(&base, "each platform must be a table: write [[platform]]"));
-                    continue;
-                };
-                let merged = match presets::expand(entry) {
-                    Ok(m) => m,
-                    Err((key, msg)) => {
-                        errors.push(loc.diagnostic(&[base, vec![Seg::Key(key)]].concat(), msg));
-                        continue;
-                    }
-                };
-                match PlatformSection::deserialize(Value::Table(merged)) {
-                    Ok(p) => platforms.push(p),
-                    Err(e) => errors.push(value_error(&e, &base, loc)),
-                }
-            }
+    for o in overrides {
+        match overrides::apply(&mut doc, o) {
+            Ok(path) => loc.set_by(path, o.label.clone()),
+            Err(misfit) => errors.push(Diagnostic {
+                set_by: Some(o.label.clone()),
+                ..Diagnostic::unplaced(o.path.clone(), misfit.message).with_help(misfit.help)
+            }),
         }
-        Some(_) => errors
-            .push(loc.diagnostic(&[Seg::Key("platform")], "must be a list of tables: write [[platform]]")),
     }
-    match file {
-        Some(mut f) if errors.is_empty() => {
-            f.platforms = platforms;
-            Ok(f)
-        }
-        _ => Err(errors),
+
+    // After the overrides, so that `--set platform.api.preset=fargate` switches presets.
+    let (preset_errors, kept) = expand_presets(&mut doc);
+    errors.extend(preset_errors.iter().map(|(path, msg)| loc.diagnostic(path, msg)));
+
+    let report = structure::check(&mut doc);
+    errors.extend(
+        report
+            .findings
+            .iter()
+            .map(|f| loc.diagnostic_at(&f.path, f.part, &f.message).with_help(f.help.clone())),
+    );
+    for (array, in_file) in report.renumbered.iter().cloned() {
+        loc.renumber(array, in_file);
     }
+    if let Some(kept) = kept {
+        // Recorded after the structure check's renumbering, which applies first.
+        loc.renumber(vec![Seg::Key("platform")], kept);
+    }
+    match ScenarioFile::deserialize(toml::Value::Table(doc)) {
+        Ok(file) => match resolve::resolve(file, &loc, default_name, base_dir) {
+            Ok(scenario) if errors.is_empty() => return Ok(scenario),
+            Ok(_) => {}
+            Err(found) => errors.extend(found.into_iter().filter(|d| !report.masks(&d.key))),
+        },
+        // The structure check removed what it reported; anything else is reported as is.
+        Err(e) if errors.is_empty() => errors.push(loc.from_toml(&e)),
+        Err(_) => {}
+    }
+    // File order, then what came from the command line.
+    errors.sort_by_key(|d| (d.set_by.is_some(), d.line, d.column));
+    Err(fail(errors))
 }
 
-/// Locates a deserialisation error from its key path (toml reports "in `a.b`" and, for
-/// an unknown key, its name), since values merged from presets have no source position.
-fn value_error(e: &toml::de::Error, base: &[Seg], loc: &Locator) -> Diagnostic {
-    let display = e.to_string();
-    let message = e.message().trim().to_string();
-    let mut path = base.to_vec();
-    if let Some(inner) = display.lines().rev().find_map(|l| l.trim().strip_prefix("in `")?.strip_suffix('`'))
-    {
-        for part in inner.split('.') {
-            match part.split_once('[') {
-                Some((name, idx)) => {
-                    path.push(Seg::Name(name.to_string()));
-                    if let Ok(i) = idx.trim_end_matches(']').parse() {
-                        path.push(Seg::Index(i));
-                    }
-                }
-                None => path.push(Seg::Name(part.to_string())),
+/// Merges each `[[platform]]` entry's preset under it. Entries whose preset or runtime
+/// is unknown are reported and removed; `kept` maps the remaining entries to their
+/// index in the file when any was removed.
+fn expand_presets(doc: &mut toml::Table) -> (Vec<(Vec<Seg>, String)>, Option<Vec<usize>>) {
+    let mut errors = Vec::new();
+    let Some(Value::Array(items)) = doc.get_mut("platform") else { return (errors, None) };
+    let mut kept = Vec::new();
+    let mut expanded = Vec::new();
+    for (i, item) in std::mem::take(items).into_iter().enumerate() {
+        let Value::Table(entry) = item else {
+            // Not a table: left for the structure check to report.
+            kept.push(i);
+            expanded.push(item);
+            continue;
+        };
+        match presets::expand(entry) {
+            Ok(merged) => {
+                kept.push(i);
+                expanded.push(Value::Table(merged));
             }
+            Err((key, msg)) => errors.push((vec![Seg::Key("platform"), Seg::Index(i), Seg::Key(key)], msg)),
         }
     }
-    let unknown =
-        message.strip_prefix("unknown field `").and_then(|r| r.split_once('`')).map(|(k, _)| k.to_string());
-    match unknown {
-        Some(key) => {
-            path.push(Seg::Name(key.clone()));
-            let expected: Vec<&str> = message.split('`').skip(3).step_by(2).collect();
-            let mut msg = format!("unknown key `{key}`");
-            if let Some(best) = suggest::closest(&key, &expected) {
-                msg.push_str(&format!(": did you mean `{best}`?"));
-            }
-            if !expected.is_empty() {
-                msg.push_str(&format!(" (allowed here: {})", expected.join(", ")));
-            }
-            loc.diagnostic_at(&path, msg, true)
-        }
-        None => loc.diagnostic(&path, message),
-    }
+    let renumbered = kept.iter().enumerate().any(|(j, &i)| i != j).then_some(kept);
+    *items = expanded;
+    (errors, renumbered)
 }
 
 /// Reads, parses and validates a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    load_with_overrides(path, &[])
+}
+
+/// Reads a scenario file, applies `overrides`, and validates it. The scenario's name
+/// defaults to the file name without its extension.
+pub fn load_with_overrides(path: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
     let origin = path.display().to_string();
-    let source = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-        origin: origin.clone(),
-        diagnostics: vec![Diagnostic {
-            key: String::new(),
-            line: 0,
-            column: 0,
-            message: format!("cannot read the file: {e}"),
-            snippet: String::new(),
-        }],
+    let source = std::fs::read_to_string(path).map_err(|e| {
+        ScenarioError::single(origin.clone(), Diagnostic::unplaced("", format!("cannot read the file: {e}")))
     })?;
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("scenario");
     // Paths inside a scenario are relative to the scenario file.
     let base_dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    parse_in(&source, &origin, stem, base_dir)
+    parse_with_overrides_in(&source, &origin, stem, overrides, base_dir)
 }
 
 /// The default scenario, parsed.
 pub fn default_scenario() -> Scenario {
     parse(DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME, "default")
         .expect("the embedded default scenario is valid (checked by tests)")
+}
+
+/// `--platform NAME` named a platform the scenario does not have.
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+#[error("no platform named \"{name}\" in scenario \"{scenario}\"; its platforms are: {}", available.join(", "))]
+pub struct UnknownPlatform {
+    pub name: String,
+    pub scenario: String,
+    pub available: Vec<String>,
 }
 
 impl Scenario {
@@ -160,5 +200,113 @@ impl Scenario {
             "# Resolved scenario: every default filled in. Written by crossover {tool_version}.\n\
              # Re-running this file with the same seed reproduces the results byte for byte.\n\n{body}"
         )
+    }
+
+    /// Keeps only the named platforms, in the scenario's order (so the resolved copy lists
+    /// exactly what ran). Every platform draws its own random streams, so a subset gives
+    /// each of its platforms the same results as the full run.
+    pub fn select_platforms(&mut self, names: &[String]) -> Result<(), UnknownPlatform> {
+        if let Some(missing) = names.iter().find(|n| !self.platforms.iter().any(|p| &p.name == *n)) {
+            return Err(UnknownPlatform {
+                name: missing.clone(),
+                scenario: self.name.clone(),
+                available: self.platforms.iter().map(|p| p.name.clone()).collect(),
+            });
+        }
+        let keep = |name: &str| names.iter().any(|n| n == name);
+        self.platforms.retain(|p| keep(&p.name));
+        self.file.platforms.retain(|p| keep(&p.name));
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs the whole pipeline on `source`; a panic fails the test, errors are fine.
+    fn survives(source: &str, overrides: &[Override]) {
+        let _ = parse_with_overrides(source, "fuzz.toml", "fuzz", overrides).map_err(|e| e.to_string());
+    }
+
+    /// Nothing panics on any input: every truncation of the scenarios, every line left out,
+    /// and thousands of random edits (a fixed xorshift stream, so failures reproduce).
+    #[test]
+    fn no_input_panics() {
+        let sources = [DEFAULT_SCENARIO, STARTER_SCENARIO];
+        for src in sources {
+            for end in (0..=src.len()).filter(|i| src.is_char_boundary(*i)) {
+                survives(&src[..end], &[]);
+            }
+            let lines: Vec<&str> = src.lines().collect();
+            for skip in 0..lines.len() {
+                let without: Vec<&str> =
+                    lines.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, l)| *l).collect();
+                survives(&without.join("\n"), &[]);
+            }
+        }
+        let pieces = [
+            "",
+            "0",
+            "-1",
+            "1e308",
+            "nan",
+            "inf",
+            "\"\"",
+            "\"0s\"",
+            "\"-5s\"",
+            "\"1e300d\"",
+            "[]",
+            "{}",
+            "[[x]]",
+            "\"é\"",
+            "true",
+            "{ kind = \"fixed\" }",
+            "{ dist = \"lognormal\" }",
+            "=",
+            "[",
+            "\"",
+            "4294967296",
+            "9223372036854775807",
+            "\"µs\"",
+            "\"0.0000001ns\"",
+        ];
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = |n: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % n as u64) as usize
+        };
+        for _ in 0..3000 {
+            let src = sources[next(sources.len())];
+            let mut at = next(src.len());
+            while !src.is_char_boundary(at) {
+                at -= 1;
+            }
+            let cut = (at + next(20)).min(src.len());
+            let cut = (cut..=src.len()).find(|i| src.is_char_boundary(*i)).unwrap_or(src.len());
+            let edited = format!("{}{}{}", &src[..at], pieces[next(pieces.len())], &src[cut..]);
+            survives(&edited, &[]);
+        }
+        let paths = [
+            "simulation.horizon",
+            "platform[0].instance",
+            "platform.per-request.autoscaler.kind",
+            "platform[7].x",
+            "service.cpu.p50",
+            "traffic.business_hours[5]",
+            "name.x",
+            "platform",
+            "\"a.b\".c",
+            "service.io",
+        ];
+        for path in paths {
+            for piece in pieces {
+                if let Ok(o) = Override::new(path, overrides::typed_value(piece), "--set") {
+                    survives(DEFAULT_SCENARIO, &[o]);
+                }
+            }
+        }
     }
 }

@@ -140,7 +140,7 @@ pub fn expand(entry: Table) -> Result<Table, ExpandError> {
 
 fn unknown(what: &str, name: &str, known: &[&str]) -> String {
     let mut msg = format!("unknown {what} \"{name}\"");
-    if let Some(best) = crate::suggest::closest(name, known) {
+    if let Some(best) = crate::suggest::did_you_mean(name, known.iter().copied()) {
         msg.push_str(&format!(" (did you mean \"{best}\"?)"));
     }
     if known.is_empty() {

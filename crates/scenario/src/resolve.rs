@@ -24,6 +24,13 @@ pub const MAX_REPLICATIONS: u32 = 10_000;
 pub const MAX_RPS: f64 = 1e6;
 pub const MAX_INSTANCES: u32 = 100_000;
 pub const MAX_CONCURRENCY: u32 = 10_000;
+/// A generic platform's instance limits: a hundredth of a vCPU (the smallest share a
+/// container scheduler grants usefully) up to the largest machines sold, 1 MiB up to
+/// 24 TiB of memory. Presets narrow these to what each provider allows.
+pub const MIN_VCPU: f64 = 0.01;
+pub const MAX_VCPU: f64 = 1024.0;
+pub const MIN_MEMORY_GIB: f64 = 1.0 / 1024.0;
+pub const MAX_MEMORY_GIB: f64 = 24.0 * 1024.0;
 
 /// A scenario ready to simulate.
 #[derive(Clone, Debug)]
@@ -62,6 +69,9 @@ impl Checker<'_> {
     }
 
     pub(crate) fn dist(&mut self, path: &[Seg], field: &DistField) -> Dist {
+        if !self.dist_parameters_ok(path, field) {
+            return Dist::zero();
+        }
         let secs = |d: &crate::units::Duration| d.0.as_secs_f64();
         let result = match field {
             DistField::Constant(d) => Dist::constant(secs(d)),
@@ -102,6 +112,45 @@ impl Checker<'_> {
             self.error(path, e.to_string());
             Dist::zero()
         })
+    }
+}
+
+impl Checker<'_> {
+    /// Checks a distribution's parameters as durations, so that messages show them in
+    /// the units they were written in and point at the parameter itself.
+    fn dist_parameters_ok(&mut self, path: &[Seg], field: &DistField) -> bool {
+        let at = |key: &'static str| -> Vec<Seg> { path.iter().cloned().chain([Seg::Key(key)]).collect() };
+        let before = self.errors.len();
+        let positive = |c: &mut Self, key: &'static str, d: &crate::units::Duration| {
+            if d.0 == SimDuration::ZERO {
+                c.error(&at(key), format!("{key} must be a positive duration, got {}", d.0));
+            }
+        };
+        match field {
+            DistField::Table(DistTable::Exponential { mean }) => positive(self, "mean", mean),
+            DistField::Table(DistTable::Lognormal { p50: Some(p50), p99: Some(p99), .. }) => {
+                positive(self, "p50", p50);
+                if p99 < p50 {
+                    self.error(&at("p99"), format!("p99 ({}) must be >= p50 ({})", p99.0, p50.0));
+                }
+            }
+            DistField::Table(DistTable::Lognormal { mean: Some(mean), cv, .. }) => {
+                positive(self, "mean", mean);
+                if let Some(cv) = cv {
+                    self.range(&at("cv"), *cv, 0.0, 100.0);
+                }
+            }
+            _ => {}
+        }
+        self.errors.len() == before
+    }
+
+    /// A memory size in GiB within [lo, hi], reported in the units people write.
+    fn size_range(&mut self, path: &[Seg], gib: f64, lo: f64, hi: f64) {
+        use crate::units::Size;
+        if !gib.is_finite() || gib < lo || gib > hi {
+            self.error(path, format!("must be between {} and {}, got {}", Size(lo), Size(hi), Size(gib)));
+        }
     }
 }
 
@@ -147,7 +196,7 @@ pub fn resolve(
         Demand { cpu: c.dist(&svc("cpu"), &file.service.cpu), io: c.dist(&svc("io"), &file.service.io) };
 
     if file.platforms.is_empty() {
-        c.error(&[], "no [[platform]] to simulate: add at least one");
+        c.error(&[Seg::Key("platform")], "no [[platform]] to simulate: add at least one");
     }
     let mut platforms = Vec::with_capacity(file.platforms.len());
     for (i, p) in file.platforms.iter_mut().enumerate() {
@@ -186,8 +235,13 @@ fn resolve_platform(i: usize, p: &mut PlatformSection, c: &mut Checker) -> Platf
         c.error(&at(&["name"]), "must not be empty");
     }
     let inst = &p.instance;
-    c.range(&at(&["instance", "cpu"]), inst.cpu, 0.01, 1024.0);
-    c.range(&at(&["instance", "memory"]), inst.memory.0, 1.0 / 1024.0, 24.0 * 1024.0);
+    if !inst.cpu.is_finite() || inst.cpu < MIN_VCPU || inst.cpu > MAX_VCPU {
+        c.error(
+            &at(&["instance", "cpu"]),
+            format!("must be between {MIN_VCPU} and {MAX_VCPU} vCPUs, got {}", inst.cpu),
+        );
+    }
+    c.size_range(&at(&["instance", "memory"]), inst.memory.0, MIN_MEMORY_GIB, MAX_MEMORY_GIB);
     if inst.concurrency == 0 || inst.concurrency > MAX_CONCURRENCY {
         c.error(
             &at(&["instance", "concurrency"]),
@@ -234,7 +288,10 @@ fn resolve_platform(i: usize, p: &mut PlatformSection, c: &mut Checker) -> Platf
             AutoscalerSpec::Fixed { instances: *instances }
         }
         AutoscalerSection::PerRequest { keep_alive } => {
-            AutoscalerSpec::PerRequest { keep_alive: positive(c, &["autoscaler", "keep_alive"], keep_alive) }
+            if keep_alive.0 == SimDuration::ZERO {
+                c.error(&at(&["autoscaler", "keep_alive"]), "must be a positive duration, got 0s");
+            }
+            AutoscalerSpec::PerRequest { keep_alive: keep_alive.0 }
         }
         AutoscalerSection::Concurrency {
             target_concurrency,
@@ -374,12 +431,12 @@ fn resolve_platform(i: usize, p: &mut PlatformSection, c: &mut Checker) -> Platf
         }
     }
     if p.request_timeout.0 == SimDuration::ZERO {
-        c.error(&at(&["request_timeout"]), "must be positive");
+        c.error(&at(&["request_timeout"]), "must be a positive duration, got 0s");
     }
     let router = match p.router {
         RouterSection::CentralQueue { timeout } => {
             if timeout.0 == SimDuration::ZERO {
-                c.error(&at(&["router", "timeout"]), "must be positive");
+                c.error(&at(&["router", "timeout"]), "must be a positive duration, got 0s");
             }
             RouterSpec::CentralQueue { queue_timeout: timeout.0 }
         }
@@ -412,10 +469,20 @@ fn resolve_platform(i: usize, p: &mut PlatformSection, c: &mut Checker) -> Platf
         gib_second: price(c, "gib_second", b.gib_second),
         gpu_second: price(c, "gpu_second", b.gpu_second),
     };
+    // Idle prices default to the active ones, which are checked (and reported) above.
     let idle = Rates {
-        vcpu_second: price(c, "idle_vcpu_second", *b.idle_vcpu_second.get_or_insert(b.vcpu_second)),
-        gib_second: price(c, "idle_gib_second", *b.idle_gib_second.get_or_insert(b.gib_second)),
-        gpu_second: price(c, "idle_gpu_second", *b.idle_gpu_second.get_or_insert(b.gpu_second)),
+        vcpu_second: match b.idle_vcpu_second {
+            Some(v) => price(c, "idle_vcpu_second", v),
+            None => *b.idle_vcpu_second.insert(active.vcpu_second),
+        },
+        gib_second: match b.idle_gib_second {
+            Some(v) => price(c, "idle_gib_second", v),
+            None => *b.idle_gib_second.insert(active.gib_second),
+        },
+        gpu_second: match b.idle_gpu_second {
+            Some(v) => price(c, "idle_gpu_second", v),
+            None => *b.idle_gpu_second.insert(active.gpu_second),
+        },
     };
     for (name, usd) in &b.fixed_monthly {
         if !usd.is_finite() || *usd < 0.0 {

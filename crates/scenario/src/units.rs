@@ -132,6 +132,32 @@ impl Serialize for Size {
     }
 }
 
+/// For messages: the largest binary unit that gives a whole number ("24TiB", "512MiB"),
+/// else GiB or MiB with a fraction.
+impl fmt::Display for Size {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mib = self.0 * 1024.0;
+        let units = [
+            ("TiB", 1024.0 * 1024.0),
+            ("GiB", 1024.0),
+            ("MiB", 1.0),
+            ("KiB", 1.0 / 1024.0),
+            ("B", 1.0 / (1024.0 * 1024.0)),
+        ];
+        for (unit, per_mib) in units {
+            let n = mib / per_mib;
+            if n >= 1.0 && (n - n.round()).abs() < 1e-9 {
+                return write!(f, "{}{unit}", n.round());
+            }
+        }
+        if mib >= 1024.0 {
+            write!(f, "{}GiB", self.0)
+        } else {
+            write!(f, "{mib}MiB")
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for Size {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -180,6 +206,17 @@ mod tests {
         assert!((parse_size_gib("8GB").unwrap() - 7.450_580_596_923_828).abs() < 1e-12);
         assert!(parse_size_gib("8").is_err());
         assert!(parse_size_gib("8 bananas").is_err());
+    }
+
+    #[test]
+    fn sizes_display_in_the_largest_whole_unit() {
+        assert_eq!(Size(24.0 * 1024.0).to_string(), "24TiB");
+        assert_eq!(Size(1.0 / 1024.0).to_string(), "1MiB");
+        assert_eq!(Size(0.5).to_string(), "512MiB");
+        assert_eq!(Size(1.5).to_string(), "1536MiB");
+        assert_eq!(Size(0.25 / 1024.0).to_string(), "256KiB");
+        assert_eq!(Size(512.0 / GIB).to_string(), "512B");
+        assert_eq!(Size(0.1).to_string(), "102.4MiB");
     }
 
     #[test]
