@@ -99,8 +99,8 @@ pub fn parse_with_overrides_in(
     }
 
     // After the overrides, so that `--set platform.api.preset=fargate` switches presets.
-    let (preset_errors, kept) = expand_presets(&mut doc);
-    errors.extend(preset_errors.iter().map(|(path, msg)| loc.diagnostic(path, msg)));
+    let expanded = expand_presets(&mut doc);
+    errors.extend(expanded.errors.iter().map(|(path, msg)| loc.diagnostic(path, msg)));
 
     let report = structure::check(&mut doc);
     errors.extend(
@@ -112,7 +112,7 @@ pub fn parse_with_overrides_in(
     for (array, in_file) in report.renumbered.iter().cloned() {
         loc.renumber(array, in_file);
     }
-    if let Some(kept) = kept {
+    if let Some(kept) = expanded.kept {
         // Recorded after the structure check's renumbering, which applies first.
         loc.renumber(vec![Seg::Key("platform")], kept);
     }
@@ -131,12 +131,19 @@ pub fn parse_with_overrides_in(
     Err(fail(errors))
 }
 
+/// What merging presets did to the `[[platform]]` array.
+struct Expanded {
+    /// Entries whose preset or runtime is unknown: the key concerned and the message.
+    errors: Vec<(Vec<Seg>, String)>,
+    /// When such entries were removed: each remaining entry's index in the file.
+    kept: Option<Vec<usize>>,
+}
+
 /// Merges each `[[platform]]` entry's preset under it. Entries whose preset or runtime
-/// is unknown are reported and removed; `kept` maps the remaining entries to their
-/// index in the file when any was removed.
-fn expand_presets(doc: &mut toml::Table) -> (Vec<(Vec<Seg>, String)>, Option<Vec<usize>>) {
+/// is unknown are reported and removed.
+fn expand_presets(doc: &mut toml::Table) -> Expanded {
     let mut errors = Vec::new();
-    let Some(Value::Array(items)) = doc.get_mut("platform") else { return (errors, None) };
+    let Some(Value::Array(items)) = doc.get_mut("platform") else { return Expanded { errors, kept: None } };
     let mut kept = Vec::new();
     let mut expanded = Vec::new();
     for (i, item) in std::mem::take(items).into_iter().enumerate() {
@@ -156,7 +163,7 @@ fn expand_presets(doc: &mut toml::Table) -> (Vec<(Vec<Seg>, String)>, Option<Vec
     }
     let renumbered = kept.iter().enumerate().any(|(j, &i)| i != j).then_some(kept);
     *items = expanded;
-    (errors, renumbered)
+    Expanded { errors, kept: renumbered }
 }
 
 /// Reads, parses and validates a scenario file.
