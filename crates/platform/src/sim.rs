@@ -284,9 +284,28 @@ impl<'a> Sim<'a> {
                 Event::QueueTimeout => self.on_queue_timeout(),
                 Event::Tick => self.on_tick(),
             }
+            #[cfg(debug_assertions)]
+            self.check_counts(event);
         }
         self.now = self.horizon;
         self.accumulate_areas();
+    }
+
+    /// Debug builds (and so the tests) recount the fleet after every event: the running
+    /// counters the metering relies on must match the instances.
+    #[cfg(debug_assertions)]
+    fn check_counts(&self, after: Event) {
+        let live = || self.instances.iter().filter(|i| i.life != Life::Stopped);
+        let alive = live().count() as u32;
+        let starting = live().filter(|i| i.life == Life::Starting).count() as u32;
+        let busy = live().filter(|i| i.life == Life::Ready && !i.is_idle()).count() as u32;
+        let draining = live().filter(|i| i.draining).count() as u32;
+        assert_eq!(
+            (alive, starting, busy, draining),
+            (self.alive, self.starting, self.busy, self.draining),
+            "fleet counts (alive, starting, busy, draining) drifted after {after:?} at {:?}",
+            self.now
+        );
     }
 
     /// Integrates the time-average counters up to `now`; called before any change.
@@ -714,11 +733,15 @@ impl<'a> Sim<'a> {
         });
         self.in_system -= finished;
         self.departed += finished;
+        if self.instances[slot as usize].is_idle() {
+            // Emptied: not busy, though queued work may refill it at this same instant
+            // (then its billed busy period simply continues).
+            self.busy -= 1;
+        }
         self.relist(slot);
         self.take_waiting(slot);
         let inst = &mut self.instances[slot as usize];
         if inst.is_idle() {
-            self.busy -= 1;
             inst.end_busy_period(now, self.spec.tariff.rounding);
             if inst.draining {
                 return self.stop_instance(slot);
