@@ -302,3 +302,27 @@ billing = { free_gib_seconds = 0.0, free_requests = 0.0, egress_per_gb = 0.0 }"#
     assert!((r.cost.requests - expected_req).abs() < 1e-9, "{}", r.cost.requests);
     assert_eq!(r.cost.idle, 0.0);
 }
+
+/// Cloud Run GPU is billed for the instance's whole life, idle retention included: one
+/// request a day keeps an L4 instance alive for its 15-minute retention each time.
+#[test]
+fn cloud_run_gpu_bills_the_idle_retention() {
+    let s = scenario(&with_platform(
+        "7d",
+        1,
+        "profile = \"constant\"\nrps = 0.0000116",
+        "cpu = \"1s\"",
+        r#"preset = "cloud-run-gpu"
+instance = { cold_start = "0s" }
+startup = { fixed = "0s" }
+billing = { egress_per_gb = 0.0 }"#,
+    ));
+    let r = &run(&s).platforms[0].replications[0];
+    let lives = r.counters.cold_starts as f64;
+    assert!(lives >= 3.0, "{:?}", r.counters);
+    // Each life: 1 s of work then 15 min idle, all billed: GPU at $0.0002909/s.
+    let per_life = 1.0 + 900.0;
+    let expected_gpu = lives * per_life * 0.0002909 * 730.0 / 168.0;
+    let gpu = r.cost.gpu + r.cost.idle * 0.0002909 / (0.0002909 + 4.0 * 0.000018 + 16.0 * 0.000002);
+    assert!((gpu - expected_gpu).abs() < 0.01 * expected_gpu, "{gpu} vs {expected_gpu}");
+}
