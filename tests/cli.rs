@@ -32,16 +32,16 @@ fn run_without_a_file_runs_the_default_scenario_into_output() {
     assert!(summary.starts_with(SUMMARY_HEADER), "{summary}");
     // One row per platform of the default scenario, each with 2 replications.
     let rows: Vec<&str> = summary.lines().skip(1).collect();
-    assert_eq!(rows.len(), 2);
+    assert_eq!(rows.len(), 3);
     assert!(rows.iter().all(|r| r.split(',').nth(1) == Some("2")));
     let reps = std::fs::read_to_string(out.join("replications.csv")).unwrap();
     assert!(reps.starts_with("replication,seed,platform,"));
-    assert_eq!(reps.lines().count(), 1 + 2 * 2);
+    assert_eq!(reps.lines().count(), 1 + 2 * 3);
     let resolved = std::fs::read_to_string(out.join("scenario.resolved.toml")).unwrap();
     assert!(resolved.contains("replications = 2"), "overrides are recorded");
     assert!(resolved.contains(env!("CARGO_PKG_VERSION")));
     // The summary table and the throughput line are printed.
-    assert!(String::from_utf8_lossy(&o.stdout).contains("always-on-2x1vcpu"));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("cloud-run"));
     assert!(stderr(&o).contains("requests/s"));
 }
 
