@@ -126,10 +126,8 @@ pub fn expand(entry: Table) -> Result<Table, ExpandError> {
             Some(profile) => merge(&mut merged, profile),
             None => {
                 let known: Vec<&str> = preset.runtimes.keys().map(String::as_str).collect();
-                return Err((
-                    "runtime",
-                    unknown(&format!("runtime of preset \"{preset_name}\""), rt, &known),
-                ));
+                let msg = unknown("runtime", rt, &known);
+                return Err(("runtime", msg.replacen(" (", &format!(" for preset \"{preset_name}\" ("), 1)));
             }
         },
         Some(_) => return Err(("runtime", "must be a runtime name (a string)".into())),
