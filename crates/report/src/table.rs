@@ -1,6 +1,5 @@
 //! The summary table printed at the end of a run.
 
-use crossover_engine::time::NANOS_PER_HOUR;
 use crossover_runner::RunResult;
 
 pub fn summary_table(result: &RunResult) -> String {
@@ -49,10 +48,11 @@ pub fn summary_table(result: &RunResult) -> String {
             out.push('\n');
         }
     }
-    let hours = result.horizon.as_nanos() as f64 / NANOS_PER_HOUR as f64;
+    // The horizon as the scenario would write it ("7d", "90m"), never "0-hour".
+    let horizon = result.horizon;
     let reps = result.platforms.first().map_or(0, |p| p.replications.len());
     out.push_str(&format!(
-        "costs are per 730-hour month, scaled from a {hours:.0}-hour horizon; ±95% is the half-width of the \
+        "costs are per 730-hour month, scaled from a {horizon} horizon; ±95% is the half-width of the \
          95% confidence interval over {reps} replications\n"
     ));
     out
