@@ -41,7 +41,9 @@ fn run_without_a_file_runs_the_default_scenario_into_output() {
     assert!(resolved.contains("replications = 2"), "overrides are recorded");
     assert!(resolved.contains(env!("CARGO_PKG_VERSION")));
     // The summary table and the throughput line are printed.
-    assert!(String::from_utf8_lossy(&o.stdout).contains("cloud-run"));
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(table.contains("cloud-run"));
+    assert!(table.contains("scaled from a 7d horizon"), "{table}");
     assert!(stderr(&o).contains("requests/s"));
 }
 
