@@ -125,12 +125,15 @@ mod tests {
 
     #[test]
     fn tagged_enums_list_variants_and_their_fields() {
-        assert_eq!(variants::<AutoscalerSection>("kind"), ["fixed", "per-request"]);
+        assert_eq!(
+            variants::<AutoscalerSection>("kind"),
+            ["fixed", "per-request", "concurrency", "target-tracking", "keda-http", "fly-proxy", "schedule"]
+        );
         assert_eq!(variant_fields::<AutoscalerSection>("kind", "fixed"), Some(&["instances"][..]));
         assert_eq!(variant_fields::<AutoscalerSection>("kind", "per-request"), Some(&["keep_alive"][..]));
         assert_eq!(variant_fields::<AutoscalerSection>("kind", "nope"), None);
         assert!(variants::<DistTable>("dist").contains(&"lognormal"));
         assert_eq!(variant_fields::<DistTable>("dist", "lognormal"), Some(&["p50", "p99", "mean", "cv"][..]));
-        assert_eq!(variants::<RouterSection>("kind"), ["central-queue"]);
+        assert_eq!(variants::<RouterSection>("kind"), ["central-queue", "load-balancer"]);
     }
 }
