@@ -131,10 +131,13 @@ pub fn parse_with_overrides_in(
     Err(fail(errors))
 }
 
+/// Problems found expanding presets: the key path each concerns, and the message.
+type PresetErrors = Vec<(Vec<Seg>, String)>;
+
 /// Merges each `[[platform]]` entry's preset under it. Entries whose preset or runtime
 /// is unknown are reported and removed; `kept` maps the remaining entries to their
 /// index in the file when any was removed.
-fn expand_presets(doc: &mut toml::Table) -> (Vec<(Vec<Seg>, String)>, Option<Vec<usize>>) {
+fn expand_presets(doc: &mut toml::Table) -> (PresetErrors, Option<Vec<usize>>) {
     let mut errors = Vec::new();
     let Some(Value::Array(items)) = doc.get_mut("platform") else { return (errors, None) };
     let mut kept = Vec::new();
