@@ -266,8 +266,9 @@ fn complete_fragment(block: &str) -> String {
 }
 
 /// Scenarios the reference's example values are tried against: between them every
-/// documented example fits at least one.
-const DOC_BASES: [&str; 3] = [
+/// documented example fits at least one. Tests run from the repository root, so files are
+/// named from there (the Azure samples sit beside the repository, in ../shared).
+const DOC_BASES: [&str; 9] = [
     r#"[traffic]
 profile = "constant"
 rps = 2.0
@@ -298,6 +299,70 @@ cpu = { dist = "lognormal", mean = "20ms", cv = 1.0 }
 name = "p"
 autoscaler = { kind = "per-request" }
 "#,
+    // Hourly rates with bursts and on/off clients; uniform demand; the concurrency
+    // autoscaler (and runtime profiles) of the cloud-run preset.
+    r#"[traffic]
+profile = "hourly"
+hourly_rps = [1, 1, 1, 1, 1, 1, 2, 4, 6, 8, 8, 8, 8, 8, 8, 8, 8, 6, 4, 3, 2, 2, 1, 1]
+bursts = { per_day = 1.0 }
+on_off = { on_factor = 2.0, mean_on = "5m", mean_off = "1h" }
+[service]
+cpu = { dist = "uniform", min = "5ms", max = "15ms" }
+[[platform]]
+name = "p"
+preset = "cloud-run"
+"#,
+    // Hourly weights; gamma demand; target tracking, a load balancer and interruptions.
+    r#"[traffic]
+profile = "hourly"
+hourly_weights = [1, 1, 1, 1, 1, 1, 2, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4, 3, 2, 2, 1, 1, 1, 1]
+mean_rps = 5.0
+[service]
+cpu = { dist = "gamma", mean = "20ms", cv = 0.8 }
+[[platform]]
+name = "p"
+preset = "fargate-spot"
+"#,
+    // A per-minute trace; Pareto demand; KEDA's HTTP scaler.
+    r#"[traffic]
+profile = "trace"
+trace = { file = "../shared/data/azure-functions-2019/10_inv.csv" }
+[service]
+cpu = { dist = "pareto", min = "10ms", alpha = 2.5 }
+[[platform]]
+name = "p"
+preset = "container-apps"
+"#,
+    // Recorded timestamps; empirical demand; fly-proxy.
+    r#"[traffic]
+profile = "timestamps"
+timestamps = { file = "docs/examples/requests.csv" }
+[service]
+cpu = { dist = "empirical", percentiles = [0, 50, 99, 100], values = ["2ms", "10ms", "120ms", "900ms"] }
+[[platform]]
+name = "p"
+preset = "fly-machines"
+"#,
+    // A mixture; scheduled scaling.
+    r#"[traffic]
+profile = "constant"
+rps = 2.0
+[service]
+cpu = { dist = "mixture", weights = [0.95, 0.05], components = ["10ms", { dist = "exponential", mean = "500ms" }] }
+[[platform]]
+name = "p"
+autoscaler = { kind = "schedule", weekday = [0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0] }
+"#,
+    // Execution times of Azure functions.
+    r#"[traffic]
+profile = "constant"
+rps = 0.5
+[service]
+cpu = { dist = "azure-durations", file = "../shared/data/azure-functions-2019/10_run.csv" }
+[[platform]]
+name = "p"
+preset = "lambda"
+"#,
 ];
 
 /// Every row of the key tables in docs/scenario.md names a real key and gives an example
@@ -306,6 +371,10 @@ autoscaler = { kind = "per-request" }
 fn the_reference_documents_every_key_with_a_valid_example() {
     let doc =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/scenario.md")).unwrap();
+    // A broken base would quietly leave the examples meant for it untried.
+    for (i, base) in DOC_BASES.iter().enumerate() {
+        crossover_scenario::parse(base, &format!("DOC_BASES[{i}]"), "base").unwrap_or_else(|e| panic!("{e}"));
+    }
     let mut documented = Vec::new();
     let mut failures = Vec::new();
     for row in doc.lines().filter(|l| l.starts_with("| `")) {

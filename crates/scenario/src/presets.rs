@@ -3,8 +3,8 @@
 //! A `[[platform]]` entry with `preset = "cloud-run"` starts from the preset's
 //! `[platform]` table; a `runtime = "go"` picks one of the preset's cold-start profiles;
 //! the entry's own keys override either, key by key (tables merge recursively). A table
-//! whose `kind` differs from the preset's replaces it whole, since its other keys
-//! belong to the other kind.
+//! whose `kind` (an autoscaler, a router) or `dist` (a distribution) differs from the
+//! preset's replaces it whole, since its other keys belong to the other kind.
 
 use crossover_platform::presets::{PresetFile, PRESETS};
 use std::collections::BTreeMap;
@@ -82,15 +82,16 @@ pub fn names() -> Vec<&'static str> {
     PRESETS.iter().map(|p| p.name).collect()
 }
 
+/// Whether `over` describes the same kind of thing as `base`, so their keys can mix.
+fn same_kind(base: &Table, over: &Table) -> bool {
+    ["kind", "dist"].iter().all(|tag| over.get(*tag).is_none() || base.get(*tag) == over.get(*tag))
+}
+
 /// Merges `over` into `base`, key by key.
 pub fn merge(base: &mut Table, over: &Table) {
     for (key, value) in over {
         match (base.get_mut(key), value) {
-            (Some(Value::Table(b)), Value::Table(o))
-                if b.get("kind") == o.get("kind") || o.get("kind").is_none() =>
-            {
-                merge(b, o)
-            }
+            (Some(Value::Table(b)), Value::Table(o)) if same_kind(b, o) => merge(b, o),
             _ => {
                 base.insert(key.clone(), value.clone());
             }
@@ -185,6 +186,16 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_distribution_of_another_kind_replaces_the_preset_one() {
+        let mut base = table("cold_start = { dist = \"lognormal\", p50 = \"1s\", p99 = \"3s\" }");
+        merge(&mut base, &table("cold_start = { dist = \"exponential\", mean = \"1s\" }"));
+        assert_eq!(base, table("cold_start = { dist = \"exponential\", mean = \"1s\" }"));
+        let mut same = table("cold_start = { dist = \"lognormal\", p50 = \"1s\", p99 = \"3s\" }");
+        merge(&mut same, &table("cold_start = { p99 = \"5s\" }"));
+        assert_eq!(same, table("cold_start = { dist = \"lognormal\", p50 = \"1s\", p99 = \"5s\" }"));
     }
 
     #[test]

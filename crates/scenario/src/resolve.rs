@@ -433,6 +433,15 @@ fn resolve_platform(i: usize, p: &mut PlatformSection, c: &mut Checker) -> Platf
     if p.request_timeout.0 == SimDuration::ZERO {
         c.error(&at(&["request_timeout"]), "must be a positive duration, got 0s");
     }
+    if matches!(p.autoscaler, AutoscalerSection::TargetTracking { .. }) && p.min_instances == 0 {
+        // With no running instance there is no metric datapoint, so target tracking never
+        // starts the first one (AWS: scale from zero needs another trigger).
+        c.error(
+            &at(&["min_instances"]),
+            "target tracking cannot scale out from zero instances (no instance, no metric): \
+             set min_instances to 1 or more, or use a schedule",
+        );
+    }
     let router = match p.router {
         RouterSection::CentralQueue { timeout } => {
             if timeout.0 == SimDuration::ZERO {

@@ -460,7 +460,8 @@ pub enum AutoscalerSection {
         #[serde(default = "default_cooldown")]
         check_period: Duration,
     },
-    /// Scheduled scaling: instances for each local hour of weekdays and weekends.
+    /// Scheduled scaling: instances for each hour of weekdays and weekends, on the
+    /// simulation clock (Monday 00:00 at UTC offset 0), as scheduled actions use UTC.
     Schedule {
         weekday: Vec<u32>,
         #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -94,12 +94,19 @@ fn child_shape(parent: &[&str], key: &str) -> Option<Shape> {
         ([], "traffic") => plain::<TrafficSection>(),
         ([], "service") => plain::<ServiceSection>(),
         ([], "platform") => plain::<PlatformSection>(),
+        (["traffic"], "trace") => plain::<TraceSection>(),
+        (["traffic"], "timestamps") => plain::<TimestampsSection>(),
+        (["traffic"], "bursts") => plain::<BurstsSection>(),
+        (["traffic"], "on_off") => plain::<OnOffSection>(),
         (["service"], "cpu" | "io") => tagged::<DistTable>("dist"),
         (["platform"], "autoscaler") => tagged::<AutoscalerSection>("kind"),
         (["platform"], "instance") => plain::<InstanceSection>(),
         (["platform", "instance"], "cold_start") => tagged::<DistTable>("dist"),
+        (["platform"], "startup") => plain::<StartupSection>(),
         (["platform"], "router") => tagged::<RouterSection>("kind"),
         (["platform"], "billing") => plain::<BillingSection>(),
+        (["platform"], "interruptions") => plain::<InterruptionsSection>(),
+        (["platform"], "limits") => plain::<LimitsSection>(),
         _ => return None,
     })
 }
@@ -504,6 +511,38 @@ autoscaler = { kind = "fixed", instances = 1 }
         }
         assert!(paths.contains(&"platform.instance.cold_start.p99".to_string()));
         assert!(paths.contains(&"platform.billing.fixed_monthly".to_string()));
+        for p in [
+            "traffic.bursts.per_day",
+            "traffic.trace.file",
+            "platform.startup.cpu_boost",
+            "platform.limits.cpu_range",
+        ] {
+            assert!(paths.contains(&p.to_string()), "{p}: {paths:?}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_inside_nested_tables_are_reported_each_with_a_suggestion() {
+        let traffic = "rps = 1.0\n\
+                       bursts = { per_dya = 2.0 }\n\
+                       on_off = { on_factor = 2.0, mean_on = \"1m\", mean_of = \"1h\" }";
+        let src = GOOD.replace("rps = 1.0", traffic)
+            + "startup = { fixd = \"1s\", cpu_boost = 0.5 }\n\
+               interruptions = { rate_per_hour = 0.1, warnin = \"2m\" }\n\
+               limits = { cpu_rang = [0.5, 2.0] }\n";
+        let f = findings(&src);
+        for (key, near) in [
+            ("traffic.bursts.per_dya", "per_day"),
+            ("traffic.on_off.mean_of", "mean_off"),
+            ("platform[0].startup.fixd", "fixed"),
+            ("platform[0].interruptions.warnin", "warning"),
+            ("platform[0].limits.cpu_rang", "cpu_range"),
+        ] {
+            assert!(
+                f.iter().any(|(k, m)| k == key && m.contains(&format!("did you mean `{near}`?"))),
+                "{key}: {f:?}"
+            );
+        }
     }
 
     #[test]
