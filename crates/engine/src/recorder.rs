@@ -72,20 +72,6 @@ impl LatencyRecorder {
     pub fn reset(&mut self) {
         self.hist.reset();
     }
-
-    /// The cumulative distribution as (latency in ms, fraction at or below) pairs,
-    /// one per distinct recorded bucket; for charts.
-    pub fn cdf_points(&self) -> Vec<(f64, f64)> {
-        let n = self.hist.len() as f64;
-        let mut acc = 0u64;
-        self.hist
-            .iter_recorded()
-            .map(|v| {
-                acc += v.count_at_value();
-                (self.hist.highest_equivalent(v.value_iterated_to()) as f64 / 1_000.0, acc as f64 / n)
-            })
-            .collect()
-    }
 }
 
 #[cfg(test)]

@@ -56,32 +56,12 @@ pub struct ColdStart {
 }
 
 impl ColdStart {
-    /// A cold start drawn entirely from one distribution.
-    pub fn from_dist(init: Dist) -> Self {
-        ColdStart {
-            fixed: SimDuration::ZERO,
-            image_mb: 0.0,
-            pull_mb_per_s: 0.0,
-            init,
-            cpu_boost: 1.0,
-            health_check_interval: SimDuration::ZERO,
-        }
-    }
-
     pub fn pull_time(&self) -> SimDuration {
         if self.pull_mb_per_s > 0.0 && self.image_mb > 0.0 {
             SimDuration::from_secs_f64(self.image_mb / self.pull_mb_per_s)
         } else {
             SimDuration::ZERO
         }
-    }
-
-    /// Mean cold start in seconds.
-    pub fn mean_secs(&self) -> f64 {
-        self.fixed.as_secs_f64()
-            + self.pull_time().as_secs_f64()
-            + self.init.mean() * self.cpu_boost
-            + self.health_check_interval.as_secs_f64() / 2.0
     }
 }
 
