@@ -8,7 +8,7 @@
 pub mod batch;
 
 use crossover_engine::{mean_ci95, LatencyRecorder, MeanCi, SimDuration};
-use crossover_platform::{simulate, CostBreakdown, Counters, SimInput};
+use crossover_platform::{simulate, CostBreakdown, CostModel, Counters, SimInput};
 use crossover_scenario::Scenario;
 use rayon::prelude::*;
 use std::fmt;
@@ -80,8 +80,12 @@ impl PlatformSummary {
         let xs: Vec<f64> = self.replications.iter().map(f).collect();
         mean_ci95(&xs)
     }
+    /// Infrastructure cost per month (what the provider bills).
     pub fn cost_month(&self) -> MeanCi {
-        self.ci(|r| r.cost.total())
+        self.cost_under(CostModel::Infrastructure)
+    }
+    pub fn cost_under(&self, model: CostModel) -> MeanCi {
+        self.ci(|r| r.cost.under(model))
     }
     /// Mean of each cost line item across replications.
     pub fn cost_breakdown(&self) -> CostBreakdown {
@@ -94,7 +98,13 @@ impl PlatformSummary {
             requests: m(|c| c.requests),
             egress: m(|c| c.egress),
             stopped: m(|c| c.stopped),
+            nodes: m(|c| c.nodes),
+            control_plane: m(|c| c.control_plane),
             fixed: m(|c| c.fixed),
+            load_balancer: m(|c| c.load_balancer),
+            nat: m(|c| c.nat),
+            observability: m(|c| c.observability),
+            people: m(|c| c.people),
         }
     }
     /// p99 across replications (mean of per-replication p99s, with its interval).
