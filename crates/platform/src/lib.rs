@@ -14,6 +14,7 @@ mod instance;
 pub mod presets;
 pub mod sim;
 pub mod spec;
+mod timeline;
 
 pub use billing::{
     CostBreakdown, CostModel, FreeTier, IdleBilling, Meters, Overhead, People, Rates, Tariff, HOURS_PER_MONTH,
@@ -23,3 +24,4 @@ pub use spec::{
     AutoscalerSpec, BalancePolicy, ColdStart, ConcurrencyScaling, FlyProxy, InstanceSpec, Interruptions,
     KedaHttp, PlatformSpec, RouterSpec, TargetTracking, TrackedMetric,
 };
+pub use timeline::MinuteStats;

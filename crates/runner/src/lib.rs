@@ -8,7 +8,7 @@
 pub mod batch;
 
 use crossover_engine::{mean_ci95, LatencyRecorder, MeanCi, SimDuration};
-use crossover_platform::{simulate, CostBreakdown, CostModel, Counters, SimInput};
+use crossover_platform::{simulate, CostBreakdown, CostModel, Counters, MinuteStats, SimInput};
 use crossover_scenario::Scenario;
 use rayon::prelude::*;
 use std::fmt;
@@ -242,6 +242,7 @@ pub fn replicate(
         seed,
         replication: replication as u64,
         response_gb: scenario.response_gb,
+        timeline: false,
     });
     let q = |p| out.latency.quantile_ms(p);
     let metrics = ReplicationMetrics {
@@ -262,4 +263,33 @@ pub fn replicate(
         mean_queue_wait_secs: out.mean_queue_wait_secs,
     };
     (metrics, out.latency)
+}
+
+/// One platform's per-minute record of one replication.
+#[derive(Clone, Debug)]
+pub struct PlatformTimeline {
+    pub platform: String,
+    pub minutes: Vec<MinuteStats>,
+}
+
+/// Every platform's per-minute record of one replication, for the timeline chart. The
+/// replication is the same pure function as in [`run`], so its totals match that run's.
+pub fn timeline(scenario: &Scenario, seed: u64, replication: u32) -> Vec<PlatformTimeline> {
+    scenario
+        .platforms
+        .iter()
+        .map(|platform| {
+            let out = simulate(&SimInput {
+                platform,
+                traffic: &scenario.traffic,
+                demand: &scenario.demand,
+                horizon: scenario.horizon,
+                seed,
+                replication: replication as u64,
+                response_gb: scenario.response_gb,
+                timeline: true,
+            });
+            PlatformTimeline { platform: platform.name.clone(), minutes: out.timeline }
+        })
+        .collect()
 }
