@@ -86,6 +86,9 @@ impl Checker<'_> {
                 }
             },
             DistField::Table(DistTable::Uniform { min, max }) => Dist::uniform(secs(min), secs(max)),
+            DistField::Table(DistTable::Triangular { min, mode, max }) => {
+                Dist::triangular(secs(min), secs(mode), secs(max))
+            }
             DistField::Table(DistTable::Gamma { mean, cv }) => Dist::gamma_mean_cv(secs(mean), *cv),
             DistField::Table(DistTable::Pareto { min, alpha }) => Dist::pareto(secs(min), *alpha),
             DistField::Table(DistTable::Empirical { percentiles, values }) => {

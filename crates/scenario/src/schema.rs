@@ -293,6 +293,11 @@ pub enum DistTable {
         min: Duration,
         max: Duration,
     },
+    Triangular {
+        min: Duration,
+        mode: Duration,
+        max: Duration,
+    },
     Gamma {
         mean: Duration,
         cv: f64,
