@@ -88,7 +88,8 @@ impl LatencyRecorder {
     /// including a histogram with other bounds than a recorder's.
     pub fn from_v2_bytes(bytes: &[u8]) -> Option<LatencyRecorder> {
         let mut reader = bytes;
-        let hist: Histogram<u64> = hdrhistogram::serialization::Deserializer::new().deserialize(&mut reader).ok()?;
+        let hist: Histogram<u64> =
+            hdrhistogram::serialization::Deserializer::new().deserialize(&mut reader).ok()?;
         let mut rec = LatencyRecorder::new();
         let fits = hist.low() == rec.hist.low()
             && hist.high() == rec.hist.high()
