@@ -216,8 +216,7 @@ fn range(from: &str, rest: &str) -> Result<Vary, String> {
     if log && a <= 0.0 {
         return Err(format!("a log range must start above 0, got {a}"));
     }
-    let integer = unit.is_empty() && looks_integer(from) && looks_integer(to);
-    let values = (0..n)
+    let xs: Vec<f64> = (0..n)
         .map(|i| {
             let w = i as f64 / (n - 1) as f64;
             let x = if i == 0 {
@@ -229,9 +228,13 @@ fn range(from: &str, rest: &str) -> Result<Vary, String> {
             } else {
                 a + w * (b - a)
             };
-            number_value(x, unit, integer)
+            tidy(x)
         })
         .collect();
+    // Whole numbers stay integers (`min_instances=0..5:6`) only if every value is whole.
+    let integer =
+        unit.is_empty() && looks_integer(from) && looks_integer(to) && xs.iter().all(|x| x.fract() == 0.0);
+    let values = xs.iter().map(|&x| number_value(x, unit, integer)).collect();
     Ok(Vary {
         path: String::new(),
         spec: String::new(),
@@ -321,6 +324,9 @@ mod tests {
         let v = Vary::parse("traffic.peak_rps=10..1000:log:3").unwrap();
         assert_eq!(v.values[1].value, Value::Integer(100));
         assert_eq!(v.scale, Scale::Log);
+        let v = Vary::parse("traffic.rps=1..20:log:5").unwrap();
+        assert!(!v.is_integer(), "not every value is whole");
+        assert_eq!(v.values[0].value, Value::Float(1.0));
         let v = Vary::parse("traffic.peak_rps=1.0..3.0:3").unwrap();
         assert_eq!(v.values[1].value, Value::Float(2.0));
         assert!(!v.is_integer());
