@@ -524,6 +524,12 @@ fn analyse(
                     let i = seg.lower;
                     let mut lo = (dim.values[i].x.unwrap_or(0.0), samples[i].clone());
                     let mut hi = (dim.values[i + 1].x.unwrap_or(0.0), samples[i + 1].clone());
+                    // Every bracket (coordinates and mean differences), the grid's first.
+                    let bracket_of = |lo: &(f64, Vec<f64>), hi: &(f64, Vec<f64>)| {
+                        let (u0, u1) = (dim.coordinate(lo.0), dim.coordinate(hi.0));
+                        (u0, u1, crossover::mean(&lo.1), crossover::mean(&hi.1))
+                    };
+                    let mut brackets = vec![bracket_of(&lo, &hi)];
                     let mut steps = 0;
                     if let Some(r) = refiner.as_mut() {
                         let n = lo.1.len().max(hi.1.len()) as u32;
@@ -556,6 +562,7 @@ fn analyse(
                             } else {
                                 hi = (xm, s);
                             }
+                            brackets.push(bracket_of(&lo, &hi));
                             if steps == 1 || steps % 4 == 0 {
                                 progress(format!(
                                     "refining a crossing along {}: [{}, {}]",
@@ -564,11 +571,18 @@ fn analyse(
                             }
                         }
                     }
+                    // The slope of the mean difference over the bracket of four
+                    // bisection steps earlier (16 times as wide as the last): wide
+                    // enough that the requests between its ends are not mostly noise,
+                    // narrow enough that a curved cost is nearly straight over it.
+                    let (u0, u1, m0, m1) = brackets[brackets.len().saturating_sub(5)];
+                    let slope = (m1 - m0) / (u1 - u0);
                     let located = crossover::locate(
                         dim.coordinate(lo.0),
                         dim.coordinate(hi.0),
                         &lo.1,
                         &hi.1,
+                        slope,
                         |u| dim.from_coordinate(u),
                         limits,
                     );

@@ -8,11 +8,17 @@
 //!
 //! The crossing is where the mean difference, interpolated linearly between the two
 //! neighbouring values (in the value, or in its logarithm on a log scale), is zero. Its
-//! interval inverts the t-test: it holds every position x where the 95% interval of the
-//! mean interpolated difference contains 0. Because each replication's own interpolated
-//! difference is used, the correlation CRN creates between neighbours narrows the
-//! interval as it should. The interval always contains the crossing; where the
-//! difference is not significantly sloped it reaches the edge of the sweep.
+//! 95% interval comes from the replications by the delta method: each replication's own
+//! difference at the crossing (interpolated between its values at the two neighbours)
+//! gives a Student-t interval of the mean difference there, and dividing its half-width
+//! by the slope of the mean difference turns it into an interval of the position. With
+//! common random numbers between platforms, the noise both platforms share cancels in
+//! the difference, so the interval is narrow. The slope's own uncertainty is left out
+//! (it is measured over the grid segment, where it is well determined); where the curves
+//! barely diverge the interval reaches the edge of the sweep. The interval reflects the
+//! noise, not the interpolation: without `--refine` a curved cost between two distant
+//! grid values can put the crossing outside it (the bracket columns say how far apart
+//! the neighbours are).
 
 use crossover_engine::stats::t975;
 
@@ -47,7 +53,8 @@ pub struct Located {
     pub replications: usize,
 }
 
-fn mean(xs: &[f64]) -> f64 {
+/// The mean (NaN when empty).
+pub fn mean(xs: &[f64]) -> f64 {
     if xs.is_empty() {
         return f64::NAN;
     }
@@ -56,12 +63,16 @@ fn mean(xs: &[f64]) -> f64 {
 
 /// Locates the zero of the mean difference between coordinates `u0` and `u1` (the values
 /// or their logarithms) where the samples are `a` and `b`; `to_x` maps a coordinate back
-/// to a value and `limits` (in values) bounds the interval.
+/// to a value and `limits` (in values) bounds the interval. `slope` is the mean
+/// difference's change per unit of coordinate, measured over the grid segment the
+/// crossing was found in (after refinement `u0 .. u1` is too narrow to measure it: the
+/// few requests between two nearly equal rates are mostly noise).
 pub fn locate(
     u0: f64,
     u1: f64,
     a: &[f64],
     b: &[f64],
+    slope: f64,
     to_x: impl Fn(f64) -> f64,
     limits: (f64, f64),
 ) -> Located {
@@ -71,63 +82,22 @@ pub fn locate(
     let dm = m1 - m0;
     // The mean crosses zero at w* in [0, 1] (the signs differ, so dm != 0).
     let w_star = if dm == 0.0 { 0.0 } else { (-m0 / dm).clamp(0.0, 1.0) };
+    let u_star = u0 + w_star * (u1 - u0);
     let clamp = |x: f64| x.clamp(limits.0, limits.1);
-    let at = |w: f64| clamp(to_x(u0 + w * (u1 - u0)));
-    let x = at(w_star);
+    let x = clamp(to_x(u_star));
     if n < 2 {
         return Located { x, ci: None, replications: n };
     }
-    // Sample covariances of the two neighbours.
-    let nf = n as f64;
-    let cov = |p: &[f64], mp: f64, q: &[f64], mq: f64| {
-        p.iter().zip(q).map(|(x, y)| (x - mp) * (y - mq)).sum::<f64>() / (nf - 1.0)
-    };
-    let (v00, v01, v11) = (cov(a, m0, a, m0), cov(a, m0, b, m1), cov(b, m1, b, m1));
-    let k = t975(n - 1).powi(2) / nf;
-    // f(w) = m(w)^2 - k s^2(w) <= 0 is the interval; f is quadratic in w.
-    let qa = dm * dm - k * (v00 - 2.0 * v01 + v11);
-    let qb = 2.0 * m0 * dm - k * (2.0 * v01 - 2.0 * v00);
-    let qc = m0 * m0 - k * v00;
-    let disc = qb * qb - 4.0 * qa * qc;
-    let (lo_w, hi_w) = if disc < 0.0 || !disc.is_finite() {
-        // f never changes sign: it is <= 0 everywhere (it is at w*).
-        (f64::NEG_INFINITY, f64::INFINITY)
-    } else {
-        let s = disc.sqrt();
-        let q = -0.5 * (qb + qb.signum() * s);
-        let (mut r1, mut r2) = if qa == 0.0 {
-            // Linear: f <= 0 on one side of its root.
-            let r = -qc / qb;
-            if qb > 0.0 {
-                (f64::NEG_INFINITY, r)
-            } else {
-                (r, f64::INFINITY)
-            }
-        } else if q == 0.0 {
-            (0.0, 0.0)
-        } else {
-            (q / qa, qc / q)
-        };
-        if r1 > r2 {
-            std::mem::swap(&mut r1, &mut r2);
-        }
-        if qa > 0.0 {
-            (r1, r2)
-        } else if qa < 0.0 {
-            // f <= 0 outside the roots: the ray that holds w*.
-            if w_star <= r1 {
-                (f64::NEG_INFINITY, r1)
-            } else {
-                (r2, f64::INFINITY)
-            }
-        } else {
-            (r1, r2)
-        }
-    };
-    // Never narrower than the point itself (rounding near a double root).
-    let (lo_w, hi_w) = (lo_w.min(w_star), hi_w.max(w_star));
-    let ends = [at(lo_w), at(hi_w)];
-    let ci = (ends[0].min(ends[1]), ends[0].max(ends[1]));
+    // Each replication's difference at the crossing, interpolated between its own
+    // values at the two neighbours: its 95% half-width, divided by the slope, is the
+    // half-width of the crossing's position (delta method).
+    let level: Vec<f64> = a.iter().zip(b).map(|(p, q)| (1.0 - w_star) * p + w_star * q).collect();
+    let ml = mean(&level);
+    let sd = (level.iter().map(|v| (v - ml) * (v - ml)).sum::<f64>() / (n - 1) as f64).sqrt();
+    let h = t975(n - 1) * sd / (n as f64).sqrt();
+    let du = if slope != 0.0 && slope.is_finite() { h / slope.abs() } else { f64::INFINITY };
+    let ends = [to_x(u_star - du), to_x(u_star + du)].map(|x| if x.is_nan() { limits.0 } else { clamp(x) });
+    let ci = (ends[0].min(ends[1]).min(x), ends[0].max(ends[1]).max(x));
     Located { x, ci: Some(ci), replications: n }
 }
 
@@ -150,7 +120,7 @@ mod tests {
     #[test]
     fn a_deterministic_line_crosses_where_it_should_with_a_point_interval() {
         // diff = 2 - x at x = 1 and x = 3 in every replication: zero at 2, no noise.
-        let l = locate(1.0, 3.0, &[1.0, 1.0, 1.0], &[-1.0, -1.0, -1.0], |u| u, (0.0, 10.0));
+        let l = locate(1.0, 3.0, &[1.0, 1.0, 1.0], &[-1.0, -1.0, -1.0], -1.0, |u| u, (0.0, 10.0));
         assert!((l.x - 2.0).abs() < 1e-12);
         let (lo, hi) = l.ci.unwrap();
         assert!((lo - 2.0).abs() < 1e-9 && (hi - 2.0).abs() < 1e-9, "{lo} {hi}");
@@ -158,7 +128,7 @@ mod tests {
 
     #[test]
     fn log_coordinates_interpolate_in_the_logarithm() {
-        let l = locate(10f64.ln(), 1000f64.ln(), &[1.0, 1.0], &[-1.0, -1.0], f64::exp, (10.0, 1000.0));
+        let l = locate(10f64.ln(), 1000f64.ln(), &[1.0, 1.0], &[-1.0, -1.0], -0.4, f64::exp, (10.0, 1000.0));
         assert!((l.x - 100.0).abs() < 1e-9, "{}", l.x);
     }
 
@@ -170,7 +140,7 @@ mod tests {
         let with = |scale: f64| {
             let a: Vec<f64> = offsets.iter().map(|e| 1.0 + scale * e).collect();
             let b: Vec<f64> = offsets.iter().map(|e| -1.0 + scale * e).collect();
-            locate(1.0, 3.0, &a, &b, |u| u, (0.0, 10.0))
+            locate(1.0, 3.0, &a, &b, -1.0, |u| u, (0.0, 10.0))
         };
         let width = |l: Located| l.ci.map(|(lo, hi)| hi - lo).unwrap();
         let (big, small) = (with(1.0), with(0.5));
@@ -192,9 +162,9 @@ mod tests {
         // Means 0.01 and -0.01 with large noise: the interval is the whole sweep.
         let a = [5.01, -4.99, 5.01, -4.99];
         let b = [4.99, -5.01, -5.01, 4.99];
-        let l = locate(0.0, 1.0, &a, &b, |u| u, (-3.0, 7.0));
+        let l = locate(0.0, 1.0, &a, &b, -0.02, |u| u, (-3.0, 7.0));
         assert_eq!(l.ci, Some((-3.0, 7.0)));
-        let one = locate(0.0, 1.0, &[1.0], &[-1.0], |u| u, (0.0, 1.0));
+        let one = locate(0.0, 1.0, &[1.0], &[-1.0], -2.0, |u| u, (0.0, 1.0));
         assert_eq!((one.ci, one.replications), (None, 1));
     }
 }
