@@ -185,7 +185,7 @@ pub fn sweep(args: &SweepArgs) -> Result<u8, Failure> {
     };
     let mut base = base;
     select(&mut base, &args.platforms).map_err(Failure::BadInput)?;
-    let plan = match Plan::new(o.varies.clone(), &load) {
+    let plan = match Plan::new(o.varies.clone(), load) {
         Ok(plan) => plan,
         Err(errors) => {
             for e in &errors {

@@ -365,9 +365,7 @@ pub fn run_sweep(
                 summary.latency.merge(&latency);
                 summary.replications.push(metrics);
             })?;
-            for i in 0..scenarios.len() {
-                done[i] = wanted[i];
-            }
+            done.copy_from_slice(&wanted);
             let Some(target) = opts.ci_target else { break };
             for i in 0..scenarios.len() {
                 if done[i] < opts.max_replications && !within_target(&results[i], target) {

@@ -72,7 +72,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
@@ -252,6 +252,9 @@ pub enum MergeError {
     Empty,
 }
 
+/// One replication of one platform: its metrics and latencies.
+type Slot = (ReplicationMetrics, LatencyRecorder);
+
 struct Parsed {
     origin: String,
     fingerprint: String,
@@ -395,7 +398,7 @@ pub fn merge(files: &[(String, Vec<u8>)]) -> Result<SweepResult, MergeError> {
     }
     let d = describe(&first.origin, &first.description)?;
     // Slot every record at (point, replication, platform), then pool in index order.
-    let mut slots: Vec<Vec<Vec<Option<(ReplicationMetrics, LatencyRecorder)>>>> =
+    let mut slots: Vec<Vec<Vec<Option<Slot>>>> =
         d.points.iter().map(|(reps, names)| (0..*reps).map(|_| vec![None; names.len()]).collect()).collect();
     for p in parsed {
         let origin = p.origin;
