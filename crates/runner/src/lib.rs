@@ -9,7 +9,7 @@ pub mod batch;
 pub mod sweep;
 
 use crossover_engine::{mean_ci95, LatencyRecorder, MeanCi, SimDuration};
-use crossover_platform::{simulate, CostBreakdown, CostModel, Counters, SimInput};
+use crossover_platform::{simulate, CostBreakdown, CostModel, Counters, MinuteStats, SimInput};
 use crossover_scenario::Scenario;
 use rayon::prelude::*;
 use std::fmt;
@@ -49,6 +49,12 @@ pub struct ReplicationMetrics {
     pub mean_in_system: f64,
     pub mean_sojourn_secs: f64,
     pub mean_queue_wait_secs: f64,
+    /// Kubernetes nodes (0 without a node pool).
+    pub mean_nodes: f64,
+    pub peak_nodes: u32,
+    /// Pods that waited for a node, and their mean wait.
+    pub pending_pods: u64,
+    pub mean_pending_secs: f64,
 }
 
 impl ReplicationMetrics {
@@ -117,6 +123,12 @@ impl PlatformSummary {
     }
     pub fn utilization(&self) -> MeanCi {
         self.ci(|r| r.utilization)
+    }
+    pub fn mean_nodes(&self) -> MeanCi {
+        self.ci(|r| r.mean_nodes)
+    }
+    pub fn peak_nodes(&self) -> u32 {
+        self.replications.iter().map(|r| r.peak_nodes).max().unwrap_or(0)
     }
     pub fn peak_instances(&self) -> u32 {
         self.replications.iter().map(|r| r.peak_instances).max().unwrap_or(0)
@@ -243,6 +255,7 @@ pub fn replicate(
         seed,
         replication: replication as u64,
         response_gb: scenario.response_gb,
+        timeline: false,
     });
     let q = |p| out.latency.quantile_ms(p);
     let metrics = ReplicationMetrics {
@@ -261,6 +274,39 @@ pub fn replicate(
         mean_in_system: out.mean_in_system,
         mean_sojourn_secs: out.mean_sojourn_secs,
         mean_queue_wait_secs: out.mean_queue_wait_secs,
+        mean_nodes: out.mean_nodes,
+        peak_nodes: out.peak_nodes,
+        pending_pods: out.pending_pods,
+        mean_pending_secs: out.mean_pending_secs,
     };
     (metrics, out.latency)
+}
+
+/// One platform's per-minute record of one replication.
+#[derive(Clone, Debug)]
+pub struct PlatformTimeline {
+    pub platform: String,
+    pub minutes: Vec<MinuteStats>,
+}
+
+/// Every platform's per-minute record of one replication, for the timeline chart. The
+/// replication is the same pure function as in [`run`], so its totals match that run's.
+pub fn timeline(scenario: &Scenario, seed: u64, replication: u32) -> Vec<PlatformTimeline> {
+    scenario
+        .platforms
+        .iter()
+        .map(|platform| {
+            let out = simulate(&SimInput {
+                platform,
+                traffic: &scenario.traffic,
+                demand: &scenario.demand,
+                horizon: scenario.horizon,
+                seed,
+                replication: replication as u64,
+                response_gb: scenario.response_gb,
+                timeline: true,
+            });
+            PlatformTimeline { platform: platform.name.clone(), minutes: out.timeline }
+        })
+        .collect()
 }
