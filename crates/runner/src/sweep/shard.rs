@@ -19,7 +19,7 @@ use crossover_platform::{CostBreakdown, Counters};
 use std::fmt::Write as _;
 use thiserror::Error;
 
-const MAGIC: &str = "crossover-shard 1";
+const MAGIC: &str = "crossover-shard 2";
 
 /// `--shard K/N`: shard K (from 0) of N.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -147,10 +147,14 @@ fn metrics_tokens(m: &ReplicationMetrics) -> Vec<String> {
         [m.mean_busy_instances, m.utilization, m.mean_in_system, m.mean_sojourn_secs, m.mean_queue_wait_secs]
             .map(f),
     );
+    t.push(f(m.mean_nodes));
+    t.push(m.peak_nodes.to_string());
+    t.push(m.pending_pods.to_string());
+    t.push(f(m.mean_pending_secs));
     t
 }
 
-const METRIC_TOKENS: usize = 1 + 19 + 9 + 2 + 5;
+const METRIC_TOKENS: usize = 1 + 19 + 9 + 2 + 5 + 4;
 
 fn parse_metrics(t: &[&str]) -> Option<ReplicationMetrics> {
     if t.len() != METRIC_TOKENS {
@@ -201,6 +205,10 @@ fn parse_metrics(t: &[&str]) -> Option<ReplicationMetrics> {
         mean_in_system: f(33)?,
         mean_sojourn_secs: f(34)?,
         mean_queue_wait_secs: f(35)?,
+        mean_nodes: f(36)?,
+        peak_nodes: t[37].parse().ok()?,
+        pending_pods: u(38)?,
+        mean_pending_secs: f(39)?,
     })
 }
 
@@ -471,12 +479,12 @@ mod tests {
         let files = |t: &str| vec![("f".to_string(), t.as_bytes().to_vec())];
         for text in [
             "",
-            "crossover-shard 1",
-            "crossover-shard 1\nfingerprint 0\nshard 0 1\n",
-            "crossover-shard 1\nfingerprint 0\nshard 2 1\nend\n",
-            "crossover-shard 1\nfingerprint 0\nshard 0 1\nrec 1 2 3\nend\n",
-            "crossover-shard 1\nfingerprint 0\nshard 0 1\nbogus\nend\n",
-            "crossover-shard 1\nfingerprint 0\nshard 0 1\nend\n",
+            "crossover-shard 2",
+            "crossover-shard 2\nfingerprint 0\nshard 0 1\n",
+            "crossover-shard 2\nfingerprint 0\nshard 2 1\nend\n",
+            "crossover-shard 2\nfingerprint 0\nshard 0 1\nrec 1 2 3\nend\n",
+            "crossover-shard 2\nfingerprint 0\nshard 0 1\nbogus\nend\n",
+            "crossover-shard 2\nfingerprint 0\nshard 0 1\nend\n",
         ] {
             assert!(merge(&files(text)).is_err(), "{text:?}");
         }
