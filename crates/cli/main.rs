@@ -4,6 +4,8 @@
 //! 2 bad input or usage. Messages go to stderr, the summary table and `validate`'s
 //! verdicts to stdout, data to files.
 
+mod sweep;
+
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use crossover_runner::batch::{folder_names, BatchTally};
@@ -40,6 +42,11 @@ enum Command {
     Validate(ValidateArgs),
     /// Write a commented starter scenario to edit
     Init(InitArgs),
+    /// Run a scenario at every point of a grid of values (--vary PATH=SPEC) and write
+    /// sweep.csv, crossovers.csv and frontier.csv
+    Sweep(sweep::SweepArgs),
+    /// Combine the shard files of a sweep run with --shard into its results
+    Merge(sweep::MergeArgs),
 }
 
 #[derive(Args)]
@@ -137,6 +144,8 @@ fn main() -> ExitCode {
         Command::Presets(args) => presets(&args),
         Command::Validate(args) => validate(&args),
         Command::Init(args) => init(&args),
+        Command::Sweep(args) => sweep::sweep(&args),
+        Command::Merge(args) => sweep::merge(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

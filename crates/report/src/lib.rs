@@ -5,10 +5,12 @@
 //! written with fixed precision so that identical runs give byte-identical files.
 
 mod csv_out;
+mod sweep_csv;
 mod table;
 mod traffic_csv;
 
 pub use csv_out::{replications_csv, summary_csv, BatchSummary, REPLICATIONS_COLUMNS, SUMMARY_COLUMNS};
+pub use sweep_csv::{crossovers_csv, frontier_csv, sweep_csv, CROSSOVERS_COLUMNS, FRONTIER_COLUMNS};
 pub use table::summary_table;
 pub use traffic_csv::{traffic_csv, TRAFFIC_COLUMNS};
 

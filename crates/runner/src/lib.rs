@@ -6,6 +6,7 @@
 //! (integer counts), so every number is identical for any thread count.
 
 pub mod batch;
+pub mod sweep;
 
 use crossover_engine::{mean_ci95, LatencyRecorder, MeanCi, SimDuration};
 use crossover_platform::{simulate, CostBreakdown, CostModel, Counters, MinuteStats, SimInput};
