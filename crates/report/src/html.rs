@@ -63,7 +63,12 @@ pub fn verdict(data: &RunData) -> Vec<String> {
                     style::usd(cheapest.cost),
                     style::ms(cheapest.p99)
                 ));
-                if fastest.name != cheapest.name {
+                if fastest.name == cheapest.name && s.len() > 1 {
+                    out.push(format!(
+                        "{} is also the fastest: no other platform buys a lower p99.",
+                        cheapest.name
+                    ));
+                } else if fastest.name != cheapest.name {
                     out.push(format!(
                         "Fastest: {} with p99 {} at {}/month.",
                         fastest.name,
@@ -154,8 +159,8 @@ pub fn verdict(data: &RunData) -> Vec<String> {
 const CSS: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;margin:0 auto;max-width:1000px;padding:24px;color:#222;line-height:1.45}\
 h1{font-size:1.7em;margin-bottom:.2em}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #ddd;padding-bottom:.2em}\
 .sub{color:#666;margin-top:0}.verdict{background:#f3f7fb;border-left:4px solid #0072b2;padding:12px 18px}\
-.verdict li{margin:.3em 0}table{border-collapse:collapse;font-size:.9em;margin:1em 0}\
-th,td{padding:4px 8px;border-bottom:1px solid #e5e5e5;text-align:right;white-space:nowrap}\
+.verdict li{margin:.3em 0}.wide{overflow-x:auto}table{border-collapse:collapse;font-size:.82em;margin:1em 0}\
+th,td{padding:4px 6px;border-bottom:1px solid #e5e5e5;text-align:right;white-space:nowrap}\
 th{background:#fafafa}td:first-child,th:first-child{text-align:left}\
 .sw{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:6px;vertical-align:-1px}\
 figure{margin:1.5em 0}figure svg{max-width:100%;height:auto;border:1px solid #eee}\
@@ -180,7 +185,7 @@ const TABLE: &[(&str, &str, &str)] = &[
 ];
 
 fn summary_html(t: &Table, palette: &Palette) -> String {
-    let mut h = String::from("<table><thead><tr><th>platform</th>");
+    let mut h = String::from("<div class=\"wide\"><table><thead><tr><th>platform</th>");
     for (head, col, _) in TABLE {
         if t.col(col).is_some() {
             let _ = write!(h, "<th>{}</th>", escape(head));
@@ -220,7 +225,7 @@ fn summary_html(t: &Table, palette: &Palette) -> String {
         }
         h.push_str("</tr>");
     }
-    h.push_str("</tbody></table>");
+    h.push_str("</tbody></table></div>");
     h
 }
 

@@ -181,7 +181,8 @@ pub struct SweepPoint {
     pub p99_ci: f64,
 }
 
-/// `sweep.csv`: every column before `platform` is a swept parameter named by its key path.
+/// `sweep.csv`: every column before `platform` (but a `point` index) is a swept
+/// parameter named by its key path.
 #[derive(Clone, Debug, Default)]
 pub struct SweepData {
     pub params: Vec<String>,
@@ -347,18 +348,20 @@ fn timeline_series(t: &Table) -> Result<Vec<TimelineSeries>, PlotError> {
 fn sweep_data(t: &Table) -> Result<SweepData, PlotError> {
     let platform = t.require("platform")?;
     let cost = t.require("cost_month_usd")?;
-    if platform == 0 {
+    // Every column before `platform` is a swept key, except a `point` index.
+    let keys: Vec<usize> = (0..platform).filter(|&c| t.header[c] != "point").collect();
+    if keys.is_empty() {
         return Err(PlotError::Csv {
             file: t.file.clone(),
             line: 1,
             message: "no swept parameter: the columns before `platform` name the swept keys".into(),
         });
     }
-    let params = t.header[..platform].to_vec();
+    let params = keys.iter().map(|&c| t.header[c].clone()).collect();
     let mut points = Vec::new();
     for i in 0..t.rows.len() {
         points.push(SweepPoint {
-            params: (0..platform).map(|c| t.text(i, c).to_string()).collect(),
+            params: keys.iter().map(|&c| t.text(i, c).to_string()).collect(),
             platform: t.text(i, platform).to_string(),
             cost: t.num(i, cost)?.unwrap_or(0.0),
             cost_ci: t.num_or(i, "cost_month_ci95", 0.0)?,
@@ -373,14 +376,19 @@ fn sweep_data(t: &Table) -> Result<SweepData, PlotError> {
 }
 
 fn crossovers(t: &Table) -> Result<Vec<Crossover>, PlotError> {
-    let (a, x) = (t.require("platform_a")?, t.require("x")?);
+    let a = t.require("platform_a")?;
+    let x = match t.col("crossing") {
+        Some(c) => c,
+        None => t.require("x")?,
+    };
     let text = |i: usize, name: &str| t.col(name).map(|c| t.text(i, c).to_string()).unwrap_or_default();
+    let parameter = if t.col("parameter").is_some() { "parameter" } else { "dimension" };
     let mut out = Vec::new();
     for i in 0..t.rows.len() {
         let Some(value) = t.num(i, x)? else { continue };
         let metric = text(i, "metric");
         out.push(Crossover {
-            parameter: text(i, "parameter"),
+            parameter: text(i, parameter),
             metric: if metric.is_empty() { "cost".into() } else { metric },
             platform_a: t.text(i, a).to_string(),
             platform_b: text(i, "platform_b"),

@@ -205,6 +205,14 @@ impl SweepChart {
             .bold_line_style(style::GRID)
             .draw()?;
         let (xr, yr) = (chart.x_range(), chart.y_range());
+        // Pixel positions on `area`, which need not start at the backend's origin.
+        let (bx, by) = area.get_base_pixel();
+        macro_rules! at {
+            ($x:expr, $y:expr) => {{
+                let (px, py) = chart.backend_coord(&($x, $y));
+                (px - bx, py - by)
+            }};
+        }
         let pick = |l: &Line| if metric == "cost" { l.cost.clone() } else { l.p99.clone() };
         for l in &self.lines {
             let pts = pick(l);
@@ -218,17 +226,14 @@ impl SweepChart {
         for l in &self.lines {
             let color = l.color;
             let pts = pick(l);
-            chart
-                .draw_series(LineSeries::new(pts.iter().map(|p| (p.0, p.1)), color.stroke_width(2)))?
-                .label(l.name.clone())
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(3)));
+            chart.draw_series(LineSeries::new(pts.iter().map(|p| (p.0, p.1)), color.stroke_width(2)))?;
             chart.draw_series(pts.iter().map(|p| Circle::new((p.0, p.1), 3, color.filled())))?;
         }
         let red = RGBColor(200, 30, 30);
         if metric == "p99" {
             if let Some(slo) = self.slo_ms.filter(|s| yr.contains(s)) {
                 chart.draw_series(LineSeries::new([(xr.start, slo), (xr.end, slo)], red.stroke_width(2)))?;
-                let (px, py) = chart.backend_coord(&(xr.start, slo));
+                let (px, py) = at!(xr.start, slo);
                 area.draw(&Text::new(
                     format!("SLO {}", style::ms(slo)),
                     (px + 6, py - 20),
@@ -238,7 +243,13 @@ impl SweepChart {
         }
         // Crossovers on this metric: a marker on the crossing, a dashed guide down to the
         // axis, and the value.
-        let ours: Vec<&Crossover> = self.crossovers.iter().filter(|c| c.metric.starts_with(metric)).collect();
+        // The cost panel shows infrastructure cost, so only crossings of that cost model.
+        let ours: Vec<&Crossover> = self
+            .crossovers
+            .iter()
+            .filter(|c| c.metric.starts_with(metric))
+            .filter(|c| metric != "cost" || c.cost_model.is_empty() || c.cost_model == "infrastructure")
+            .collect();
         let mut anchors = Vec::new();
         let mut texts = Vec::new();
         for c in &ours {
@@ -253,8 +264,8 @@ impl SweepChart {
                 .or_else(|| (metric == "p99").then_some(self.slo_ms).flatten())
                 .unwrap_or(yr.start)
                 .clamp(yr.start, yr.end);
-            let (px, py) = chart.backend_coord(&(c.x, y));
-            let (_, bottom) = chart.backend_coord(&(c.x, yr.start));
+            let (px, py) = at!(c.x, y);
+            let (_, bottom) = at!(c.x, yr.start);
             let mut yy = py + 4;
             while yy < bottom {
                 area.draw(&PathElement::new([(px, yy), (px, (yy + 5).min(bottom))], BLACK.mix(0.6)))?;
@@ -269,7 +280,12 @@ impl SweepChart {
         }
         if !anchors.is_empty() {
             let (xs, ys) = chart.plotting_area().get_pixel_range();
-            let bounds = Rect { x0: xs.start + 2, y0: ys.start + 2, x1: xs.end - 2, y1: ys.end - 2 };
+            let bounds = Rect {
+                x0: xs.start - bx + 2,
+                y0: ys.start - by + 2,
+                x1: xs.end - bx - 2,
+                y1: ys.end - by - 2,
+            };
             let sizes = texts
                 .iter()
                 .map(|t| {
@@ -277,18 +293,30 @@ impl SweepChart {
                         .map(|(w, h)| (w as i32 + 4, h as i32 + 2))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            for (r, t) in place(&anchors, &sizes, bounds, 8, &[]).iter().zip(texts) {
+            // The lines are obstacles too: small boxes every few pixels along each.
+            let mut along = Vec::new();
+            for l in &self.lines {
+                let px: Vec<(i32, i32)> = pick(l).iter().map(|p| at!(p.0, p.1)).collect();
+                for w in px.windows(2) {
+                    let (dx, dy) = ((w[1].0 - w[0].0) as f64, (w[1].1 - w[0].1) as f64);
+                    let n = (dx.hypot(dy) / 6.0).ceil().max(1.0) as i32;
+                    for k in 0..=n {
+                        let t = k as f64 / n as f64;
+                        let (x, y) = (w[0].0 + (dx * t) as i32, w[0].1 + (dy * t) as i32);
+                        along.push(Rect { x0: x - 3, y0: y - 3, x1: x + 3, y1: y + 3 });
+                    }
+                }
+            }
+            for ((r, t), &(ax, ay)) in
+                place(&anchors, &sizes, bounds, 8, &along).iter().zip(texts).zip(&anchors)
+            {
+                // A leader from the marker to the nearest point of its label.
+                let near = (ax.clamp(r.x0, r.x1), ay.clamp(r.y0, r.y1));
+                area.draw(&PathElement::new([(ax, ay), near], BLACK.mix(0.5)))?;
                 area.draw(&Rectangle::new([(r.x0, r.y0), (r.x1, r.y1)], WHITE.mix(0.8).filled()))?;
                 area.draw(&Text::new(t, (r.x0 + 2, r.y0 + 1), bold(style::TICK_SIZE)))?;
             }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font(font(style::TICK_SIZE))
-            .background_style(WHITE.mix(0.85))
-            .border_style(style::GRID)
-            .draw()?;
         Ok(())
     }
 
@@ -350,13 +378,24 @@ impl Draw for SweepChart {
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawError> {
-        let (header, body) = root.split_vertically(44);
+        let (header, body) = root.split_vertically(76);
         let (w, _) = header.estimate_text_size(&self.title, &bold(style::TITLE_SIZE))?;
         header.draw(&Text::new(
             self.title.clone(),
             ((style::WIDTH as i32 - w as i32) / 2, 12),
             bold(style::TITLE_SIZE),
         ))?;
+        // One legend for both panels: a swatch and name per platform, then the marks.
+        let mut x = 90;
+        for l in &self.lines {
+            header.draw(&Rectangle::new([(x, 52), (x + 22, 56)], l.color.filled()))?;
+            header.draw(&Text::new(l.name.clone(), (x + 28, 46), font(style::LABEL_SIZE)))?;
+            let (tw, _) = header.estimate_text_size(&l.name, &font(style::LABEL_SIZE))?;
+            x += 28 + tw as i32 + 24;
+        }
+        header.draw(&Polygon::new(vec![(x, 47), (x + 6, 53), (x, 59), (x - 6, 53)], BLACK.filled()))?;
+        let note = "crossover      shaded band: 95% CI";
+        header.draw(&Text::new(note, (x + 12, 46), font(style::LABEL_SIZE).color(&style::MUTED)))?;
         if self.has_p99() {
             let (top, bottom) = body.split_vertically((body.dim_in_pixel().1 / 2) as i32);
             self.metric_panel(&top, "cost")?;
