@@ -144,3 +144,42 @@ pub(crate) fn font(size: f64) -> TextStyle<'static> {
 pub(crate) fn bold(size: f64) -> TextStyle<'static> {
     (style::FONT, size, FontStyle::Bold).into_font().color(&style::INK)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plot_dir::RunFiles;
+
+    fn files() -> RunFiles {
+        let mut f = RunFiles::default();
+        f.insert(
+            "summary.csv",
+            b"platform,cost_month_usd,cost_month_ci95,p50_ms,p99_ms,p999_ms,p99_ms_ci95,cost_cpu_usd\n\
+              a,10.0,1.0,5.0,50.0,80.0,2.0,10.0\nb,20.0,0.5,4.0,30.0,60.0,1.0,20.0\n"
+                .to_vec(),
+        );
+        f.insert(
+            "latency.csv",
+            b"platform,quantile,latency_ms\na,0,1\na,0.5,5\na,0.99,50\nb,0,1\nb,0.99,30\n".to_vec(),
+        );
+        f
+    }
+
+    #[test]
+    fn charts_are_deterministic_well_formed_and_drawn_from_the_data() {
+        let data = RunData::parse(&files()).unwrap();
+        let a = render_charts(&data).unwrap();
+        let b = render_charts(&data).unwrap();
+        assert_eq!(
+            a.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+            ["cost-latency", "latency", "cost-breakdown"]
+        );
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(x.svg, y.svg);
+            assert_eq!(x.png, y.png);
+            roxmltree::Document::parse(&x.svg).unwrap();
+            assert_eq!(&x.png[..8], b"\x89PNG\r\n\x1a\n");
+        }
+        assert_eq!(a[0].svg.matches("r=\"6\"").count(), 2, "a point per platform");
+    }
+}

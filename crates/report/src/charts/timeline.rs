@@ -23,6 +23,9 @@ pub struct Timeline {
     pub len: u32,
 }
 
+/// One line of a panel: its colour and (hour, value) points, a gap where a value is None.
+type Trace = (RGBColor, Vec<(f64, Option<f64>)>);
+
 const DAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
 const PANEL_HEIGHT: u32 = 210;
 const HEADER: u32 = 80;
@@ -74,7 +77,7 @@ impl Timeline {
         area: &DrawingArea<DB, Shift>,
         heading: &str,
         unit: &str,
-        lines: &[(RGBColor, Vec<(f64, Option<f64>)>)],
+        lines: &[Trace],
         log: bool,
         last: bool,
     ) -> Result<(), DrawError> {
@@ -145,14 +148,14 @@ impl Draw for Timeline {
             x += 28 + tw as i32 + 28;
         }
         let panels = rest.split_evenly((self.panels() as usize, 1));
-        let per = |f: &dyn Fn(&TimelineRow) -> Option<f64>| -> Vec<(RGBColor, Vec<(f64, Option<f64>)>)> {
+        let per = |f: &dyn Fn(&TimelineRow) -> Option<f64>| -> Vec<Trace> {
             self.series
                 .iter()
                 .map(|s| (s.color, s.minutes.iter().map(|m| (self.hour(m.minute), f(m))).collect()))
                 .collect()
         };
         // Traffic is the same for every platform (common random numbers): one grey line.
-        let traffic: Vec<(RGBColor, Vec<(f64, Option<f64>)>)> = self
+        let traffic: Vec<Trace> = self
             .series
             .first()
             .map(|s| {
