@@ -4,6 +4,7 @@
 //! 2 bad input or usage. Messages go to stderr, the summary table and `validate`'s
 //! verdicts to stdout, data to files.
 
+mod plot;
 mod sweep;
 
 use anyhow::Context;
@@ -31,7 +32,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Simulate scenarios and write summary.csv, replications.csv and scenario.resolved.toml
+    /// Simulate scenarios and write summary.csv, replications.csv, latency.csv, timeline.csv,
+    /// scenario.resolved.toml, the charts (SVG and PNG) and report.html
     Run(RunArgs),
     /// Write the traffic of one replication as a per-minute CSV (minute,rate_rps,arrivals)
     /// and print requests per day, mean and peak minute rate
@@ -47,6 +49,8 @@ enum Command {
     Sweep(sweep::SweepArgs),
     /// Combine the shard files of a sweep run with --shard into its results
     Merge(sweep::MergeArgs),
+    /// Draw the charts and report.html again from the CSV files of an earlier run
+    Plot(plot::PlotArgs),
 }
 
 #[derive(Args)]
@@ -124,7 +128,7 @@ struct InitArgs {
 }
 
 /// A failure with the exit code it deserves.
-enum Failure {
+pub(crate) enum Failure {
     BadInput(String),
     Runtime(anyhow::Error),
 }
@@ -146,6 +150,7 @@ fn main() -> ExitCode {
         Command::Init(args) => init(&args),
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Merge(args) => sweep::merge(&args),
+        Command::Plot(args) => plot::plot(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -327,11 +332,14 @@ fn run_one(
 fn write_outputs(scenario: &Scenario, result: &RunResult, out: &Path) -> anyhow::Result<()> {
     use crossover_report::write_atomic;
     // Render everything first, then write: a rendering failure leaves no files behind.
-    let files = [
+    let mut files: Vec<(String, Vec<u8>)> = [
         ("summary.csv", crossover_report::summary_csv(result)),
         ("replications.csv", crossover_report::replications_csv(result)),
         ("scenario.resolved.toml", scenario.resolved_toml(VERSION).into_bytes()),
-    ];
+    ]
+    .map(|(name, bytes)| (name.to_string(), bytes))
+    .into();
+    files.extend(plot::run_extras(scenario, result, &files)?);
     for (name, bytes) in files {
         write_atomic(&out.join(name), &bytes)
             .with_context(|| format!("writing results to {}", out.display()))?;

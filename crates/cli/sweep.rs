@@ -255,15 +255,24 @@ fn write(out: &Path, files: &[(&str, Vec<u8>)]) -> Result<(), Failure> {
 
 /// Writes the sweep's files and prints its crossings.
 fn finish(result: &SweepResult, resolved: Vec<u8>, out: &Path) -> Result<(), Failure> {
-    write(
-        out,
-        &[
-            ("sweep.csv", crossover_report::sweep_csv(result)),
-            ("crossovers.csv", crossover_report::crossovers_csv(result)),
-            ("frontier.csv", crossover_report::frontier_csv(result)),
-            ("scenario.resolved.toml", resolved),
-        ],
-    )?;
+    let files = [
+        ("sweep.csv", crossover_report::sweep_csv(result)),
+        ("crossovers.csv", crossover_report::crossovers_csv(result)),
+        ("frontier.csv", crossover_report::frontier_csv(result)),
+        ("scenario.resolved.toml", resolved),
+    ];
+    // The charts and report are drawn from the bytes about to be written, as
+    // `crossover plot` draws them from the folder later.
+    let mut input = crossover_report::RunFiles::default();
+    for (name, bytes) in &files {
+        input.insert(name, bytes.clone());
+    }
+    let drawn = crossover_report::render_report(&input)
+        .context("drawing the sweep's charts and report")
+        .map_err(Failure::Runtime)?;
+    write(out, &files)?;
+    let drawn: Vec<(&str, Vec<u8>)> = drawn.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
+    write(out, &drawn)?;
     for note in &result.notes {
         eprintln!("note: {note}");
     }
