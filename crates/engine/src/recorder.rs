@@ -72,6 +72,50 @@ impl LatencyRecorder {
     pub fn reset(&mut self) {
         self.hist.reset();
     }
+
+    /// The histogram in the HdrHistogram V2 format (bounds, precision and every count):
+    /// [`LatencyRecorder::from_bytes`] gives back an equal recorder, so a checkpoint of
+    /// completed replications merges exactly as the original would have.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        use hdrhistogram::serialization::{Serializer, V2Serializer};
+        let mut out = Vec::new();
+        V2Serializer::new()
+            .serialize(&self.hist, &mut out)
+            .expect("serialising a histogram into memory cannot fail");
+        out
+    }
+
+    /// Reads [`LatencyRecorder::to_bytes`]; `None` for bytes that are not a V2 histogram
+    /// with this recorder's bounds and precision.
+    pub fn from_bytes(bytes: &[u8]) -> Option<LatencyRecorder> {
+        use hdrhistogram::serialization::Deserializer;
+        let mut reader = bytes;
+        let read: Histogram<u64> = Deserializer::new().deserialize(&mut reader).ok()?;
+        let mut recorder = LatencyRecorder::new();
+        // Bounds and precision must match, or merges and quantiles would differ.
+        if read.low() != recorder.hist.low()
+            || read.high() != recorder.hist.high()
+            || read.sigfig() != recorder.hist.sigfig()
+            || !reader.is_empty()
+        {
+            return None;
+        }
+        recorder.hist.add(&read).ok()?;
+        Some(recorder)
+    }
+}
+
+/// Equal when every bucket count is equal (the bounds are the same for all recorders).
+impl PartialEq for LatencyRecorder {
+    fn eq(&self, other: &Self) -> bool {
+        self.hist.len() == other.hist.len()
+            && self.hist.iter_all().zip(other.hist.iter_all()).all(|(a, b)| {
+                a.value_iterated_to() == b.value_iterated_to()
+                    && a.count_since_last_iteration() == b.count_since_last_iteration()
+            })
+            && self.hist.max() == other.hist.max()
+            && self.hist.min_nz() == other.hist.min_nz()
+    }
 }
 
 #[cfg(test)]
@@ -116,6 +160,29 @@ mod tests {
         r.record(SimDuration::from_hours(1000));
         assert_eq!(r.count(), 2);
         assert!(r.quantile_ms(1.0) >= 24.0 * 3600.0 * 1000.0 * 0.999);
+    }
+
+    #[test]
+    fn bytes_round_trip_exactly() {
+        let mut r = LatencyRecorder::new();
+        for i in 0..2000u64 {
+            r.record(SimDuration::from_micros(i * i * 7 + 3));
+        }
+        r.record(SimDuration::from_hours(100));
+        let back = LatencyRecorder::from_bytes(&r.to_bytes()).expect("round trip");
+        assert_eq!(back, r);
+        assert_eq!(back.mean_ms().to_bits(), r.mean_ms().to_bits());
+        for q in [0.0, 0.5, 0.99, 0.999, 1.0] {
+            assert_eq!(back.quantile_ms(q), r.quantile_ms(q));
+        }
+        assert_eq!(
+            LatencyRecorder::from_bytes(&LatencyRecorder::new().to_bytes()),
+            Some(LatencyRecorder::new())
+        );
+        assert_eq!(LatencyRecorder::from_bytes(b"not a histogram"), None);
+        let mut truncated = r.to_bytes();
+        truncated.truncate(truncated.len() / 2);
+        assert_eq!(LatencyRecorder::from_bytes(&truncated), None);
     }
 
     #[test]
