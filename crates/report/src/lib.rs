@@ -4,10 +4,12 @@
 //! place, so a crash or a full disk never leaves a half-written result. Floats are
 //! written with fixed precision so that identical runs give byte-identical files.
 
+mod atomic;
 mod csv_out;
 mod table;
 mod traffic_csv;
 
+pub use atomic::write_all_atomic;
 pub use csv_out::{replications_csv, summary_csv, BatchSummary, REPLICATIONS_COLUMNS, SUMMARY_COLUMNS};
 pub use table::summary_table;
 pub use traffic_csv::{traffic_csv, TRAFFIC_COLUMNS};
