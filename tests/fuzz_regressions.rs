@@ -27,6 +27,9 @@ fn scenario_input(data: &[u8]) -> Option<bool> {
     let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/files");
     match crossover_scenario::parse_with_overrides_in(source, "fuzz.toml", "fuzz", &overrides, &base) {
         Ok(scenario) => {
+            let estimate = crossover_runner::guard::WorkEstimate::new(&scenario, 2, 2);
+            assert!(!estimate.requests.is_nan() && estimate.requests >= 0.0, "{estimate:?}");
+            let _ = crossover_runner::guard::Limits::default().exceeded_by(&estimate);
             let resolved = scenario.resolved_toml("fuzz");
             if let Err(e) = crossover_scenario::parse_in(&resolved, "resolved.toml", "fuzz", &base) {
                 panic!("the resolved copy of a valid scenario does not parse:\n{e}\n---\n{resolved}");

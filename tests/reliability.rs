@@ -53,9 +53,17 @@ fn files_in(dir: &Path) -> Vec<String> {
     names
 }
 
+fn signal(pid: u32, name: &str) {
+    let ok = Command::new("kill")
+        .args([&format!("-{name}"), &pid.to_string()])
+        .status()
+        .expect("kill runs")
+        .success();
+    assert!(ok, "kill -{name} {pid}");
+}
+
 fn sigint(pid: u32) {
-    let ok = Command::new("kill").args(["-INT", &pid.to_string()]).status().expect("kill runs").success();
-    assert!(ok, "kill -INT {pid}");
+    signal(pid, "INT");
 }
 
 /// A run interrupted by SIGINT exits 130 leaving only its checkpoint (no partial
@@ -91,7 +99,7 @@ fn an_interrupted_run_resumes_to_identical_results() {
     let saved = checkpoint.lines().filter(|l| l.starts_with("job ")).count();
     assert!(saved < 80, "the run was cut before its end ({saved} of 80 jobs)");
 
-    // Twice, to resume from a checkpoint that was itself resumed.
+    // Twice, to resume from a checkpoint that was itself resumed; SIGTERM stops as Ctrl-C does.
     let child = Command::new(env!("CARGO_BIN_EXE_crossover"))
         .args(["run", scenario, "--threads", "2", "--resume", "--out", cut.to_str().unwrap()])
         .current_dir(dir.path())
@@ -100,7 +108,7 @@ fn an_interrupted_run_resumes_to_identical_results() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(1000));
-    sigint(child.id());
+    signal(child.id(), "TERM");
     let o = child.wait_with_output().unwrap();
     assert!(o.status.code() == Some(130) || o.status.success(), "{}", stderr(&o));
 

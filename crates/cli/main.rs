@@ -244,8 +244,8 @@ fn run(args: &RunArgs) -> Result<u8, Failure> {
     run_batch(&scenarios, args, &cancel, tally)
 }
 
-/// The flag Ctrl-C sets: the runner starts no new simulation once it is set. A second
-/// Ctrl-C exits at once.
+/// The flag Ctrl-C (and SIGTERM, SIGHUP) sets: the runner starts no new simulation once
+/// it is set. A second one exits at once.
 fn interrupt_flag() -> Arc<AtomicBool> {
     let flag = Arc::new(AtomicBool::new(false));
     let set = flag.clone();
