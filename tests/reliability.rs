@@ -238,6 +238,11 @@ fn the_resource_guard_refuses_huge_runs_unless_told_yes() {
         "{err}"
     );
     assert!(!dir.path().join("o").exists());
+    // `crossover traffic` generates one replication's arrivals: the same guard applies.
+    let o = crossover(&["traffic", scenario, "--out", "t.csv"], dir.path());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--yes") && stderr(&o).contains("2.678e12 requests"), "{}", stderr(&o));
+    assert!(!dir.path().join("t.csv").exists());
 
     let started = Instant::now();
     let child = Command::new(env!("CARGO_BIN_EXE_crossover"))
@@ -282,6 +287,7 @@ fn an_unwritable_output_folder_is_a_clear_error() {
     let o = crossover(&["run", &scenario, "--out", "blocker/out"], dir.path());
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("blocker/out"), "{}", stderr(&o));
+    assert_eq!(stderr(&o).matches("os error").count(), 1, "the cause is named once: {}", stderr(&o));
 
     // A read-only folder (root ignores permissions: then there is nothing to check).
     use std::os::unix::fs::PermissionsExt;

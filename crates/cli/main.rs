@@ -1,8 +1,9 @@
 //! The `crossover` command line: parses arguments, calls the libraries, prints.
 //!
 //! Glue only: no simulation logic lives here. Exit codes: 0 success, 1 runtime failure,
-//! 2 bad input or usage, 130 interrupted (Ctrl-C; the completed part is kept for `--resume`). Messages go to stderr, the summary table and `validate`'s
-//! verdicts to stdout, data to files.
+//! 2 bad input or usage, 130 interrupted (Ctrl-C; the completed part is kept for
+//! `--resume`). Messages go to stderr, the summary table and `validate`'s verdicts to
+//! stdout, data to files.
 
 mod progress;
 
@@ -72,6 +73,9 @@ struct TrafficArgs {
     /// Base seed (overrides the scenario's simulation.seed)
     #[arg(long)]
     seed: Option<u64>,
+    /// Generate even when the estimated work is beyond the limits (1 hour or 1e10 requests)
+    #[arg(long)]
+    yes: bool,
 }
 
 #[derive(Args)]
@@ -484,6 +488,21 @@ fn write_outputs(resolved: &str, result: &RunResult, out: &Path) -> anyhow::Resu
 fn traffic(args: &TrafficArgs) -> Result<u8, Failure> {
     let scenario = crossover_scenario::load(&args.scenario).map_err(|e| Failure::BadInput(e.to_string()))?;
     let seed = args.seed.unwrap_or(scenario.seed);
+    // One replication's arrivals, generated on one core (10x faster than simulating them).
+    let expected = crossover_runner::guard::expected_requests(&scenario.traffic, scenario.horizon.as_nanos());
+    let estimate = WorkEstimate {
+        requests_per_replication: expected,
+        jobs: 1,
+        requests: expected,
+        seconds: expected / 1e7,
+    };
+    if let (Some(why), false) = (Limits::default().exceeded_by(&estimate), args.yes) {
+        return Err(Failure::BadInput(format!(
+            "error: the traffic of \"{}\" is about {expected:.3e} requests: {why}. Lower \
+             simulation.horizon or the traffic, or pass --yes to generate it anyway",
+            scenario.name
+        )));
+    }
     let out =
         args.out.clone().unwrap_or_else(|| Path::new("output").join(&scenario.name).join("traffic.csv"));
     let started = Instant::now();

@@ -18,11 +18,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
+/// The I/O error is the `source`, not part of the message, so that an error chain
+/// (`{:#}`) names it once.
 #[derive(Debug, Error)]
 pub enum OutputError {
-    #[error("cannot create the output folder {path}: {source}")]
+    #[error("cannot create the output folder {path}")]
     CreateDir { path: PathBuf, source: std::io::Error },
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}")]
     Write { path: PathBuf, source: std::io::Error },
 }
 
