@@ -277,7 +277,7 @@ fn small(dir: &Path) -> String {
 }
 
 /// An output folder that cannot be created or written is a runtime error (exit 1) with
-/// the path, and leaves no file behind.
+/// the path, found before simulating, and leaves no file behind.
 #[test]
 fn an_unwritable_output_folder_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
@@ -288,6 +288,7 @@ fn an_unwritable_output_folder_is_a_clear_error() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("blocker/out"), "{}", stderr(&o));
     assert_eq!(stderr(&o).matches("os error").count(), 1, "the cause is named once: {}", stderr(&o));
+    assert!(!stderr(&o).contains("simulated"), "found before simulating: {}", stderr(&o));
 
     // A read-only folder (root ignores permissions: then there is nothing to check).
     use std::os::unix::fs::PermissionsExt;

@@ -398,6 +398,10 @@ fn run_one(
             eprintln!("resuming from {}: {done} simulation(s) already done", checkpoint.display());
         }
     }
+    // An unwritable folder fails now, not after the simulation.
+    crossover_report::probe_writable(out)
+        .with_context(|| format!("writing results to {}", out.display()))
+        .map_err(Failure::Runtime)?;
     let jobs = scenario.replications as usize * scenario.platforms.len();
     let bar = progress::Bar::new(jobs, done, args.quiet);
     let opts = RunOptions {

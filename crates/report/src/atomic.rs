@@ -44,6 +44,17 @@ pub fn write_all_atomic(files: &[(PathBuf, Vec<u8>)]) -> Result<(), OutputError>
     Ok(())
 }
 
+/// Checks that files can be written into `dir` (creating it): a run calls this before
+/// simulating, so an unwritable folder fails at once rather than after the work.
+pub fn probe_writable(dir: &Path) -> Result<(), OutputError> {
+    std::fs::create_dir_all(dir)
+        .map_err(|source| OutputError::CreateDir { path: dir.to_path_buf(), source })?;
+    let probe = temp_name(&dir.join("probe"));
+    let written = std::fs::File::create(&probe).and_then(|mut f| f.write_all(b"probe"));
+    let _ = std::fs::remove_file(&probe);
+    written.map_err(|source| OutputError::Write { path: dir.to_path_buf(), source })
+}
+
 fn parent(path: &Path) -> &Path {
     path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."))
 }
@@ -76,6 +87,16 @@ mod tests {
         assert!(write_all_atomic(&files).is_err());
         let left: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(left, vec![std::ffi::OsString::from("blocker")]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_probe_leaves_nothing() {
+        let dir = tempdir();
+        probe_writable(&dir.join("new")).unwrap();
+        assert_eq!(std::fs::read_dir(dir.join("new")).unwrap().count(), 0);
+        std::fs::write(dir.join("file"), b"").unwrap();
+        assert!(probe_writable(&dir.join("file/sub")).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

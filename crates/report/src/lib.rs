@@ -9,7 +9,7 @@ mod csv_out;
 mod table;
 mod traffic_csv;
 
-pub use atomic::write_all_atomic;
+pub use atomic::{probe_writable, write_all_atomic};
 pub use csv_out::{replications_csv, summary_csv, BatchSummary, REPLICATIONS_COLUMNS, SUMMARY_COLUMNS};
 pub use table::summary_table;
 pub use traffic_csv::{traffic_csv, TRAFFIC_COLUMNS};
