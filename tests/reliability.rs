@@ -129,6 +129,67 @@ fn an_interrupted_run_resumes_to_identical_results() {
     }
 }
 
+/// A batch interrupted in its second scenario resumes without simulating the first
+/// again, to the same files (batch summary included) as an uninterrupted batch.
+#[test]
+fn an_interrupted_batch_resumes_to_identical_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let quick = MANY_JOBS.replace("replications = 40", "replications = 2").replace("many-jobs", "quick");
+    std::fs::write(dir.path().join("a.toml"), quick.replace("horizon = \"6h\"", "horizon = \"10m\""))
+        .unwrap();
+    std::fs::write(dir.path().join("b.toml"), MANY_JOBS).unwrap();
+    let batch = |out: &str, extra: &[&str]| {
+        let mut args = vec!["run", "a.toml", "b.toml", "--threads", "1", "--out", out];
+        args.extend(extra);
+        Command::new(env!("CARGO_BIN_EXE_crossover"))
+            .args(&args)
+            .current_dir(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let o = batch("whole", &[]).wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let child = batch("cut", &[]);
+    std::thread::sleep(Duration::from_millis(2000));
+    sigint(child.id());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    let cut = dir.path().join("cut");
+    assert!(!cut.join("batch-summary.csv").exists());
+    assert!(cut.join("quick/summary.csv").exists() && cut.join("quick").join(resume::FILE_NAME).exists());
+    assert_eq!(files_in(&cut.join("many-jobs")), [resume::FILE_NAME]);
+
+    let o = batch("cut", &["--resume"]).wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("4 simulation(s) already done"),
+        "the first scenario is not run again: {}",
+        stderr(&o)
+    );
+    let whole = dir.path().join("whole");
+    for file in [
+        "batch-summary.csv",
+        "quick/summary.csv",
+        "quick/replications.csv",
+        "many-jobs/summary.csv",
+        "many-jobs/replications.csv",
+    ] {
+        assert_eq!(
+            std::fs::read(whole.join(file)).unwrap(),
+            std::fs::read(cut.join(file)).unwrap(),
+            "{file}"
+        );
+    }
+    assert!(
+        !cut.join("quick").join(resume::FILE_NAME).exists()
+            && !cut.join("many-jobs").join(resume::FILE_NAME).exists()
+    );
+    assert_eq!(files_in(&whole.join("quick")), files_in(&cut.join("quick")));
+}
+
 /// The same through the library, cut at every point: stopping after k jobs and resuming
 /// from the saved text gives exactly the uninterrupted result.
 #[test]

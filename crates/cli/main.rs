@@ -238,7 +238,7 @@ fn run(args: &RunArgs) -> Result<u8, Failure> {
     if inputs.len() == 1 {
         if let Some(scenario) = scenarios.first() {
             let out = args.out.clone().unwrap_or_else(|| Path::new("output").join(&scenario.name));
-            match run_one(scenario, args, &cancel, &out, None)? {
+            match run_one(scenario, args, &cancel, &out, None, false)? {
                 Ran::Done(_) => {}
                 Ran::Interrupted => return Ok(INTERRUPTED),
             }
@@ -333,13 +333,16 @@ fn run_batch(
                 base.join(folder).display()
             );
         }
-        match run_one(scenario, args, cancel, &base.join(folder), Some(folder)) {
+        match run_one(scenario, args, cancel, &base.join(folder), Some(folder), true) {
             Ok(Ran::Done(result)) => {
                 summary.add(folder, &result);
                 tally.ran += 1;
             }
             Ok(Ran::Interrupted) => {
-                eprintln!("batch interrupted: the scenarios not yet run are left out, and no batch summary is written");
+                eprintln!(
+                    "batch interrupted: no batch summary is written; the same command with --resume \
+                     continues it (scenarios already run are not simulated again)"
+                );
                 return Ok(INTERRUPTED);
             }
             Err(Failure::BadInput(msg)) => {
@@ -351,6 +354,10 @@ fn run_batch(
                 tally.failed += 1;
             }
         }
+    }
+    // The batch is over: the checkpoints kept for resuming it are not needed any more.
+    for folder in &folders {
+        remove_checkpoint(&base.join(folder).join(resume::FILE_NAME)).map_err(Failure::Runtime)?;
     }
     if tally.ran > 0 {
         let path = base.join("batch-summary.csv");
@@ -373,13 +380,16 @@ enum Ran {
 /// Runs one scenario and writes its results to `out`; `title` heads its summary table
 /// on stdout (in a batch, where several tables follow each other). With `--resume` the
 /// jobs of the checkpoint in `out` are not run again; on Ctrl-C the completed jobs are
-/// written to that checkpoint.
+/// written to that checkpoint. A finished run removes the checkpoint, or with `keep` (in
+/// a batch, until the batch ends) saves every job in it, so that resuming an interrupted
+/// batch does not simulate this scenario again.
 fn run_one(
     scenario: &Scenario,
     args: &RunArgs,
     cancel: &Arc<AtomicBool>,
     out: &Path,
     title: Option<&str>,
+    keep: bool,
 ) -> Result<Ran, Failure> {
     let resolved = scenario.resolved_toml(VERSION);
     let fingerprint = resume::fingerprint(&resolved);
@@ -433,11 +443,14 @@ fn run_one(
     };
     let elapsed = started.elapsed().as_secs_f64();
     write_outputs(&resolved, &result, out).map_err(Failure::Runtime)?;
-    // The results supersede any checkpoint of this folder.
-    if checkpoint.exists() {
-        std::fs::remove_file(&checkpoint)
-            .with_context(|| format!("removing the finished checkpoint {}", checkpoint.display()))
+    if keep {
+        let text = resume::to_text(&resume::completed(&result), fingerprint, scenario.replications);
+        crossover_report::write_atomic(&checkpoint, text.as_bytes())
+            .context("saving the finished simulations until the batch ends")
             .map_err(Failure::Runtime)?;
+    } else {
+        // The results supersede any checkpoint of this folder.
+        remove_checkpoint(&checkpoint).map_err(Failure::Runtime)?;
     }
     if let Some(title) = title {
         println!("\n{title}");
@@ -452,6 +465,15 @@ fn run_one(
         );
     }
     Ok(Ran::Done(result))
+}
+
+fn remove_checkpoint(path: &Path) -> anyhow::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("removing the finished checkpoint {}", path.display()))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The checkpoint of `scenario` at `path`, if there is one; one made for another

@@ -17,7 +17,7 @@
 //! end
 //! ```
 
-use crate::{Partial, PartialPlatform, ReplicationMetrics};
+use crate::{Partial, PartialPlatform, ReplicationMetrics, RunResult};
 use crossover_engine::LatencyRecorder;
 use crossover_platform::{CostBreakdown, Counters};
 use std::collections::BTreeMap;
@@ -47,6 +47,21 @@ pub enum CheckpointError {
          tool version); delete it, or run without --resume"
     )]
     OtherScenario,
+}
+
+/// Every job of a finished run, as a checkpoint holds them: resuming from it runs nothing
+/// and gives the same result (a batch keeps these until it ends).
+pub fn completed(result: &RunResult) -> Partial {
+    let platforms = result
+        .platforms
+        .iter()
+        .map(|p| PartialPlatform {
+            platform: p.platform.clone(),
+            replications: p.replications.clone(),
+            latency: p.latency.clone(),
+        })
+        .collect();
+    Partial { platforms }
 }
 
 /// Renders `partial` of a run of the scenario with `fingerprint` and `replications`.
