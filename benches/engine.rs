@@ -63,6 +63,7 @@ fn platforms(c: &mut Criterion) {
             seed: 1,
             replication: 0,
             response_gb: 0.0,
+            timeline: false,
         };
         let n = simulate(&input).counters.arrived;
         group.throughput(Throughput::Elements(n));

@@ -211,3 +211,54 @@ fn max_instances_caps_scale_out() {
     assert_eq!(p.peak_instances(), 5);
     assert!(p.totals().rejected > 0);
 }
+
+/// The per-minute timeline is a partition of the replication: its minutes add up to the
+/// run's counters and time-averages, the last partial minute included, and keeping it
+/// changes nothing in the run.
+#[test]
+fn timeline_minutes_add_up_to_the_replication() {
+    let s = scenario(
+        r#"
+        [simulation]
+        horizon = "5430s"
+        replications = 1
+        [traffic]
+        profile = "diurnal"
+        trough_rps = 2.0
+        peak_rps = 40.0
+        [service]
+        cpu = { dist = "lognormal", p50 = "40ms", p99 = "400ms" }
+        [[platform]]
+        name = "cloud-run"
+        preset = "cloud-run"
+        "#,
+    );
+    let result = run(&s);
+    let r = &result.platforms[0].replications[0];
+    let tl = &crossover_runner::timeline(&s, s.seed, 0)[0];
+    assert_eq!(tl.platform, "cloud-run");
+    assert_eq!(tl.minutes.len(), 91, "90 whole minutes and one of 30 s");
+    assert!(tl.minutes.iter().enumerate().all(|(i, m)| m.minute == i as u32));
+    let sum = |f: fn(&crossover_platform::MinuteStats) -> u64| tl.minutes.iter().map(f).sum::<u64>();
+    assert_eq!(sum(|m| m.arrivals), r.counters.arrived);
+    assert_eq!(sum(|m| m.completed), r.counters.completed);
+    assert_eq!(sum(|m| m.rejected), r.counters.rejected);
+    // Time-weighted: 90 minutes of 60 s and one of 30 s.
+    let weighted: f64 =
+        tl.minutes.iter().map(|m| m.mean_instances * if m.minute == 90 { 30.0 } else { 60.0 }).sum();
+    let mean = weighted / 5430.0;
+    assert!(
+        (mean - r.mean_instances).abs() < 1e-9 * r.mean_instances.max(1.0),
+        "{mean} vs {}",
+        r.mean_instances
+    );
+    // Every minute with completions has a p99, and none exceeds the run's maximum.
+    let max_ms = result.platforms[0].latency.quantile_ms(1.0);
+    for m in &tl.minutes {
+        assert_eq!(m.p99_ms.is_some(), m.completed > 0, "{m:?}");
+        assert!(m.p99_ms.is_none_or(|p| p > 0.0 && p <= max_ms * 1.001), "{m:?}");
+        assert_eq!(m.mean_nodes, 0.0);
+    }
+    // A cold start queues requests at the very beginning (min instances 0).
+    assert!(tl.minutes[0].max_waiting > 0, "{:?}", tl.minutes[0]);
+}

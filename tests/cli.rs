@@ -19,7 +19,8 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-const SUMMARY_HEADER: &str = "platform,replications,cost_month_usd,cost_month_ci95,p50_ms,p90_ms,p99_ms,p999_ms,\
+const SUMMARY_HEADER: &str = "platform,replications,cost_month_usd,cost_month_ci95,cost_overhead_month_usd,\
+cost_tco_month_usd,p50_ms,p90_ms,p99_ms,p999_ms,\
 p99_ms_ci95,requests,completed,rejected,timed_out,cold_starts,cold_start_fraction,mean_instances,peak_instances";
 
 #[test]

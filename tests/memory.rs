@@ -41,6 +41,7 @@ fn peak_bytes(horizon: &str) -> (usize, u64) {
             seed: 1,
             replication: 0,
             response_gb: 0.0,
+            timeline: false,
         });
         requests += out.counters.arrived;
     }

@@ -164,7 +164,7 @@ autoscaler = { kind = "per-request", keep_alive = "1s" }
 router = { kind = "central-queue", timeout = "1m" }
 instance = { cold_start = "0s", image_size = "0MB" }
 startup = { fixed = "0s", health_check_interval = "0s" }
-billing = { fixed_monthly = { "load balancer" = 0.0 }, egress_per_gb = 0.0 }"#,
+billing = { egress_per_gb = 0.0 }"#,
     ));
     let p = &run(&s).platforms[0];
     for r in &p.replications {
@@ -172,7 +172,7 @@ billing = { fixed_monthly = { "load balancer" = 0.0 }, egress_per_gb = 0.0 }"#,
         // (plus the rare instance reused within its keep-alive).
         let per_task = 60.0 * (0.0000112444 + 2.0 * 0.0000012347);
         let expected = r.counters.cold_starts as f64 * per_task * 730.0 / 24.0;
-        let total = r.cost.total();
+        let total = r.cost.infrastructure();
         assert!((total - expected).abs() < 0.02 * expected, "{total} vs {expected}");
     }
 }
@@ -190,7 +190,7 @@ fn spot_interruptions_cause_cold_starts_and_cost_what_they_should() {
         r#"preset = "fargate-spot"
 autoscaler = { kind = "fixed", instances = 2 }
 interruptions = { rate_per_hour = 1.0 }
-billing = { fixed_monthly = { "load balancer" = 0.0 }, egress_per_gb = 0.0 }"#,
+billing = { egress_per_gb = 0.0 }"#,
     ));
     let p = &run(&s).platforms[0];
     let per_task_month = (0.0000033733 + 2.0 * 0.00000037042) * 730.0 * 3600.0;
@@ -203,7 +203,7 @@ billing = { fixed_monthly = { "load balancer" = 0.0 }, egress_per_gb = 0.0 }"#,
         // (20 ms requests), so well under a minute each.
         let base = 2.0 * per_task_month;
         let overlap = c.interruptions as f64 * 730.0 / 48.0 * 60.0 * per_task_month / (730.0 * 3600.0);
-        let cost = r.cost.total();
+        let cost = r.cost.infrastructure();
         assert!(cost >= base - 1e-6 && cost <= base + overlap, "{cost} not in [{base}, {}]", base + overlap);
     }
 }

@@ -61,8 +61,64 @@ pub struct Tariff {
     /// An instance is billed at least this long per start, at the active rate.
     pub minimum_per_start: SimDuration,
     pub free_tier: FreeTier,
-    /// Fixed fees per month, whatever the usage (control plane, load balancer, ...).
+    /// Other fixed fees per month that the platform itself charges, whatever the usage.
     pub fixed_monthly: Vec<(String, f64)>,
+    /// Managed control plane (EKS, GKE cluster fee) per month, before its credit.
+    pub control_plane_monthly: f64,
+    /// Monthly credit against the control-plane fee (GKE's $74.40 for one cluster).
+    pub control_plane_credit_monthly: f64,
+    /// Costs a production setup carries beside the compute bill.
+    pub overhead: Overhead,
+    /// Engineers running the platform, for total cost of ownership.
+    pub people: People,
+}
+
+/// Monthly costs that are not the platform's own bill but come with it in production:
+/// the article's "hidden costs" (load balancers, NAT gateways, logging and monitoring).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Overhead {
+    pub load_balancer: f64,
+    pub nat_gateway: f64,
+    pub observability: f64,
+}
+
+/// Operations staff attributed to the platform: `fte` people at a fully loaded yearly cost.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct People {
+    pub fte: f64,
+    pub loaded_salary_yearly: f64,
+}
+
+impl People {
+    pub fn monthly(&self) -> f64 {
+        self.fte * self.loaded_salary_yearly / 12.0
+    }
+}
+
+/// Which costs a total counts. The article's claims differ by model: Kubernetes is
+/// cheaper on infrastructure alone well before it is cheaper with its hidden costs,
+/// and later still once the people who run it are counted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CostModel {
+    /// What the provider bills for running the service: compute, requests, egress,
+    /// control plane and the platform's fixed fees.
+    Infrastructure,
+    /// Infrastructure plus load balancers, NAT gateways and observability.
+    Overhead,
+    /// Total cost of ownership: overhead plus the operations people.
+    Tco,
+}
+
+impl CostModel {
+    pub const ALL: [CostModel; 3] = [CostModel::Infrastructure, CostModel::Overhead, CostModel::Tco];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            CostModel::Infrastructure => "infrastructure",
+            CostModel::Overhead => "overhead",
+            CostModel::Tco => "tco",
+        }
+    }
 }
 
 impl Tariff {
@@ -80,6 +136,10 @@ impl Tariff {
             minimum_per_start: SimDuration::ZERO,
             free_tier: FreeTier::default(),
             fixed_monthly: Vec::new(),
+            control_plane_monthly: 0.0,
+            control_plane_credit_monthly: 0.0,
+            overhead: Overhead::default(),
+            people: People::default(),
         }
     }
 }
@@ -111,6 +171,10 @@ pub struct Meters {
     pub requests: u64,
     pub egress_gb: f64,
     pub instance_starts: u64,
+    /// Nodes of a node pool, already priced per node (their machine types differ).
+    pub node_usd: f64,
+    /// Node-seconds of a node pool.
+    pub node_seconds: f64,
 }
 
 /// Billed time of one instance life, split into active and idle.
@@ -172,12 +236,22 @@ pub struct CostBreakdown {
     pub egress: f64,
     /// Storage of stopped machines.
     pub stopped: f64,
-    /// Fixed monthly fees (control plane, load balancer, NAT, ...).
+    /// Nodes of a node pool (GKE Standard, EKS, self-managed).
+    pub nodes: f64,
+    /// Managed control plane after its credit.
+    pub control_plane: f64,
+    /// The platform's other fixed monthly fees.
     pub fixed: f64,
+    pub load_balancer: f64,
+    pub nat: f64,
+    pub observability: f64,
+    /// Operations people (TCO only).
+    pub people: f64,
 }
 
 impl CostBreakdown {
-    pub fn total(&self) -> f64 {
+    /// What the provider bills for running the service.
+    pub fn infrastructure(&self) -> f64 {
         self.cpu
             + self.memory
             + self.gpu
@@ -185,7 +259,27 @@ impl CostBreakdown {
             + self.requests
             + self.egress
             + self.stopped
+            + self.nodes
+            + self.control_plane
             + self.fixed
+    }
+
+    /// Infrastructure plus the hidden costs of a production setup.
+    pub fn with_overhead(&self) -> f64 {
+        self.infrastructure() + self.load_balancer + self.nat + self.observability
+    }
+
+    /// Total cost of ownership, people included.
+    pub fn tco(&self) -> f64 {
+        self.with_overhead() + self.people
+    }
+
+    pub fn under(&self, model: CostModel) -> f64 {
+        match model {
+            CostModel::Infrastructure => self.infrastructure(),
+            CostModel::Overhead => self.with_overhead(),
+            CostModel::Tco => self.tco(),
+        }
     }
 
     /// Prices meters collected over `horizon` as a 730-hour month. Free tiers come off
@@ -210,8 +304,14 @@ impl CostBreakdown {
             requests: requests / 1e6 * tariff.per_million_requests,
             egress: meters.egress_gb * scale * tariff.egress_per_gb,
             stopped: meters.stopped_seconds * scale * tariff.stopped_instance_second,
+            nodes: meters.node_usd * scale,
+            control_plane: (tariff.control_plane_monthly - tariff.control_plane_credit_monthly).max(0.0),
             // + 0.0: an empty float sum is -0.0.
             fixed: tariff.fixed_monthly.iter().map(|(_, usd)| usd).sum::<f64>() + 0.0,
+            load_balancer: tariff.overhead.load_balancer,
+            nat: tariff.overhead.nat_gateway,
+            observability: tariff.overhead.observability,
+            people: tariff.people.monthly(),
         }
     }
 }
@@ -239,7 +339,7 @@ mod tests {
         let c = CostBreakdown::price(&meters, &tariff, MONTH);
         assert!((c.cpu - 91.2384).abs() < 1e-9, "{}", c.cpu);
         assert!((c.memory - 19.008).abs() < 1e-9, "{}", c.memory);
-        assert!((c.total() - 110.2464).abs() < 1e-9);
+        assert!((c.infrastructure() - 110.2464).abs() < 1e-9);
     }
 
     #[test]
@@ -312,7 +412,27 @@ mod tests {
         tariff.fixed_monthly = vec![("control plane".into(), 73.0), ("nat".into(), 32.0)];
         let c = CostBreakdown::price(&Meters::default(), &tariff, SimDuration::from_hours(1));
         assert_eq!(c.fixed, 105.0);
-        assert_eq!(c.total(), 105.0);
+        assert_eq!(c.infrastructure(), 105.0);
+    }
+
+    #[test]
+    fn cost_models_nest_and_the_control_plane_credit_never_pays_out() {
+        let mut tariff = Tariff::per_second(0.0, 0.0);
+        tariff.control_plane_monthly = 73.0;
+        tariff.control_plane_credit_monthly = 74.40;
+        tariff.overhead = Overhead { load_balancer: 18.0, nat_gateway: 32.85, observability: 300.0 };
+        tariff.people = People { fte: 1.5, loaded_salary_yearly: 180_000.0 };
+        let meters = Meters { node_usd: 10.0, ..Meters::default() };
+        // Ten dollars of nodes over one hour is 7,300 dollars over a 730-hour month.
+        let c = CostBreakdown::price(&meters, &tariff, SimDuration::from_hours(1));
+        assert_eq!(c.control_plane, 0.0);
+        assert_eq!(c.nodes, 7_300.0);
+        assert_eq!(c.under(CostModel::Infrastructure), 7_300.0);
+        assert!((c.under(CostModel::Overhead) - (7_300.0 + 350.85)).abs() < 1e-9);
+        assert!((c.under(CostModel::Tco) - (7_650.85 + 22_500.0)).abs() < 1e-9);
+        tariff.control_plane_credit_monthly = 0.0;
+        let c = CostBreakdown::price(&meters, &tariff, SimDuration::from_hours(1));
+        assert_eq!(c.control_plane, 73.0);
     }
 }
 

@@ -14,10 +14,14 @@ mod instance;
 pub mod presets;
 pub mod sim;
 pub mod spec;
+mod timeline;
 
-pub use billing::{CostBreakdown, FreeTier, IdleBilling, Meters, Rates, Tariff, HOURS_PER_MONTH};
+pub use billing::{
+    CostBreakdown, CostModel, FreeTier, IdleBilling, Meters, Overhead, People, Rates, Tariff, HOURS_PER_MONTH,
+};
 pub use sim::{simulate, Counters, Outcome, SimInput};
 pub use spec::{
     AutoscalerSpec, BalancePolicy, ColdStart, ConcurrencyScaling, FlyProxy, InstanceSpec, Interruptions,
     KedaHttp, PlatformSpec, RouterSpec, TargetTracking, TrackedMetric,
 };
+pub use timeline::MinuteStats;

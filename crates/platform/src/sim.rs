@@ -11,6 +11,7 @@ use crate::autoscale::{Fleet, KedaState, KpaState, MetricHistory, Snapshot, Targ
 use crate::billing::{BilledTime, CostBreakdown, IdleBilling, Meters};
 use crate::instance::{Instance, Life};
 use crate::spec::{AutoscalerSpec, BalancePolicy, PlatformSpec, RouterSpec};
+use crate::timeline::{Cumulative, MinuteStats, TimelineRecorder, MINUTE};
 use crossover_engine::rng::purpose_id;
 use crossover_engine::{EventQueue, LatencyRecorder, RngStream, SimDuration, SimTime, StreamKey};
 use crossover_workload::{Arrivals, Demand, RequestDemand, Traffic, DEMAND_STREAM};
@@ -27,6 +28,8 @@ pub struct SimInput<'a> {
     pub replication: u64,
     /// Response size per request in GB, for egress charges.
     pub response_gb: f64,
+    /// Keep a per-minute timeline (one replication of a run, for charts).
+    pub timeline: bool,
 }
 
 /// Request and instance counts. Conservation: `arrived = completed + rejected +
@@ -79,14 +82,21 @@ pub struct Outcome {
     pub mean_sojourn_secs: f64,
     /// Mean wait before reaching an instance, over requests that reached one.
     pub mean_queue_wait_secs: f64,
+    /// Per-minute record, if `SimInput::timeline` asked for one.
+    pub timeline: Vec<MinuteStats>,
 }
 
 #[derive(Clone, Copy, Debug)]
 enum Event {
     Arrival,
-    Instance { slot: u32, generation: u32 },
+    Instance {
+        slot: u32,
+        generation: u32,
+    },
     QueueTimeout,
     Tick,
+    /// A timeline minute ends.
+    Minute,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -170,6 +180,10 @@ struct Sim<'a> {
     counters: Counters,
     latency: LatencyRecorder,
     meters: Meters,
+    /// Requests in service on some instance (the rest of `in_system` waits).
+    serving: u64,
+    node_area: u128,
+    timeline: Option<Box<TimelineRecorder>>,
 }
 
 impl<'a> Sim<'a> {
@@ -241,6 +255,9 @@ impl<'a> Sim<'a> {
                 gpus: spec.instance.gpus,
                 ..Meters::default()
             },
+            serving: 0,
+            node_area: 0,
+            timeline: input.timeline.then(Box::default),
         }
     }
 
@@ -267,6 +284,9 @@ impl<'a> Sim<'a> {
             self.history.push(first);
             self.events.schedule(SimTime::ZERO + period, Event::Tick);
         }
+        if self.timeline.is_some() {
+            self.events.schedule(SimTime::ZERO + MINUTE, Event::Minute);
+        }
         while let Some((t, event)) = self.events.pop() {
             if t >= self.horizon {
                 break;
@@ -283,12 +303,46 @@ impl<'a> Sim<'a> {
                 }
                 Event::QueueTimeout => self.on_queue_timeout(),
                 Event::Tick => self.on_tick(),
+                Event::Minute => self.on_minute(),
+            }
+            if let Some(tl) = &mut self.timeline {
+                tl.max_waiting = tl.max_waiting.max(self.in_system - self.serving);
             }
             #[cfg(debug_assertions)]
             self.check_counts(event);
         }
         self.now = self.horizon;
         self.accumulate_areas();
+        if self
+            .timeline
+            .as_ref()
+            .is_some_and(|tl| self.horizon.0 > tl.minutes.len() as u64 * MINUTE.as_nanos())
+        {
+            self.on_minute();
+        }
+    }
+
+    fn cumulative(&self) -> Cumulative {
+        Cumulative {
+            arrived: self.counters.arrived,
+            completed: self.counters.completed,
+            rejected: self.counters.rejected,
+            alive_area: self.alive_area,
+            node_area: self.node_area,
+        }
+    }
+
+    /// Closes a timeline minute (or the horizon's last, partial one).
+    fn on_minute(&mut self) {
+        let now = self.cumulative();
+        let waiting = self.in_system - self.serving;
+        let Some(tl) = &mut self.timeline else { return };
+        let start = tl.minutes.len() as u64 * MINUTE.as_nanos();
+        tl.close(now, SimDuration::from_nanos(self.now.0 - start), waiting);
+        let next = self.now + MINUTE;
+        if next < self.horizon {
+            self.events.schedule(next, Event::Minute);
+        }
     }
 
     /// Debug builds (and so the tests) recount the fleet after every event: the running
@@ -690,6 +744,7 @@ impl<'a> Sim<'a> {
             self.counters.cold_start_requests += 1;
         }
         inst.admit(now, request.arrival, request.demand.cpu, request.demand.io);
+        self.serving += 1;
         self.relist(slot);
         self.dispatched += 1;
         self.queue_wait_ns += now.since(request.arrival).as_nanos() as u128;
@@ -720,6 +775,7 @@ impl<'a> Sim<'a> {
         inst.advance(now);
         let mut finished = 0u64;
         let (counters, latency, sojourn) = (&mut self.counters, &mut self.latency, &mut self.sojourn_ns);
+        let mut minute = self.timeline.as_mut().map(|tl| &mut tl.latency);
         inst.settle(now, |arrival| {
             let l = now.since(arrival);
             *sojourn += l.as_nanos() as u128;
@@ -729,9 +785,13 @@ impl<'a> Sim<'a> {
             } else {
                 counters.completed += 1;
                 latency.record(l);
+                if let Some(m) = &mut minute {
+                    m.record(l);
+                }
             }
         });
         self.in_system -= finished;
+        self.serving -= finished;
         self.departed += finished;
         if self.instances[slot as usize].is_idle() {
             // Emptied: not busy, though queued work may refill it at this same instant
@@ -795,6 +855,7 @@ impl<'a> Sim<'a> {
         }
         let inst = &mut self.instances[slot as usize];
         let mut lost: Vec<SimTime> = inst.active.iter().map(|a| a.arrival).collect();
+        self.serving -= lost.len() as u64;
         if !inst.is_idle() {
             self.busy -= 1;
         }
@@ -1038,6 +1099,7 @@ impl<'a> Sim<'a> {
             mean_in_system: self.in_system_area as f64 / horizon_ns,
             mean_sojourn_secs: per(self.sojourn_ns, self.departed),
             mean_queue_wait_secs: per(self.queue_wait_ns, self.dispatched),
+            timeline: self.timeline.map(|tl| tl.minutes).unwrap_or_default(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `summary.csv` (one row per platform) and `replications.csv` (one row per replication
 //! and platform). Column meanings are documented in the README.
 
+use crossover_platform::{CostBreakdown, CostModel};
 use crossover_runner::{PlatformSummary, ReplicationMetrics, RunResult};
 
 pub const SUMMARY_COLUMNS: &[&str] = &[
@@ -8,6 +9,8 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "replications",
     "cost_month_usd",
     "cost_month_ci95",
+    "cost_overhead_month_usd",
+    "cost_tco_month_usd",
     "p50_ms",
     "p90_ms",
     "p99_ms",
@@ -26,9 +29,18 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "utilization",
     "cost_cpu_usd",
     "cost_memory_usd",
+    "cost_gpu_usd",
     "cost_idle_usd",
     "cost_requests_usd",
+    "cost_egress_usd",
+    "cost_stopped_usd",
+    "cost_nodes_usd",
+    "cost_control_plane_usd",
     "cost_fixed_usd",
+    "cost_load_balancer_usd",
+    "cost_nat_usd",
+    "cost_observability_usd",
+    "cost_people_usd",
 ];
 
 pub const REPLICATIONS_COLUMNS: &[&str] = &[
@@ -36,6 +48,8 @@ pub const REPLICATIONS_COLUMNS: &[&str] = &[
     "seed",
     "platform",
     "cost_month_usd",
+    "cost_overhead_month_usd",
+    "cost_tco_month_usd",
     "p50_ms",
     "p90_ms",
     "p99_ms",
@@ -53,9 +67,18 @@ pub const REPLICATIONS_COLUMNS: &[&str] = &[
     "utilization",
     "cost_cpu_usd",
     "cost_memory_usd",
+    "cost_gpu_usd",
     "cost_idle_usd",
     "cost_requests_usd",
+    "cost_egress_usd",
+    "cost_stopped_usd",
+    "cost_nodes_usd",
+    "cost_control_plane_usd",
     "cost_fixed_usd",
+    "cost_load_balancer_usd",
+    "cost_nat_usd",
+    "cost_observability_usd",
+    "cost_people_usd",
 ];
 
 // Adding 0.0 turns -0.0 (e.g. an empty float sum) into 0.0, so no "-0.0000" cells.
@@ -79,6 +102,8 @@ fn summary_row(p: &PlatformSummary) -> Vec<String> {
         p.replications.len().to_string(),
         usd(cost.mean),
         usd(cost.half_width),
+        usd(p.cost_under(CostModel::Overhead).mean),
+        usd(p.cost_under(CostModel::Tco).mean),
         q(0.50),
         q(0.90),
         q(0.99),
@@ -95,12 +120,30 @@ fn summary_row(p: &PlatformSummary) -> Vec<String> {
         t.in_flight.to_string(),
         ms(p.latency.mean_ms()),
         frac(p.utilization().mean),
-        usd(b.cpu),
-        usd(b.memory),
-        usd(b.idle),
-        usd(b.requests),
-        usd(b.fixed),
     ]
+    .into_iter()
+    .chain(breakdown_cells(&b))
+    .collect()
+}
+
+fn breakdown_cells(b: &CostBreakdown) -> [String; 14] {
+    [
+        b.cpu,
+        b.memory,
+        b.gpu,
+        b.idle,
+        b.requests,
+        b.egress,
+        b.stopped,
+        b.nodes,
+        b.control_plane,
+        b.fixed,
+        b.load_balancer,
+        b.nat,
+        b.observability,
+        b.people,
+    ]
+    .map(usd)
 }
 
 fn replication_row(seed: u64, platform: &str, r: &ReplicationMetrics) -> Vec<String> {
@@ -109,7 +152,9 @@ fn replication_row(seed: u64, platform: &str, r: &ReplicationMetrics) -> Vec<Str
         r.replication.to_string(),
         seed.to_string(),
         platform.to_string(),
-        usd(r.cost.total()),
+        usd(r.cost.infrastructure()),
+        usd(r.cost.with_overhead()),
+        usd(r.cost.tco()),
         ms(r.p50_ms),
         ms(r.p90_ms),
         ms(r.p99_ms),
@@ -125,12 +170,10 @@ fn replication_row(seed: u64, platform: &str, r: &ReplicationMetrics) -> Vec<Str
         c.in_flight.to_string(),
         ms(r.mean_ms),
         frac(r.utilization),
-        usd(r.cost.cpu),
-        usd(r.cost.memory),
-        usd(r.cost.idle),
-        usd(r.cost.requests),
-        usd(r.cost.fixed),
     ]
+    .into_iter()
+    .chain(breakdown_cells(&r.cost))
+    .collect()
 }
 
 fn to_csv(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {

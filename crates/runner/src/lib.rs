@@ -13,7 +13,7 @@ pub mod resume;
 pub use checks::{ConservationError, LittleError};
 
 use crossover_engine::{mean_ci95, LatencyRecorder, MeanCi, SimDuration};
-use crossover_platform::{simulate, CostBreakdown, Counters, SimInput};
+use crossover_platform::{simulate, CostBreakdown, CostModel, Counters, MinuteStats, SimInput};
 use crossover_scenario::Scenario;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -163,8 +163,12 @@ impl PlatformSummary {
         let xs: Vec<f64> = self.replications.iter().map(f).collect();
         mean_ci95(&xs)
     }
+    /// Infrastructure cost per month (what the provider bills).
     pub fn cost_month(&self) -> MeanCi {
-        self.ci(|r| r.cost.total())
+        self.cost_under(CostModel::Infrastructure)
+    }
+    pub fn cost_under(&self, model: CostModel) -> MeanCi {
+        self.ci(|r| r.cost.under(model))
     }
     /// Mean of each cost line item across replications.
     pub fn cost_breakdown(&self) -> CostBreakdown {
@@ -177,7 +181,13 @@ impl PlatformSummary {
             requests: m(|c| c.requests),
             egress: m(|c| c.egress),
             stopped: m(|c| c.stopped),
+            nodes: m(|c| c.nodes),
+            control_plane: m(|c| c.control_plane),
             fixed: m(|c| c.fixed),
+            load_balancer: m(|c| c.load_balancer),
+            nat: m(|c| c.nat),
+            observability: m(|c| c.observability),
+            people: m(|c| c.people),
         }
     }
     /// p99 across replications (mean of per-replication p99s, with its interval).
@@ -329,6 +339,7 @@ pub fn replicate(
         seed,
         replication: replication as u64,
         response_gb: scenario.response_gb,
+        timeline: false,
     });
     let q = |p| out.latency.quantile_ms(p);
     let metrics = ReplicationMetrics {
@@ -349,4 +360,33 @@ pub fn replicate(
         mean_queue_wait_secs: out.mean_queue_wait_secs,
     };
     (metrics, out.latency)
+}
+
+/// One platform's per-minute record of one replication.
+#[derive(Clone, Debug)]
+pub struct PlatformTimeline {
+    pub platform: String,
+    pub minutes: Vec<MinuteStats>,
+}
+
+/// Every platform's per-minute record of one replication, for the timeline chart. The
+/// replication is the same pure function as in [`run`], so its totals match that run's.
+pub fn timeline(scenario: &Scenario, seed: u64, replication: u32) -> Vec<PlatformTimeline> {
+    scenario
+        .platforms
+        .iter()
+        .map(|platform| {
+            let out = simulate(&SimInput {
+                platform,
+                traffic: &scenario.traffic,
+                demand: &scenario.demand,
+                horizon: scenario.horizon,
+                seed,
+                replication: replication as u64,
+                response_gb: scenario.response_gb,
+                timeline: true,
+            });
+            PlatformTimeline { platform: platform.name.clone(), minutes: out.timeline }
+        })
+        .collect()
 }

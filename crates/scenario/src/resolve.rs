@@ -10,8 +10,8 @@ use crate::schema::*;
 use crossover_engine::SimDuration;
 use crossover_platform::{
     AutoscalerSpec, BalancePolicy, ColdStart, ConcurrencyScaling, FlyProxy, FreeTier, IdleBilling,
-    InstanceSpec, Interruptions, KedaHttp, PlatformSpec, Rates, RouterSpec, TargetTracking, Tariff,
-    TrackedMetric,
+    InstanceSpec, Interruptions, KedaHttp, Overhead, People, PlatformSpec, Rates, RouterSpec, TargetTracking,
+    Tariff, TrackedMetric,
 };
 use crossover_workload::{Demand, Dist, Traffic};
 use std::path::Path;
@@ -86,6 +86,9 @@ impl Checker<'_> {
                 }
             },
             DistField::Table(DistTable::Uniform { min, max }) => Dist::uniform(secs(min), secs(max)),
+            DistField::Table(DistTable::Triangular { min, mode, max }) => {
+                Dist::triangular(secs(min), secs(mode), secs(max))
+            }
             DistField::Table(DistTable::Gamma { mean, cv }) => Dist::gamma_mean_cv(secs(mean), *cv),
             DistField::Table(DistTable::Pareto { min, alpha }) => Dist::pareto(secs(min), *alpha),
             DistField::Table(DistTable::Empirical { percentiles, values }) => {
@@ -517,6 +520,26 @@ fn resolve_platform(i: usize, p: &mut PlatformSection, c: &mut Checker) -> Platf
             requests: c.range(&at(&["billing", "free_requests"]), b.free_requests, 0.0, 1e15),
         },
         fixed_monthly: b.fixed_monthly.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        control_plane_monthly: price(c, "control_plane_monthly", b.control_plane_monthly),
+        control_plane_credit_monthly: price(
+            c,
+            "control_plane_credit_monthly",
+            b.control_plane_credit_monthly,
+        ),
+        overhead: Overhead {
+            load_balancer: price(c, "load_balancer_monthly", b.load_balancer_monthly),
+            nat_gateway: price(c, "nat_gateway_monthly", b.nat_gateway_monthly),
+            observability: price(c, "observability_monthly", b.observability_monthly),
+        },
+        people: People {
+            fte: c.range(&at(&["billing", "ops_fte"]), b.ops_fte, 0.0, 1000.0),
+            loaded_salary_yearly: c.range(
+                &at(&["billing", "ops_loaded_salary"]),
+                b.ops_loaded_salary,
+                0.0,
+                1e8,
+            ),
+        },
     };
 
     PlatformSpec {

@@ -293,6 +293,11 @@ pub enum DistTable {
         min: Duration,
         max: Duration,
     },
+    Triangular {
+        min: Duration,
+        mode: Duration,
+        max: Duration,
+    },
     Gamma {
         mean: Duration,
         cv: f64,
@@ -709,6 +714,29 @@ pub struct BillingSection {
     /// Named fixed fees in USD per month.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub fixed_monthly: BTreeMap<String, f64>,
+    /// Managed control plane per month (EKS $73, GKE $73 before its credit).
+    #[serde(default)]
+    pub control_plane_monthly: f64,
+    /// Monthly credit against the control-plane fee.
+    #[serde(default)]
+    pub control_plane_credit_monthly: f64,
+    /// Overhead (hidden costs) per month: load balancers, NAT gateways, observability.
+    #[serde(default)]
+    pub load_balancer_monthly: f64,
+    #[serde(default)]
+    pub nat_gateway_monthly: f64,
+    #[serde(default)]
+    pub observability_monthly: f64,
+    /// Operations engineers (full-time equivalents) for TCO, at a loaded yearly cost.
+    #[serde(default)]
+    pub ops_fte: f64,
+    #[serde(default = "default_loaded_salary")]
+    pub ops_loaded_salary: f64,
+}
+
+/// The article's "$180K average fully-loaded cost per engineer".
+fn default_loaded_salary() -> f64 {
+    180_000.0
 }
 
 impl Default for BillingSection {
@@ -730,6 +758,13 @@ impl Default for BillingSection {
             free_gib_seconds: 0.0,
             free_requests: 0.0,
             fixed_monthly: BTreeMap::new(),
+            control_plane_monthly: 0.0,
+            control_plane_credit_monthly: 0.0,
+            load_balancer_monthly: 0.0,
+            nat_gateway_monthly: 0.0,
+            observability_monthly: 0.0,
+            ops_fte: 0.0,
+            ops_loaded_salary: default_loaded_salary(),
         }
     }
 }

@@ -26,6 +26,9 @@ pub enum Dist {
     LogNormal { mu: f64, sigma: f64 },
     /// Uniform on [min, max].
     Uniform { min: f64, max: f64 },
+    /// Triangular on [min, max] with its peak at `mode`: what a range with a typical
+    /// value ("60-180 s, usually 100 s") says and no more.
+    Triangular { min: f64, mode: f64, max: f64 },
     /// Gamma with shape k and scale theta (mean k theta, cv 1 / sqrt(k)).
     Gamma { shape: f64, scale: f64 },
     /// Pareto (type I): P(X > x) = (scale / x)^alpha for x >= scale; alpha > 1 so the
@@ -62,12 +65,28 @@ pub enum DistError {
     P99BelowP50 { p50: f64, p99: f64 },
     #[error("max ({max}) must be >= min ({min})")]
     MaxBelowMin { min: f64, max: f64 },
+    #[error("mode ({mode}) must lie between min ({min}) and max ({max})")]
+    ModeOutside { min: f64, mode: f64, max: f64 },
     #[error("alpha must be > 1 so that the mean is finite, got {alpha}")]
     AlphaTooSmall { alpha: f64 },
     #[error("{0}")]
     Percentiles(String),
     #[error("{0}")]
     Weights(String),
+}
+
+/// Inverse CDF of the triangular distribution.
+fn triangular_quantile(min: f64, mode: f64, max: f64, u: f64) -> f64 {
+    let width = max - min;
+    if width <= 0.0 {
+        return min;
+    }
+    let split = (mode - min) / width;
+    if u < split {
+        min + (u * width * (mode - min)).sqrt()
+    } else {
+        max - ((1.0 - u) * width * (max - mode)).sqrt()
+    }
 }
 
 fn non_negative(what: &'static str, value: f64) -> Result<f64, DistError> {
@@ -120,6 +139,16 @@ impl Dist {
             return Err(DistError::MaxBelowMin { min, max });
         }
         Ok(Dist::Uniform { min, max })
+    }
+
+    pub fn triangular(min: f64, mode: f64, max: f64) -> Result<Dist, DistError> {
+        non_negative("min", min)?;
+        non_negative("mode", mode)?;
+        non_negative("max", max)?;
+        if mode < min || max < mode {
+            return Err(DistError::ModeOutside { min, mode, max });
+        }
+        Ok(Dist::Triangular { min, mode, max })
     }
 
     /// Gamma with the given mean and coefficient of variation (cv > 0; a cv of 0 is a
@@ -229,6 +258,7 @@ impl Dist {
             Dist::Exponential { mean } => *mean,
             Dist::LogNormal { mu, sigma } => (mu + sigma * sigma / 2.0).exp(),
             Dist::Uniform { min, max } => (min + max) / 2.0,
+            Dist::Triangular { min, mode, max } => (min + mode + max) / 3.0,
             Dist::Gamma { shape, scale } => shape * scale,
             Dist::Pareto { scale, alpha } => alpha * scale / (alpha - 1.0),
             Dist::Empirical(e) => e.mean(),
@@ -247,6 +277,7 @@ impl Dist {
                 (mu + sigma * z).exp()
             }
             Dist::Uniform { min, max } => min + (max - min) * rng.open01(),
+            Dist::Triangular { min, mode, max } => triangular_quantile(*min, *mode, *max, rng.open01()),
             // The parameters were checked by the constructors, so `new` cannot fail; the
             // mean is a harmless fallback should someone build the variant by hand.
             Dist::Gamma { shape, scale } => match rand_distr::Gamma::new(*shape, *scale) {
@@ -396,6 +427,24 @@ mod tests {
         let share = sorted.partition_point(|&v| v <= x) as f64 / n;
         let tol = 4.0 * (p * (1.0 - p) / n).sqrt();
         assert!((share - p).abs() < tol, "F({x}) = {share}, expected {p} +- {tol}");
+    }
+
+    #[test]
+    fn triangular_matches_its_cdf_and_mean() {
+        // F(x) = (x - a)^2 / ((b - a)(c - a)) left of the mode.
+        assert!(
+            (triangular_quantile(60.0, 100.0, 180.0, 0.1) - (60.0 + (0.1f64 * 120.0 * 40.0).sqrt())).abs()
+                < 1e-12
+        );
+        assert_eq!(triangular_quantile(60.0, 100.0, 180.0, 40.0 / 120.0), 100.0);
+        assert_eq!(triangular_quantile(60.0, 100.0, 180.0, 1.0), 180.0);
+        let d = Dist::triangular(60.0, 100.0, 180.0).unwrap();
+        let mut rng = RngStream::new(crossover_engine::StreamKey::new(7, 0, 1));
+        let n = 200_000;
+        let mean = (0..n).map(|_| d.sample_secs(&mut rng)).sum::<f64>() / n as f64;
+        // sd = sqrt((a²+b²+c²-ab-ac-bc)/18) = 24.94; 4.5 standard errors.
+        assert!((mean - 340.0 / 3.0).abs() < 4.5 * 24.94 / (n as f64).sqrt(), "{mean}");
+        assert!(matches!(Dist::triangular(60.0, 200.0, 180.0), Err(DistError::ModeOutside { .. })));
     }
 
     #[test]
