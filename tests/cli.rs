@@ -207,7 +207,7 @@ fn key_paths_of(table: &toml::Table, prefix: &str, out: &mut Vec<String>) {
 /// Distributions have the same keys wherever they appear; the reference documents them
 /// once, at `service.cpu`.
 fn as_documented(path: &str) -> String {
-    for place in ["service.io.", "platform.instance.cold_start."] {
+    for place in ["service.io.", "platform.instance.cold_start.", "platform.nodes.autoscaler.provisioning."] {
         if let Some(rest) = path.strip_prefix(place) {
             return format!("service.cpu.{rest}");
         }
@@ -269,7 +269,42 @@ fn complete_fragment(block: &str) -> String {
 /// Scenarios the reference's example values are tried against: between them every
 /// documented example fits at least one. Tests run from the repository root, so files are
 /// named from there (the Azure samples sit beside the repository, in ../shared).
-const DOC_BASES: [&str; 9] = [
+const DOC_BASES: [&str; 12] = [
+    // A triangular distribution.
+    r#"[traffic]
+profile = "constant"
+rps = 2.0
+[service]
+cpu = { dist = "triangular", min = "5ms", mode = "10ms", max = "40ms" }
+[[platform]]
+name = "p"
+autoscaler = { kind = "fixed", instances = 1 }
+"#,
+    // Kubernetes: the HPA on nodes under the Cluster Autoscaler, written out ...
+    r#"[traffic]
+profile = "constant"
+rps = 2.0
+[service]
+cpu = "20ms"
+[[platform]]
+name = "p"
+min_instances = 1
+autoscaler = { kind = "hpa", metric = "cpu", target = 0.6 }
+router = { kind = "load-balancer", policy = "random" }
+[platform.nodes]
+machines = [{ name = "n", cpu = 4, memory = "16GiB", hourly = 0.2 }]
+autoscaler = { kind = "cluster-autoscaler", provisioning = "90s" }
+"#,
+    // ... and under Karpenter.
+    r#"[traffic]
+profile = "constant"
+rps = 2.0
+[service]
+cpu = "20ms"
+[[platform]]
+name = "p"
+preset = "eks-karpenter"
+"#,
     r#"[traffic]
 profile = "constant"
 rps = 2.0
@@ -386,7 +421,12 @@ fn the_reference_documents_every_key_with_a_valid_example() {
         if example.is_empty() {
             continue;
         }
-        let set = path.replacen("platform.", "platform[0].", 1);
+        // Keys inside an array of tables are set on its first element.
+        let set = path.replacen("platform.", "platform[0].", 1).replacen(
+            "nodes.machines.",
+            "nodes.machines[0].",
+            1,
+        );
         let o = crossover_scenario::Override::new(
             &set,
             crossover_scenario::overrides::typed_value(example),

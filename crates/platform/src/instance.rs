@@ -10,6 +10,8 @@ use crossover_engine::{SimDuration, SimTime};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Life {
+    /// A Kubernetes pod waiting for a node with room: it exists, but nothing runs.
+    Pending,
     Starting,
     Ready,
     Stopped,
@@ -82,6 +84,12 @@ impl Instance {
             rounded_active: SimDuration::ZERO,
             cpu_work_ns: 0.0,
         }
+    }
+
+    /// A pod that exists but waits for a node; its life begins when it is placed.
+    pub fn begin_pending(&mut self, seq: u64, now: SimTime) {
+        self.begin_life(seq, now, SimTime::MAX, SimTime::MAX);
+        self.life = Life::Pending;
     }
 
     /// Re-initialises a recycled slot for a new life (keeps the request buffer).

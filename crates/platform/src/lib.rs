@@ -10,6 +10,8 @@
 
 mod autoscale;
 pub mod billing;
+mod cluster;
+pub mod hpa;
 mod instance;
 pub mod presets;
 pub mod sim;
@@ -19,9 +21,11 @@ mod timeline;
 pub use billing::{
     CostBreakdown, CostModel, FreeTier, IdleBilling, Meters, Overhead, People, Rates, Tariff, HOURS_PER_MONTH,
 };
+pub use hpa::{Hpa, HpaMetric, HpaPolicy, HpaRules, KedaActivation};
 pub use sim::{simulate, Counters, Outcome, SimInput};
 pub use spec::{
     AutoscalerSpec, BalancePolicy, ColdStart, ConcurrencyScaling, FlyProxy, InstanceSpec, Interruptions,
     KedaHttp, PlatformSpec, RouterSpec, TargetTracking, TrackedMetric,
 };
+pub use spec::{ClusterAutoscaler, Karpenter, MachineType, NodeAutoscaler, NodeBilling, NodePool, Placement};
 pub use timeline::MinuteStats;

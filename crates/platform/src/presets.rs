@@ -29,6 +29,13 @@ pub const PRESETS: &[PresetFile] = presets![
     "container-apps",
     "fly-machines",
     "lambda",
+    "gke-autopilot",
+    "gke-standard",
+    "eks",
+    "eks-spot",
+    "eks-karpenter",
+    "eks-gpu",
+    "k8s-self-managed",
 ];
 
 pub fn find(name: &str) -> Option<&'static PresetFile> {

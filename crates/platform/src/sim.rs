@@ -9,8 +9,10 @@
 
 use crate::autoscale::{Fleet, KedaState, KpaState, MetricHistory, Snapshot, TargetTrackingState};
 use crate::billing::{BilledTime, CostBreakdown, IdleBilling, Meters};
+use crate::cluster::{cheapest_fit, nodes_for, Cluster, NodeLife};
+use crate::hpa::{HpaInput, HpaMetric, HpaState};
 use crate::instance::{Instance, Life};
-use crate::spec::{AutoscalerSpec, BalancePolicy, PlatformSpec, RouterSpec};
+use crate::spec::{AutoscalerSpec, BalancePolicy, NodeAutoscaler, NodePool, PlatformSpec, RouterSpec};
 use crate::timeline::{Cumulative, MinuteStats, TimelineRecorder, MINUTE};
 use crossover_engine::rng::purpose_id;
 use crossover_engine::{EventQueue, LatencyRecorder, RngStream, SimDuration, SimTime, StreamKey};
@@ -84,6 +86,12 @@ pub struct Outcome {
     pub mean_queue_wait_secs: f64,
     /// Per-minute record, if `SimInput::timeline` asked for one.
     pub timeline: Vec<MinuteStats>,
+    /// Time-average of Kubernetes nodes alive (0 without a node pool).
+    pub mean_nodes: f64,
+    pub peak_nodes: u32,
+    /// Pods that waited for a node, and their mean wait from pending to placed.
+    pub pending_pods: u64,
+    pub mean_pending_secs: f64,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -97,7 +105,20 @@ enum Event {
     Tick,
     /// A timeline minute ends.
     Minute,
+    /// A node finishes provisioning.
+    Node {
+        slot: u32,
+        generation: u32,
+    },
+    /// The node autoscaler's periodic loop (Cluster Autoscaler scan, Karpenter
+    /// consolidation).
+    NodeScan,
+    /// Karpenter's batch window may have closed.
+    NodeBatch,
 }
+
+/// A pod not placed on any node.
+const NO_NODE: u32 = u32::MAX;
 
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Queued {
@@ -112,6 +133,7 @@ enum Scaler {
     TargetTracking(TargetTrackingState),
     Keda(KedaState),
     Fly,
+    Hpa(HpaState),
 }
 
 /// Simulates one platform over one replication.
@@ -184,6 +206,13 @@ struct Sim<'a> {
     serving: u64,
     node_area: u128,
     timeline: Option<Box<TimelineRecorder>>,
+    /// Kubernetes nodes, if the platform has a node pool.
+    cluster: Option<Cluster>,
+    /// The node each pod slot is on (`NO_NODE` if pending or serverless).
+    node_of: Vec<u32>,
+    node_rng: RngStream,
+    pending_pods: u64,
+    pending_wait_ns: u128,
 }
 
 impl<'a> Sim<'a> {
@@ -203,6 +232,7 @@ impl<'a> Sim<'a> {
             AutoscalerSpec::KedaHttp(k) => (Scaler::Keda(KedaState::default()), k.polling),
             AutoscalerSpec::FlyProxy(_) => (Scaler::Fly, SimDuration::ZERO),
             AutoscalerSpec::Schedule { .. } => (Scaler::Static, SimDuration::ZERO),
+            AutoscalerSpec::Hpa(h) => (Scaler::Hpa(HpaState::default()), h.metric_window.max(h.sync_period)),
         };
         Sim {
             spec,
@@ -258,6 +288,11 @@ impl<'a> Sim<'a> {
             serving: 0,
             node_area: 0,
             timeline: input.timeline.then(Box::default),
+            cluster: spec.nodes.as_ref().map(|pool| Cluster::new(pool, &spec.instance)),
+            node_of: Vec::new(),
+            node_rng: RngStream::new(key(&format!("platform/{}/nodes", spec.name))),
+            pending_pods: 0,
+            pending_wait_ns: 0,
         }
     }
 
@@ -269,10 +304,12 @@ impl<'a> Sim<'a> {
             AutoscalerSpec::KedaHttp(k) => Some(k.polling),
             AutoscalerSpec::FlyProxy(f) => Some(f.check_period),
             AutoscalerSpec::Schedule { .. } => Some(SimDuration::from_hours(1)),
+            AutoscalerSpec::Hpa(h) => Some(h.sync_period),
         }
     }
 
     fn run(&mut self) {
+        self.start_nodes();
         for _ in 0..self.spec.initial_instances() {
             self.start_instance(false);
         }
@@ -304,6 +341,9 @@ impl<'a> Sim<'a> {
                 Event::QueueTimeout => self.on_queue_timeout(),
                 Event::Tick => self.on_tick(),
                 Event::Minute => self.on_minute(),
+                Event::Node { slot, generation } => self.on_node_ready(slot, generation),
+                Event::NodeScan => self.on_node_scan(),
+                Event::NodeBatch => self.on_node_batch(),
             }
             if let Some(tl) = &mut self.timeline {
                 tl.max_waiting = tl.max_waiting.max(self.in_system - self.serving);
@@ -351,7 +391,7 @@ impl<'a> Sim<'a> {
     fn check_counts(&self, after: Event) {
         let live = || self.instances.iter().filter(|i| i.life != Life::Stopped);
         let alive = live().count() as u32;
-        let starting = live().filter(|i| i.life == Life::Starting).count() as u32;
+        let starting = live().filter(|i| matches!(i.life, Life::Starting | Life::Pending)).count() as u32;
         let busy = live().filter(|i| i.life == Life::Ready && !i.is_idle()).count() as u32;
         let draining = live().filter(|i| i.draining).count() as u32;
         assert_eq!(
@@ -371,6 +411,9 @@ impl<'a> Sim<'a> {
         self.alive_area += self.alive as u128 * dt;
         self.busy_area += self.busy as u128 * dt;
         self.in_system_area += self.in_system as u128 * dt;
+        if let Some(cluster) = &self.cluster {
+            self.node_area += cluster.alive as u128 * dt;
+        }
         let tariff = &self.spec.tariff;
         if !tariff.bills_lifetime() {
             let idle = self.alive - self.busy - self.starting;
@@ -614,9 +657,37 @@ impl<'a> Sim<'a> {
                 self.pending_at.push(SimTime::MAX);
                 self.bound.push(None);
                 self.local.push(VecDeque::new());
+                self.node_of.push(NO_NODE);
                 (self.instances.len() - 1) as u32
             }
         };
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.alive += 1;
+        self.peak_alive = self.peak_alive.max(self.alive);
+        if let (Some(cluster), Some(pool)) = (&mut self.cluster, &self.spec.nodes) {
+            match cluster.choose(pool.placement) {
+                Some(node) => {
+                    cluster.place(node, self.now);
+                    self.node_of[slot as usize] = node;
+                }
+                None => {
+                    // No node has room: the pod is Pending until one does.
+                    self.instances[slot as usize].begin_pending(seq, self.now);
+                    self.pending_at[slot as usize] = SimTime::MAX;
+                    self.starting += 1;
+                    cluster.pending.push_back(slot);
+                    self.on_pod_pending();
+                    return slot;
+                }
+            }
+        }
+        self.launch(slot, seq, cold, false);
+        slot
+    }
+
+    /// Begins an instance's life now: its cold start, or ready at once.
+    fn launch(&mut self, slot: u32, seq: u64, cold: bool, was_pending: bool) {
         let ready_at = if cold {
             self.counters.cold_starts += 1;
             self.now + self.draw_cold_start()
@@ -629,20 +700,20 @@ impl<'a> Sim<'a> {
             }
             _ => SimTime::MAX,
         };
-        let seq = self.next_seq;
-        self.next_seq += 1;
         self.instances[slot as usize].begin_life(seq, self.now, ready_at, notice_at);
         self.pending_at[slot as usize] = SimTime::MAX;
         self.meters.instance_starts += 1;
-        self.alive += 1;
-        self.peak_alive = self.peak_alive.max(self.alive);
         if ready_at > self.now {
-            self.starting += 1;
+            if !was_pending {
+                self.starting += 1;
+            }
             self.reschedule(slot);
         } else {
+            if was_pending {
+                self.starting -= 1;
+            }
             self.become_ready(slot);
         }
-        slot
     }
 
     fn draw_cold_start(&mut self) -> SimDuration {
@@ -763,7 +834,7 @@ impl<'a> Sim<'a> {
             Life::Starting => self.become_ready(slot),
             Life::Ready if !inst.is_idle() => self.on_completions(slot),
             Life::Ready => self.on_idle_expiry(slot),
-            Life::Stopped => {}
+            Life::Pending | Life::Stopped => {}
         }
     }
 
@@ -892,7 +963,7 @@ impl<'a> Sim<'a> {
             Life::Starting => Some(inst.ready_at),
             Life::Ready if !inst.is_idle() => inst.next_completion(self.now),
             Life::Ready => self.idle_expiry().map(|d| inst.idle_since + d),
-            Life::Stopped => None,
+            Life::Pending | Life::Stopped => None,
         };
         let next = next.unwrap_or(SimTime::MAX).min(inst.interrupt_at);
         if next != self.pending_at[slot as usize] {
@@ -908,9 +979,17 @@ impl<'a> Sim<'a> {
 
     fn stop_instance(&mut self, slot: u32) {
         self.unlist(slot);
-        self.close_life(slot);
+        let was_pending = self.instances[slot as usize].life == Life::Pending;
+        if was_pending {
+            // Never ran: nothing to meter.
+            if let Some(cluster) = &mut self.cluster {
+                cluster.pending.retain(|&s| s != slot);
+            }
+        } else {
+            self.close_life(slot);
+        }
         let inst = &mut self.instances[slot as usize];
-        if inst.life == Life::Starting {
+        if matches!(inst.life, Life::Starting | Life::Pending) {
             self.starting -= 1;
         }
         if inst.draining {
@@ -922,6 +1001,10 @@ impl<'a> Sim<'a> {
         self.pending_at[slot as usize] = SimTime::MAX;
         self.alive -= 1;
         self.free_slots.push(slot);
+        let node = std::mem::replace(&mut self.node_of[slot as usize], NO_NODE);
+        if node != NO_NODE {
+            self.release_from_node(node);
+        }
     }
 
     /// Meters an instance's life up to `now` (at a stop or the end of the horizon).
@@ -942,6 +1025,269 @@ impl<'a> Sim<'a> {
         self.meters.add_life(billed);
         self.cpu_work_closed += inst.cpu_work_ns;
         self.vcpu_alive_area += lifetime.as_nanos() as f64 * self.spec.instance.vcpu;
+    }
+
+    // ---- Kubernetes nodes ----
+
+    fn pool(&self) -> &'a NodePool {
+        self.spec.nodes.as_ref().expect("node methods run only with a node pool")
+    }
+
+    /// The nodes there at time zero: the pool's minimum, or enough for the initial pods.
+    fn start_nodes(&mut self) {
+        let Some(pool) = &self.spec.nodes else { return };
+        let cluster = self.cluster.as_mut().expect("a node pool has a cluster");
+        let pods = self.spec.initial_instances();
+        // Karpenter would have launched the cheapest fit for the pods already running.
+        let (machine, for_pods) = match &pool.autoscaler {
+            NodeAutoscaler::Karpenter(_) => {
+                let capacity: Vec<u32> = (0..pool.machines.len()).map(|m| cluster.capacity(m)).collect();
+                cheapest_fit(&pool.machines, &capacity, pods).unwrap_or((0, 0))
+            }
+            _ => (0, nodes_for(pods, cluster.capacity(0))),
+        };
+        for _ in 0..pool.min_nodes.max(for_pods).min(pool.max_nodes) {
+            cluster.add_node(machine, SimTime::ZERO, true);
+        }
+        let scan = match &pool.autoscaler {
+            NodeAutoscaler::Fixed => None,
+            NodeAutoscaler::ClusterAutoscaler(ca) => Some(ca.scan_interval),
+            NodeAutoscaler::Karpenter(k) => Some(k.scan_interval),
+        };
+        if let Some(scan) = scan {
+            self.events.schedule(SimTime::ZERO + scan, Event::NodeScan);
+        }
+    }
+
+    /// A pod found no room. Karpenter opens (or extends) its batch window; the Cluster
+    /// Autoscaler will see it at its next scan.
+    fn on_pod_pending(&mut self) {
+        let NodeAutoscaler::Karpenter(k) = &self.pool().autoscaler else { return };
+        let cluster = self.cluster.as_mut().expect("a node pool has a cluster");
+        match &mut cluster.batch {
+            Some((_, last)) => *last = self.now,
+            None => {
+                cluster.batch = Some((self.now, self.now));
+                self.events.schedule(self.now + k.batch_idle, Event::NodeBatch);
+            }
+        }
+    }
+
+    /// A pod left `node`: room for pending pods, or the end of a node being deleted.
+    fn release_from_node(&mut self, node: u32) {
+        let pool = self.pool();
+        let cluster = self.cluster.as_mut().expect("a node pool has a cluster");
+        if cluster.release(node, self.now) {
+            cluster.remove(
+                node,
+                self.now,
+                &pool.machines,
+                &pool.billing,
+                SimDuration::from_nanos(self.horizon.0),
+            );
+        }
+        self.place_pending();
+    }
+
+    /// Places pending pods, oldest first, while some node has room.
+    fn place_pending(&mut self) {
+        let placement = self.pool().placement;
+        loop {
+            let cluster = self.cluster.as_mut().expect("a node pool has a cluster");
+            if cluster.pending.is_empty() {
+                return;
+            }
+            let Some(node) = cluster.choose(placement) else { return };
+            let slot = cluster.pending.pop_front().expect("not empty");
+            cluster.place(node, self.now);
+            self.node_of[slot as usize] = node;
+            let inst = &self.instances[slot as usize];
+            // A pending pod's life began when it was created (`begin_pending`).
+            self.pending_pods += 1;
+            self.pending_wait_ns += self.now.since(inst.started_at).as_nanos() as u128;
+            let seq = inst.created_seq;
+            self.launch(slot, seq, true, true);
+        }
+    }
+
+    /// Asks for a node of machine type `m`; it is Ready after the provisioning time.
+    fn provision_node(&mut self, m: usize) {
+        let provisioning = match &self.pool().autoscaler {
+            NodeAutoscaler::ClusterAutoscaler(ca) => &ca.provisioning,
+            NodeAutoscaler::Karpenter(k) => &k.provisioning,
+            NodeAutoscaler::Fixed => return,
+        };
+        let delay = SimDuration::from_secs_f64(provisioning.sample_secs(&mut self.node_rng));
+        let cluster = self.cluster.as_mut().expect("a node pool has a cluster");
+        let slot = cluster.add_node(m, self.now, false);
+        let generation = cluster.nodes[slot as usize].generation;
+        cluster.last_scale_up = Some(self.now);
+        self.events.schedule(self.now + delay, Event::Node { slot, generation });
+    }
+
+    fn on_node_ready(&mut self, slot: u32, generation: u32) {
+        let cluster = self.cluster.as_mut().expect("a node pool has a cluster");
+        let node = &mut cluster.nodes[slot as usize];
+        if node.generation != generation || node.life != NodeLife::Provisioning {
+            return;
+        }
+        node.life = NodeLife::Ready;
+        node.changed_at = self.now;
+        self.place_pending();
+    }
+
+    fn on_node_scan(&mut self) {
+        let pool = self.pool();
+        let period = match &pool.autoscaler {
+            NodeAutoscaler::ClusterAutoscaler(ca) => {
+                self.cluster_autoscaler_scan(ca.unneeded_time, ca.delay_after_add, ca.utilization_threshold);
+                ca.scan_interval
+            }
+            NodeAutoscaler::Karpenter(k) => {
+                self.karpenter_consolidate(k.consolidate_after);
+                k.scan_interval
+            }
+            NodeAutoscaler::Fixed => return,
+        };
+        self.events.schedule(self.now + period, Event::NodeScan);
+    }
+
+    /// One Cluster Autoscaler loop: nodes for pending pods (bin-packed onto the nodes
+    /// already on their way first), else remove a node that has been unneeded long
+    /// enough.
+    fn cluster_autoscaler_scan(
+        &mut self,
+        unneeded_time: SimDuration,
+        delay_after_add: SimDuration,
+        threshold: f64,
+    ) {
+        let pool = self.pool();
+        let now = self.now;
+        let cluster = self.cluster.as_mut().expect("a node pool has a cluster");
+        let pending = cluster.pending.len() as u32;
+        if pending > 0 {
+            let uncovered = pending.saturating_sub(cluster.upcoming_room());
+            let need =
+                nodes_for(uncovered, cluster.capacity(0)).min(pool.max_nodes.saturating_sub(cluster.alive));
+            for _ in 0..need {
+                self.provision_node(0);
+            }
+            return;
+        }
+        if cluster.last_scale_up.is_some_and(|t| now < t + delay_after_add) {
+            return;
+        }
+        let mut victim = None;
+        for n in 0..cluster.nodes.len() {
+            if cluster.nodes[n].life != NodeLife::Ready {
+                continue;
+            }
+            let pods = cluster.nodes[n].pods;
+            let unneeded = cluster.utilization(n, &pool.machines, &self.spec.instance) < threshold
+                && cluster.room_elsewhere(n) >= pods
+                && cluster.serving_nodes() > pool.min_nodes;
+            let node = &mut cluster.nodes[n];
+            if !unneeded {
+                node.unneeded_since = None;
+                continue;
+            }
+            let since = *node.unneeded_since.get_or_insert(now);
+            // One node per loop: the room elsewhere was counted for this one alone.
+            if victim.is_none() && now >= since + unneeded_time {
+                victim = Some(n as u32);
+            }
+        }
+        if let Some(n) = victim {
+            self.delete_node(n);
+        }
+    }
+
+    /// Karpenter's disruption loop: empty nodes go at once, then the emptiest node
+    /// whose pods fit on the others, once its pods have been unchanged for
+    /// `consolidate_after`.
+    fn karpenter_consolidate(&mut self, consolidate_after: SimDuration) {
+        let pool = self.pool();
+        let now = self.now;
+        let cluster = self.cluster.as_mut().expect("a node pool has a cluster");
+        if !cluster.pending.is_empty() {
+            return;
+        }
+        let settled = |c: &Cluster, n: usize| {
+            c.nodes[n].life == NodeLife::Ready && now >= c.nodes[n].changed_at + consolidate_after
+        };
+        for n in 0..cluster.nodes.len() {
+            if settled(cluster, n) && cluster.nodes[n].pods == 0 && cluster.serving_nodes() > pool.min_nodes {
+                cluster.remove(
+                    n as u32,
+                    now,
+                    &pool.machines,
+                    &pool.billing,
+                    SimDuration::from_nanos(self.horizon.0),
+                );
+            }
+        }
+        let victim = (0..cluster.nodes.len())
+            .filter(|&n| settled(cluster, n) && cluster.room_elsewhere(n) >= cluster.nodes[n].pods)
+            .min_by_key(|&n| (cluster.nodes[n].pods, n));
+        if let Some(n) = victim {
+            if cluster.serving_nodes() > pool.min_nodes {
+                self.delete_node(n as u32);
+            }
+        }
+    }
+
+    /// Karpenter's batch: once no pod has gone pending for `batch_idle` (or the window
+    /// has lasted `batch_max`), launch the cheapest nodes for the pods still uncovered.
+    fn on_node_batch(&mut self) {
+        let NodeAutoscaler::Karpenter(k) = &self.pool().autoscaler else { return };
+        let pool = self.pool();
+        let cluster = self.cluster.as_mut().expect("a node pool has a cluster");
+        let Some((opened, last)) = cluster.batch else { return };
+        let deadline = (last + k.batch_idle).min(opened + k.batch_max);
+        if self.now < deadline {
+            self.events.schedule(deadline, Event::NodeBatch);
+            return;
+        }
+        cluster.batch = None;
+        let uncovered = (cluster.pending.len() as u32).saturating_sub(cluster.upcoming_room());
+        let capacity: Vec<u32> = (0..pool.machines.len()).map(|m| cluster.capacity(m)).collect();
+        if let Some((m, n)) = cheapest_fit(&pool.machines, &capacity, uncovered) {
+            for _ in 0..n.min(pool.max_nodes.saturating_sub(cluster.alive)) {
+                self.provision_node(m);
+            }
+        }
+    }
+
+    /// Drains a node: its pods get replacements elsewhere (a ReplicaSet recreates an
+    /// evicted pod at once) and finish what they hold; the node goes with its last pod.
+    fn delete_node(&mut self, n: u32) {
+        let pool = self.pool();
+        let cluster = self.cluster.as_mut().expect("a node pool has a cluster");
+        cluster.nodes[n as usize].life = NodeLife::Deleting;
+        if cluster.nodes[n as usize].pods == 0 {
+            cluster.remove(
+                n,
+                self.now,
+                &pool.machines,
+                &pool.billing,
+                SimDuration::from_nanos(self.horizon.0),
+            );
+            return;
+        }
+        let on_node: Vec<u32> = (0..self.instances.len() as u32)
+            .filter(|&s| self.node_of[s as usize] == n && self.instances[s as usize].life != Life::Stopped)
+            .collect();
+        for slot in on_node {
+            if self.instances[slot as usize].draining {
+                continue;
+            }
+            self.drain(slot);
+            self.start_instance(true);
+            let inst = &self.instances[slot as usize];
+            if inst.life == Life::Ready && inst.is_idle() {
+                self.stop_instance(slot);
+            }
+        }
     }
 
     // ---- autoscaler ticks ----
@@ -983,6 +1329,28 @@ impl<'a> Sim<'a> {
                 self.fly_autostop(soft);
                 None
             }
+            (Scaler::Hpa(s), AutoscalerSpec::Hpa(h)) => {
+                let window = h.metric_window;
+                let (usage, target_per_pod) = match h.metric {
+                    HpaMetric::Cpu { target_utilization } => {
+                        (self.history.cpu_in_use(window), target_utilization * self.spec.instance.vcpu)
+                    }
+                    HpaMetric::Concurrency { target } => (self.history.avg_concurrency(window), target),
+                    HpaMetric::RequestsPerSecond { target } => (self.history.arrival_rate(window), target),
+                };
+                let active = self.history.arrivals(h.sync_period) > 0 || self.in_system > 0;
+                let input = HpaInput {
+                    now: self.now,
+                    current: self.desired,
+                    ready: fleet.ready,
+                    unready: self.starting,
+                    usage,
+                    target_per_pod,
+                    min,
+                    max,
+                };
+                Some(s.desired(h, &input, active))
+            }
             (_, AutoscalerSpec::Schedule { weekday, weekend }) => {
                 let hours = self.now.0 / SimDuration::from_hours(1).as_nanos();
                 let (day, hour) = (hours / 24, (hours % 24) as usize);
@@ -1012,6 +1380,14 @@ impl<'a> Sim<'a> {
         let mut excess = serving - self.desired;
         if excess == 0 {
             return;
+        }
+        if matches!(self.spec.autoscaler, AutoscalerSpec::Hpa(_)) {
+            // A ReplicaSet deletes unscheduled pods first, then pods not ready, newest
+            // first (controller.ActivePods ordering).
+            excess -= self.stop_unready(excess);
+            if excess == 0 {
+                return;
+            }
         }
         let retention = match &self.spec.autoscaler {
             AutoscalerSpec::Concurrency(c) => Some(c.idle_retention),
@@ -1051,6 +1427,24 @@ impl<'a> Sim<'a> {
         }
     }
 
+    /// Stops up to `n` pods that are not ready (pending ones, then starting ones), newest
+    /// first; returns how many.
+    fn stop_unready(&mut self, n: u32) -> u32 {
+        let mut victims: Vec<(bool, u64, u32)> = (0..self.instances.len() as u32)
+            .filter_map(|s| {
+                let i = &self.instances[s as usize];
+                let unready = matches!(i.life, Life::Pending | Life::Starting) && !i.draining;
+                unready.then_some((i.life == Life::Starting, u64::MAX - i.created_seq, s))
+            })
+            .collect();
+        victims.sort_unstable();
+        let stopped = victims.len().min(n as usize);
+        for &(_, _, slot) in &victims[..stopped] {
+            self.stop_instance(slot);
+        }
+        stopped as u32
+    }
+
     /// fly-proxy autostop: at most one machine per pass, only if there is excess
     /// capacity: more running machines than those over soft limit plus one.
     fn fly_autostop(&mut self, soft_limit: u32) {
@@ -1072,9 +1466,15 @@ impl<'a> Sim<'a> {
 
     fn finish(mut self) -> Outcome {
         for slot in 0..self.instances.len() as u32 {
-            if self.instances[slot as usize].life != Life::Stopped {
+            if !matches!(self.instances[slot as usize].life, Life::Stopped | Life::Pending) {
                 self.close_life(slot);
             }
+        }
+        let horizon_span = SimDuration::from_nanos(self.horizon.0);
+        if let (Some(cluster), Some(pool)) = (&mut self.cluster, &self.spec.nodes) {
+            cluster.close(self.now, &pool.machines, &pool.billing, horizon_span);
+            self.meters.node_usd = cluster.node_usd;
+            self.meters.node_seconds = cluster.node_seconds;
         }
         self.counters.in_flight = self.in_system;
         let horizon_ns = self.horizon.0.max(1) as f64;
@@ -1100,6 +1500,10 @@ impl<'a> Sim<'a> {
             mean_sojourn_secs: per(self.sojourn_ns, self.departed),
             mean_queue_wait_secs: per(self.queue_wait_ns, self.dispatched),
             timeline: self.timeline.map(|tl| tl.minutes).unwrap_or_default(),
+            mean_nodes: self.node_area as f64 / horizon_ns,
+            peak_nodes: self.cluster.as_ref().map_or(0, |c| c.peak),
+            pending_pods: self.pending_pods,
+            mean_pending_secs: per(self.pending_wait_ns, self.pending_pods),
         }
     }
 }

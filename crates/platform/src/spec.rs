@@ -3,6 +3,7 @@
 //! Every preset is a combination of these parts; nothing here is specific to one cloud.
 
 use crate::billing::Tariff;
+use crate::hpa::Hpa;
 use crossover_engine::SimDuration;
 use crossover_workload::Dist;
 
@@ -23,6 +24,110 @@ pub struct PlatformSpec {
     /// Spot-style interruptions, if any.
     pub interruptions: Option<Interruptions>,
     pub tariff: Tariff,
+    /// Kubernetes: the nodes pods must fit on. None: serverless, instances are placed
+    /// at once and pay only their cold start.
+    pub nodes: Option<NodePool>,
+}
+
+/// A node machine type, with what pods can use of it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MachineType {
+    pub name: String,
+    pub vcpu: f64,
+    pub memory_gib: f64,
+    pub gpus: u32,
+    /// Price per node-hour (0 where nodes are not billed, as on GKE Autopilot).
+    pub hourly_usd: f64,
+    /// Allocatable to pods after the system reservation and the daemonsets.
+    pub pod_vcpu: f64,
+    pub pod_memory_gib: f64,
+    /// Daemonset requests per node (counted in the Cluster Autoscaler's utilisation).
+    pub daemonset_vcpu: f64,
+    pub daemonset_memory_gib: f64,
+}
+
+impl MachineType {
+    /// Pods of the given shape that fit on an empty node.
+    pub fn pods_per_node(&self, pod: &InstanceSpec) -> u32 {
+        let by =
+            |free: f64, need: f64| if need <= 0.0 { u32::MAX } else { ((free + 1e-9) / need).floor() as u32 };
+        let gpus = self.gpus.checked_div(pod.gpus).unwrap_or(u32::MAX);
+        by(self.pod_vcpu, pod.vcpu).min(by(self.pod_memory_gib, pod.memory_gib)).min(gpus)
+    }
+}
+
+/// Which node a pod goes to among those it fits on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// The first node in creation order.
+    FirstFit,
+    /// The node with the most free capacity (kube-scheduler's default scoring).
+    LeastAllocated,
+    /// The node with the least free capacity (bin-packing).
+    MostAllocated,
+}
+
+/// What adds and removes nodes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NodeAutoscaler {
+    /// The nodes there are: `min_nodes`, always.
+    Fixed,
+    ClusterAutoscaler(ClusterAutoscaler),
+    Karpenter(Karpenter),
+}
+
+/// The Kubernetes Cluster Autoscaler over one node group of the first machine type.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClusterAutoscaler {
+    /// `--scan-interval` (10 s).
+    pub scan_interval: SimDuration,
+    /// From the scale-up decision to a Ready node.
+    pub provisioning: Dist,
+    /// `--scale-down-unneeded-time` (10 min).
+    pub unneeded_time: SimDuration,
+    /// `--scale-down-delay-after-add` (10 min).
+    pub delay_after_add: SimDuration,
+    /// `--scale-down-utilization-threshold` (0.5 of allocatable, requests).
+    pub utilization_threshold: f64,
+}
+
+/// Karpenter: batches pending pods, launches the cheapest machine type that holds them
+/// and consolidates nodes whose pods fit elsewhere.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Karpenter {
+    /// `--batch-idle-duration` (1 s): the batch closes after this long without a new
+    /// pending pod ...
+    pub batch_idle: SimDuration,
+    /// ... or `--batch-max-duration` (10 s) after it opened.
+    pub batch_max: SimDuration,
+    /// From launch to a Ready node.
+    pub provisioning: Dist,
+    /// `consolidateAfter`: a node is a candidate this long after its pods last changed.
+    pub consolidate_after: SimDuration,
+    /// How often consolidation looks (Karpenter's disruption loop polls every 10 s).
+    pub scan_interval: SimDuration,
+}
+
+/// How nodes are billed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeBilling {
+    /// Each node life rounded up to this (1 s on Compute Engine and EC2, 1 h at Hetzner).
+    pub rounding: SimDuration,
+    /// Billed at least this long per node (1 min on Compute Engine and EC2).
+    pub minimum: SimDuration,
+    /// A node never costs more than this per month (Hetzner's cap); 0 = no cap.
+    pub monthly_cap_usd: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodePool {
+    /// Node types; the Cluster Autoscaler and fixed pools use the first, Karpenter picks.
+    pub machines: Vec<MachineType>,
+    pub placement: Placement,
+    pub autoscaler: NodeAutoscaler,
+    pub min_nodes: u32,
+    pub max_nodes: u32,
+    pub billing: NodeBilling,
 }
 
 /// One container, task, machine or pod.
@@ -116,6 +221,8 @@ pub enum AutoscalerSpec {
     /// Scheduled scaling (Application Auto Scaling scheduled actions): a desired count
     /// for each hour of weekdays and of weekends, applied on the hour.
     Schedule { weekday: [u32; 24], weekend: [u32; 24] },
+    /// The Kubernetes Horizontal Pod Autoscaler (optionally behind KEDA).
+    Hpa(Hpa),
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -27,6 +27,8 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "in_flight",
     "mean_latency_ms",
     "utilization",
+    "mean_nodes",
+    "peak_nodes",
     "cost_cpu_usd",
     "cost_memory_usd",
     "cost_gpu_usd",
@@ -65,6 +67,8 @@ pub const REPLICATIONS_COLUMNS: &[&str] = &[
     "in_flight",
     "mean_latency_ms",
     "utilization",
+    "mean_nodes",
+    "peak_nodes",
     "cost_cpu_usd",
     "cost_memory_usd",
     "cost_gpu_usd",
@@ -120,6 +124,8 @@ fn summary_row(p: &PlatformSummary) -> Vec<String> {
         t.in_flight.to_string(),
         ms(p.latency.mean_ms()),
         frac(p.utilization().mean),
+        format!("{:.4}", p.mean_nodes().mean),
+        p.peak_nodes().to_string(),
     ]
     .into_iter()
     .chain(breakdown_cells(&b))
@@ -170,6 +176,8 @@ fn replication_row(seed: u64, platform: &str, r: &ReplicationMetrics) -> Vec<Str
         c.in_flight.to_string(),
         ms(r.mean_ms),
         frac(r.utilization),
+        format!("{:.4}", r.mean_nodes),
+        r.peak_nodes.to_string(),
     ]
     .into_iter()
     .chain(breakdown_cells(&r.cost))

@@ -131,6 +131,12 @@ pub struct ReplicationMetrics {
     pub mean_in_system: f64,
     pub mean_sojourn_secs: f64,
     pub mean_queue_wait_secs: f64,
+    /// Kubernetes nodes (0 without a node pool).
+    pub mean_nodes: f64,
+    pub peak_nodes: u32,
+    /// Pods that waited for a node, and their mean wait.
+    pub pending_pods: u64,
+    pub mean_pending_secs: f64,
 }
 
 impl ReplicationMetrics {
@@ -199,6 +205,12 @@ impl PlatformSummary {
     }
     pub fn utilization(&self) -> MeanCi {
         self.ci(|r| r.utilization)
+    }
+    pub fn mean_nodes(&self) -> MeanCi {
+        self.ci(|r| r.mean_nodes)
+    }
+    pub fn peak_nodes(&self) -> u32 {
+        self.replications.iter().map(|r| r.peak_nodes).max().unwrap_or(0)
     }
     pub fn peak_instances(&self) -> u32 {
         self.replications.iter().map(|r| r.peak_instances).max().unwrap_or(0)
@@ -358,6 +370,10 @@ pub fn replicate(
         mean_in_system: out.mean_in_system,
         mean_sojourn_secs: out.mean_sojourn_secs,
         mean_queue_wait_secs: out.mean_queue_wait_secs,
+        mean_nodes: out.mean_nodes,
+        peak_nodes: out.peak_nodes,
+        pending_pods: out.pending_pods,
+        mean_pending_secs: out.mean_pending_secs,
     };
     (metrics, out.latency)
 }

@@ -159,6 +159,21 @@ mod tests {
     }
 
     #[test]
+    fn the_listing_shows_pod_prices_or_node_prices() {
+        let listing = listing();
+        let row =
+            |name: &str| listing.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap().to_string();
+        assert!(row("gke-autopilot").contains("0.0445"), "{}", row("gke-autopilot"));
+        let eks = row("eks");
+        assert!(eks.contains("[m7g.xlarge $0.1632/node-h]") && !eks.contains("0.0000"), "{eks}");
+        assert!(
+            row("cloud-run").contains("0.0864") || row("cloud-run").contains("0.086"),
+            "{}",
+            row("cloud-run")
+        );
+    }
+
+    #[test]
     fn user_keys_override_preset_keys_deeply() {
         let mut base = table("a = 1\n[t]\nx = 1\ny = 2\n");
         merge(&mut base, &table("[t]\ny = 3\nz = 4\n"));
@@ -225,13 +240,30 @@ pub fn listing() -> String {
             let billing = p.platform.get("billing").and_then(Value::as_table);
             let price = |key: &str| billing.and_then(|b| b.get(key)).and_then(Value::as_float).unwrap_or(0.0);
             let per_million = billing.and_then(|b| b.get("per_million_requests")).and_then(Value::as_float);
+            // Node pools bill machines, not pod seconds: show the first machine's price.
+            let node = p
+                .platform
+                .get("nodes")
+                .and_then(|n| n.get("machines"))
+                .and_then(Value::as_array)
+                .and_then(|m| m.first())
+                .and_then(|m| Some((m.get("name")?.as_str()?, m.get("hourly")?.as_float()?)))
+                .filter(|&(_, hourly)| hourly > 0.0);
+            let per_hour = |key: &str, digits: usize| match node {
+                Some(_) => "-".to_string(),
+                None => format!("{:.digits$}", price(key) * 3600.0),
+            };
+            let title = match node {
+                Some((name, hourly)) => format!("{} [{name} ${hourly}/node-h]", p.title),
+                None => p.title.clone(),
+            };
             [
                 p.name.to_string(),
-                format!("{:.4}", price("vcpu_second") * 3600.0),
-                format!("{:.5}", price("gib_second") * 3600.0),
+                per_hour("vcpu_second", 4),
+                per_hour("gib_second", 5),
                 per_million.map_or("-".into(), |x| format!("{x:.2}")),
                 p.as_of.clone(),
-                p.title.clone(),
+                title,
             ]
         })
         .collect();

@@ -127,7 +127,16 @@ mod tests {
     fn tagged_enums_list_variants_and_their_fields() {
         assert_eq!(
             variants::<AutoscalerSection>("kind"),
-            ["fixed", "per-request", "concurrency", "target-tracking", "keda-http", "fly-proxy", "schedule"]
+            [
+                "fixed",
+                "per-request",
+                "concurrency",
+                "target-tracking",
+                "keda-http",
+                "fly-proxy",
+                "hpa",
+                "schedule"
+            ]
         );
         assert_eq!(variant_fields::<AutoscalerSection>("kind", "fixed"), Some(&["instances"][..]));
         assert_eq!(variant_fields::<AutoscalerSection>("kind", "per-request"), Some(&["keep_alive"][..]));

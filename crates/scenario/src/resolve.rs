@@ -13,6 +13,10 @@ use crossover_platform::{
     InstanceSpec, Interruptions, KedaHttp, Overhead, People, PlatformSpec, Rates, RouterSpec, TargetTracking,
     Tariff, TrackedMetric,
 };
+use crossover_platform::{
+    ClusterAutoscaler, Hpa, HpaMetric, HpaPolicy, HpaRules, Karpenter, KedaActivation, MachineType,
+    NodeAutoscaler, NodeBilling, NodePool, Placement,
+};
 use crossover_workload::{Demand, Dist, Traffic};
 use std::path::Path;
 
@@ -373,6 +377,69 @@ fn resolve_platform(i: usize, p: &mut PlatformSection, c: &mut Checker) -> Platf
                 cooldown: positive(c, &["autoscaler", "cooldown"], cooldown),
             })
         }
+        AutoscalerSection::Hpa {
+            metric,
+            target,
+            sync_period,
+            tolerance,
+            metric_window,
+            scale_up,
+            scale_down,
+            keda,
+        } => {
+            let metric = match metric {
+                HpaMetricName::Cpu => HpaMetric::Cpu {
+                    target_utilization: c.range(&at(&["autoscaler", "target"]), *target, 0.01, 1.0),
+                },
+                HpaMetricName::Concurrency => HpaMetric::Concurrency {
+                    target: c.range(&at(&["autoscaler", "target"]), *target, 1e-6, 1e9),
+                },
+                HpaMetricName::Rps => HpaMetric::RequestsPerSecond {
+                    target: c.range(&at(&["autoscaler", "target"]), *target, 1e-6, 1e9),
+                },
+            };
+            if keda.is_none() && p.min_instances == 0 {
+                c.error(
+                    &at(&["min_instances"]),
+                    "the HPA cannot scale from zero replicas: set min_instances to 1 or more, or add \
+                     autoscaler.keda to scale to and from zero",
+                );
+            }
+            let rules =
+                |c: &mut Checker, key: &'static str, r: &Option<HpaRulesSection>, default: HpaRules| {
+                    let Some(r) = r else { return default };
+                    let period = positive(c, &["autoscaler", key, "period"], &r.period);
+                    let mut policies = Vec::new();
+                    if let Some(value) = r.pods {
+                        policies.push(HpaPolicy::Pods { value, period });
+                    }
+                    if let Some(value) = r.percent {
+                        if value == 0 || value > 10_000 {
+                            c.error(
+                                &at(&["autoscaler", key, "percent"]),
+                                format!("must be between 1 and 10000, got {value}"),
+                            );
+                        }
+                        policies.push(HpaPolicy::Percent { value, period });
+                    }
+                    HpaRules {
+                        stabilization: r.stabilization.map_or(default.stabilization, |d| d.0),
+                        policies: if policies.is_empty() { default.policies } else { policies },
+                    }
+                };
+            AutoscalerSpec::Hpa(Hpa {
+                metric,
+                sync_period: positive(c, &["autoscaler", "sync_period"], sync_period),
+                tolerance: c.range(&at(&["autoscaler", "tolerance"]), *tolerance, 0.0, 1.0),
+                metric_window: positive(c, &["autoscaler", "metric_window"], metric_window),
+                scale_up: rules(c, "scale_up", scale_up, HpaRules::default_up()),
+                scale_down: rules(c, "scale_down", scale_down, HpaRules::default_down()),
+                keda: keda.as_ref().map(|k| KedaActivation {
+                    polling: positive(c, &["autoscaler", "keda", "polling"], &k.polling),
+                    cooldown: k.cooldown.0,
+                }),
+            })
+        }
         // Built below, once the table can be completed in place.
         AutoscalerSection::Schedule { .. } => AutoscalerSpec::Fixed { instances: 0 },
         AutoscalerSection::FlyProxy { soft_limit, check_period } => {
@@ -542,6 +609,7 @@ fn resolve_platform(i: usize, p: &mut PlatformSection, c: &mut Checker) -> Platf
         },
     };
 
+    let nodes = p.nodes.as_ref().map(|n| resolve_nodes(n, &instance, &at, c));
     PlatformSpec {
         name: p.name.clone(),
         instance,
@@ -553,7 +621,192 @@ fn resolve_platform(i: usize, p: &mut PlatformSection, c: &mut Checker) -> Platf
         max_instances: p.max_instances,
         request_timeout: p.request_timeout.0,
         tariff,
+        nodes,
     }
+}
+
+/// CPU the kubelet reserves on GKE and EKS nodes: 6% of the first core, 1% of the
+/// second, 0.5% of the third and fourth, 0.25% of the rest (GKE "plan node sizes";
+/// the EKS AMI's bootstrap uses the same table).
+pub fn reserved_cpu(vcpu: f64) -> f64 {
+    let tier = |from: f64, to: f64| (vcpu.min(to) - from).max(0.0);
+    0.06 * tier(0.0, 1.0) + 0.01 * tier(1.0, 2.0) + 0.005 * tier(2.0, 4.0) + 0.0025 * tier(4.0, f64::INFINITY)
+}
+
+/// Memory (GiB) reserved on a GKE node: 255 MiB below 1 GiB, else 25% of the first
+/// 4 GiB, 20% of the next 4, 10% of the next 8, 6% of the next 112 and 2% above 128;
+/// plus the 100 MiB eviction threshold.
+pub fn reserved_memory_gke(gib: f64) -> f64 {
+    let eviction = 100.0 / 1024.0;
+    if gib < 1.0 {
+        return 255.0 / 1024.0 + eviction;
+    }
+    let tier = |from: f64, to: f64| (gib.min(to) - from).max(0.0);
+    0.25 * tier(0.0, 4.0)
+        + 0.20 * tier(4.0, 8.0)
+        + 0.10 * tier(8.0, 16.0)
+        + 0.06 * tier(16.0, 128.0)
+        + 0.02 * tier(128.0, f64::INFINITY)
+        + eviction
+}
+
+/// Memory (GiB) reserved on an EKS node: 11 MiB per pod of `max_pods` plus 255 MiB
+/// (the EKS AMI's bootstrap), and the 100 MiB eviction threshold.
+pub fn reserved_memory_eks(max_pods: u32) -> f64 {
+    (11.0 * max_pods as f64 + 255.0 + 100.0) / 1024.0
+}
+
+fn resolve_nodes(
+    n: &NodesSection,
+    pod: &InstanceSpec,
+    at: &dyn Fn(&[&'static str]) -> Vec<Seg>,
+    c: &mut Checker,
+) -> NodePool {
+    if n.machines.is_empty() {
+        c.error(&at(&["nodes", "machines"]), "needs at least one machine type");
+    }
+    let ds_cpu = c.range(&at(&["nodes", "daemonsets", "cpu"]), n.daemonsets.cpu, 0.0, 64.0);
+    let ds_mem = n.daemonsets.memory.0;
+    let machines: Vec<MachineType> = n
+        .machines
+        .iter()
+        .map(|m| {
+            let (cpu_reserved, mem_reserved) = match n.reserved {
+                ReservedName::Gke => (reserved_cpu(m.cpu), reserved_memory_gke(m.memory.0)),
+                ReservedName::Eks => (reserved_cpu(m.cpu), reserved_memory_eks(m.max_pods)),
+                ReservedName::None => (0.0, 0.0),
+            };
+            MachineType {
+                name: m.name.clone(),
+                vcpu: m.cpu,
+                memory_gib: m.memory.0,
+                gpus: m.gpus,
+                hourly_usd: m.hourly,
+                pod_vcpu: (m.cpu - cpu_reserved - ds_cpu).max(0.0),
+                pod_memory_gib: (m.memory.0 - mem_reserved - ds_mem).max(0.0),
+                daemonset_vcpu: ds_cpu,
+                daemonset_memory_gib: ds_mem,
+            }
+        })
+        .collect();
+    for (i, m) in n.machines.iter().enumerate() {
+        let path = |k: &'static str| {
+            let mut p = at(&["nodes", "machines"]);
+            p.push(Seg::Index(i));
+            p.push(Seg::Key(k));
+            p
+        };
+        c.range(&path("cpu"), m.cpu, 0.25, 1024.0);
+        c.size_range(&path("memory"), m.memory.0, 0.25, 24_576.0);
+        c.range(&path("hourly"), m.hourly, 0.0, 1e4);
+        if m.max_pods == 0 || m.max_pods > 1000 {
+            c.error(&path("max_pods"), format!("must be between 1 and 1000, got {}", m.max_pods));
+        }
+    }
+    // A pod that fits no machine type would stay pending forever: say so now, with the
+    // arithmetic, since it is the trap the article's EKS example falls into.
+    if !machines.is_empty() && machines.iter().all(|m| m.pods_per_node(pod) == 0) {
+        let sizes: Vec<String> = machines
+            .iter()
+            .map(|m| {
+                format!(
+                    "{} has {:.3} vCPU, {:.2} GiB{} for pods after the system reservation and daemonsets",
+                    m.name,
+                    m.pod_vcpu,
+                    m.pod_memory_gib,
+                    if pod.gpus > 0 { format!(", {} GPUs", m.gpus) } else { String::new() }
+                )
+            })
+            .collect();
+        c.error(
+            &at(&["instance"]),
+            format!(
+                "a pod requesting {} vCPU and {} GiB{} fits on no node: {}; request less or add a larger machine type",
+                pod.vcpu,
+                pod.memory_gib,
+                if pod.gpus > 0 { format!(" and {} GPUs", pod.gpus) } else { String::new() },
+                sizes.join("; ")
+            ),
+        );
+    }
+    if n.max == 0 || n.max > 10_000 {
+        c.error(&at(&["nodes", "max"]), format!("must be between 1 and 10000, got {}", n.max));
+    }
+    if n.min > n.max {
+        c.error(&at(&["nodes", "min"]), format!("must be <= nodes.max ({}), got {}", n.max, n.min));
+    }
+    let provisioning = |c: &mut Checker, f: &DistField| {
+        let mut p = at(&["nodes", "autoscaler"]);
+        p.push(Seg::Key("provisioning"));
+        c.dist(&p, f)
+    };
+    let autoscaler = match &n.autoscaler {
+        NodeAutoscalerSection::Fixed {} => {
+            if n.min == 0 {
+                c.error(&at(&["nodes", "min"]), "a fixed node pool needs at least one node: set nodes.min");
+            }
+            NodeAutoscaler::Fixed
+        }
+        NodeAutoscalerSection::ClusterAutoscaler {
+            scan_interval,
+            provisioning: p,
+            unneeded_time,
+            delay_after_add,
+            utilization_threshold,
+        } => NodeAutoscaler::ClusterAutoscaler(ClusterAutoscaler {
+            scan_interval: positive_at(c, at(&["nodes", "autoscaler", "scan_interval"]), scan_interval),
+            provisioning: provisioning(c, p),
+            unneeded_time: unneeded_time.0,
+            delay_after_add: delay_after_add.0,
+            utilization_threshold: c.range(
+                &at(&["nodes", "autoscaler", "utilization_threshold"]),
+                *utilization_threshold,
+                0.0,
+                1.0,
+            ),
+        }),
+        NodeAutoscalerSection::Karpenter {
+            batch_idle,
+            batch_max,
+            provisioning: p,
+            consolidate_after,
+            scan_interval,
+        } => NodeAutoscaler::Karpenter(Karpenter {
+            batch_idle: positive_at(c, at(&["nodes", "autoscaler", "batch_idle"]), batch_idle),
+            batch_max: positive_at(c, at(&["nodes", "autoscaler", "batch_max"]), batch_max),
+            provisioning: provisioning(c, p),
+            consolidate_after: consolidate_after.0,
+            scan_interval: positive_at(c, at(&["nodes", "autoscaler", "scan_interval"]), scan_interval),
+        }),
+    };
+    NodePool {
+        machines,
+        placement: match n.placement {
+            PlacementName::FirstFit => Placement::FirstFit,
+            PlacementName::LeastAllocated => Placement::LeastAllocated,
+            PlacementName::MostAllocated => Placement::MostAllocated,
+        },
+        autoscaler,
+        min_nodes: n.min,
+        max_nodes: n.max,
+        billing: NodeBilling {
+            rounding: n.billing.rounding.0,
+            minimum: n.billing.minimum.0,
+            monthly_cap_usd: c.range(
+                &at(&["nodes", "billing", "monthly_cap"]),
+                n.billing.monthly_cap,
+                0.0,
+                1e6,
+            ),
+        },
+    }
+}
+
+fn positive_at(c: &mut Checker, path: Vec<Seg>, d: &crate::units::Duration) -> SimDuration {
+    if d.0 == SimDuration::ZERO {
+        c.error(&path, "must be a positive duration, got 0s");
+    }
+    d.0
 }
 
 /// Checks the instance shape against the shapes the platform accepts.

@@ -389,6 +389,198 @@ pub struct PlatformSection {
     pub max_instances: u32,
     #[serde(default = "default_request_timeout")]
     pub request_timeout: Duration,
+    /// Kubernetes: the node pool pods run on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<NodesSection>,
+}
+
+/// A Kubernetes node pool.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodesSection {
+    /// Machine types: the Cluster Autoscaler and fixed pools use the first; Karpenter
+    /// chooses among all.
+    pub machines: Vec<MachineSection>,
+    /// Kubelet system reservation: `gke`, `eks` or `none`.
+    #[serde(default = "default_reserved")]
+    pub reserved: ReservedName,
+    /// Requests of the daemonsets on every node.
+    #[serde(default)]
+    pub daemonsets: DaemonsetsSection,
+    #[serde(default = "default_placement")]
+    pub placement: PlacementName,
+    #[serde(default)]
+    pub min: u32,
+    #[serde(default = "default_max_nodes")]
+    pub max: u32,
+    pub autoscaler: NodeAutoscalerSection,
+    #[serde(default)]
+    pub billing: NodeBillingSection,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MachineSection {
+    pub name: String,
+    pub cpu: f64,
+    pub memory: Size,
+    #[serde(default)]
+    pub gpus: u32,
+    /// USD per node-hour.
+    pub hourly: f64,
+    /// Pods per node (EKS: ENIs x (IPs per ENI - 1) + 2; its memory reservation grows
+    /// with it).
+    #[serde(default = "default_max_pods")]
+    pub max_pods: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReservedName {
+    Gke,
+    Eks,
+    None,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PlacementName {
+    FirstFit,
+    LeastAllocated,
+    MostAllocated,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DaemonsetsSection {
+    #[serde(default)]
+    pub cpu: f64,
+    #[serde(default = "zero_size")]
+    pub memory: Size,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum NodeAutoscalerSection {
+    /// The nodes there are: `nodes.min`, always.
+    Fixed {},
+    /// Defaults are the Cluster Autoscaler's flags (FAQ.md).
+    ClusterAutoscaler {
+        #[serde(default = "default_ca_scan")]
+        scan_interval: Duration,
+        provisioning: DistField,
+        #[serde(default = "default_ten_minutes")]
+        unneeded_time: Duration,
+        #[serde(default = "default_ten_minutes")]
+        delay_after_add: Duration,
+        #[serde(default = "default_utilization_threshold")]
+        utilization_threshold: f64,
+    },
+    /// Defaults are Karpenter's settings (karpenter.sh reference).
+    Karpenter {
+        #[serde(default = "default_batch_idle")]
+        batch_idle: Duration,
+        #[serde(default = "default_batch_max")]
+        batch_max: Duration,
+        provisioning: DistField,
+        #[serde(default = "zero_duration")]
+        consolidate_after: Duration,
+        #[serde(default = "default_ca_scan")]
+        scan_interval: Duration,
+    },
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeBillingSection {
+    #[serde(default = "default_node_rounding")]
+    pub rounding: Duration,
+    #[serde(default = "zero_duration")]
+    pub minimum: Duration,
+    /// A node never costs more than this per month (Hetzner); 0 = no cap.
+    #[serde(default)]
+    pub monthly_cap: f64,
+}
+
+impl Default for NodeBillingSection {
+    fn default() -> Self {
+        NodeBillingSection { rounding: default_node_rounding(), minimum: zero_duration(), monthly_cap: 0.0 }
+    }
+}
+
+fn default_reserved() -> ReservedName {
+    ReservedName::None
+}
+fn default_placement() -> PlacementName {
+    PlacementName::FirstFit
+}
+fn default_max_nodes() -> u32 {
+    100
+}
+/// The kubelet's default `--max-pods`.
+fn default_max_pods() -> u32 {
+    110
+}
+fn default_ca_scan() -> Duration {
+    Duration(SimDuration::from_secs(10))
+}
+fn default_ten_minutes() -> Duration {
+    Duration(SimDuration::from_minutes(10))
+}
+fn default_utilization_threshold() -> f64 {
+    0.5
+}
+fn default_batch_idle() -> Duration {
+    Duration(SimDuration::from_secs(1))
+}
+fn default_batch_max() -> Duration {
+    Duration(SimDuration::from_secs(10))
+}
+fn default_node_rounding() -> Duration {
+    Duration(SimDuration::from_secs(1))
+}
+
+/// A `behavior.scaleUp` / `scaleDown` of the HPA. Without `pods` and `percent` the
+/// direction keeps Kubernetes' default policies.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HpaRulesSection {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stabilization: Option<Duration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pods: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percent: Option<u32>,
+    #[serde(default = "default_hpa_period")]
+    pub period: Duration,
+}
+
+/// KEDA in front of the HPA (keda.sh ScaledObject defaults).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct KedaSection {
+    #[serde(default = "default_keda_k8s_polling")]
+    pub polling: Duration,
+    #[serde(default = "default_cooldown")]
+    pub cooldown: Duration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HpaMetricName {
+    Cpu,
+    Concurrency,
+    Rps,
+}
+
+fn default_hpa_period() -> Duration {
+    Duration(SimDuration::from_secs(15))
+}
+fn default_hpa_tolerance() -> f64 {
+    0.1
+}
+fn default_keda_k8s_polling() -> Duration {
+    Duration(SimDuration::from_secs(30))
 }
 
 fn default_max_instances() -> u32 {
@@ -464,6 +656,23 @@ pub enum AutoscalerSection {
         soft_limit: u32,
         #[serde(default = "default_cooldown")]
         check_period: Duration,
+    },
+    /// The Kubernetes HPA; defaults are kube-controller-manager's.
+    Hpa {
+        metric: HpaMetricName,
+        target: f64,
+        #[serde(default = "default_hpa_period")]
+        sync_period: Duration,
+        #[serde(default = "default_hpa_tolerance")]
+        tolerance: f64,
+        #[serde(default = "default_hpa_period")]
+        metric_window: Duration,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scale_up: Option<HpaRulesSection>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scale_down: Option<HpaRulesSection>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        keda: Option<KedaSection>,
     },
     /// Scheduled scaling: instances for each hour of weekdays and weekends, on the
     /// simulation clock (Monday 00:00 at UTC offset 0), as scheduled actions use UTC.

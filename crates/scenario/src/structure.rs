@@ -107,6 +107,14 @@ fn child_shape(parent: &[&str], key: &str) -> Option<Shape> {
         (["platform"], "billing") => plain::<BillingSection>(),
         (["platform"], "interruptions") => plain::<InterruptionsSection>(),
         (["platform"], "limits") => plain::<LimitsSection>(),
+        (["platform", "autoscaler"], "scale_up" | "scale_down") => plain::<HpaRulesSection>(),
+        (["platform", "autoscaler"], "keda") => plain::<KedaSection>(),
+        (["platform"], "nodes") => plain::<NodesSection>(),
+        (["platform", "nodes"], "machines") => plain::<MachineSection>(),
+        (["platform", "nodes"], "daemonsets") => plain::<DaemonsetsSection>(),
+        (["platform", "nodes"], "autoscaler") => tagged::<NodeAutoscalerSection>("kind"),
+        (["platform", "nodes", "autoscaler"], "provisioning") => tagged::<DistTable>("dist"),
+        (["platform", "nodes"], "billing") => plain::<NodeBillingSection>(),
         _ => return None,
     })
 }

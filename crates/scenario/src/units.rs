@@ -128,6 +128,12 @@ impl<'de> Deserialize<'de> for Duration {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Size(pub f64);
 
+impl Default for Size {
+    fn default() -> Self {
+        Size(0.0)
+    }
+}
+
 impl Serialize for Size {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mib = self.0 * 1024.0;

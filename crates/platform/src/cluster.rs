@@ -1,0 +1,368 @@
+//! Kubernetes capacity: nodes, which pods fit where, and what the node autoscaler does.
+//!
+//! Pods of one platform all have the same requests, so "does it fit" and "how many
+//! more fit" are exact integer questions per node, and the Cluster Autoscaler's
+//! bin-packing estimate needs no search. This module keeps node state and answers
+//! those questions; the event loop (sim.rs) moves pods and calls it.
+
+use crate::spec::{InstanceSpec, MachineType, NodeBilling, NodePool, Placement};
+use crossover_engine::{SimDuration, SimTime};
+use std::collections::VecDeque;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NodeLife {
+    /// Asked for; not Ready yet. Billed already (the VM is running).
+    Provisioning,
+    Ready,
+    /// Being removed: takes no new pods, goes when its last pod has stopped.
+    Deleting,
+    Gone,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Node {
+    pub machine: usize,
+    pub life: NodeLife,
+    pub started_at: SimTime,
+    pub generation: u32,
+    /// Pods placed on it (starting, ready or draining).
+    pub pods: u32,
+    /// Since when the Cluster Autoscaler has found it unneeded.
+    pub unneeded_since: Option<SimTime>,
+    /// When a pod last arrived or left (Karpenter's `consolidateAfter`).
+    pub changed_at: SimTime,
+}
+
+/// The node pool at run time.
+#[derive(Debug)]
+pub(crate) struct Cluster {
+    pub nodes: Vec<Node>,
+    free_slots: Vec<u32>,
+    /// Pods of each node's capacity, by machine type.
+    capacity: Vec<u32>,
+    /// Nodes not gone (provisioning, ready or deleting).
+    pub alive: u32,
+    pub peak: u32,
+    /// Pod slots waiting for a node, oldest first.
+    pub pending: VecDeque<u32>,
+    pub last_scale_up: Option<SimTime>,
+    /// Karpenter's open batch: (opened, last pending pod seen).
+    pub batch: Option<(SimTime, SimTime)>,
+    pub node_usd: f64,
+    pub node_seconds: f64,
+}
+
+impl Cluster {
+    pub fn new(pool: &NodePool, pod: &InstanceSpec) -> Self {
+        Cluster {
+            nodes: Vec::new(),
+            free_slots: Vec::new(),
+            capacity: pool.machines.iter().map(|m| m.pods_per_node(pod)).collect(),
+            alive: 0,
+            peak: 0,
+            pending: VecDeque::new(),
+            last_scale_up: None,
+            batch: None,
+            node_usd: 0.0,
+            node_seconds: 0.0,
+        }
+    }
+
+    /// Pods that fit on an empty node of machine type `m`.
+    pub fn capacity(&self, m: usize) -> u32 {
+        self.capacity[m]
+    }
+
+    /// Room left on node `n`, in pods.
+    pub fn room(&self, n: usize) -> u32 {
+        let node = &self.nodes[n];
+        self.capacity[node.machine].saturating_sub(node.pods)
+    }
+
+    /// Adds a node; it is Ready at once if `ready`.
+    pub fn add_node(&mut self, machine: usize, now: SimTime, ready: bool) -> u32 {
+        let node = Node {
+            machine,
+            life: if ready { NodeLife::Ready } else { NodeLife::Provisioning },
+            started_at: now,
+            generation: 0,
+            pods: 0,
+            unneeded_since: None,
+            changed_at: now,
+        };
+        let slot = match self.free_slots.pop() {
+            Some(slot) => {
+                let generation = self.nodes[slot as usize].generation.wrapping_add(1);
+                self.nodes[slot as usize] = Node { generation, ..node };
+                slot
+            }
+            None => {
+                self.nodes.push(node);
+                (self.nodes.len() - 1) as u32
+            }
+        };
+        self.alive += 1;
+        self.peak = self.peak.max(self.alive);
+        slot
+    }
+
+    /// A Ready node with room for one more pod, chosen by the placement policy.
+    pub fn choose(&self, placement: Placement) -> Option<u32> {
+        let candidates =
+            (0..self.nodes.len()).filter(|&n| self.nodes[n].life == NodeLife::Ready && self.room(n) > 0);
+        let free_share = |n: usize| self.room(n) as f64 / self.capacity[self.nodes[n].machine].max(1) as f64;
+        let pick = match placement {
+            Placement::FirstFit => candidates.min(),
+            // Ties go to the oldest node, as first-fit would.
+            Placement::LeastAllocated => {
+                candidates.min_by(|&a, &b| free_share(b).total_cmp(&free_share(a)).then(a.cmp(&b)))
+            }
+            Placement::MostAllocated => {
+                candidates.min_by(|&a, &b| free_share(a).total_cmp(&free_share(b)).then(a.cmp(&b)))
+            }
+        };
+        pick.map(|n| n as u32)
+    }
+
+    pub fn place(&mut self, n: u32, now: SimTime) {
+        let node = &mut self.nodes[n as usize];
+        node.pods += 1;
+        node.changed_at = now;
+    }
+
+    /// A pod left node `n`; true if the node is being deleted and is now empty.
+    pub fn release(&mut self, n: u32, now: SimTime) -> bool {
+        let node = &mut self.nodes[n as usize];
+        node.pods -= 1;
+        node.changed_at = now;
+        node.life == NodeLife::Deleting && node.pods == 0
+    }
+
+    /// Pending pods that nodes already provisioning will take.
+    pub fn upcoming_room(&self) -> u32 {
+        (0..self.nodes.len())
+            .filter(|&n| self.nodes[n].life == NodeLife::Provisioning)
+            .map(|n| self.room(n))
+            .sum()
+    }
+
+    /// Pods that could move onto Ready nodes other than `except`.
+    pub fn room_elsewhere(&self, except: usize) -> u32 {
+        (0..self.nodes.len())
+            .filter(|&n| n != except && self.nodes[n].life == NodeLife::Ready)
+            .map(|n| self.room(n))
+            .sum()
+    }
+
+    /// Nodes serving or about to (not being deleted).
+    pub fn serving_nodes(&self) -> u32 {
+        self.nodes.iter().filter(|n| matches!(n.life, NodeLife::Ready | NodeLife::Provisioning)).count()
+            as u32
+    }
+
+    /// The Cluster Autoscaler's utilisation of a node: requests (its pods' and the
+    /// daemonsets') over allocatable, the larger of CPU and memory.
+    pub fn utilization(&self, n: usize, machines: &[MachineType], pod: &InstanceSpec) -> f64 {
+        let node = &self.nodes[n];
+        let m = &machines[node.machine];
+        let alloc_cpu = m.pod_vcpu + m.daemonset_vcpu;
+        let alloc_mem = m.pod_memory_gib + m.daemonset_memory_gib;
+        let cpu = (node.pods as f64 * pod.vcpu + m.daemonset_vcpu) / alloc_cpu.max(1e-9);
+        let mem = (node.pods as f64 * pod.memory_gib + m.daemonset_memory_gib) / alloc_mem.max(1e-9);
+        cpu.max(mem)
+    }
+
+    /// Removes a node and meters its life.
+    pub fn remove(
+        &mut self,
+        n: u32,
+        now: SimTime,
+        machines: &[MachineType],
+        billing: &NodeBilling,
+        horizon: SimDuration,
+    ) {
+        let node = &mut self.nodes[n as usize];
+        debug_assert!(node.life != NodeLife::Gone && node.pods == 0);
+        let lifetime = now.since(node.started_at);
+        self.node_usd += node_cost(lifetime, &machines[node.machine], billing, horizon);
+        self.node_seconds += lifetime.as_secs_f64();
+        node.life = NodeLife::Gone;
+        node.generation = node.generation.wrapping_add(1);
+        self.alive -= 1;
+        self.free_slots.push(n);
+    }
+
+    /// Meters the nodes still alive at the end of the horizon.
+    pub fn close(
+        &mut self,
+        now: SimTime,
+        machines: &[MachineType],
+        billing: &NodeBilling,
+        horizon: SimDuration,
+    ) {
+        for n in 0..self.nodes.len() {
+            let node = &self.nodes[n];
+            if node.life != NodeLife::Gone {
+                let lifetime = now.since(node.started_at);
+                self.node_usd += node_cost(lifetime, &machines[node.machine], billing, horizon);
+                self.node_seconds += lifetime.as_secs_f64();
+            }
+        }
+    }
+}
+
+/// One node life's bill over the horizon: rounded, at least the minimum, and never
+/// above the monthly cap scaled to the horizon (the bill is scaled back to a month).
+pub(crate) fn node_cost(
+    lifetime: SimDuration,
+    m: &MachineType,
+    b: &NodeBilling,
+    horizon: SimDuration,
+) -> f64 {
+    let billed = lifetime.round_up_to(b.rounding).max(b.minimum);
+    let usd = billed.as_secs_f64() / 3600.0 * m.hourly_usd;
+    if b.monthly_cap_usd > 0.0 {
+        let month_share = horizon.as_secs_f64() / (crate::billing::HOURS_PER_MONTH * 3600.0);
+        usd.min(b.monthly_cap_usd * month_share)
+    } else {
+        usd
+    }
+}
+
+/// Nodes of machine type `m` needed for `pods` more pods (0 if none fit at all).
+pub(crate) fn nodes_for(pods: u32, per_node: u32) -> u32 {
+    if per_node == 0 {
+        0
+    } else {
+        pods.div_ceil(per_node)
+    }
+}
+
+/// Karpenter's choice for `pods` pods: the machine type whose nodes for them cost least
+/// per hour (fewer nodes on a tie), with the nodes it takes.
+pub(crate) fn cheapest_fit(machines: &[MachineType], capacity: &[u32], pods: u32) -> Option<(usize, u32)> {
+    (0..machines.len()).filter(|&m| capacity[m] > 0).map(|m| (m, nodes_for(pods, capacity[m]))).min_by(
+        |&(a, na), &(b, nb)| {
+            let cost = |m: usize, n: u32| machines[m].hourly_usd * n as f64;
+            cost(a, na).total_cmp(&cost(b, nb)).then(na.cmp(&nb)).then(a.cmp(&b))
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn machine(name: &str, vcpu: f64, gib: f64, hourly: f64) -> MachineType {
+        MachineType {
+            name: name.into(),
+            vcpu,
+            memory_gib: gib,
+            gpus: 0,
+            hourly_usd: hourly,
+            pod_vcpu: vcpu - 0.23,
+            pod_memory_gib: gib - 1.2,
+            daemonset_vcpu: 0.15,
+            daemonset_memory_gib: 0.2,
+        }
+    }
+
+    fn pod(vcpu: f64, gib: f64) -> InstanceSpec {
+        InstanceSpec { vcpu, memory_gib: gib, gpus: 0, concurrency: 10 }
+    }
+
+    #[test]
+    fn bin_packing_respects_allocatable() {
+        let m = machine("m7g.xlarge", 4.0, 16.0, 0.1632);
+        // 3.77 vCPU allocatable: three 1-vCPU pods, one 2-vCPU pod, no 4-vCPU pod.
+        assert_eq!(m.pods_per_node(&pod(1.0, 2.0)), 3);
+        assert_eq!(m.pods_per_node(&pod(2.0, 4.0)), 1);
+        assert_eq!(m.pods_per_node(&pod(4.0, 8.0)), 0);
+        // Memory can be the limit: 14.8 GiB holds two 6-GiB pods.
+        assert_eq!(m.pods_per_node(&pod(0.25, 6.0)), 2);
+        // Equal requests fill a node exactly, float noise aside.
+        let mut exact = m.clone();
+        exact.pod_vcpu = 3.0;
+        assert_eq!(exact.pods_per_node(&pod(0.1, 0.1)), 30);
+    }
+
+    #[test]
+    fn placement_policies_pick_the_node_they_say() {
+        let pool = NodePool {
+            machines: vec![machine("m", 4.0, 16.0, 0.1)],
+            placement: Placement::FirstFit,
+            autoscaler: crate::spec::NodeAutoscaler::Fixed,
+            min_nodes: 0,
+            max_nodes: 10,
+            billing: NodeBilling {
+                rounding: SimDuration::from_secs(1),
+                minimum: SimDuration::ZERO,
+                monthly_cap_usd: 0.0,
+            },
+        };
+        let mut c = Cluster::new(&pool, &pod(1.0, 1.0));
+        let t = SimTime::ZERO;
+        for _ in 0..3 {
+            c.add_node(0, t, true);
+        }
+        c.place(0, t);
+        c.place(0, t);
+        c.place(1, t);
+        // Room: node 0 has 1, node 1 has 2, node 2 has 3.
+        assert_eq!(c.choose(Placement::FirstFit), Some(0));
+        assert_eq!(c.choose(Placement::MostAllocated), Some(0));
+        assert_eq!(c.choose(Placement::LeastAllocated), Some(2));
+        c.place(0, t);
+        assert_eq!(c.choose(Placement::FirstFit), Some(1), "a full node is skipped");
+        assert_eq!(c.room_elsewhere(2), 2);
+    }
+
+    #[test]
+    fn karpenter_picks_the_cheapest_machine_for_the_batch() {
+        let machines = vec![
+            machine("large", 2.0, 8.0, 0.0816),
+            machine("xlarge", 4.0, 16.0, 0.1632),
+            machine("4xl", 16.0, 64.0, 0.6528),
+        ];
+        let p = pod(1.0, 2.0);
+        let capacity: Vec<u32> = machines.iter().map(|m| m.pods_per_node(&p)).collect();
+        assert_eq!(capacity, vec![1, 3, 15]);
+        // 3 pods: one xlarge ($0.1632) beats three large ($0.2448).
+        assert_eq!(cheapest_fit(&machines, &capacity, 3), Some((1, 1)));
+        // 1 pod: one large.
+        assert_eq!(cheapest_fit(&machines, &capacity, 1), Some((0, 1)));
+        // 15 pods: one 4xlarge ($0.6528) beats five xlarge ($0.816).
+        assert_eq!(cheapest_fit(&machines, &capacity, 15), Some((2, 1)));
+    }
+
+    #[test]
+    fn node_bills_round_take_the_minimum_and_respect_a_monthly_cap() {
+        let m = machine("e2-standard-4", 4.0, 16.0, 0.134012);
+        let per_second = NodeBilling {
+            rounding: SimDuration::from_secs(1),
+            minimum: SimDuration::from_secs(60),
+            monthly_cap_usd: 0.0,
+        };
+        let week = SimDuration::from_hours(168);
+        assert!(
+            (node_cost(SimDuration::from_secs(20), &m, &per_second, week) - 60.0 / 3600.0 * 0.134012).abs()
+                < 1e-12
+        );
+        assert!(
+            (node_cost(SimDuration::from_millis(90_500), &m, &per_second, week) - 91.0 / 3600.0 * 0.134012)
+                .abs()
+                < 1e-12
+        );
+        // Hourly, capped at $18 a month: a node alive all week bills the cap's weekly
+        // share; one alive 2 h 10 min bills 3 hours.
+        let mut hetzner = machine("cax31", 8.0, 16.0, 18.0 / 730.0 * 1.5);
+        hetzner.hourly_usd = 0.04;
+        let hourly = NodeBilling {
+            rounding: SimDuration::from_hours(1),
+            minimum: SimDuration::ZERO,
+            monthly_cap_usd: 18.0,
+        };
+        assert!((node_cost(week, &hetzner, &hourly, week) - 18.0 * 168.0 / 730.0).abs() < 1e-9);
+        assert!((node_cost(SimDuration::from_minutes(130), &hetzner, &hourly, week) - 0.12).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,278 @@
+//! Kubernetes capacity at the boundaries: pods wait for room on nodes, the Cluster
+//! Autoscaler and Karpenter bring nodes after their provisioning time and take them
+//! away again, bin-packing respects allocatable, and KEDA scales to and from zero.
+//! Each scenario is small enough to work out by hand.
+
+mod common;
+
+use common::{run, scenario};
+use crossover_runner::timeline;
+
+/// A pool of 4-vCPU nodes with nothing reserved: exactly four 1-vCPU pods per node.
+const NODES_4X1: &str = r#"
+reserved = "none"
+machines = [{ name = "n4", cpu = 4, memory = "16GiB", hourly = 0.2 }]
+"#;
+
+/// One hour at `low` requests/s, one at `high`, then `low` again for `tail_hours`.
+fn step(low: f64, high: f64, tail_hours: usize) -> String {
+    let mut hours = vec![low; 24];
+    hours[1] = high;
+    for h in hours.iter_mut().skip(2 + tail_hours) {
+        *h = 0.0;
+    }
+    format!("profile = \"hourly\"\nhourly_rps = {hours:?}")
+}
+
+fn k8s_scenario(horizon: &str, reps: u32, traffic: &str, platforms: &str) -> String {
+    format!(
+        r#"
+        [simulation]
+        horizon = "{horizon}"
+        replications = {reps}
+        [traffic]
+        {traffic}
+        [service]
+        cpu = "20ms"
+        {platforms}
+        "#
+    )
+}
+
+/// The step to 150 requests/s (3 vCPUs of work) asks the HPA for 6 pods, two more
+/// than one node holds: the pending pods bring a second node after exactly the
+/// provisioning time plus the wait for the next scan; after the load drops, the node
+/// stays through the HPA's 5-minute window and the 10 minutes it must be unneeded.
+#[test]
+fn a_pending_pod_brings_a_node_which_goes_after_the_unneeded_time() {
+    let platform = format!(
+        r#"
+        [[platform]]
+        name = "ca"
+        min_instances = 1
+        max_instances = 6
+        autoscaler = {{ kind = "hpa", metric = "cpu", target = 0.5 }}
+        instance = {{ cpu = 1, memory = "2GiB", concurrency = 80, cold_start = "5s" }}
+        router = {{ kind = "load-balancer", policy = "least-outstanding", timeout = "0s" }}
+        [platform.nodes]
+        {NODES_4X1}
+        min = 1
+        max = 5
+        autoscaler = {{ kind = "cluster-autoscaler", provisioning = "90s" }}
+        "#
+    );
+    let s = scenario(&k8s_scenario("3h", 2, &step(10.0, 150.0, 1), &platform));
+    let result = run(&s);
+    for r in &result.platforms[0].replications {
+        assert_eq!(r.peak_nodes, 2, "{r:?}");
+        // Pending from creation to the next scan (< 10 s), then 90 s of provisioning.
+        assert!(r.pending_pods >= 2, "{r:?}");
+        assert!((90.0..=100.0).contains(&r.mean_pending_secs), "{}", r.mean_pending_secs);
+    }
+    let tl = &timeline(&s, s.seed, 0)[0];
+    let nodes = |minute: usize| tl.minutes[minute].mean_nodes;
+    assert_eq!(nodes(30), 1.0);
+    // The scale-up happens within the first minutes of hour 1.
+    assert_eq!(nodes(90), 2.0);
+    // Load drops at 120 min; pods go after the 5-minute stabilisation window; the node
+    // must then be unneeded for 10 minutes: still there at minute 134 ...
+    assert_eq!(nodes(134), 2.0);
+    // ... and gone within a few scans after 135 (+ the HPA's 15 s sync and the scan).
+    assert_eq!(nodes(137), 1.0);
+    assert_eq!(nodes(179), 1.0);
+}
+
+/// Bin-packing: pods of 1 vCPU on e2-standard-4 (3.92 vCPU allocatable on GKE, less
+/// 0.2 for daemonsets: 3.72) fit three per node; of 1.25 vCPU, two.
+#[test]
+fn bin_packing_respects_allocatable() {
+    let run_with = |cpu: f64| {
+        let platform = format!(
+            r#"
+            [[platform]]
+            name = "fixed-pods"
+            autoscaler = {{ kind = "fixed", instances = 10 }}
+            instance = {{ cpu = {cpu}, memory = "2GiB", concurrency = 80 }}
+            router = {{ kind = "load-balancer", policy = "random", timeout = "0s" }}
+            [platform.nodes]
+            reserved = "gke"
+            daemonsets = {{ cpu = 0.2, memory = "300MiB" }}
+            machines = [{{ name = "e2-standard-4", cpu = 4, memory = "16GiB", hourly = 0.134012 }}]
+            min = 1
+            max = 20
+            autoscaler = {{ kind = "cluster-autoscaler", provisioning = "60s" }}
+            billing = {{ rounding = "1s", minimum = "1m" }}
+            "#
+        );
+        let s = scenario(&k8s_scenario("1h", 1, "profile = \"constant\"\nrps = 5.0", &platform));
+        run(&s).platforms[0].replications[0].clone()
+    };
+    let three_per_node = run_with(1.0);
+    assert_eq!((three_per_node.peak_nodes, three_per_node.mean_nodes), (4, 4.0));
+    assert_eq!(three_per_node.pending_pods, 0, "all ten placed at once");
+    // Four e2-standard-4 all month.
+    assert!(
+        (three_per_node.cost.nodes - 4.0 * 0.134012 * 730.0).abs() < 1e-6,
+        "{}",
+        three_per_node.cost.nodes
+    );
+    let two_per_node = run_with(1.25);
+    assert_eq!((two_per_node.peak_nodes, two_per_node.mean_nodes), (5, 5.0));
+}
+
+/// The same burst on two clusters: one with room for the new pods, one full. The full
+/// one's p99 carries the node provisioning time (90 s); the other's only the pod start.
+#[test]
+fn a_burst_on_a_full_cluster_shows_the_node_delay_in_p99_and_one_that_fits_does_not() {
+    let platform = |name: &str, nodes: &str| {
+        format!(
+            r#"
+            [[platform]]
+            name = "{name}"
+            min_instances = 1
+            max_instances = 8
+            autoscaler = {{ kind = "hpa", metric = "cpu", target = 0.6 }}
+            instance = {{ cpu = 1, memory = "2GiB", concurrency = 1000, cold_start = "5s" }}
+            router = {{ kind = "load-balancer", policy = "least-outstanding", timeout = "0s" }}
+            [platform.nodes]
+            reserved = "none"
+            machines = [{{ name = "n1", cpu = 1, memory = "4GiB", hourly = 0.05 }}]
+            {nodes}
+            "#
+        )
+    };
+    let platforms = platform("room", "min = 8\nmax = 8\nautoscaler = { kind = \"fixed\" }")
+        + &platform(
+            "full",
+            "min = 1\nmax = 8\nautoscaler = { kind = \"cluster-autoscaler\", provisioning = \"90s\" }",
+        );
+    let s = scenario(&k8s_scenario("2h", 3, &step(5.0, 120.0, 0), &platforms));
+    let result = run(&s);
+    let (room, full) = (&result.platforms[0], &result.platforms[1]);
+    for (r, f) in room.replications.iter().zip(&full.replications) {
+        // 120 requests/s of 20 ms on one 1-vCPU pod: 2.4x overload until help comes.
+        // With room, help comes after HPA syncs and a 5 s pod start, within ~35 s:
+        // the backlog then drains in seconds.
+        assert!(r.p99_ms < 40_000.0, "room p99 {} ms", r.p99_ms);
+        // Full: help comes only after a scan and 90 s of provisioning; over 2% of the
+        // requests arrive in that time, so p99 is at least about a minute.
+        assert!(f.p99_ms > 60_000.0, "full p99 {} ms", f.p99_ms);
+        assert!(f.p99_ms > r.p99_ms + 40_000.0);
+        assert_eq!(r.pending_pods, 0);
+        assert!(f.pending_pods > 0);
+    }
+}
+
+/// KEDA in front of the HPA: an hour without traffic takes the deployment to zero
+/// after the cooldown; the first request after it waits for a poll and a pod start.
+#[test]
+fn keda_scales_to_zero_and_back() {
+    let platform = format!(
+        r#"
+        [[platform]]
+        name = "keda"
+        min_instances = 0
+        max_instances = 4
+        autoscaler = {{ kind = "hpa", metric = "rps", target = 50, keda = {{ polling = "30s", cooldown = "5m" }} }}
+        instance = {{ cpu = 1, memory = "2GiB", concurrency = 80, cold_start = "5s" }}
+        router = {{ kind = "load-balancer", policy = "random", timeout = "2m" }}
+        [platform.nodes]
+        {NODES_4X1}
+        min = 1
+        max = 2
+        autoscaler = {{ kind = "fixed" }}
+        "#
+    );
+    // Traffic in hour 0, none in hour 1, traffic again in hour 2.
+    let hours: Vec<f64> = (0..24).map(|h| if h == 1 { 0.0 } else { 2.0 }).collect();
+    let traffic = format!("profile = \"hourly\"\nhourly_rps = {hours:?}");
+    let s = scenario(&k8s_scenario("3h", 2, &traffic, &platform));
+    let result = run(&s);
+    let p = &result.platforms[0];
+    assert_eq!(p.totals().rejected, 0, "requests wait for the activation, none is dropped");
+    let tl = &timeline(&s, s.seed, 0)[0];
+    // From zero at the start: the first poll after the first request wakes one pod.
+    assert!(tl.minutes[0].p99_ms.unwrap() >= 5_000.0, "{:?}", tl.minutes[0]);
+    assert_eq!(tl.minutes[30].mean_instances, 1.0);
+    // Idle from 60 min: zero once 5 minutes have passed and a poll has seen it.
+    assert_eq!(tl.minutes[67].mean_instances, 0.0, "{:?}", &tl.minutes[60..68]);
+    assert_eq!(tl.minutes[110].mean_instances, 0.0);
+    // Traffic at 120 min: a pod within a poll and a start, and it stays.
+    assert!(tl.minutes[120].mean_instances > 0.0);
+    assert_eq!(tl.minutes[150].mean_instances, 1.0);
+    // The requests that found no pod waited a poll (up to 30 s) plus the 5 s start.
+    assert!(tl.minutes[120].p99_ms.unwrap() >= 5_000.0 && tl.minutes[120].p99_ms.unwrap() <= 36_000.0);
+    // Cost: a pod only about two of the three hours.
+    let r = &p.replications[0];
+    assert!(r.mean_instances > 0.55 && r.mean_instances < 0.75, "{}", r.mean_instances);
+}
+
+/// The presets' provisioning times: Karpenter (batch, then 30-80 s) gets pending pods
+/// onto a node faster than the Cluster Autoscaler on EKS (scan, then 60-180 s).
+#[test]
+fn karpenter_provisions_faster_than_the_cluster_autoscaler() {
+    let platforms = r#"
+        [[platform]]
+        name = "eks"
+        preset = "eks"
+        [[platform]]
+        name = "eks-karpenter"
+        preset = "eks-karpenter"
+        "#;
+    let s = scenario(&k8s_scenario("3h", 3, &step(20.0, 400.0, 1), platforms));
+    let result = run(&s);
+    let (ca, karpenter) = (&result.platforms[0], &result.platforms[1]);
+    for (c, k) in ca.replications.iter().zip(&karpenter.replications) {
+        assert!(c.pending_pods > 0 && k.pending_pods > 0);
+        // Triangular(60, 100, 180) has mean 113 s; a scan adds up to 10 s. Triangular
+        // (30, 40, 80) has mean 50 s; the batch adds 1 to 10 s. Each bound is the
+        // distribution's minimum or maximum plus its wait, so none can fail by chance.
+        assert!(c.mean_pending_secs >= 60.0 && c.mean_pending_secs <= 190.0, "{}", c.mean_pending_secs);
+        assert!(k.mean_pending_secs >= 31.0 && k.mean_pending_secs <= 90.0, "{}", k.mean_pending_secs);
+        assert!(k.mean_pending_secs < c.mean_pending_secs);
+        assert!(k.p99_ms <= c.p99_ms, "karpenter p99 {} vs {}", k.p99_ms, c.p99_ms);
+    }
+}
+
+/// A pod larger than any node's allocatable is refused with the arithmetic, not left
+/// pending forever: the article's 4 vCPU pod on a 4 vCPU m7g.xlarge.
+#[test]
+fn a_pod_that_fits_no_node_is_a_clear_error() {
+    let toml = k8s_scenario(
+        "1h",
+        1,
+        "profile = \"constant\"\nrps = 1.0",
+        "[[platform]]\nname = \"eks\"\npreset = \"eks\"\ninstance = { cpu = 4, memory = \"8GiB\" }",
+    );
+    let err = crossover_scenario::parse(&toml, "t.toml", "t").unwrap_err().to_string();
+    assert!(err.contains("fits on no node"), "{err}");
+    assert!(err.contains("m7g.xlarge has 3.770 vCPU"), "{err}");
+}
+
+/// The article's worked example on Kubernetes: GKE Autopilot about $159 and EKS about
+/// $192 (with the pod trimmed to fit the node), $311 with the 4 vCPU pod on the next
+/// node size. Fixed fleets, so the figures are exact arithmetic of a 730-hour month.
+#[test]
+fn the_articles_kubernetes_figures_reproduce() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/article-worked-example.toml");
+    let overrides = [
+        crossover_scenario::Override::parse("simulation.horizon=6h").unwrap(),
+        crossover_scenario::Override::parse("simulation.replications=1").unwrap(),
+    ];
+    let mut s = crossover_scenario::load_with_overrides(&path, &overrides).unwrap();
+    let names = ["gke-autopilot-article", "eks-article-3.5-vcpu", "eks-4-vcpu-on-2xlarge"];
+    s.select_platforms(&names.map(String::from)).unwrap();
+    let result = run(&s);
+    let cost = |i: usize| result.platforms[i].replications[0].cost;
+    let autopilot = 4.0 * 0.0445 * 730.0 + 8.0 * 0.0049375 * 730.0;
+    assert!((cost(0).infrastructure() - autopilot).abs() < 0.01, "{:?}", cost(0));
+    assert!((autopilot - 158.77).abs() < 0.01);
+    assert_eq!(cost(0).control_plane, 0.0, "the free-tier credit covers one cluster");
+    let eks = 0.1632 * 730.0 + 73.0;
+    assert!((cost(1).infrastructure() - eks).abs() < 0.01, "{:?}", cost(1));
+    assert!((cost(2).infrastructure() - (0.3264 * 730.0 + 73.0)).abs() < 0.01, "{:?}", cost(2));
+    // Overhead and TCO add the preset's fixed items and people on top.
+    let c = cost(1);
+    assert!((c.with_overhead() - (eks + 16.43 + 32.85 + 190.0)).abs() < 0.01);
+    assert!((c.tco() - c.with_overhead() - 1.75 * 180_000.0 / 12.0).abs() < 0.01);
+}
