@@ -48,7 +48,12 @@ fn platform() -> impl Strategy<Value = String> {
             "preset = \"container-apps\"\nmin_instances = {min}\nmax_instances = {max}"
         )),
         limits.clone().prop_map(|(_, max)| format!("preset = \"fly-machines\"\nmax_instances = {max}")),
-        limits.prop_map(|(min, max)| format!("preset = \"lambda\"\nmin_instances = {min}\nmax_instances = {max}")),
+        limits.clone().prop_map(|(min, max)| format!("preset = \"lambda\"\nmin_instances = {min}\nmax_instances = {max}")),
+        // Kubernetes: pods on node pools, HPA, Cluster Autoscaler or Karpenter.
+        (limits, 0usize..5).prop_map(|((min, max), k)| {
+            let preset = ["gke-autopilot", "gke-standard", "eks", "eks-karpenter", "k8s-self-managed"][k];
+            format!("preset = \"{preset}\"\nmin_instances = {}\nmax_instances = {}", min.max(1), max.max(min.max(1)))
+        }),
     ]
 }
 
@@ -125,7 +130,9 @@ proptest! {
                 prop_assert_eq!(c.arrived, c.completed + c.rejected + c.timed_out + c.in_flight, "{}", text);
                 prop_assert!(c.cold_start_requests <= c.arrived);
                 let cost = &r.cost;
-                for x in [cost.cpu, cost.memory, cost.gpu, cost.idle, cost.requests, cost.egress, cost.stopped, cost.fixed] {
+                for x in [cost.cpu, cost.memory, cost.gpu, cost.idle, cost.requests, cost.egress, cost.stopped,
+                          cost.nodes, cost.control_plane, cost.fixed, cost.load_balancer, cost.nat,
+                          cost.observability, cost.people] {
                     prop_assert!(x.is_finite() && x >= 0.0, "cost {} in {:?}\n{}", x, cost, text);
                 }
                 for x in [r.p50_ms, r.p90_ms, r.p99_ms, r.p999_ms, r.mean_ms, r.mean_instances, r.mean_busy_instances,
@@ -138,6 +145,8 @@ proptest! {
                     "{}: peak {} > max {}\n{}", spec.name, r.peak_instances, spec.max_instances, text);
                 prop_assert!(r.mean_instances <= spec.max_instances as f64 + 1e-9);
                 prop_assert!(r.mean_busy_instances <= r.mean_instances + 1e-9);
+                prop_assert!(r.mean_nodes.is_finite() && r.mean_nodes >= 0.0 && r.mean_nodes <= r.peak_nodes as f64 + 1e-9);
+                prop_assert!(r.mean_pending_secs.is_finite() && r.mean_pending_secs >= 0.0);
             }
         }
     }

@@ -325,6 +325,7 @@ fn run_batch(
     let names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
     let folders = folder_names(&names);
     let mut summary = crossover_report::BatchSummary::default();
+    let mut finished = Vec::new();
     for (scenario, folder) in scenarios.iter().zip(&folders) {
         if *folder != scenario.name {
             eprintln!(
@@ -336,6 +337,7 @@ fn run_batch(
         match run_one(scenario, args, cancel, &base.join(folder), Some(folder), true) {
             Ok(Ran::Done(result)) => {
                 summary.add(folder, &result);
+                finished.push(folder);
                 tally.ran += 1;
             }
             Ok(Ran::Interrupted) => {
@@ -356,8 +358,10 @@ fn run_batch(
         }
     }
     // The batch is over: the checkpoints kept for resuming it are not needed any more.
-    for folder in &folders {
-        remove_checkpoint(&base.join(folder).join(resume::FILE_NAME)).map_err(Failure::Runtime)?;
+    for folder in &finished {
+        if let Err(e) = remove_checkpoint(&base.join(folder).join(resume::FILE_NAME)) {
+            eprintln!("warning: {e:#}");
+        }
     }
     if tally.ran > 0 {
         let path = base.join("batch-summary.csv");

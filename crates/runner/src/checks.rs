@@ -116,6 +116,10 @@ mod tests {
             mean_in_system: l,
             mean_sojourn_secs: w,
             mean_queue_wait_secs: 0.0,
+            mean_nodes: 0.0,
+            peak_nodes: 0,
+            pending_pods: 0,
+            mean_pending_secs: 0.0,
         }
     }
 

@@ -196,8 +196,27 @@ fn fields(m: &ReplicationMetrics) -> Vec<(&'static str, Field)> {
         mean_in_system,
         mean_sojourn_secs,
         mean_queue_wait_secs,
+        mean_nodes,
+        peak_nodes,
+        pending_pods,
+        mean_pending_secs,
     } = m;
-    let CostBreakdown { cpu, memory, gpu, idle, requests, egress, stopped, fixed } = cost;
+    let CostBreakdown {
+        cpu,
+        memory,
+        gpu,
+        idle,
+        requests,
+        egress,
+        stopped,
+        nodes,
+        control_plane,
+        fixed,
+        load_balancer,
+        nat,
+        observability,
+        people,
+    } = cost;
     let Counters {
         arrived,
         completed,
@@ -218,7 +237,13 @@ fn fields(m: &ReplicationMetrics) -> Vec<(&'static str, Field)> {
         ("cost.requests", F(*requests)),
         ("cost.egress", F(*egress)),
         ("cost.stopped", F(*stopped)),
+        ("cost.nodes", F(*nodes)),
+        ("cost.control_plane", F(*control_plane)),
         ("cost.fixed", F(*fixed)),
+        ("cost.load_balancer", F(*load_balancer)),
+        ("cost.nat", F(*nat)),
+        ("cost.observability", F(*observability)),
+        ("cost.people", F(*people)),
         ("p50_ms", F(*p50_ms)),
         ("p90_ms", F(*p90_ms)),
         ("p99_ms", F(*p99_ms)),
@@ -240,6 +265,10 @@ fn fields(m: &ReplicationMetrics) -> Vec<(&'static str, Field)> {
         ("mean_in_system", F(*mean_in_system)),
         ("mean_sojourn_secs", F(*mean_sojourn_secs)),
         ("mean_queue_wait_secs", F(*mean_queue_wait_secs)),
+        ("mean_nodes", F(*mean_nodes)),
+        ("peak_nodes", U(u64::from(*peak_nodes))),
+        ("pending_pods", U(*pending_pods)),
+        ("mean_pending_secs", F(*mean_pending_secs)),
     ]
 }
 
@@ -262,7 +291,13 @@ fn metrics(replication: u32, v: &BTreeMap<&str, &str>) -> Result<ReplicationMetr
             requests: f("cost.requests")?,
             egress: f("cost.egress")?,
             stopped: f("cost.stopped")?,
+            nodes: f("cost.nodes")?,
+            control_plane: f("cost.control_plane")?,
             fixed: f("cost.fixed")?,
+            load_balancer: f("cost.load_balancer")?,
+            nat: f("cost.nat")?,
+            observability: f("cost.observability")?,
+            people: f("cost.people")?,
         },
         p50_ms: f("p50_ms")?,
         p90_ms: f("p90_ms")?,
@@ -287,6 +322,10 @@ fn metrics(replication: u32, v: &BTreeMap<&str, &str>) -> Result<ReplicationMetr
         mean_in_system: f("mean_in_system")?,
         mean_sojourn_secs: f("mean_sojourn_secs")?,
         mean_queue_wait_secs: f("mean_queue_wait_secs")?,
+        mean_nodes: f("mean_nodes")?,
+        peak_nodes: u("peak_nodes")?.try_into().map_err(|_| "peak_nodes")?,
+        pending_pods: u("pending_pods")?,
+        mean_pending_secs: f("mean_pending_secs")?,
     };
     // Every key written is read: nothing extra, nothing repeated.
     if v.len() != fields(&m).len() {
@@ -342,6 +381,10 @@ mod tests {
             mean_in_system: 0.01,
             mean_sojourn_secs: 0.2,
             mean_queue_wait_secs: 0.0,
+            mean_nodes: 2.5,
+            peak_nodes: 3,
+            pending_pods: 7,
+            mean_pending_secs: 41.5,
         };
         Partial {
             platforms: vec![
