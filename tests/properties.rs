@@ -9,50 +9,55 @@
 //! - histogram merges do not depend on order;
 //! - the event queue never goes back in time and is FIFO among equal times.
 //!
-//! Case counts are kept small: each scenario case simulates up to a few hundred thousand
-//! requests, twice.
+//! Case counts are kept small (each scenario case simulates up to a few hundred thousand
+//! requests, twice) and the seed fixed; set `PROPTEST_RNG_SEED` and `PROPTEST_CASES` to
+//! explore (e.g. `PROPTEST_RNG_SEED=$RANDOM PROPTEST_CASES=500`).
 
 mod common;
 
 use crossover_engine::{EventQueue, LatencyRecorder, SimDuration, SimTime};
 use crossover_runner::{RunOptions, RunResult};
 use proptest::prelude::*;
-use proptest::test_runner::Config;
+use proptest::test_runner::{Config, RngSeed};
 
-/// One `[[platform]]` entry of each family, with random limits.
-fn platform() -> impl Strategy<Value = String> {
+/// One `[[platform]]` entry of each family, with random limits, and whether its fleet
+/// can never exceed max_instances. Autoscalers that drain busy instances on scale-in may:
+/// a draining instance (a terminating pod, a deregistering task) is still alive while
+/// its replacement starts, as on the real platforms, where a ReplicaSet or an ECS
+/// service does not count terminating pods or draining tasks.
+fn platform() -> impl Strategy<Value = (String, bool)> {
     let limits = (0u32..3, 1u32..12).prop_map(|(min, extra)| (min, min + extra));
     prop_oneof![
-        (1u32..6, 1u32..4).prop_map(|(n, conc)| format!(
+        (1u32..6, 1u32..4).prop_map(|(n, conc)| (format!(
             "autoscaler = {{ kind = \"fixed\", instances = {n} }}\ninstance = {{ concurrency = {conc} }}\nmax_instances = {}",
             n + 2
-        )),
-        (limits.clone(), 1u64..600).prop_map(|((min, max), keep)| format!(
+        ), true)),
+        (limits.clone(), 1u64..600).prop_map(|((min, max), keep)| (format!(
             "autoscaler = {{ kind = \"per-request\", keep_alive = \"{keep}s\" }}\nmin_instances = {min}\nmax_instances = {max}\n\
              instance = {{ cold_start = {{ dist = \"exponential\", mean = \"300ms\" }} }}"
-        )),
-        limits.clone().prop_map(|(min, max)| format!(
+        ), true)),
+        limits.clone().prop_map(|(min, max)| (format!(
             "preset = \"cloud-run\"\nmin_instances = {min}\nmax_instances = {max}"
-        )),
-        limits.clone().prop_map(|(min, max)| format!(
+        ), false)),
+        limits.clone().prop_map(|(min, max)| (format!(
             "preset = \"fargate\"\nmin_instances = {}\nmax_instances = {}",
             min.max(1),
             max.max(min.max(1))
-        )),
-        limits.clone().prop_map(|(min, max)| format!(
+        ), false)),
+        limits.clone().prop_map(|(min, max)| (format!(
             "preset = \"fargate-spot\"\nmin_instances = {}\nmax_instances = {}",
             min.max(1),
             max.max(min.max(1))
-        )),
-        limits.clone().prop_map(|(min, max)| format!(
+        ), false)),
+        limits.clone().prop_map(|(min, max)| (format!(
             "preset = \"container-apps\"\nmin_instances = {min}\nmax_instances = {max}"
-        )),
-        limits.clone().prop_map(|(_, max)| format!("preset = \"fly-machines\"\nmax_instances = {max}")),
-        limits.clone().prop_map(|(min, max)| format!("preset = \"lambda\"\nmin_instances = {min}\nmax_instances = {max}")),
+        ), false)),
+        limits.clone().prop_map(|(_, max)| (format!("preset = \"fly-machines\"\nmax_instances = {max}"), false)),
+        limits.clone().prop_map(|(min, max)| (format!("preset = \"lambda\"\nmin_instances = {min}\nmax_instances = {max}"), true)),
         // Kubernetes: pods on node pools, HPA, Cluster Autoscaler or Karpenter.
         (limits, 0usize..5).prop_map(|((min, max), k)| {
             let preset = ["gke-autopilot", "gke-standard", "eks", "eks-karpenter", "k8s-self-managed"][k];
-            format!("preset = \"{preset}\"\nmin_instances = {}\nmax_instances = {}", min.max(1), max.max(min.max(1)))
+            (format!("preset = \"{preset}\"\nmin_instances = {}\nmax_instances = {}", min.max(1), max.max(min.max(1))), false)
         }),
     ]
 }
@@ -82,8 +87,9 @@ fn service() -> impl Strategy<Value = String> {
     })
 }
 
-/// A valid scenario: 10 minutes to 2 hours, 1 to 3 replications, 1 to 3 platforms.
-fn scenario() -> impl Strategy<Value = String> {
+/// A valid scenario: 10 minutes to 2 hours, 1 to 3 replications, 1 to 3 platforms; and
+/// for each platform whether it must stay within max_instances.
+fn scenario() -> impl Strategy<Value = (String, Vec<bool>)> {
     (
         10u64..120,
         1u32..4,
@@ -100,11 +106,23 @@ fn scenario() -> impl Strategy<Value = String> {
                  [traffic]\n{traffic}\nweekend_factor = {}\n[service]\n{service}\n",
                 if day >= 5 { 0.5 } else { 1.0 }
             );
-            for (i, p) in platforms.iter().enumerate() {
+            for (i, (p, _)) in platforms.iter().enumerate() {
                 text.push_str(&format!("[[platform]]\nname = \"p{i}\"\n{p}\n"));
             }
-            text
+            (text, platforms.iter().map(|(_, strict)| *strict).collect())
         })
+}
+
+/// Few cases, and a fixed seed so the suite is reproducible; `PROPTEST_RNG_SEED=N` (and
+/// `PROPTEST_CASES=N`) explore further.
+fn config(cases: u32) -> Config {
+    let default = Config::default();
+    let rng_seed = match default.rng_seed {
+        RngSeed::Random => RngSeed::Fixed(20_261_126),
+        fixed => fixed,
+    };
+    let cases = if std::env::var_os("PROPTEST_CASES").is_some() { default.cases } else { cases };
+    Config { cases, rng_seed, failure_persistence: None, ..default }
 }
 
 fn run_with(s: &crossover_scenario::Scenario, threads: usize) -> RunResult {
@@ -113,17 +131,17 @@ fn run_with(s: &crossover_scenario::Scenario, threads: usize) -> RunResult {
 }
 
 proptest! {
-    #![proptest_config(Config { cases: 32, failure_persistence: None, ..Config::default() })]
+    #![proptest_config(config(32))]
 
     #[test]
-    fn random_scenarios_keep_every_invariant(text in scenario()) {
+    fn random_scenarios_keep_every_invariant((text, strict) in scenario()) {
         let s = crossover_scenario::parse(&text, "prop.toml", "prop")
             .unwrap_or_else(|e| panic!("the generator made an invalid scenario:\n{e}\n---\n{text}"));
         let one = run_with(&s, 1);
         let two = run_with(&s, 2);
         prop_assert_eq!(crossover_report::summary_csv(&one), crossover_report::summary_csv(&two));
         prop_assert_eq!(crossover_report::replications_csv(&one), crossover_report::replications_csv(&two));
-        for (p, spec) in one.platforms.iter().zip(&s.platforms) {
+        for ((p, spec), strict) in one.platforms.iter().zip(&s.platforms).zip(strict) {
             prop_assert_eq!(p.replications.len(), s.replications as usize);
             for r in &p.replications {
                 let c = &r.counters;
@@ -141,9 +159,12 @@ proptest! {
                 }
                 prop_assert!(r.p50_ms <= r.p90_ms && r.p90_ms <= r.p99_ms && r.p99_ms <= r.p999_ms);
                 prop_assert!(r.utilization <= 1.0 + 1e-9, "utilization {}", r.utilization);
-                prop_assert!(r.peak_instances <= spec.max_instances,
-                    "{}: peak {} > max {}\n{}", spec.name, r.peak_instances, spec.max_instances, text);
-                prop_assert!(r.mean_instances <= spec.max_instances as f64 + 1e-9);
+                if strict {
+                    prop_assert!(r.peak_instances <= spec.max_instances,
+                        "{}: peak {} > max {}\n{}", spec.name, r.peak_instances, spec.max_instances, text);
+                    prop_assert!(r.mean_instances <= spec.max_instances as f64 + 1e-9);
+                }
+                prop_assert!(r.mean_instances <= r.peak_instances as f64 + 1e-9);
                 prop_assert!(r.mean_busy_instances <= r.mean_instances + 1e-9);
                 prop_assert!(r.mean_nodes.is_finite() && r.mean_nodes >= 0.0 && r.mean_nodes <= r.peak_nodes as f64 + 1e-9);
                 prop_assert!(r.mean_pending_secs.is_finite() && r.mean_pending_secs >= 0.0);
