@@ -153,7 +153,12 @@ fn an_interrupted_batch_resumes_to_identical_results() {
     assert!(o.status.success(), "{}", stderr(&o));
 
     let child = batch("cut", &[]);
-    std::thread::sleep(Duration::from_millis(2000));
+    // Once the first scenario's results are written, the second is running.
+    let started = Instant::now();
+    while !dir.path().join("cut/quick/summary.csv").exists() && started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500));
     sigint(child.id());
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
