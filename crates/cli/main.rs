@@ -7,6 +7,9 @@
 
 mod progress;
 
+mod plot;
+mod sweep;
+
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use crossover_runner::batch::{folder_names, BatchTally};
@@ -41,7 +44,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Simulate scenarios and write summary.csv, replications.csv and scenario.resolved.toml
+    /// Simulate scenarios and write summary.csv, replications.csv, latency.csv, timeline.csv,
+    /// scenario.resolved.toml, the charts (SVG and PNG) and report.html
     Run(RunArgs),
     /// Write the traffic of one replication as a per-minute CSV (minute,rate_rps,arrivals)
     /// and print requests per day, mean and peak minute rate
@@ -52,6 +56,13 @@ enum Command {
     Validate(ValidateArgs),
     /// Write a commented starter scenario to edit
     Init(InitArgs),
+    /// Run a scenario at every point of a grid of values (--vary PATH=SPEC) and write
+    /// sweep.csv, crossovers.csv and frontier.csv
+    Sweep(sweep::SweepArgs),
+    /// Combine the shard files of a sweep run with --shard into its results
+    Merge(sweep::MergeArgs),
+    /// Draw the charts and report.html again from the CSV files of an earlier run
+    Plot(plot::PlotArgs),
 }
 
 #[derive(Args)]
@@ -142,7 +153,7 @@ struct InitArgs {
 }
 
 /// A failure with the exit code it deserves.
-enum Failure {
+pub(crate) enum Failure {
     BadInput(String),
     Runtime(anyhow::Error),
 }
@@ -162,6 +173,9 @@ fn main() -> ExitCode {
         Command::Presets(args) => presets(&args),
         Command::Validate(args) => validate(&args),
         Command::Init(args) => init(&args),
+        Command::Sweep(args) => sweep::sweep(&args),
+        Command::Merge(args) => sweep::merge(&args),
+        Command::Plot(args) => plot::plot(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -446,7 +460,7 @@ fn run_one(
         Err(e) => return Err(Failure::Runtime(e.into())),
     };
     let elapsed = started.elapsed().as_secs_f64();
-    write_outputs(&resolved, &result, out).map_err(Failure::Runtime)?;
+    write_outputs(scenario, &resolved, &result, out).map_err(Failure::Runtime)?;
     if keep {
         let text = resume::to_text(&resume::completed(&result), fingerprint, scenario.replications);
         crossover_report::write_atomic(&checkpoint, text.as_bytes())
@@ -501,14 +515,18 @@ fn load_checkpoint(
         .map_err(|e| Failure::BadInput(format!("error: --resume: the checkpoint {}: {e}", path.display())))
 }
 
-/// Writes the result files all or nothing: an unwritable folder or a full disk leaves
-/// no new file behind.
-fn write_outputs(resolved: &str, result: &RunResult, out: &Path) -> anyhow::Result<()> {
-    let files = [
+/// Writes the result files (and the charts and report) all or nothing: an unwritable
+/// folder or a full disk leaves no new file behind.
+fn write_outputs(scenario: &Scenario, resolved: &str, result: &RunResult, out: &Path) -> anyhow::Result<()> {
+    // Render everything first, then write: a rendering failure leaves no files behind.
+    let mut files: Vec<(String, Vec<u8>)> = [
         ("summary.csv", crossover_report::summary_csv(result)),
         ("replications.csv", crossover_report::replications_csv(result)),
         ("scenario.resolved.toml", resolved.as_bytes().to_vec()),
-    ];
+    ]
+    .map(|(name, bytes)| (name.to_string(), bytes))
+    .into();
+    files.extend(plot::run_extras(scenario, result, &files)?);
     let files: Vec<(PathBuf, Vec<u8>)> =
         files.into_iter().map(|(name, bytes)| (out.join(name), bytes)).collect();
     crossover_report::write_all_atomic(&files)

@@ -73,35 +73,33 @@ impl LatencyRecorder {
         self.hist.reset();
     }
 
-    /// The histogram in the HdrHistogram V2 format (bounds, precision and every count):
-    /// [`LatencyRecorder::from_bytes`] gives back an equal recorder, so a checkpoint of
-    /// completed replications merges exactly as the original would have.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        use hdrhistogram::serialization::{Serializer, V2Serializer};
+    /// The histogram in HdrHistogram's V2 encoding (exact: every count), for moving
+    /// results between processes (sweep shards) and merging them later.
+    pub fn to_v2_bytes(&self) -> Vec<u8> {
+        use hdrhistogram::serialization::Serializer;
         let mut out = Vec::new();
-        V2Serializer::new()
+        hdrhistogram::serialization::V2Serializer::new()
             .serialize(&self.hist, &mut out)
-            .expect("serialising a histogram into memory cannot fail");
+            .expect("serialising a histogram to memory cannot fail");
         out
     }
 
-    /// Reads [`LatencyRecorder::to_bytes`]; `None` for bytes that are not a V2 histogram
-    /// with this recorder's bounds and precision.
-    pub fn from_bytes(bytes: &[u8]) -> Option<LatencyRecorder> {
-        use hdrhistogram::serialization::Deserializer;
+    /// Reads what [`LatencyRecorder::to_v2_bytes`] wrote; `None` for anything else,
+    /// including a histogram with other bounds than a recorder's.
+    pub fn from_v2_bytes(bytes: &[u8]) -> Option<LatencyRecorder> {
         let mut reader = bytes;
-        let read: Histogram<u64> = Deserializer::new().deserialize(&mut reader).ok()?;
-        let mut recorder = LatencyRecorder::new();
-        // Bounds and precision must match, or merges and quantiles would differ.
-        if read.low() != recorder.hist.low()
-            || read.high() != recorder.hist.high()
-            || read.sigfig() != recorder.hist.sigfig()
-            || !reader.is_empty()
-        {
+        let hist: Histogram<u64> =
+            hdrhistogram::serialization::Deserializer::new().deserialize(&mut reader).ok()?;
+        let mut rec = LatencyRecorder::new();
+        let fits = hist.low() == rec.hist.low()
+            && hist.high() == rec.hist.high()
+            && hist.sigfig() == rec.hist.sigfig()
+            && reader.is_empty();
+        if !fits {
             return None;
         }
-        recorder.hist.add(&read).ok()?;
-        Some(recorder)
+        rec.hist.add(&hist).ok()?;
+        Some(rec)
     }
 }
 
@@ -163,26 +161,37 @@ mod tests {
     }
 
     #[test]
-    fn bytes_round_trip_exactly() {
+    fn a_round_trip_is_equal_and_a_cut_one_refused() {
         let mut r = LatencyRecorder::new();
         for i in 0..2000u64 {
             r.record(SimDuration::from_micros(i * i * 7 + 3));
         }
         r.record(SimDuration::from_hours(100));
-        let back = LatencyRecorder::from_bytes(&r.to_bytes()).expect("round trip");
+        let back = LatencyRecorder::from_v2_bytes(&r.to_v2_bytes()).expect("round trip");
         assert_eq!(back, r);
         assert_eq!(back.mean_ms().to_bits(), r.mean_ms().to_bits());
-        for q in [0.0, 0.5, 0.99, 0.999, 1.0] {
+        assert_ne!(back, LatencyRecorder::new());
+        let mut truncated = r.to_v2_bytes();
+        truncated.truncate(truncated.len() / 2);
+        assert_eq!(LatencyRecorder::from_v2_bytes(&truncated), None);
+    }
+
+    #[test]
+    fn v2_bytes_round_trip_exactly() {
+        let mut r = LatencyRecorder::new();
+        for i in 0..2000u64 {
+            r.record(SimDuration::from_micros(i * i * 17 + 3));
+        }
+        let back = LatencyRecorder::from_v2_bytes(&r.to_v2_bytes()).unwrap();
+        assert_eq!(back.count(), r.count());
+        assert_eq!(back.mean_ms(), r.mean_ms());
+        for q in [0.0, 0.5, 0.9, 0.99, 0.999, 1.0] {
             assert_eq!(back.quantile_ms(q), r.quantile_ms(q));
         }
-        assert_eq!(
-            LatencyRecorder::from_bytes(&LatencyRecorder::new().to_bytes()),
-            Some(LatencyRecorder::new())
-        );
-        assert_eq!(LatencyRecorder::from_bytes(b"not a histogram"), None);
-        let mut truncated = r.to_bytes();
-        truncated.truncate(truncated.len() / 2);
-        assert_eq!(LatencyRecorder::from_bytes(&truncated), None);
+        let empty = LatencyRecorder::from_v2_bytes(&LatencyRecorder::new().to_v2_bytes()).unwrap();
+        assert_eq!(empty.count(), 0);
+        assert!(LatencyRecorder::from_v2_bytes(b"not a histogram").is_none());
+        assert!(LatencyRecorder::from_v2_bytes(&[]).is_none());
     }
 
     #[test]

@@ -86,17 +86,17 @@ pub const REPLICATIONS_COLUMNS: &[&str] = &[
 ];
 
 // Adding 0.0 turns -0.0 (e.g. an empty float sum) into 0.0, so no "-0.0000" cells.
-fn usd(x: f64) -> String {
+pub(crate) fn usd(x: f64) -> String {
     format!("{:.4}", x + 0.0)
 }
-fn ms(x: f64) -> String {
+pub(crate) fn ms(x: f64) -> String {
     format!("{:.3}", x + 0.0)
 }
-fn frac(x: f64) -> String {
+pub(crate) fn frac(x: f64) -> String {
     format!("{:.6}", x + 0.0)
 }
 
-fn summary_row(p: &PlatformSummary) -> Vec<String> {
+pub(crate) fn summary_row(p: &PlatformSummary) -> Vec<String> {
     let cost = p.cost_month();
     let b = p.cost_breakdown();
     let t = p.totals();
@@ -184,7 +184,7 @@ fn replication_row(seed: u64, platform: &str, r: &ReplicationMetrics) -> Vec<Str
     .collect()
 }
 
-fn to_csv(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
+pub(crate) fn to_csv(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(header).expect("writing to memory cannot fail");
     for row in rows {

@@ -9,6 +9,7 @@ pub mod batch;
 pub mod checks;
 pub mod guard;
 pub mod resume;
+pub mod sweep;
 
 pub use checks::{ConservationError, LittleError};
 

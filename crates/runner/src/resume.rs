@@ -71,7 +71,7 @@ pub fn to_text(partial: &Partial, fingerprint: u64, replications: u32) -> String
         partial.platforms.len()
     );
     for (i, p) in partial.platforms.iter().enumerate() {
-        let _ = writeln!(out, "latency {i} {}", hex(&p.latency.to_bytes()));
+        let _ = writeln!(out, "latency {i} {}", hex(&p.latency.to_v2_bytes()));
     }
     for (i, p) in partial.platforms.iter().enumerate() {
         for m in &p.replications {
@@ -137,7 +137,8 @@ pub fn parse(
             return Err(bad(n, &format!("expected the latency of platform {i}")));
         }
         let bytes = unhex(bytes).ok_or_else(|| bad(n, "bad hexadecimal"))?;
-        p.latency = LatencyRecorder::from_bytes(&bytes).ok_or_else(|| bad(n, "not a latency histogram"))?;
+        p.latency =
+            LatencyRecorder::from_v2_bytes(&bytes).ok_or_else(|| bad(n, "not a latency histogram"))?;
     }
     let mut seen = BTreeMap::new();
     let mut ended = false;

@@ -116,7 +116,7 @@ mod tests {
 
     #[test]
     fn struct_fields_are_the_names_in_files() {
-        assert_eq!(fields::<SimulationSection>(), ["horizon", "replications", "seed"]);
+        assert_eq!(fields::<SimulationSection>(), ["horizon", "replications", "seed", "slo_p99"]);
         let top = fields::<ScenarioFile>();
         assert!(top.contains(&"platform"), "renamed fields appear as written: {top:?}");
         assert!(fields::<PlatformSection>().contains(&"max_instances"));

@@ -43,6 +43,8 @@ pub struct Scenario {
     pub horizon: SimDuration,
     pub replications: u32,
     pub seed: u64,
+    /// `simulation.slo_p99`: the p99 latency the service must meet, if stated.
+    pub slo_p99: Option<SimDuration>,
     pub traffic: Traffic,
     pub demand: Demand,
     /// Response size per request in GB (egress).
@@ -197,6 +199,12 @@ pub fn resolve(
         );
     }
 
+    if let Some(slo) = sim.slo_p99 {
+        if slo.0 == SimDuration::ZERO {
+            c.error(&sp("slo_p99"), "must be longer than 0s");
+        }
+    }
+
     let traffic = crate::traffic::resolve_traffic(&mut file.traffic, &mut c);
     let svc = |k| [Seg::Key("service"), Seg::Key(k)];
     let demand =
@@ -225,6 +233,7 @@ pub fn resolve(
         horizon: file.simulation.horizon.0,
         replications: file.simulation.replications,
         seed: file.simulation.seed,
+        slo_p99: file.simulation.slo_p99.map(|d| d.0),
         traffic,
         demand,
         response_gb: file.service.response_size.0 * (1u64 << 30) as f64 / 1e9,

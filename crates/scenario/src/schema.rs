@@ -34,6 +34,9 @@ pub struct SimulationSection {
     pub replications: u32,
     #[serde(default = "default_seed")]
     pub seed: u64,
+    /// The p99 latency the service must meet; sweeps report where each platform crosses it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slo_p99: Option<Duration>,
 }
 
 impl Default for SimulationSection {
@@ -42,6 +45,7 @@ impl Default for SimulationSection {
             horizon: default_horizon(),
             replications: default_replications(),
             seed: default_seed(),
+            slo_p99: None,
         }
     }
 }

@@ -1,0 +1,81 @@
+//! `crossover plot DIR`, and the charts and report every run writes after its CSVs.
+//!
+//! Both draw from file contents only (a run hands over the bytes it is about to write),
+//! so re-plotting a folder reproduces the run's charts and report byte for byte.
+
+use crate::Failure;
+use anyhow::Context;
+use clap::Args;
+use crossover_report::{write_atomic, RunFiles};
+use crossover_runner::RunResult;
+use crossover_scenario::Scenario;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Args)]
+pub struct PlotArgs {
+    /// A folder written by `crossover run` (or a sweep): its CSV files are read and every
+    /// chart and report.html are written again beside them
+    dir: PathBuf,
+}
+
+pub fn plot(args: &PlotArgs) -> Result<u8, Failure> {
+    let started = Instant::now();
+    let files = RunFiles::read_dir(&args.dir).map_err(|e| Failure::BadInput(format!("error: {e}")))?;
+    let out =
+        crossover_report::render_report(&files).map_err(|e| Failure::BadInput(format!("error: {e}")))?;
+    write_all(&args.dir, &out).map_err(Failure::Runtime)?;
+    eprintln!(
+        "wrote {} chart file(s) and report.html in {} ({:.2} s)",
+        out.len() - 1,
+        args.dir.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(0)
+}
+
+fn write_all(dir: &Path, files: &[(String, Vec<u8>)]) -> anyhow::Result<()> {
+    for (name, bytes) in files {
+        write_atomic(&dir.join(name), bytes)
+            .with_context(|| format!("writing results to {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// What a run writes after its CSVs: `latency.csv`, `timeline.csv` (replication 0
+/// simulated again with a per-minute record; the busiest day), every chart and
+/// `report.html`, drawn from `files` (the run's CSVs and resolved scenario) plus those.
+pub fn run_extras(
+    scenario: &Scenario,
+    result: &RunResult,
+    files: &[(String, Vec<u8>)],
+) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let timelines = timelines(scenario, result.seed);
+    let mut extra = vec![
+        ("latency.csv".to_string(), crossover_report::latency_csv(result)),
+        ("timeline.csv".to_string(), crossover_report::timeline_csv(&timelines)),
+    ];
+    let mut input = RunFiles::default();
+    for (name, bytes) in files.iter().chain(&extra) {
+        input.insert(name, bytes.clone());
+    }
+    extra.extend(crossover_report::render_report(&input).context("drawing the charts and report")?);
+    Ok(extra)
+}
+
+/// Replication 0 of every platform with its per-minute record, one thread per platform
+/// (each platform's replication is the same pure function alone as in the full run).
+fn timelines(scenario: &Scenario, seed: u64) -> Vec<crossover_runner::PlatformTimeline> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = scenario
+            .platforms
+            .iter()
+            .map(|p| {
+                let mut one = scenario.clone();
+                one.platforms.retain(|q| q.name == p.name);
+                s.spawn(move || crossover_runner::timeline(&one, seed, 0))
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().expect("a timeline simulation panicked")).collect()
+    })
+}

@@ -1,0 +1,350 @@
+//! `crossover sweep` and `crossover merge`: glue between the command line and
+//! `crossover_runner::sweep`.
+
+use super::{report_errors, select, Failure, OverrideArgs, VERSION};
+use anyhow::Context;
+use clap::Args;
+use crossover_runner::sweep::shard::{self, ShardSpec};
+use crossover_runner::sweep::{self as sw, Metric, Plan, SweepOptions, SweepResult, Tolerance, Vary};
+use crossover_scenario::{Override, Scenario};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Most points a sweep grid may have: each (point, platform) keeps a latency histogram
+/// of about 230 KB in memory.
+const MAX_POINTS: usize = 2_000;
+
+#[derive(Args)]
+pub struct SweepArgs {
+    /// Scenario file (TOML): the base every point varies
+    scenario: PathBuf,
+    /// A key and its values: PATH=1,2,5 (a list), PATH=0..5:6 (a linear range) or
+    /// PATH=10..10000:log:25 (a log range); repeatable (several make a grid)
+    #[arg(long = "vary", value_name = "PATH=SPEC", required = true)]
+    varies: Vec<String>,
+    /// Narrow every crossing by bisection (same seed and replications) to --tolerance
+    #[arg(long)]
+    refine: bool,
+    /// Refinement stops when the bracket is this narrow: a percentage of the crossing
+    /// value (1%) or a width in the swept key's unit (0.5)
+    #[arg(long, default_value = "1%")]
+    tolerance: String,
+    /// Add replications to each point until the 95% half-width of every platform's cost
+    /// and p99 is within this share of the mean (2% or 0.02)
+    #[arg(long, value_name = "PERCENT")]
+    ci_target: Option<String>,
+    /// Most replications per point with --ci-target
+    #[arg(long, default_value_t = 200)]
+    max_replications: u32,
+    /// Run only shard K (from 0) of N of the (point, replication) work and write
+    /// shard-K-of-N.txt; `crossover merge` combines the shards
+    #[arg(long, value_name = "K/N")]
+    shard: Option<String>,
+    /// Output folder (default: output/<scenario name>-sweep/; shards:
+    /// output/<scenario name>-sweep-shards/)
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Replications per point (the same as --set simulation.replications=N)
+    #[arg(short = 'n', long)]
+    replications: Option<u32>,
+    /// Base seed, the same at every point (the same as --set simulation.seed=S)
+    #[arg(long, value_parser = clap::value_parser!(u64).range(..=i64::MAX as u64))]
+    seed: Option<u64>,
+    /// Worker threads (default: all cores); results are identical for any value
+    #[arg(long)]
+    threads: Option<usize>,
+    #[command(flatten)]
+    overrides: OverrideArgs,
+    /// Sweep only this platform (repeatable)
+    #[arg(long = "platform", value_name = "NAME")]
+    platforms: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct MergeArgs {
+    /// Folders holding shard-K-of-N.txt files (or the files themselves)
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Output folder (default: output/<scenario name>-sweep/)
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+fn bad(msg: impl std::fmt::Display) -> Failure {
+    Failure::BadInput(format!("error: {msg}"))
+}
+
+fn percent(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let x = match t.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map(|x| x / 100.0),
+        None => t.parse::<f64>(),
+    }
+    .map_err(|_| format!("`{text}` is not a percentage (2%) or a fraction (0.02)"))?;
+    if !(x > 0.0 && x <= 1.0) {
+        return Err(format!("`{text}` must be above 0 and at most 100%"));
+    }
+    Ok(x)
+}
+
+struct Options {
+    varies: Vec<Vary>,
+    sweep: SweepOptions,
+    shard: Option<ShardSpec>,
+    base: Vec<Override>,
+}
+
+fn options(args: &SweepArgs) -> Result<Options, Failure> {
+    if args.threads == Some(0) {
+        return Err(bad("--threads must be at least 1"));
+    }
+    let mut varies: Vec<Vary> = Vec::new();
+    for arg in &args.varies {
+        let v = Vary::parse(arg).map_err(bad)?;
+        if varies.iter().any(|w| w.path == v.path) {
+            return Err(bad(format!("--vary {arg}: `{}` is already varied", v.path)));
+        }
+        varies.push(v);
+    }
+    if sw::grid_size(&varies) > MAX_POINTS {
+        return Err(bad(format!(
+            "the --vary grid has {} points; at most {MAX_POINTS} (split it into several sweeps)",
+            sw::grid_size(&varies)
+        )));
+    }
+    let refine = if args.refine {
+        Some(Tolerance::parse(&args.tolerance).map_err(|e| bad(format!("--tolerance: {e}")))?)
+    } else {
+        None
+    };
+    let ci_target =
+        args.ci_target.as_deref().map(percent).transpose().map_err(|e| bad(format!("--ci-target: {e}")))?;
+    if args.max_replications == 0 {
+        return Err(bad("--max-replications must be at least 1"));
+    }
+    let shard =
+        args.shard.as_deref().map(ShardSpec::parse).transpose().map_err(|e| bad(format!("--shard: {e}")))?;
+    if shard.is_some() && (refine.is_some() || ci_target.is_some()) {
+        return Err(bad(
+            "--shard runs a fixed share of the grid: --refine and --ci-target need every replication of a \
+             point in one place. Merge the shards, then refine or add replications without --shard",
+        ));
+    }
+    let mut base = args.overrides.sets.clone();
+    let mut add = |path: &str, value: u64, label: String| -> Result<(), Failure> {
+        let value = crossover_scenario::overrides::typed_value(&value.to_string());
+        base.push(Override::new(path, value, label).map_err(bad)?);
+        Ok(())
+    };
+    if let Some(n) = args.replications {
+        add("simulation.replications", n.into(), format!("--replications {n}"))?;
+    }
+    if let Some(seed) = args.seed {
+        add("simulation.seed", seed, format!("--seed {seed}"))?;
+    }
+    Ok(Options {
+        varies,
+        sweep: SweepOptions {
+            threads: args.threads,
+            ci_target,
+            max_replications: args.max_replications,
+            refine,
+        },
+        shard,
+        base,
+    })
+}
+
+pub fn sweep(args: &SweepArgs) -> Result<u8, Failure> {
+    let o = options(args)?;
+    let path = &args.scenario;
+    let origin = path.display().to_string();
+    let source =
+        std::fs::read_to_string(path).map_err(|e| bad(format!("{origin}: cannot read the file: {e}")))?;
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("scenario").to_string();
+    let base_dir =
+        path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
+    // A point: the file, then --set/-n/--seed, then the point's --vary values.
+    let load = |extra: &[Override]| -> Result<Scenario, String> {
+        let all: Vec<Override> = o.base.iter().chain(extra).cloned().collect();
+        let mut s = crossover_scenario::parse_with_overrides_in(&source, &origin, &stem, &all, &base_dir)
+            .map_err(|e| {
+                let n = e.diagnostics.len();
+                format!("{e}\n{}: {n} error{}", e.origin, if n == 1 { "" } else { "s" })
+            })?;
+        select(&mut s, &args.platforms)?;
+        Ok(s)
+    };
+    let base = match crossover_scenario::parse_with_overrides_in(&source, &origin, &stem, &o.base, &base_dir)
+    {
+        Ok(s) => s,
+        Err(e) => {
+            report_errors(&e);
+            return Ok(2);
+        }
+    };
+    let mut base = base;
+    select(&mut base, &args.platforms).map_err(Failure::BadInput)?;
+    let plan = match Plan::new(o.varies.clone(), load) {
+        Ok(plan) => plan,
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{e}\n");
+            }
+            return Ok(2);
+        }
+    };
+    let slo_ms = base.slo_p99.map(|d| d.as_secs_f64() * 1e3);
+    let resolved = base.resolved_toml(VERSION);
+    let started = Instant::now();
+    eprintln!(
+        "sweeping \"{}\": {} point(s) x {} platform(s) x {} replication(s) over {}",
+        base.name,
+        plan.points.len(),
+        base.platforms.len(),
+        match o.sweep.ci_target {
+            Some(t) => format!(
+                "adaptive (95% half-width within {}%, at most {})",
+                t * 100.0,
+                o.sweep.max_replications
+            ),
+            None => base.replications.to_string(),
+        },
+        base.horizon
+    );
+    if let Some(spec) = o.shard {
+        let out = args
+            .out
+            .clone()
+            .unwrap_or_else(|| Path::new("output").join(format!("{}-sweep-shards", base.name)));
+        let bytes = shard::run_shard(&plan, slo_ms, spec, o.sweep.threads, &resolved)
+            .map_err(|e| Failure::Runtime(e.into()))?;
+        let file = out.join(spec.file_name());
+        write(&out, &[(&spec.file_name(), bytes), ("scenario.resolved.toml", resolved.into_bytes())])?;
+        eprintln!(
+            "shard {} of {} done in {:.1} s: {}",
+            spec.index,
+            spec.count,
+            started.elapsed().as_secs_f64(),
+            file.display()
+        );
+        return Ok(0);
+    }
+    let result = sw::run_sweep(&plan, slo_ms, &o.sweep, &load, &mut |line| eprintln!("{line}"))
+        .map_err(|e| Failure::Runtime(e.into()))?;
+    let out = args.out.clone().unwrap_or_else(|| Path::new("output").join(format!("{}-sweep", base.name)));
+    finish(&result, resolved.into_bytes(), &out)?;
+    let requests = result.simulated_requests();
+    let elapsed = started.elapsed().as_secs_f64();
+    eprintln!(
+        "simulated {requests} requests on the grid in {elapsed:.1} s ({:.2} M requests/s); results in {}",
+        requests as f64 / elapsed.max(1e-9) / 1e6,
+        out.display()
+    );
+    Ok(0)
+}
+
+fn write(out: &Path, files: &[(&str, Vec<u8>)]) -> Result<(), Failure> {
+    for (name, bytes) in files {
+        crossover_report::write_atomic(&out.join(name), bytes)
+            .with_context(|| format!("writing results to {}", out.display()))
+            .map_err(Failure::Runtime)?;
+    }
+    Ok(())
+}
+
+/// Writes the sweep's files and prints its crossings.
+fn finish(result: &SweepResult, resolved: Vec<u8>, out: &Path) -> Result<(), Failure> {
+    let files = [
+        ("sweep.csv", crossover_report::sweep_csv(result)),
+        ("crossovers.csv", crossover_report::crossovers_csv(result)),
+        ("frontier.csv", crossover_report::frontier_csv(result)),
+        ("scenario.resolved.toml", resolved),
+    ];
+    // The charts and report are drawn from the bytes about to be written, as
+    // `crossover plot` draws them from the folder later.
+    let mut input = crossover_report::RunFiles::default();
+    for (name, bytes) in &files {
+        input.insert(name, bytes.clone());
+    }
+    let drawn = crossover_report::render_report(&input)
+        .context("drawing the sweep's charts and report")
+        .map_err(Failure::Runtime)?;
+    write(out, &files)?;
+    let drawn: Vec<(&str, Vec<u8>)> = drawn.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
+    write(out, &drawn)?;
+    for note in &result.notes {
+        eprintln!("note: {note}");
+    }
+    if result.crossings.is_empty() {
+        println!("no crossings within the swept ranges");
+    }
+    for c in &result.crossings {
+        let dim = &result.dims[c.dimension];
+        let ci = c.ci.map_or(String::new(), |(lo, hi)| format!(" (95% {lo:.4} .. {hi:.4})"));
+        let what = match c.metric {
+            Metric::Cost(m) => format!(
+                "{} cost: {} = {}",
+                m.name(),
+                c.platform_a,
+                c.platform_b.as_deref().unwrap_or_default()
+            ),
+            Metric::SloP99 => format!("p99 SLO: {}", c.platform_a),
+        };
+        println!("{what} at {}={:.4}{ci}; below: {}, above: {}", dim.path, c.x, c.below, c.above);
+    }
+    Ok(())
+}
+
+pub fn merge(args: &MergeArgs) -> Result<u8, Failure> {
+    let mut files = Vec::new();
+    let mut resolved: Option<(PathBuf, Vec<u8>)> = None;
+    for input in &args.inputs {
+        let (dir, names): (PathBuf, Vec<PathBuf>) = if input.is_dir() {
+            let mut names: Vec<PathBuf> = std::fs::read_dir(input)
+                .map_err(|e| bad(format!("{}: {e}", input.display())))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with("shard-") && n.ends_with(".txt"))
+                })
+                .collect();
+            names.sort();
+            if names.is_empty() {
+                return Err(bad(format!("{}: no shard-K-of-N.txt files", input.display())));
+            }
+            (input.clone(), names)
+        } else {
+            let dir =
+                input.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
+            (dir, vec![input.clone()])
+        };
+        let r = dir.join("scenario.resolved.toml");
+        let text = std::fs::read(&r)
+            .map_err(|e| bad(format!("{}: {e} (every shard folder has one)", r.display())))?;
+        match &resolved {
+            Some((first, t)) if *t != text => {
+                return Err(bad(format!(
+                    "{} and {} differ: shards of different sweeps",
+                    first.display(),
+                    r.display()
+                )))
+            }
+            Some(_) => {}
+            None => resolved = Some((r, text)),
+        }
+        for name in names {
+            let bytes = std::fs::read(&name).map_err(|e| bad(format!("{}: {e}", name.display())))?;
+            files.push((name.display().to_string(), bytes));
+        }
+    }
+    let result = shard::merge(&files).map_err(bad)?;
+    let out =
+        args.out.clone().unwrap_or_else(|| Path::new("output").join(format!("{}-sweep", result.scenario)));
+    let resolved = resolved.map(|(_, t)| t).unwrap_or_default();
+    eprintln!("merged {} shard file(s) of \"{}\"", files.len(), result.scenario);
+    finish(&result, resolved, &out)?;
+    eprintln!("results in {}", out.display());
+    Ok(0)
+}

@@ -1,0 +1,250 @@
+//! p99 latency against monthly cost: one point per platform with 95% whiskers on both
+//! axes, the SLO as a line, the Pareto frontier, and labels that do not overlap.
+
+use super::labels::{place, Rect};
+use super::{bold, font, padded, wants_log, Draw, DrawError};
+use crate::plot_dir::RunData;
+use crate::style::{self, Palette};
+use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+#[derive(Clone, Debug)]
+pub struct Point {
+    pub name: String,
+    pub cost: f64,
+    pub cost_ci: f64,
+    pub p99: f64,
+    pub p99_ci: f64,
+    pub color: RGBColor,
+}
+
+pub struct CostLatency {
+    pub title: String,
+    pub points: Vec<Point>,
+    pub slo_ms: Option<f64>,
+}
+
+/// Indices of the points no other point beats on both cost and p99 (lower is better on
+/// both), ordered by cost. Ties on both keep the first.
+pub fn pareto_front(points: &[(f64, f64)]) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..points.len()).collect();
+    idx.sort_by(|&a, &b| {
+        points[a].0.total_cmp(&points[b].0).then(points[a].1.total_cmp(&points[b].1)).then(a.cmp(&b))
+    });
+    let mut front = Vec::new();
+    let mut best_p99 = f64::INFINITY;
+    for i in idx {
+        if points[i].1 < best_p99 {
+            best_p99 = points[i].1;
+            front.push(i);
+        }
+    }
+    front
+}
+
+impl CostLatency {
+    pub fn from_summary(data: &RunData, palette: &Palette) -> Self {
+        let points = data
+            .summary
+            .iter()
+            .map(|p| Point {
+                name: p.name.clone(),
+                cost: p.cost,
+                cost_ci: p.cost_ci,
+                p99: p.p99,
+                p99_ci: p.p99_ci,
+                color: palette.color(&p.name),
+            })
+            .collect();
+        CostLatency {
+            title: "p99 latency vs monthly infrastructure cost (95% CI whiskers, Pareto frontier)".into(),
+            points,
+            slo_ms: data.slo_ms,
+        }
+    }
+
+    fn ranges(&self) -> ((f64, f64, bool), (f64, f64, bool)) {
+        let xs = self.points.iter().flat_map(|p| [p.cost - p.cost_ci, p.cost + p.cost_ci]);
+        let ys = self.points.iter().flat_map(|p| [p.p99 - p.p99_ci, p.p99 + p.p99_ci]).chain(self.slo_ms);
+        let (x0, x1) = min_max(xs);
+        let (y0, y1) = min_max(ys);
+        let (xl, yl) = (wants_log(x0.max(0.0), x1), wants_log(y0.max(0.0), y1));
+        // Linear axes start at zero when that costs little room, so distances read true.
+        let x = padded(if !xl && x0 < (x1 - x0) { 0.0f64.min(x0) } else { x0 }, x1, 0.08, xl);
+        let y = padded(if !yl && y0 < (y1 - y0) { 0.0f64.min(y0) } else { y0 }, y1, 0.08, yl);
+        let clamp0 = |(a, b): (f64, f64), log: bool| if log { (a, b, true) } else { (a.max(0.0), b, false) };
+        (clamp0(x, xl), clamp0(y, yl))
+    }
+
+    fn plot<DB, X, Y>(&self, root: &DrawingArea<DB, Shift>, x: X, y: Y) -> Result<(), DrawError>
+    where
+        DB: DrawingBackend,
+        X: AsRangedCoord<Value = f64>,
+        Y: AsRangedCoord<Value = f64>,
+        X::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
+        Y::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    {
+        let (header, body) = root.split_vertically(62);
+        let (w, _) = header.estimate_text_size(&self.title, &bold(style::TITLE_SIZE))?;
+        let width = header.dim_in_pixel().0 as i32;
+        header.draw(&Text::new(self.title.clone(), ((width - w as i32) / 2, 10), bold(style::TITLE_SIZE)))?;
+        let note =
+            "grey staircase: the Pareto frontier (no platform is both cheaper and faster than one on it)";
+        let (w, _) = header.estimate_text_size(note, &font(style::TICK_SIZE))?;
+        header.draw(&Text::new(
+            note,
+            ((width - w as i32) / 2, 40),
+            font(style::TICK_SIZE).color(&style::MUTED),
+        ))?;
+        let mut chart = ChartBuilder::on(&body)
+            .margin(16)
+            .margin_top(4)
+            .x_label_area_size(52)
+            .y_label_area_size(78)
+            .build_cartesian_2d(x, y)?;
+        chart
+            .configure_mesh()
+            .x_desc("monthly infrastructure cost (USD per 730-hour month)")
+            .y_desc("p99 latency (ms)")
+            .axis_desc_style(font(style::LABEL_SIZE))
+            .label_style(font(style::TICK_SIZE))
+            .x_label_formatter(&|v| format!("${}", style::tick(*v)))
+            .y_label_formatter(&|v| style::tick(*v))
+            .light_line_style(style::NO_LINE)
+            .bold_line_style(style::GRID)
+            .draw()?;
+        let (xr, yr) = (chart.x_range(), chart.y_range());
+        if let Some(slo) = self.slo_ms.filter(|s| yr.contains(s)) {
+            let red = RGBColor(200, 30, 30);
+            chart.draw_series(LineSeries::new([(xr.start, slo), (xr.end, slo)], red.stroke_width(2)))?;
+            let (px, py) = chart.backend_coord(&(xr.end, slo));
+            let label = format!("SLO p99 {}", style::ms(slo));
+            let (w, _) = root.estimate_text_size(&label, &font(style::TICK_SIZE))?;
+            root.draw(&Text::new(label, (px - w as i32 - 6, py - 20), font(style::TICK_SIZE).color(&red)))?;
+        }
+        // The frontier: the edge of the region the frontier points dominate, a staircase
+        // from the top of the chart down through each point to the right edge.
+        let front = pareto_front(&self.points.iter().map(|p| (p.cost, p.p99)).collect::<Vec<_>>());
+        let mut frontier: Vec<Rect> = Vec::new();
+        if let Some(&first) = front.first() {
+            let mut steps = vec![(self.points[first].cost, yr.end)];
+            for (k, &i) in front.iter().enumerate() {
+                let p = &self.points[i];
+                if k > 0 {
+                    steps.push((p.cost, self.points[front[k - 1]].p99));
+                }
+                steps.push((p.cost, p.p99));
+            }
+            steps.push((xr.end, self.points[front[front.len() - 1]].p99));
+            let style = style::MUTED.stroke_width(2);
+            chart.draw_series(LineSeries::new(steps.iter().copied(), style))?;
+            // Its segments, in pixels, for the labels to avoid.
+            for w in steps.windows(2) {
+                let (a, b) = (chart.backend_coord(&w[0]), chart.backend_coord(&w[1]));
+                frontier.push(Rect {
+                    x0: a.0.min(b.0) - 2,
+                    y0: a.1.min(b.1) - 2,
+                    x1: a.0.max(b.0) + 2,
+                    y1: a.1.max(b.1) + 2,
+                });
+            }
+        }
+        let clip = |v: f64, r: &std::ops::Range<f64>| v.clamp(r.start, r.end);
+        for p in &self.points {
+            let c = p.color;
+            let (xl, xh) = (clip(p.cost - p.cost_ci, &xr), clip(p.cost + p.cost_ci, &xr));
+            let (yl, yh) = (clip(p.p99 - p.p99_ci, &yr), clip(p.p99 + p.p99_ci, &yr));
+            chart.draw_series(LineSeries::new([(xl, p.p99), (xh, p.p99)], c.stroke_width(2)))?;
+            chart.draw_series(LineSeries::new([(p.cost, yl), (p.cost, yh)], c.stroke_width(2)))?;
+            // Caps: short ticks at each whisker end, in pixels.
+            for (cx, cy, horizontal) in
+                [(xl, p.p99, false), (xh, p.p99, false), (p.cost, yl, true), (p.cost, yh, true)]
+            {
+                let (px, py) = chart.backend_coord(&(cx, cy));
+                let seg =
+                    if horizontal { [(px - 5, py), (px + 5, py)] } else { [(px, py - 5), (px, py + 5)] };
+                root.draw(&PathElement::new(seg, c.stroke_width(2)))?;
+            }
+        }
+        chart.draw_series(self.points.iter().map(|p| {
+            Circle::new(
+                (p.cost, p.p99),
+                6,
+                ShapeStyle { color: p.color.to_rgba(), filled: true, stroke_width: 1 },
+            )
+        }))?;
+        // Labels: name, cost and p99 beside each point, nudged apart.
+        let area = chart.plotting_area();
+        let ((ax0, ay0), (ax1, ay1)) = {
+            let (x, y) = area.get_pixel_range();
+            ((x.start, y.start), (x.end, y.end))
+        };
+        let bounds = Rect { x0: ax0 + 2, y0: ay0 + 2, x1: ax1 - 2, y1: ay1 - 2 };
+        let texts: Vec<String> = self
+            .points
+            .iter()
+            .map(|p| format!("{} {} · {}", p.name, style::usd(p.cost), style::ms(p.p99)))
+            .collect();
+        let anchors: Vec<(i32, i32)> =
+            self.points.iter().map(|p| chart.backend_coord(&(p.cost, p.p99))).collect();
+        let sizes = texts
+            .iter()
+            .map(|t| {
+                root.estimate_text_size(t, &bold(style::TICK_SIZE)).map(|(w, h)| (w as i32 + 4, h as i32 + 2))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let placed = place(&anchors, &sizes, bounds, 8, &frontier);
+        for ((p, text), (r, &(ax, ay))) in self.points.iter().zip(&texts).zip(placed.iter().zip(&anchors)) {
+            let (cx, cy) = r.center();
+            if (cx - ax).abs() > r.x1 - r.x0 || (cy - ay).abs() > 24 {
+                let end = (cx.clamp(r.x0, r.x1), if cy > ay { r.y0 } else { r.y1 });
+                root.draw(&PathElement::new([(ax, ay), end], p.color.mix(0.6)))?;
+            }
+            root.draw(&Rectangle::new([(r.x0, r.y0), (r.x1, r.y1)], WHITE.mix(0.8).filled()))?;
+            root.draw(&Text::new(
+                text.clone(),
+                (r.x0 + 2, r.y0 + 1),
+                bold(style::TICK_SIZE).color(&p.color),
+            ))?;
+        }
+        Ok(())
+    }
+}
+
+impl Draw for CostLatency {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawError> {
+        let ((x0, x1, xl), (y0, y1, yl)) = self.ranges();
+        match (xl, yl) {
+            (false, false) => self.plot(root, x0..x1, y0..y1),
+            (true, false) => self.plot(root, (x0..x1).log_scale(), y0..y1),
+            (false, true) => self.plot(root, x0..x1, (y0..y1).log_scale()),
+            (true, true) => self.plot(root, (x0..x1).log_scale(), (y0..y1).log_scale()),
+        }
+    }
+}
+
+pub(crate) fn min_max(it: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = it
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+    if lo.is_finite() {
+        (lo, hi)
+    } else {
+        (0.0, 1.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_frontier_keeps_only_undominated_points() {
+        // (cost, p99): b is cheaper and faster than c; a is cheapest; d is fastest.
+        let pts = [(10.0, 500.0), (20.0, 300.0), (30.0, 400.0), (50.0, 100.0)];
+        assert_eq!(pareto_front(&pts), vec![0, 1, 3]);
+        assert_eq!(pareto_front(&[]), Vec::<usize>::new());
+        assert_eq!(pareto_front(&[(1.0, 1.0), (1.0, 1.0)]), vec![0]);
+    }
+}

@@ -1,0 +1,185 @@
+//! Charts, each drawn once for SVG and once for PNG from the same code.
+//!
+//! A chart is a value implementing [`Draw`]: it holds the numbers it shows (taken from
+//! [`RunData`], i.e. from the CSV files) and draws itself on any plotters backend.
+//! [`render_charts`] builds every chart the data allows.
+
+mod breakdown;
+mod cost_latency;
+pub mod labels;
+mod latency;
+mod sweep;
+mod timeline;
+
+pub use cost_latency::pareto_front;
+pub use sweep::is_geometric;
+
+use crate::plot_dir::RunData;
+use crate::style::{self, Palette};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// A drawing failure; plotters' errors carry the backend's error type, this the text.
+#[derive(Debug)]
+pub struct DrawError(pub String);
+
+impl<E: std::error::Error + Send + Sync> From<DrawingAreaErrorKind<E>> for DrawError {
+    fn from(e: DrawingAreaErrorKind<E>) -> Self {
+        DrawError(e.to_string())
+    }
+}
+
+/// A drawing failure and the chart it happened in.
+#[derive(Debug)]
+pub struct ChartError {
+    pub chart: String,
+    pub message: String,
+}
+
+pub trait Draw {
+    fn size(&self) -> (u32, u32) {
+        (style::WIDTH, style::HEIGHT)
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawError>;
+}
+
+/// One rendered chart: `NAME.svg` and `NAME.png`.
+#[derive(Clone, Debug)]
+pub struct Chart {
+    pub name: String,
+    /// What the chart shows, for the report's heading.
+    pub title: String,
+    pub svg: String,
+    pub png: Vec<u8>,
+}
+
+/// Draws `chart` as SVG text and PNG bytes.
+pub fn render(name: &str, title: &str, chart: &impl Draw) -> Result<Chart, ChartError> {
+    render_inner(name, title, chart).map_err(|e| ChartError { chart: name.to_string(), message: e.0 })
+}
+
+fn render_inner(name: &str, title: &str, chart: &impl Draw) -> Result<Chart, DrawError> {
+    style::register_fonts();
+    let (w, h) = chart.size();
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+        root.fill(&WHITE)?;
+        chart.draw(&root)?;
+        root.present()?;
+    }
+    let mut rgb = vec![0u8; w as usize * h as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+        root.fill(&WHITE)?;
+        chart.draw(&root)?;
+        root.present()?;
+    }
+    Ok(Chart { name: name.to_string(), title: title.to_string(), svg, png: encode_png(w, h, &rgb)? })
+}
+
+fn encode_png(w: u32, h: u32, rgb: &[u8]) -> Result<Vec<u8>, DrawError> {
+    let mut out = Vec::new();
+    let mut enc = png::Encoder::new(&mut out, w, h);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.set_compression(png::Compression::Fast);
+    let err = |e: png::EncodingError| DrawError(format!("encoding a PNG: {e}"));
+    let mut writer = enc.write_header().map_err(err)?;
+    writer.write_image_data(rgb).map_err(err)?;
+    writer.finish().map_err(err)?;
+    Ok(out)
+}
+
+/// Every chart the data supports, in report order.
+pub fn render_charts(data: &RunData) -> Result<Vec<Chart>, ChartError> {
+    let palette = Palette::new(data.platforms().iter().map(String::as_str));
+    let mut charts = Vec::new();
+    if !data.summary.is_empty() {
+        let c = cost_latency::CostLatency::from_summary(data, &palette);
+        charts.push(render("cost-latency", &c.title.clone(), &c)?);
+    }
+    if !data.latency.is_empty() {
+        let c = latency::LatencyCcdf::new(data, &palette);
+        charts.push(render("latency", &c.title.clone(), &c)?);
+    }
+    if !data.summary.is_empty() {
+        let c = breakdown::Breakdown::new(data, &palette);
+        charts.push(render("cost-breakdown", &c.title.clone(), &c)?);
+    }
+    if !data.timeline.is_empty() {
+        let c = timeline::Timeline::new(data, &palette);
+        charts.push(render("timeline", &c.title.clone(), &c)?);
+    }
+    if let Some(sweep) = &data.sweep {
+        for (i, c) in sweep::SweepChart::all(sweep, data.slo_ms, &palette).iter().enumerate() {
+            let name = if i == 0 { "sweep".to_string() } else { format!("sweep-{}", i + 1) };
+            charts.push(render(&name, &c.title.clone(), c)?);
+        }
+    }
+    Ok(charts)
+}
+
+/// An axis range padded by `pad` of its span on each side (log: in log space), never empty.
+pub(crate) fn padded(lo: f64, hi: f64, pad: f64, log: bool) -> (f64, f64) {
+    if log {
+        let (a, b) = (lo.max(1e-9).log10(), hi.max(lo.max(1e-9)).log10());
+        let span = (b - a).max(0.3);
+        (10f64.powf(a - span * pad), 10f64.powf(b + span * pad))
+    } else {
+        let span = if hi > lo { hi - lo } else { hi.abs().max(1.0) };
+        (lo - span * pad, hi + span * pad)
+    }
+}
+
+/// Whether values spread over enough decades to need a log axis.
+pub(crate) fn wants_log(lo: f64, hi: f64) -> bool {
+    lo > 0.0 && hi / lo > 30.0
+}
+
+pub(crate) fn font(size: f64) -> TextStyle<'static> {
+    (style::FONT, size).into_font().color(&style::INK)
+}
+
+pub(crate) fn bold(size: f64) -> TextStyle<'static> {
+    (style::FONT, size, FontStyle::Bold).into_font().color(&style::INK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plot_dir::RunFiles;
+
+    fn files() -> RunFiles {
+        let mut f = RunFiles::default();
+        f.insert(
+            "summary.csv",
+            b"platform,cost_month_usd,cost_month_ci95,p50_ms,p99_ms,p999_ms,p99_ms_ci95,cost_cpu_usd\n\
+              a,10.0,1.0,5.0,50.0,80.0,2.0,10.0\nb,20.0,0.5,4.0,30.0,60.0,1.0,20.0\n"
+                .to_vec(),
+        );
+        f.insert(
+            "latency.csv",
+            b"platform,quantile,latency_ms\na,0,1\na,0.5,5\na,0.99,50\nb,0,1\nb,0.99,30\n".to_vec(),
+        );
+        f
+    }
+
+    #[test]
+    fn charts_are_deterministic_well_formed_and_drawn_from_the_data() {
+        let data = RunData::parse(&files()).unwrap();
+        let a = render_charts(&data).unwrap();
+        let b = render_charts(&data).unwrap();
+        assert_eq!(
+            a.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+            ["cost-latency", "latency", "cost-breakdown"]
+        );
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(x.svg, y.svg);
+            assert_eq!(x.png, y.png);
+            roxmltree::Document::parse(&x.svg).unwrap();
+            assert_eq!(&x.png[..8], b"\x89PNG\r\n\x1a\n");
+        }
+        assert_eq!(a[0].svg.matches("r=\"6\"").count(), 2, "a point per platform");
+    }
+}

@@ -1,0 +1,435 @@
+//! What the charts and the report are drawn from: the files of a run folder, parsed.
+//!
+//! Charts never look at a `RunResult`: a run writes its CSVs, then draws from those
+//! same bytes, and `crossover plot DIR` draws from the files on disk, so re-plotting a
+//! folder reproduces its charts and report byte for byte.
+
+use crate::PlotError;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The files a report may use, by name; every one is optional except that a folder
+/// needs `summary.csv` or `sweep.csv`.
+pub const INPUT_FILES: &[&str] =
+    &["summary.csv", "latency.csv", "timeline.csv", "sweep.csv", "crossovers.csv", "scenario.resolved.toml"];
+
+/// Named file contents.
+#[derive(Clone, Debug, Default)]
+pub struct RunFiles {
+    files: BTreeMap<String, Vec<u8>>,
+}
+
+impl RunFiles {
+    pub fn insert(&mut self, name: &str, bytes: Vec<u8>) {
+        self.files.insert(name.to_string(), bytes);
+    }
+
+    pub fn get(&self, name: &str) -> Option<&[u8]> {
+        self.files.get(name).map(Vec::as_slice)
+    }
+
+    /// Reads every [`INPUT_FILES`] entry present in `dir`.
+    pub fn read_dir(dir: &Path) -> Result<RunFiles, PlotError> {
+        if !dir.is_dir() {
+            return Err(PlotError::NotAFolder(dir.to_path_buf()));
+        }
+        let mut files = RunFiles::default();
+        for name in INPUT_FILES {
+            let path = dir.join(name);
+            match std::fs::read(&path) {
+                Ok(bytes) => files.insert(name, bytes),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => return Err(PlotError::Read { path, source }),
+            }
+        }
+        Ok(files)
+    }
+}
+
+/// A CSV file held as text cells, looked up by column name.
+#[derive(Clone, Debug, Default)]
+pub struct Table {
+    pub file: String,
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn parse(file: &str, bytes: &[u8]) -> Result<Table, PlotError> {
+        let bad = |line: u64, message: String| PlotError::Csv { file: file.to_string(), line, message };
+        let mut r = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
+        let header: Vec<String> =
+            r.headers().map_err(|e| bad(1, e.to_string()))?.iter().map(str::to_string).collect();
+        let mut rows = Vec::new();
+        for (i, rec) in r.records().enumerate() {
+            let rec = rec.map_err(|e| bad(i as u64 + 2, e.to_string()))?;
+            rows.push(rec.iter().map(str::to_string).collect());
+        }
+        Ok(Table { file: file.to_string(), header, rows })
+    }
+
+    pub fn col(&self, name: &str) -> Option<usize> {
+        self.header.iter().position(|h| h == name)
+    }
+
+    pub fn require(&self, name: &str) -> Result<usize, PlotError> {
+        self.col(name).ok_or_else(|| PlotError::Csv {
+            file: self.file.clone(),
+            line: 1,
+            message: format!("no column `{name}`"),
+        })
+    }
+
+    /// The number in column `c` of row `i`; an empty cell is `None`.
+    pub fn num(&self, i: usize, c: usize) -> Result<Option<f64>, PlotError> {
+        let cell = self.rows[i].get(c).map(String::as_str).unwrap_or("").trim();
+        if cell.is_empty() {
+            return Ok(None);
+        }
+        cell.parse::<f64>().map(Some).map_err(|_| PlotError::Csv {
+            file: self.file.clone(),
+            line: i as u64 + 2,
+            message: format!("`{}` is not a number in column `{}`", cell, self.header[c]),
+        })
+    }
+
+    fn num_or(&self, i: usize, name: &str, default: f64) -> Result<f64, PlotError> {
+        match self.col(name) {
+            Some(c) => Ok(self.num(i, c)?.unwrap_or(default)),
+            None => Ok(default),
+        }
+    }
+
+    pub fn text(&self, i: usize, c: usize) -> &str {
+        self.rows[i].get(c).map(String::as_str).unwrap_or("")
+    }
+}
+
+/// The cost line items of `summary.csv`, with the labels the breakdown chart uses.
+/// The first ten make up the infrastructure cost; the last four are overhead and people.
+pub const COST_ITEMS: &[(&str, &str)] = &[
+    ("cost_cpu_usd", "vCPU"),
+    ("cost_memory_usd", "memory"),
+    ("cost_gpu_usd", "GPU"),
+    ("cost_idle_usd", "idle instances"),
+    ("cost_requests_usd", "requests"),
+    ("cost_egress_usd", "egress"),
+    ("cost_stopped_usd", "stopped machines"),
+    ("cost_nodes_usd", "nodes"),
+    ("cost_control_plane_usd", "control plane"),
+    ("cost_fixed_usd", "other fixed fees"),
+    ("cost_load_balancer_usd", "load balancer"),
+    ("cost_nat_usd", "NAT gateway"),
+    ("cost_observability_usd", "observability"),
+    ("cost_people_usd", "operations people"),
+];
+/// How many of [`COST_ITEMS`] are infrastructure.
+pub const INFRA_ITEMS: usize = 10;
+
+/// One platform's row of `summary.csv`.
+#[derive(Clone, Debug, Default)]
+pub struct PlatformRow {
+    pub name: String,
+    pub cost: f64,
+    pub cost_ci: f64,
+    pub overhead: f64,
+    pub tco: f64,
+    pub p50: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub p99_ci: f64,
+    pub requests: f64,
+    pub failed: f64,
+    /// Values of [`COST_ITEMS`], in that order (0 for a column the file lacks).
+    pub items: Vec<f64>,
+}
+
+/// The pooled latency distribution of one platform: (quantile, latency ms) points.
+#[derive(Clone, Debug, Default)]
+pub struct LatencyCurve {
+    pub platform: String,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// One minute of one platform's timeline.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TimelineRow {
+    pub minute: u32,
+    pub arrivals: f64,
+    pub mean_instances: f64,
+    pub mean_nodes: f64,
+    pub max_waiting: f64,
+    pub p99_ms: Option<f64>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct TimelineSeries {
+    pub platform: String,
+    pub minutes: Vec<TimelineRow>,
+}
+
+/// A swept parameter's value: a number (durations are read in milliseconds) or, when
+/// it is neither, the text as a category.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepPoint {
+    /// Value of every swept column, as text.
+    pub params: Vec<String>,
+    pub platform: String,
+    pub cost: f64,
+    pub cost_ci: f64,
+    pub p99: Option<f64>,
+    pub p99_ci: f64,
+}
+
+/// `sweep.csv`: every column before `platform` (but a `point` index) is a swept
+/// parameter named by its key path.
+#[derive(Clone, Debug, Default)]
+pub struct SweepData {
+    pub params: Vec<String>,
+    pub points: Vec<SweepPoint>,
+    pub crossovers: Vec<Crossover>,
+}
+
+/// A row of `crossovers.csv`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Crossover {
+    /// The swept parameter (key path); empty means the first one.
+    pub parameter: String,
+    /// `cost` or `p99`.
+    pub metric: String,
+    pub platform_a: String,
+    /// Empty when the crossing is of the SLO rather than of another platform.
+    pub platform_b: String,
+    pub x: f64,
+    pub cost_model: String,
+}
+
+/// Everything the charts and report use.
+#[derive(Clone, Debug, Default)]
+pub struct RunData {
+    pub summary: Vec<PlatformRow>,
+    /// `summary.csv` as read, for the report's table.
+    pub summary_table: Option<Table>,
+    pub latency: Vec<LatencyCurve>,
+    pub timeline: Vec<TimelineSeries>,
+    pub sweep: Option<SweepData>,
+    /// `scenario.resolved.toml` as text.
+    pub scenario: Option<String>,
+    /// `simulation.slo_p99` of the resolved scenario, in ms.
+    pub slo_ms: Option<f64>,
+}
+
+impl RunData {
+    pub fn parse(files: &RunFiles) -> Result<RunData, PlotError> {
+        let mut data = RunData::default();
+        if let Some(bytes) = files.get("summary.csv") {
+            let t = Table::parse("summary.csv", bytes)?;
+            data.summary = summary_rows(&t)?;
+            data.summary_table = Some(t);
+        }
+        if let Some(bytes) = files.get("latency.csv") {
+            data.latency = latency_curves(&Table::parse("latency.csv", bytes)?)?;
+        }
+        if let Some(bytes) = files.get("timeline.csv") {
+            data.timeline = timeline_series(&Table::parse("timeline.csv", bytes)?)?;
+        }
+        if let Some(bytes) = files.get("sweep.csv") {
+            let mut sweep = sweep_data(&Table::parse("sweep.csv", bytes)?)?;
+            if let Some(bytes) = files.get("crossovers.csv") {
+                sweep.crossovers = crossovers(&Table::parse("crossovers.csv", bytes)?)?;
+            }
+            data.sweep = Some(sweep);
+        }
+        if data.summary_table.is_none() && data.sweep.is_none() {
+            return Err(PlotError::NothingToPlot);
+        }
+        if let Some(bytes) = files.get("scenario.resolved.toml") {
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            data.slo_ms = slo_ms(&text);
+            data.scenario = Some(text);
+        }
+        Ok(data)
+    }
+
+    /// Platform names in run order: `summary.csv`, then any new in the sweep.
+    pub fn platforms(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.summary.iter().map(|p| p.name.clone()).collect();
+        for n in self.sweep.iter().flat_map(|s| s.points.iter().map(|p| &p.platform)) {
+            if !names.contains(n) {
+                names.push(n.clone());
+            }
+        }
+        names
+    }
+}
+
+/// The SLO of a resolved scenario (`simulation.slo_p99`, a duration), in ms.
+fn slo_ms(toml_text: &str) -> Option<f64> {
+    let doc: toml::Table = toml::from_str(toml_text).ok()?;
+    let v = doc.get("simulation")?.get("slo_p99")?.as_str()?;
+    let d = crossover_scenario::units::parse_duration(v).ok()?;
+    Some(d.as_nanos() as f64 / 1e6)
+}
+
+fn summary_rows(t: &Table) -> Result<Vec<PlatformRow>, PlotError> {
+    let platform = t.require("platform")?;
+    for c in ["cost_month_usd", "p99_ms"] {
+        t.require(c)?;
+    }
+    (0..t.rows.len())
+        .map(|i| {
+            let n = |name: &str| t.num_or(i, name, 0.0);
+            let cost = n("cost_month_usd")?;
+            Ok(PlatformRow {
+                name: t.text(i, platform).to_string(),
+                cost,
+                cost_ci: n("cost_month_ci95")?,
+                overhead: t.num_or(i, "cost_overhead_month_usd", cost)?,
+                tco: t.num_or(i, "cost_tco_month_usd", cost)?,
+                p50: n("p50_ms")?,
+                p99: n("p99_ms")?,
+                p999: n("p999_ms")?,
+                p99_ci: n("p99_ms_ci95")?,
+                requests: n("requests")?,
+                failed: n("rejected")? + n("timed_out")?,
+                items: COST_ITEMS.iter().map(|(c, _)| n(c)).collect::<Result<_, _>>()?,
+            })
+        })
+        .collect()
+}
+
+/// Groups rows by the `platform` column, keeping first-appearance order.
+fn group<T>(
+    t: &Table,
+    mut row: impl FnMut(usize) -> Result<T, PlotError>,
+) -> Result<Vec<(String, Vec<T>)>, PlotError> {
+    let platform = t.require("platform")?;
+    let mut out: Vec<(String, Vec<T>)> = Vec::new();
+    for i in 0..t.rows.len() {
+        let name = t.text(i, platform);
+        let v = row(i)?;
+        match out.iter_mut().find(|(n, _)| n == name) {
+            Some((_, vs)) => vs.push(v),
+            None => out.push((name.to_string(), vec![v])),
+        }
+    }
+    Ok(out)
+}
+
+fn latency_curves(t: &Table) -> Result<Vec<LatencyCurve>, PlotError> {
+    let (q, ms) = (t.require("quantile")?, t.require("latency_ms")?);
+    let groups = group(t, |i| Ok((t.num(i, q)?.unwrap_or(0.0), t.num(i, ms)?.unwrap_or(0.0))))?;
+    Ok(groups.into_iter().map(|(platform, points)| LatencyCurve { platform, points }).collect())
+}
+
+fn timeline_series(t: &Table) -> Result<Vec<TimelineSeries>, PlotError> {
+    let c = |name| t.require(name);
+    let (minute, arrivals, inst, nodes, waiting, p99) = (
+        c("minute")?,
+        c("arrivals")?,
+        c("mean_instances")?,
+        c("mean_nodes")?,
+        c("max_waiting")?,
+        c("p99_ms")?,
+    );
+    let groups = group(t, |i| {
+        Ok(TimelineRow {
+            minute: t.num(i, minute)?.unwrap_or(0.0) as u32,
+            arrivals: t.num(i, arrivals)?.unwrap_or(0.0),
+            mean_instances: t.num(i, inst)?.unwrap_or(0.0),
+            mean_nodes: t.num(i, nodes)?.unwrap_or(0.0),
+            max_waiting: t.num(i, waiting)?.unwrap_or(0.0),
+            p99_ms: t.num(i, p99)?,
+        })
+    })?;
+    Ok(groups.into_iter().map(|(platform, minutes)| TimelineSeries { platform, minutes }).collect())
+}
+
+fn sweep_data(t: &Table) -> Result<SweepData, PlotError> {
+    let platform = t.require("platform")?;
+    let cost = t.require("cost_month_usd")?;
+    // Every column before `platform` is a swept key, except a `point` index.
+    let keys: Vec<usize> = (0..platform).filter(|&c| t.header[c] != "point").collect();
+    if keys.is_empty() {
+        return Err(PlotError::Csv {
+            file: t.file.clone(),
+            line: 1,
+            message: "no swept parameter: the columns before `platform` name the swept keys".into(),
+        });
+    }
+    let params = keys.iter().map(|&c| t.header[c].clone()).collect();
+    let mut points = Vec::new();
+    for i in 0..t.rows.len() {
+        points.push(SweepPoint {
+            params: keys.iter().map(|&c| t.text(i, c).to_string()).collect(),
+            platform: t.text(i, platform).to_string(),
+            cost: t.num(i, cost)?.unwrap_or(0.0),
+            cost_ci: t.num_or(i, "cost_month_ci95", 0.0)?,
+            p99: match t.col("p99_ms") {
+                Some(c) => t.num(i, c)?,
+                None => None,
+            },
+            p99_ci: t.num_or(i, "p99_ms_ci95", 0.0)?,
+        });
+    }
+    Ok(SweepData { params, points, crossovers: Vec::new() })
+}
+
+fn crossovers(t: &Table) -> Result<Vec<Crossover>, PlotError> {
+    let a = t.require("platform_a")?;
+    let x = match t.col("crossing") {
+        Some(c) => c,
+        None => t.require("x")?,
+    };
+    let text = |i: usize, name: &str| t.col(name).map(|c| t.text(i, c).to_string()).unwrap_or_default();
+    let parameter = if t.col("parameter").is_some() { "parameter" } else { "dimension" };
+    let mut out = Vec::new();
+    for i in 0..t.rows.len() {
+        let Some(value) = t.num(i, x)? else { continue };
+        let metric = text(i, "metric");
+        out.push(Crossover {
+            parameter: text(i, parameter),
+            metric: if metric.is_empty() { "cost".into() } else { metric },
+            platform_a: t.text(i, a).to_string(),
+            platform_b: text(i, "platform_b"),
+            x: value,
+            cost_model: text(i, "cost_model"),
+        });
+    }
+    Ok(out)
+}
+
+/// A swept value as a number: a plain number, or a duration in milliseconds.
+pub fn param_number(text: &str) -> Option<f64> {
+    let t = text.trim();
+    if let Ok(v) = t.parse::<f64>() {
+        return v.is_finite().then_some(v);
+    }
+    crossover_scenario::units::parse_duration(t).ok().map(|d| d.as_nanos() as f64 / 1e6)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_slo_comes_from_the_resolved_scenario() {
+        assert_eq!(slo_ms("[simulation]\nslo_p99 = \"300ms\"\n"), Some(300.0));
+        assert_eq!(slo_ms("[simulation]\nseed = 1\n"), None);
+        assert_eq!(slo_ms("not toml ["), None);
+    }
+
+    #[test]
+    fn swept_values_are_numbers_or_durations() {
+        assert_eq!(param_number("42"), Some(42.0));
+        assert_eq!(param_number("1.5s"), Some(1500.0));
+        assert_eq!(param_number("go"), None);
+    }
+
+    #[test]
+    fn a_bad_cell_names_file_line_and_column() {
+        let t = Table::parse("x.csv", b"platform,cost_month_usd,p99_ms\na,1,2\nb,oops,3\n").unwrap();
+        let e = summary_rows(&t).unwrap_err().to_string();
+        assert!(e.contains("x.csv") && e.contains("line 3") && e.contains("cost_month_usd"), "{e}");
+    }
+}

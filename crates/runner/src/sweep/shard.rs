@@ -1,0 +1,493 @@
+//! Splitting a sweep between machines (`--shard K/N`) and merging the pieces back.
+//!
+//! The work units are the sweep's (point, replication) pairs in order (point-major);
+//! shard K of N takes every unit whose index is K modulo N, and simulates every platform
+//! of it. A shard file holds what the merge needs to rebuild the unsharded results
+//! exactly: the sweep's description (the `--vary` specs, each point's seed, replications
+//! and platforms, the SLO) and, per (point, replication, platform), every metric as the
+//! bits of its float and the latency histogram in HdrHistogram's V2 encoding. Merging
+//! pools the same numbers in the same order as a single run, so the merged CSVs are
+//! byte-identical to an unsharded run's.
+//!
+//! The file is text, one record per line, tokens separated by spaces; names and specs are
+//! hex-encoded UTF-8 so that any character survives.
+
+use super::{assemble, execute, Job, Plan, PointResult, SweepResult, Vary};
+use crate::{ConservationError, PlatformSummary, ReplicationMetrics};
+use crossover_engine::LatencyRecorder;
+use crossover_platform::{CostBreakdown, Counters};
+use std::fmt::Write as _;
+use thiserror::Error;
+
+const MAGIC: &str = "crossover-shard 2";
+
+/// `--shard K/N`: shard K (from 0) of N.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShardSpec {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl ShardSpec {
+    pub fn parse(text: &str) -> Result<ShardSpec, String> {
+        let bad = || format!("`{text}` is not K/N (shard K, from 0, of N; e.g. 0/4)");
+        let (k, n) = text.split_once('/').ok_or_else(bad)?;
+        let (index, count): (u32, u32) =
+            (k.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+        if count == 0 || index >= count {
+            return Err(format!("`{text}`: K must be between 0 and N-1 (shards are numbered from 0)"));
+        }
+        Ok(ShardSpec { index, count })
+    }
+
+    /// The file name a shard writes.
+    pub fn file_name(&self) -> String {
+        format!("shard-{}-of-{}.txt", self.index, self.count)
+    }
+}
+
+/// The jobs of shard `spec`: its (point, replication) units, each with every platform.
+pub fn shard_jobs(plan: &Plan, spec: ShardSpec) -> Vec<Job> {
+    let mut unit = 0u64;
+    let mut jobs = Vec::new();
+    for (point, p) in plan.points.iter().enumerate() {
+        for replication in 0..p.scenario.replications {
+            if unit % spec.count as u64 == spec.index as u64 {
+                for platform in 0..p.scenario.platforms.len() {
+                    jobs.push(Job { point, replication, platform });
+                }
+            }
+            unit += 1;
+        }
+    }
+    jobs
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ *b as u64).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// The header lines describing the sweep (everything but the shard's own number).
+fn description(plan: &Plan, slo_ms: Option<f64>) -> String {
+    let mut s = String::new();
+    let name = plan.points.first().map_or("", |p| p.scenario.name.as_str());
+    let _ = writeln!(s, "scenario {}", hex(name.as_bytes()));
+    let _ = writeln!(s, "slo_ms {}", slo_ms.map_or("none".into(), |x| format!("{:016x}", x.to_bits())));
+    for d in &plan.dims {
+        let _ = writeln!(s, "vary {}", hex(d.to_string().as_bytes()));
+    }
+    for (i, p) in plan.points.iter().enumerate() {
+        let names: Vec<String> = p.scenario.platforms.iter().map(|q| hex(q.name.as_bytes())).collect();
+        let _ = writeln!(s, "point {i} {} {} {}", p.scenario.seed, p.scenario.replications, names.join(" "));
+    }
+    s
+}
+
+fn metrics_tokens(m: &ReplicationMetrics) -> Vec<String> {
+    let c = &m.cost;
+    let f = |x: f64| format!("{:016x}", x.to_bits());
+    let k = &m.counters;
+    let mut t = vec![m.replication.to_string()];
+    t.extend(
+        [
+            c.cpu,
+            c.memory,
+            c.gpu,
+            c.idle,
+            c.requests,
+            c.egress,
+            c.stopped,
+            c.nodes,
+            c.control_plane,
+            c.fixed,
+            c.load_balancer,
+            c.nat,
+            c.observability,
+            c.people,
+            m.p50_ms,
+            m.p90_ms,
+            m.p99_ms,
+            m.p999_ms,
+            m.mean_ms,
+        ]
+        .map(f),
+    );
+    t.extend(
+        [
+            k.arrived,
+            k.completed,
+            k.rejected,
+            k.timed_out,
+            k.in_flight,
+            k.cold_starts,
+            k.cold_start_requests,
+            k.queued,
+            k.interruptions,
+        ]
+        .map(|x| x.to_string()),
+    );
+    t.push(f(m.mean_instances));
+    t.push(m.peak_instances.to_string());
+    t.extend(
+        [m.mean_busy_instances, m.utilization, m.mean_in_system, m.mean_sojourn_secs, m.mean_queue_wait_secs]
+            .map(f),
+    );
+    t.push(f(m.mean_nodes));
+    t.push(m.peak_nodes.to_string());
+    t.push(m.pending_pods.to_string());
+    t.push(f(m.mean_pending_secs));
+    t
+}
+
+const METRIC_TOKENS: usize = 1 + 19 + 9 + 2 + 5 + 4;
+
+fn parse_metrics(t: &[&str]) -> Option<ReplicationMetrics> {
+    if t.len() != METRIC_TOKENS {
+        return None;
+    }
+    let f = |i: usize| u64::from_str_radix(t[i], 16).ok().map(f64::from_bits);
+    let u = |i: usize| t[i].parse::<u64>().ok();
+    let cost = CostBreakdown {
+        cpu: f(1)?,
+        memory: f(2)?,
+        gpu: f(3)?,
+        idle: f(4)?,
+        requests: f(5)?,
+        egress: f(6)?,
+        stopped: f(7)?,
+        nodes: f(8)?,
+        control_plane: f(9)?,
+        fixed: f(10)?,
+        load_balancer: f(11)?,
+        nat: f(12)?,
+        observability: f(13)?,
+        people: f(14)?,
+    };
+    let counters = Counters {
+        arrived: u(20)?,
+        completed: u(21)?,
+        rejected: u(22)?,
+        timed_out: u(23)?,
+        in_flight: u(24)?,
+        cold_starts: u(25)?,
+        cold_start_requests: u(26)?,
+        queued: u(27)?,
+        interruptions: u(28)?,
+    };
+    Some(ReplicationMetrics {
+        replication: t[0].parse().ok()?,
+        cost,
+        p50_ms: f(15)?,
+        p90_ms: f(16)?,
+        p99_ms: f(17)?,
+        p999_ms: f(18)?,
+        mean_ms: f(19)?,
+        counters,
+        mean_instances: f(29)?,
+        peak_instances: t[30].parse().ok()?,
+        mean_busy_instances: f(31)?,
+        utilization: f(32)?,
+        mean_in_system: f(33)?,
+        mean_sojourn_secs: f(34)?,
+        mean_queue_wait_secs: f(35)?,
+        mean_nodes: f(36)?,
+        peak_nodes: t[37].parse().ok()?,
+        pending_pods: u(38)?,
+        mean_pending_secs: f(39)?,
+    })
+}
+
+/// Runs shard `spec` of the sweep and returns its file. `identity` is mixed into the
+/// fingerprint that merging checks (the resolved base scenario, so that shards of
+/// different scenarios are never merged).
+pub fn run_shard(
+    plan: &Plan,
+    slo_ms: Option<f64>,
+    spec: ShardSpec,
+    threads: Option<usize>,
+    identity: &str,
+) -> Result<Vec<u8>, ConservationError> {
+    let pool = super::thread_pool(threads);
+    let desc = description(plan, slo_ms);
+    let fingerprint = fnv1a(format!("{identity}\n{desc}").as_bytes());
+    let mut out =
+        format!("{MAGIC}\nfingerprint {fingerprint:016x}\nshard {} {}\n{desc}", spec.index, spec.count);
+    let scenarios: Vec<&crossover_scenario::Scenario> = plan.points.iter().map(|p| &p.scenario).collect();
+    let jobs = shard_jobs(plan, spec);
+    execute(&pool, &scenarios, &jobs, |job, metrics, latency| {
+        let _ = writeln!(
+            out,
+            "rec {} {} {} {} {}",
+            job.point,
+            job.replication,
+            job.platform,
+            metrics_tokens(&metrics).join(" "),
+            hex(&latency.to_v2_bytes())
+        );
+    })?;
+    out.push_str("end\n");
+    Ok(out.into_bytes())
+}
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum MergeError {
+    #[error("{origin}: not a crossover shard file ({problem})")]
+    Malformed { origin: String, problem: String },
+    #[error(
+        "{origin} belongs to another sweep than {first} (different scenario, --vary, seed or shard count)"
+    )]
+    Mismatch { origin: String, first: String },
+    #[error("shard {index} of {count} is given twice ({a} and {b})")]
+    Duplicate { index: u32, count: u32, a: String, b: String },
+    #[error("shard(s) {missing} of {count} missing: merge needs every shard")]
+    Missing { missing: String, count: u32 },
+    #[error("no shard files to merge")]
+    Empty,
+}
+
+/// One replication of one platform: its metrics and latencies.
+type Slot = (ReplicationMetrics, LatencyRecorder);
+
+struct Parsed {
+    origin: String,
+    fingerprint: String,
+    index: u32,
+    count: u32,
+    description: String,
+    records: Vec<(usize, u32, usize, ReplicationMetrics, LatencyRecorder)>,
+}
+
+fn parse_shard(origin: &str, text: &str) -> Result<Parsed, MergeError> {
+    let bad = |problem: String| MergeError::Malformed { origin: origin.to_string(), problem };
+    let mut lines = text.lines();
+    if lines.next() != Some(MAGIC) {
+        return Err(bad(format!("the first line is not `{MAGIC}`")));
+    }
+    let fingerprint = lines
+        .next()
+        .and_then(|l| l.strip_prefix("fingerprint "))
+        .ok_or_else(|| bad("no fingerprint".into()))?
+        .to_string();
+    let (index, count) = lines
+        .next()
+        .and_then(|l| l.strip_prefix("shard "))
+        .and_then(|l| l.split_once(' '))
+        .and_then(|(k, n)| Some((k.parse::<u32>().ok()?, n.parse::<u32>().ok()?)))
+        .filter(|(k, n)| k < n)
+        .ok_or_else(|| bad("no valid `shard K N` line".into()))?;
+    let mut description = String::new();
+    let mut records = Vec::new();
+    let mut ended = false;
+    for (i, line) in lines.enumerate() {
+        let at = |what: &str| bad(format!("line {}: {what}", i + 4));
+        if line == "end" {
+            ended = true;
+            break;
+        }
+        if let Some(rest) = line.strip_prefix("rec ") {
+            let t: Vec<&str> = rest.split(' ').collect();
+            if t.len() != 3 + METRIC_TOKENS + 1 {
+                return Err(at("a record has the wrong number of fields"));
+            }
+            let point = t[0].parse().map_err(|_| at("bad point index"))?;
+            let rep = t[1].parse().map_err(|_| at("bad replication index"))?;
+            let platform = t[2].parse().map_err(|_| at("bad platform index"))?;
+            let metrics = parse_metrics(&t[3..3 + METRIC_TOKENS]).ok_or_else(|| at("bad metrics"))?;
+            let latency = unhex(t[3 + METRIC_TOKENS])
+                .and_then(|b| LatencyRecorder::from_v2_bytes(&b))
+                .ok_or_else(|| at("bad latency histogram"))?;
+            if metrics.replication != rep {
+                return Err(at("replication indices disagree"));
+            }
+            records.push((point, rep, platform, metrics, latency));
+        } else if !records.is_empty() {
+            return Err(at("a description line after the records"));
+        } else {
+            description.push_str(line);
+            description.push('\n');
+        }
+    }
+    if !ended {
+        return Err(bad("the file is truncated (no `end` line)".into()));
+    }
+    Ok(Parsed { origin: origin.to_string(), fingerprint, index, count, description, records })
+}
+
+/// The sweep a shard set describes.
+struct Described {
+    scenario: String,
+    slo_ms: Option<f64>,
+    dims: Vec<Vary>,
+    /// Per point: replications and platform names.
+    points: Vec<(u32, Vec<String>)>,
+}
+
+fn describe(origin: &str, text: &str) -> Result<Described, MergeError> {
+    let bad =
+        |problem: &str| MergeError::Malformed { origin: origin.to_string(), problem: problem.to_string() };
+    let utf8 = |h: &str| unhex(h).and_then(|b| String::from_utf8(b).ok()).ok_or_else(|| bad("bad hex text"));
+    let mut d = Described { scenario: String::new(), slo_ms: None, dims: Vec::new(), points: Vec::new() };
+    for line in text.lines() {
+        let (key, rest) = line.split_once(' ').unwrap_or((line, ""));
+        match key {
+            "scenario" => d.scenario = utf8(rest)?,
+            "slo_ms" if rest == "none" => d.slo_ms = None,
+            "slo_ms" => {
+                d.slo_ms = Some(f64::from_bits(u64::from_str_radix(rest, 16).map_err(|_| bad("bad slo_ms"))?))
+            }
+            "vary" => d.dims.push(Vary::parse(&utf8(rest)?).map_err(|e| bad(&e.to_string()))?),
+            "point" => {
+                let t: Vec<&str> = rest.split(' ').collect();
+                if t.len() < 3 || t[0].parse::<usize>().ok() != Some(d.points.len()) {
+                    return Err(bad("bad point line"));
+                }
+                let reps = t[2].parse().map_err(|_| bad("bad replication count"))?;
+                let names = t[3..].iter().map(|h| utf8(h)).collect::<Result<Vec<_>, _>>()?;
+                d.points.push((reps, names));
+            }
+            _ => return Err(bad("unknown description line")),
+        }
+    }
+    if d.points.len() != super::grid_size(&d.dims) {
+        return Err(bad("the points do not match the --vary grid"));
+    }
+    Ok(d)
+}
+
+/// Merges shard files (`(origin, contents)`) into the results of the unsharded sweep.
+/// Every shard of the set must be given exactly once.
+pub fn merge(files: &[(String, Vec<u8>)]) -> Result<SweepResult, MergeError> {
+    let mut parsed = Vec::new();
+    for (origin, bytes) in files {
+        let text = std::str::from_utf8(bytes).map_err(|_| MergeError::Malformed {
+            origin: origin.clone(),
+            problem: "not UTF-8 text".into(),
+        })?;
+        parsed.push(parse_shard(origin, text)?);
+    }
+    let first = parsed.first().ok_or(MergeError::Empty)?;
+    let count = first.count;
+    for p in &parsed {
+        if p.fingerprint != first.fingerprint || p.count != count || p.description != first.description {
+            return Err(MergeError::Mismatch { origin: p.origin.clone(), first: first.origin.clone() });
+        }
+    }
+    let mut seen: Vec<Option<&str>> = vec![None; count as usize];
+    for p in &parsed {
+        if let Some(a) = seen[p.index as usize] {
+            return Err(MergeError::Duplicate {
+                index: p.index,
+                count,
+                a: a.to_string(),
+                b: p.origin.clone(),
+            });
+        }
+        seen[p.index as usize] = Some(&p.origin);
+    }
+    let missing: Vec<String> =
+        seen.iter().enumerate().filter(|(_, s)| s.is_none()).map(|(i, _)| i.to_string()).collect();
+    if !missing.is_empty() {
+        return Err(MergeError::Missing { missing: missing.join(", "), count });
+    }
+    let d = describe(&first.origin, &first.description)?;
+    // Slot every record at (point, replication, platform), then pool in index order.
+    let mut slots: Vec<Vec<Vec<Option<Slot>>>> =
+        d.points.iter().map(|(reps, names)| (0..*reps).map(|_| vec![None; names.len()]).collect()).collect();
+    for p in parsed {
+        let origin = p.origin;
+        for (point, rep, platform, m, l) in p.records {
+            let slot = slots
+                .get_mut(point)
+                .and_then(|s| s.get_mut(rep as usize))
+                .and_then(|s| s.get_mut(platform))
+                .ok_or_else(|| MergeError::Malformed {
+                    origin: origin.clone(),
+                    problem: format!("record ({point}, {rep}, {platform}) is outside the sweep"),
+                })?;
+            if slot.is_some() {
+                return Err(MergeError::Malformed {
+                    origin: origin.clone(),
+                    problem: format!("record ({point}, {rep}, {platform}) appears twice"),
+                });
+            }
+            *slot = Some((m, l));
+        }
+    }
+    let coords = super::grid(&d.dims);
+    let mut points = Vec::with_capacity(slots.len());
+    for ((slot, (_, names)), coords) in slots.into_iter().zip(&d.points).zip(coords) {
+        let mut platforms: Vec<PlatformSummary> = names
+            .iter()
+            .map(|n| PlatformSummary {
+                platform: n.clone(),
+                replications: Vec::new(),
+                latency: LatencyRecorder::new(),
+            })
+            .collect();
+        for rep in slot {
+            for (k, cell) in rep.into_iter().enumerate() {
+                let (m, l) = cell.ok_or_else(|| MergeError::Missing {
+                    missing: "(a record of a listed shard)".into(),
+                    count,
+                })?;
+                platforms[k].latency.merge(&l);
+                platforms[k].replications.push(m);
+            }
+        }
+        points.push(PointResult { coords, platforms });
+    }
+    Ok(assemble(&d.scenario, d.dims, d.slo_ms, points))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_specs() {
+        assert_eq!(ShardSpec::parse("0/4"), Ok(ShardSpec { index: 0, count: 4 }));
+        assert_eq!(ShardSpec::parse(" 3 / 4 ").map(|s| s.file_name()), Ok("shard-3-of-4.txt".into()));
+        for bad in ["4/4", "1/0", "x/2", "1", "-1/2", "1/2/3"] {
+            assert!(ShardSpec::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn hex_round_trips_and_rejects_junk() {
+        assert_eq!(unhex(&hex(b"a b\n\xff")), Some(b"a b\n\xff".to_vec()));
+        assert_eq!(unhex("abc"), None);
+        assert_eq!(unhex("zz"), None);
+    }
+
+    #[test]
+    fn junk_is_reported_not_a_panic() {
+        let files = |t: &str| vec![("f".to_string(), t.as_bytes().to_vec())];
+        for text in [
+            "",
+            "crossover-shard 2",
+            "crossover-shard 2\nfingerprint 0\nshard 0 1\n",
+            "crossover-shard 2\nfingerprint 0\nshard 2 1\nend\n",
+            "crossover-shard 2\nfingerprint 0\nshard 0 1\nrec 1 2 3\nend\n",
+            "crossover-shard 2\nfingerprint 0\nshard 0 1\nbogus\nend\n",
+            "crossover-shard 2\nfingerprint 0\nshard 0 1\nend\n",
+        ] {
+            assert!(merge(&files(text)).is_err(), "{text:?}");
+        }
+        assert_eq!(merge(&[]).err(), Some(MergeError::Empty));
+    }
+}
