@@ -115,15 +115,13 @@ fn an_interrupted_run_resumes_to_identical_results() {
     let o = crossover(&["run", scenario, "--resume", "--out", cut.to_str().unwrap()], dir.path());
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("resuming from"), "{}", stderr(&o));
-    assert_eq!(
-        files_in(&cut),
-        ["replications.csv", "scenario.resolved.toml", "summary.csv"],
-        "the checkpoint is gone"
-    );
-    for file in ["summary.csv", "replications.csv", "scenario.resolved.toml"] {
+    // Every file (CSVs, charts, report) identical, and the checkpoint gone.
+    assert_eq!(files_in(&cut), files_in(&whole));
+    assert!(!cut.join(resume::FILE_NAME).exists());
+    for file in files_in(&whole) {
         assert_eq!(
-            std::fs::read(whole.join(file)).unwrap(),
-            std::fs::read(cut.join(file)).unwrap(),
+            std::fs::read(whole.join(&file)).unwrap(),
+            std::fs::read(cut.join(&file)).unwrap(),
             "{file} differs after resuming"
         );
     }
