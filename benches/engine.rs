@@ -76,7 +76,11 @@ fn platforms(c: &mut Criterion) {
 fn runner(c: &mut Criterion) {
     let mut s = crossover_scenario::default_scenario();
     s.horizon = SimDuration::from_hours(24);
-    let opts = crossover_runner::RunOptions { replications: 4, seed: 1, threads: None };
+    let opts = crossover_runner::RunOptions {
+        replications: 4,
+        seed: 1,
+        ..crossover_runner::RunOptions::from_scenario(&s)
+    };
     let n = crossover_runner::run(&s, &opts).unwrap().simulated_requests();
     let mut group = c.benchmark_group("runner");
     group.sample_size(10);

@@ -1,8 +1,11 @@
 //! The `crossover` command line: parses arguments, calls the libraries, prints.
 //!
 //! Glue only: no simulation logic lives here. Exit codes: 0 success, 1 runtime failure,
-//! 2 bad input or usage. Messages go to stderr, the summary table and `validate`'s
-//! verdicts to stdout, data to files.
+//! 2 bad input or usage, 130 interrupted (Ctrl-C; the completed part is kept for
+//! `--resume`). Messages go to stderr, the summary table and `validate`'s verdicts to
+//! stdout, data to files.
+
+mod progress;
 
 mod plot;
 mod sweep;
@@ -10,14 +13,23 @@ mod sweep;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use crossover_runner::batch::{folder_names, BatchTally};
-use crossover_runner::{RunOptions, RunResult};
+use crossover_runner::guard::{Limits, WorkEstimate};
+use crossover_runner::{resume, RunError, RunOptions, RunResult};
 use crossover_scenario::{Override, Scenario, ScenarioError};
 use crossover_workload::{MinuteSeries, MinuteTraffic, TrafficSummary};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The exit code of a run stopped by Ctrl-C (128 + SIGINT, as shells report it).
+const INTERRUPTED: u8 = 130;
+
+/// Runs expected to take longer than this many seconds announce their size first.
+const ANNOUNCE_SECONDS: f64 = 5.0;
 
 #[derive(Parser)]
 #[command(
@@ -72,6 +84,9 @@ struct TrafficArgs {
     /// Base seed (overrides the scenario's simulation.seed)
     #[arg(long)]
     seed: Option<u64>,
+    /// Generate even when the estimated work is beyond the limits (1 hour or 1e10 requests)
+    #[arg(long)]
+    yes: bool,
 }
 
 #[derive(Args)]
@@ -97,6 +112,16 @@ struct RunArgs {
     /// Run only this platform (repeatable); the others are left out of the results
     #[arg(long = "platform", value_name = "NAME")]
     platforms: Vec<String>,
+    /// Run even when the estimated work is beyond the limits (1 hour or 1e10 requests)
+    #[arg(long)]
+    yes: bool,
+    /// No progress bar and no notes on stderr (errors are still printed)
+    #[arg(short, long)]
+    quiet: bool,
+    /// Continue an interrupted run from the checkpoint in its output folder (the same
+    /// scenario and options); the results are identical to an uninterrupted run's
+    #[arg(long)]
+    resume: bool,
 }
 
 #[derive(Args)]
@@ -195,6 +220,7 @@ fn run(args: &RunArgs) -> Result<u8, Failure> {
     if args.threads == Some(0) {
         return Err(Failure::BadInput("error: --threads must be at least 1".into()));
     }
+    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let overrides = run_overrides(args)?;
     let inputs: Vec<Input> = if args.scenarios.is_empty() {
         vec![Input::Default]
@@ -207,27 +233,69 @@ fn run(args: &RunArgs) -> Result<u8, Failure> {
     let mut scenarios = Vec::new();
     for input in &inputs {
         match input.load(&overrides) {
-            Ok(mut scenario) => match select(&mut scenario, &args.platforms) {
-                Ok(()) => scenarios.push(scenario),
-                Err(msg) => {
-                    eprintln!("{msg}");
-                    tally.bad_input += 1;
+            Ok(mut scenario) => {
+                match select(&mut scenario, &args.platforms).and_then(|()| guard(&scenario, threads, args)) {
+                    Ok(()) => scenarios.push(scenario),
+                    Err(msg) => {
+                        eprintln!("{msg}");
+                        tally.bad_input += 1;
+                    }
                 }
-            },
+            }
             Err(e) => {
                 report_errors(&e);
                 tally.bad_input += 1;
             }
         }
     }
+    let cancel = interrupt_flag();
     if inputs.len() == 1 {
         if let Some(scenario) = scenarios.first() {
             let out = args.out.clone().unwrap_or_else(|| Path::new("output").join(&scenario.name));
-            run_one(scenario, args.threads, &out, None).map_err(Failure::Runtime)?;
+            match run_one(scenario, args, &cancel, &out, None, false)? {
+                Ran::Done(_) => {}
+                Ran::Interrupted => return Ok(INTERRUPTED),
+            }
         }
         return Ok(tally.exit_code());
     }
-    run_batch(&scenarios, args, tally)
+    run_batch(&scenarios, args, &cancel, tally)
+}
+
+/// The flag Ctrl-C (and SIGTERM, SIGHUP) sets: the runner starts no new simulation once
+/// it is set. A second one exits at once.
+fn interrupt_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let set = flag.clone();
+    let installed = ctrlc::set_handler(move || {
+        if set.swap(true, Ordering::SeqCst) {
+            std::process::exit(INTERRUPTED.into());
+        }
+        eprintln!("\ninterrupted: finishing the simulations under way (Ctrl-C again to quit at once)");
+    });
+    if let Err(e) = installed {
+        eprintln!("warning: Ctrl-C will not stop cleanly: {e}");
+    }
+    flag
+}
+
+/// The resource guard: announces a long run, refuses one beyond the limits without --yes.
+fn guard(scenario: &Scenario, threads: usize, args: &RunArgs) -> Result<(), String> {
+    let jobs = u64::from(scenario.replications) * scenario.platforms.len() as u64;
+    let estimate = WorkEstimate::new(scenario, jobs, threads);
+    match Limits::default().exceeded_by(&estimate) {
+        Some(why) if !args.yes => Err(format!(
+            "error: \"{}\" is {estimate}: {why}. Lower simulation.horizon, simulation.replications \
+             or the traffic, or pass --yes to run it anyway",
+            scenario.name
+        )),
+        _ => {
+            if estimate.seconds > ANNOUNCE_SECONDS && !args.quiet {
+                eprintln!("\"{}\": {estimate}", scenario.name);
+            }
+            Ok(())
+        }
+    }
 }
 
 /// `--set`, then `-n` and `--seed` as overrides, so all are validated and recorded alike.
@@ -261,11 +329,17 @@ fn select(scenario: &mut Scenario, platforms: &[String]) -> Result<(), String> {
 
 /// Runs every valid scenario of a batch into `<out>/<name>/` and writes
 /// `<out>/batch-summary.csv`; a failed run is reported and the batch goes on.
-fn run_batch(scenarios: &[Scenario], args: &RunArgs, mut tally: BatchTally) -> Result<u8, Failure> {
+fn run_batch(
+    scenarios: &[Scenario],
+    args: &RunArgs,
+    cancel: &Arc<AtomicBool>,
+    mut tally: BatchTally,
+) -> Result<u8, Failure> {
     let base = args.out.clone().unwrap_or_else(|| PathBuf::from("output"));
     let names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
     let folders = folder_names(&names);
     let mut summary = crossover_report::BatchSummary::default();
+    let mut finished = Vec::new();
     for (scenario, folder) in scenarios.iter().zip(&folders) {
         if *folder != scenario.name {
             eprintln!(
@@ -274,15 +348,33 @@ fn run_batch(scenarios: &[Scenario], args: &RunArgs, mut tally: BatchTally) -> R
                 base.join(folder).display()
             );
         }
-        match run_one(scenario, args.threads, &base.join(folder), Some(folder)) {
-            Ok(result) => {
+        match run_one(scenario, args, cancel, &base.join(folder), Some(folder), true) {
+            Ok(Ran::Done(result)) => {
                 summary.add(folder, &result);
+                finished.push(folder);
                 tally.ran += 1;
             }
-            Err(e) => {
+            Ok(Ran::Interrupted) => {
+                eprintln!(
+                    "batch interrupted: no batch summary is written; the same command with --resume \
+                     continues it (scenarios already run are not simulated again)"
+                );
+                return Ok(INTERRUPTED);
+            }
+            Err(Failure::BadInput(msg)) => {
+                eprintln!("{msg}");
+                tally.bad_input += 1;
+            }
+            Err(Failure::Runtime(e)) => {
                 eprintln!("error: scenario \"{}\": {e:#}", scenario.name);
                 tally.failed += 1;
             }
+        }
+    }
+    // The batch is over: the checkpoints kept for resuming it are not needed any more.
+    for folder in &finished {
+        if let Err(e) = remove_checkpoint(&base.join(folder).join(resume::FILE_NAME)) {
+            eprintln!("warning: {e:#}");
         }
     }
     if tally.ran > 0 {
@@ -296,60 +388,169 @@ fn run_batch(scenarios: &[Scenario], args: &RunArgs, mut tally: BatchTally) -> R
     Ok(tally.exit_code())
 }
 
+/// How a run ended, when it did not fail.
+enum Ran {
+    Done(RunResult),
+    /// Ctrl-C: the completed part is in the checkpoint.
+    Interrupted,
+}
+
 /// Runs one scenario and writes its results to `out`; `title` heads its summary table
-/// on stdout (in a batch, where several tables follow each other).
+/// on stdout (in a batch, where several tables follow each other). With `--resume` the
+/// jobs of the checkpoint in `out` are not run again; on Ctrl-C the completed jobs are
+/// written to that checkpoint. A finished run removes the checkpoint, or with `keep` (in
+/// a batch, until the batch ends) saves every job in it, so that resuming an interrupted
+/// batch does not simulate this scenario again.
 fn run_one(
     scenario: &Scenario,
-    threads: Option<usize>,
+    args: &RunArgs,
+    cancel: &Arc<AtomicBool>,
     out: &Path,
     title: Option<&str>,
-) -> anyhow::Result<RunResult> {
-    eprintln!(
-        "running \"{}\": {} platform(s) x {} replication(s) over {}",
-        scenario.name,
-        scenario.platforms.len(),
-        scenario.replications,
-        scenario.horizon
-    );
-    let opts = RunOptions { threads, ..RunOptions::from_scenario(scenario) };
+    keep: bool,
+) -> Result<Ran, Failure> {
+    let resolved = scenario.resolved_toml(VERSION);
+    let fingerprint = resume::fingerprint(&resolved);
+    let checkpoint = out.join(resume::FILE_NAME);
+    let from = if args.resume { load_checkpoint(scenario, &checkpoint, fingerprint)? } else { None };
+    let done = from.as_ref().map_or(0, |p| p.jobs());
+    if !args.quiet {
+        eprintln!(
+            "running \"{}\": {} platform(s) x {} replication(s) over {}",
+            scenario.name,
+            scenario.platforms.len(),
+            scenario.replications,
+            scenario.horizon
+        );
+        if from.is_some() {
+            eprintln!("resuming from {}: {done} simulation(s) already done", checkpoint.display());
+        }
+    }
+    // An unwritable folder fails now, not after the simulation.
+    crossover_report::probe_writable(out)
+        .with_context(|| format!("writing results to {}", out.display()))
+        .map_err(Failure::Runtime)?;
+    let jobs = scenario.replications as usize * scenario.platforms.len();
+    let bar = progress::Bar::new(jobs, done, args.quiet);
+    let opts = RunOptions {
+        threads: args.threads,
+        cancel: Some(cancel.clone()),
+        progress: bar.callback(),
+        resume: from,
+        ..RunOptions::from_scenario(scenario)
+    };
     let started = Instant::now();
-    let result = crossover_runner::run(scenario, &opts)?;
+    let outcome = crossover_runner::run(scenario, &opts);
+    bar.finish();
+    let result = match outcome {
+        Ok(result) => result,
+        Err(RunError::Interrupted(partial)) => {
+            let text = resume::to_text(&partial, fingerprint, scenario.replications);
+            crossover_report::write_atomic(&checkpoint, text.as_bytes())
+                .context("saving the completed simulations")
+                .map_err(Failure::Runtime)?;
+            eprintln!(
+                "interrupted: {} of {jobs} simulation(s) completed, saved in {}; run the same command \
+                 with --resume to continue",
+                partial.jobs(),
+                checkpoint.display()
+            );
+            return Ok(Ran::Interrupted);
+        }
+        Err(e) => return Err(Failure::Runtime(e.into())),
+    };
     let elapsed = started.elapsed().as_secs_f64();
-    write_outputs(scenario, &result, out)?;
+    write_outputs(scenario, &resolved, &result, out).map_err(Failure::Runtime)?;
+    if keep {
+        let text = resume::to_text(&resume::completed(&result), fingerprint, scenario.replications);
+        crossover_report::write_atomic(&checkpoint, text.as_bytes())
+            .context("saving the finished simulations until the batch ends")
+            .map_err(Failure::Runtime)?;
+    } else {
+        // The results supersede any checkpoint of this folder.
+        remove_checkpoint(&checkpoint).map_err(Failure::Runtime)?;
+    }
     if let Some(title) = title {
         println!("\n{title}");
     }
     print!("{}", crossover_report::summary_table(&result));
     let requests = result.simulated_requests();
-    eprintln!(
-        "simulated {requests} requests in {elapsed:.2} s ({:.2} M requests/s); results in {}",
-        requests as f64 / elapsed.max(1e-9) / 1e6,
-        out.display()
-    );
-    Ok(result)
+    if !args.quiet {
+        eprintln!(
+            "simulated {requests} requests in {elapsed:.2} s ({:.2} M requests/s); results in {}",
+            requests as f64 / elapsed.max(1e-9) / 1e6,
+            out.display()
+        );
+    }
+    Ok(Ran::Done(result))
 }
 
-fn write_outputs(scenario: &Scenario, result: &RunResult, out: &Path) -> anyhow::Result<()> {
-    use crossover_report::write_atomic;
+fn remove_checkpoint(path: &Path) -> anyhow::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("removing the finished checkpoint {}", path.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The checkpoint of `scenario` at `path`, if there is one; one made for another
+/// scenario, or damaged, is bad input.
+fn load_checkpoint(
+    scenario: &Scenario,
+    path: &Path,
+    fingerprint: u64,
+) -> Result<Option<crossover_runner::Partial>, Failure> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("note: --resume: no checkpoint in {}; running from the start", path.display());
+            return Ok(None);
+        }
+        Err(e) => return Err(Failure::Runtime(anyhow::anyhow!("cannot read {}: {e}", path.display()))),
+    };
+    let names: Vec<String> = scenario.platforms.iter().map(|p| p.name.clone()).collect();
+    resume::parse(&text, fingerprint, scenario.replications, &names)
+        .map(Some)
+        .map_err(|e| Failure::BadInput(format!("error: --resume: the checkpoint {}: {e}", path.display())))
+}
+
+/// Writes the result files (and the charts and report) all or nothing: an unwritable
+/// folder or a full disk leaves no new file behind.
+fn write_outputs(scenario: &Scenario, resolved: &str, result: &RunResult, out: &Path) -> anyhow::Result<()> {
     // Render everything first, then write: a rendering failure leaves no files behind.
     let mut files: Vec<(String, Vec<u8>)> = [
         ("summary.csv", crossover_report::summary_csv(result)),
         ("replications.csv", crossover_report::replications_csv(result)),
-        ("scenario.resolved.toml", scenario.resolved_toml(VERSION).into_bytes()),
+        ("scenario.resolved.toml", resolved.as_bytes().to_vec()),
     ]
     .map(|(name, bytes)| (name.to_string(), bytes))
     .into();
     files.extend(plot::run_extras(scenario, result, &files)?);
-    for (name, bytes) in files {
-        write_atomic(&out.join(name), &bytes)
-            .with_context(|| format!("writing results to {}", out.display()))?;
-    }
-    Ok(())
+    let files: Vec<(PathBuf, Vec<u8>)> =
+        files.into_iter().map(|(name, bytes)| (out.join(name), bytes)).collect();
+    crossover_report::write_all_atomic(&files)
+        .with_context(|| format!("writing results to {}", out.display()))
 }
 
 fn traffic(args: &TrafficArgs) -> Result<u8, Failure> {
     let scenario = crossover_scenario::load(&args.scenario).map_err(|e| Failure::BadInput(e.to_string()))?;
     let seed = args.seed.unwrap_or(scenario.seed);
+    // One replication's arrivals, generated on one core (10x faster than simulating them).
+    let expected = crossover_runner::guard::expected_requests(&scenario.traffic, scenario.horizon.as_nanos());
+    let estimate = WorkEstimate {
+        requests_per_replication: expected,
+        jobs: 1,
+        requests: expected,
+        seconds: expected / 1e7,
+    };
+    if let (Some(why), false) = (Limits::default().exceeded_by(&estimate), args.yes) {
+        return Err(Failure::BadInput(format!(
+            "error: the traffic of \"{}\" is about {expected:.3e} requests: {why}. Lower \
+             simulation.horizon or the traffic, or pass --yes to generate it anyway",
+            scenario.name
+        )));
+    }
     let out =
         args.out.clone().unwrap_or_else(|| Path::new("output").join(&scenario.name).join("traffic.csv"));
     let started = Instant::now();

@@ -103,6 +103,19 @@ impl LatencyRecorder {
     }
 }
 
+/// Equal when every bucket count is equal (the bounds are the same for all recorders).
+impl PartialEq for LatencyRecorder {
+    fn eq(&self, other: &Self) -> bool {
+        self.hist.len() == other.hist.len()
+            && self.hist.iter_all().zip(other.hist.iter_all()).all(|(a, b)| {
+                a.value_iterated_to() == b.value_iterated_to()
+                    && a.count_since_last_iteration() == b.count_since_last_iteration()
+            })
+            && self.hist.max() == other.hist.max()
+            && self.hist.min_nz() == other.hist.min_nz()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,6 +158,22 @@ mod tests {
         r.record(SimDuration::from_hours(1000));
         assert_eq!(r.count(), 2);
         assert!(r.quantile_ms(1.0) >= 24.0 * 3600.0 * 1000.0 * 0.999);
+    }
+
+    #[test]
+    fn a_round_trip_is_equal_and_a_cut_one_refused() {
+        let mut r = LatencyRecorder::new();
+        for i in 0..2000u64 {
+            r.record(SimDuration::from_micros(i * i * 7 + 3));
+        }
+        r.record(SimDuration::from_hours(100));
+        let back = LatencyRecorder::from_v2_bytes(&r.to_v2_bytes()).expect("round trip");
+        assert_eq!(back, r);
+        assert_eq!(back.mean_ms().to_bits(), r.mean_ms().to_bits());
+        assert_ne!(back, LatencyRecorder::new());
+        let mut truncated = r.to_v2_bytes();
+        truncated.truncate(truncated.len() / 2);
+        assert_eq!(LatencyRecorder::from_v2_bytes(&truncated), None);
     }
 
     #[test]

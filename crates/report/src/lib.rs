@@ -5,6 +5,7 @@
 //! place, so a crash or a full disk never leaves a half-written result. Floats are
 //! written with fixed precision so that identical runs give byte-identical files.
 
+mod atomic;
 pub mod charts;
 mod csv_out;
 pub mod html;
@@ -15,6 +16,7 @@ mod sweep_csv;
 mod table;
 mod traffic_csv;
 
+pub use atomic::{probe_writable, write_all_atomic};
 pub use csv_out::{replications_csv, summary_csv, BatchSummary, REPLICATIONS_COLUMNS, SUMMARY_COLUMNS};
 pub use plot_dir::{RunData, RunFiles};
 pub use run_csv::{
@@ -28,11 +30,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
+/// The I/O error is the `source`, not part of the message, so that an error chain
+/// (`{:#}`) names it once.
 #[derive(Debug, Error)]
 pub enum OutputError {
-    #[error("cannot create the output folder {path}: {source}")]
+    #[error("cannot create the output folder {path}")]
     CreateDir { path: PathBuf, source: std::io::Error },
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}")]
     Write { path: PathBuf, source: std::io::Error },
 }
 

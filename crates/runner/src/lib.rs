@@ -6,13 +6,21 @@
 //! (integer counts), so every number is identical for any thread count.
 
 pub mod batch;
+pub mod checks;
+pub mod guard;
+pub mod resume;
 pub mod sweep;
+
+pub use checks::{ConservationError, LittleError};
 
 use crossover_engine::{mean_ci95, LatencyRecorder, MeanCi, SimDuration};
 use crossover_platform::{simulate, CostBreakdown, CostModel, Counters, MinuteStats, SimInput};
 use crossover_scenario::Scenario;
 use rayon::prelude::*;
+use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 
 /// How many jobs run between merges; bounds memory to this many live histograms.
 const CHUNK: usize = 64;
@@ -23,16 +31,91 @@ pub struct RunOptions {
     pub seed: u64,
     /// Worker threads; `None` uses every core.
     pub threads: Option<usize>,
+    /// Set from outside (Ctrl-C) to stop: jobs not yet started are skipped and the run
+    /// returns [`RunError::Interrupted`] with every completed job.
+    pub cancel: Option<Arc<AtomicBool>>,
+    /// Told (jobs done, jobs in all) after each job, from the worker threads.
+    pub progress: Option<Progress>,
+    /// Jobs completed by an interrupted run of the same scenario: not run again, and
+    /// merged exactly as if they had been (see [`resume`]).
+    pub resume: Option<Partial>,
 }
 
 impl RunOptions {
     pub fn from_scenario(s: &Scenario) -> Self {
-        RunOptions { replications: s.replications, seed: s.seed, threads: None }
+        RunOptions {
+            replications: s.replications,
+            seed: s.seed,
+            threads: None,
+            cancel: None,
+            progress: None,
+            resume: None,
+        }
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed))
     }
 }
 
+/// A progress callback: (jobs done, jobs in all). Called from worker threads.
+#[derive(Clone)]
+pub struct Progress(pub Arc<dyn Fn(usize, usize) + Send + Sync>);
+
+impl fmt::Debug for Progress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Progress(..)")
+    }
+}
+
+/// The completed part of an interrupted run: per platform (in scenario order), the
+/// metrics of its completed replications (by replication) and their latencies merged.
+/// Histogram merges add counts, so merging the rest into this later gives exactly the
+/// histogram of an uninterrupted run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Partial {
+    pub platforms: Vec<PartialPlatform>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PartialPlatform {
+    pub platform: String,
+    pub replications: Vec<ReplicationMetrics>,
+    pub latency: LatencyRecorder,
+}
+
+impl Partial {
+    /// (replication, platform) jobs it holds.
+    pub fn jobs(&self) -> usize {
+        self.platforms.iter().map(|p| p.replications.len()).sum()
+    }
+}
+
+/// Why a run produced no result.
+#[derive(Debug)]
+pub enum RunError {
+    /// A replication lost or invented requests: a bug.
+    Conservation(ConservationError),
+    /// A replication's time-average in system disagrees with its arrivals and sojourns.
+    Little(LittleError),
+    /// Cancelled through [`RunOptions::cancel`]; the completed jobs, to resume from.
+    Interrupted(Partial),
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RunError::Conservation(e) => e.fmt(f),
+            RunError::Little(e) => e.fmt(f),
+            RunError::Interrupted(p) => write!(f, "interrupted after {} completed simulation(s)", p.jobs()),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
 /// What one platform did in one replication.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ReplicationMetrics {
     pub replication: u32,
     pub cost: CostBreakdown,
@@ -171,30 +254,8 @@ impl RunResult {
     }
 }
 
-/// A replication whose bookkeeping does not add up: a bug, never a result.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConservationError {
-    pub platform: String,
-    pub replication: u32,
-    pub counters: Counters,
-}
-
-impl fmt::Display for ConservationError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let c = &self.counters;
-        write!(
-            f,
-            "internal error: platform \"{}\" replication {} does not conserve requests: \
-             arrived {} != completed {} + rejected {} + timed out {} + in flight {}",
-            self.platform, self.replication, c.arrived, c.completed, c.rejected, c.timed_out, c.in_flight
-        )
-    }
-}
-
-impl std::error::Error for ConservationError {}
-
 /// Runs every replication of every platform.
-pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunResult, ConservationError> {
+pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunResult, RunError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads.unwrap_or(0))
         .build()
@@ -202,7 +263,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunResult, Conserva
     pool.install(|| run_in_pool(scenario, opts))
 }
 
-fn run_in_pool(scenario: &Scenario, opts: &RunOptions) -> Result<RunResult, ConservationError> {
+fn run_in_pool(scenario: &Scenario, opts: &RunOptions) -> Result<RunResult, RunError> {
     let n_platforms = scenario.platforms.len();
     let jobs = opts.replications as usize * n_platforms;
     let mut platforms: Vec<PlatformSummary> = scenario
@@ -214,27 +275,63 @@ fn run_in_pool(scenario: &Scenario, opts: &RunOptions) -> Result<RunResult, Cons
             latency: LatencyRecorder::new(),
         })
         .collect();
+    // Jobs done before: their metrics by job index, their latencies merged at once.
+    let mut done: BTreeMap<usize, ReplicationMetrics> = BTreeMap::new();
+    if let Some(partial) = &opts.resume {
+        for (i, (summary, p)) in platforms.iter_mut().zip(&partial.platforms).enumerate() {
+            summary.latency.merge(&p.latency);
+            for m in &p.replications {
+                done.insert(m.replication as usize * n_platforms + i, m.clone());
+            }
+        }
+    }
+    let finished = AtomicUsize::new(done.len());
+    let mut interrupted = false;
     for start in (0..jobs).step_by(CHUNK) {
         let end = (start + CHUNK).min(jobs);
-        let chunk: Vec<(usize, ReplicationMetrics, LatencyRecorder)> = (start..end)
+        let chunk: Vec<Option<(ReplicationMetrics, LatencyRecorder)>> = (start..end)
             .into_par_iter()
             .map(|job| {
+                if done.contains_key(&job) || opts.cancelled() {
+                    return None;
+                }
                 let (replication, platform) = (job / n_platforms, job % n_platforms);
-                let (metrics, latency) = replicate(scenario, opts.seed, replication as u32, platform);
-                (platform, metrics, latency)
+                let out = replicate(scenario, opts.seed, replication as u32, platform);
+                let n = finished.fetch_add(1, Ordering::Relaxed) + 1;
+                if let Some(Progress(report)) = &opts.progress {
+                    report(n, jobs);
+                }
+                Some(out)
             })
             .collect();
-        for (platform, metrics, latency) in chunk {
-            let summary = &mut platforms[platform];
-            if !metrics.counters.is_conserved() {
-                return Err(ConservationError {
-                    platform: summary.platform.clone(),
-                    replication: metrics.replication,
-                    counters: metrics.counters,
-                });
+        for (job, computed) in (start..end).zip(chunk) {
+            let summary = &mut platforms[job % n_platforms];
+            if let Some(metrics) = done.remove(&job) {
+                summary.replications.push(metrics);
+                continue;
             }
+            let Some((metrics, latency)) = computed else {
+                interrupted = true;
+                continue;
+            };
+            checks::conservation(&summary.platform, &metrics).map_err(RunError::Conservation)?;
+            checks::littles_law(&summary.platform, &metrics, scenario.horizon).map_err(RunError::Little)?;
             summary.latency.merge(&latency);
             summary.replications.push(metrics);
+        }
+        if interrupted {
+            // Completed jobs of later chunks (from the checkpoint) are kept too.
+            for (job, metrics) in std::mem::take(&mut done) {
+                platforms[job % n_platforms].replications.push(metrics);
+            }
+            let platforms = platforms
+                .into_iter()
+                .map(|mut p| {
+                    p.replications.sort_by_key(|m| m.replication);
+                    PartialPlatform { platform: p.platform, replications: p.replications, latency: p.latency }
+                })
+                .collect();
+            return Err(RunError::Interrupted(Partial { platforms }));
         }
     }
     Ok(RunResult { scenario: scenario.name.clone(), seed: opts.seed, horizon: scenario.horizon, platforms })

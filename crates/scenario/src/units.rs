@@ -8,6 +8,10 @@ use crossover_engine::SimDuration;
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
+/// The longest duration any key accepts: ten years. Simulated time is a u64 count of
+/// nanoseconds (about 584 years), so sums of a few such durations can never overflow.
+pub const MAX_DURATION: SimDuration = SimDuration::from_hours(3650 * 24);
+
 const DURATION_UNITS: &[(&str, u64)] = &[
     ("ns", 1),
     ("us", NANOS_PER_MICRO),
@@ -59,8 +63,11 @@ pub fn parse_duration(s: &str) -> Result<SimDuration, String> {
         return Err(format!("\"{s}\" has an unknown unit \"{unit}\": expected {allowed}"));
     };
     let ns = value * nanos as f64;
-    if !ns.is_finite() || ns >= u64::MAX as f64 / 2.0 {
-        return Err(format!("\"{s}\" is too long to simulate"));
+    if !ns.is_finite() || ns > MAX_DURATION.as_nanos() as f64 {
+        return Err(format!(
+            "\"{s}\" is too long: durations are at most 10 years (\"3650d\"); \
+             simulated time is counted in nanoseconds and sums of durations must not overflow"
+        ));
     }
     Ok(SimDuration::from_nanos_f64(ns))
 }

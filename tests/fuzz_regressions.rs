@@ -1,0 +1,117 @@
+//! The fuzzing corpus kept as regression tests: every file under
+//! `tests/fuzz-regressions/scenario/` goes through the scenario pipeline and every file
+//! under `tests/fuzz-regressions/trace/` through the trace parsers, exactly as the
+//! cargo-fuzz targets in `fuzz/` feed them. Each must give a value or an error, never a
+//! panic. The files are the inputs that crashed (fixed since) and a few small ones that
+//! reach far into the parsers.
+
+use crossover_engine::{RngStream, StreamKey};
+use crossover_scenario::Override;
+use crossover_workload::trace::{parse_duration_percentiles, parse_minute_counts, parse_timestamps};
+use crossover_workload::{DemandPart, MinuteCounts};
+use std::path::{Path, PathBuf};
+
+fn corpus(kind: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-regressions").join(kind);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    assert!(!files.is_empty(), "no corpus in {}", dir.display());
+    files
+}
+
+/// The body of `fuzz/fuzz_targets/scenario.rs`.
+fn scenario_input(data: &[u8]) -> Option<bool> {
+    let text = std::str::from_utf8(data).ok()?;
+    let (source, sets) = text.split_once("\n#--set\n").unwrap_or((text, ""));
+    let overrides: Vec<Override> = sets.lines().filter_map(|l| l.parse().ok()).collect();
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/files");
+    match crossover_scenario::parse_with_overrides_in(source, "fuzz.toml", "fuzz", &overrides, &base) {
+        Ok(scenario) => {
+            let estimate = crossover_runner::guard::WorkEstimate::new(&scenario, 2, 2);
+            assert!(!estimate.requests.is_nan() && estimate.requests >= 0.0, "{estimate:?}");
+            let _ = crossover_runner::guard::Limits::default().exceeded_by(&estimate);
+            let resolved = scenario.resolved_toml("fuzz");
+            if let Err(e) = crossover_scenario::parse_in(&resolved, "resolved.toml", "fuzz", &base) {
+                panic!("the resolved copy of a valid scenario does not parse:\n{e}\n---\n{resolved}");
+            }
+            Some(true)
+        }
+        Err(e) => {
+            assert!(!e.diagnostics.is_empty(), "an error with no diagnostic");
+            Some(false)
+        }
+    }
+}
+
+/// The body of `fuzz/fuzz_targets/trace.rs`.
+fn trace_input(data: &[u8]) -> Option<bool> {
+    let (&selector, rest) = data.split_first()?;
+    let text = std::str::from_utf8(rest).ok()?;
+    let functions: Vec<String> = if selector & 4 == 0 { vec![] } else { vec!["f1".into(), "f2".into()] };
+    Some(match selector % 4 {
+        0 => match parse_minute_counts(text, &functions) {
+            Ok(trace) => {
+                let counts = MinuteCounts::new(&trace.counts, 1.0, selector & 8 != 0);
+                for m in 0..(counts.minutes() as u64 + 2).min(10_000) {
+                    let r = counts.rate(m * 60_000_000_000);
+                    assert!(r.is_finite() && r >= 0.0, "rate {r} at minute {m}");
+                }
+                true
+            }
+            Err(_) => false,
+        },
+        1 => {
+            let part = if selector & 8 == 0 { DemandPart::Cpu } else { DemandPart::Io };
+            match parse_timestamps(text, part) {
+                Ok(arrivals) => {
+                    let arrivals = arrivals.rebased();
+                    assert!(arrivals.times().windows(2).all(|w| w[0] <= w[1]), "timestamps not sorted");
+                    for i in 0..arrivals.len().min(1000) {
+                        let _ = arrivals.duration(i);
+                    }
+                    let _ = arrivals.count_in(0, u64::MAX);
+                    true
+                }
+                Err(_) => false,
+            }
+        }
+        _ => match parse_duration_percentiles(text, &functions) {
+            Ok(dist) => {
+                let mean = dist.mean();
+                assert!(mean.is_finite() && mean >= 0.0, "mean {mean}");
+                let mut rng = RngStream::new(StreamKey::new(1, 0, 0));
+                for _ in 0..16 {
+                    let _ = dist.sample(&mut rng);
+                }
+                true
+            }
+            Err(_) => false,
+        },
+    })
+}
+
+fn replay(kind: &str, f: fn(&[u8]) -> Option<bool>) {
+    let (mut ok, mut err) = (0, 0);
+    for path in corpus(kind) {
+        let data = std::fs::read(&path).unwrap();
+        let outcome =
+            std::panic::catch_unwind(|| f(&data)).unwrap_or_else(|_| panic!("{} panics", path.display()));
+        match outcome {
+            Some(true) => ok += 1,
+            Some(false) => err += 1,
+            None => {}
+        }
+    }
+    // The corpus exercises both outcomes.
+    assert!(ok > 0 && err > 0, "{kind}: {ok} accepted, {err} rejected");
+}
+
+#[test]
+fn scenario_corpus_gives_results_or_errors() {
+    replay("scenario", scenario_input);
+}
+
+#[test]
+fn trace_corpus_gives_results_or_errors() {
+    replay("trace", trace_input);
+}
