@@ -37,8 +37,9 @@ const PALETTE: [RGBColor; 10] = [
 ];
 
 /// Colours of cost line items in the breakdown chart (distinct from nothing in
-/// particular: there the bars, not the colours, name the platform).
-pub const ITEM_PALETTE: [RGBColor; 12] = [
+/// particular: there the bars, not the colours, name the platform). One per line item
+/// (14), so no two items of a chart share a colour.
+pub const ITEM_PALETTE: [RGBColor; 14] = [
     RGBColor(31, 119, 180),
     RGBColor(174, 199, 232),
     RGBColor(255, 127, 14),
@@ -51,6 +52,8 @@ pub const ITEM_PALETTE: [RGBColor; 12] = [
     RGBColor(197, 176, 213),
     RGBColor(140, 86, 75),
     RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
 ];
 
 /// A fixed colour for each platform: its position in the run's platform order (the
