@@ -35,7 +35,11 @@ pub(crate) struct Node {
 
 /// The node pool at run time.
 #[derive(Debug)]
-pub(crate) struct Cluster {
+pub(crate) struct Cluster<'a> {
+    /// The pool's machine types and node billing.
+    pool: &'a NodePool,
+    /// The horizon, for the monthly cap of node bills.
+    horizon: SimDuration,
     pub nodes: Vec<Node>,
     free_slots: Vec<u32>,
     /// Pods of each node's capacity, by machine type.
@@ -52,9 +56,11 @@ pub(crate) struct Cluster {
     pub node_seconds: f64,
 }
 
-impl Cluster {
-    pub fn new(pool: &NodePool, pod: &InstanceSpec) -> Self {
+impl<'a> Cluster<'a> {
+    pub fn new(pool: &'a NodePool, pod: &InstanceSpec, horizon: SimDuration) -> Self {
         Cluster {
+            pool,
+            horizon,
             nodes: Vec::new(),
             free_slots: Vec::new(),
             capacity: pool.machines.iter().map(|m| m.pods_per_node(pod)).collect(),
@@ -162,9 +168,9 @@ impl Cluster {
 
     /// The Cluster Autoscaler's utilisation of a node: requests (its pods' and the
     /// daemonsets') over allocatable, the larger of CPU and memory.
-    pub fn utilization(&self, n: usize, machines: &[MachineType], pod: &InstanceSpec) -> f64 {
+    pub fn utilization(&self, n: usize, pod: &InstanceSpec) -> f64 {
         let node = &self.nodes[n];
-        let m = &machines[node.machine];
+        let m = &self.pool.machines[node.machine];
         let alloc_cpu = m.pod_vcpu + m.daemonset_vcpu;
         let alloc_mem = m.pod_memory_gib + m.daemonset_memory_gib;
         let cpu = (node.pods as f64 * pod.vcpu + m.daemonset_vcpu) / alloc_cpu.max(1e-9);
@@ -173,19 +179,10 @@ impl Cluster {
     }
 
     /// Removes a node and meters its life.
-    pub fn remove(
-        &mut self,
-        n: u32,
-        now: SimTime,
-        machines: &[MachineType],
-        billing: &NodeBilling,
-        horizon: SimDuration,
-    ) {
+    pub fn remove(&mut self, n: u32, now: SimTime) {
+        debug_assert!(self.nodes[n as usize].life != NodeLife::Gone && self.nodes[n as usize].pods == 0);
+        self.meter(n as usize, now);
         let node = &mut self.nodes[n as usize];
-        debug_assert!(node.life != NodeLife::Gone && node.pods == 0);
-        let lifetime = now.since(node.started_at);
-        self.node_usd += node_cost(lifetime, &machines[node.machine], billing, horizon);
-        self.node_seconds += lifetime.as_secs_f64();
         node.life = NodeLife::Gone;
         node.generation = node.generation.wrapping_add(1);
         self.alive -= 1;
@@ -193,21 +190,21 @@ impl Cluster {
     }
 
     /// Meters the nodes still alive at the end of the horizon.
-    pub fn close(
-        &mut self,
-        now: SimTime,
-        machines: &[MachineType],
-        billing: &NodeBilling,
-        horizon: SimDuration,
-    ) {
+    pub fn close(&mut self, now: SimTime) {
         for n in 0..self.nodes.len() {
-            let node = &self.nodes[n];
-            if node.life != NodeLife::Gone {
-                let lifetime = now.since(node.started_at);
-                self.node_usd += node_cost(lifetime, &machines[node.machine], billing, horizon);
-                self.node_seconds += lifetime.as_secs_f64();
+            if self.nodes[n].life != NodeLife::Gone {
+                self.meter(n, now);
             }
         }
+    }
+
+    /// Adds node `n`'s life up to `now` to the bill.
+    fn meter(&mut self, n: usize, now: SimTime) {
+        let node = &self.nodes[n];
+        let lifetime = now.since(node.started_at);
+        let machine = &self.pool.machines[node.machine];
+        self.node_usd += node_cost(lifetime, machine, &self.pool.billing, self.horizon);
+        self.node_seconds += lifetime.as_secs_f64();
     }
 }
 
@@ -229,7 +226,7 @@ pub(crate) fn node_cost(
     }
 }
 
-/// Nodes of machine type `m` needed for `pods` more pods (0 if none fit at all).
+/// Nodes needed for `pods` more pods at `per_node` pods a node (0 if none fit at all).
 pub(crate) fn nodes_for(pods: u32, per_node: u32) -> u32 {
     if per_node == 0 {
         0
@@ -300,7 +297,7 @@ mod tests {
                 monthly_cap_usd: 0.0,
             },
         };
-        let mut c = Cluster::new(&pool, &pod(1.0, 1.0));
+        let mut c = Cluster::new(&pool, &pod(1.0, 1.0), SimDuration::from_hours(1));
         let t = SimTime::ZERO;
         for _ in 0..3 {
             c.add_node(0, t, true);
@@ -355,8 +352,7 @@ mod tests {
         );
         // Hourly, capped at $18 a month: a node alive all week bills the cap's weekly
         // share; one alive 2 h 10 min bills 3 hours.
-        let mut hetzner = machine("cax31", 8.0, 16.0, 18.0 / 730.0 * 1.5);
-        hetzner.hourly_usd = 0.04;
+        let hetzner = machine("cax31", 8.0, 16.0, 0.04);
         let hourly = NodeBilling {
             rounding: SimDuration::from_hours(1),
             minimum: SimDuration::ZERO,

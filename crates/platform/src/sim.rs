@@ -207,7 +207,7 @@ struct Sim<'a> {
     node_area: u128,
     timeline: Option<Box<TimelineRecorder>>,
     /// Kubernetes nodes, if the platform has a node pool.
-    cluster: Option<Cluster>,
+    cluster: Option<Cluster<'a>>,
     /// The node each pod slot is on (`NO_NODE` if pending or serverless).
     node_of: Vec<u32>,
     node_rng: RngStream,
@@ -288,7 +288,7 @@ impl<'a> Sim<'a> {
             serving: 0,
             node_area: 0,
             timeline: input.timeline.then(Box::default),
-            cluster: spec.nodes.as_ref().map(|pool| Cluster::new(pool, &spec.instance)),
+            cluster: spec.nodes.as_ref().map(|pool| Cluster::new(pool, &spec.instance, input.horizon)),
             node_of: Vec::new(),
             node_rng: RngStream::new(key(&format!("platform/{}/nodes", spec.name))),
             pending_pods: 0,
@@ -1075,16 +1075,9 @@ impl<'a> Sim<'a> {
 
     /// A pod left `node`: room for pending pods, or the end of a node being deleted.
     fn release_from_node(&mut self, node: u32) {
-        let pool = self.pool();
         let cluster = self.cluster.as_mut().expect("a node pool has a cluster");
         if cluster.release(node, self.now) {
-            cluster.remove(
-                node,
-                self.now,
-                &pool.machines,
-                &pool.billing,
-                SimDuration::from_nanos(self.horizon.0),
-            );
+            cluster.remove(node, self.now);
         }
         self.place_pending();
     }
@@ -1183,7 +1176,7 @@ impl<'a> Sim<'a> {
                 continue;
             }
             let pods = cluster.nodes[n].pods;
-            let unneeded = cluster.utilization(n, &pool.machines, &self.spec.instance) < threshold
+            let unneeded = cluster.utilization(n, &self.spec.instance) < threshold
                 && cluster.room_elsewhere(n) >= pods
                 && cluster.serving_nodes() > pool.min_nodes;
             let node = &mut cluster.nodes[n];
@@ -1217,13 +1210,7 @@ impl<'a> Sim<'a> {
         };
         for n in 0..cluster.nodes.len() {
             if settled(cluster, n) && cluster.nodes[n].pods == 0 && cluster.serving_nodes() > pool.min_nodes {
-                cluster.remove(
-                    n as u32,
-                    now,
-                    &pool.machines,
-                    &pool.billing,
-                    SimDuration::from_nanos(self.horizon.0),
-                );
+                cluster.remove(n as u32, now);
             }
         }
         let victim = (0..cluster.nodes.len())
@@ -1261,17 +1248,10 @@ impl<'a> Sim<'a> {
     /// Drains a node: its pods get replacements elsewhere (a ReplicaSet recreates an
     /// evicted pod at once) and finish what they hold; the node goes with its last pod.
     fn delete_node(&mut self, n: u32) {
-        let pool = self.pool();
         let cluster = self.cluster.as_mut().expect("a node pool has a cluster");
         cluster.nodes[n as usize].life = NodeLife::Deleting;
         if cluster.nodes[n as usize].pods == 0 {
-            cluster.remove(
-                n,
-                self.now,
-                &pool.machines,
-                &pool.billing,
-                SimDuration::from_nanos(self.horizon.0),
-            );
+            cluster.remove(n, self.now);
             return;
         }
         let on_node: Vec<u32> = (0..self.instances.len() as u32)
@@ -1470,9 +1450,8 @@ impl<'a> Sim<'a> {
                 self.close_life(slot);
             }
         }
-        let horizon_span = SimDuration::from_nanos(self.horizon.0);
-        if let (Some(cluster), Some(pool)) = (&mut self.cluster, &self.spec.nodes) {
-            cluster.close(self.now, &pool.machines, &pool.billing, horizon_span);
+        if let Some(cluster) = &mut self.cluster {
+            cluster.close(self.now);
             self.meters.node_usd = cluster.node_usd;
             self.meters.node_seconds = cluster.node_seconds;
         }
