@@ -269,7 +269,21 @@ fn complete_fragment(block: &str) -> String {
 /// Scenarios the reference's example values are tried against: between them every
 /// documented example fits at least one. Tests run from the repository root, so files are
 /// named from there (the Azure samples sit beside the repository, in ../shared).
-const DOC_BASES: [&str; 12] = [
+const DOC_BASES: [&str; 13] = [
+    // A hybrid: a baseline spilling to a second platform.
+    r#"[traffic]
+profile = "constant"
+rps = 2.0
+[service]
+cpu = "20ms"
+[[platform]]
+name = "p"
+autoscaler = { kind = "fixed", instances = 1 }
+spill = { to = "cloud-run" }
+[[platform]]
+name = "cloud-run"
+preset = "cloud-run"
+"#,
     // A triangular distribution.
     r#"[traffic]
 profile = "constant"

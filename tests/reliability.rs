@@ -261,7 +261,7 @@ fn a_checkpoint_of_another_scenario_is_refused() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("different scenario"), "{}", stderr(&o));
     // Damaged.
-    std::fs::write(out.join(resume::FILE_NAME), "crossover-checkpoint 1\nscenario zz\n").unwrap();
+    std::fs::write(out.join(resume::FILE_NAME), "crossover-checkpoint 2\nscenario zz\n").unwrap();
     let o = crossover(&args, dir.path());
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("line 2"), "{}", stderr(&o));

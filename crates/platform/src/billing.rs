@@ -274,6 +274,26 @@ impl CostBreakdown {
         self.with_overhead() + self.people
     }
 
+    /// Line items of two bills added (a hybrid's two fleets).
+    pub fn plus(&self, other: &CostBreakdown) -> CostBreakdown {
+        CostBreakdown {
+            cpu: self.cpu + other.cpu,
+            memory: self.memory + other.memory,
+            gpu: self.gpu + other.gpu,
+            idle: self.idle + other.idle,
+            requests: self.requests + other.requests,
+            egress: self.egress + other.egress,
+            stopped: self.stopped + other.stopped,
+            nodes: self.nodes + other.nodes,
+            control_plane: self.control_plane + other.control_plane,
+            fixed: self.fixed + other.fixed,
+            load_balancer: self.load_balancer + other.load_balancer,
+            nat: self.nat + other.nat,
+            observability: self.observability + other.observability,
+            people: self.people + other.people,
+        }
+    }
+
     pub fn under(&self, model: CostModel) -> f64 {
         match model {
             CostModel::Infrastructure => self.infrastructure(),

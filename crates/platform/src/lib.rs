@@ -22,10 +22,10 @@ pub use billing::{
     CostBreakdown, CostModel, FreeTier, IdleBilling, Meters, Overhead, People, Rates, Tariff, HOURS_PER_MONTH,
 };
 pub use hpa::{Hpa, HpaMetric, HpaPolicy, HpaRules, KedaActivation};
-pub use sim::{simulate, Counters, Outcome, SimInput};
+pub use sim::{simulate, Counters, Outcome, Parts, SimInput};
 pub use spec::{
     AutoscalerSpec, BalancePolicy, ColdStart, ConcurrencyScaling, FlyProxy, InstanceSpec, Interruptions,
-    KedaHttp, PlatformSpec, RouterSpec, TargetTracking, TrackedMetric,
+    KedaHttp, PlatformSpec, RouterSpec, Spill, TargetTracking, TrackedMetric,
 };
 pub use spec::{ClusterAutoscaler, Karpenter, MachineType, NodeAutoscaler, NodeBilling, NodePool, Placement};
 pub use timeline::MinuteStats;

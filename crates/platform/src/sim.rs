@@ -56,6 +56,9 @@ pub struct Counters {
     pub queued: u64,
     /// Spot interruptions.
     pub interruptions: u64,
+    /// Hybrid: requests the baseline handed to its overflow platform (they are counted
+    /// as completed, rejected, ... by the part that served them).
+    pub spilled: u64,
 }
 
 impl Counters {
@@ -92,6 +95,17 @@ pub struct Outcome {
     /// Pods that waited for a node, and their mean wait from pending to placed.
     pub pending_pods: u64,
     pub mean_pending_secs: f64,
+    /// Hybrid: each fleet on its own. The outcome's own figures are their sums (the
+    /// latency histogram their merge); `meters` are the baseline's.
+    pub parts: Option<Box<Parts>>,
+}
+
+/// The two fleets of a hybrid platform. `base.counters.arrived` counts the requests the
+/// baseline kept, so each part is conserved on its own.
+#[derive(Clone, Debug)]
+pub struct Parts {
+    pub base: Outcome,
+    pub overflow: Outcome,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -139,8 +153,103 @@ enum Scaler {
 /// Simulates one platform over one replication.
 pub fn simulate(input: &SimInput) -> Outcome {
     let mut sim = Sim::new(input);
-    sim.run();
-    sim.finish()
+    let Some(spill) = &input.platform.spill else {
+        sim.run(None);
+        sim.close_lives();
+        return sim.outcome();
+    };
+    // The overflow fleet is a whole platform of its own, fed only what spills: one event
+    // loop advances both fleets, so a request spills on the baseline's state at the
+    // very instant it arrives.
+    let overflow_input = SimInput {
+        platform: &spill.to,
+        traffic: input.traffic,
+        demand: input.demand,
+        horizon: input.horizon,
+        seed: input.seed,
+        replication: input.replication,
+        response_gb: input.response_gb,
+        timeline: input.timeline,
+    };
+    let mut overflow = Sim::new(&overflow_input);
+    overflow.takes_arrivals = false;
+    sim.run(Some(&mut overflow));
+    hybrid_outcome(sim, overflow)
+}
+
+/// Sums a hybrid's two fleets into one outcome (exactly, from their raw totals) and
+/// keeps each part.
+fn hybrid_outcome(mut base: Sim, mut overflow: Sim) -> Outcome {
+    base.close_lives();
+    overflow.close_lives();
+    let per = |sum: u128, n: u64| if n == 0 { 0.0 } else { sum as f64 / n as f64 / 1e9 };
+    let sojourn = per(base.sojourn_ns + overflow.sojourn_ns, base.departed + overflow.departed);
+    let queue_wait = per(base.queue_wait_ns + overflow.queue_wait_ns, base.dispatched + overflow.dispatched);
+    let cpu_work = base.cpu_work_closed + overflow.cpu_work_closed;
+    let vcpu_area = base.vcpu_alive_area + overflow.vcpu_alive_area;
+    let pending =
+        (base.pending_wait_ns + overflow.pending_wait_ns, base.pending_pods + overflow.pending_pods);
+    let peak = base.hybrid_peak;
+    let mut b = base.outcome();
+    let o = overflow.outcome();
+    b.counters.arrived -= b.counters.spilled;
+    let (bc, oc) = (&b.counters, &o.counters);
+    let counters = Counters {
+        arrived: bc.arrived + oc.arrived,
+        completed: bc.completed + oc.completed,
+        rejected: bc.rejected + oc.rejected,
+        timed_out: bc.timed_out + oc.timed_out,
+        in_flight: bc.in_flight + oc.in_flight,
+        cold_starts: bc.cold_starts + oc.cold_starts,
+        cold_start_requests: bc.cold_start_requests + oc.cold_start_requests,
+        queued: bc.queued + oc.queued,
+        interruptions: bc.interruptions + oc.interruptions,
+        spilled: bc.spilled,
+    };
+    let mut latency = b.latency.clone();
+    latency.merge(&o.latency);
+    Outcome {
+        counters,
+        latency,
+        meters: b.meters,
+        cost: b.cost.plus(&o.cost),
+        mean_instances: b.mean_instances + o.mean_instances,
+        peak_instances: peak,
+        mean_busy_instances: b.mean_busy_instances + o.mean_busy_instances,
+        utilization: if vcpu_area > 0.0 { cpu_work / vcpu_area } else { 0.0 },
+        mean_in_system: b.mean_in_system + o.mean_in_system,
+        mean_sojourn_secs: sojourn,
+        mean_queue_wait_secs: queue_wait,
+        timeline: merge_minutes(&b.timeline, &o.timeline),
+        mean_nodes: b.mean_nodes + o.mean_nodes,
+        peak_nodes: b.peak_nodes + o.peak_nodes,
+        pending_pods: pending.1,
+        mean_pending_secs: per(pending.0, pending.1),
+        parts: Some(Box::new(Parts { base: b, overflow: o })),
+    }
+}
+
+/// A hybrid's minute: the baseline's arrivals (every request reaches it first), the
+/// two fleets' counts and instances summed, and the larger of the two p99s, which
+/// bounds the pooled p99 from above (each part has at most 1% of its requests above
+/// it, so the pool has too).
+fn merge_minutes(base: &[MinuteStats], overflow: &[MinuteStats]) -> Vec<MinuteStats> {
+    base.iter()
+        .zip(overflow)
+        .map(|(b, o)| MinuteStats {
+            minute: b.minute,
+            arrivals: b.arrivals,
+            completed: b.completed + o.completed,
+            rejected: b.rejected + o.rejected,
+            mean_instances: b.mean_instances + o.mean_instances,
+            mean_nodes: b.mean_nodes + o.mean_nodes,
+            max_waiting: b.max_waiting + o.max_waiting,
+            p99_ms: match (b.p99_ms, o.p99_ms) {
+                (Some(x), Some(y)) => Some(x.max(y)),
+                (x, y) => x.or(y),
+            },
+        })
+        .collect()
 }
 
 /// Orders available instances for the central queue: least loaded, then newest.
@@ -213,6 +322,10 @@ struct Sim<'a> {
     node_rng: RngStream,
     pending_pods: u64,
     pending_wait_ns: u128,
+    /// False for a hybrid's overflow fleet: its requests come from the baseline.
+    takes_arrivals: bool,
+    /// A hybrid's peak of instances alive in both fleets at once.
+    hybrid_peak: u32,
 }
 
 impl<'a> Sim<'a> {
@@ -293,6 +406,8 @@ impl<'a> Sim<'a> {
             node_rng: RngStream::new(key(&format!("platform/{}/nodes", spec.name))),
             pending_pods: 0,
             pending_wait_ns: 0,
+            takes_arrivals: true,
+            hybrid_peak: 0,
         }
     }
 
@@ -308,13 +423,50 @@ impl<'a> Sim<'a> {
         }
     }
 
-    fn run(&mut self) {
+    /// Runs the horizon; a hybrid's baseline also advances its overflow fleet, always
+    /// handling the earlier of the two fleets' next events (the baseline's first on a
+    /// tie, so a request spilled at time t meets the overflow fleet as it was at t).
+    fn run(&mut self, mut overflow: Option<&mut Sim<'a>>) {
+        self.start();
+        let Some(other) = overflow.as_deref_mut() else {
+            while let Some((t, event)) = self.events.pop() {
+                if t >= self.horizon {
+                    break;
+                }
+                self.handle(t, event, None);
+            }
+            return self.end();
+        };
+        other.start();
+        self.hybrid_peak = self.alive + other.alive;
+        loop {
+            let mine = self.next_event_time();
+            let theirs = overflow.as_deref().and_then(Sim::next_event_time);
+            let other = overflow.as_deref_mut().expect("a hybrid has an overflow fleet");
+            match (mine, theirs) {
+                (None, None) => break,
+                (Some(a), Some(b)) if b < a => other.step(None),
+                (None, Some(_)) => other.step(None),
+                _ => self.step(Some(&mut *other)),
+            }
+            self.hybrid_peak = self.hybrid_peak.max(self.alive + other.alive);
+        }
+        self.end();
+        if let Some(other) = overflow {
+            other.end();
+        }
+    }
+
+    /// Time zero: nodes, initial instances, the first arrival, tick and minute.
+    fn start(&mut self) {
         self.start_nodes();
         for _ in 0..self.spec.initial_instances() {
             self.start_instance(false);
         }
-        if let Some(t) = self.arrivals.next_arrival() {
-            self.events.schedule(t, Event::Arrival);
+        if self.takes_arrivals {
+            if let Some(t) = self.arrivals.next_arrival() {
+                self.events.schedule(t, Event::Arrival);
+            }
         }
         if let Some(period) = self.tick_period() {
             let first = self.snapshot();
@@ -324,33 +476,51 @@ impl<'a> Sim<'a> {
         if self.timeline.is_some() {
             self.events.schedule(SimTime::ZERO + MINUTE, Event::Minute);
         }
-        while let Some((t, event)) = self.events.pop() {
-            if t >= self.horizon {
-                break;
-            }
-            debug_assert!(t >= self.now, "the clock never goes backwards");
-            self.now = t;
-            self.accumulate_areas();
-            match event {
-                Event::Arrival => self.on_arrival(),
-                Event::Instance { slot, generation } => {
-                    if self.instances[slot as usize].generation == generation {
-                        self.on_instance_event(slot);
-                    }
-                }
-                Event::QueueTimeout => self.on_queue_timeout(),
-                Event::Tick => self.on_tick(),
-                Event::Minute => self.on_minute(),
-                Event::Node { slot, generation } => self.on_node_ready(slot, generation),
-                Event::NodeScan => self.on_node_scan(),
-                Event::NodeBatch => self.on_node_batch(),
-            }
-            if let Some(tl) = &mut self.timeline {
-                tl.max_waiting = tl.max_waiting.max(self.in_system - self.serving);
-            }
-            #[cfg(debug_assertions)]
-            self.check_counts(event);
+    }
+
+    /// When the next event before the horizon is due, if any.
+    fn next_event_time(&self) -> Option<SimTime> {
+        self.events.peek_time().filter(|&t| t < self.horizon)
+    }
+
+    /// Handles the next event (the caller knows there is one before the horizon).
+    fn step(&mut self, overflow: Option<&mut Sim<'a>>) {
+        if let Some((t, event)) = self.events.pop() {
+            self.handle(t, event, overflow);
         }
+    }
+
+    fn handle(&mut self, t: SimTime, event: Event, overflow: Option<&mut Sim<'a>>) {
+        debug_assert!(t >= self.now, "the clock never goes backwards");
+        self.now = t;
+        self.accumulate_areas();
+        match event {
+            Event::Arrival => self.on_arrival(overflow),
+            Event::Instance { slot, generation } => {
+                if self.instances[slot as usize].generation == generation {
+                    self.on_instance_event(slot);
+                }
+            }
+            Event::QueueTimeout => self.on_queue_timeout(),
+            Event::Tick => self.on_tick(),
+            Event::Minute => self.on_minute(),
+            Event::Node { slot, generation } => self.on_node_ready(slot, generation),
+            Event::NodeScan => self.on_node_scan(),
+            Event::NodeBatch => self.on_node_batch(),
+        }
+        self.after_event(event);
+    }
+
+    fn after_event(&mut self, _event: Event) {
+        if let Some(tl) = &mut self.timeline {
+            tl.max_waiting = tl.max_waiting.max(self.in_system - self.serving);
+        }
+        #[cfg(debug_assertions)]
+        self.check_counts(_event);
+    }
+
+    /// The horizon: areas integrated to its end, the last (partial) minute closed.
+    fn end(&mut self) {
         self.now = self.horizon;
         self.accumulate_areas();
         if self
@@ -441,19 +611,58 @@ impl<'a> Sim<'a> {
 
     // ---- arrivals and routing ----
 
-    fn on_arrival(&mut self) {
+    fn on_arrival(&mut self, overflow: Option<&mut Sim<'a>>) {
         self.counters.arrived += 1;
-        self.in_system += 1;
         // A replayed request's recorded duration belongs to this arrival: read it before
         // asking for the next one.
         let demand = self.demand.draw_recorded(&mut self.demand_rng, self.arrivals.recorded_demand());
         if let Some(t) = self.arrivals.next_arrival() {
             self.events.schedule(t, Event::Arrival);
         }
+        let request = Queued { arrival: self.now, demand };
+        if let (Some(other), Some(spill)) = (overflow, &self.spec.spill) {
+            if self.saturated(spill.threshold) {
+                self.counters.spilled += 1;
+                return other.take_spilled(self.now, request);
+            }
+        }
+        self.accept(request);
+    }
+
+    /// A request enters this fleet: counted in system, seen by KEDA, routed.
+    fn accept(&mut self, request: Queued) {
+        self.in_system += 1;
         if let Scaler::Keda(k) = &mut self.scaler {
             k.saw_request(self.now);
         }
-        self.route(Queued { arrival: self.now, demand });
+        self.route(request);
+    }
+
+    /// Whether the hybrid gateway sends a new request elsewhere: the requests outstanding
+    /// at ready instances (and waiting for one) reach `threshold` times their concurrency
+    /// slots, or no instance is ready. Scans the fleet: hybrids only, and a baseline
+    /// fleet is small.
+    fn saturated(&self, threshold: f64) -> bool {
+        let mut slots = 0u64;
+        let mut load = self.queue.len() as u64;
+        for s in 0..self.instances.len() {
+            if self.routable(s) {
+                slots += self.spec.instance.concurrency as u64;
+                load += self.outstanding(s as u32) as u64;
+            }
+        }
+        slots == 0 || load as f64 >= threshold * slots as f64
+    }
+
+    /// An overflow fleet receives a request its baseline spilled at `now` (no event of
+    /// its own is due before then: the shared loop ran them).
+    fn take_spilled(&mut self, now: SimTime, request: Queued) {
+        debug_assert!(now >= self.now, "the clock never goes backwards");
+        self.now = now;
+        self.accumulate_areas();
+        self.counters.arrived += 1;
+        self.accept(request);
+        self.after_event(Event::Arrival);
     }
 
     fn route(&mut self, request: Queued) {
@@ -1283,7 +1492,8 @@ impl<'a> Sim<'a> {
             at: now,
             in_system_area: self.in_system_area,
             cpu_work_ns: cpu,
-            arrivals: self.counters.arrived,
+            // Spilled requests never reached this fleet's instances or their metrics.
+            arrivals: self.counters.arrived - self.counters.spilled,
         }
     }
 
@@ -1444,7 +1654,8 @@ impl<'a> Sim<'a> {
         }
     }
 
-    fn finish(mut self) -> Outcome {
+    /// Meters every life still open at the horizon (instances and nodes).
+    fn close_lives(&mut self) {
         for slot in 0..self.instances.len() as u32 {
             if !matches!(self.instances[slot as usize].life, Life::Stopped | Life::Pending) {
                 self.close_life(slot);
@@ -1455,6 +1666,9 @@ impl<'a> Sim<'a> {
             self.meters.node_usd = cluster.node_usd;
             self.meters.node_seconds = cluster.node_seconds;
         }
+    }
+
+    fn outcome(mut self) -> Outcome {
         self.counters.in_flight = self.in_system;
         let horizon_ns = self.horizon.0.max(1) as f64;
         let horizon = SimDuration::from_nanos(self.horizon.0);
@@ -1483,6 +1697,7 @@ impl<'a> Sim<'a> {
             peak_nodes: self.cluster.as_ref().map_or(0, |c| c.peak),
             pending_pods: self.pending_pods,
             mean_pending_secs: per(self.pending_wait_ns, self.pending_pods),
+            parts: None,
         }
     }
 }

@@ -27,6 +27,26 @@ pub struct PlatformSpec {
     /// Kubernetes: the nodes pods must fit on. None: serverless, instances are placed
     /// at once and pay only their cold start.
     pub nodes: Option<NodePool>,
+    /// Hybrid: requests this platform's instances cannot take go to another platform.
+    pub spill: Option<Spill>,
+}
+
+/// The article's "middle ground": a baseline fleet (typically Kubernetes pods on nodes
+/// bought for steady load) and an overflow platform (typically serverless) that takes
+/// the requests arriving while the baseline is saturated. A gateway in front of both
+/// (an Envoy or NGINX ingress with an overflow upstream, or a Cloud Load Balancing URL
+/// map with a serverless NEG as failover) counts the requests outstanding at the
+/// baseline's ready instances and sends a new request to the overflow platform once
+/// that count reaches `threshold` of their concurrency slots, or when none is ready.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spill {
+    /// The overflow platform: a whole platform of its own (instances, autoscaler, tariff),
+    /// fed only the requests that spill.
+    pub to: Box<PlatformSpec>,
+    /// Requests outstanding at the baseline, as a multiple of its ready instances'
+    /// concurrency slots, at which new requests spill: 1 = when every slot is busy; 0.8
+    /// spills earlier, keeping headroom; 2 lets one request per slot queue first.
+    pub threshold: f64,
 }
 
 /// A node machine type, with what pods can use of it.

@@ -43,6 +43,11 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "cost_nat_usd",
     "cost_observability_usd",
     "cost_people_usd",
+    "spilled",
+    "spilled_fraction",
+    "overflow_cost_month_usd",
+    "base_p99_ms",
+    "overflow_p99_ms",
 ];
 
 pub const REPLICATIONS_COLUMNS: &[&str] = &[
@@ -83,6 +88,11 @@ pub const REPLICATIONS_COLUMNS: &[&str] = &[
     "cost_nat_usd",
     "cost_observability_usd",
     "cost_people_usd",
+    "spilled",
+    "spilled_fraction",
+    "overflow_cost_month_usd",
+    "base_p99_ms",
+    "overflow_p99_ms",
 ];
 
 // Adding 0.0 turns -0.0 (e.g. an empty float sum) into 0.0, so no "-0.0000" cells.
@@ -129,7 +139,22 @@ pub(crate) fn summary_row(p: &PlatformSummary) -> Vec<String> {
     ]
     .into_iter()
     .chain(breakdown_cells(&b))
+    .chain([
+        t.spilled.to_string(),
+        frac(ratio(t.spilled, t.arrived)),
+        usd(p.overflow_cost().mean),
+        ms(p.base_p99().mean),
+        ms(p.overflow_p99().mean),
+    ])
     .collect()
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
 }
 
 fn breakdown_cells(b: &CostBreakdown) -> [String; 14] {
@@ -181,6 +206,13 @@ fn replication_row(seed: u64, platform: &str, r: &ReplicationMetrics) -> Vec<Str
     ]
     .into_iter()
     .chain(breakdown_cells(&r.cost))
+    .chain([
+        c.spilled.to_string(),
+        frac(ratio(c.spilled, c.arrived)),
+        usd(r.overflow_cost),
+        ms(r.base_p99_ms),
+        ms(r.overflow_p99_ms),
+    ])
     .collect()
 }
 

@@ -114,6 +114,18 @@ pub fn verdict(data: &RunData) -> Vec<String> {
                 names.join(", ")
             ));
         }
+        for p in s.iter().filter(|p| p.spilled_fraction > 0.0 || p.overflow_cost > 0.0) {
+            out.push(format!(
+                "{} is a hybrid: {:.2}% of requests spilled to its overflow platform, whose bill is {} of its \
+                 {}/month; p99 {} on the baseline, {} on the overflow.",
+                p.name,
+                100.0 * p.spilled_fraction,
+                style::usd(p.overflow_cost),
+                style::usd(p.cost),
+                style::ms(p.base_p99),
+                style::ms(p.overflow_p99)
+            ));
+        }
         for p in s {
             if p.requests > 0.0 && p.failed / p.requests > 0.001 {
                 out.push(format!(

@@ -142,6 +142,12 @@ pub struct PlatformRow {
     pub failed: f64,
     /// Values of [`COST_ITEMS`], in that order (0 for a column the file lacks).
     pub items: Vec<f64>,
+    /// Hybrids: share of requests spilled, the overflow's bill and each part's p99 (0
+    /// for other platforms, or a file without the columns).
+    pub spilled_fraction: f64,
+    pub overflow_cost: f64,
+    pub base_p99: f64,
+    pub overflow_p99: f64,
 }
 
 /// The pooled latency distribution of one platform: (quantile, latency ms) points.
@@ -293,6 +299,10 @@ fn summary_rows(t: &Table) -> Result<Vec<PlatformRow>, PlotError> {
                 requests: n("requests")?,
                 failed: n("rejected")? + n("timed_out")?,
                 items: COST_ITEMS.iter().map(|(c, _)| n(c)).collect::<Result<_, _>>()?,
+                spilled_fraction: n("spilled_fraction")?,
+                overflow_cost: n("overflow_cost_month_usd")?,
+                base_p99: n("base_p99_ms")?,
+                overflow_p99: n("overflow_p99_ms")?,
             })
         })
         .collect()

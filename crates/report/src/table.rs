@@ -55,5 +55,18 @@ pub fn summary_table(result: &RunResult) -> String {
         "costs are per 730-hour month, scaled from a {horizon} horizon; ±95% is the half-width of the \
          95% confidence interval over {reps} replications\n"
     ));
+    for p in result.platforms.iter().filter(|p| p.is_hybrid()) {
+        let t = p.totals();
+        out.push_str(&format!(
+            "{}: hybrid; {:.2}% of requests spilled to the overflow platform, whose bill is ${:.2} of the \
+             ${:.2}/month; p99 {:.1} ms on the baseline, {:.1} ms on the overflow\n",
+            p.platform,
+            100.0 * t.spilled as f64 / t.arrived.max(1) as f64,
+            p.overflow_cost().mean,
+            p.cost_month().mean,
+            p.base_p99().mean,
+            p.overflow_p99().mean,
+        ));
+    }
     out
 }

@@ -120,6 +120,9 @@ mod tests {
             peak_nodes: 0,
             pending_pods: 0,
             mean_pending_secs: 0.0,
+            overflow_cost: 0.0,
+            base_p99_ms: 0.0,
+            overflow_p99_ms: 0.0,
         }
     }
 

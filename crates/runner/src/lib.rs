@@ -138,6 +138,13 @@ pub struct ReplicationMetrics {
     /// Pods that waited for a node, and their mean wait.
     pub pending_pods: u64,
     pub mean_pending_secs: f64,
+    /// Hybrid: the overflow platform's infrastructure bill (part of `cost`), USD/month;
+    /// 0 for a single platform.
+    pub overflow_cost: f64,
+    /// Hybrid: p99 of the requests each part served (`base_p99_ms` is `p99_ms` for a
+    /// single platform; `overflow_p99_ms` is 0 when nothing spilled).
+    pub base_p99_ms: f64,
+    pub overflow_p99_ms: f64,
 }
 
 impl ReplicationMetrics {
@@ -201,6 +208,21 @@ impl PlatformSummary {
     pub fn p99(&self) -> MeanCi {
         self.ci(|r| r.p99_ms)
     }
+    /// A hybrid that spilled requests or paid for its overflow platform.
+    pub fn is_hybrid(&self) -> bool {
+        self.replications.iter().any(|r| r.counters.spilled > 0 || r.overflow_cost != 0.0)
+    }
+    /// Hybrid: the overflow platform's part of the infrastructure bill.
+    pub fn overflow_cost(&self) -> MeanCi {
+        self.ci(|r| r.overflow_cost)
+    }
+    /// Hybrid: p99 of each part's requests (mean of per-replication p99s).
+    pub fn base_p99(&self) -> MeanCi {
+        self.ci(|r| r.base_p99_ms)
+    }
+    pub fn overflow_p99(&self) -> MeanCi {
+        self.ci(|r| r.overflow_p99_ms)
+    }
     pub fn mean_instances(&self) -> MeanCi {
         self.ci(|r| r.mean_instances)
     }
@@ -230,6 +252,7 @@ impl PlatformSummary {
             t.cold_start_requests += c.cold_start_requests;
             t.queued += c.queued;
             t.interruptions += c.interruptions;
+            t.spilled += c.spilled;
         }
         t
     }
@@ -375,6 +398,9 @@ pub fn replicate(
         peak_nodes: out.peak_nodes,
         pending_pods: out.pending_pods,
         mean_pending_secs: out.mean_pending_secs,
+        overflow_cost: out.parts.as_ref().map_or(0.0, |p| p.overflow.cost.infrastructure()),
+        base_p99_ms: out.parts.as_ref().map_or(q(0.99), |p| p.base.latency.quantile_ms(0.99)),
+        overflow_p99_ms: out.parts.as_ref().map_or(0.0, |p| p.overflow.latency.quantile_ms(0.99)),
     };
     (metrics, out.latency)
 }

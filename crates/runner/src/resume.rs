@@ -7,7 +7,7 @@
 //! resumed run therefore produces byte-identical results to an uninterrupted one.
 //!
 //! ```text
-//! crossover-checkpoint 1
+//! crossover-checkpoint 2
 //! scenario 9f0c1d2e3a4b5c6d
 //! replications 8
 //! platforms 2
@@ -27,7 +27,7 @@ use thiserror::Error;
 /// The checkpoint's file name inside an output folder.
 pub const FILE_NAME: &str = "checkpoint.txt";
 
-const MAGIC: &str = "crossover-checkpoint 1";
+const MAGIC: &str = "crossover-checkpoint 2";
 /// The last line: a file without it was cut short.
 const END: &str = "end";
 
@@ -201,6 +201,9 @@ fn fields(m: &ReplicationMetrics) -> Vec<(&'static str, Field)> {
         peak_nodes,
         pending_pods,
         mean_pending_secs,
+        overflow_cost,
+        base_p99_ms,
+        overflow_p99_ms,
     } = m;
     let CostBreakdown {
         cpu,
@@ -228,6 +231,7 @@ fn fields(m: &ReplicationMetrics) -> Vec<(&'static str, Field)> {
         cold_start_requests,
         queued,
         interruptions,
+        spilled,
     } = counters;
     use Field::{F, U};
     vec![
@@ -259,6 +263,7 @@ fn fields(m: &ReplicationMetrics) -> Vec<(&'static str, Field)> {
         ("counters.cold_start_requests", U(*cold_start_requests)),
         ("counters.queued", U(*queued)),
         ("counters.interruptions", U(*interruptions)),
+        ("counters.spilled", U(*spilled)),
         ("mean_instances", F(*mean_instances)),
         ("peak_instances", U(u64::from(*peak_instances))),
         ("mean_busy_instances", F(*mean_busy_instances)),
@@ -270,6 +275,9 @@ fn fields(m: &ReplicationMetrics) -> Vec<(&'static str, Field)> {
         ("peak_nodes", U(u64::from(*peak_nodes))),
         ("pending_pods", U(*pending_pods)),
         ("mean_pending_secs", F(*mean_pending_secs)),
+        ("overflow_cost", F(*overflow_cost)),
+        ("base_p99_ms", F(*base_p99_ms)),
+        ("overflow_p99_ms", F(*overflow_p99_ms)),
     ]
 }
 
@@ -315,6 +323,7 @@ fn metrics(replication: u32, v: &BTreeMap<&str, &str>) -> Result<ReplicationMetr
             cold_start_requests: u("counters.cold_start_requests")?,
             queued: u("counters.queued")?,
             interruptions: u("counters.interruptions")?,
+            spilled: u("counters.spilled")?,
         },
         mean_instances: f("mean_instances")?,
         peak_instances: u("peak_instances")?.try_into().map_err(|_| "peak_instances")?,
@@ -327,6 +336,9 @@ fn metrics(replication: u32, v: &BTreeMap<&str, &str>) -> Result<ReplicationMetr
         peak_nodes: u("peak_nodes")?.try_into().map_err(|_| "peak_nodes")?,
         pending_pods: u("pending_pods")?,
         mean_pending_secs: f("mean_pending_secs")?,
+        overflow_cost: f("overflow_cost")?,
+        base_p99_ms: f("base_p99_ms")?,
+        overflow_p99_ms: f("overflow_p99_ms")?,
     };
     // Every key written is read: nothing extra, nothing repeated.
     if v.len() != fields(&m).len() {
@@ -373,6 +385,7 @@ mod tests {
                 rejected: 1,
                 timed_out: 1,
                 in_flight: 1,
+                spilled: 3,
                 ..Counters::default()
             },
             mean_instances: 1.25,
@@ -386,6 +399,9 @@ mod tests {
             peak_nodes: 3,
             pending_pods: 7,
             mean_pending_secs: 41.5,
+            overflow_cost: 12.5,
+            base_p99_ms: 9.5,
+            overflow_p99_ms: 0.1 + replication as f64,
         };
         Partial {
             platforms: vec![

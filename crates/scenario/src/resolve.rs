@@ -10,8 +10,8 @@ use crate::schema::*;
 use crossover_engine::SimDuration;
 use crossover_platform::{
     AutoscalerSpec, BalancePolicy, ColdStart, ConcurrencyScaling, FlyProxy, FreeTier, IdleBilling,
-    InstanceSpec, Interruptions, KedaHttp, Overhead, People, PlatformSpec, Rates, RouterSpec, TargetTracking,
-    Tariff, TrackedMetric,
+    InstanceSpec, Interruptions, KedaHttp, Overhead, People, PlatformSpec, Rates, RouterSpec, Spill,
+    TargetTracking, Tariff, TrackedMetric,
 };
 use crossover_platform::{
     ClusterAutoscaler, Hpa, HpaMetric, HpaPolicy, HpaRules, Karpenter, KedaActivation, MachineType,
@@ -224,6 +224,7 @@ pub fn resolve(
         }
         platforms.push(spec);
     }
+    link_spills(&file, &mut platforms, &mut c);
 
     if !c.errors.is_empty() {
         return Err(c.errors);
@@ -631,6 +632,53 @@ fn resolve_platform(i: usize, p: &mut PlatformSection, c: &mut Checker) -> Platf
         request_timeout: p.request_timeout.0,
         tariff,
         nodes,
+        // Linked to its target once every platform is resolved (`link_spills`).
+        spill: None,
+    }
+}
+
+/// Gives each hybrid platform a copy of its overflow platform, resolved like any other
+/// entry (so a `--set` on the overflow entry changes the hybrid's overflow too).
+fn link_spills(file: &ScenarioFile, platforms: &mut [PlatformSpec], c: &mut Checker) {
+    for (i, entry) in file.platforms.iter().enumerate() {
+        let Some(spill) = &entry.spill else { continue };
+        let at = |k: &'static str| [Seg::Key("platform"), Seg::Index(i), Seg::Key("spill"), Seg::Key(k)];
+        let threshold = c.range(&at("threshold"), spill.threshold, 0.01, 100.0);
+        let Some(j) = platforms.iter().position(|p| p.name == spill.to) else {
+            let names: Vec<&str> =
+                platforms.iter().enumerate().filter(|&(k, _)| k != i).map(|(_, p)| p.name.as_str()).collect();
+            let hint = match crate::suggest::did_you_mean(&spill.to, names.iter().copied()) {
+                Some(near) => format!(" (did you mean \"{near}\"?)"),
+                None => String::new(),
+            };
+            c.error(
+                &at("to"),
+                format!(
+                    "no [[platform]] is named \"{}\"{hint}; the overflow must be another entry of this \
+                     file: {}",
+                    spill.to,
+                    crate::suggest::one_of(&names)
+                ),
+            );
+            continue;
+        };
+        if j == i {
+            c.error(&at("to"), format!("\"{}\" cannot spill to itself: name another [[platform]]", spill.to));
+            continue;
+        }
+        if file.platforms[j].spill.is_some() {
+            c.error(
+                &at("to"),
+                format!(
+                    "\"{}\" spills to another platform itself; an overflow platform must take what it is \
+                     given (one level of spill-over)",
+                    spill.to
+                ),
+            );
+            continue;
+        }
+        let to = Box::new(platforms[j].clone());
+        platforms[i].spill = Some(Spill { to, threshold });
     }
 }
 

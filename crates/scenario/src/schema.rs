@@ -396,6 +396,22 @@ pub struct PlatformSection {
     /// Kubernetes: the node pool pods run on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nodes: Option<NodesSection>,
+    /// Hybrid: where requests go while this platform's instances are saturated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spill: Option<SpillSection>,
+}
+
+/// A hybrid's overflow: another `[[platform]]` of the same file takes the requests that
+/// arrive while this one's ready instances are saturated.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpillSection {
+    /// The `name` of the overflow platform's entry.
+    pub to: String,
+    /// Requests outstanding at the ready instances, as a multiple of their concurrency
+    /// slots, at which requests spill (1: every slot busy).
+    #[serde(default = "one")]
+    pub threshold: f64,
 }
 
 /// A Kubernetes node pool.

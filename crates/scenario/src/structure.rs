@@ -110,6 +110,7 @@ fn child_shape(parent: &[&str], key: &str) -> Option<Shape> {
         (["platform", "autoscaler"], "scale_up" | "scale_down") => plain::<HpaRulesSection>(),
         (["platform", "autoscaler"], "keda") => plain::<KedaSection>(),
         (["platform"], "nodes") => plain::<NodesSection>(),
+        (["platform"], "spill") => plain::<SpillSection>(),
         (["platform", "nodes"], "machines") => plain::<MachineSection>(),
         (["platform", "nodes"], "daemonsets") => plain::<DaemonsetsSection>(),
         (["platform", "nodes"], "autoscaler") => tagged::<NodeAutoscalerSection>("kind"),

@@ -19,7 +19,7 @@ use crossover_platform::{CostBreakdown, Counters};
 use std::fmt::Write as _;
 use thiserror::Error;
 
-const MAGIC: &str = "crossover-shard 2";
+const MAGIC: &str = "crossover-shard 3";
 
 /// `--shard K/N`: shard K (from 0) of N.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -151,10 +151,12 @@ fn metrics_tokens(m: &ReplicationMetrics) -> Vec<String> {
     t.push(m.peak_nodes.to_string());
     t.push(m.pending_pods.to_string());
     t.push(f(m.mean_pending_secs));
+    t.push(k.spilled.to_string());
+    t.extend([m.overflow_cost, m.base_p99_ms, m.overflow_p99_ms].map(f));
     t
 }
 
-const METRIC_TOKENS: usize = 1 + 19 + 9 + 2 + 5 + 4;
+const METRIC_TOKENS: usize = 1 + 19 + 9 + 2 + 5 + 4 + 4;
 
 fn parse_metrics(t: &[&str]) -> Option<ReplicationMetrics> {
     if t.len() != METRIC_TOKENS {
@@ -188,6 +190,7 @@ fn parse_metrics(t: &[&str]) -> Option<ReplicationMetrics> {
         cold_start_requests: u(26)?,
         queued: u(27)?,
         interruptions: u(28)?,
+        spilled: u(40)?,
     };
     Some(ReplicationMetrics {
         replication: t[0].parse().ok()?,
@@ -209,6 +212,9 @@ fn parse_metrics(t: &[&str]) -> Option<ReplicationMetrics> {
         peak_nodes: t[37].parse().ok()?,
         pending_pods: u(38)?,
         mean_pending_secs: f(39)?,
+        overflow_cost: f(41)?,
+        base_p99_ms: f(42)?,
+        overflow_p99_ms: f(43)?,
     })
 }
 
@@ -479,12 +485,12 @@ mod tests {
         let files = |t: &str| vec![("f".to_string(), t.as_bytes().to_vec())];
         for text in [
             "",
-            "crossover-shard 2",
-            "crossover-shard 2\nfingerprint 0\nshard 0 1\n",
-            "crossover-shard 2\nfingerprint 0\nshard 2 1\nend\n",
-            "crossover-shard 2\nfingerprint 0\nshard 0 1\nrec 1 2 3\nend\n",
-            "crossover-shard 2\nfingerprint 0\nshard 0 1\nbogus\nend\n",
-            "crossover-shard 2\nfingerprint 0\nshard 0 1\nend\n",
+            "crossover-shard 3",
+            "crossover-shard 3\nfingerprint 0\nshard 0 1\n",
+            "crossover-shard 3\nfingerprint 0\nshard 2 1\nend\n",
+            "crossover-shard 3\nfingerprint 0\nshard 0 1\nrec 1 2 3\nend\n",
+            "crossover-shard 3\nfingerprint 0\nshard 0 1\nbogus\nend\n",
+            "crossover-shard 3\nfingerprint 0\nshard 0 1\nend\n",
         ] {
             assert!(merge(&files(text)).is_err(), "{text:?}");
         }
