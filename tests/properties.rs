@@ -2,7 +2,7 @@
 //! platform) through the runner, and the engine's building blocks on random input.
 //!
 //! - every replication conserves requests and passes Little's law (the runner's own
-//!   checks, asserted again here on the counters);
+//!   checks, asserted again here on the counters), hybrids included;
 //! - costs, latencies and counts are finite and non-negative;
 //! - instance counts stay within max_instances;
 //! - results are byte-identical with 1 and 2 threads;
@@ -87,8 +87,9 @@ fn service() -> impl Strategy<Value = String> {
     })
 }
 
-/// A valid scenario: 10 minutes to 2 hours, 1 to 3 replications, 1 to 3 platforms; and
-/// for each platform whether it must stay within max_instances.
+/// A valid scenario: 10 minutes to 2 hours, 1 to 3 replications, 1 to 3 platforms, the
+/// first of several perhaps a hybrid spilling to the second; and for each platform
+/// whether it must stay within max_instances (a hybrid counts both fleets).
 fn scenario() -> impl Strategy<Value = (String, Vec<bool>)> {
     (
         10u64..120,
@@ -99,13 +100,18 @@ fn scenario() -> impl Strategy<Value = (String, Vec<bool>)> {
         prop::collection::vec(platform(), 1..4),
         // Start anywhere in the week, so business hours and weekends are met.
         0u32..7,
+        prop::option::of(0.2f64..3.0),
     )
-        .prop_map(|(minutes, reps, seed, traffic, service, platforms, day)| {
+        .prop_map(|(minutes, reps, seed, traffic, service, mut platforms, day, spill)| {
             let mut text = format!(
                 "[simulation]\nhorizon = \"{minutes}m\"\nreplications = {reps}\nseed = {seed}\n\
                  [traffic]\n{traffic}\nweekend_factor = {}\n[service]\n{service}\n",
                 if day >= 5 { 0.5 } else { 1.0 }
             );
+            if let (Some(threshold), true) = (spill, platforms.len() > 1) {
+                platforms[0].0.push_str(&format!("\nspill = {{ to = \"p1\", threshold = {threshold} }}"));
+                platforms[0].1 = false;
+            }
             for (i, (p, _)) in platforms.iter().enumerate() {
                 text.push_str(&format!("[[platform]]\nname = \"p{i}\"\n{p}\n"));
             }
