@@ -320,19 +320,33 @@ impl SweepChart {
         Ok(())
     }
 
+    /// The value axis of a panel: its range and whether it is logarithmic (values over
+    /// more than a factor of 30).
+    fn y_axis(&self, metric: &str) -> (f64, f64, bool) {
+        let pts = |l: &Line| if metric == "cost" { l.cost.clone() } else { l.p99.clone() };
+        let vals = self.lines.iter().flat_map(|l| pts(l).into_iter().flat_map(|(_, v, h)| [v - h, v + h]));
+        let slo = if metric == "p99" { self.slo_ms } else { None };
+        let (lo, hi) = min_max(vals.chain(slo));
+        // A band reaching down past zero (a wide interval, as a saturated platform's p99
+        // has) must not rule out the log axis its values call for: such a band counts
+        // from its point, and is drawn clipped at the axis.
+        let positive = self
+            .lines
+            .iter()
+            .flat_map(|l| pts(l).into_iter().map(|(_, v, h)| if v - h > 0.0 { v - h } else { v }));
+        let (lo_positive, _) = min_max(positive.chain(slo));
+        let log_y = super::wants_log(lo_positive, hi);
+        let (y0, y1) = padded(if log_y { lo_positive } else { lo.min(0.0) }, hi, 0.06, log_y);
+        (if log_y { y0 } else { y0.max(0.0) }, y1, log_y)
+    }
+
     fn metric_panel<DB: DrawingBackend>(
         &self,
         area: &DrawingArea<DB, Shift>,
         metric: &str,
     ) -> Result<(), DrawError> {
         let (x0, x1) = self.x_range();
-        let pts = |l: &Line| if metric == "cost" { l.cost.clone() } else { l.p99.clone() };
-        let vals = self.lines.iter().flat_map(|l| pts(l).into_iter().flat_map(|(_, v, h)| [v - h, v + h]));
-        let slo = if metric == "p99" { self.slo_ms } else { None };
-        let (lo, hi) = min_max(vals.chain(slo));
-        let log_y = super::wants_log(lo.max(0.0), hi);
-        let (y0, y1) = padded(if log_y { lo } else { lo.min(0.0) }, hi, 0.06, log_y);
-        let y0 = if log_y { y0 } else { y0.max(0.0) };
+        let (y0, y1, log_y) = self.y_axis(metric);
         let (heading, desc, money) = if metric == "cost" {
             ("Monthly infrastructure cost", "USD per 730-hour month", true)
         } else {
@@ -418,6 +432,37 @@ mod tests {
         assert!(!is_geometric(&[10.0, 20.0, 30.0, 40.0, 50.0]));
         assert!(!is_geometric(&[1.0, 2.0, 4.0]));
         assert!(!is_geometric(&[0.0, 1.0, 10.0, 100.0]));
+    }
+
+    /// One platform saturated (p99 two minutes, its interval wider than itself), two
+    /// near a second: the p99 axis is logarithmic and starts near the fast ones.
+    #[test]
+    fn a_wide_band_does_not_rule_out_a_log_axis() {
+        let line = |name: &str, p99: (f64, f64)| Line {
+            name: name.into(),
+            color: RGBColor(0, 0, 0),
+            cost: vec![(1.0, 100.0, 1.0), (2.0, 110.0, 1.0)],
+            p99: vec![(1.0, p99.0, p99.1), (2.0, p99.0, p99.1)],
+        };
+        let chart = SweepChart {
+            title: String::new(),
+            parameter: "x".into(),
+            log_x: false,
+            categories: None,
+            lines: vec![
+                line("a", (1_500.0, 10.0)),
+                line("b", (1_800.0, 50.0)),
+                line("node", (128_000.0, 230_000.0)),
+            ],
+            crossovers: Vec::new(),
+            slo_ms: Some(2_000.0),
+        };
+        let (y0, y1, log) = chart.y_axis("p99");
+        assert!(log);
+        assert!(y0 > 500.0 && y0 < 1_490.0, "{y0}");
+        assert!(y1 >= 358_000.0, "{y1}");
+        let (c0, _, cost_log) = chart.y_axis("cost");
+        assert!(!cost_log && c0 == 0.0);
     }
 
     #[test]
