@@ -309,7 +309,7 @@ router = { kind = "load-balancer", policy = "random" }
 machines = [{ name = "n", cpu = 4, memory = "16GiB", hourly = 0.2 }]
 autoscaler = { kind = "cluster-autoscaler", provisioning = "90s" }
 "#,
-    // ... and under Karpenter.
+    // ... and under Karpenter, on Spot nodes.
     r#"[traffic]
 profile = "constant"
 rps = 2.0
@@ -318,6 +318,7 @@ cpu = "20ms"
 [[platform]]
 name = "p"
 preset = "eks-karpenter"
+nodes = { interruptions = { rate_per_hour = 0.01 } }
 "#,
     r#"[traffic]
 profile = "constant"

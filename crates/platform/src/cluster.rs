@@ -31,6 +31,8 @@ pub(crate) struct Node {
     pub unneeded_since: Option<SimTime>,
     /// When a pod last arrived or left (Karpenter's `consolidateAfter`).
     pub changed_at: SimTime,
+    /// Spot: the reclaim notice has been given; terminated when the warning ends.
+    pub reclaimed: bool,
 }
 
 /// The node pool at run time.
@@ -95,6 +97,7 @@ impl<'a> Cluster<'a> {
             pods: 0,
             unneeded_since: None,
             changed_at: now,
+            reclaimed: false,
         };
         let slot = match self.free_slots.pop() {
             Some(slot) => {
@@ -296,6 +299,7 @@ mod tests {
                 minimum: SimDuration::ZERO,
                 monthly_cap_usd: 0.0,
             },
+            interruptions: None,
         };
         let mut c = Cluster::new(&pool, &pod(1.0, 1.0), SimDuration::from_hours(1));
         let t = SimTime::ZERO;

@@ -129,6 +129,11 @@ enum Event {
     NodeScan,
     /// Karpenter's batch window may have closed.
     NodeBatch,
+    /// Spot: a node's reclaim notice, then (same event again) its termination.
+    NodeReclaim {
+        slot: u32,
+        generation: u32,
+    },
 }
 
 /// A pod not placed on any node.
@@ -320,6 +325,8 @@ struct Sim<'a> {
     /// The node each pod slot is on (`NO_NODE` if pending or serverless).
     node_of: Vec<u32>,
     node_rng: RngStream,
+    /// Spot node reclaims, apart from `node_rng` so that on-demand pools draw the same.
+    reclaim_rng: RngStream,
     pending_pods: u64,
     pending_wait_ns: u128,
     /// False for a hybrid's overflow fleet: its requests come from the baseline.
@@ -404,6 +411,7 @@ impl<'a> Sim<'a> {
             cluster: spec.nodes.as_ref().map(|pool| Cluster::new(pool, &spec.instance, input.horizon)),
             node_of: Vec::new(),
             node_rng: RngStream::new(key(&format!("platform/{}/nodes", spec.name))),
+            reclaim_rng: RngStream::new(key(&format!("platform/{}/node-reclaims", spec.name))),
             pending_pods: 0,
             pending_wait_ns: 0,
             takes_arrivals: true,
@@ -507,6 +515,7 @@ impl<'a> Sim<'a> {
             Event::Node { slot, generation } => self.on_node_ready(slot, generation),
             Event::NodeScan => self.on_node_scan(),
             Event::NodeBatch => self.on_node_batch(),
+            Event::NodeReclaim { slot, generation } => self.on_node_reclaim(slot, generation),
         }
         self.after_event(event);
     }
@@ -1133,6 +1142,11 @@ impl<'a> Sim<'a> {
             }
             return self.reschedule(slot);
         }
+        self.kill(slot);
+    }
+
+    /// Stops `slot` at once (its machine is gone): whatever runs or waits on it is lost.
+    fn kill(&mut self, slot: u32) {
         let inst = &mut self.instances[slot as usize];
         let mut lost: Vec<SimTime> = inst.active.iter().map(|a| a.arrival).collect();
         self.serving -= lost.len() as u64;
@@ -1255,8 +1269,11 @@ impl<'a> Sim<'a> {
             }
             _ => (0, nodes_for(pods, cluster.capacity(0))),
         };
-        for _ in 0..pool.min_nodes.max(for_pods).min(pool.max_nodes) {
-            cluster.add_node(machine, SimTime::ZERO, true);
+        let first: Vec<u32> = (0..pool.min_nodes.max(for_pods).min(pool.max_nodes))
+            .map(|_| cluster.add_node(machine, SimTime::ZERO, true))
+            .collect();
+        for node in first {
+            self.schedule_reclaim(node);
         }
         let scan = match &pool.autoscaler {
             NodeAutoscaler::Fixed => None,
@@ -1325,6 +1342,54 @@ impl<'a> Sim<'a> {
         let generation = cluster.nodes[slot as usize].generation;
         cluster.last_scale_up = Some(self.now);
         self.events.schedule(self.now + delay, Event::Node { slot, generation });
+        self.schedule_reclaim(slot);
+    }
+
+    /// Spot: draws when the provider will reclaim a new node (exponential, at the pool's
+    /// rate per node-hour from its launch).
+    fn schedule_reclaim(&mut self, slot: u32) {
+        let Some(i) = self.pool().interruptions.as_ref().filter(|i| i.rate_per_hour > 0.0) else { return };
+        let after = SimDuration::from_secs_f64(self.reclaim_rng.exponential(3600.0 / i.rate_per_hour));
+        let generation =
+            self.cluster.as_ref().expect("a node pool has a cluster").nodes[slot as usize].generation;
+        self.events.schedule(self.now + after, Event::NodeReclaim { slot, generation });
+    }
+
+    /// Spot reclaim of a node. At the notice a node still provisioning is simply gone; a
+    /// Ready one is cordoned and drained like a scale-down (each pod replaced elsewhere,
+    /// finishing what it holds); when the warning ends the node is terminated and the
+    /// requests still on it are lost.
+    fn on_node_reclaim(&mut self, slot: u32, generation: u32) {
+        let warning = self.pool().interruptions.as_ref().map_or(SimDuration::ZERO, |i| i.warning);
+        let now = self.now;
+        let cluster = self.cluster.as_mut().expect("a node pool has a cluster");
+        let node = &mut cluster.nodes[slot as usize];
+        if node.generation != generation || node.life == NodeLife::Gone {
+            return;
+        }
+        if node.reclaimed {
+            let on_node: Vec<u32> = (0..self.instances.len() as u32)
+                .filter(|&s| {
+                    self.node_of[s as usize] == slot && self.instances[s as usize].life != Life::Stopped
+                })
+                .collect();
+            // The last pod to go takes the node with it (it is being deleted).
+            for pod in on_node {
+                self.kill(pod);
+            }
+            return;
+        }
+        node.reclaimed = true;
+        self.counters.interruptions += 1;
+        match node.life {
+            NodeLife::Provisioning => return cluster.remove(slot, now),
+            NodeLife::Ready => self.delete_node(slot),
+            NodeLife::Deleting | NodeLife::Gone => {}
+        }
+        let node = &self.cluster.as_ref().expect("a node pool has a cluster").nodes[slot as usize];
+        if node.generation == generation && node.life != NodeLife::Gone {
+            self.events.schedule(now + warning, Event::NodeReclaim { slot, generation });
+        }
     }
 
     fn on_node_ready(&mut self, slot: u32, generation: u32) {

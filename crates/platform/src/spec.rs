@@ -148,6 +148,11 @@ pub struct NodePool {
     pub min_nodes: u32,
     pub max_nodes: u32,
     pub billing: NodeBilling,
+    /// Spot nodes: the provider reclaims a node at random with a warning; at the notice
+    /// the node is cordoned and drained (the AWS Node Termination Handler, Karpenter's
+    /// interruption handling), its pods replaced elsewhere; at the end of the warning it
+    /// is terminated with whatever still runs on it.
+    pub interruptions: Option<Interruptions>,
 }
 
 /// One container, task, machine or pod.

@@ -48,6 +48,7 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "overflow_cost_month_usd",
     "base_p99_ms",
     "overflow_p99_ms",
+    "interruptions",
 ];
 
 pub const REPLICATIONS_COLUMNS: &[&str] = &[
@@ -93,6 +94,7 @@ pub const REPLICATIONS_COLUMNS: &[&str] = &[
     "overflow_cost_month_usd",
     "base_p99_ms",
     "overflow_p99_ms",
+    "interruptions",
 ];
 
 // Adding 0.0 turns -0.0 (e.g. an empty float sum) into 0.0, so no "-0.0000" cells.
@@ -145,6 +147,7 @@ pub(crate) fn summary_row(p: &PlatformSummary) -> Vec<String> {
         usd(p.overflow_cost().mean),
         ms(p.base_p99().mean),
         ms(p.overflow_p99().mean),
+        t.interruptions.to_string(),
     ])
     .collect()
 }
@@ -212,6 +215,7 @@ fn replication_row(seed: u64, platform: &str, r: &ReplicationMetrics) -> Vec<Str
         usd(r.overflow_cost),
         ms(r.base_p99_ms),
         ms(r.overflow_p99_ms),
+        c.interruptions.to_string(),
     ])
     .collect()
 }

@@ -802,6 +802,13 @@ fn resolve_nodes(
             if n.min == 0 {
                 c.error(&at(&["nodes", "min"]), "a fixed node pool needs at least one node: set nodes.min");
             }
+            if n.interruptions.as_ref().is_some_and(|i| i.rate_per_hour > 0.0) {
+                c.error(
+                    &at(&["nodes", "interruptions"]),
+                    "a fixed node pool never replaces a reclaimed Spot node: use autoscaler.kind = \
+                     \"cluster-autoscaler\" or \"karpenter\"",
+                );
+            }
             NodeAutoscaler::Fixed
         }
         NodeAutoscalerSection::ClusterAutoscaler {
@@ -856,6 +863,15 @@ fn resolve_nodes(
                 1e6,
             ),
         },
+        interruptions: n.interruptions.as_ref().map(|i| Interruptions {
+            rate_per_hour: c.range(
+                &at(&["nodes", "interruptions", "rate_per_hour"]),
+                i.rate_per_hour,
+                0.0,
+                100.0,
+            ),
+            warning: i.warning.0,
+        }),
     }
 }
 

@@ -436,6 +436,9 @@ pub struct NodesSection {
     pub autoscaler: NodeAutoscalerSection,
     #[serde(default)]
     pub billing: NodeBillingSection,
+    /// Spot nodes: reclaims per node-hour and their warning.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interruptions: Option<InterruptionsSection>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

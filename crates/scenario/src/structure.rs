@@ -116,6 +116,7 @@ fn child_shape(parent: &[&str], key: &str) -> Option<Shape> {
         (["platform", "nodes"], "autoscaler") => tagged::<NodeAutoscalerSection>("kind"),
         (["platform", "nodes", "autoscaler"], "provisioning") => tagged::<DistTable>("dist"),
         (["platform", "nodes"], "billing") => plain::<NodeBillingSection>(),
+        (["platform", "nodes"], "interruptions") => plain::<InterruptionsSection>(),
         _ => return None,
     })
 }
