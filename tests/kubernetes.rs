@@ -231,7 +231,8 @@ fn karpenter_provisions_faster_than_the_cluster_autoscaler() {
         assert!(c.mean_pending_secs >= 60.0 && c.mean_pending_secs <= 190.0, "{}", c.mean_pending_secs);
         assert!(k.mean_pending_secs >= 31.0 && k.mean_pending_secs <= 90.0, "{}", k.mean_pending_secs);
         assert!(k.mean_pending_secs < c.mean_pending_secs);
-        assert!(k.p99_ms <= c.p99_ms, "karpenter p99 {} vs {}", k.p99_ms, c.p99_ms);
+        // (Not p99: both are set by the minutes before the first new node, and
+        // Karpenter's consolidation evicts pods to replace nodes while the load lasts.)
     }
 }
 
@@ -353,4 +354,51 @@ fn spot_reclaims_lose_the_requests_that_outlive_the_warning() {
     for r in &run(&on_demand).platforms[0].replications {
         assert_eq!((r.counters.interruptions, r.counters.rejected), (0, 0), "{:?}", r.counters);
     }
+}
+
+/// Karpenter with small (2 pods, $0.08/h) and large (8 pods, $0.14/h) nodes. The hour's
+/// burst adds a large node beside the small one (the cheapest fit for four pending
+/// pods); when the load drops back to two pods, consolidation deletes the small node
+/// (its pods fit on the large one), then replaces the large node, holding two pods, with
+/// a new small one: the pool ends on one $0.08 node instead of keeping the $0.14 one for
+/// the ten quiet hours (measured: $0.086 per hour of the horizon, against $0.135 with
+/// deletion alone).
+#[test]
+fn karpenter_replaces_a_node_with_a_cheaper_one_when_load_drops() {
+    let platform = r#"
+        [[platform]]
+        name = "karpenter"
+        min_instances = 2
+        max_instances = 10
+        autoscaler = { kind = "hpa", metric = "cpu", target = 0.5 }
+        instance = { cpu = 1, memory = "2GiB", concurrency = 80, cold_start = "5s" }
+        router = { kind = "load-balancer", policy = "least-outstanding", timeout = "0s" }
+        [platform.nodes]
+        reserved = "none"
+        machines = [
+          { name = "s", cpu = 2, memory = "8GiB", hourly = 0.08 },
+          { name = "l", cpu = 8, memory = "32GiB", hourly = 0.14 },
+        ]
+        min = 1
+        max = 5
+        autoscaler = { kind = "karpenter", provisioning = "40s", consolidate_after = "1m" }
+        "#;
+    let s = scenario(&k8s_scenario("12h", 2, &step(10.0, 175.0, 10), platform));
+    let result = run(&s);
+    let hours = 12.0;
+    for r in &result.platforms[0].replications {
+        assert!(r.counters.is_conserved());
+        // A drain evicts every pod of the node at once (no PodDisruptionBudget): while
+        // the two replacements start (5 s) no pod is ready and the balancer answers 503.
+        assert!(r.counters.rejected < r.counters.arrived / 100, "{:?}", r.counters);
+        assert!(r.peak_nodes >= 2, "{}", r.peak_nodes);
+        // Node bill per hour of the horizon: one small node most of the time, two nodes
+        // for about the burst. Keeping the large node for the ten quiet hours instead
+        // costs at least 10/12 x $0.14 = $0.117 per hour.
+        let node_usd_per_hour = r.cost.nodes / crossover_platform::HOURS_PER_MONTH;
+        assert!(node_usd_per_hour < 0.11, "{node_usd_per_hour} $/h over {hours} h");
+    }
+    let tl = &timeline(&s, s.seed, 0)[0];
+    let last = tl.minutes.len() - 1;
+    assert_eq!(tl.minutes[last].mean_nodes, 1.0, "one node at the end");
 }

@@ -33,6 +33,26 @@ pub(crate) struct Node {
     pub changed_at: SimTime,
     /// Spot: the reclaim notice has been given; terminated when the warning ends.
     pub reclaimed: bool,
+    /// Tainted NoSchedule by Karpenter while its replacement starts: keeps its pods,
+    /// takes no new ones.
+    pub cordoned: bool,
+}
+
+/// A Karpenter consolidation under way: the new node and the nodes it replaces, which
+/// are drained once it is Ready.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Replacement {
+    pub node: u32,
+    pub generation: u32,
+    pub old: Vec<u32>,
+}
+
+/// What consolidation would do with some nodes: delete them (their pods fit on the
+/// other nodes), or replace them with one new node of machine type `Some(m)`.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Consolidation {
+    pub launch: Option<usize>,
+    pub nodes: Vec<u32>,
 }
 
 /// The node pool at run time.
@@ -54,6 +74,8 @@ pub(crate) struct Cluster<'a> {
     pub last_scale_up: Option<SimTime>,
     /// Karpenter's open batch: (opened, last pending pod seen).
     pub batch: Option<(SimTime, SimTime)>,
+    /// Karpenter's consolidation waiting for its replacement node.
+    pub replacing: Option<Replacement>,
     pub node_usd: f64,
     pub node_seconds: f64,
 }
@@ -71,6 +93,7 @@ impl<'a> Cluster<'a> {
             pending: VecDeque::new(),
             last_scale_up: None,
             batch: None,
+            replacing: None,
             node_usd: 0.0,
             node_seconds: 0.0,
         }
@@ -98,6 +121,7 @@ impl<'a> Cluster<'a> {
             unneeded_since: None,
             changed_at: now,
             reclaimed: false,
+            cordoned: false,
         };
         let slot = match self.free_slots.pop() {
             Some(slot) => {
@@ -117,8 +141,7 @@ impl<'a> Cluster<'a> {
 
     /// A Ready node with room for one more pod, chosen by the placement policy.
     pub fn choose(&self, placement: Placement) -> Option<u32> {
-        let candidates =
-            (0..self.nodes.len()).filter(|&n| self.nodes[n].life == NodeLife::Ready && self.room(n) > 0);
+        let candidates = (0..self.nodes.len()).filter(|&n| self.schedulable(n) && self.room(n) > 0);
         let free_share = |n: usize| self.room(n) as f64 / self.capacity[self.nodes[n].machine].max(1) as f64;
         let pick = match placement {
             Placement::FirstFit => candidates.min(),
@@ -131,6 +154,11 @@ impl<'a> Cluster<'a> {
             }
         };
         pick.map(|n| n as u32)
+    }
+
+    /// Ready and not cordoned: new pods may go there.
+    fn schedulable(&self, n: usize) -> bool {
+        self.nodes[n].life == NodeLife::Ready && !self.nodes[n].cordoned
     }
 
     pub fn place(&mut self, n: u32, now: SimTime) {
@@ -157,10 +185,48 @@ impl<'a> Cluster<'a> {
 
     /// Pods that could move onto Ready nodes other than `except`.
     pub fn room_elsewhere(&self, except: usize) -> u32 {
-        (0..self.nodes.len())
-            .filter(|&n| n != except && self.nodes[n].life == NodeLife::Ready)
-            .map(|n| self.room(n))
-            .sum()
+        self.room_outside(&[except])
+    }
+
+    /// Pods that could move onto schedulable nodes outside `set`.
+    fn room_outside(&self, set: &[usize]) -> u32 {
+        (0..self.nodes.len()).filter(|n| !set.contains(n) && self.schedulable(*n)).map(|n| self.room(n)).sum()
+    }
+
+    /// Karpenter's consolidation of `candidates` (settled nodes, fewest pods first):
+    /// first the largest leading group of two or more whose pods fit on the other nodes
+    /// plus at most one new node cheaper than the group (multi-node consolidation), then
+    /// each candidate alone, deleted if its pods fit elsewhere or replaced by a cheaper
+    /// node (single-node consolidation).
+    pub fn consolidation(&self, candidates: &[usize]) -> Option<Consolidation> {
+        let plan = |set: &[usize]| -> Option<Consolidation> {
+            let pods: u32 = set.iter().map(|&n| self.nodes[n].pods).sum();
+            let hourly: f64 = set.iter().map(|&n| self.pool.machines[self.nodes[n].machine].hourly_usd).sum();
+            let nodes = set.iter().map(|&n| n as u32).collect();
+            let uncovered = pods.saturating_sub(self.room_outside(set));
+            if uncovered == 0 {
+                return Some(Consolidation { launch: None, nodes });
+            }
+            let price = |m: usize| self.pool.machines[m].hourly_usd;
+            // Replacing several nodes by one of a type among them is no better than
+            // deleting the others (Karpenter's multi-node consolidation filters such
+            // types out unless they are cheaper than every node replaced).
+            let cheapest_replaced =
+                set.iter().map(|&n| price(self.nodes[n].machine)).fold(f64::INFINITY, f64::min);
+            let among = |m: usize| set.iter().any(|&n| self.nodes[n].machine == m);
+            match cheapest_fit(&self.pool.machines, &self.capacity, uncovered) {
+                Some((m, 1))
+                    if price(m) < hourly && !(set.len() > 1 && among(m) && price(m) >= cheapest_replaced) =>
+                {
+                    Some(Consolidation { launch: Some(m), nodes })
+                }
+                _ => None,
+            }
+        };
+        (2..=candidates.len())
+            .rev()
+            .find_map(|k| plan(&candidates[..k]))
+            .or_else(|| candidates.iter().find_map(|&n| plan(&[n])))
     }
 
     /// Nodes serving or about to (not being deleted).
@@ -316,6 +382,62 @@ mod tests {
         c.place(0, t);
         assert_eq!(c.choose(Placement::FirstFit), Some(1), "a full node is skipped");
         assert_eq!(c.room_elsewhere(2), 2);
+    }
+
+    /// Karpenter's consolidation on exact pods-per-node: small nodes hold 2 pods at
+    /// $0.08, large ones 8 at $0.20.
+    #[test]
+    fn consolidation_deletes_or_replaces_what_a_cheaper_layout_holds() {
+        let mut small = machine("s", 2.0, 8.0, 0.08);
+        small.pod_vcpu = 2.0;
+        let mut large = machine("l", 8.0, 32.0, 0.20);
+        large.pod_vcpu = 8.0;
+        let pool = NodePool {
+            machines: vec![small, large],
+            placement: Placement::FirstFit,
+            autoscaler: crate::spec::NodeAutoscaler::Fixed,
+            min_nodes: 0,
+            max_nodes: 10,
+            billing: NodeBilling {
+                rounding: SimDuration::ZERO,
+                minimum: SimDuration::ZERO,
+                monthly_cap_usd: 0.0,
+            },
+            interruptions: None,
+        };
+        let t = SimTime::ZERO;
+        let cluster = |layout: &[(usize, u32)]| {
+            let mut c = Cluster::new(&pool, &pod(1.0, 1.0), SimDuration::from_hours(1));
+            for &(m, pods) in layout {
+                let n = c.add_node(m, t, true);
+                for _ in 0..pods {
+                    c.place(n, t);
+                }
+            }
+            c
+        };
+        // A large node left with 2 pods: a small node holds them for less.
+        let c = cluster(&[(1, 2)]);
+        assert_eq!(c.consolidation(&[0]), Some(Consolidation { launch: Some(0), nodes: vec![0] }));
+        // A small and a large node with one pod each: one small node for both would be
+        // of a type among them, so the small one is deleted (its pod fits on the large
+        // one), which a later pass replaces as above.
+        let c = cluster(&[(0, 1), (1, 1)]);
+        assert_eq!(c.consolidation(&[0, 1]), Some(Consolidation { launch: None, nodes: vec![0] }));
+        // Two large nodes with one pod each: one small node replaces both.
+        let c = cluster(&[(1, 1), (1, 1)]);
+        assert_eq!(c.consolidation(&[0, 1]), Some(Consolidation { launch: Some(0), nodes: vec![0, 1] }));
+        // Two small nodes with one pod each: the first moves onto the second, no launch.
+        let c = cluster(&[(0, 1), (0, 1)]);
+        assert_eq!(c.consolidation(&[0, 1]), Some(Consolidation { launch: None, nodes: vec![0] }));
+        // A full large node: nothing cheaper holds 8 pods in one node.
+        let c = cluster(&[(1, 8)]);
+        assert_eq!(c.consolidation(&[0]), None);
+        // A cordoned node is no room for others.
+        let mut c = cluster(&[(0, 1), (0, 1)]);
+        c.nodes[1].cordoned = true;
+        assert_eq!(c.room_elsewhere(0), 0);
+        assert_eq!(c.choose(Placement::FirstFit), Some(0));
     }
 
     #[test]

@@ -9,7 +9,7 @@
 
 use crate::autoscale::{Fleet, KedaState, KpaState, MetricHistory, Snapshot, TargetTrackingState};
 use crate::billing::{BilledTime, CostBreakdown, IdleBilling, Meters};
-use crate::cluster::{cheapest_fit, nodes_for, Cluster, NodeLife};
+use crate::cluster::{cheapest_fit, nodes_for, Cluster, NodeLife, Replacement};
 use crate::hpa::{HpaInput, HpaMetric, HpaState};
 use crate::instance::{Instance, Life};
 use crate::spec::{AutoscalerSpec, BalancePolicy, NodeAutoscaler, NodePool, PlatformSpec, RouterSpec};
@@ -1330,11 +1330,11 @@ impl<'a> Sim<'a> {
     }
 
     /// Asks for a node of machine type `m`; it is Ready after the provisioning time.
-    fn provision_node(&mut self, m: usize) {
+    fn provision_node(&mut self, m: usize) -> u32 {
         let provisioning = match &self.pool().autoscaler {
             NodeAutoscaler::ClusterAutoscaler(ca) => &ca.provisioning,
             NodeAutoscaler::Karpenter(k) => &k.provisioning,
-            NodeAutoscaler::Fixed => return,
+            NodeAutoscaler::Fixed => unreachable!("a fixed pool provisions no nodes"),
         };
         let delay = SimDuration::from_secs_f64(provisioning.sample_secs(&mut self.node_rng));
         let cluster = self.cluster.as_mut().expect("a node pool has a cluster");
@@ -1343,6 +1343,7 @@ impl<'a> Sim<'a> {
         cluster.last_scale_up = Some(self.now);
         self.events.schedule(self.now + delay, Event::Node { slot, generation });
         self.schedule_reclaim(slot);
+        slot
     }
 
     /// Spot: draws when the provider will reclaim a new node (exponential, at the pool's
@@ -1382,7 +1383,11 @@ impl<'a> Sim<'a> {
         node.reclaimed = true;
         self.counters.interruptions += 1;
         match node.life {
-            NodeLife::Provisioning => return cluster.remove(slot, now),
+            NodeLife::Provisioning => {
+                self.end_replacement(slot, false);
+                let cluster = self.cluster.as_mut().expect("a node pool has a cluster");
+                return cluster.remove(slot, now);
+            }
             NodeLife::Ready => self.delete_node(slot),
             NodeLife::Deleting | NodeLife::Gone => {}
         }
@@ -1400,6 +1405,7 @@ impl<'a> Sim<'a> {
         }
         node.life = NodeLife::Ready;
         node.changed_at = self.now;
+        self.end_replacement(slot, true);
         self.place_pending();
     }
 
@@ -1469,30 +1475,68 @@ impl<'a> Sim<'a> {
         }
     }
 
-    /// Karpenter's disruption loop: empty nodes go at once, then the emptiest node
-    /// whose pods fit on the others, once its pods have been unchanged for
-    /// `consolidate_after`.
+    /// Karpenter's disruption loop, once nodes' pods have been unchanged for
+    /// `consolidate_after`: empty nodes go at once; then one consolidation (see
+    /// `Cluster::consolidation`): nodes whose pods fit elsewhere are drained, or, when
+    /// one cheaper node would hold what the others cannot, they are cordoned, that node
+    /// is launched, and they are drained when it is Ready.
     fn karpenter_consolidate(&mut self, consolidate_after: SimDuration) {
         let pool = self.pool();
         let now = self.now;
         let cluster = self.cluster.as_mut().expect("a node pool has a cluster");
-        if !cluster.pending.is_empty() {
+        if !cluster.pending.is_empty() || cluster.replacing.is_some() {
             return;
         }
         let settled = |c: &Cluster, n: usize| {
-            c.nodes[n].life == NodeLife::Ready && now >= c.nodes[n].changed_at + consolidate_after
+            let node = &c.nodes[n];
+            node.life == NodeLife::Ready && !node.cordoned && now >= node.changed_at + consolidate_after
         };
         for n in 0..cluster.nodes.len() {
             if settled(cluster, n) && cluster.nodes[n].pods == 0 && cluster.serving_nodes() > pool.min_nodes {
                 cluster.remove(n as u32, now);
             }
         }
-        let victim = (0..cluster.nodes.len())
-            .filter(|&n| settled(cluster, n) && cluster.room_elsewhere(n) >= cluster.nodes[n].pods)
-            .min_by_key(|&n| (cluster.nodes[n].pods, n));
-        if let Some(n) = victim {
-            if cluster.serving_nodes() > pool.min_nodes {
-                self.delete_node(n as u32);
+        let mut candidates: Vec<usize> = (0..cluster.nodes.len()).filter(|&n| settled(cluster, n)).collect();
+        candidates.sort_by_key(|&n| (cluster.nodes[n].pods, n));
+        let Some(plan) = cluster.consolidation(&candidates) else { return };
+        let after = cluster.serving_nodes() + u32::from(plan.launch.is_some()) - plan.nodes.len() as u32;
+        if after < pool.min_nodes || (plan.launch.is_some() && cluster.alive >= pool.max_nodes) {
+            return;
+        }
+        match plan.launch {
+            None => {
+                for n in plan.nodes {
+                    self.delete_node(n);
+                }
+            }
+            Some(m) => {
+                for &n in &plan.nodes {
+                    cluster.nodes[n as usize].cordoned = true;
+                }
+                let node = self.provision_node(m);
+                let cluster = self.cluster.as_mut().expect("a node pool has a cluster");
+                let generation = cluster.nodes[node as usize].generation;
+                cluster.replacing = Some(Replacement { node, generation, old: plan.nodes });
+            }
+        }
+    }
+
+    /// A consolidation's replacement node is Ready: the nodes it replaces are drained
+    /// (their pods' replacements go to it); or it never came (reclaimed while
+    /// provisioning): they are uncordoned.
+    fn end_replacement(&mut self, node: u32, ready: bool) {
+        let cluster = self.cluster.as_mut().expect("a node pool has a cluster");
+        let Some(r) = cluster
+            .replacing
+            .take_if(|r| r.node == node && r.generation == cluster.nodes[node as usize].generation)
+        else {
+            return;
+        };
+        for old in r.old {
+            let cluster = self.cluster.as_mut().expect("a node pool has a cluster");
+            cluster.nodes[old as usize].cordoned = false;
+            if ready && cluster.nodes[old as usize].life == NodeLife::Ready {
+                self.delete_node(old);
             }
         }
     }
