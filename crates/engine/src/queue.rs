@@ -1,9 +1,19 @@
-//! The future-event list: a min-heap on (time, insertion sequence).
+//! The future-event list: a min-heap on (time, insertion sequence), plus one keyed timer
+//! per entity.
 //!
 //! Ties are broken by the order events were scheduled (FIFO), which makes runs
-//! reproducible regardless of how the heap shuffles equal keys. Cancellation is left
-//! to the caller (models keep a generation counter per entity and ignore stale events),
-//! which keeps the queue a plain heap with no index bookkeeping.
+//! reproducible regardless of how the heap shuffles equal keys. Cancellation of plain
+//! events is left to the caller (models keep a generation counter per entity and ignore
+//! stale events), which keeps that queue a plain heap with no index bookkeeping.
+//!
+//! An entity whose next event keeps moving (an instance's next completion changes at
+//! every arrival; its idle expiry is superseded as soon as a request comes) would leave
+//! a stale entry behind at every move, and stale idle expiries minutes ahead pile up by
+//! the hundred thousand. Timers avoid that: each entity holds at most one, in an
+//! indexed heap where setting it again moves the entry instead of adding one. Timers and
+//! plain events share one sequence counter, so the pop order, FIFO among equal times
+//! across both, is exactly that of scheduling every move as a new event and ignoring
+//! the superseded ones.
 
 use crate::time::SimTime;
 use std::cmp::Ordering;
@@ -33,9 +43,24 @@ impl<E> Ord for Entry<E> {
     }
 }
 
+/// A slot of the timer heap: the timer of entity `id`.
+struct Timer<E> {
+    time: SimTime,
+    seq: u64,
+    id: u32,
+    event: E,
+}
+
+/// Not in the timer heap.
+const ABSENT: u32 = u32::MAX;
+
 /// Pending events, popped in time order, FIFO among equal times.
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
+    /// A binary min-heap on (time, seq) of the entities' timers.
+    timers: Vec<Timer<E>>,
+    /// Where each entity's timer is in `timers` (`ABSENT` if it has none).
+    position: Vec<u32>,
     next_seq: u64,
 }
 
@@ -47,38 +72,157 @@ impl<E> Default for EventQueue<E> {
 
 impl<E> EventQueue<E> {
     pub fn new() -> Self {
-        EventQueue { heap: BinaryHeap::new(), next_seq: 0 }
+        Self::with_capacity(0)
     }
 
     pub fn with_capacity(capacity: usize) -> Self {
-        EventQueue { heap: BinaryHeap::with_capacity(capacity), next_seq: 0 }
+        EventQueue {
+            heap: BinaryHeap::with_capacity(capacity),
+            timers: Vec::new(),
+            position: Vec::new(),
+            next_seq: 0,
+        }
+    }
+
+    fn take_seq(&mut self) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        seq
     }
 
     pub fn schedule(&mut self, time: SimTime, event: E) {
-        let seq = self.next_seq;
-        self.next_seq += 1;
+        let seq = self.take_seq();
         self.heap.push(Entry { time, seq, event });
     }
 
+    /// Sets entity `id`'s timer to fire `event` at `time`, replacing its pending one if
+    /// any. It takes its place among equal times as a newly scheduled event would.
+    pub fn set_timer(&mut self, id: u32, time: SimTime, event: E) {
+        let seq = self.take_seq();
+        let i = id as usize;
+        if i >= self.position.len() {
+            self.position.resize(i + 1, ABSENT);
+        }
+        match self.position[i] {
+            ABSENT => {
+                self.timers.push(Timer { time, seq, id, event });
+                let at = self.timers.len() - 1;
+                self.position[i] = at as u32;
+                self.sift_up(at);
+            }
+            at => {
+                let at = at as usize;
+                let later = (time, seq) > (self.timers[at].time, self.timers[at].seq);
+                self.timers[at] = Timer { time, seq, id, event };
+                if later {
+                    self.sift_down(at);
+                } else {
+                    self.sift_up(at);
+                }
+            }
+        }
+    }
+
+    /// Removes entity `id`'s pending timer, if it has one.
+    pub fn cancel_timer(&mut self, id: u32) {
+        if let Some(&at) = self.position.get(id as usize).filter(|&&at| at != ABSENT) {
+            self.remove_timer(at as usize);
+        }
+    }
+
+    fn remove_timer(&mut self, at: usize) -> Timer<E> {
+        let last = self.timers.len() - 1;
+        self.swap_timers(at, last);
+        let removed = self.timers.pop().expect("the heap holds the removed timer");
+        self.position[removed.id as usize] = ABSENT;
+        if at < self.timers.len() {
+            // The moved entry may belong above or below its new place.
+            self.sift_up(at);
+            self.sift_down(at);
+        }
+        removed
+    }
+
+    fn key(&self, at: usize) -> (SimTime, u64) {
+        (self.timers[at].time, self.timers[at].seq)
+    }
+
+    fn swap_timers(&mut self, a: usize, b: usize) {
+        self.timers.swap(a, b);
+        self.position[self.timers[a].id as usize] = a as u32;
+        self.position[self.timers[b].id as usize] = b as u32;
+    }
+
+    fn sift_up(&mut self, mut at: usize) {
+        while at > 0 {
+            let parent = (at - 1) / 2;
+            if self.key(at) >= self.key(parent) {
+                break;
+            }
+            self.swap_timers(at, parent);
+            at = parent;
+        }
+    }
+
+    fn sift_down(&mut self, mut at: usize) {
+        let n = self.timers.len();
+        loop {
+            let left = 2 * at + 1;
+            if left >= n {
+                break;
+            }
+            let right = left + 1;
+            let child = if right < n && self.key(right) < self.key(left) { right } else { left };
+            if self.key(child) >= self.key(at) {
+                break;
+            }
+            self.swap_timers(at, child);
+            at = child;
+        }
+    }
+
+    /// Whether the earliest event is a timer (rather than a plain event).
+    fn timer_first(&self) -> Option<bool> {
+        match (self.heap.peek(), self.timers.first()) {
+            (None, None) => None,
+            (Some(_), None) => Some(false),
+            (None, Some(_)) => Some(true),
+            (Some(e), Some(t)) => Some((t.time, t.seq) < (e.time, e.seq)),
+        }
+    }
+
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        self.heap.pop().map(|e| (e.time, e.event))
+        if self.timer_first()? {
+            let t = self.remove_timer(0);
+            Some((t.time, t.event))
+        } else {
+            self.heap.pop().map(|e| (e.time, e.event))
+        }
     }
 
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|e| e.time)
+        if self.timer_first()? {
+            Some(self.timers[0].time)
+        } else {
+            self.heap.peek().map(|e| e.time)
+        }
     }
 
+    /// Pending events, timers included.
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.len() + self.timers.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len() == 0
     }
 
-    /// Drops every pending event but keeps the allocation, so a queue can be reused.
+    /// Drops every pending event and timer but keeps the allocations, so a queue can be
+    /// reused.
     pub fn clear(&mut self) {
         self.heap.clear();
+        self.timers.clear();
+        self.position.fill(ABSENT);
         self.next_seq = 0;
     }
 }
@@ -110,5 +254,83 @@ mod tests {
         assert_eq!(q.pop(), Some((SimTime(5), 2)));
         assert_eq!(q.pop(), Some((SimTime(5), 3)));
         assert!(q.pop().is_none());
+    }
+
+    #[test]
+    fn a_timer_set_again_moves_and_keeps_fifo_with_plain_events() {
+        let mut q = EventQueue::new();
+        q.set_timer(0, SimTime(10), 'w');
+        q.schedule(SimTime(20), 'a');
+        q.set_timer(1, SimTime(20), 'x');
+        q.set_timer(0, SimTime(20), 'y'); // moved later: now after 'a' and 'x'
+        q.schedule(SimTime(20), 'b');
+        q.set_timer(1, SimTime(5), 'z'); // moved earlier
+        assert_eq!(q.len(), 4);
+        assert_eq!(q.peek_time(), Some(SimTime(5)));
+        let order: Vec<char> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
+        assert_eq!(order, vec!['z', 'a', 'y', 'b']);
+    }
+
+    #[test]
+    fn a_cancelled_timer_never_fires() {
+        let mut q = EventQueue::new();
+        for id in 0..5u32 {
+            q.set_timer(id, SimTime(100 - id as u64), id);
+        }
+        q.cancel_timer(4);
+        q.cancel_timer(2);
+        q.cancel_timer(7); // never set: nothing to do
+        let order: Vec<u32> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
+        assert_eq!(order, vec![3, 1, 0]);
+    }
+
+    /// Timers pop exactly as the idiom they replace: every move scheduled as a new plain
+    /// event and the superseded ones skipped by a generation check.
+    #[test]
+    fn timers_pop_as_superseded_events_skipped_by_generation() {
+        type Tag = (Option<(usize, u32)>, u32);
+        let mut rng = crate::RngStream::new(crate::StreamKey::new(3, 0, 9));
+        let mut timers: EventQueue<Tag> = EventQueue::new();
+        let mut plain: EventQueue<Tag> = EventQueue::new();
+        let mut live: [Option<u32>; 8] = [None; 8];
+        let mut generation = 0u32;
+        let (mut from_timers, mut from_plain) = (Vec::new(), Vec::new());
+        let mut now = 0u64;
+        for step in 0..20_000u32 {
+            let u = rng.open01();
+            let id = (rng.open01() * 8.0) as usize;
+            // Coarse times, so that ties are common.
+            let at = SimTime(now + (rng.open01() * 8.0) as u64);
+            if u < 0.45 {
+                generation += 1;
+                live[id] = Some(generation);
+                timers.set_timer(id as u32, at, (Some((id, generation)), step));
+                plain.schedule(at, (Some((id, generation)), step));
+            } else if u < 0.55 {
+                live[id] = None;
+                timers.cancel_timer(id as u32);
+            } else if u < 0.7 {
+                timers.schedule(at, (None, step));
+                plain.schedule(at, (None, step));
+            } else {
+                if let Some((t, (_, step))) = timers.pop() {
+                    now = t.0;
+                    from_timers.push((t, step));
+                }
+                while let Some((t, (owner, step))) = plain.pop() {
+                    if let Some((id, g)) = owner {
+                        if live[id] != Some(g) {
+                            continue; // superseded or cancelled
+                        }
+                        live[id] = None;
+                    }
+                    from_plain.push((t, step));
+                    break;
+                }
+                assert_eq!(from_timers, from_plain);
+            }
+        }
+        assert!(from_timers.len() > 4_000, "{}", from_timers.len());
+        assert_eq!(timers.len(), timers.timers.len() + timers.heap.len());
     }
 }

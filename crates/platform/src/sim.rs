@@ -970,9 +970,12 @@ impl<'a> Sim<'a> {
             let inst = &mut self.instances[slot as usize];
             inst.generation = inst.generation.wrapping_add(1);
             self.pending_at[slot as usize] = next;
+            // The slot's timer moves rather than leaving a stale event behind.
             if next != SimTime::MAX {
                 let generation = inst.generation;
-                self.events.schedule(next, Event::Instance { slot, generation });
+                self.events.set_timer(slot, next, Event::Instance { slot, generation });
+            } else {
+                self.events.cancel_timer(slot);
             }
         }
     }
@@ -999,6 +1002,7 @@ impl<'a> Sim<'a> {
         inst.draining = false;
         inst.generation = inst.generation.wrapping_add(1);
         self.pending_at[slot as usize] = SimTime::MAX;
+        self.events.cancel_timer(slot);
         self.alive -= 1;
         self.free_slots.push(slot);
         let node = std::mem::replace(&mut self.node_of[slot as usize], NO_NODE);
