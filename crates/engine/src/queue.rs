@@ -15,6 +15,7 @@
 //! across both, is exactly that of scheduling every move as a new event and ignoring
 //! the superseded ones.
 
+use crate::indexed::IndexedHeap;
 use crate::time::SimTime;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -43,24 +44,13 @@ impl<E> Ord for Entry<E> {
     }
 }
 
-/// A slot of the timer heap: the timer of entity `id`.
-struct Timer<E> {
-    time: SimTime,
-    seq: u64,
-    id: u32,
-    event: E,
-}
-
-/// Not in the timer heap.
-const ABSENT: u32 = u32::MAX;
-
 /// Pending events, popped in time order, FIFO among equal times.
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
-    /// A binary min-heap on (time, seq) of the entities' timers.
-    timers: Vec<Timer<E>>,
-    /// Where each entity's timer is in `timers` (`ABSENT` if it has none).
-    position: Vec<u32>,
+    /// The entities' timers, on (time, seq).
+    timers: IndexedHeap<(SimTime, u64)>,
+    /// Each entity's timer event (`None` if it has no timer).
+    timer_events: Vec<Option<E>>,
     next_seq: u64,
 }
 
@@ -78,8 +68,8 @@ impl<E> EventQueue<E> {
     pub fn with_capacity(capacity: usize) -> Self {
         EventQueue {
             heap: BinaryHeap::with_capacity(capacity),
-            timers: Vec::new(),
-            position: Vec::new(),
+            timers: IndexedHeap::new(),
+            timer_events: Vec::new(),
             next_seq: 0,
         }
     }
@@ -100,101 +90,36 @@ impl<E> EventQueue<E> {
     pub fn set_timer(&mut self, id: u32, time: SimTime, event: E) {
         let seq = self.take_seq();
         let i = id as usize;
-        if i >= self.position.len() {
-            self.position.resize(i + 1, ABSENT);
+        if i >= self.timer_events.len() {
+            self.timer_events.resize_with(i + 1, || None);
         }
-        match self.position[i] {
-            ABSENT => {
-                self.timers.push(Timer { time, seq, id, event });
-                let at = self.timers.len() - 1;
-                self.position[i] = at as u32;
-                self.sift_up(at);
-            }
-            at => {
-                let at = at as usize;
-                let later = (time, seq) > (self.timers[at].time, self.timers[at].seq);
-                self.timers[at] = Timer { time, seq, id, event };
-                if later {
-                    self.sift_down(at);
-                } else {
-                    self.sift_up(at);
-                }
-            }
-        }
+        self.timer_events[i] = Some(event);
+        self.timers.set(id, (time, seq));
     }
 
     /// Removes entity `id`'s pending timer, if it has one.
     pub fn cancel_timer(&mut self, id: u32) {
-        if let Some(&at) = self.position.get(id as usize).filter(|&&at| at != ABSENT) {
-            self.remove_timer(at as usize);
-        }
-    }
-
-    fn remove_timer(&mut self, at: usize) -> Timer<E> {
-        let last = self.timers.len() - 1;
-        self.swap_timers(at, last);
-        let removed = self.timers.pop().expect("the heap holds the removed timer");
-        self.position[removed.id as usize] = ABSENT;
-        if at < self.timers.len() {
-            // The moved entry may belong above or below its new place.
-            self.sift_up(at);
-            self.sift_down(at);
-        }
-        removed
-    }
-
-    fn key(&self, at: usize) -> (SimTime, u64) {
-        (self.timers[at].time, self.timers[at].seq)
-    }
-
-    fn swap_timers(&mut self, a: usize, b: usize) {
-        self.timers.swap(a, b);
-        self.position[self.timers[a].id as usize] = a as u32;
-        self.position[self.timers[b].id as usize] = b as u32;
-    }
-
-    fn sift_up(&mut self, mut at: usize) {
-        while at > 0 {
-            let parent = (at - 1) / 2;
-            if self.key(at) >= self.key(parent) {
-                break;
-            }
-            self.swap_timers(at, parent);
-            at = parent;
-        }
-    }
-
-    fn sift_down(&mut self, mut at: usize) {
-        let n = self.timers.len();
-        loop {
-            let left = 2 * at + 1;
-            if left >= n {
-                break;
-            }
-            let right = left + 1;
-            let child = if right < n && self.key(right) < self.key(left) { right } else { left };
-            if self.key(child) >= self.key(at) {
-                break;
-            }
-            self.swap_timers(at, child);
-            at = child;
+        if self.timers.remove(id).is_some() {
+            self.timer_events[id as usize] = None;
         }
     }
 
     /// Whether the earliest event is a timer (rather than a plain event).
+    #[inline]
     fn timer_first(&self) -> Option<bool> {
         match (self.heap.peek(), self.timers.first()) {
             (None, None) => None,
             (Some(_), None) => Some(false),
             (None, Some(_)) => Some(true),
-            (Some(e), Some(t)) => Some((t.time, t.seq) < (e.time, e.seq)),
+            (Some(e), Some((key, _))) => Some(key < (e.time, e.seq)),
         }
     }
 
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         if self.timer_first()? {
-            let t = self.remove_timer(0);
-            Some((t.time, t.event))
+            let ((time, _), id) = self.timers.pop().expect("a timer is first");
+            let event = self.timer_events[id as usize].take().expect("a set timer has its event");
+            Some((time, event))
         } else {
             self.heap.pop().map(|e| (e.time, e.event))
         }
@@ -202,7 +127,7 @@ impl<E> EventQueue<E> {
 
     pub fn peek_time(&self) -> Option<SimTime> {
         if self.timer_first()? {
-            Some(self.timers[0].time)
+            self.timers.first().map(|((time, _), _)| time)
         } else {
             self.heap.peek().map(|e| e.time)
         }
@@ -222,7 +147,7 @@ impl<E> EventQueue<E> {
     pub fn clear(&mut self) {
         self.heap.clear();
         self.timers.clear();
-        self.position.fill(ABSENT);
+        self.timer_events.iter_mut().for_each(|e| *e = None);
         self.next_seq = 0;
     }
 }
@@ -331,6 +256,5 @@ mod tests {
             }
         }
         assert!(from_timers.len() > 4_000, "{}", from_timers.len());
-        assert_eq!(timers.len(), timers.timers.len() + timers.heap.len());
     }
 }

@@ -15,9 +15,11 @@ use crate::instance::{Instance, Life};
 use crate::spec::{AutoscalerSpec, BalancePolicy, NodeAutoscaler, NodePool, PlatformSpec, RouterSpec};
 use crate::timeline::{Cumulative, MinuteStats, TimelineRecorder, MINUTE};
 use crossover_engine::rng::purpose_id;
-use crossover_engine::{EventQueue, LatencyRecorder, RngStream, SimDuration, SimTime, StreamKey};
+use crossover_engine::{
+    EventQueue, IndexedHeap, LatencyRecorder, RngStream, SimDuration, SimTime, StreamKey,
+};
 use crossover_workload::{Arrivals, Demand, RequestDemand, Traffic, DEMAND_STREAM};
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
 
 /// Everything a replication of one platform depends on; `simulate` is a pure function
 /// of it.
@@ -143,9 +145,10 @@ pub fn simulate(input: &SimInput) -> Outcome {
     sim.finish()
 }
 
-/// Orders available instances for the central queue: least loaded, then newest.
-fn availability_key(inst: &Instance, slot: u32) -> (u32, u64, u32) {
-    (inst.active.len() as u32, u64::MAX - inst.created_seq, slot)
+/// Orders available instances for the central queue: least loaded, then newest (then
+/// the lower slot, the heap's tie-break).
+fn availability_key(inst: &Instance) -> (u32, u64) {
+    (inst.active.len() as u32, u64::MAX - inst.created_seq)
 }
 
 struct Sim<'a> {
@@ -170,7 +173,7 @@ struct Sim<'a> {
     /// Central queue: ready instances with a free concurrency slot, least loaded first
     /// and, among equally loaded ones, most recently created first. With concurrency 1
     /// this is Lambda's reuse of the newest idle instance; with more, load spreads.
-    available: BTreeSet<(u32, u64, u32)>,
+    available: IndexedHeap<(u32, u64)>,
     /// Requests waiting for any instance (the central queue, or a load balancer with no
     /// ready target).
     queue: VecDeque<Queued>,
@@ -250,7 +253,7 @@ impl<'a> Sim<'a> {
             bound: Vec::new(),
             local: Vec::new(),
             free_slots: Vec::new(),
-            available: BTreeSet::new(),
+            available: IndexedHeap::new(),
             queue: VecDeque::new(),
             queue_timer_armed: false,
             round_robin: 0,
@@ -400,6 +403,10 @@ impl<'a> Sim<'a> {
             "fleet counts (alive, starting, busy, draining) drifted after {after:?} at {:?}",
             self.now
         );
+        // The central queue's available set holds exactly the listed instances.
+        for slot in 0..self.instances.len() as u32 {
+            assert_eq!(self.available.contains(slot), self.listed(slot), "slot {slot} after {after:?}");
+        }
     }
 
     /// Integrates the time-average counters up to `now`; called before any change.
@@ -464,7 +471,7 @@ impl<'a> Sim<'a> {
     }
 
     fn route_central(&mut self, request: Queued) {
-        if let Some(&(_, _, slot)) = self.available.first() {
+        if let Some((_, slot)) = self.available.first() {
             return self.dispatch(slot, request);
         }
         if self.scales_per_request() && self.alive < self.spec.max_instances {
@@ -778,16 +785,19 @@ impl<'a> Sim<'a> {
     /// Takes `slot` out of the central queue's available set before its load changes.
     fn unlist(&mut self, slot: u32) {
         if self.listed(slot) {
-            let key = availability_key(&self.instances[slot as usize], slot);
-            self.available.remove(&key);
+            self.available.remove(slot);
         }
     }
 
-    /// Puts `slot` back in the available set if it is ready, not draining and has room.
+    /// Puts `slot` in the available set, at its current load, if it is ready, not
+    /// draining and has room, and takes it out otherwise. A load change needs only this
+    /// (one move in the heap), not an `unlist` before it.
     fn relist(&mut self, slot: u32) {
         if self.listed(slot) {
-            let key = availability_key(&self.instances[slot as usize], slot);
-            self.available.insert(key);
+            let key = availability_key(&self.instances[slot as usize]);
+            self.available.set(slot, key);
+        } else {
+            self.available.remove(slot);
         }
     }
 
@@ -800,7 +810,6 @@ impl<'a> Sim<'a> {
     }
 
     fn dispatch(&mut self, slot: u32, request: Queued) {
-        self.unlist(slot);
         let now = self.now;
         let inst = &mut self.instances[slot as usize];
         debug_assert!(inst.life == Life::Ready);
@@ -841,7 +850,6 @@ impl<'a> Sim<'a> {
     fn on_completions(&mut self, slot: u32) {
         let now = self.now;
         let timeout = self.spec.request_timeout;
-        self.unlist(slot);
         let inst = &mut self.instances[slot as usize];
         inst.advance(now);
         let mut finished = 0u64;
