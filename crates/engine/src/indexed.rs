@@ -17,6 +17,17 @@ pub struct IndexedHeap<K> {
     position: Vec<u32>,
 }
 
+/// (key, id) order, the key compared first and the id only on a tie (keys are usually
+/// distinct, so the id is rarely looked at).
+#[inline(always)]
+fn less<K: Ord>(a: &(K, u32), b: &(K, u32)) -> bool {
+    match a.0.cmp(&b.0) {
+        std::cmp::Ordering::Less => true,
+        std::cmp::Ordering::Greater => false,
+        std::cmp::Ordering::Equal => a.1 < b.1,
+    }
+}
+
 impl<K: Ord + Copy> IndexedHeap<K> {
     pub fn new() -> Self {
         IndexedHeap { entries: Vec::new(), position: Vec::new() }
@@ -112,7 +123,7 @@ impl<K: Ord + Copy> IndexedHeap<K> {
         while at > 0 {
             let parent = (at - 1) / 2;
             let above = self.entries[parent];
-            if moving >= above {
+            if !less(&moving, &above) {
                 break;
             }
             self.entries[at] = above;
@@ -133,9 +144,9 @@ impl<K: Ord + Copy> IndexedHeap<K> {
                 break;
             }
             let right = left + 1;
-            let child = if right < n && self.entries[right] < self.entries[left] { right } else { left };
+            let child = if right < n && less(&self.entries[right], &self.entries[left]) { right } else { left };
             let below = self.entries[child];
-            if below >= moving {
+            if !less(&below, &moving) {
                 break;
             }
             self.entries[at] = below;

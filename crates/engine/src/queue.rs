@@ -51,6 +51,11 @@ pub struct EventQueue<E> {
     timers: IndexedHeap<(SimTime, u64)>,
     /// Each entity's timer event (`None` if it has no timer).
     timer_events: Vec<Option<E>>,
+    /// The entity whose timer was just popped, its entry still at the root of `timers`.
+    /// An entity usually sets its timer again at once (an instance computes its next
+    /// completion as soon as it has handled one): the entry then moves down from the
+    /// root, instead of being removed and pushed back. Anything else removes it first.
+    fired: Option<u32>,
     next_seq: u64,
 }
 
@@ -70,6 +75,7 @@ impl<E> EventQueue<E> {
             heap: BinaryHeap::with_capacity(capacity),
             timers: IndexedHeap::new(),
             timer_events: Vec::new(),
+            fired: None,
             next_seq: 0,
         }
     }
@@ -94,11 +100,25 @@ impl<E> EventQueue<E> {
             self.timer_events.resize_with(i + 1, || None);
         }
         self.timer_events[i] = Some(event);
+        if self.fired == Some(id) {
+            self.fired = None;
+        } else {
+            self.drop_fired();
+        }
         self.timers.set(id, (time, seq));
+    }
+
+    /// Removes the entry of the timer last popped, if it was not set again.
+    #[inline]
+    fn drop_fired(&mut self) {
+        if let Some(id) = self.fired.take() {
+            self.timers.remove(id);
+        }
     }
 
     /// Removes entity `id`'s pending timer, if it has one.
     pub fn cancel_timer(&mut self, id: u32) {
+        self.drop_fired();
         if self.timers.remove(id).is_some() {
             self.timer_events[id as usize] = None;
         }
@@ -116,16 +136,19 @@ impl<E> EventQueue<E> {
     }
 
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
+        self.drop_fired();
         if self.timer_first()? {
-            let ((time, _), id) = self.timers.pop().expect("a timer is first");
+            let ((time, _), id) = self.timers.first().expect("a timer is first");
             let event = self.timer_events[id as usize].take().expect("a set timer has its event");
+            self.fired = Some(id);
             Some((time, event))
         } else {
             self.heap.pop().map(|e| (e.time, e.event))
         }
     }
 
-    pub fn peek_time(&self) -> Option<SimTime> {
+    pub fn peek_time(&mut self) -> Option<SimTime> {
+        self.drop_fired();
         if self.timer_first()? {
             self.timers.first().map(|((time, _), _)| time)
         } else {
@@ -135,7 +158,7 @@ impl<E> EventQueue<E> {
 
     /// Pending events, timers included.
     pub fn len(&self) -> usize {
-        self.heap.len() + self.timers.len()
+        self.heap.len() + self.timers.len() - usize::from(self.fired.is_some())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -148,6 +171,7 @@ impl<E> EventQueue<E> {
         self.heap.clear();
         self.timers.clear();
         self.timer_events.iter_mut().for_each(|e| *e = None);
+        self.fired = None;
         self.next_seq = 0;
     }
 }
@@ -221,6 +245,7 @@ mod tests {
         let mut generation = 0u32;
         let (mut from_timers, mut from_plain) = (Vec::new(), Vec::new());
         let mut now = 0u64;
+        let mut pending_live = Vec::new();
         for step in 0..20_000u32 {
             let u = rng.open01();
             let id = (rng.open01() * 8.0) as usize;
@@ -238,9 +263,17 @@ mod tests {
                 timers.schedule(at, (None, step));
                 plain.schedule(at, (None, step));
             } else {
-                if let Some((t, (_, step))) = timers.pop() {
+                if let Some((t, (owner, step))) = timers.pop() {
                     now = t.0;
                     from_timers.push((t, step));
+                    if let Some((id, _)) = owner.filter(|_| rng.open01() < 0.5) {
+                        // Set again at once, as an instance does after a completion.
+                        let at = SimTime(now + (rng.open01() * 8.0) as u64);
+                        generation += 1;
+                        timers.set_timer(id as u32, at, (Some((id, generation)), step));
+                        plain.schedule(at, (Some((id, generation)), step));
+                        pending_live.push((id, generation));
+                    }
                 }
                 while let Some((t, (owner, step))) = plain.pop() {
                     if let Some((id, g)) = owner {
@@ -251,6 +284,9 @@ mod tests {
                     }
                     from_plain.push((t, step));
                     break;
+                }
+                for (id, g) in pending_live.drain(..) {
+                    live[id] = Some(g);
                 }
                 assert_eq!(from_timers, from_plain);
             }
