@@ -86,7 +86,8 @@ pub struct Outcome {
     pub mean_sojourn_secs: f64,
     /// Mean wait before reaching an instance, over requests that reached one.
     pub mean_queue_wait_secs: f64,
-    /// Per-minute record, if `SimInput::timeline` asked for one.
+    /// Per-minute record of the busiest day (the most arrivals, the earliest among
+    /// equals), if `SimInput::timeline` asked for one.
     pub timeline: Vec<MinuteStats>,
     /// Time-average of Kubernetes nodes alive (0 without a node pool).
     pub mean_nodes: f64,
@@ -356,11 +357,7 @@ impl<'a> Sim<'a> {
         }
         self.now = self.horizon;
         self.accumulate_areas();
-        if self
-            .timeline
-            .as_ref()
-            .is_some_and(|tl| self.horizon.0 > tl.minutes.len() as u64 * MINUTE.as_nanos())
-        {
+        if self.timeline.as_ref().is_some_and(|tl| self.horizon.0 > tl.closed() * MINUTE.as_nanos()) {
             self.on_minute();
         }
     }
@@ -380,7 +377,7 @@ impl<'a> Sim<'a> {
         let now = self.cumulative();
         let waiting = self.in_system - self.serving;
         let Some(tl) = &mut self.timeline else { return };
-        let start = tl.minutes.len() as u64 * MINUTE.as_nanos();
+        let start = tl.closed() * MINUTE.as_nanos();
         tl.close(now, SimDuration::from_nanos(self.now.0 - start), waiting);
         let next = self.now + MINUTE;
         if next < self.horizon {
