@@ -144,7 +144,8 @@ impl<K: Ord + Copy> IndexedHeap<K> {
                 break;
             }
             let right = left + 1;
-            let child = if right < n && less(&self.entries[right], &self.entries[left]) { right } else { left };
+            let child =
+                if right < n && less(&self.entries[right], &self.entries[left]) { right } else { left };
             let below = self.entries[child];
             if !less(&below, &moving) {
                 break;
