@@ -1,10 +1,14 @@
-//! Criterion benchmarks: the event queue (hold model), arrival generation, and whole
-//! platforms end to end. Figures are recorded in the README's performance section.
+//! Criterion benchmarks: the event queue (hold model), arrival and traffic generation,
+//! whole platforms end to end (the default scenario's, and every preset of the default
+//! and Kubernetes scenarios at 100 requests/s), and the runner on one and two threads.
+//! Figures are recorded in the README's performance section.
 
-use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, SamplingMode, Throughput};
+use crossover_engine::rng::purpose_id;
 use crossover_engine::{EventQueue, RngStream, SimDuration, SimTime, StreamKey};
 use crossover_platform::{simulate, SimInput};
-use crossover_workload::Arrivals;
+use crossover_workload::{Arrivals, DEMAND_STREAM};
+use std::time::Duration;
 
 /// The classic hold model: a queue of N pending events; each step pops the earliest and
 /// schedules one at an exponential offset, as a simulation in steady state does.
@@ -72,24 +76,116 @@ fn platforms(c: &mut Criterion) {
     group.finish();
 }
 
-/// The Monte Carlo runner on the default scenario (shortened to one day, 4 replications).
-fn runner(c: &mut Criterion) {
-    let mut s = crossover_scenario::default_scenario();
-    s.horizon = SimDuration::from_hours(24);
-    let opts = crossover_runner::RunOptions {
-        replications: 4,
-        seed: 1,
-        ..crossover_runner::RunOptions::from_scenario(&s)
-    };
-    let n = crossover_runner::run(&s, &opts).unwrap().simulated_requests();
-    let mut group = c.benchmark_group("runner");
-    group.sample_size(10);
-    group.throughput(Throughput::Elements(n));
-    group.bench_function("default_one_day_x4", |b| {
-        b.iter(|| black_box(crossover_runner::run(&s, &opts).unwrap()))
-    });
+/// The scenario of the per-preset benchmarks: the default scenario (its business-day
+/// diurnal shape, lognormal CPU and I/O, 20 KB responses) scaled 14.3 times, so that
+/// its first day (a Monday) averages 100 requests/s (8.64 M requests; 14 to 357
+/// requests/s), on every preset of the default and Kubernetes scenarios.
+const PRESETS_AT_100_RPS: &str = r#"
+name = "presets-at-100-rps"
+
+[traffic]
+profile = "diurnal"
+trough_rps = 14.3
+peak_rps = 357.0
+peak_hour = 14.0
+business_hours = [8.0, 20.0]
+
+[service]
+cpu = { dist = "lognormal", p50 = "20ms", p99 = "250ms" }
+io = { dist = "lognormal", p50 = "15ms", p99 = "120ms" }
+response_size = "20KB"
+"#;
+
+const PRESETS: [&str; 8] = [
+    "cloud-run",
+    "fargate",
+    "lambda",
+    "gke-autopilot",
+    "gke-standard",
+    "eks",
+    "eks-karpenter",
+    "k8s-self-managed",
+];
+
+fn presets_scenario() -> crossover_scenario::Scenario {
+    let mut text = PRESETS_AT_100_RPS.to_string();
+    for p in PRESETS {
+        text.push_str(&format!("\n[[platform]]\nname = \"{p}\"\npreset = \"{p}\"\n"));
+    }
+    crossover_scenario::parse(&text, "bench", "bench").expect("the bench scenario is valid")
+}
+
+/// Each preset end to end over that day; throughput in simulated requests per second of
+/// one core.
+fn presets(c: &mut Criterion) {
+    let s = presets_scenario();
+    let horizon = SimDuration::from_hours(24);
+    let mut group = c.benchmark_group("preset_100rps_one_day");
+    // Seconds per iteration: ten of them, no more.
+    group.sample_size(10).sampling_mode(SamplingMode::Flat).measurement_time(Duration::from_secs(20));
+    for platform in &s.platforms {
+        let input = SimInput {
+            platform,
+            traffic: &s.traffic,
+            demand: &s.demand,
+            horizon,
+            seed: 1,
+            replication: 0,
+            response_gb: s.response_gb,
+            timeline: false,
+        };
+        let n = simulate(&input).counters.arrived;
+        group.throughput(Throughput::Elements(n));
+        group.bench_function(&platform.name, |b| b.iter(|| black_box(simulate(&input).counters.arrived)));
+    }
     group.finish();
 }
 
-criterion_group!(benches, hold, arrivals, platforms, runner);
+/// Traffic generation as a simulation consumes it: each arrival of the preset
+/// benchmarks' day and its demand (CPU and I/O drawn).
+fn traffic(c: &mut Criterion) {
+    let s = presets_scenario();
+    let horizon = SimTime(SimDuration::from_hours(24).as_nanos());
+    let run = || {
+        let mut arrivals = Arrivals::new(s.traffic.clone(), 1, 0, horizon);
+        let mut rng = RngStream::new(StreamKey::new(1, 0, purpose_id(DEMAND_STREAM)));
+        let mut n = 0u64;
+        while let Some(t) = arrivals.next_arrival() {
+            let d = s.demand.draw(&mut rng);
+            n += 1;
+            black_box((t, d));
+        }
+        n
+    };
+    let mut group = c.benchmark_group("traffic");
+    group.throughput(Throughput::Elements(run()));
+    group.sample_size(10);
+    group.bench_function("diurnal_100rps_one_day_with_demand", |b| b.iter(run));
+    group.finish();
+}
+
+/// The Monte Carlo runner on the default scenario (shortened to one day, 4 replications)
+/// on one and on two threads: the ratio of the two is the parallel speed-up.
+fn runner(c: &mut Criterion) {
+    let mut s = crossover_scenario::default_scenario();
+    s.horizon = SimDuration::from_hours(24);
+    let mut group = c.benchmark_group("runner");
+    group.sample_size(10);
+    for threads in [1, 2] {
+        let opts = crossover_runner::RunOptions {
+            replications: 4,
+            seed: 1,
+            threads: Some(threads),
+            ..crossover_runner::RunOptions::from_scenario(&s)
+        };
+        let n = crossover_runner::run(&s, &opts).unwrap().simulated_requests();
+        group.throughput(Throughput::Elements(n));
+        group.bench_function(format!("default_one_day_x4_threads_{threads}"), |b| {
+            b.iter(|| black_box(crossover_runner::run(&s, &opts).unwrap()))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, hold, arrivals, traffic, platforms, presets, runner);
 criterion_main!(benches);

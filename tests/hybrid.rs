@@ -243,3 +243,66 @@ fn the_overflow_is_the_named_platform_as_resolved() {
     assert_eq!(spill.to.max_instances, 3);
     assert_eq!(spill.threshold, 1.0);
 }
+
+/// The timeline of a hybrid shows both fleets on the same day: the day the gateway's
+/// arrivals make busiest, the day every other platform shows, even when most requests
+/// spill on another day. A recorded log: day 0 has 106,000 requests (a slow trickle
+/// and a 5-minute burst), day 1 has 60,000 (a 10-minute burst of 30,000 spills most
+/// of it); the day shown is day 0, and its completions account for every arrival,
+/// the ones that spilled during its burst included.
+#[test]
+fn the_timeline_adds_both_fleets_on_the_same_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = String::from("timestamp\n");
+    let mut even = |from: f64, seconds: f64, n: u32| {
+        for i in 0..n {
+            log.push_str(&format!("{:.6}\n", from + seconds * f64::from(i) / f64::from(n)));
+        }
+    };
+    even(0.0, 86_400.0, 100_000);
+    even(36_000.0, 300.0, 6_000);
+    even(86_400.0, 86_400.0, 30_000);
+    even(86_400.0 + 36_000.0, 600.0, 30_000);
+    std::fs::write(dir.path().join("log.csv"), log).unwrap();
+    let toml = r#"
+        [simulation]
+        horizon = "2d"
+        replications = 1
+        [traffic]
+        profile = "timestamps"
+        timestamps = { file = "log.csv" }
+        [service]
+        cpu = "100ms"
+        [[platform]]
+        name = "alone"
+        autoscaler = { kind = "fixed", instances = 1 }
+        instance = { cpu = 1, concurrency = 4 }
+        router = { kind = "load-balancer", policy = "least-outstanding", timeout = "0s" }
+        [[platform]]
+        name = "hybrid"
+        autoscaler = { kind = "fixed", instances = 1 }
+        instance = { cpu = 1, concurrency = 4 }
+        router = { kind = "load-balancer", policy = "least-outstanding", timeout = "0s" }
+        spill = { to = "overflow" }
+        [[platform]]
+        name = "overflow"
+        autoscaler = { kind = "fixed", instances = 20 }
+        instance = { cpu = 1, concurrency = 10 }
+        "#;
+    let s = crossover_scenario::parse_in(toml, "t.toml", "t", dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    let timelines = crossover_runner::timeline(&s, s.seed, 0);
+    let (alone, hybrid) = (&timelines[0].minutes, &timelines[1].minutes);
+    assert_eq!(hybrid.first().map(|m| m.minute), Some(0), "day 0 has the most arrivals");
+    assert_eq!(alone.len(), hybrid.len());
+    for (a, h) in alone.iter().zip(hybrid) {
+        assert_eq!((a.minute, a.arrivals), (h.minute, h.arrivals));
+    }
+    let arrivals: u64 = hybrid.iter().map(|m| m.arrivals).sum();
+    let served: u64 = hybrid.iter().map(|m| m.completed + m.rejected).sum();
+    assert_eq!(arrivals, 106_000);
+    // Requests in flight across the day's end are the only difference.
+    assert!(arrivals - served < 10, "{arrivals} arrived, {served} left");
+    let out = simulate_platform(&s, 1, 0);
+    let parts = out.parts.as_ref().unwrap();
+    assert!(out.counters.spilled > 20_000 && parts.base.counters.arrived > 100_000, "{:?}", out.counters);
+}

@@ -440,7 +440,9 @@ fn run_one(
         ..RunOptions::from_scenario(scenario)
     };
     let started = Instant::now();
+    let cpu_before = process_cpu_seconds();
     let outcome = crossover_runner::run(scenario, &opts);
+    let cpu = cpu_before.zip(process_cpu_seconds()).map(|(before, after)| after - before);
     bar.finish();
     let result = match outcome {
         Ok(result) => result,
@@ -476,13 +478,40 @@ fn run_one(
     print!("{}", crossover_report::summary_table(&result));
     let requests = result.simulated_requests();
     if !args.quiet {
+        // Per CPU-second: the process's CPU time during the run where the system says
+        // (Linux), else the wall time times the threads that had work.
+        let threads = args.threads.unwrap_or_else(rayon_threads).min(jobs.max(1));
+        let per_cpu = match cpu {
+            Some(cpu) if cpu > 0.0 => format!("{:.2} M per CPU-second", requests as f64 / cpu / 1e6),
+            _ => format!(
+                "{:.2} M per thread-second on {threads} threads",
+                requests as f64 / (elapsed * threads as f64).max(1e-9) / 1e6
+            ),
+        };
         eprintln!(
-            "simulated {requests} requests in {elapsed:.2} s ({:.2} M requests/s); results in {}",
+            "simulated {requests} requests in {elapsed:.2} s ({:.2} M requests/s, {per_cpu}); results in {}",
             requests as f64 / elapsed.max(1e-9) / 1e6,
             out.display()
         );
     }
     Ok(Ran::Done(result))
+}
+
+/// Worker threads of a run given no `--threads`: every core.
+fn rayon_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// User plus system CPU time of this process so far, in seconds, where the system
+/// reports it (`/proc/self/stat` on Linux, in its fixed 1/100 s ticks); `None` elsewhere.
+fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) start at the state, field 3;
+    // utime and stime are fields 14 and 15.
+    let mut fields = stat.get(stat.rfind(')')? + 1..)?.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some((utime + stime) as f64 / 100.0)
 }
 
 fn remove_checkpoint(path: &Path) -> anyhow::Result<()> {

@@ -5,12 +5,14 @@
 //! threads and never reads the clock, so a simulation built on it is a pure function
 //! of its inputs.
 
+pub mod indexed;
 pub mod queue;
 pub mod recorder;
 pub mod rng;
 pub mod stats;
 pub mod time;
 
+pub use indexed::IndexedHeap;
 pub use queue::EventQueue;
 pub use recorder::LatencyRecorder;
 pub use rng::{RngStream, StreamKey};

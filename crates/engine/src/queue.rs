@@ -1,10 +1,21 @@
-//! The future-event list: a min-heap on (time, insertion sequence).
+//! The future-event list: a min-heap on (time, insertion sequence), plus one keyed timer
+//! per entity.
 //!
 //! Ties are broken by the order events were scheduled (FIFO), which makes runs
-//! reproducible regardless of how the heap shuffles equal keys. Cancellation is left
-//! to the caller (models keep a generation counter per entity and ignore stale events),
-//! which keeps the queue a plain heap with no index bookkeeping.
+//! reproducible regardless of how the heap shuffles equal keys. Cancellation of plain
+//! events is left to the caller (models keep a generation counter per entity and ignore
+//! stale events), which keeps that queue a plain heap with no index bookkeeping.
+//!
+//! An entity whose next event keeps moving (an instance's next completion changes at
+//! every arrival; its idle expiry is superseded as soon as a request comes) would leave
+//! a stale entry behind at every move, and stale idle expiries minutes ahead pile up by
+//! the hundred thousand. Timers avoid that: each entity holds at most one, in an
+//! indexed heap where setting it again moves the entry instead of adding one. Timers and
+//! plain events share one sequence counter, so the pop order, FIFO among equal times
+//! across both, is exactly that of scheduling every move as a new event and ignoring
+//! the superseded ones.
 
+use crate::indexed::IndexedHeap;
 use crate::time::SimTime;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -36,6 +47,15 @@ impl<E> Ord for Entry<E> {
 /// Pending events, popped in time order, FIFO among equal times.
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
+    /// The entities' timers, on (time, seq).
+    timers: IndexedHeap<(SimTime, u64)>,
+    /// Each entity's timer event (`None` if it has no timer).
+    timer_events: Vec<Option<E>>,
+    /// The entity whose timer was just popped, its entry still at the root of `timers`.
+    /// An entity usually sets its timer again at once (an instance computes its next
+    /// completion as soon as it has handled one): the entry then moves down from the
+    /// root, instead of being removed and pushed back. Anything else removes it first.
+    fired: Option<u32>,
     next_seq: u64,
 }
 
@@ -47,38 +67,111 @@ impl<E> Default for EventQueue<E> {
 
 impl<E> EventQueue<E> {
     pub fn new() -> Self {
-        EventQueue { heap: BinaryHeap::new(), next_seq: 0 }
+        Self::with_capacity(0)
     }
 
     pub fn with_capacity(capacity: usize) -> Self {
-        EventQueue { heap: BinaryHeap::with_capacity(capacity), next_seq: 0 }
+        EventQueue {
+            heap: BinaryHeap::with_capacity(capacity),
+            timers: IndexedHeap::new(),
+            timer_events: Vec::new(),
+            fired: None,
+            next_seq: 0,
+        }
+    }
+
+    fn take_seq(&mut self) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        seq
     }
 
     pub fn schedule(&mut self, time: SimTime, event: E) {
-        let seq = self.next_seq;
-        self.next_seq += 1;
+        let seq = self.take_seq();
         self.heap.push(Entry { time, seq, event });
     }
 
+    /// Sets entity `id`'s timer to fire `event` at `time`, replacing its pending one if
+    /// any. It takes its place among equal times as a newly scheduled event would.
+    pub fn set_timer(&mut self, id: u32, time: SimTime, event: E) {
+        let seq = self.take_seq();
+        let i = id as usize;
+        if i >= self.timer_events.len() {
+            self.timer_events.resize_with(i + 1, || None);
+        }
+        self.timer_events[i] = Some(event);
+        if self.fired == Some(id) {
+            self.fired = None;
+        } else {
+            self.drop_fired();
+        }
+        self.timers.set(id, (time, seq));
+    }
+
+    /// Removes the entry of the timer last popped, if it was not set again.
+    #[inline]
+    fn drop_fired(&mut self) {
+        if let Some(id) = self.fired.take() {
+            self.timers.remove(id);
+        }
+    }
+
+    /// Removes entity `id`'s pending timer, if it has one.
+    pub fn cancel_timer(&mut self, id: u32) {
+        self.drop_fired();
+        if self.timers.remove(id).is_some() {
+            self.timer_events[id as usize] = None;
+        }
+    }
+
+    /// Whether the earliest event is a timer (rather than a plain event).
+    #[inline]
+    fn timer_first(&self) -> Option<bool> {
+        match (self.heap.peek(), self.timers.first()) {
+            (None, None) => None,
+            (Some(_), None) => Some(false),
+            (None, Some(_)) => Some(true),
+            (Some(e), Some((key, _))) => Some(key < (e.time, e.seq)),
+        }
+    }
+
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        self.heap.pop().map(|e| (e.time, e.event))
+        self.drop_fired();
+        if self.timer_first()? {
+            let ((time, _), id) = self.timers.first().expect("a timer is first");
+            let event = self.timer_events[id as usize].take().expect("a set timer has its event");
+            self.fired = Some(id);
+            Some((time, event))
+        } else {
+            self.heap.pop().map(|e| (e.time, e.event))
+        }
     }
 
-    pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|e| e.time)
+    pub fn peek_time(&mut self) -> Option<SimTime> {
+        self.drop_fired();
+        if self.timer_first()? {
+            self.timers.first().map(|((time, _), _)| time)
+        } else {
+            self.heap.peek().map(|e| e.time)
+        }
     }
 
+    /// Pending events, timers included.
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.len() + self.timers.len() - usize::from(self.fired.is_some())
     }
 
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len() == 0
     }
 
-    /// Drops every pending event but keeps the allocation, so a queue can be reused.
+    /// Drops every pending event and timer but keeps the allocations, so a queue can be
+    /// reused.
     pub fn clear(&mut self) {
         self.heap.clear();
+        self.timers.clear();
+        self.timer_events.iter_mut().for_each(|e| *e = None);
+        self.fired = None;
         self.next_seq = 0;
     }
 }
@@ -110,5 +203,94 @@ mod tests {
         assert_eq!(q.pop(), Some((SimTime(5), 2)));
         assert_eq!(q.pop(), Some((SimTime(5), 3)));
         assert!(q.pop().is_none());
+    }
+
+    #[test]
+    fn a_timer_set_again_moves_and_keeps_fifo_with_plain_events() {
+        let mut q = EventQueue::new();
+        q.set_timer(0, SimTime(10), 'w');
+        q.schedule(SimTime(20), 'a');
+        q.set_timer(1, SimTime(20), 'x');
+        q.set_timer(0, SimTime(20), 'y'); // moved later: now after 'a' and 'x'
+        q.schedule(SimTime(20), 'b');
+        q.set_timer(1, SimTime(5), 'z'); // moved earlier
+        assert_eq!(q.len(), 4);
+        assert_eq!(q.peek_time(), Some(SimTime(5)));
+        let order: Vec<char> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
+        assert_eq!(order, vec!['z', 'a', 'y', 'b']);
+    }
+
+    #[test]
+    fn a_cancelled_timer_never_fires() {
+        let mut q = EventQueue::new();
+        for id in 0..5u32 {
+            q.set_timer(id, SimTime(100 - id as u64), id);
+        }
+        q.cancel_timer(4);
+        q.cancel_timer(2);
+        q.cancel_timer(7); // never set: nothing to do
+        let order: Vec<u32> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
+        assert_eq!(order, vec![3, 1, 0]);
+    }
+
+    /// Timers pop exactly as the idiom they replace: every move scheduled as a new plain
+    /// event and the superseded ones skipped by a generation check.
+    #[test]
+    fn timers_pop_as_superseded_events_skipped_by_generation() {
+        type Tag = (Option<(usize, u32)>, u32);
+        let mut rng = crate::RngStream::new(crate::StreamKey::new(3, 0, 9));
+        let mut timers: EventQueue<Tag> = EventQueue::new();
+        let mut plain: EventQueue<Tag> = EventQueue::new();
+        let mut live: [Option<u32>; 8] = [None; 8];
+        let mut generation = 0u32;
+        let (mut from_timers, mut from_plain) = (Vec::new(), Vec::new());
+        let mut now = 0u64;
+        let mut pending_live = Vec::new();
+        for step in 0..20_000u32 {
+            let u = rng.open01();
+            let id = (rng.open01() * 8.0) as usize;
+            // Coarse times, so that ties are common.
+            let at = SimTime(now + (rng.open01() * 8.0) as u64);
+            if u < 0.45 {
+                generation += 1;
+                live[id] = Some(generation);
+                timers.set_timer(id as u32, at, (Some((id, generation)), step));
+                plain.schedule(at, (Some((id, generation)), step));
+            } else if u < 0.55 {
+                live[id] = None;
+                timers.cancel_timer(id as u32);
+            } else if u < 0.7 {
+                timers.schedule(at, (None, step));
+                plain.schedule(at, (None, step));
+            } else {
+                if let Some((t, (owner, step))) = timers.pop() {
+                    now = t.0;
+                    from_timers.push((t, step));
+                    if let Some((id, _)) = owner.filter(|_| rng.open01() < 0.5) {
+                        // Set again at once, as an instance does after a completion.
+                        let at = SimTime(now + (rng.open01() * 8.0) as u64);
+                        generation += 1;
+                        timers.set_timer(id as u32, at, (Some((id, generation)), step));
+                        plain.schedule(at, (Some((id, generation)), step));
+                        pending_live.push((id, generation));
+                    }
+                }
+                while let Some((t, (owner, step))) = plain.pop() {
+                    if let Some((id, g)) = owner {
+                        if live[id] != Some(g) {
+                            continue; // superseded or cancelled
+                        }
+                        live[id] = None;
+                    }
+                    from_plain.push((t, step));
+                    break;
+                }
+                for (id, g) in pending_live.drain(..) {
+                    live[id] = Some(g);
+                }
+                assert_eq!(from_timers, from_plain);
+            }
+        }
+        assert!(from_timers.len() > 4_000, "{}", from_timers.len());
     }
 }

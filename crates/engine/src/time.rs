@@ -72,7 +72,10 @@ impl SimDuration {
         } else if ns >= u64::MAX as f64 {
             SimDuration(u64::MAX)
         } else {
-            SimDuration(ns.round() as u64)
+            // `ns.round()` (half away from zero) without the libm call the baseline
+            // x86-64 target makes for it: the truncation and the fraction left are exact.
+            let t = ns as u64;
+            SimDuration(if ns - t as f64 >= 0.5 { t + 1 } else { t })
         }
     }
 
@@ -174,6 +177,15 @@ mod tests {
         assert_eq!(SimDuration::from_millis(101).round_up_to(g).as_nanos(), 200 * NANOS_PER_MILLI);
         assert_eq!(SimDuration::ZERO.round_up_to(g), SimDuration::ZERO);
         assert_eq!(SimDuration::from_millis(7).round_up_to(SimDuration::ZERO), SimDuration::from_millis(7));
+    }
+
+    #[test]
+    fn float_conversion_rounds_half_away_from_zero_as_round_does() {
+        let cases =
+            [0.49999999999999994, 0.5, 1.5, 2.5, 1e-300, 4503599627370495.5, 9007199254740993.0, 1.8e19];
+        for ns in cases.into_iter().chain((1..5000).map(|i| i as f64 * 0.1 + 1e-7 * i as f64)) {
+            assert_eq!(SimDuration::from_nanos_f64(ns).0, ns.round() as u64, "{ns}");
+        }
     }
 
     #[test]

@@ -15,9 +15,11 @@ use crate::instance::{Instance, Life};
 use crate::spec::{AutoscalerSpec, BalancePolicy, NodeAutoscaler, NodePool, PlatformSpec, RouterSpec};
 use crate::timeline::{Cumulative, MinuteStats, TimelineRecorder, MINUTE};
 use crossover_engine::rng::purpose_id;
-use crossover_engine::{EventQueue, LatencyRecorder, RngStream, SimDuration, SimTime, StreamKey};
+use crossover_engine::{
+    EventQueue, IndexedHeap, LatencyRecorder, RngStream, SimDuration, SimTime, StreamKey,
+};
 use crossover_workload::{Arrivals, Demand, RequestDemand, Traffic, DEMAND_STREAM};
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
 
 /// Everything a replication of one platform depends on; `simulate` is a pure function
 /// of it.
@@ -87,7 +89,8 @@ pub struct Outcome {
     pub mean_sojourn_secs: f64,
     /// Mean wait before reaching an instance, over requests that reached one.
     pub mean_queue_wait_secs: f64,
-    /// Per-minute record, if `SimInput::timeline` asked for one.
+    /// Per-minute record of the busiest day (the most arrivals, the earliest among
+    /// equals), if `SimInput::timeline` asked for one.
     pub timeline: Vec<MinuteStats>,
     /// Time-average of Kubernetes nodes alive (0 without a node pool).
     pub mean_nodes: f64,
@@ -237,8 +240,13 @@ fn hybrid_outcome(mut base: Sim, mut overflow: Sim) -> Outcome {
 /// A hybrid's minute: the baseline's arrivals (every request reaches it first), the
 /// two fleets' counts and instances summed, and the larger of the two p99s, which
 /// bounds the pooled p99 from above (each part has at most 1% of its requests above
-/// it, so the pool has too).
+/// it, so the pool has too). Both fleets keep the same day, chosen on the gateway's
+/// arrivals; should an arrival exactly on a day boundary make them differ, the
+/// baseline's day is shown alone.
 fn merge_minutes(base: &[MinuteStats], overflow: &[MinuteStats]) -> Vec<MinuteStats> {
+    if base.first().map(|m| m.minute) != overflow.first().map(|m| m.minute) || base.len() != overflow.len() {
+        return base.to_vec();
+    }
     base.iter()
         .zip(overflow)
         .map(|(b, o)| MinuteStats {
@@ -257,9 +265,10 @@ fn merge_minutes(base: &[MinuteStats], overflow: &[MinuteStats]) -> Vec<MinuteSt
         .collect()
 }
 
-/// Orders available instances for the central queue: least loaded, then newest.
-fn availability_key(inst: &Instance, slot: u32) -> (u32, u64, u32) {
-    (inst.active.len() as u32, u64::MAX - inst.created_seq, slot)
+/// Orders available instances for the central queue: least loaded, then newest (then
+/// the lower slot, the heap's tie-break).
+fn availability_key(inst: &Instance) -> (u32, u64) {
+    (inst.active.len() as u32, u64::MAX - inst.created_seq)
 }
 
 struct Sim<'a> {
@@ -284,7 +293,7 @@ struct Sim<'a> {
     /// Central queue: ready instances with a free concurrency slot, least loaded first
     /// and, among equally loaded ones, most recently created first. With concurrency 1
     /// this is Lambda's reuse of the newest idle instance; with more, load spreads.
-    available: BTreeSet<(u32, u64, u32)>,
+    available: IndexedHeap<(u32, u64)>,
     /// Requests waiting for any instance (the central queue, or a load balancer with no
     /// ready target).
     queue: VecDeque<Queued>,
@@ -333,6 +342,9 @@ struct Sim<'a> {
     takes_arrivals: bool,
     /// A hybrid's peak of instances alive in both fleets at once.
     hybrid_peak: u32,
+    /// An overflow fleet: requests that reached the hybrid's gateway so far (the
+    /// baseline's arrivals), for its timeline.
+    gateway_arrived: u64,
 }
 
 impl<'a> Sim<'a> {
@@ -370,7 +382,7 @@ impl<'a> Sim<'a> {
             bound: Vec::new(),
             local: Vec::new(),
             free_slots: Vec::new(),
-            available: BTreeSet::new(),
+            available: IndexedHeap::new(),
             queue: VecDeque::new(),
             queue_timer_armed: false,
             round_robin: 0,
@@ -416,6 +428,7 @@ impl<'a> Sim<'a> {
             pending_wait_ns: 0,
             takes_arrivals: true,
             hybrid_peak: 0,
+            gateway_arrived: 0,
         }
     }
 
@@ -449,13 +462,16 @@ impl<'a> Sim<'a> {
         self.hybrid_peak = self.alive + other.alive;
         loop {
             let mine = self.next_event_time();
-            let theirs = overflow.as_deref().and_then(Sim::next_event_time);
+            let theirs = overflow.as_deref_mut().and_then(Sim::next_event_time);
             let other = overflow.as_deref_mut().expect("a hybrid has an overflow fleet");
             match (mine, theirs) {
                 (None, None) => break,
                 (Some(a), Some(b)) if b < a => other.step(None),
                 (None, Some(_)) => other.step(None),
-                _ => self.step(Some(&mut *other)),
+                _ => {
+                    self.step(Some(&mut *other));
+                    other.gateway_arrived = self.counters.arrived;
+                }
             }
             self.hybrid_peak = self.hybrid_peak.max(self.alive + other.alive);
         }
@@ -487,7 +503,7 @@ impl<'a> Sim<'a> {
     }
 
     /// When the next event before the horizon is due, if any.
-    fn next_event_time(&self) -> Option<SimTime> {
+    fn next_event_time(&mut self) -> Option<SimTime> {
         self.events.peek_time().filter(|&t| t < self.horizon)
     }
 
@@ -532,18 +548,16 @@ impl<'a> Sim<'a> {
     fn end(&mut self) {
         self.now = self.horizon;
         self.accumulate_areas();
-        if self
-            .timeline
-            .as_ref()
-            .is_some_and(|tl| self.horizon.0 > tl.minutes.len() as u64 * MINUTE.as_nanos())
-        {
+        if self.timeline.as_ref().is_some_and(|tl| self.horizon.0 > tl.closed() * MINUTE.as_nanos()) {
             self.on_minute();
         }
     }
 
     fn cumulative(&self) -> Cumulative {
         Cumulative {
-            arrived: self.counters.arrived,
+            // An overflow fleet's timeline counts the gateway's arrivals, so that both
+            // fleets of a hybrid keep the same busiest day.
+            arrived: if self.takes_arrivals { self.counters.arrived } else { self.gateway_arrived },
             completed: self.counters.completed,
             rejected: self.counters.rejected,
             alive_area: self.alive_area,
@@ -556,7 +570,7 @@ impl<'a> Sim<'a> {
         let now = self.cumulative();
         let waiting = self.in_system - self.serving;
         let Some(tl) = &mut self.timeline else { return };
-        let start = tl.minutes.len() as u64 * MINUTE.as_nanos();
+        let start = tl.closed() * MINUTE.as_nanos();
         tl.close(now, SimDuration::from_nanos(self.now.0 - start), waiting);
         let next = self.now + MINUTE;
         if next < self.horizon {
@@ -579,6 +593,10 @@ impl<'a> Sim<'a> {
             "fleet counts (alive, starting, busy, draining) drifted after {after:?} at {:?}",
             self.now
         );
+        // The central queue's available set holds exactly the listed instances.
+        for slot in 0..self.instances.len() as u32 {
+            assert_eq!(self.available.contains(slot), self.listed(slot), "slot {slot} after {after:?}");
+        }
     }
 
     /// Integrates the time-average counters up to `now`; called before any change.
@@ -682,7 +700,7 @@ impl<'a> Sim<'a> {
     }
 
     fn route_central(&mut self, request: Queued) {
-        if let Some(&(_, _, slot)) = self.available.first() {
+        if let Some((_, slot)) = self.available.first() {
             return self.dispatch(slot, request);
         }
         if self.scales_per_request() && self.alive < self.spec.max_instances {
@@ -996,16 +1014,19 @@ impl<'a> Sim<'a> {
     /// Takes `slot` out of the central queue's available set before its load changes.
     fn unlist(&mut self, slot: u32) {
         if self.listed(slot) {
-            let key = availability_key(&self.instances[slot as usize], slot);
-            self.available.remove(&key);
+            self.available.remove(slot);
         }
     }
 
-    /// Puts `slot` back in the available set if it is ready, not draining and has room.
+    /// Puts `slot` in the available set, at its current load, if it is ready, not
+    /// draining and has room, and takes it out otherwise. A load change needs only this
+    /// (one move in the heap), not an `unlist` before it.
     fn relist(&mut self, slot: u32) {
         if self.listed(slot) {
-            let key = availability_key(&self.instances[slot as usize], slot);
-            self.available.insert(key);
+            let key = availability_key(&self.instances[slot as usize]);
+            self.available.set(slot, key);
+        } else {
+            self.available.remove(slot);
         }
     }
 
@@ -1018,7 +1039,6 @@ impl<'a> Sim<'a> {
     }
 
     fn dispatch(&mut self, slot: u32, request: Queued) {
-        self.unlist(slot);
         let now = self.now;
         let inst = &mut self.instances[slot as usize];
         debug_assert!(inst.life == Life::Ready);
@@ -1059,7 +1079,6 @@ impl<'a> Sim<'a> {
     fn on_completions(&mut self, slot: u32) {
         let now = self.now;
         let timeout = self.spec.request_timeout;
-        self.unlist(slot);
         let inst = &mut self.instances[slot as usize];
         inst.advance(now);
         let mut finished = 0u64;
@@ -1193,9 +1212,12 @@ impl<'a> Sim<'a> {
             let inst = &mut self.instances[slot as usize];
             inst.generation = inst.generation.wrapping_add(1);
             self.pending_at[slot as usize] = next;
+            // The slot's timer moves rather than leaving a stale event behind.
             if next != SimTime::MAX {
                 let generation = inst.generation;
-                self.events.schedule(next, Event::Instance { slot, generation });
+                self.events.set_timer(slot, next, Event::Instance { slot, generation });
+            } else {
+                self.events.cancel_timer(slot);
             }
         }
     }
@@ -1222,6 +1244,7 @@ impl<'a> Sim<'a> {
         inst.draining = false;
         inst.generation = inst.generation.wrapping_add(1);
         self.pending_at[slot as usize] = SimTime::MAX;
+        self.events.cancel_timer(slot);
         self.alive -= 1;
         self.free_slots.push(slot);
         let node = std::mem::replace(&mut self.node_of[slot as usize], NO_NODE);

@@ -1,0 +1,201 @@
+//! A min-heap of small integer ids, each present at most once, whose keys can be
+//! changed or removed in O(log n).
+//!
+//! Models keep things that must be found by "the least (key) of a set whose members'
+//! keys keep changing": an entity's next event time, an instance's load. A sorted set
+//! pays an allocation-heavy remove and insert at every change; here a change moves one
+//! entry a few levels, in two flat arrays that never shrink.
+
+/// Not in the heap.
+const ABSENT: u32 = u32::MAX;
+
+#[derive(Clone, Debug, Default)]
+pub struct IndexedHeap<K> {
+    /// A binary min-heap on (key, id).
+    entries: Vec<(K, u32)>,
+    /// Where each id is in `entries` (`ABSENT` if it is not in the heap).
+    position: Vec<u32>,
+}
+
+/// (key, id) order, the key compared first and the id only on a tie (keys are usually
+/// distinct, so the id is rarely looked at).
+#[inline(always)]
+fn less<K: Ord>(a: &(K, u32), b: &(K, u32)) -> bool {
+    match a.0.cmp(&b.0) {
+        std::cmp::Ordering::Less => true,
+        std::cmp::Ordering::Greater => false,
+        std::cmp::Ordering::Equal => a.1 < b.1,
+    }
+}
+
+impl<K: Ord + Copy> IndexedHeap<K> {
+    pub fn new() -> Self {
+        IndexedHeap { entries: Vec::new(), position: Vec::new() }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn contains(&self, id: u32) -> bool {
+        self.position.get(id as usize).is_some_and(|&at| at != ABSENT)
+    }
+
+    /// The least (key, id), if any. Ties between equal keys go to the lower id.
+    #[inline]
+    pub fn first(&self) -> Option<(K, u32)> {
+        self.entries.first().copied()
+    }
+
+    /// Puts `id` in the heap with `key`, or changes its key if it is there.
+    pub fn set(&mut self, id: u32, key: K) {
+        let i = id as usize;
+        if i >= self.position.len() {
+            self.position.resize(i + 1, ABSENT);
+        }
+        match self.position[i] {
+            ABSENT => {
+                self.entries.push((key, id));
+                let at = self.entries.len() - 1;
+                self.position[i] = at as u32;
+                self.sift_up(at);
+            }
+            at => {
+                let at = at as usize;
+                let later = key > self.entries[at].0;
+                self.entries[at].0 = key;
+                if later {
+                    self.sift_down(at);
+                } else {
+                    self.sift_up(at);
+                }
+            }
+        }
+    }
+
+    /// Takes `id` out of the heap, returning its key if it was there.
+    pub fn remove(&mut self, id: u32) -> Option<K> {
+        let at = *self.position.get(id as usize)?;
+        if at == ABSENT {
+            return None;
+        }
+        let at = at as usize;
+        let last = self.entries.len() - 1;
+        self.swap(at, last);
+        let (key, _) = self.entries.pop().expect("the heap holds the removed id");
+        self.position[id as usize] = ABSENT;
+        if at < self.entries.len() {
+            // The moved entry may belong above or below its new place.
+            self.sift_up(at);
+            self.sift_down(at);
+        }
+        Some(key)
+    }
+
+    /// Removes and returns the least (key, id).
+    pub fn pop(&mut self) -> Option<(K, u32)> {
+        let (key, id) = self.first()?;
+        self.remove(id);
+        Some((key, id))
+    }
+
+    /// Empties the heap, keeping its allocations.
+    pub fn clear(&mut self) {
+        self.entries.clear();
+        self.position.fill(ABSENT);
+    }
+
+    #[inline]
+    fn swap(&mut self, a: usize, b: usize) {
+        self.entries.swap(a, b);
+        self.position[self.entries[a].1 as usize] = a as u32;
+        self.position[self.entries[b].1 as usize] = b as u32;
+    }
+
+    /// Moves the entry at `at` up to its place: parents move down into the hole, and
+    /// the entry is written once, at the end.
+    fn sift_up(&mut self, mut at: usize) {
+        let moving = self.entries[at];
+        while at > 0 {
+            let parent = (at - 1) / 2;
+            let above = self.entries[parent];
+            if !less(&moving, &above) {
+                break;
+            }
+            self.entries[at] = above;
+            self.position[above.1 as usize] = at as u32;
+            at = parent;
+        }
+        self.entries[at] = moving;
+        self.position[moving.1 as usize] = at as u32;
+    }
+
+    /// Moves the entry at `at` down to its place, the lesser child moving up each step.
+    fn sift_down(&mut self, mut at: usize) {
+        let n = self.entries.len();
+        let moving = self.entries[at];
+        loop {
+            let left = 2 * at + 1;
+            if left >= n {
+                break;
+            }
+            let right = left + 1;
+            let child =
+                if right < n && less(&self.entries[right], &self.entries[left]) { right } else { left };
+            let below = self.entries[child];
+            if !less(&below, &moving) {
+                break;
+            }
+            self.entries[at] = below;
+            self.position[below.1 as usize] = at as u32;
+            at = child;
+        }
+        self.entries[at] = moving;
+        self.position[moving.1 as usize] = at as u32;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{RngStream, StreamKey};
+    use std::collections::BTreeSet;
+
+    /// Random sets, changes and removals against a sorted set of (key, id).
+    #[test]
+    fn matches_a_sorted_set() {
+        let mut rng = RngStream::new(StreamKey::new(7, 0, 1));
+        let mut heap = IndexedHeap::new();
+        let mut set = BTreeSet::new();
+        let mut key_of = [None::<u32>; 40];
+        for _ in 0..50_000 {
+            let id = (rng.open01() * 40.0) as u32;
+            let u = rng.open01();
+            if u < 0.6 {
+                // Few distinct keys, so that ties (broken by id) are common.
+                let key = (rng.open01() * 6.0) as u32;
+                if let Some(old) = key_of[id as usize].replace(key) {
+                    set.remove(&(old, id));
+                }
+                set.insert((key, id));
+                heap.set(id, key);
+            } else if u < 0.85 {
+                let old = key_of[id as usize].take();
+                if let Some(old) = old {
+                    set.remove(&(old, id));
+                }
+                assert_eq!(heap.remove(id), old);
+            } else if let Some((key, id)) = heap.pop() {
+                assert_eq!(set.pop_first(), Some((key, id)));
+                key_of[id as usize] = None;
+            }
+            assert_eq!(heap.first(), set.first().copied());
+            assert_eq!(heap.len(), set.len());
+            assert_eq!(heap.contains(id), key_of[id as usize].is_some());
+        }
+    }
+}
