@@ -1,16 +1,23 @@
 //! Memory must not grow with the number of requests simulated: the peak heap of a
-//! simulation over 1 day and over 8 days differs by little (no per-request storage).
+//! simulation over 1 day and over 8 days differs by little (no per-request storage),
+//! with or without the per-minute timeline, and the hot loop does not allocate per
+//! request.
 
 use crossover_platform::{simulate, SimInput};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::Mutex;
 
 struct Counting;
 static CURRENT: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+/// The counters are global: tests that read them run one at a time.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Relaxed);
         let now = CURRENT.fetch_add(layout.size(), Relaxed) + layout.size();
         PEAK.fetch_max(now, Relaxed);
         unsafe { System.alloc(layout) }
@@ -26,11 +33,19 @@ static ALLOCATOR: Counting = Counting;
 
 /// Peak heap growth while simulating every platform of the default scenario.
 fn peak_bytes(horizon: &str) -> (usize, u64) {
+    let (peak, requests, _) = measure(horizon, false);
+    (peak, requests)
+}
+
+/// Peak heap growth, requests and allocations made while simulating every platform of
+/// the default scenario, with or without the per-minute timeline.
+fn measure(horizon: &str, timeline: bool) -> (usize, u64, usize) {
     let source =
         crossover_scenario::DEFAULT_SCENARIO.replace("horizon = \"7d\"", &format!("horizon = \"{horizon}\""));
     let s = crossover_scenario::parse(&source, "default", "default").unwrap();
     let base = CURRENT.load(Relaxed);
     PEAK.store(base, Relaxed);
+    let allocations = ALLOCATIONS.load(Relaxed);
     let mut requests = 0;
     for platform in &s.platforms {
         let out = simulate(&SimInput {
@@ -41,15 +56,16 @@ fn peak_bytes(horizon: &str) -> (usize, u64) {
             seed: 1,
             replication: 0,
             response_gb: 0.0,
-            timeline: false,
+            timeline,
         });
         requests += out.counters.arrived;
     }
-    (PEAK.load(Relaxed) - base, requests)
+    (PEAK.load(Relaxed) - base, requests, ALLOCATIONS.load(Relaxed) - allocations)
 }
 
 #[test]
 fn peak_heap_is_flat_in_the_horizon() {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let (one_day, n1) = peak_bytes("1d");
     let (eight_days, n8) = peak_bytes("8d");
     assert!(n8 > 5 * n1, "the longer run simulates many more requests: {n1} vs {n8}");
@@ -59,4 +75,30 @@ fn peak_heap_is_flat_in_the_horizon() {
     );
     // And it is small in absolute terms: a histogram and a few instances.
     assert!(eight_days < 8 << 20, "{eight_days} bytes");
+}
+
+/// The timeline keeps the busiest day and the day in progress, not every minute of the
+/// horizon: from two days on, its memory is flat.
+#[test]
+fn peak_heap_with_the_timeline_is_flat_in_the_horizon() {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let (two_days, n2, _) = measure("2d", true);
+    let (eight_days, n8, _) = measure("8d", true);
+    assert!(n8 > 3 * n2, "{n2} vs {n8}");
+    assert!(
+        (eight_days as f64) < 1.10 * two_days as f64,
+        "peak heap grew with the horizon: {two_days} B over 2 days, {eight_days} B over 8 days"
+    );
+}
+
+/// Requests never allocate: seven more days of requests add fewer than one allocation
+/// per 10 of them. (Autoscaler ticks may: a reconciliation lists the idle instances.)
+#[test]
+fn the_hot_loop_does_not_allocate_per_request() {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let (_, n1, a1) = measure("1d", false);
+    let (_, n8, a8) = measure("8d", false);
+    let (requests, allocations) = (n8 - n1, a8.saturating_sub(a1));
+    assert!(requests > 2_000_000, "{requests}");
+    assert!((allocations as u64) * 10 < requests, "{allocations} allocations for {requests} more requests");
 }

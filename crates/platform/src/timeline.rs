@@ -83,7 +83,7 @@ impl TimelineRecorder {
             max_waiting: self.max_waiting,
             p99_ms: (completed > 0).then(|| self.latency.quantile_ms(0.99)),
         };
-        if self.closed % DAY == 0 {
+        if self.closed.is_multiple_of(DAY) {
             // A day begins. The first is the busiest until another has more arrivals.
             self.current.clear();
             self.current_arrivals = 0;
