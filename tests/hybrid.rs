@@ -100,8 +100,23 @@ fn a_lower_threshold_spills_earlier() {
 }
 
 /// Random traffic, an undersized Kubernetes baseline on a fixed node, Cloud Run taking
-/// the overflow, and the same baseline alone.
-const BURSTY: &str = r#"
+/// the overflow, and the same baseline alone. `pods` on a node of `node_cpu` vCPUs.
+fn bursty(pods: u32, node_cpu: u32) -> String {
+    let baseline = format!(
+        r#"autoscaler = {{ kind = "fixed", instances = {pods} }}
+instance = {{ cpu = 1, memory = "2GiB", concurrency = 8, cold_start = "5s" }}
+router = {{ kind = "load-balancer", policy = "least-outstanding", timeout = "0s" }}
+request_timeout = "60s"
+billing = {{ control_plane_monthly = 73.0 }}
+[platform.nodes]
+reserved = "none"
+min = 1
+max = 1
+machines = [{{ name = "n4", cpu = {node_cpu}, memory = "16GiB", hourly = 0.2 }}]
+autoscaler = {{ kind = "fixed" }}"#
+    );
+    format!(
+        r#"
 [simulation]
 horizon = "6h"
 replications = 3
@@ -112,10 +127,10 @@ trough_rps = 20.0
 peak_rps = 60.0
 peak_hour = 3.0
 business_hours = [0.0, 6.0]
-bursts = { per_day = 24.0, factor_p50 = 3.0, factor_p99 = 6.0, duration_p50 = "3m", duration_p99 = "10m" }
+bursts = {{ per_day = 24.0, factor_p50 = 3.0, factor_p99 = 6.0, duration_p50 = "3m", duration_p99 = "10m" }}
 [service]
-cpu = { dist = "lognormal", p50 = "20ms", p99 = "200ms" }
-io = { dist = "exponential", mean = "20ms" }
+cpu = {{ dist = "lognormal", p50 = "20ms", p99 = "200ms" }}
+io = {{ dist = "exponential", mean = "20ms" }}
 
 [[platform]]
 name = "cloud-run"
@@ -124,40 +139,22 @@ runtime = "go"
 
 [[platform]]
 name = "alone"
-autoscaler = { kind = "fixed", instances = 2 }
-instance = { cpu = 1, memory = "2GiB", concurrency = 8, cold_start = "5s" }
-router = { kind = "load-balancer", policy = "least-outstanding", timeout = "0s" }
-request_timeout = "60s"
-billing = { control_plane_monthly = 73.0 }
-[platform.nodes]
-reserved = "none"
-min = 1
-max = 1
-machines = [{ name = "n4", cpu = 4, memory = "16GiB", hourly = 0.2 }]
-autoscaler = { kind = "fixed" }
+{baseline}
 
 [[platform]]
 name = "hybrid"
-autoscaler = { kind = "fixed", instances = 2 }
-instance = { cpu = 1, memory = "2GiB", concurrency = 8, cold_start = "5s" }
-router = { kind = "load-balancer", policy = "least-outstanding", timeout = "0s" }
-request_timeout = "60s"
-billing = { control_plane_monthly = 73.0 }
-spill = { to = "cloud-run" }
-[platform.nodes]
-reserved = "none"
-min = 1
-max = 1
-machines = [{ name = "n4", cpu = 4, memory = "16GiB", hourly = 0.2 }]
-autoscaler = { kind = "fixed" }
-"#;
+spill = {{ to = "cloud-run" }}
+{baseline}
+"#
+    )
+}
 
 /// The hybrid's figures are its parts' sums: requests, costs line by line, instances;
 /// each part is conserved on its own, the overflow receives exactly what spilled, and
 /// the arrivals are the same requests every other platform sees.
 #[test]
 fn the_parts_add_up_to_the_hybrid() {
-    let s = scenario(BURSTY);
+    let s = scenario(&bursty(2, 4));
     for rep in 0..2 {
         let out = simulate_platform(&s, 2, rep);
         let alone = simulate_platform(&s, 1, rep);
@@ -189,7 +186,7 @@ fn the_parts_add_up_to_the_hybrid() {
 /// p99, and the run's self-checks (conservation, Little's law) hold for the whole.
 #[test]
 fn the_runner_reports_each_part() {
-    let s = scenario(BURSTY);
+    let s = scenario(&bursty(2, 4));
     let result = run(&s);
     let hybrid = &result.platforms[2];
     assert!(hybrid.is_hybrid());
@@ -212,7 +209,7 @@ fn the_runner_reports_each_part() {
 /// baseline alone (its overflow platform, scaled to zero, costs nothing).
 #[test]
 fn an_unsaturated_baseline_is_the_baseline_alone() {
-    let roomy = BURSTY.replace("instances = 2 }", "instances = 12 }").replace("cpu = 4,", "cpu = 16,");
+    let roomy = bursty(12, 16);
     let s = scenario(&roomy);
     let hybrid = simulate_platform(&s, 2, 0);
     let alone = simulate_platform(&s, 1, 0);
@@ -232,7 +229,7 @@ fn an_unsaturated_baseline_is_the_baseline_alone() {
 #[test]
 fn the_overflow_is_the_named_platform_as_resolved() {
     let s = crossover_scenario::parse_with_overrides(
-        BURSTY,
+        &bursty(2, 4),
         "bursty.toml",
         "bursty",
         &[crossover_scenario::Override::parse("platform.cloud-run.max_instances=3").unwrap()],

@@ -1392,13 +1392,8 @@ impl<'a> Sim<'a> {
             return;
         }
         if node.reclaimed {
-            let on_node: Vec<u32> = (0..self.instances.len() as u32)
-                .filter(|&s| {
-                    self.node_of[s as usize] == slot && self.instances[s as usize].life != Life::Stopped
-                })
-                .collect();
             // The last pod to go takes the node with it (it is being deleted).
-            for pod in on_node {
+            for pod in self.pods_on(slot) {
                 self.kill(pod);
             }
             return;
@@ -1586,6 +1581,13 @@ impl<'a> Sim<'a> {
         }
     }
 
+    /// The pods placed on node `n` (starting, ready or draining).
+    fn pods_on(&self, n: u32) -> Vec<u32> {
+        (0..self.instances.len() as u32)
+            .filter(|&s| self.node_of[s as usize] == n && self.instances[s as usize].life != Life::Stopped)
+            .collect()
+    }
+
     /// Drains a node: its pods get replacements elsewhere (a ReplicaSet recreates an
     /// evicted pod at once) and finish what they hold; the node goes with its last pod.
     fn delete_node(&mut self, n: u32) {
@@ -1595,10 +1597,7 @@ impl<'a> Sim<'a> {
             cluster.remove(n, self.now);
             return;
         }
-        let on_node: Vec<u32> = (0..self.instances.len() as u32)
-            .filter(|&s| self.node_of[s as usize] == n && self.instances[s as usize].life != Life::Stopped)
-            .collect();
-        for slot in on_node {
+        for slot in self.pods_on(n) {
             if self.instances[slot as usize].draining {
                 continue;
             }
