@@ -77,8 +77,12 @@ fn an_interrupted_run_resumes_to_identical_results() {
     let scenario = scenario.to_str().unwrap();
 
     let whole = dir.path().join("whole");
+    let started = Instant::now();
     let o = crossover(&["run", scenario, "--threads", "1", "--out", whole.to_str().unwrap()], dir.path());
     assert!(o.status.success(), "{}", stderr(&o));
+    // The cuts are timed as fractions of this machine's uninterrupted run, not in fixed
+    // milliseconds: a faster simulator once finished the resumed run before its cut.
+    let whole_run = started.elapsed();
 
     let cut = dir.path().join("cut");
     let child = Command::new(env!("CARGO_BIN_EXE_crossover"))
@@ -88,7 +92,7 @@ fn an_interrupted_run_resumes_to_identical_results() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+    std::thread::sleep(whole_run.mul_f64(0.3));
     sigint(child.id());
     let o = child.wait_with_output().unwrap();
     let err = stderr(&o);
@@ -107,7 +111,9 @@ fn an_interrupted_run_resumes_to_identical_results() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1000));
+    // About 70% of the jobs remain, shared by two threads: a cut at a tenth of the
+    // single-threaded time leaves most of them still to run.
+    std::thread::sleep(whole_run.mul_f64(0.1));
     signal(child.id(), "TERM");
     let o = child.wait_with_output().unwrap();
     assert!(o.status.code() == Some(130) || o.status.success(), "{}", stderr(&o));
@@ -147,8 +153,10 @@ fn an_interrupted_batch_resumes_to_identical_results() {
             .spawn()
             .unwrap()
     };
+    let started = Instant::now();
     let o = batch("whole", &[]).wait_with_output().unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
+    let whole_run = started.elapsed();
 
     let child = batch("cut", &[]);
     // Once the first scenario's results are written, the second is running.
@@ -156,7 +164,7 @@ fn an_interrupted_batch_resumes_to_identical_results() {
     while !dir.path().join("cut/quick/summary.csv").exists() && started.elapsed() < Duration::from_secs(60) {
         std::thread::sleep(Duration::from_millis(50));
     }
-    std::thread::sleep(Duration::from_millis(500));
+    std::thread::sleep(whole_run.mul_f64(0.2));
     sigint(child.id());
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
