@@ -119,43 +119,58 @@ impl<K: Ord + Copy> IndexedHeap<K> {
     /// Moves the entry at `at` up to its place: parents move down into the hole, and
     /// the entry is written once, at the end.
     fn sift_up(&mut self, mut at: usize) {
-        let moving = self.entries[at];
-        while at > 0 {
-            let parent = (at - 1) / 2;
-            let above = self.entries[parent];
-            if !less(&moving, &above) {
-                break;
+        assert!(at < self.entries.len());
+        let (entries, position) = (self.entries.as_mut_slice(), self.position.as_mut_slice());
+        // SAFETY: `at` and every parent of it are below `entries.len()` (asserted), and
+        // every id in `entries` is below `position.len()` (`set` grows `position` before
+        // it adds an id). These loops run at every event; the checks cost 7% of a run.
+        unsafe {
+            let moving = *entries.get_unchecked(at);
+            while at > 0 {
+                let parent = (at - 1) / 2;
+                let above = *entries.get_unchecked(parent);
+                if !less(&moving, &above) {
+                    break;
+                }
+                *entries.get_unchecked_mut(at) = above;
+                *position.get_unchecked_mut(above.1 as usize) = at as u32;
+                at = parent;
             }
-            self.entries[at] = above;
-            self.position[above.1 as usize] = at as u32;
-            at = parent;
+            *entries.get_unchecked_mut(at) = moving;
+            *position.get_unchecked_mut(moving.1 as usize) = at as u32;
         }
-        self.entries[at] = moving;
-        self.position[moving.1 as usize] = at as u32;
     }
 
     /// Moves the entry at `at` down to its place, the lesser child moving up each step.
     fn sift_down(&mut self, mut at: usize) {
         let n = self.entries.len();
-        let moving = self.entries[at];
-        loop {
-            let left = 2 * at + 1;
-            if left >= n {
-                break;
+        assert!(at < n);
+        let (entries, position) = (self.entries.as_mut_slice(), self.position.as_mut_slice());
+        // SAFETY: as in `sift_up`; children are read only below `n = entries.len()`.
+        unsafe {
+            let moving = *entries.get_unchecked(at);
+            loop {
+                let left = 2 * at + 1;
+                if left >= n {
+                    break;
+                }
+                let right = left + 1;
+                let child = if right < n && less(entries.get_unchecked(right), entries.get_unchecked(left)) {
+                    right
+                } else {
+                    left
+                };
+                let below = *entries.get_unchecked(child);
+                if !less(&below, &moving) {
+                    break;
+                }
+                *entries.get_unchecked_mut(at) = below;
+                *position.get_unchecked_mut(below.1 as usize) = at as u32;
+                at = child;
             }
-            let right = left + 1;
-            let child =
-                if right < n && less(&self.entries[right], &self.entries[left]) { right } else { left };
-            let below = self.entries[child];
-            if !less(&below, &moving) {
-                break;
-            }
-            self.entries[at] = below;
-            self.position[below.1 as usize] = at as u32;
-            at = child;
+            *entries.get_unchecked_mut(at) = moving;
+            *position.get_unchecked_mut(moving.1 as usize) = at as u32;
         }
-        self.entries[at] = moving;
-        self.position[moving.1 as usize] = at as u32;
     }
 }
 

@@ -8,7 +8,7 @@
 //! flat in the horizon.
 
 use crate::autoscale::{Fleet, KedaState, KpaState, MetricHistory, Snapshot, TargetTrackingState};
-use crate::billing::{BilledTime, CostBreakdown, IdleBilling, Meters};
+use crate::billing::{BilledTime, CostBreakdown, IdleBilling, Meters, Tariff};
 use crate::cluster::{cheapest_fit, nodes_for, Cluster, NodeLife, Replacement};
 use crate::hpa::{HpaInput, HpaMetric, HpaState};
 use crate::instance::{Instance, Life};
@@ -271,8 +271,37 @@ fn availability_key(inst: &Instance) -> (u32, u64) {
     (inst.active.len() as u32, u64::MAX - inst.created_seq)
 }
 
+/// Which idle-instance area the tariff bills, decided once: `accumulate_areas` runs at
+/// every event.
+#[derive(Clone, Copy)]
+enum IdleMeter {
+    /// The tariff bills whole lifetimes: idle time needs no area of its own.
+    Lifetime,
+    All,
+    MinInstances,
+    AtMinReplicas,
+}
+
+impl IdleMeter {
+    fn of(tariff: &Tariff) -> Self {
+        if tariff.bills_lifetime() {
+            return IdleMeter::Lifetime;
+        }
+        match tariff.idle_billing {
+            IdleBilling::All => IdleMeter::All,
+            IdleBilling::MinInstances => IdleMeter::MinInstances,
+            IdleBilling::AtMinReplicas => IdleMeter::AtMinReplicas,
+        }
+    }
+}
+
 struct Sim<'a> {
     spec: &'a PlatformSpec,
+    idle_meter: IdleMeter,
+    /// The router is a central queue (which keeps the available set).
+    central_queue: bool,
+    /// Fly: stopped machines are metered (their root filesystems are billed).
+    meters_stopped: bool,
     demand: &'a Demand,
     response_gb: f64,
     horizon: SimTime,
@@ -299,6 +328,10 @@ struct Sim<'a> {
     queue: VecDeque<Queued>,
     queue_timer_armed: bool,
     round_robin: usize,
+    /// The routable slots in slot order, for random balancing: rebuilt only when an
+    /// instance became or stopped being routable (`routable_stale`), not per request.
+    routable_slots: Vec<u32>,
+    routable_stale: bool,
     scaler: Scaler,
     history: MetricHistory,
     desired: u32,
@@ -368,6 +401,9 @@ impl<'a> Sim<'a> {
         };
         Sim {
             spec,
+            idle_meter: IdleMeter::of(&spec.tariff),
+            central_queue: matches!(spec.router, RouterSpec::CentralQueue { .. }),
+            meters_stopped: matches!(spec.autoscaler, AutoscalerSpec::FlyProxy(_)),
             demand: input.demand,
             response_gb: input.response_gb,
             horizon,
@@ -386,6 +422,8 @@ impl<'a> Sim<'a> {
             queue: VecDeque::new(),
             queue_timer_armed: false,
             round_robin: 0,
+            routable_slots: Vec::new(),
+            routable_stale: true,
             scaler,
             history: MetricHistory::new(longest_window),
             desired: spec.initial_instances(),
@@ -593,6 +631,11 @@ impl<'a> Sim<'a> {
             "fleet counts (alive, starting, busy, draining) drifted after {after:?} at {:?}",
             self.now
         );
+        if !self.routable_stale {
+            let routable: Vec<u32> =
+                (0..self.instances.len() as u32).filter(|&s| self.routable(s as usize)).collect();
+            assert_eq!(self.routable_slots, routable, "routable slots after {after:?}");
+        }
         // The central queue's available set holds exactly the listed instances.
         for slot in 0..self.instances.len() as u32 {
             assert_eq!(self.available.contains(slot), self.listed(slot), "slot {slot} after {after:?}");
@@ -611,26 +654,24 @@ impl<'a> Sim<'a> {
         if let Some(cluster) = &self.cluster {
             self.node_area += cluster.alive as u128 * dt;
         }
-        let tariff = &self.spec.tariff;
-        if !tariff.bills_lifetime() {
-            let idle = self.alive - self.busy - self.starting;
-            let min = self.spec.min_instances;
-            match tariff.idle_billing {
-                IdleBilling::All => self.idle_billed_area += idle as u128 * dt,
-                IdleBilling::MinInstances => {
-                    let kept = min.saturating_sub(self.busy + self.starting);
-                    self.idle_billed_area += idle.min(kept) as u128 * dt;
-                }
-                IdleBilling::AtMinReplicas => {
-                    if min > 0 && self.alive == min {
-                        self.idle_billed_area += idle as u128 * dt;
-                    } else {
-                        self.idle_at_active_area += idle as u128 * dt;
-                    }
+        let idle = || self.alive - self.busy - self.starting;
+        match self.idle_meter {
+            IdleMeter::Lifetime => {}
+            IdleMeter::All => self.idle_billed_area += idle() as u128 * dt,
+            IdleMeter::MinInstances => {
+                let kept = self.spec.min_instances.saturating_sub(self.busy + self.starting);
+                self.idle_billed_area += idle().min(kept) as u128 * dt;
+            }
+            IdleMeter::AtMinReplicas => {
+                let min = self.spec.min_instances;
+                if min > 0 && self.alive == min {
+                    self.idle_billed_area += idle() as u128 * dt;
+                } else {
+                    self.idle_at_active_area += idle() as u128 * dt;
                 }
             }
         }
-        if matches!(self.spec.autoscaler, AutoscalerSpec::FlyProxy(_)) {
+        if self.meters_stopped {
             self.stopped_area += (self.spec.max_instances - self.alive) as u128 * dt;
         }
         self.last_change = self.now;
@@ -781,12 +822,19 @@ impl<'a> Sim<'a> {
                 Some(slot)
             }
             BalancePolicy::Random => {
-                let ready = (0..n).filter(|&s| self.routable(s)).count();
+                if self.routable_stale {
+                    let mut slots = std::mem::take(&mut self.routable_slots);
+                    slots.clear();
+                    slots.extend((0..n as u32).filter(|&s| self.routable(s as usize)));
+                    self.routable_slots = slots;
+                    self.routable_stale = false;
+                }
+                let ready = self.routable_slots.len();
                 if ready == 0 {
                     return None;
                 }
                 let k = (self.platform_rng.open01() * ready as f64) as usize;
-                (0..n).filter(|&s| self.routable(s)).nth(k.min(ready - 1)).map(|s| s as u32)
+                Some(self.routable_slots[k.min(ready - 1)])
             }
         }
     }
@@ -910,6 +958,7 @@ impl<'a> Sim<'a> {
                 None => {
                     // No node has room: the pod is Pending until one does.
                     self.instances[slot as usize].begin_pending(seq, self.now);
+                    self.routable_stale = true;
                     self.pending_at[slot as usize] = SimTime::MAX;
                     self.starting += 1;
                     cluster.pending.push_back(slot);
@@ -937,6 +986,7 @@ impl<'a> Sim<'a> {
             _ => SimTime::MAX,
         };
         self.instances[slot as usize].begin_life(seq, self.now, ready_at, notice_at);
+        self.routable_stale = true;
         self.pending_at[slot as usize] = SimTime::MAX;
         self.meters.instance_starts += 1;
         if ready_at > self.now {
@@ -969,6 +1019,7 @@ impl<'a> Sim<'a> {
             self.starting -= 1;
         }
         inst.life = Life::Ready;
+        self.routable_stale = true;
         self.relist(slot);
         if let Some(request) = self.bound[slot as usize].take() {
             self.dispatch(slot, request);
@@ -1013,7 +1064,7 @@ impl<'a> Sim<'a> {
 
     /// Takes `slot` out of the central queue's available set before its load changes.
     fn unlist(&mut self, slot: u32) {
-        if self.listed(slot) {
+        if self.central_queue && self.listed(slot) {
             self.available.remove(slot);
         }
     }
@@ -1022,6 +1073,10 @@ impl<'a> Sim<'a> {
     /// draining and has room, and takes it out otherwise. A load change needs only this
     /// (one move in the heap), not an `unlist` before it.
     fn relist(&mut self, slot: u32) {
+        if !self.central_queue {
+            // A load balancer routes without the available set: nothing is ever in it.
+            return;
+        }
         if self.listed(slot) {
             let key = availability_key(&self.instances[slot as usize]);
             self.available.set(slot, key);
@@ -1032,7 +1087,7 @@ impl<'a> Sim<'a> {
 
     fn listed(&self, slot: u32) -> bool {
         let inst = &self.instances[slot as usize];
-        matches!(self.spec.router, RouterSpec::CentralQueue { .. })
+        self.central_queue
             && inst.life == Life::Ready
             && !inst.draining
             && inst.active.len() < self.spec.instance.concurrency as usize
@@ -1190,6 +1245,7 @@ impl<'a> Sim<'a> {
         }
         self.unlist(slot);
         self.instances[slot as usize].draining = true;
+        self.routable_stale = true;
         self.draining += 1;
         // Requests queued inside it go back to the load balancer.
         let waiting: Vec<Queued> = self.local[slot as usize].drain(..).collect();
@@ -1242,6 +1298,7 @@ impl<'a> Sim<'a> {
         }
         inst.life = Life::Stopped;
         inst.draining = false;
+        self.routable_stale = true;
         inst.generation = inst.generation.wrapping_add(1);
         self.pending_at[slot as usize] = SimTime::MAX;
         self.events.cancel_timer(slot);
