@@ -262,3 +262,60 @@ fn timeline_minutes_add_up_to_the_replication() {
     // A cold start queues requests at the very beginning (min instances 0).
     assert!(tl.minutes[0].max_waiting > 0, "{:?}", tl.minutes[0]);
 }
+
+/// A run asked for timelines records replication 0's in the job that simulates it: the
+/// very minutes of simulating it again, and the rest of the run unchanged. A platform
+/// whose replication 0 came from a checkpoint has none; the caller simulates it again.
+#[test]
+fn a_run_records_the_timelines_of_replication_zero() {
+    use crossover_runner::{Progress, RunError, RunOptions};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let s = scenario(
+        r#"
+        [simulation]
+        horizon = "3h"
+        replications = 3
+        [traffic]
+        profile = "diurnal"
+        trough_rps = 2.0
+        peak_rps = 30.0
+        [service]
+        cpu = { dist = "lognormal", p50 = "40ms", p99 = "400ms" }
+        [[platform]]
+        name = "cloud-run"
+        preset = "cloud-run"
+        [[platform]]
+        name = "eks"
+        preset = "eks"
+        "#,
+    );
+    let plain = run(&s);
+    assert!(plain.timelines.is_empty());
+    let opts = RunOptions { timelines: true, threads: Some(2), ..RunOptions::from_scenario(&s) };
+    let recorded = crossover_runner::run(&s, &opts).unwrap();
+    assert_eq!(recorded.timelines, crossover_runner::timeline(&s, s.seed, 0));
+    assert!(recorded.timelines.iter().all(|t| !t.minutes.is_empty()));
+    for (a, b) in plain.platforms.iter().zip(&recorded.platforms) {
+        assert_eq!(a.replications, b.replications);
+        assert_eq!(a.latency, b.latency);
+    }
+
+    // Cut after the first job (cloud-run's replication 0), then resumed.
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = cancel.clone();
+    let cut = RunOptions {
+        threads: Some(1),
+        cancel: Some(cancel),
+        progress: Some(Progress(Arc::new(move |_, _| flag.store(true, Ordering::SeqCst)))),
+        ..opts.clone()
+    };
+    let Err(RunError::Interrupted(partial)) = crossover_runner::run(&s, &cut) else {
+        panic!("the run was cut after its first job")
+    };
+    assert_eq!(partial.jobs(), 1);
+    let resumed = crossover_runner::run(&s, &RunOptions { resume: Some(partial), ..opts }).unwrap();
+    let names: Vec<&str> = resumed.timelines.iter().map(|t| t.platform.as_str()).collect();
+    assert_eq!(names, ["eks"]);
+    assert_eq!(resumed.timelines[0], recorded.timelines[1]);
+}

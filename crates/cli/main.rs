@@ -437,6 +437,7 @@ fn run_one(
         cancel: Some(cancel.clone()),
         progress: bar.callback(),
         resume: from,
+        timelines: true,
         ..RunOptions::from_scenario(scenario)
     };
     let started = Instant::now();

@@ -42,15 +42,15 @@ fn write_all(dir: &Path, files: &[(String, Vec<u8>)]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What a run writes after its CSVs: `latency.csv`, `timeline.csv` (replication 0
-/// simulated again with a per-minute record; the busiest day), every chart and
-/// `report.html`, drawn from `files` (the run's CSVs and resolved scenario) plus those.
+/// What a run writes after its CSVs: `latency.csv`, `timeline.csv` (replication 0's
+/// per-minute record; the busiest day), every chart and `report.html`, drawn from `files`
+/// (the run's CSVs and resolved scenario) plus those.
 pub fn run_extras(
     scenario: &Scenario,
     result: &RunResult,
     files: &[(String, Vec<u8>)],
 ) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
-    let timelines = timelines(scenario, result.seed);
+    let timelines = timelines(scenario, result);
     let mut extra = vec![
         ("latency.csv".to_string(), crossover_report::latency_csv(result)),
         ("timeline.csv".to_string(), crossover_report::timeline_csv(&timelines)),
@@ -63,19 +63,30 @@ pub fn run_extras(
     Ok(extra)
 }
 
-/// Replication 0 of every platform with its per-minute record, one thread per platform
-/// (each platform's replication is the same pure function alone as in the full run).
-fn timelines(scenario: &Scenario, seed: u64) -> Vec<crossover_runner::PlatformTimeline> {
+/// Replication 0 of every platform with its per-minute record: as the run recorded it,
+/// or, for a platform whose replication 0 came from a checkpoint, simulated again (one
+/// thread per platform; the same pure function alone as in the full run).
+fn timelines(scenario: &Scenario, result: &RunResult) -> Vec<crossover_runner::PlatformTimeline> {
     std::thread::scope(|s| {
-        let handles: Vec<_> = scenario
+        let pending: Vec<_> = scenario
             .platforms
             .iter()
             .map(|p| {
-                let mut one = scenario.clone();
-                one.platforms.retain(|q| q.name == p.name);
-                s.spawn(move || crossover_runner::timeline(&one, seed, 0))
+                let recorded = result.timelines.iter().find(|t| t.platform == p.name).cloned();
+                let again = recorded.is_none().then(|| {
+                    let mut one = scenario.clone();
+                    one.platforms.retain(|q| q.name == p.name);
+                    s.spawn(move || crossover_runner::timeline(&one, result.seed, 0))
+                });
+                (recorded, again)
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().expect("a timeline simulation panicked")).collect()
+        pending
+            .into_iter()
+            .flat_map(|(recorded, again)| match again {
+                Some(h) => h.join().expect("a timeline simulation panicked"),
+                None => recorded.into_iter().collect(),
+            })
+            .collect()
     })
 }

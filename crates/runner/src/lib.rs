@@ -39,6 +39,10 @@ pub struct RunOptions {
     /// Jobs completed by an interrupted run of the same scenario: not run again, and
     /// merged exactly as if they had been (see [`resume`]).
     pub resume: Option<Partial>,
+    /// Also keep each platform's per-minute timeline of replication 0 (see
+    /// [`timeline`]), recorded by the job that simulates it rather than by simulating
+    /// it again afterwards. Recording changes nothing else the replication computes.
+    pub timelines: bool,
 }
 
 impl RunOptions {
@@ -50,6 +54,7 @@ impl RunOptions {
             cancel: None,
             progress: None,
             resume: None,
+            timelines: false,
         }
     }
 
@@ -268,6 +273,10 @@ pub struct RunResult {
     pub seed: u64,
     pub horizon: SimDuration,
     pub platforms: Vec<PlatformSummary>,
+    /// With [`RunOptions::timelines`], replication 0's timeline of each platform whose
+    /// replication 0 this run simulated (not one taken from a checkpoint), in scenario
+    /// order.
+    pub timelines: Vec<PlatformTimeline>,
 }
 
 impl RunResult {
@@ -309,17 +318,19 @@ fn run_in_pool(scenario: &Scenario, opts: &RunOptions) -> Result<RunResult, RunE
         }
     }
     let finished = AtomicUsize::new(done.len());
+    let mut timelines = Vec::new();
     let mut interrupted = false;
     for start in (0..jobs).step_by(CHUNK) {
         let end = (start + CHUNK).min(jobs);
-        let chunk: Vec<Option<(ReplicationMetrics, LatencyRecorder)>> = (start..end)
+        let chunk: Vec<Option<Replicated>> = (start..end)
             .into_par_iter()
             .map(|job| {
                 if done.contains_key(&job) || opts.cancelled() {
                     return None;
                 }
                 let (replication, platform) = (job / n_platforms, job % n_platforms);
-                let out = replicate(scenario, opts.seed, replication as u32, platform);
+                let recording = opts.timelines && replication == 0;
+                let out = replicate_recording(scenario, opts.seed, replication as u32, platform, recording);
                 let n = finished.fetch_add(1, Ordering::Relaxed) + 1;
                 if let Some(Progress(report)) = &opts.progress {
                     report(n, jobs);
@@ -333,10 +344,13 @@ fn run_in_pool(scenario: &Scenario, opts: &RunOptions) -> Result<RunResult, RunE
                 summary.replications.push(metrics);
                 continue;
             }
-            let Some((metrics, latency)) = computed else {
+            let Some((metrics, latency, minutes)) = computed else {
                 interrupted = true;
                 continue;
             };
+            if let Some(minutes) = minutes {
+                timelines.push(PlatformTimeline { platform: summary.platform.clone(), minutes });
+            }
             checks::conservation(&summary.platform, &metrics).map_err(RunError::Conservation)?;
             checks::littles_law(&summary.platform, &metrics, scenario.horizon).map_err(RunError::Little)?;
             summary.latency.merge(&latency);
@@ -357,7 +371,13 @@ fn run_in_pool(scenario: &Scenario, opts: &RunOptions) -> Result<RunResult, RunE
             return Err(RunError::Interrupted(Partial { platforms }));
         }
     }
-    Ok(RunResult { scenario: scenario.name.clone(), seed: opts.seed, horizon: scenario.horizon, platforms })
+    Ok(RunResult {
+        scenario: scenario.name.clone(),
+        seed: opts.seed,
+        horizon: scenario.horizon,
+        platforms,
+        timelines,
+    })
 }
 
 /// One platform, one replication: a pure function of its arguments.
@@ -367,6 +387,22 @@ pub fn replicate(
     replication: u32,
     platform: usize,
 ) -> (ReplicationMetrics, LatencyRecorder) {
+    let (metrics, latency, _) = replicate_recording(scenario, seed, replication, platform, false);
+    (metrics, latency)
+}
+
+/// What a job returns: the replication's metrics, its latencies, and its timeline if
+/// it was asked to record one.
+type Replicated = (ReplicationMetrics, LatencyRecorder, Option<Vec<MinuteStats>>);
+
+/// [`replicate`], recording the per-minute timeline too if `timeline` is set.
+fn replicate_recording(
+    scenario: &Scenario,
+    seed: u64,
+    replication: u32,
+    platform: usize,
+    timeline: bool,
+) -> Replicated {
     let out = simulate(&SimInput {
         platform: &scenario.platforms[platform],
         traffic: &scenario.traffic,
@@ -375,7 +411,7 @@ pub fn replicate(
         seed,
         replication: replication as u64,
         response_gb: scenario.response_gb,
-        timeline: false,
+        timeline,
     });
     let q = |p| out.latency.quantile_ms(p);
     let metrics = ReplicationMetrics {
@@ -402,11 +438,11 @@ pub fn replicate(
         base_p99_ms: out.parts.as_ref().map_or(q(0.99), |p| p.base.latency.quantile_ms(0.99)),
         overflow_p99_ms: out.parts.as_ref().map_or(0.0, |p| p.overflow.latency.quantile_ms(0.99)),
     };
-    (metrics, out.latency)
+    (metrics, out.latency, timeline.then_some(out.timeline))
 }
 
 /// One platform's per-minute record of one replication.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PlatformTimeline {
     pub platform: String,
     pub minutes: Vec<MinuteStats>,
