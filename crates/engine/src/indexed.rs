@@ -118,6 +118,7 @@ impl<K: Ord + Copy> IndexedHeap<K> {
 
     /// Moves the entry at `at` up to its place: parents move down into the hole, and
     /// the entry is written once, at the end.
+    #[inline(always)]
     fn sift_up(&mut self, mut at: usize) {
         assert!(at < self.entries.len());
         let (entries, position) = (self.entries.as_mut_slice(), self.position.as_mut_slice());
@@ -142,6 +143,7 @@ impl<K: Ord + Copy> IndexedHeap<K> {
     }
 
     /// Moves the entry at `at` down to its place, the lesser child moving up each step.
+    #[inline(always)]
     fn sift_down(&mut self, mut at: usize) {
         let n = self.entries.len();
         assert!(at < n);

@@ -56,7 +56,20 @@ pub struct EventQueue<E> {
     /// completion as soon as it has handled one): the entry then moves down from the
     /// root, instead of being removed and pushed back. Anything else removes it first.
     fired: Option<u32>,
+    /// The pending event of the queue's stream: a source that always has exactly one
+    /// event pending and schedules the next as each is handled (a traffic source's next
+    /// arrival). Kept beside the heap rather than pushed into and popped from it once
+    /// per request; it takes its sequence number like any other event.
+    stream: Option<Entry<E>>,
     next_seq: u64,
+}
+
+/// Where the earliest pending event is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Heap,
+    Timer,
+    Stream,
 }
 
 impl<E> Default for EventQueue<E> {
@@ -76,6 +89,7 @@ impl<E> EventQueue<E> {
             timers: IndexedHeap::new(),
             timer_events: Vec::new(),
             fired: None,
+            stream: None,
             next_seq: 0,
         }
     }
@@ -89,6 +103,14 @@ impl<E> EventQueue<E> {
     pub fn schedule(&mut self, time: SimTime, event: E) {
         let seq = self.take_seq();
         self.heap.push(Entry { time, seq, event });
+    }
+
+    /// Schedules the stream's next event (see `stream`); the previous one must have been
+    /// popped.
+    pub fn schedule_stream(&mut self, time: SimTime, event: E) {
+        debug_assert!(self.stream.is_none(), "the stream has one pending event at most");
+        let seq = self.take_seq();
+        self.stream = Some(Entry { time, seq, event });
     }
 
     /// Sets entity `id`'s timer to fire `event` at `time`, replacing its pending one if
@@ -124,41 +146,46 @@ impl<E> EventQueue<E> {
         }
     }
 
-    /// Whether the earliest event is a timer (rather than a plain event).
+    /// Where the earliest pending event is, and its (time, seq); `drop_fired` first.
     #[inline]
-    fn timer_first(&self) -> Option<bool> {
-        match (self.heap.peek(), self.timers.first()) {
-            (None, None) => None,
-            (Some(_), None) => Some(false),
-            (None, Some(_)) => Some(true),
-            (Some(e), Some((key, _))) => Some(key < (e.time, e.seq)),
+    fn first(&self) -> Option<(Source, (SimTime, u64))> {
+        let mut best = self.heap.peek().map(|e| (Source::Heap, (e.time, e.seq)));
+        if let Some((key, _)) = self.timers.first() {
+            if best.is_none_or(|(_, b)| key < b) {
+                best = Some((Source::Timer, key));
+            }
         }
+        if let Some(e) = &self.stream {
+            if best.is_none_or(|(_, b)| (e.time, e.seq) < b) {
+                best = Some((Source::Stream, (e.time, e.seq)));
+            }
+        }
+        best
     }
 
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         self.drop_fired();
-        if self.timer_first()? {
-            let ((time, _), id) = self.timers.first().expect("a timer is first");
-            let event = self.timer_events[id as usize].take().expect("a set timer has its event");
-            self.fired = Some(id);
-            Some((time, event))
-        } else {
-            self.heap.pop().map(|e| (e.time, e.event))
+        match self.first()? {
+            (Source::Timer, (time, _)) => {
+                let (_, id) = self.timers.first().expect("a timer is first");
+                let event = self.timer_events[id as usize].take().expect("a set timer has its event");
+                self.fired = Some(id);
+                Some((time, event))
+            }
+            (Source::Stream, _) => self.stream.take().map(|e| (e.time, e.event)),
+            (Source::Heap, _) => self.heap.pop().map(|e| (e.time, e.event)),
         }
     }
 
     pub fn peek_time(&mut self) -> Option<SimTime> {
         self.drop_fired();
-        if self.timer_first()? {
-            self.timers.first().map(|((time, _), _)| time)
-        } else {
-            self.heap.peek().map(|e| e.time)
-        }
+        self.first().map(|(_, (time, _))| time)
     }
 
-    /// Pending events, timers included.
+    /// Pending events, timers and the stream's included.
     pub fn len(&self) -> usize {
         self.heap.len() + self.timers.len() - usize::from(self.fired.is_some())
+            + usize::from(self.stream.is_some())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -172,6 +199,7 @@ impl<E> EventQueue<E> {
         self.timers.clear();
         self.timer_events.iter_mut().for_each(|e| *e = None);
         self.fired = None;
+        self.stream = None;
         self.next_seq = 0;
     }
 }
@@ -231,6 +259,51 @@ mod tests {
         q.cancel_timer(7); // never set: nothing to do
         let order: Vec<u32> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
         assert_eq!(order, vec![3, 1, 0]);
+    }
+
+    /// The stream's events take their place among plain events and timers exactly as if
+    /// they were plain events, ties included (coarse times make ties common).
+    #[test]
+    fn the_stream_pops_as_plain_events_would() {
+        let mut rng = crate::RngStream::new(crate::StreamKey::new(5, 0, 3));
+        let mut with_stream: EventQueue<(char, u32)> = EventQueue::new();
+        let mut plain: EventQueue<(char, u32)> = EventQueue::new();
+        let (mut now, mut streamed) = (0u64, 0);
+        with_stream.schedule_stream(SimTime(0), ('s', 0));
+        plain.schedule(SimTime(0), ('s', 0));
+        for step in 0..20_000u32 {
+            let at = SimTime(now + (coarse_gap(&mut rng)) as u64);
+            let u = rng.open01();
+            if u < 0.25 {
+                with_stream.schedule(at, ('p', step));
+                plain.schedule(at, ('p', step));
+            } else if u < 0.4 {
+                // A timer that is never moved pops as the plain event it would be.
+                let id = step % 4;
+                if with_stream.timers.contains(id) || with_stream.fired == Some(id) {
+                    continue;
+                }
+                with_stream.set_timer(id, at, ('t', id));
+                plain.schedule(at, ('t', id));
+            } else {
+                let (a, b) = (with_stream.pop(), plain.pop());
+                assert_eq!(a, b, "step {step}");
+                let Some((t, (kind, _))) = a else { break };
+                now = t.0;
+                if kind == 's' {
+                    streamed += 1;
+                    let next = SimTime(now + coarse_gap(&mut rng) as u64);
+                    with_stream.schedule_stream(next, ('s', step));
+                    plain.schedule(next, ('s', step));
+                }
+                assert_eq!(with_stream.len(), plain.len());
+            }
+        }
+        assert!(streamed > 2_000, "{streamed}");
+    }
+
+    fn coarse_gap(rng: &mut crate::RngStream) -> f64 {
+        (rng.open01() * 4.0).floor()
     }
 
     /// Timers pop exactly as the idiom they replace: every move scheduled as a new plain

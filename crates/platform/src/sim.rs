@@ -527,7 +527,7 @@ impl<'a> Sim<'a> {
         }
         if self.takes_arrivals {
             if let Some(t) = self.arrivals.next_arrival() {
-                self.events.schedule(t, Event::Arrival);
+                self.events.schedule_stream(t, Event::Arrival);
             }
         }
         if let Some(period) = self.tick_period() {
@@ -685,7 +685,7 @@ impl<'a> Sim<'a> {
         // asking for the next one.
         let demand = self.demand.draw_recorded(&mut self.demand_rng, self.arrivals.recorded_demand());
         if let Some(t) = self.arrivals.next_arrival() {
-            self.events.schedule(t, Event::Arrival);
+            self.events.schedule_stream(t, Event::Arrival);
         }
         let request = Queued { arrival: self.now, demand };
         if let (Some(other), Some(spill)) = (overflow, &self.spec.spill) {
@@ -1046,6 +1046,10 @@ impl<'a> Sim<'a> {
     /// Gives `slot` the requests waiting for it: its own queue first, then the central
     /// queue, while it has room.
     fn take_waiting(&mut self, slot: u32) {
+        if self.queue.is_empty() && self.local[slot as usize].is_empty() {
+            // The usual case, at every completion: nothing waits.
+            return;
+        }
         let concurrency = self.spec.instance.concurrency as usize;
         while self.instances[slot as usize].active.len() < concurrency {
             if let Some(request) = self.local[slot as usize].pop_front() {
@@ -1161,7 +1165,11 @@ impl<'a> Sim<'a> {
             // (then its billed busy period simply continues).
             self.busy -= 1;
         }
-        self.relist(slot);
+        if finished > 0 {
+            // Only a finished request frees a slot: a CPU phase ending into I/O leaves the
+            // load, and so the available set, as it was.
+            self.relist(slot);
+        }
         self.take_waiting(slot);
         let inst = &mut self.instances[slot as usize];
         if inst.is_idle() {
