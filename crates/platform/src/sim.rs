@@ -268,7 +268,7 @@ fn merge_minutes(base: &[MinuteStats], overflow: &[MinuteStats]) -> Vec<MinuteSt
 /// Orders available instances for the central queue: least loaded, then newest (then
 /// the lower slot, the heap's tie-break).
 fn availability_key(inst: &Instance) -> (u32, u64) {
-    (inst.active.len() as u32, u64::MAX - inst.created_seq)
+    (inst.load() as u32, u64::MAX - inst.created_seq)
 }
 
 /// Which idle-instance area the tariff bills, decided once: `accumulate_areas` runs at
@@ -780,7 +780,7 @@ impl<'a> Sim<'a> {
     }
 
     fn outstanding(&self, slot: u32) -> usize {
-        self.instances[slot as usize].active.len() + self.local[slot as usize].len()
+        self.instances[slot as usize].load() + self.local[slot as usize].len()
     }
 
     fn routable(&self, slot: usize) -> bool {
@@ -841,7 +841,7 @@ impl<'a> Sim<'a> {
 
     /// Load-balancer assignment: serve now if a slot is free, else queue in the instance.
     fn assign(&mut self, slot: u32, request: Queued) {
-        if self.instances[slot as usize].active.len() < self.spec.instance.concurrency as usize {
+        if self.instances[slot as usize].load() < self.spec.instance.concurrency as usize {
             self.dispatch(slot, request);
         } else {
             self.local[slot as usize].push_back(request);
@@ -1051,7 +1051,7 @@ impl<'a> Sim<'a> {
             return;
         }
         let concurrency = self.spec.instance.concurrency as usize;
-        while self.instances[slot as usize].active.len() < concurrency {
+        while self.instances[slot as usize].load() < concurrency {
             if let Some(request) = self.local[slot as usize].pop_front() {
                 self.dispatch(slot, request);
             } else if matches!(self.spec.router, RouterSpec::CentralQueue { .. })
@@ -1094,7 +1094,7 @@ impl<'a> Sim<'a> {
         self.central_queue
             && inst.life == Life::Ready
             && !inst.draining
-            && inst.active.len() < self.spec.instance.concurrency as usize
+            && inst.load() < self.spec.instance.concurrency as usize
     }
 
     fn dispatch(&mut self, slot: u32, request: Queued) {
@@ -1230,13 +1230,11 @@ impl<'a> Sim<'a> {
     /// Stops `slot` at once (its machine is gone): whatever runs or waits on it is lost.
     fn kill(&mut self, slot: u32) {
         let inst = &mut self.instances[slot as usize];
-        let mut lost: Vec<SimTime> = inst.active.iter().map(|a| a.arrival).collect();
-        self.serving -= lost.len() as u64;
         if !inst.is_idle() {
             self.busy -= 1;
         }
-        inst.active.clear();
-        inst.cpu_phase = 0;
+        let mut lost = inst.evict();
+        self.serving -= lost.len() as u64;
         lost.extend(self.local[slot as usize].drain(..).map(|q| q.arrival));
         lost.extend(self.bound[slot as usize].take().map(|q| q.arrival));
         for arrival in lost {
