@@ -3,7 +3,11 @@
 //! and Kubernetes scenarios at 100 requests/s), and the runner on one and two threads.
 //! Figures are recorded in the README's performance section.
 
-use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, SamplingMode, Throughput};
+use criterion::measurement::WallTime;
+use criterion::{
+    black_box, criterion_group, criterion_main, BatchSize, BenchmarkGroup, Criterion, SamplingMode,
+    Throughput,
+};
 use crossover_engine::rng::purpose_id;
 use crossover_engine::{EventQueue, RngStream, SimDuration, SimTime, StreamKey};
 use crossover_platform::{simulate, SimInput};
@@ -52,27 +56,32 @@ fn arrivals(c: &mut Criterion) {
     group.finish();
 }
 
-/// Every platform of the default scenario over one day; throughput in simulated requests.
-fn platforms(c: &mut Criterion) {
-    let s = crossover_scenario::default_scenario();
-    let horizon = SimDuration::from_hours(24);
-    let mut group = c.benchmark_group("platform_one_day");
-    group.sample_size(10);
+/// One benchmark per platform of `s`: one replication over one day; throughput in
+/// simulated requests.
+fn each_platform(group: &mut BenchmarkGroup<WallTime>, s: &crossover_scenario::Scenario) {
     for platform in &s.platforms {
         let input = SimInput {
             platform,
             traffic: &s.traffic,
             demand: &s.demand,
-            horizon,
+            horizon: SimDuration::from_hours(24),
             seed: 1,
             replication: 0,
-            response_gb: 0.0,
+            response_gb: s.response_gb,
             timeline: false,
         };
         let n = simulate(&input).counters.arrived;
         group.throughput(Throughput::Elements(n));
         group.bench_function(&platform.name, |b| b.iter(|| black_box(simulate(&input).counters.arrived)));
     }
+}
+
+/// Every platform of the default scenario over one day; throughput in simulated requests.
+fn platforms(c: &mut Criterion) {
+    let s = crossover_scenario::default_scenario();
+    let mut group = c.benchmark_group("platform_one_day");
+    group.sample_size(10);
+    each_platform(&mut group, &s);
     group.finish();
 }
 
@@ -119,25 +128,10 @@ fn presets_scenario() -> crossover_scenario::Scenario {
 /// one core.
 fn presets(c: &mut Criterion) {
     let s = presets_scenario();
-    let horizon = SimDuration::from_hours(24);
     let mut group = c.benchmark_group("preset_100rps_one_day");
     // Seconds per iteration: ten of them, no more.
     group.sample_size(10).sampling_mode(SamplingMode::Flat).measurement_time(Duration::from_secs(20));
-    for platform in &s.platforms {
-        let input = SimInput {
-            platform,
-            traffic: &s.traffic,
-            demand: &s.demand,
-            horizon,
-            seed: 1,
-            replication: 0,
-            response_gb: s.response_gb,
-            timeline: false,
-        };
-        let n = simulate(&input).counters.arrived;
-        group.throughput(Throughput::Elements(n));
-        group.bench_function(&platform.name, |b| b.iter(|| black_box(simulate(&input).counters.arrived)));
-    }
+    each_platform(&mut group, &s);
     group.finish();
 }
 

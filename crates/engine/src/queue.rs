@@ -65,10 +65,11 @@ pub struct EventQueue<E> {
 }
 
 /// Where the earliest pending event is.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 enum Source {
     Heap,
-    Timer,
+    /// The timer of this entity.
+    Timer(u32),
     Stream,
 }
 
@@ -150,9 +151,9 @@ impl<E> EventQueue<E> {
     #[inline]
     fn first(&self) -> Option<(Source, (SimTime, u64))> {
         let mut best = self.heap.peek().map(|e| (Source::Heap, (e.time, e.seq)));
-        if let Some((key, _)) = self.timers.first() {
+        if let Some((key, id)) = self.timers.first() {
             if best.is_none_or(|(_, b)| key < b) {
-                best = Some((Source::Timer, key));
+                best = Some((Source::Timer(id), key));
             }
         }
         if let Some(e) = &self.stream {
@@ -166,8 +167,7 @@ impl<E> EventQueue<E> {
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         self.drop_fired();
         match self.first()? {
-            (Source::Timer, (time, _)) => {
-                let (_, id) = self.timers.first().expect("a timer is first");
+            (Source::Timer(id), (time, _)) => {
                 let event = self.timer_events[id as usize].take().expect("a set timer has its event");
                 self.fired = Some(id);
                 Some((time, event))
@@ -272,7 +272,7 @@ mod tests {
         with_stream.schedule_stream(SimTime(0), ('s', 0));
         plain.schedule(SimTime(0), ('s', 0));
         for step in 0..20_000u32 {
-            let at = SimTime(now + (coarse_gap(&mut rng)) as u64);
+            let at = SimTime(now + coarse_gap(&mut rng) as u64);
             let u = rng.open01();
             if u < 0.25 {
                 with_stream.schedule(at, ('p', step));

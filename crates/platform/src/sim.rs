@@ -67,6 +67,20 @@ impl Counters {
     pub fn is_conserved(&self) -> bool {
         self.arrived == self.completed + self.rejected + self.timed_out + self.in_flight
     }
+
+    /// Adds `other` count by count (replications into a total, a hybrid's two fleets).
+    pub fn add(&mut self, other: &Counters) {
+        self.arrived += other.arrived;
+        self.completed += other.completed;
+        self.rejected += other.rejected;
+        self.timed_out += other.timed_out;
+        self.in_flight += other.in_flight;
+        self.cold_starts += other.cold_starts;
+        self.cold_start_requests += other.cold_start_requests;
+        self.queued += other.queued;
+        self.interruptions += other.interruptions;
+        self.spilled += other.spilled;
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -201,19 +215,9 @@ fn hybrid_outcome(mut base: Sim, mut overflow: Sim) -> Outcome {
     let mut b = base.outcome();
     let o = overflow.outcome();
     b.counters.arrived -= b.counters.spilled;
-    let (bc, oc) = (&b.counters, &o.counters);
-    let counters = Counters {
-        arrived: bc.arrived + oc.arrived,
-        completed: bc.completed + oc.completed,
-        rejected: bc.rejected + oc.rejected,
-        timed_out: bc.timed_out + oc.timed_out,
-        in_flight: bc.in_flight + oc.in_flight,
-        cold_starts: bc.cold_starts + oc.cold_starts,
-        cold_start_requests: bc.cold_start_requests + oc.cold_start_requests,
-        queued: bc.queued + oc.queued,
-        interruptions: bc.interruptions + oc.interruptions,
-        spilled: bc.spilled,
-    };
+    // The overflow fleet spills nothing, so the sum's `spilled` is the baseline's.
+    let mut counters = b.counters;
+    counters.add(&o.counters);
     let mut latency = b.latency.clone();
     latency.merge(&o.latency);
     Outcome {
@@ -710,16 +714,27 @@ impl<'a> Sim<'a> {
     /// at ready instances (and waiting for one) reach `threshold` times their concurrency
     /// slots, or no instance is ready. Scans the fleet: hybrids only, and a baseline
     /// fleet is small.
-    fn saturated(&self, threshold: f64) -> bool {
-        let mut slots = 0u64;
-        let mut load = self.queue.len() as u64;
-        for s in 0..self.instances.len() {
-            if self.routable(s) {
-                slots += self.spec.instance.concurrency as u64;
-                load += self.outstanding(s as u32) as u64;
-            }
-        }
+    fn saturated(&mut self, threshold: f64) -> bool {
+        let ready = self.routable_slots().len() as u64;
+        let slots = ready * self.spec.instance.concurrency as u64;
+        let load = self.queue.len() as u64
+            + self.routable_slots.iter().map(|&s| self.outstanding(s) as u64).sum::<u64>();
         slots == 0 || load as f64 >= threshold * slots as f64
+    }
+
+    /// The routable slots in slot order, rebuilt only if an instance became or stopped
+    /// being routable since the last call.
+    fn routable_slots(&mut self) -> &[u32] {
+        if self.routable_stale {
+            self.routable_slots.clear();
+            for s in 0..self.instances.len() {
+                if self.routable(s) {
+                    self.routable_slots.push(s as u32);
+                }
+            }
+            self.routable_stale = false;
+        }
+        &self.routable_slots
     }
 
     /// An overflow fleet receives a request its baseline spilled at `now` (no event of
@@ -822,14 +837,7 @@ impl<'a> Sim<'a> {
                 Some(slot)
             }
             BalancePolicy::Random => {
-                if self.routable_stale {
-                    let mut slots = std::mem::take(&mut self.routable_slots);
-                    slots.clear();
-                    slots.extend((0..n as u32).filter(|&s| self.routable(s as usize)));
-                    self.routable_slots = slots;
-                    self.routable_stale = false;
-                }
-                let ready = self.routable_slots.len();
+                let ready = self.routable_slots().len();
                 if ready == 0 {
                     return None;
                 }
@@ -1068,7 +1076,7 @@ impl<'a> Sim<'a> {
 
     /// Takes `slot` out of the central queue's available set before its load changes.
     fn unlist(&mut self, slot: u32) {
-        if self.central_queue && self.listed(slot) {
+        if self.listed(slot) {
             self.available.remove(slot);
         }
     }

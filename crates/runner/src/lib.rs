@@ -247,17 +247,7 @@ impl PlatformSummary {
     pub fn totals(&self) -> Counters {
         let mut t = Counters::default();
         for r in &self.replications {
-            let c = &r.counters;
-            t.arrived += c.arrived;
-            t.completed += c.completed;
-            t.rejected += c.rejected;
-            t.timed_out += c.timed_out;
-            t.in_flight += c.in_flight;
-            t.cold_starts += c.cold_starts;
-            t.cold_start_requests += c.cold_start_requests;
-            t.queued += c.queued;
-            t.interruptions += c.interruptions;
-            t.spilled += c.spilled;
+            t.add(&r.counters);
         }
         t
     }
