@@ -712,8 +712,7 @@ impl<'a> Sim<'a> {
 
     /// Whether the hybrid gateway sends a new request elsewhere: the requests outstanding
     /// at ready instances (and waiting for one) reach `threshold` times their concurrency
-    /// slots, or no instance is ready. Scans the fleet: hybrids only, and a baseline
-    /// fleet is small.
+    /// slots, or no instance is ready.
     fn saturated(&mut self, threshold: f64) -> bool {
         let ready = self.routable_slots().len() as u64;
         let slots = ready * self.spec.instance.concurrency as u64;
