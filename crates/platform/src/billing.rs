@@ -306,8 +306,16 @@ impl CostBreakdown {
     /// active usage first, then idle usage.
     pub fn price(meters: &Meters, tariff: &Tariff, horizon: SimDuration) -> CostBreakdown {
         let scale = HOURS_PER_MONTH * 3600.0 / horizon.as_secs_f64().max(1e-9);
-        let active = (meters.active_seconds + meters.idle_at_active_rate_seconds) * scale;
-        let idle = meters.idle_seconds * scale;
+        let (active, idle) = if tariff.bills_lifetime() {
+            // A provider that bills the lifetime (a Fargate task, an Autopilot pod's
+            // requests) has no idle line: every billed second is vCPU and memory time.
+            ((meters.active_seconds + meters.idle_at_active_rate_seconds + meters.idle_seconds) * scale, 0.0)
+        } else {
+            (
+                (meters.active_seconds + meters.idle_at_active_rate_seconds) * scale,
+                meters.idle_seconds * scale,
+            )
+        };
         let (active_cpu, idle_cpu) =
             after_free(active * meters.vcpu, idle * meters.vcpu, tariff.free_tier.vcpu_seconds);
         let (active_mem, idle_mem) =
@@ -415,6 +423,29 @@ mod tests {
         let life = SimDuration::from_millis(60_200);
         let b = BilledTime::for_life(life, secs(5), secs(100), &tariff);
         assert_eq!((b.active, b.idle), (secs(5), secs(56)));
+    }
+
+    /// A lifetime-billed instance (Fargate) is billed in vCPU and memory line items; its
+    /// idle seconds are no separate line, and the total is the lifetime at the rates.
+    #[test]
+    fn lifetime_billing_has_no_idle_line() {
+        let mut tariff = Tariff::per_second(0.001, 0.0001);
+        tariff.rounding = secs(1);
+        let meters = Meters {
+            vcpu: 2.0,
+            memory_gib: 4.0,
+            active_seconds: 100.0,
+            idle_seconds: 3500.0,
+            ..Meters::default()
+        };
+        let month = SimDuration::from_hours(730);
+        let c = CostBreakdown::price(&meters, &tariff, month);
+        assert_eq!(c.idle, 0.0);
+        assert!((c.cpu - 3600.0 * 2.0 * 0.001).abs() < 1e-9, "{}", c.cpu);
+        assert!((c.memory - 3600.0 * 4.0 * 0.0001).abs() < 1e-9, "{}", c.memory);
+        // A request-billed tariff (cheaper idle) keeps its idle line.
+        tariff.idle = Rates { vcpu_second: 0.0001, ..Rates::default() };
+        assert!(CostBreakdown::price(&meters, &tariff, month).idle > 0.0);
     }
 
     #[test]
