@@ -402,3 +402,72 @@ fn karpenter_replaces_a_node_with_a_cheaper_one_when_load_drops() {
     let last = tl.minutes.len() - 1;
     assert_eq!(tl.minutes[last].mean_nodes, 1.0, "one node at the end");
 }
+
+/// The Cluster Autoscaler's unneeded timers run through the cooldown after a scale-up
+/// (cluster-autoscaler `core/static_autoscaler.go`: the planner updates them every loop
+/// that did not scale up; `delay_after_add` only blocks the deletion). The second node comes
+/// at about minute 60; the load drops at 120 and the pods go at about 125 (the HPA's
+/// 5-minute window), so the node is unneeded from then. With a 70-minute delay after add
+/// (to about 130) and a 10-minute unneeded time it goes at max(130, 135) = 135; with the
+/// timers frozen through the cooldown it would stay until 140.
+#[test]
+fn cluster_autoscaler_unneeded_timers_run_through_the_cooldown() {
+    let platform = format!(
+        r#"
+        [[platform]]
+        name = "ca"
+        min_instances = 1
+        max_instances = 6
+        autoscaler = {{ kind = "hpa", metric = "cpu", target = 0.5 }}
+        instance = {{ cpu = 1, memory = "2GiB", concurrency = 80, cold_start = "5s" }}
+        router = {{ kind = "load-balancer", policy = "least-outstanding", timeout = "0s" }}
+        [platform.nodes]
+        {NODES_4X1}
+        min = 1
+        max = 5
+        autoscaler = {{ kind = "cluster-autoscaler", provisioning = "90s", delay_after_add = "70m", unneeded_time = "10m" }}
+        "#
+    );
+    let s = scenario(&k8s_scenario("3h", 1, &step(10.0, 150.0, 1), &platform));
+    let tl = &timeline(&s, s.seed, 0)[0];
+    let nodes = |minute: usize| tl.minutes[minute].mean_nodes;
+    assert_eq!(nodes(90), 2.0);
+    assert_eq!(nodes(134), 2.0);
+    assert_eq!(nodes(137), 1.0, "the node waited for the cooldown before its unneeded time started");
+}
+
+/// Empty nodes go together, up to `max_scale_down_parallelism` per loop (10 by default),
+/// where nodes with pods go one per loop: at 350 requests/s of 20 ms (7 vCPUs of work) the
+/// HPA at 50% asks for 14 to 16 pods (`max_instances`), four full nodes; when the load drops
+/// the pods go at once (the legacy HPA has no scale-down rate), so three nodes are empty in
+/// the same loop. One per 10-second loop keeps them 0, 10 and 20 s longer than together:
+/// 30 node-seconds, priced exactly.
+#[test]
+fn cluster_autoscaler_deletes_empty_nodes_in_bulk() {
+    let run_with = |parallelism: u32| {
+        let platform = format!(
+            r#"
+            [[platform]]
+            name = "ca"
+            min_instances = 1
+            max_instances = 16
+            autoscaler = {{ kind = "hpa", metric = "cpu", target = 0.5 }}
+            instance = {{ cpu = 1, memory = "2GiB", concurrency = 80, cold_start = "5s" }}
+            router = {{ kind = "load-balancer", policy = "least-outstanding", timeout = "0s" }}
+            [platform.nodes]
+            {NODES_4X1}
+            min = 1
+            max = 10
+            autoscaler = {{ kind = "cluster-autoscaler", provisioning = "90s", unneeded_time = "1m", delay_after_add = "1m", max_scale_down_parallelism = {parallelism} }}
+            "#
+        );
+        let s = scenario(&k8s_scenario("4h", 1, &step(1.0, 350.0, 1), &platform));
+        let r = &run(&s).platforms[0].replications[0];
+        (r.cost.nodes, r.peak_nodes)
+    };
+    let ((bulk, peak), (one_by_one, peak_1)) = (run_with(10), run_with(1));
+    assert_eq!((peak, peak_1), (4, 4));
+    // $0.2 per node-hour, billed per second, scaled from 4 hours to a 730-hour month.
+    let extra = 30.0 * 0.2 / 3600.0 * 730.0 / 4.0;
+    assert!(((one_by_one - bulk) - extra).abs() < 1e-6, "{bulk} {one_by_one} peak {peak}");
+}

@@ -189,7 +189,7 @@ impl<'a> Cluster<'a> {
     }
 
     /// Pods that could move onto schedulable nodes outside `set`.
-    fn room_outside(&self, set: &[usize]) -> u32 {
+    pub fn room_outside(&self, set: &[usize]) -> u32 {
         (0..self.nodes.len()).filter(|n| !set.contains(n) && self.schedulable(*n)).map(|n| self.room(n)).sum()
     }
 

@@ -21,7 +21,7 @@ mod timeline;
 pub use billing::{
     CostBreakdown, CostModel, FreeTier, IdleBilling, Meters, Overhead, People, Rates, Tariff, HOURS_PER_MONTH,
 };
-pub use hpa::{Hpa, HpaMetric, HpaPolicy, HpaRules, KedaActivation};
+pub use hpa::{Hpa, HpaBehavior, HpaMetric, HpaPolicy, HpaRules, HpaSelect, KedaActivation};
 pub use sim::{simulate, Counters, Outcome, Parts, SimInput};
 pub use spec::{
     AutoscalerSpec, BalancePolicy, ColdStart, ConcurrencyScaling, FlyProxy, InstanceSpec, Interruptions,

@@ -12,7 +12,9 @@ use crate::billing::{BilledTime, CostBreakdown, IdleBilling, Meters, Tariff};
 use crate::cluster::{cheapest_fit, nodes_for, Cluster, NodeLife, Replacement};
 use crate::hpa::{HpaInput, HpaMetric, HpaState};
 use crate::instance::{Instance, Life};
-use crate::spec::{AutoscalerSpec, BalancePolicy, NodeAutoscaler, NodePool, PlatformSpec, RouterSpec};
+use crate::spec::{
+    AutoscalerSpec, BalancePolicy, ClusterAutoscaler, NodeAutoscaler, NodePool, PlatformSpec, RouterSpec,
+};
 use crate::timeline::{Cumulative, MinuteStats, TimelineRecorder, MINUTE};
 use crossover_engine::rng::purpose_id;
 use crossover_engine::{
@@ -1501,7 +1503,7 @@ impl<'a> Sim<'a> {
         let pool = self.pool();
         let period = match &pool.autoscaler {
             NodeAutoscaler::ClusterAutoscaler(ca) => {
-                self.cluster_autoscaler_scan(ca.unneeded_time, ca.delay_after_add, ca.utilization_threshold);
+                self.cluster_autoscaler_scan(ca);
                 ca.scan_interval
             }
             NodeAutoscaler::Karpenter(k) => {
@@ -1513,15 +1515,14 @@ impl<'a> Sim<'a> {
         self.events.schedule(self.now + period, Event::NodeScan);
     }
 
-    /// One Cluster Autoscaler loop: nodes for pending pods (bin-packed onto the nodes
-    /// already on their way first), else remove a node that has been unneeded long
-    /// enough.
-    fn cluster_autoscaler_scan(
-        &mut self,
-        unneeded_time: SimDuration,
-        delay_after_add: SimDuration,
-        threshold: f64,
-    ) {
+    /// One Cluster Autoscaler loop (`core/static_autoscaler.go` RunOnce): nodes for
+    /// pending pods (bin-packed onto the nodes already on their way first), and a loop that
+    /// scaled up ends there. Otherwise every node's unneeded timer is brought up to date
+    /// (also during the cooldown after a scale-up, which blocks only the deletion: a node
+    /// goes at max(delay_after_add, unneeded_time)); then, out of cooldown and with no pod
+    /// pending, the empty nodes unneeded long enough go together, up to
+    /// `max_scale_down_parallelism`, and at most one node with pods is drained.
+    fn cluster_autoscaler_scan(&mut self, ca: &ClusterAutoscaler) {
         let pool = self.pool();
         let now = self.now;
         let cluster = self.cluster.as_mut().expect("a node pool has a cluster");
@@ -1530,21 +1531,21 @@ impl<'a> Sim<'a> {
             let uncovered = pending.saturating_sub(cluster.upcoming_room());
             let need =
                 nodes_for(uncovered, cluster.capacity(0)).min(pool.max_nodes.saturating_sub(cluster.alive));
-            for _ in 0..need {
-                self.provision_node(0);
+            if need > 0 {
+                for _ in 0..need {
+                    self.provision_node(0);
+                }
+                return;
             }
-            return;
         }
-        if cluster.last_scale_up.is_some_and(|t| now < t + delay_after_add) {
-            return;
-        }
-        let mut victim = None;
+        let cooldown = cluster.last_scale_up.is_some_and(|t| now < t + ca.delay_after_add);
+        let mut ripe = Vec::new();
         for n in 0..cluster.nodes.len() {
             if cluster.nodes[n].life != NodeLife::Ready {
                 continue;
             }
             let pods = cluster.nodes[n].pods;
-            let unneeded = cluster.utilization(n, &self.spec.instance) < threshold
+            let unneeded = cluster.utilization(n, &self.spec.instance) < ca.utilization_threshold
                 && cluster.room_elsewhere(n) >= pods
                 && cluster.serving_nodes() > pool.min_nodes;
             let node = &mut cluster.nodes[n];
@@ -1553,13 +1554,35 @@ impl<'a> Sim<'a> {
                 continue;
             }
             let since = *node.unneeded_since.get_or_insert(now);
-            // One node per loop: the room elsewhere was counted for this one alone.
-            if victim.is_none() && now >= since + unneeded_time {
-                victim = Some(n as u32);
+            if now >= since + ca.unneeded_time {
+                ripe.push(n);
             }
         }
-        if let Some(n) = victim {
-            self.delete_node(n);
+        if cooldown || pending > 0 {
+            return;
+        }
+        let mut deleted: Vec<usize> = Vec::new();
+        let mut serving = cluster.serving_nodes();
+        for &n in &ripe {
+            if cluster.nodes[n].pods == 0
+                && deleted.len() < ca.max_scale_down_parallelism as usize
+                && serving > pool.min_nodes
+            {
+                deleted.push(n);
+                serving -= 1;
+            }
+        }
+        // One node with pods, whose pods fit on what stays (the room was counted per node).
+        let drained = ripe.iter().copied().find(|&n| {
+            let mut outside = deleted.clone();
+            outside.push(n);
+            cluster.nodes[n].pods > 0
+                && deleted.len() < ca.max_scale_down_parallelism as usize
+                && serving > pool.min_nodes
+                && cluster.room_outside(&outside) >= cluster.nodes[n].pods
+        });
+        for n in deleted.into_iter().chain(drained) {
+            self.delete_node(n as u32);
         }
     }
 
@@ -1722,12 +1745,10 @@ impl<'a> Sim<'a> {
             }
             (Scaler::Hpa(s), AutoscalerSpec::Hpa(h)) => {
                 let window = h.metric_window;
-                let (usage, target_per_pod) = match h.metric {
-                    HpaMetric::Cpu { target_utilization } => {
-                        (self.history.cpu_in_use(window), target_utilization * self.spec.instance.vcpu)
-                    }
-                    HpaMetric::Concurrency { target } => (self.history.avg_concurrency(window), target),
-                    HpaMetric::RequestsPerSecond { target } => (self.history.arrival_rate(window), target),
+                let usage = match h.metric {
+                    HpaMetric::Cpu { .. } => self.history.cpu_in_use(window),
+                    HpaMetric::Concurrency { .. } => self.history.avg_concurrency(window),
+                    HpaMetric::RequestsPerSecond { .. } => self.history.arrival_rate(window),
                 };
                 let active = self.history.arrivals(h.sync_period) > 0 || self.in_system > 0;
                 let input = HpaInput {
@@ -1736,7 +1757,7 @@ impl<'a> Sim<'a> {
                     ready: fleet.ready,
                     unready: self.starting,
                     usage,
-                    target_per_pod,
+                    cpu_request: self.spec.instance.vcpu,
                     min,
                     max,
                 };

@@ -109,6 +109,9 @@ pub struct ClusterAutoscaler {
     pub delay_after_add: SimDuration,
     /// `--scale-down-utilization-threshold` (0.5 of allocatable, requests).
     pub utilization_threshold: f64,
+    /// `--max-scale-down-parallelism` (10): empty nodes deleted in one loop; nodes with
+    /// pods are drained one at a time (`--max-drain-parallelism`, 1).
+    pub max_scale_down_parallelism: u32,
 }
 
 /// Karpenter: batches pending pods, launches the cheapest machine type that holds them

@@ -14,8 +14,8 @@ use crossover_platform::{
     TargetTracking, Tariff, TrackedMetric,
 };
 use crossover_platform::{
-    ClusterAutoscaler, Hpa, HpaMetric, HpaPolicy, HpaRules, Karpenter, KedaActivation, MachineType,
-    NodeAutoscaler, NodeBilling, NodePool, Placement,
+    ClusterAutoscaler, Hpa, HpaBehavior, HpaMetric, HpaPolicy, HpaRules, HpaSelect, Karpenter,
+    KedaActivation, MachineType, NodeAutoscaler, NodeBilling, NodePool, Placement,
 };
 use crossover_workload::{Demand, Dist, Traffic};
 use std::path::Path;
@@ -395,6 +395,7 @@ fn resolve_platform(i: usize, p: &mut PlatformSection, c: &mut Checker) -> Platf
             metric_window,
             scale_up,
             scale_down,
+            downscale_stabilization,
             keda,
         } => {
             let metric = match metric {
@@ -421,6 +422,10 @@ fn resolve_platform(i: usize, p: &mut PlatformSection, c: &mut Checker) -> Platf
                     let period = positive(c, &["autoscaler", key, "period"], &r.period);
                     let mut policies = Vec::new();
                     if let Some(value) = r.pods {
+                        if value == 0 {
+                            // Upstream's validation: a policy's value must be greater than zero.
+                            c.error(&at(&["autoscaler", key, "pods"]), "must be at least 1, got 0");
+                        }
                         policies.push(HpaPolicy::Pods { value, period });
                     }
                     if let Some(value) = r.percent {
@@ -435,15 +440,33 @@ fn resolve_platform(i: usize, p: &mut PlatformSection, c: &mut Checker) -> Platf
                     HpaRules {
                         stabilization: r.stabilization.map_or(default.stabilization, |d| d.0),
                         policies: if policies.is_empty() { default.policies } else { policies },
+                        select: match r.select {
+                            None | Some(HpaSelectName::Max) => HpaSelect::Max,
+                            Some(HpaSelectName::Min) => HpaSelect::Min,
+                            Some(HpaSelectName::Disabled) => HpaSelect::Disabled,
+                        },
                     }
                 };
+            // Upstream fills a missing direction with its default once `behavior` is set;
+            // with no `behavior` at all the controller takes its legacy path.
+            let behavior = (scale_up.is_some() || scale_down.is_some()).then(|| HpaBehavior {
+                scale_up: rules(c, "scale_up", scale_up, HpaRules::default_up()),
+                scale_down: rules(c, "scale_down", scale_down, HpaRules::default_down()),
+            });
+            if behavior.is_some() && downscale_stabilization.is_some() {
+                c.error(
+                    &at(&["autoscaler", "downscale_stabilization"]),
+                    "applies only to an HPA without `scale_up` / `scale_down` (upstream's legacy \
+                     path); with them, set `scale_down.stabilization` instead",
+                );
+            }
             AutoscalerSpec::Hpa(Hpa {
                 metric,
                 sync_period: positive(c, &["autoscaler", "sync_period"], sync_period),
                 tolerance: c.range(&at(&["autoscaler", "tolerance"]), *tolerance, 0.0, 1.0),
                 metric_window: positive(c, &["autoscaler", "metric_window"], metric_window),
-                scale_up: rules(c, "scale_up", scale_up, HpaRules::default_up()),
-                scale_down: rules(c, "scale_down", scale_down, HpaRules::default_down()),
+                behavior,
+                downscale_stabilization: downscale_stabilization.map_or(SimDuration::from_secs(300), |d| d.0),
                 keda: keda.as_ref().map(|k| KedaActivation {
                     polling: positive(c, &["autoscaler", "keda", "polling"], &k.polling),
                     cooldown: k.cooldown.0,
@@ -817,6 +840,7 @@ fn resolve_nodes(
             unneeded_time,
             delay_after_add,
             utilization_threshold,
+            max_scale_down_parallelism,
         } => NodeAutoscaler::ClusterAutoscaler(ClusterAutoscaler {
             scan_interval: positive_at(c, at(&["nodes", "autoscaler", "scan_interval"]), scan_interval),
             provisioning: provisioning(c, p),
@@ -828,6 +852,15 @@ fn resolve_nodes(
                 0.0,
                 1.0,
             ),
+            max_scale_down_parallelism: {
+                if *max_scale_down_parallelism == 0 || *max_scale_down_parallelism > 10_000 {
+                    c.error(
+                        &at(&["nodes", "autoscaler", "max_scale_down_parallelism"]),
+                        format!("must be between 1 and 10000, got {max_scale_down_parallelism}"),
+                    );
+                }
+                *max_scale_down_parallelism
+            },
         }),
         NodeAutoscalerSection::Karpenter {
             batch_idle,

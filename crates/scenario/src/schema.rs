@@ -498,6 +498,8 @@ pub enum NodeAutoscalerSection {
         delay_after_add: Duration,
         #[serde(default = "default_utilization_threshold")]
         utilization_threshold: f64,
+        #[serde(default = "default_max_scale_down_parallelism")]
+        max_scale_down_parallelism: u32,
     },
     /// Defaults are Karpenter's settings (karpenter.sh reference).
     Karpenter {
@@ -576,6 +578,17 @@ pub struct HpaRulesSection {
     pub percent: Option<u32>,
     #[serde(default = "default_hpa_period")]
     pub period: Duration,
+    /// `selectPolicy`: `max` (default), `min` or `disabled`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub select: Option<HpaSelectName>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HpaSelectName {
+    Max,
+    Min,
+    Disabled,
 }
 
 /// KEDA in front of the HPA (keda.sh ScaledObject defaults).
@@ -596,6 +609,11 @@ pub enum HpaMetricName {
     Rps,
 }
 
+/// cluster-autoscaler's `--max-scale-down-parallelism` default (FAQ.md, "What are the
+/// parameters to CA?").
+fn default_max_scale_down_parallelism() -> u32 {
+    10
+}
 fn default_hpa_period() -> Duration {
     Duration(SimDuration::from_secs(15))
 }
@@ -690,10 +708,14 @@ pub enum AutoscalerSection {
         tolerance: f64,
         #[serde(default = "default_hpa_period")]
         metric_window: Duration,
+        /// `spec.behavior`: with neither table the HPA takes upstream's legacy path.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         scale_up: Option<HpaRulesSection>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         scale_down: Option<HpaRulesSection>,
+        /// The legacy path's window (`--horizontal-pod-autoscaler-downscale-stabilization`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        downscale_stabilization: Option<Duration>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         keda: Option<KedaSection>,
     },
