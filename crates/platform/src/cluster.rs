@@ -76,6 +76,8 @@ pub(crate) struct Cluster<'a> {
     pub batch: Option<(SimTime, SimTime)>,
     /// Karpenter's consolidation waiting for its replacement node.
     pub replacing: Option<Replacement>,
+    /// Karpenter's decision waiting out its validation delay.
+    pub validating: Option<Consolidation>,
     pub node_usd: f64,
     pub node_seconds: f64,
 }
@@ -94,6 +96,7 @@ impl<'a> Cluster<'a> {
             last_scale_up: None,
             batch: None,
             replacing: None,
+            validating: None,
             node_usd: 0.0,
             node_seconds: 0.0,
         }
@@ -214,8 +217,10 @@ impl<'a> Cluster<'a> {
             let cheapest_replaced =
                 set.iter().map(|&n| price(self.nodes[n].machine)).fold(f64::INFINITY, f64::min);
             let among = |m: usize| set.iter().any(|&n| self.nodes[n].machine == m);
-            match cheapest_fit(&self.pool.machines, &self.capacity, uncovered) {
-                Some((m, 1))
+            // The uncovered pods go onto one new NodeClaim of any type that holds them
+            // all; more than one new claim is no consolidation.
+            match cheapest_holding(&self.pool.machines, &self.capacity, uncovered) {
+                Some(m)
                     if price(m) < hourly && !(set.len() > 1 && among(m) && price(m) >= cheapest_replaced) =>
                 {
                     Some(Consolidation { launch: Some(m), nodes })
@@ -227,6 +232,17 @@ impl<'a> Cluster<'a> {
             .rev()
             .find_map(|k| plan(&candidates[..k]))
             .or_else(|| candidates.iter().find_map(|&n| plan(&[n])))
+    }
+
+    /// Karpenter's disruption budget (`BuildDisruptionBudgetMapping`): `percent` of the
+    /// initialized nodes (Ready, or Ready once and now being deleted), rounded up, less
+    /// those already being disrupted (deleting, or cordoned for a replacement).
+    pub fn allowed_disruptions(&self, percent: u32) -> u32 {
+        let initialized =
+            self.nodes.iter().filter(|n| matches!(n.life, NodeLife::Ready | NodeLife::Deleting));
+        let total = initialized.clone().count() as u32;
+        let disrupting = initialized.filter(|n| n.life == NodeLife::Deleting || n.cordoned).count() as u32;
+        (total * percent).div_ceil(100).saturating_sub(disrupting)
     }
 
     /// Nodes serving or about to (not being deleted).
@@ -304,15 +320,33 @@ pub(crate) fn nodes_for(pods: u32, per_node: u32) -> u32 {
     }
 }
 
-/// Karpenter's choice for `pods` pods: the machine type whose nodes for them cost least
-/// per hour (fewer nodes on a tie), with the nodes it takes.
-pub(crate) fn cheapest_fit(machines: &[MachineType], capacity: &[u32], pods: u32) -> Option<(usize, u32)> {
-    (0..machines.len()).filter(|&m| capacity[m] > 0).map(|m| (m, nodes_for(pods, capacity[m]))).min_by(
-        |&(a, na), &(b, nb)| {
-            let cost = |m: usize, n: u32| machines[m].hourly_usd * n as f64;
-            cost(a, na).total_cmp(&cost(b, nb)).then(na.cmp(&nb)).then(a.cmp(&b))
-        },
-    )
+/// The cheapest machine type one node of which holds `pods` pods (the first listed on a
+/// tie): what a NodeClaim launches, since EC2 Fleet takes the lowest-priced of the types
+/// that fit it.
+pub(crate) fn cheapest_holding(machines: &[MachineType], capacity: &[u32], pods: u32) -> Option<usize> {
+    (0..machines.len())
+        .filter(|&m| capacity[m] >= pods.max(1))
+        .min_by(|&a, &b| machines[a].hourly_usd.total_cmp(&machines[b].hourly_usd).then(a.cmp(&b)))
+}
+
+/// Karpenter's launches for `pods` pending pods, one machine type per NodeClaim. Its
+/// scheduler (kubernetes-sigs/karpenter `pkg/controllers/provisioning/scheduling`) adds
+/// pods to one NodeClaim while some instance type can still take another, then opens a
+/// new one; each claim launches the cheapest type that holds its pods. With pods of one
+/// size every claim but the last holds as many as the largest type does.
+pub(crate) fn karpenter_launches(machines: &[MachineType], capacity: &[u32], pods: u32) -> Vec<usize> {
+    let largest = capacity.iter().copied().max().unwrap_or(0);
+    if largest == 0 {
+        return Vec::new();
+    }
+    let mut launches = Vec::new();
+    let mut left = pods;
+    while left > 0 {
+        let claim = left.min(largest);
+        launches.extend(cheapest_holding(machines, capacity, claim));
+        left -= claim;
+    }
+    launches
 }
 
 #[cfg(test)]
@@ -438,6 +472,18 @@ mod tests {
         c.nodes[1].cordoned = true;
         assert_eq!(c.room_elsewhere(0), 0);
         assert_eq!(c.choose(Placement::FirstFit), Some(0));
+        // Karpenter's disruption budget rounds up
+        // (`intstr.GetScaledValueFromIntOrPercent(.., roundUp = true)`): 10% of 5 nodes is
+        // one, of 11 two; nodes being deleted or cordoned use it up.
+        let mut c = cluster(&[(0, 1); 5]);
+        assert_eq!(c.allowed_disruptions(10), 1);
+        assert_eq!(c.allowed_disruptions(0), 0);
+        assert_eq!(c.allowed_disruptions(100), 5);
+        c.nodes[0].cordoned = true;
+        assert_eq!(c.allowed_disruptions(10), 0);
+        assert_eq!(c.allowed_disruptions(40), 1);
+        let c = cluster(&[(0, 1); 11]);
+        assert_eq!(c.allowed_disruptions(10), 2);
     }
 
     #[test]
@@ -451,11 +497,45 @@ mod tests {
         let capacity: Vec<u32> = machines.iter().map(|m| m.pods_per_node(&p)).collect();
         assert_eq!(capacity, vec![1, 3, 15]);
         // 3 pods: one xlarge ($0.1632) beats three large ($0.2448).
-        assert_eq!(cheapest_fit(&machines, &capacity, 3), Some((1, 1)));
+        assert_eq!(karpenter_launches(&machines, &capacity, 3), vec![1]);
         // 1 pod: one large.
-        assert_eq!(cheapest_fit(&machines, &capacity, 1), Some((0, 1)));
-        // 15 pods: one 4xlarge ($0.6528) beats five xlarge ($0.816).
-        assert_eq!(cheapest_fit(&machines, &capacity, 15), Some((2, 1)));
+        assert_eq!(karpenter_launches(&machines, &capacity, 1), vec![0]);
+        // 15 pods: one 4xlarge.
+        assert_eq!(karpenter_launches(&machines, &capacity, 15), vec![2]);
+        assert_eq!(karpenter_launches(&machines, &capacity, 0), Vec::<usize>::new());
+    }
+
+    /// The EKS Karpenter preset's sizes for 1 vCPU / 2 GiB pods: 1, 3, 7 and 15 pods per
+    /// node (allocatable after the EKS AMI's reservation and 0.15 vCPU of daemonsets). A
+    /// claim fills to the largest type's 15 pods, then the rest gets the cheapest type
+    /// that holds it: 16 pods are a 4xlarge and a large ($0.7344/h), not three 2xlarge
+    /// ($0.9792/h), the cheapest uniform fleet.
+    #[test]
+    fn karpenter_fills_one_claim_before_opening_the_next() {
+        let eks = |name: &str, vcpu: f64, reserved: f64, hourly: f64| MachineType {
+            pod_vcpu: vcpu - reserved - 0.15,
+            ..machine(name, vcpu, 4.0 * vcpu, hourly)
+        };
+        let machines = vec![
+            eks("m7g.large", 2.0, 0.07, 0.0816),
+            eks("m7g.xlarge", 4.0, 0.08, 0.1632),
+            eks("m7g.2xlarge", 8.0, 0.09, 0.3264),
+            eks("m7g.4xlarge", 16.0, 0.11, 0.6528),
+        ];
+        let p = pod(1.0, 2.0);
+        let capacity: Vec<u32> = machines.iter().map(|m| m.pods_per_node(&p)).collect();
+        assert_eq!(capacity, vec![1, 3, 7, 15]);
+        let hourly = |pods: u32| -> f64 {
+            karpenter_launches(&machines, &capacity, pods).iter().map(|&m| machines[m].hourly_usd).sum()
+        };
+        assert_eq!(karpenter_launches(&machines, &capacity, 16), vec![3, 0]);
+        assert!((hourly(16) - 0.7344).abs() < 1e-12);
+        // 8 pods: one 4xlarge holds them all ($0.6528), though a 2xlarge and a large
+        // would cost $0.408: a claim launches one type for all its pods.
+        assert_eq!(karpenter_launches(&machines, &capacity, 8), vec![3]);
+        // 7 pods: a 2xlarge; 33 pods: two 4xlarge and an xlarge.
+        assert_eq!(karpenter_launches(&machines, &capacity, 7), vec![2]);
+        assert_eq!(karpenter_launches(&machines, &capacity, 33), vec![3, 3, 1]);
     }
 
     #[test]

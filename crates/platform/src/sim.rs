@@ -9,11 +9,14 @@
 
 use crate::autoscale::{Fleet, KedaState, KpaState, MetricHistory, Snapshot, TargetTrackingState};
 use crate::billing::{BilledTime, CostBreakdown, IdleBilling, Meters, Tariff};
-use crate::cluster::{cheapest_fit, nodes_for, Cluster, NodeLife, Replacement};
+use crate::cluster::{
+    cheapest_holding, karpenter_launches, nodes_for, Cluster, Consolidation, NodeLife, Replacement,
+};
 use crate::hpa::{HpaInput, HpaMetric, HpaState};
 use crate::instance::{Instance, Life};
 use crate::spec::{
-    AutoscalerSpec, BalancePolicy, ClusterAutoscaler, NodeAutoscaler, NodePool, PlatformSpec, RouterSpec,
+    AutoscalerSpec, BalancePolicy, ClusterAutoscaler, Karpenter, NodeAutoscaler, NodePool, PlatformSpec,
+    RouterSpec,
 };
 use crate::timeline::{Cumulative, MinuteStats, TimelineRecorder, MINUTE};
 use crossover_engine::rng::purpose_id;
@@ -1356,16 +1359,22 @@ impl<'a> Sim<'a> {
         let Some(pool) = &self.spec.nodes else { return };
         let cluster = self.cluster.as_mut().expect("a node pool has a cluster");
         let pods = self.spec.initial_instances();
-        // Karpenter would have launched the cheapest fit for the pods already running.
-        let (machine, for_pods) = match &pool.autoscaler {
+        // Karpenter would have launched its claims for the pods already running; further
+        // nodes up to the pool's minimum are of the type one pod would get.
+        let machines: Vec<usize> = match &pool.autoscaler {
             NodeAutoscaler::Karpenter(_) => {
                 let capacity: Vec<u32> = (0..pool.machines.len()).map(|m| cluster.capacity(m)).collect();
-                cheapest_fit(&pool.machines, &capacity, pods).unwrap_or((0, 0))
+                let mut launches = karpenter_launches(&pool.machines, &capacity, pods);
+                let spare = cheapest_holding(&pool.machines, &capacity, 1).unwrap_or(0);
+                launches.resize(launches.len().max(pool.min_nodes as usize), spare);
+                launches
             }
-            _ => (0, nodes_for(pods, cluster.capacity(0))),
+            _ => vec![0; pool.min_nodes.max(nodes_for(pods, cluster.capacity(0))) as usize],
         };
-        let first: Vec<u32> = (0..pool.min_nodes.max(for_pods).min(pool.max_nodes))
-            .map(|_| cluster.add_node(machine, SimTime::ZERO, true))
+        let first: Vec<u32> = machines
+            .into_iter()
+            .take(pool.max_nodes as usize)
+            .map(|m| cluster.add_node(m, SimTime::ZERO, true))
             .collect();
         for node in first {
             self.schedule_reclaim(node);
@@ -1506,10 +1515,7 @@ impl<'a> Sim<'a> {
                 self.cluster_autoscaler_scan(ca);
                 ca.scan_interval
             }
-            NodeAutoscaler::Karpenter(k) => {
-                self.karpenter_consolidate(k.consolidate_after);
-                k.scan_interval
-            }
+            NodeAutoscaler::Karpenter(k) => self.karpenter_disrupt(k),
             NodeAutoscaler::Fixed => return,
         };
         self.events.schedule(self.now + period, Event::NodeScan);
@@ -1586,50 +1592,73 @@ impl<'a> Sim<'a> {
         }
     }
 
-    /// Karpenter's disruption loop, once nodes' pods have been unchanged for
-    /// `consolidate_after`: empty nodes go at once; then one consolidation (see
-    /// `Cluster::consolidation`): nodes whose pods fit elsewhere are drained, or, when
-    /// one cheaper node would hold what the others cannot, they are cordoned, that node
-    /// is launched, and they are drained when it is Ready.
-    fn karpenter_consolidate(&mut self, consolidate_after: SimDuration) {
-        let pool = self.pool();
-        let now = self.now;
+    /// Karpenter's disruption loop (kubernetes-sigs/karpenter `pkg/controllers/disruption`),
+    /// over nodes whose pods have been unchanged for `consolidate_after`: one decision per
+    /// loop, emptiness first (empty nodes go together), else one consolidation (see
+    /// `Cluster::consolidation`), all within the NodePool's disruption budget. A decision
+    /// waits `validation` (15 s) and is carried out only if the loop then decides the same;
+    /// the next loop comes `scan_interval` after that. Returns the time to the next loop.
+    fn karpenter_disrupt(&mut self, k: &Karpenter) -> SimDuration {
+        let command = self.disruption_command(k);
         let cluster = self.cluster.as_mut().expect("a node pool has a cluster");
-        if !cluster.pending.is_empty() || cluster.replacing.is_some() {
-            return;
+        let validated = cluster.validating.take();
+        let Some(command) = command else { return k.scan_interval };
+        if k.validation > SimDuration::ZERO && validated.as_ref() != Some(&command) {
+            // A new decision (or one that changed while it waited): wait, then look again.
+            cluster.validating = Some(command);
+            return k.validation;
         }
-        let settled = |c: &Cluster, n: usize| {
-            let node = &c.nodes[n];
-            node.life == NodeLife::Ready && !node.cordoned && now >= node.changed_at + consolidate_after
-        };
-        for n in 0..cluster.nodes.len() {
-            if settled(cluster, n) && cluster.nodes[n].pods == 0 && cluster.serving_nodes() > pool.min_nodes {
-                cluster.remove(n as u32, now);
-            }
-        }
-        let mut candidates: Vec<usize> = (0..cluster.nodes.len()).filter(|&n| settled(cluster, n)).collect();
-        candidates.sort_by_key(|&n| (cluster.nodes[n].pods, n));
-        let Some(plan) = cluster.consolidation(&candidates) else { return };
-        let after = cluster.serving_nodes() + u32::from(plan.launch.is_some()) - plan.nodes.len() as u32;
-        if after < pool.min_nodes || (plan.launch.is_some() && cluster.alive >= pool.max_nodes) {
-            return;
-        }
-        match plan.launch {
+        match command.launch {
             None => {
-                for n in plan.nodes {
+                for n in command.nodes {
                     self.delete_node(n);
                 }
             }
             Some(m) => {
-                for &n in &plan.nodes {
+                for &n in &command.nodes {
                     cluster.nodes[n as usize].cordoned = true;
                 }
                 let node = self.provision_node(m);
                 let cluster = self.cluster.as_mut().expect("a node pool has a cluster");
                 let generation = cluster.nodes[node as usize].generation;
-                cluster.replacing = Some(Replacement { node, generation, old: plan.nodes });
+                cluster.replacing = Some(Replacement { node, generation, old: command.nodes });
             }
         }
+        k.scan_interval
+    }
+
+    /// What the disruption loop would do now, if anything.
+    fn disruption_command(&self, k: &Karpenter) -> Option<Consolidation> {
+        let pool = self.pool();
+        let now = self.now;
+        let cluster = self.cluster.as_ref().expect("a node pool has a cluster");
+        if !cluster.pending.is_empty() || cluster.replacing.is_some() {
+            return None;
+        }
+        let mut allowed = cluster.allowed_disruptions(k.budget_percent) as usize;
+        let settled = |n: usize| {
+            let node = &cluster.nodes[n];
+            node.life == NodeLife::Ready && !node.cordoned && now >= node.changed_at + k.consolidate_after
+        };
+        let spare = cluster.serving_nodes().saturating_sub(pool.min_nodes) as usize;
+        let empty: Vec<u32> = (0..cluster.nodes.len())
+            .filter(|&n| settled(n) && cluster.nodes[n].pods == 0)
+            .take(allowed.min(spare))
+            .map(|n| n as u32)
+            .collect();
+        if !empty.is_empty() {
+            return Some(Consolidation { launch: None, nodes: empty });
+        }
+        let mut candidates: Vec<usize> = (0..cluster.nodes.len()).filter(|&n| settled(n)).collect();
+        candidates.sort_by_key(|&n| (cluster.nodes[n].pods, n));
+        allowed = allowed.min(candidates.len());
+        candidates.truncate(allowed);
+        let plan = cluster.consolidation(&candidates)?;
+        let after = cluster.serving_nodes() + u32::from(plan.launch.is_some()) - plan.nodes.len() as u32;
+        if after < pool.min_nodes || (plan.launch.is_some() && cluster.alive >= pool.max_nodes) {
+            return None;
+        }
+        Some(plan)
     }
 
     /// A consolidation's replacement node is Ready: the nodes it replaces are drained
@@ -1667,10 +1696,9 @@ impl<'a> Sim<'a> {
         cluster.batch = None;
         let uncovered = (cluster.pending.len() as u32).saturating_sub(cluster.upcoming_room());
         let capacity: Vec<u32> = (0..pool.machines.len()).map(|m| cluster.capacity(m)).collect();
-        if let Some((m, n)) = cheapest_fit(&pool.machines, &capacity, uncovered) {
-            for _ in 0..n.min(pool.max_nodes.saturating_sub(cluster.alive)) {
-                self.provision_node(m);
-            }
+        let room = pool.max_nodes.saturating_sub(cluster.alive) as usize;
+        for m in karpenter_launches(&pool.machines, &capacity, uncovered).into_iter().take(room) {
+            self.provision_node(m);
         }
     }
 

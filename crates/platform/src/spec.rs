@@ -129,6 +129,11 @@ pub struct Karpenter {
     pub consolidate_after: SimDuration,
     /// How often consolidation looks (Karpenter's disruption loop polls every 10 s).
     pub scan_interval: SimDuration,
+    /// The NodePool's disruption budget, `nodes: "10%"` by default: at most this share of
+    /// the initialized nodes (rounded up) disrupted at once.
+    pub budget_percent: u32,
+    /// How long a decision waits before it is validated and carried out (15 s).
+    pub validation: SimDuration,
 }
 
 /// How nodes are billed.

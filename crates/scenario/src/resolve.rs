@@ -868,12 +868,24 @@ fn resolve_nodes(
             provisioning: p,
             consolidate_after,
             scan_interval,
+            budget,
+            validation,
         } => NodeAutoscaler::Karpenter(Karpenter {
             batch_idle: positive_at(c, at(&["nodes", "autoscaler", "batch_idle"]), batch_idle),
             batch_max: positive_at(c, at(&["nodes", "autoscaler", "batch_max"]), batch_max),
             provisioning: provisioning(c, p),
             consolidate_after: consolidate_after.0,
             scan_interval: positive_at(c, at(&["nodes", "autoscaler", "scan_interval"]), scan_interval),
+            budget_percent: {
+                if *budget > 100 {
+                    c.error(
+                        &at(&["nodes", "autoscaler", "budget"]),
+                        format!("must be a percentage, 0 .. 100, got {budget}"),
+                    );
+                }
+                *budget
+            },
+            validation: validation.0,
         }),
     };
     NodePool {

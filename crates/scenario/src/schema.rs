@@ -512,6 +512,11 @@ pub enum NodeAutoscalerSection {
         consolidate_after: Duration,
         #[serde(default = "default_ca_scan")]
         scan_interval: Duration,
+        /// `disruption.budgets[].nodes` as a percentage.
+        #[serde(default = "default_karpenter_budget")]
+        budget: u32,
+        #[serde(default = "default_karpenter_validation")]
+        validation: Duration,
     },
 }
 
@@ -613,6 +618,16 @@ pub enum HpaMetricName {
 /// parameters to CA?").
 fn default_max_scale_down_parallelism() -> u32 {
     10
+}
+/// Karpenter's default NodePool disruption budget, `nodes: "10%"` (karpenter.sh, NodePools,
+/// Disruption budgets).
+fn default_karpenter_budget() -> u32 {
+    10
+}
+/// Karpenter waits 15 s before it validates and executes a disruption decision
+/// (kubernetes-sigs/karpenter `pkg/controllers/disruption`, the consolidation TTL).
+fn default_karpenter_validation() -> Duration {
+    Duration(SimDuration::from_secs(15))
 }
 fn default_hpa_period() -> Duration {
     Duration(SimDuration::from_secs(15))
