@@ -169,7 +169,7 @@ impl TargetTrackingState {
         if value > cfg.target {
             self.high += 1;
             self.low = 0;
-        } else if value < cfg.target {
+        } else if value < cfg.target * (1.0 - cfg.scale_in_margin) {
             self.low += 1;
             self.high = 0;
         } else {
@@ -206,8 +206,12 @@ pub struct KedaState {
 
 impl KedaState {
     /// desired = ceil(rate / target); the HPA scales down only to the highest desire of
-    /// the stabilisation window; KEDA takes the last replica away after `cooldown`
-    /// without requests.
+    /// the stabilisation window, and up by at most the documented step (from zero to one,
+    /// then to at most max(4, 2 x current): 1, 4, 8, 16, ...); KEDA takes the last replica
+    /// away after `cooldown` without requests. Azure's "Set scaling rules in Azure
+    /// Container Apps" (learn.microsoft.com/azure/container-apps/scale-app, Scale
+    /// behavior, 2025-06-26): "Scale app to min(maxReplicaCount, desiredReplicas,
+    /// max(4, 2*currentReplicaCount))".
     pub fn desired(&mut self, cfg: &KedaHttp, h: &MetricHistory, f: Fleet) -> u32 {
         let arrivals = h.arrivals(cfg.polling);
         if arrivals > 0 {
@@ -220,11 +224,11 @@ impl KedaState {
         }
         let stabilized = self.recent.iter().map(|&(_, d)| d).max().unwrap_or(0);
         let active = self.last_request.is_some_and(|t| f.now < t + cfg.cooldown);
-        if active {
-            stabilized.max(1)
-        } else {
-            0
+        if !active {
+            return 0;
         }
+        let step = if f.desired == 0 { 1 } else { f.desired.saturating_mul(2).max(4) };
+        stabilized.max(1).min(step.max(f.desired))
     }
 
     pub fn saw_request(&mut self, now: SimTime) {
@@ -424,7 +428,29 @@ mod tests {
             datapoints_in: 15,
             scale_out_cooldown: SimDuration::from_secs(300),
             scale_in_cooldown: SimDuration::from_secs(300),
+            scale_in_margin: 0.1,
         }
+    }
+
+    /// AWS scales in "more gradually": only datapoints more than 10% below the target
+    /// count. Twenty tasks at 46% CPU against 50% (8% below) would ask for
+    /// ceil(20 x 0.92) = 19, but never scale in; at 40% (20% below) they go to 16 after
+    /// 15 minutes. Without the margin the 46% fleet loses a task.
+    #[test]
+    fn target_tracking_scales_in_only_well_below_the_target() {
+        let run = |cfg: &TargetTracking, utilisation: f64| {
+            let mut st = TargetTrackingState::default();
+            let mut steps = Vec::new();
+            let mut desired = 20;
+            for minute in 1..=16u64 {
+                steps.push((60, 0.0, 20.0 * utilisation, 0));
+                desired = st.desired(cfg, &history(&steps), fleet(60 * minute, 20, desired));
+            }
+            desired
+        };
+        assert_eq!(run(&ecs(), 0.46), 20);
+        assert_eq!(run(&ecs(), 0.40), 16);
+        assert_eq!(run(&TargetTracking { scale_in_margin: 0.0, ..ecs() }, 0.46), 19);
     }
 
     #[test]
@@ -471,14 +497,16 @@ mod tests {
             cooldown: SimDuration::from_secs(300),
         };
         let mut st = KedaState::default();
-        // 15 s at 45 requests/s -> ceil(4.5) = 5 replicas.
+        // 15 s at 45 requests/s -> ceil(4.5) = 5 replicas, but one step from 1 goes to 4.
         let mut steps = vec![(15, 0.0, 0.0, 675)];
-        assert_eq!(st.desired(&cfg, &history(&steps), fleet(15, 1, 1)), 5);
+        assert_eq!(st.desired(&cfg, &history(&steps), fleet(15, 1, 1)), 4);
+        steps.push((15, 0.0, 0.0, 675));
+        assert_eq!(st.desired(&cfg, &history(&steps), fleet(30, 4, 4)), 5);
         // Traffic drops to 5/s: raw desire 1, but the 300 s window still holds 5.
         steps.push((15, 0.0, 0.0, 75));
-        assert_eq!(st.desired(&cfg, &history(&steps), fleet(30, 5, 5)), 5);
+        assert_eq!(st.desired(&cfg, &history(&steps), fleet(45, 5, 5)), 5);
         // Nothing for 301 s: stabilisation has forgotten the 5; after the cooldown, zero.
-        let mut t = 30;
+        let mut t = 45;
         let mut d = 5;
         while t < 30 + 330 {
             steps.push((15, 0.0, 0.0, 0));
@@ -486,5 +514,28 @@ mod tests {
             d = st.desired(&cfg, &history(&steps), fleet(t, d, d));
         }
         assert_eq!(d, 0);
+    }
+
+    /// Azure's documented scale-up step (scale-app, "Scale behavior"): 1, 4, 8, 16, ...
+    /// up to what the metric asks, here 100 replicas' worth of traffic.
+    #[test]
+    fn container_apps_scale_up_in_documented_steps() {
+        let cfg = KedaHttp {
+            target_per_replica: 10.0,
+            polling: SimDuration::from_secs(15),
+            stabilization: SimDuration::from_secs(300),
+            cooldown: SimDuration::from_secs(300),
+        };
+        let mut st = KedaState::default();
+        st.saw_request(SimTime::ZERO);
+        let mut steps = Vec::new();
+        let mut d = 0;
+        let mut seen = Vec::new();
+        for i in 1..=8u64 {
+            steps.push((15, 0.0, 0.0, 15_000));
+            d = st.desired(&cfg, &history(&steps), fleet(15 * i, d, d));
+            seen.push(d);
+        }
+        assert_eq!(seen, vec![1, 4, 8, 16, 32, 64, 100, 100]);
     }
 }

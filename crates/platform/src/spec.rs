@@ -292,10 +292,14 @@ pub struct TargetTracking {
     pub period: SimDuration,
     /// Consecutive datapoints above target before scaling out (3) ...
     pub datapoints_out: u32,
-    /// ... and below target before scaling in (15).
+    /// ... and below the scale-in threshold before scaling in (15).
     pub datapoints_in: u32,
     pub scale_out_cooldown: SimDuration,
     pub scale_in_cooldown: SimDuration,
+    /// How far below the target a datapoint must be to count towards scale-in: AWS removes
+    /// capacity "only when utilization passes a threshold that is far enough below the
+    /// target value (usually more than 10% lower)" (0.1).
+    pub scale_in_margin: f64,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -352,6 +352,7 @@ fn resolve_platform(i: usize, p: &mut PlatformSection, c: &mut Checker) -> Platf
             datapoints_in,
             scale_out_cooldown,
             scale_in_cooldown,
+            scale_in_margin,
         } => {
             let metric = match metric {
                 TrackedMetricName::Cpu => {
@@ -376,6 +377,12 @@ fn resolve_platform(i: usize, p: &mut PlatformSection, c: &mut Checker) -> Platf
                 datapoints_in: *datapoints_in,
                 scale_out_cooldown: scale_out_cooldown.0,
                 scale_in_cooldown: scale_in_cooldown.0,
+                scale_in_margin: c.range(
+                    &at(&["autoscaler", "scale_in_margin"]),
+                    *scale_in_margin,
+                    0.0,
+                    0.99,
+                ),
             })
         }
         AutoscalerSection::KedaHttp { target_per_replica, polling, stabilization, cooldown } => {

@@ -629,6 +629,11 @@ fn default_karpenter_budget() -> u32 {
 fn default_karpenter_validation() -> Duration {
     Duration(SimDuration::from_secs(15))
 }
+/// "How target tracking scaling for Application Auto Scaling works": capacity is removed
+/// only below a threshold "usually more than 10% lower" than the target.
+fn default_scale_in_margin() -> f64 {
+    0.1
+}
 fn default_hpa_period() -> Duration {
     Duration(SimDuration::from_secs(15))
 }
@@ -694,6 +699,8 @@ pub enum AutoscalerSection {
         scale_out_cooldown: Duration,
         #[serde(default = "default_cooldown")]
         scale_in_cooldown: Duration,
+        #[serde(default = "default_scale_in_margin")]
+        scale_in_margin: f64,
     },
     /// KEDA HTTP scaling (Azure Container Apps).
     KedaHttp {
