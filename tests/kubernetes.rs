@@ -510,3 +510,42 @@ fn karpenter_disrupts_within_its_budget_after_validating() {
     assert!(((one_at_a_time - together) - node_seconds(75.0)).abs() < 1e-6, "{one_at_a_time} {together}");
     assert!(((together - unvalidated) - node_seconds(45.0)).abs() < 1e-6, "{together} {unvalidated}");
 }
+
+/// The Cluster Autoscaler's expander chooses the machine type of a scale-up: two pods
+/// pending beside a full 4-vCPU node fit one 2-vCPU node exactly, which `least-waste`
+/// (the default) picks over another 4-vCPU node; a pool of 4-vCPU nodes alone pays for
+/// the larger node.
+#[test]
+fn the_expander_picks_the_machine_type_that_wastes_least() {
+    let run_with = |machines: &str, expander: &str| {
+        let platform = format!(
+            r#"
+            [[platform]]
+            name = "ca"
+            min_instances = 1
+            max_instances = 6
+            autoscaler = {{ kind = "hpa", metric = "cpu", target = 0.5 }}
+            instance = {{ cpu = 1, memory = "2GiB", concurrency = 80, cold_start = "5s" }}
+            router = {{ kind = "load-balancer", policy = "least-outstanding", timeout = "0s" }}
+            [platform.nodes]
+            reserved = "none"
+            machines = [{machines}]
+            min = 1
+            max = 5
+            autoscaler = {{ kind = "cluster-autoscaler", provisioning = "90s", expander = "{expander}" }}
+            "#
+        );
+        let s = scenario(&k8s_scenario("3h", 1, &step(10.0, 150.0, 1), &platform));
+        let r = &run(&s).platforms[0].replications[0];
+        assert_eq!(r.peak_nodes, 2, "{r:?}");
+        r.cost.nodes
+    };
+    let n4 = r#"{ name = "n4", cpu = 4, memory = "16GiB", hourly = 0.2 }"#;
+    let n2 = r#"{ name = "n2", cpu = 2, memory = "8GiB", hourly = 0.1 }"#;
+    let both = format!("{n4}, {n2}");
+    let least_waste = run_with(&both, "least-waste");
+    let n4_only = run_with(n4, "least-waste");
+    assert!(least_waste < n4_only - 0.5, "{least_waste} vs {n4_only}");
+    // `price` picks the cheaper fit too; `most-pods` ties (both schedule the two pods).
+    assert_eq!(run_with(&both, "price"), least_waste);
+}

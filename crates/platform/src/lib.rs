@@ -11,6 +11,7 @@
 mod autoscale;
 pub mod billing;
 mod cluster;
+pub mod expander;
 pub mod hpa;
 mod instance;
 pub mod presets;
@@ -27,5 +28,7 @@ pub use spec::{
     AutoscalerSpec, BalancePolicy, ColdStart, ConcurrencyScaling, FlyProxy, InstanceSpec, Interruptions,
     KedaHttp, PlatformSpec, RouterSpec, Spill, TargetTracking, TrackedMetric,
 };
-pub use spec::{ClusterAutoscaler, Karpenter, MachineType, NodeAutoscaler, NodeBilling, NodePool, Placement};
+pub use spec::{
+    ClusterAutoscaler, Expander, Karpenter, MachineType, NodeAutoscaler, NodeBilling, NodePool, Placement,
+};
 pub use timeline::MinuteStats;

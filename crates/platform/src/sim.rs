@@ -12,6 +12,7 @@ use crate::billing::{BilledTime, CostBreakdown, IdleBilling, Meters, Tariff};
 use crate::cluster::{
     cheapest_holding, karpenter_launches, nodes_for, Cluster, Consolidation, NodeLife, Replacement,
 };
+use crate::expander::{self, ScaleUpOption};
 use crate::hpa::{HpaInput, HpaMetric, HpaState};
 use crate::instance::{Instance, Life};
 use crate::spec::{
@@ -378,6 +379,8 @@ struct Sim<'a> {
     node_rng: RngStream,
     /// Spot node reclaims, apart from `node_rng` so that on-demand pools draw the same.
     reclaim_rng: RngStream,
+    /// The Cluster Autoscaler expander's tie-breaks, apart so that other draws stay put.
+    expander_rng: RngStream,
     pending_pods: u64,
     pending_wait_ns: u128,
     /// False for a hybrid's overflow fleet: its requests come from the baseline.
@@ -471,6 +474,7 @@ impl<'a> Sim<'a> {
             node_of: Vec::new(),
             node_rng: RngStream::new(key(&format!("platform/{}/nodes", spec.name))),
             reclaim_rng: RngStream::new(key(&format!("platform/{}/node-reclaims", spec.name))),
+            expander_rng: RngStream::new(key(&format!("platform/{}/expander", spec.name))),
             pending_pods: 0,
             pending_wait_ns: 0,
             takes_arrivals: true,
@@ -1535,11 +1539,28 @@ impl<'a> Sim<'a> {
         let pending = cluster.pending.len() as u32;
         if pending > 0 {
             let uncovered = pending.saturating_sub(cluster.upcoming_room());
-            let need =
-                nodes_for(uncovered, cluster.capacity(0)).min(pool.max_nodes.saturating_sub(cluster.alive));
-            if need > 0 {
-                for _ in 0..need {
-                    self.provision_node(0);
+            let room = pool.max_nodes.saturating_sub(cluster.alive);
+            // Every machine type that holds a pod is a node group to expand.
+            let options: Vec<ScaleUpOption> = (0..pool.machines.len())
+                .filter(|&m| cluster.capacity(m) > 0)
+                .map(|m| {
+                    let nodes = nodes_for(uncovered, cluster.capacity(m)).min(room);
+                    ScaleUpOption { machine: m, nodes, pods: uncovered.min(nodes * cluster.capacity(m)) }
+                })
+                .filter(|o| o.nodes > 0)
+                .collect();
+            let size = cluster.serving_nodes();
+            let chosen = expander::choose(
+                ca.expander,
+                &options,
+                &pool.machines,
+                &self.spec.instance,
+                size,
+                &mut self.expander_rng,
+            );
+            if let Some(o) = chosen {
+                for _ in 0..o.nodes {
+                    self.provision_node(o.machine);
                 }
                 return;
             }

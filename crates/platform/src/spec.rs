@@ -96,7 +96,8 @@ pub enum NodeAutoscaler {
     Karpenter(Karpenter),
 }
 
-/// The Kubernetes Cluster Autoscaler over one node group of the first machine type.
+/// The Kubernetes Cluster Autoscaler: one node group per machine type (the initial nodes
+/// are of the first), the expander choosing which grows.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClusterAutoscaler {
     /// `--scan-interval` (10 s).
@@ -112,6 +113,18 @@ pub struct ClusterAutoscaler {
     /// `--max-scale-down-parallelism` (10): empty nodes deleted in one loop; nodes with
     /// pods are drained one at a time (`--max-drain-parallelism`, 1).
     pub max_scale_down_parallelism: u32,
+    /// `--expander` (`least-waste` since cluster-autoscaler 1.33): which machine type a
+    /// scale-up uses.
+    pub expander: Expander,
+}
+
+/// The Cluster Autoscaler's expanders (see `expander.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expander {
+    LeastWaste,
+    MostPods,
+    Price,
+    Random,
 }
 
 /// Karpenter: batches pending pods, launches the cheapest machine type that holds them

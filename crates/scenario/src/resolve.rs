@@ -14,7 +14,7 @@ use crossover_platform::{
     TargetTracking, Tariff, TrackedMetric,
 };
 use crossover_platform::{
-    ClusterAutoscaler, Hpa, HpaBehavior, HpaMetric, HpaPolicy, HpaRules, HpaSelect, Karpenter,
+    ClusterAutoscaler, Expander, Hpa, HpaBehavior, HpaMetric, HpaPolicy, HpaRules, HpaSelect, Karpenter,
     KedaActivation, MachineType, NodeAutoscaler, NodeBilling, NodePool, Placement,
 };
 use crossover_workload::{Demand, Dist, Traffic};
@@ -848,6 +848,7 @@ fn resolve_nodes(
             delay_after_add,
             utilization_threshold,
             max_scale_down_parallelism,
+            expander,
         } => NodeAutoscaler::ClusterAutoscaler(ClusterAutoscaler {
             scan_interval: positive_at(c, at(&["nodes", "autoscaler", "scan_interval"]), scan_interval),
             provisioning: provisioning(c, p),
@@ -867,6 +868,12 @@ fn resolve_nodes(
                     );
                 }
                 *max_scale_down_parallelism
+            },
+            expander: match expander {
+                ExpanderName::LeastWaste => Expander::LeastWaste,
+                ExpanderName::MostPods => Expander::MostPods,
+                ExpanderName::Price => Expander::Price,
+                ExpanderName::Random => Expander::Random,
             },
         }),
         NodeAutoscalerSection::Karpenter {

@@ -500,6 +500,8 @@ pub enum NodeAutoscalerSection {
         utilization_threshold: f64,
         #[serde(default = "default_max_scale_down_parallelism")]
         max_scale_down_parallelism: u32,
+        #[serde(default = "default_expander")]
+        expander: ExpanderName,
     },
     /// Defaults are Karpenter's settings (karpenter.sh reference).
     Karpenter {
@@ -614,6 +616,19 @@ pub enum HpaMetricName {
     Rps,
 }
 
+/// cluster-autoscaler's `--expander`, `least-waste` by default since 1.33
+/// (kubernetes/autoscaler#7631).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExpanderName {
+    LeastWaste,
+    MostPods,
+    Price,
+    Random,
+}
+fn default_expander() -> ExpanderName {
+    ExpanderName::LeastWaste
+}
 /// cluster-autoscaler's `--max-scale-down-parallelism` default (FAQ.md, "What are the
 /// parameters to CA?").
 fn default_max_scale_down_parallelism() -> u32 {
