@@ -549,3 +549,58 @@ fn the_expander_picks_the_machine_type_that_wastes_least() {
     // `price` picks the cheaper fit too; `most-pods` ties (both schedule the two pods).
     assert_eq!(run_with(&both, "price"), least_waste);
 }
+
+/// The HPA's behaviour as written: no `scale_up` / `scale_down` is upstream's legacy path;
+/// either table sets `behavior`, the other direction taking Kubernetes' defaults; each
+/// policy may have its own period; `downscale_stabilization` with `behavior` is refused
+/// at its key.
+#[test]
+fn hpa_behavior_is_resolved_as_written() {
+    use crossover_platform::spec::AutoscalerSpec;
+    use crossover_platform::{HpaPolicy, HpaRules, HpaSelect};
+    let hpa = |autoscaler: &str| {
+        let src = k8s_scenario(
+            "1h",
+            1,
+            "profile = \"constant\"\nrps = 1.0",
+            &format!(
+                r#"
+                [[platform]]
+                name = "k"
+                min_instances = 1
+                autoscaler = {autoscaler}
+                instance = {{ cpu = 1, memory = "2GiB", concurrency = 80 }}
+                router = {{ kind = "load-balancer", policy = "random", timeout = "0s" }}
+                "#
+            ),
+        );
+        crossover_scenario::parse(&src, "test.toml", "test")
+            .map(|s| match &s.platforms[0].autoscaler {
+                AutoscalerSpec::Hpa(h) => h.clone(),
+                other => panic!("{other:?}"),
+            })
+            .map_err(|e| e.to_string())
+    };
+    let legacy =
+        hpa(r#"{ kind = "hpa", metric = "cpu", target = 0.6, downscale_stabilization = "10m" }"#).unwrap();
+    assert_eq!(legacy.behavior, None);
+    assert_eq!(legacy.downscale_stabilization, crossover_engine::SimDuration::from_secs(600));
+    let b = hpa(r#"{ kind = "hpa", metric = "cpu", target = 0.6, scale_up = { pods = 2, percent = 50, period = "15s", pods_period = "60s", select = "min" } }"#)
+        .unwrap()
+        .behavior
+        .unwrap();
+    assert_eq!(b.scale_down, HpaRules::default_down());
+    let s = crossover_engine::SimDuration::from_secs;
+    assert_eq!(
+        b.scale_up.policies,
+        vec![HpaPolicy::Pods { value: 2, period: s(60) }, HpaPolicy::Percent { value: 50, period: s(15) }]
+    );
+    assert_eq!(b.scale_up.select, HpaSelect::Min);
+    let err = hpa(
+        r#"{ kind = "hpa", metric = "cpu", target = 0.6, scale_down = {}, downscale_stabilization = "1m" }"#,
+    )
+    .unwrap_err();
+    assert!(err.contains("downscale_stabilization") && err.contains("legacy"), "{err}");
+    let err = hpa(r#"{ kind = "hpa", metric = "cpu", target = 0.6, scale_up = { pods = 0 } }"#).unwrap_err();
+    assert!(err.contains("scale_up.pods") && err.contains("at least 1"), "{err}");
+}

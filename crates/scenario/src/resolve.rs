@@ -433,6 +433,10 @@ fn resolve_platform(i: usize, p: &mut PlatformSection, c: &mut Checker) -> Platf
                             // Upstream's validation: a policy's value must be greater than zero.
                             c.error(&at(&["autoscaler", key, "pods"]), "must be at least 1, got 0");
                         }
+                        let period = r
+                            .pods_period
+                            .as_ref()
+                            .map_or(period, |d| positive(c, &["autoscaler", key, "pods_period"], d));
                         policies.push(HpaPolicy::Pods { value, period });
                     }
                     if let Some(value) = r.percent {
@@ -442,6 +446,10 @@ fn resolve_platform(i: usize, p: &mut PlatformSection, c: &mut Checker) -> Platf
                                 format!("must be between 1 and 10000, got {value}"),
                             );
                         }
+                        let period = r
+                            .percent_period
+                            .as_ref()
+                            .map_or(period, |d| positive(c, &["autoscaler", key, "percent_period"], d));
                         policies.push(HpaPolicy::Percent { value, period });
                     }
                     HpaRules {

@@ -585,6 +585,11 @@ pub struct HpaRulesSection {
     pub percent: Option<u32>,
     #[serde(default = "default_hpa_period")]
     pub period: Duration,
+    /// Each policy has its own `periodSeconds` upstream: these override `period`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pods_period: Option<Duration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percent_period: Option<Duration>,
     /// `selectPolicy`: `max` (default), `min` or `disabled`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub select: Option<HpaSelectName>,
