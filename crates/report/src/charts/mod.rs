@@ -4,10 +4,12 @@
 //! [`RunData`], i.e. from the CSV files) and draws itself on any plotters backend.
 //! [`render_charts`] builds every chart the data allows.
 
+pub mod axis;
 mod breakdown;
 mod cost_latency;
 pub mod labels;
 mod latency;
+pub mod legend;
 mod sweep;
 mod timeline;
 
@@ -16,6 +18,9 @@ pub use sweep::is_geometric;
 
 use crate::plot_dir::RunData;
 use crate::style::{self, Palette};
+use plotters::coord::combinators::{IntoLogRange, LogCoord};
+use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, Ranged, ValueFormatter};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -120,21 +125,83 @@ pub fn render_charts(data: &RunData) -> Result<Vec<Chart>, ChartError> {
     Ok(charts)
 }
 
-/// An axis range padded by `pad` of its span on each side (log: in log space), never empty.
+/// An axis range padded by `pad` of its span on each side (log: in log space), never
+/// empty, always drawable ([`axis::safe_range`]).
 pub(crate) fn padded(lo: f64, hi: f64, pad: f64, log: bool) -> (f64, f64) {
-    if log {
-        let (a, b) = (lo.max(1e-9).log10(), hi.max(lo.max(1e-9)).log10());
+    let (lo, hi) = axis::safe_range(lo, hi, log);
+    let (lo, hi) = if log {
+        let (a, b) = (lo.log10(), hi.log10());
         let span = (b - a).max(0.3);
         (10f64.powf(a - span * pad), 10f64.powf(b + span * pad))
     } else {
-        let span = if hi > lo { hi - lo } else { hi.abs().max(1.0) };
+        let span = hi - lo;
         (lo - span * pad, hi + span * pad)
+    };
+    axis::safe_range(lo, hi, log)
+}
+
+/// Whether values spread over more than a decade, where a linear axis squashes the
+/// small ones onto its floor.
+pub(crate) fn wants_log(lo: f64, hi: f64) -> bool {
+    lo > 0.0 && hi / lo > 10.0
+}
+
+/// Most ticks on an axis: enough to read a value, few enough for labels not to touch.
+pub(crate) const TICKS: usize = 8;
+
+/// A plotters axis whose ticks are ours ([`axis::ticks`]), never plotters' own search.
+#[derive(Clone)]
+pub(crate) struct Ticked<R> {
+    inner: R,
+    ticks: Vec<f64>,
+}
+
+impl<R: Ranged<ValueType = f64>> Ranged for Ticked<R> {
+    type FormatOption = NoDefaultFormatting;
+    type ValueType = f64;
+    fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
+        self.inner.map(v, limit)
+    }
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        // Light (minor) grid lines are not drawn: only the ticks.
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+    fn range(&self) -> std::ops::Range<f64> {
+        self.inner.range()
+    }
+    fn axis_pixel_range(&self, limit: (i32, i32)) -> std::ops::Range<i32> {
+        self.inner.axis_pixel_range(limit)
     }
 }
 
-/// Whether values spread over enough decades to need a log axis.
-pub(crate) fn wants_log(lo: f64, hi: f64) -> bool {
-    lo > 0.0 && hi / lo > 30.0
+impl<R> ValueFormatter<f64> for Ticked<R> {
+    fn format(v: &f64) -> String {
+        style::tick(*v)
+    }
+}
+
+impl Ticked<RangedCoordf64> {
+    /// A linear axis over `lo..hi` (made drawable) with the given ticks.
+    pub(crate) fn with_ticks(lo: f64, hi: f64, ticks: Vec<f64>) -> Self {
+        let (lo, hi) = axis::safe_range(lo, hi, false);
+        Ticked { inner: (lo..hi).into(), ticks }
+    }
+}
+
+/// A linear axis `lo..hi` with our own ticks (whole numbers only with `integer`).
+pub(crate) fn linear(lo: f64, hi: f64, integer: bool) -> Ticked<RangedCoordf64> {
+    let (lo, hi) = axis::safe_range(lo, hi, false);
+    Ticked { inner: (lo..hi).into(), ticks: axis::ticks(lo, hi, false, integer, TICKS) }
+}
+
+/// A logarithmic axis `lo..hi` with our own ticks.
+pub(crate) fn logarithmic(lo: f64, hi: f64) -> Ticked<LogCoord<f64>> {
+    let (lo, hi) = axis::safe_range(lo, hi, true);
+    Ticked { inner: (lo..hi).log_scale().into(), ticks: axis::ticks(lo, hi, true, false, TICKS) }
 }
 
 pub(crate) fn font(size: f64) -> TextStyle<'static> {
