@@ -249,4 +249,63 @@ mod tests {
         }
         assert_eq!(a[0].svg.matches("r=\"6\"").count(), 2, "a point per platform");
     }
+
+    /// Numbers no run produces but a hand-edited or corrupt file may hold: huge, tiny,
+    /// negative, NaN, infinite, all equal. Every chart and the report are drawn, without
+    /// panicking or hanging (plotters' own tick search loops forever on some of these).
+    #[test]
+    fn any_numbers_draw_in_bounded_time() {
+        let rows = [
+            "huge,1e300,1e300,1e300,1e300,1e300,1e300,1e300",
+            "tiny,1e-300,0,1e-300,1e-300,1e-300,0,1e-300",
+            "nan,NaN,NaN,NaN,NaN,NaN,NaN,NaN",
+            "inf,inf,inf,inf,-inf,inf,inf,1e400",
+            "negative,-5,-1,-3,-2,-1,-1,-5",
+            "zero,0,0,0,0,0,0,0",
+        ];
+        let mut cases: Vec<RunFiles> = Vec::new();
+        let header =
+            "platform,cost_month_usd,cost_month_ci95,p50_ms,p99_ms,p999_ms,p99_ms_ci95,cost_cpu_usd\n";
+        // Each row alone (a zero-width range), and all together.
+        for r in rows.iter().map(|r| vec![*r]).chain([rows.to_vec()]) {
+            let mut f = RunFiles::default();
+            f.insert("summary.csv", format!("{header}{}\n", r.join("\n")).into_bytes());
+            f.insert(
+                "latency.csv",
+                b"platform,quantile,latency_ms\nhuge,0,1e300\nhuge,0.99,inf\nnan,0.5,NaN\nzero,0,0\nzero,0.99,0\n"
+                    .to_vec(),
+            );
+            f.insert(
+                "timeline.csv",
+                b"platform,minute,arrivals,completed,rejected,mean_instances,mean_nodes,max_waiting,p99_ms\n\
+                  huge,0,1e300,0,0,1e300,NaN,inf,1e300\nhuge,4294967295,NaN,0,0,-1,0,0,0\nnan,1e12,0,0,0,NaN,NaN,NaN,NaN\n"
+                    .to_vec(),
+            );
+            f.insert(
+                "sweep.csv",
+                b"x,platform,cost_month_usd,cost_month_ci95,p99_ms,p99_ms_ci95\n\
+                  1e300,a,1e300,inf,NaN,1\n-1e300,a,NaN,0,1e-300,1e300\n0,b,0,0,0,0\n0,b,1,1,1,1\n"
+                    .to_vec(),
+            );
+            f.insert(
+                "crossovers.csv",
+                b"parameter,metric,platform_a,platform_b,x\nx,cost,a,b,NaN\nx,p99,a,,1e300\n".to_vec(),
+            );
+            f.insert("scenario.resolved.toml", b"[simulation]\nslo_p99 = \"1ms\"\n".to_vec());
+            cases.push(f);
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for f in &cases {
+                let drawn = crate::render_report(f).map(|files| files.len());
+                tx.send(drawn.map_err(|e| e.to_string())).unwrap();
+            }
+        });
+        for i in 0..rows.len() + 1 {
+            match rx.recv_timeout(std::time::Duration::from_secs(60)) {
+                Ok(r) => assert!(r.is_ok(), "case {i}: {r:?}"),
+                Err(e) => panic!("case {i} did not finish within a minute (or panicked): {e}"),
+            }
+        }
+    }
 }
