@@ -3,7 +3,7 @@
 //! as run.
 
 use crate::charts::{pareto_front, Chart};
-use crate::plot_dir::{PlatformRow, RunData, Table};
+use crate::plot_dir::{PlatformRow, RunData, Table, COST_ITEMS, INFRA_ITEMS};
 use crate::style::{self, Palette};
 use std::fmt::Write;
 
@@ -20,6 +20,145 @@ pub fn escape(s: &str) -> String {
         }
     }
     out
+}
+
+/// The infrastructure line items of a bill, largest first, as (label, USD), positive only.
+fn bill(p: &PlatformRow) -> Vec<(&'static str, f64)> {
+    let mut items: Vec<(&str, f64)> = COST_ITEMS
+        .iter()
+        .take(INFRA_ITEMS)
+        .zip(&p.items)
+        .map(|((_, label), v)| (*label, *v))
+        .filter(|(_, v)| v.is_finite() && *v > 0.0)
+        .collect();
+    items.sort_by(|a, b| b.1.total_cmp(&a.1));
+    items
+}
+
+/// A share in words where it reads better than a number.
+fn share(f: f64) -> String {
+    if (0.45..=0.55).contains(&f) {
+        "half".into()
+    } else if (0.3..=0.36).contains(&f) {
+        "a third".into()
+    } else if (0.23..=0.27).contains(&f) {
+        "a quarter".into()
+    } else if f >= 0.995 {
+        "all of it".into()
+    } else if f >= 0.9 {
+        "nearly all".into()
+    } else {
+        format!("{:.0}%", 100.0 * f)
+    }
+}
+
+/// Why `w` wins on cost: what its bill is made of, and the line items that make the
+/// next cheapest candidate (meeting the SLO, if there is one) dearer.
+fn why(w: &PlatformRow, all: &[PlatformRow], slo: Option<f64>) -> Vec<String> {
+    let mut out = Vec::new();
+    let items = bill(w);
+    let total: f64 = items.iter().map(|i| i.1).sum();
+    if total > 0.0 {
+        // The items making up most (80%) of the bill, at most three.
+        let mut shown = Vec::new();
+        let mut covered = 0.0;
+        for &(label, v) in items.iter().take(3) {
+            if covered >= 0.8 * total {
+                break;
+            }
+            shown.push(format!("{label} {} ({})", style::usd(v), share(v / total)));
+            covered += v;
+        }
+        out.push(format!("Where {}'s {}/month goes: {}.", w.name, style::usd(w.cost), shown.join(", ")));
+    }
+    let runner_up = all
+        .iter()
+        .filter(|p| p.name != w.name && p.cost >= w.cost)
+        .filter(|p| slo.is_none_or(|s| p.p99 <= s))
+        .min_by(|a, b| a.cost.total_cmp(&b.cost));
+    let Some(r) = runner_up else { return out };
+    let gap = r.cost - w.cost;
+    if gap.is_nan() || gap <= 0.0 {
+        return out;
+    }
+    // Per line item, how much more the runner-up pays; the biggest differences decide.
+    let mut diffs: Vec<(&str, f64)> = COST_ITEMS
+        .iter()
+        .take(INFRA_ITEMS)
+        .enumerate()
+        .map(|(i, (_, label))| {
+            let v = |p: &PlatformRow| p.items.get(i).copied().filter(|v| v.is_finite()).unwrap_or(0.0);
+            (*label, v(r) - v(w))
+        })
+        .filter(|(_, d)| d.abs() >= 0.005)
+        .collect();
+    diffs.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+    let more: Vec<String> = diffs
+        .iter()
+        .filter(|d| d.1 > 0.0 && d.1 >= 0.1 * gap)
+        .take(3)
+        .map(|(label, d)| format!("{} more for {label}", style::usd(*d)))
+        .collect();
+    let less: Vec<String> = diffs
+        .iter()
+        .filter(|d| d.1 < 0.0 && -d.1 >= 0.1 * gap)
+        .take(2)
+        .map(|(label, d)| format!("{} less for {label}", style::usd(-d)))
+        .collect();
+    if more.is_empty() {
+        return out;
+    }
+    let next = if slo.is_some() { "the next cheapest meeting the SLO" } else { "the next cheapest" };
+    let mut line = format!(
+        "Why {} wins: {}, {next}, costs {} more ({} vs {}): it pays {}",
+        w.name,
+        r.name,
+        style::usd(gap),
+        style::usd(r.cost),
+        style::usd(w.cost),
+        more.join(", ")
+    );
+    if !less.is_empty() {
+        let _ = write!(line, " and {}", less.join(", "));
+    }
+    line.push('.');
+    out.push(line);
+    out
+}
+
+/// What the infrastructure-cheapest platform adds beyond its bill that the
+/// TCO-cheapest does not: people and overhead, as a clause.
+fn tco_why(tco: &PlatformRow, cheapest: &PlatformRow) -> String {
+    let v = |p: &PlatformRow, i: usize| p.items.get(i).copied().filter(|v| v.is_finite()).unwrap_or(0.0);
+    let people = |p: &PlatformRow| v(p, COST_ITEMS.len() - 1);
+    let overhead = |p: &PlatformRow| (INFRA_ITEMS..COST_ITEMS.len() - 1).map(|i| v(p, i)).sum::<f64>();
+    let (dp, doh) = (people(cheapest) - people(tco), overhead(cheapest) - overhead(tco));
+    let mut parts = Vec::new();
+    if dp > 0.0 {
+        parts.push(format!("{} more for operations people", style::usd(dp)));
+    }
+    if doh > 0.0 {
+        parts.push(format!("{} more for load balancer, NAT and observability", style::usd(doh)));
+    }
+    if parts.is_empty() {
+        return String::new();
+    }
+    format!(": {} pays {}", cheapest.name, parts.join(" and "))
+}
+
+/// When people dominate the cheapest total cost of ownership, say so: then staffing,
+/// not the platform's prices, decides the TCO.
+fn people_line(p: &PlatformRow) -> Option<String> {
+    let people = p.items.get(COST_ITEMS.len() - 1).copied().filter(|v| v.is_finite() && *v > 0.0)?;
+    (p.tco > 0.0 && people / p.tco >= 0.5).then(|| {
+        format!(
+            "Operations people ({}/month) are {} of {}'s total cost of ownership ({}): at this scale staffing, not infrastructure prices, decides the TCO.",
+            style::usd(people),
+            share(people / p.tco),
+            p.name,
+            style::usd(p.tco)
+        )
+    })
 }
 
 /// Plain-language conclusions, one sentence each.
@@ -82,6 +221,14 @@ pub fn verdict(data: &RunData) -> Vec<String> {
                 );
             }
         }
+        // Why: the line items that make the winner's bill and the runner-up's difference.
+        let winner = match data.slo_ms {
+            Some(slo) => s.iter().filter(|p| p.p99 <= slo).min_by(by_cost),
+            None => Some(cheapest),
+        };
+        if let Some(w) = winner {
+            out.extend(why(w, s, data.slo_ms));
+        }
         // Is the cheapest clearly cheapest, or within the noise of the runner-up?
         let mut sorted: Vec<_> = s.iter().collect();
         sorted.sort_by(by_cost);
@@ -101,10 +248,14 @@ pub fn verdict(data: &RunData) -> Vec<String> {
         let tco = s.iter().min_by(|a, b| a.tco.total_cmp(&b.tco)).expect("not empty");
         if tco.name != cheapest.name {
             out.push(format!(
-                "Counting load balancers, NAT, observability and operations people (TCO), the cheapest is {} at {}/month.",
+                "Counting load balancers, NAT, observability and operations people (TCO), the cheapest is {} at {}/month{}.",
                 tco.name,
-                style::usd(tco.tco)
+                style::usd(tco.tco),
+                tco_why(tco, cheapest)
             ));
+        }
+        if let Some(line) = people_line(tco) {
+            out.push(line);
         }
         let front = pareto_front(&s.iter().map(|p| (p.cost, p.p99)).collect::<Vec<_>>());
         if front.len() > 1 {
@@ -173,35 +324,87 @@ h1{font-size:1.7em;margin-bottom:.2em}h2{font-size:1.25em;margin-top:2em;border-
 .sub{color:#666;margin-top:0}.verdict{background:#f3f7fb;border-left:4px solid #0072b2;padding:12px 18px}\
 .verdict li{margin:.3em 0}.wide{overflow-x:auto}table{border-collapse:collapse;font-size:.82em;margin:1em 0}\
 th,td{padding:4px 6px;border-bottom:1px solid #e5e5e5;text-align:right;white-space:nowrap}\
-th{background:#fafafa}td:first-child,th:first-child{text-align:left}\
+th{background:#fafafa;white-space:normal;vertical-align:bottom}.bills td:nth-child(3){text-align:left;white-space:normal}\
+details summary{cursor:pointer;color:#0072b2}td:first-child,th:first-child{text-align:left}\
 .sw{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:6px;vertical-align:-1px}\
 figure{margin:1.5em 0}figure svg{max-width:100%;height:auto;border:1px solid #eee}\
 figcaption{color:#666;font-size:.85em}pre{background:#f7f7f7;padding:12px;overflow-x:auto;font-size:.8em}\
 .src td{text-align:left;white-space:normal}";
 
-/// Columns of the report's summary table: (header, summary.csv column, kind).
-const TABLE: &[(&str, &str, &str)] = &[
-    ("infra $/month", "cost_month_usd", "usd"),
-    ("± 95%", "cost_month_ci95", "usd"),
-    ("with overhead", "cost_overhead_month_usd", "usd"),
-    ("TCO", "cost_tco_month_usd", "usd"),
-    ("p50 ms", "p50_ms", "ms"),
-    ("p99 ms", "p99_ms", "ms"),
-    ("± 95%", "p99_ms_ci95", "ms"),
-    ("p99.9 ms", "p999_ms", "ms"),
-    ("requests", "requests", "int"),
-    ("failed", "rejected", "failed"),
-    ("cold %", "cold_start_fraction", "pct"),
-    ("instances avg", "mean_instances", "f"),
-    ("peak", "peak_instances", "int"),
+/// A cell of the report's tables: a value of summary.csv, with its interval when it has one.
+#[derive(Clone, Copy)]
+enum Cell {
+    Usd(&'static str),
+    UsdCi(&'static str, &'static str),
+    Ms(&'static str),
+    MsCi(&'static str, &'static str),
+    Int(&'static str),
+    Pct(&'static str),
+    Num(&'static str),
+    Failed,
+}
+
+/// The summary table: the columns that decide (cost, latency, failures), few enough to
+/// fit the page with a dozen platforms. The rest goes to [`DETAILS`].
+const SUMMARY: &[(&str, Cell)] = &[
+    ("infra $/month ± 95%", Cell::UsdCi("cost_month_usd", "cost_month_ci95")),
+    ("TCO $/month", Cell::Usd("cost_tco_month_usd")),
+    ("p50 ms", Cell::Ms("p50_ms")),
+    ("p99 ms ± 95%", Cell::MsCi("p99_ms", "p99_ms_ci95")),
+    ("p99.9 ms", Cell::Ms("p999_ms")),
+    ("failed", Cell::Failed),
+    ("cold starts %", Cell::Pct("cold_start_fraction")),
 ];
 
-fn summary_html(t: &Table, palette: &Palette) -> String {
-    let mut h = String::from("<div class=\"wide\"><table><thead><tr><th>platform</th>");
-    for (head, col, _) in TABLE {
-        if t.col(col).is_some() {
-            let _ = write!(h, "<th>{}</th>", escape(head));
+const DETAILS: &[(&str, Cell)] = &[
+    ("with overhead $/month", Cell::Usd("cost_overhead_month_usd")),
+    ("requests", Cell::Int("requests")),
+    ("instances avg", Cell::Num("mean_instances")),
+    ("instances peak", Cell::Int("peak_instances")),
+    ("nodes avg", Cell::Num("mean_nodes")),
+    ("nodes peak", Cell::Int("peak_nodes")),
+    ("utilization %", Cell::Pct("utilization")),
+];
+
+impl Cell {
+    /// The column a cell needs (a file without it has no such column in the table).
+    fn column(self) -> &'static str {
+        match self {
+            Cell::Usd(c) | Cell::UsdCi(c, _) | Cell::Ms(c) | Cell::MsCi(c, _) => c,
+            Cell::Int(c) | Cell::Pct(c) | Cell::Num(c) => c,
+            Cell::Failed => "requests",
         }
+    }
+}
+
+fn cell(t: &Table, i: usize, c: Cell) -> Option<String> {
+    let n = |name: &str| t.col(name).map(|c| t.text(i, c).parse::<f64>().unwrap_or(0.0));
+    Some(match c {
+        Cell::Usd(col) => format!("{:.2}", n(col)?),
+        Cell::UsdCi(col, ci) => format!("{:.2} ± {:.2}", n(col)?, n(ci).unwrap_or(0.0)),
+        Cell::Ms(col) => format!("{:.1}", n(col)?),
+        Cell::MsCi(col, ci) => format!("{:.1} ± {:.1}", n(col)?, n(ci).unwrap_or(0.0)),
+        Cell::Int(col) => format!("{:.0}", n(col)?),
+        Cell::Pct(col) => format!("{:.2}", n(col)? * 100.0),
+        Cell::Num(col) => format!("{:.2}", n(col)?),
+        Cell::Failed => {
+            let req = n("requests")?;
+            let failed = n("rejected").unwrap_or(0.0) + n("timed_out").unwrap_or(0.0);
+            if req > 0.0 {
+                format!("{:.3}%", 100.0 * failed / req)
+            } else {
+                "0".into()
+            }
+        }
+    })
+}
+
+/// A table of `columns` (those the file has) with a row per platform.
+fn table_html(t: &Table, palette: &Palette, columns: &[(&str, Cell)], class: &str) -> String {
+    let present: Vec<&(&str, Cell)> = columns.iter().filter(|(_, c)| t.col(c.column()).is_some()).collect();
+    let mut h = format!("<div class=\"wide\"><table class=\"{class}\"><thead><tr><th>platform</th>");
+    for (head, _) in &present {
+        let _ = write!(h, "<th>{}</th>", escape(head));
     }
     h.push_str("</tr></thead><tbody>");
     let platform = t.col("platform").unwrap_or(0);
@@ -213,29 +416,42 @@ fn summary_html(t: &Table, palette: &Palette) -> String {
             palette.hex(name),
             escape(name)
         );
-        for (_, col, kind) in TABLE {
-            let Some(c) = t.col(col) else { continue };
-            let v: f64 = t.text(i, c).parse().unwrap_or(0.0);
-            let cell = match *kind {
-                "usd" => format!("{v:.2}"),
-                "ms" => format!("{v:.1}"),
-                "int" => format!("{v:.0}"),
-                "pct" => format!("{:.2}", v * 100.0),
-                "failed" => {
-                    let n = |name| t.col(name).and_then(|c| t.text(i, c).parse::<f64>().ok()).unwrap_or(0.0);
-                    let req = n("requests");
-                    let failed = n("rejected") + n("timed_out");
-                    if req > 0.0 {
-                        format!("{:.3}%", 100.0 * failed / req)
-                    } else {
-                        "0".into()
-                    }
-                }
-                _ => format!("{v:.2}"),
-            };
-            let _ = write!(h, "<td>{cell}</td>");
+        for (_, c) in &present {
+            let _ = write!(h, "<td>{}</td>", escape(&cell(t, i, *c).unwrap_or_default()));
         }
         h.push_str("</tr>");
+    }
+    h.push_str("</tbody></table></div>");
+    h
+}
+
+/// Where each platform's money goes: its largest infrastructure line items with their
+/// share, then what the total cost of ownership adds.
+fn bills_html(data: &RunData, palette: &Palette) -> String {
+    let mut h = String::from(
+        "<div class=\"wide\"><table class=\"bills\"><thead><tr><th>platform</th><th>infra $/month</th><th>largest line items (share of infrastructure)</th><th>overhead $/month</th><th>people $/month</th></tr></thead><tbody>",
+    );
+    for p in &data.summary {
+        let items = bill(p);
+        let total: f64 = items.iter().map(|i| i.1).sum();
+        let parts: Vec<String> = items
+            .iter()
+            .take(4)
+            .filter(|i| total > 0.0 && i.1 >= 0.05 * total)
+            .map(|(label, v)| format!("{label} {} ({:.0}%)", style::usd(*v), 100.0 * v / total))
+            .collect();
+        let v = |i: usize| p.items.get(i).copied().filter(|v| v.is_finite()).unwrap_or(0.0);
+        let overhead: f64 = (INFRA_ITEMS..COST_ITEMS.len() - 1).map(v).sum();
+        let _ = write!(
+            h,
+            "<tr><td><span class=\"sw\" style=\"background:{}\"></span>{}</td><td>{:.2}</td><td>{}</td><td>{:.2}</td><td>{:.2}</td></tr>",
+            palette.hex(&p.name),
+            escape(&p.name),
+            p.cost,
+            escape(&parts.join(", ")),
+            overhead,
+            v(COST_ITEMS.len() - 1)
+        );
     }
     h.push_str("</tbody></table></div>");
     h
@@ -272,11 +488,15 @@ fn presets_html(scenario: &str) -> String {
             continue;
         }
         shown.push(preset.clone());
-        h.push_str("<table class=\"src\"><thead><tr><th>key</th><th>source</th></tr></thead><tbody>");
+        let _ = write!(
+            h,
+            "<details><summary>sources of its {} values</summary><table class=\"src\"><thead><tr><th>key</th><th>source</th></tr></thead><tbody>",
+            p.sources.len()
+        );
         for (key, source) in &p.sources {
             let _ = write!(h, "<tr><td><code>{}</code></td><td>{}</td></tr>", escape(key), escape(source));
         }
-        h.push_str("</tbody></table>");
+        h.push_str("</tbody></table></details>");
     }
     h
 }
@@ -311,10 +531,18 @@ pub fn report_html(data: &RunData, charts: &[Chart]) -> String {
     h.push_str("</ul>\n");
     if let Some(t) = &data.summary_table {
         h.push_str("<h2>Summary</h2>\n");
-        h.push_str(&summary_html(t, &palette));
+        h.push_str(&table_html(t, &palette, SUMMARY, "summary"));
         h.push_str(
             "\n<p class=\"sub\">Costs are USD per 730-hour month; ± is the half-width of the 95% confidence interval across replications. Latencies are end to end (queueing, cold-start wait and service) of completed requests, pooled over replications. Failed = rejected + timed out.</p>\n",
         );
+        if !data.summary.is_empty() {
+            h.push_str("<h3>Where the money goes</h3>\n");
+            h.push_str(&bills_html(data, &palette));
+            h.push_str("\n<p class=\"sub\">Overhead: load balancer, NAT gateway and observability; people: operations staff (FTE × loaded salary / 12). TCO = infrastructure + overhead + people.</p>\n");
+        }
+        h.push_str("<h3>Details</h3>\n");
+        h.push_str(&table_html(t, &palette, DETAILS, "details"));
+        h.push('\n');
     }
     if let Some(sweep) = &data.sweep {
         if !sweep.crossovers.is_empty() {
@@ -364,9 +592,11 @@ pub fn report_html(data: &RunData, charts: &[Chart]) -> String {
     if let Some(scenario) = &data.scenario {
         h.push_str("<h2>Presets and their sources</h2>\n");
         h.push_str(&presets_html(scenario));
-        h.push_str("\n<h2>Scenario as run (scenario.resolved.toml)</h2>\n<pre>");
+        // Folded: the full scenario is long (half the page for a dozen platforms) and
+        // read only to check a value.
+        h.push_str("\n<h2>Scenario as run</h2>\n<details class=\"scenario\"><summary>scenario.resolved.toml (every value the run used)</summary>\n<pre>");
         h.push_str(&escape(scenario));
-        h.push_str("</pre>\n");
+        h.push_str("</pre>\n</details>\n");
     }
     h.push_str("</body>\n</html>\n");
     h
