@@ -52,6 +52,15 @@ fn share(f: f64) -> String {
     }
 }
 
+/// A share as a percentage that never rounds a part up to the whole.
+fn percent(f: f64) -> String {
+    if f > 0.99 && f < 1.0 {
+        "over 99%".into()
+    } else {
+        format!("{:.0}%", 100.0 * f)
+    }
+}
+
 /// Why `w` wins on cost: what its bill is made of, and the line items that make the
 /// next cheapest candidate (meeting the SLO, if there is one) dearer.
 fn why(w: &PlatformRow, all: &[PlatformRow], slo: Option<f64>) -> Vec<String> {
@@ -154,7 +163,7 @@ fn people_line(p: &PlatformRow) -> Option<String> {
         format!(
             "Operations people ({}/month) are {} of {}'s total cost of ownership ({}): at this scale staffing, not infrastructure prices, decides the TCO.",
             style::usd(people),
-            share(people / p.tco),
+            percent(people / p.tco),
             p.name,
             style::usd(p.tco)
         )
@@ -353,7 +362,8 @@ const SUMMARY: &[(&str, Cell)] = &[
     ("p99 ms ± 95%", Cell::MsCi("p99_ms", "p99_ms_ci95")),
     ("p99.9 ms", Cell::Ms("p999_ms")),
     ("failed", Cell::Failed),
-    ("cold starts %", Cell::Pct("cold_start_fraction")),
+    // A count: a fraction of millions of requests shows as 0.00%.
+    ("cold starts", Cell::Int("cold_starts")),
 ];
 
 const DETAILS: &[(&str, Cell)] = &[
@@ -600,4 +610,79 @@ pub fn report_html(data: &RunData, charts: &[Chart]) -> String {
     }
     h.push_str("</body>\n</html>\n");
     h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plot_dir::RunFiles;
+
+    fn data(summary: &str, slo: Option<&str>) -> RunData {
+        let mut f = RunFiles::default();
+        f.insert("summary.csv", summary.as_bytes().to_vec());
+        if let Some(slo) = slo {
+            f.insert("scenario.resolved.toml", format!("[simulation]\nslo_p99 = \"{slo}\"\n").into_bytes());
+        }
+        RunData::parse(&f).unwrap()
+    }
+
+    const HEADER: &str = "platform,cost_month_usd,cost_month_ci95,cost_tco_month_usd,p99_ms,cost_cpu_usd,cost_memory_usd,cost_egress_usd,cost_nodes_usd,cost_control_plane_usd,cost_people_usd\n";
+
+    /// The verdict names the line items that decide: the winner's bill by item, and what
+    /// the next cheapest meeting the SLO pays more (and less) for.
+    #[test]
+    fn the_verdict_says_which_line_items_decide() {
+        let d = data(
+            &format!(
+                "{HEADER}cloud-run,68.00,1,68.00,300,20,14,34,0,0,0\n\
+                 gke,146.00,1,26146.00,400,0,0,0,73,73,26000\n\
+                 slow,10.00,1,10.00,9000,10,0,0,0,0,0\n"
+            ),
+            Some("500ms"),
+        );
+        let v = verdict(&d);
+        assert!(
+            v.iter().any(|l| l.starts_with("Cheapest meeting the SLO") && l.contains("cloud-run")),
+            "{v:#?}"
+        );
+        assert!(v.contains(&"Where cloud-run's $68.00/month goes: egress $34.00 (half), vCPU $20.00 (29%), memory $14.00 (21%).".to_string()), "{v:#?}");
+        let why = v.iter().find(|l| l.starts_with("Why cloud-run wins")).expect("a why line");
+        assert!(why.contains("gke, the next cheapest meeting the SLO, costs $78.00 more"), "{why}");
+        assert!(why.contains("$73.00 more for nodes") && why.contains("$34.00 less for egress"), "{why}");
+        // `slow` is cheaper but misses the SLO: never the runner-up.
+        assert!(!why.contains("slow"));
+    }
+
+    /// Without an SLO the cheapest wins; the TCO winner's line says what the cheapest
+    /// pays more for, and people making most of a TCO are named.
+    #[test]
+    fn the_tco_lines_name_people_and_overhead() {
+        let d = data(
+            &format!(
+                "{HEADER}cluster,50.00,1,26050.00,300,0,0,0,50,0,26000\n\
+                 serverless,90.00,1,90.00,300,60,30,0,0,0,0\n"
+            ),
+            None,
+        );
+        let v = verdict(&d);
+        let tco = v.iter().find(|l| l.starts_with("Counting load balancers")).expect("a TCO line");
+        assert!(
+            tco.contains("serverless at $90.00/month: cluster pays $26,000 more for operations people"),
+            "{tco}"
+        );
+        let d = data(&format!("{HEADER}cluster,50.00,1,26050.00,300,0,0,0,50,0,26000\n"), None);
+        assert!(verdict(&d)
+            .iter()
+            .any(|l| l.starts_with("Operations people ($26,000/month) are over 99% of cluster's")));
+    }
+
+    #[test]
+    fn the_summary_table_keeps_eight_columns_and_a_details_table_the_rest() {
+        let d = data(&format!("{HEADER}a,1,0,1,1,1,0,0,0,0,0\n"), None);
+        let html = report_html(&d, &[]);
+        let summary =
+            html.split("<table class=\"summary\">").nth(1).unwrap().split("</thead>").next().unwrap();
+        assert!(summary.matches("<th>").count() <= 8);
+        assert!(html.contains("<table class=\"details\">") && html.contains("Where the money goes"));
+    }
 }
