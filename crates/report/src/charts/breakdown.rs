@@ -30,10 +30,24 @@ const HEADING: i32 = 26;
 const ROW: i32 = 30;
 const AXIS: i32 = 50;
 const MARGIN: i32 = 16;
-/// The widest the name column gets; a longer name runs under the first panel's heading.
+/// The widest the name column gets; a longer name is shortened to fit.
 const MAX_NAMES: i32 = 280;
 /// The infrastructure part of a TCO bar, as one block.
 const INFRA_BLOCK: RGBColor = RGBColor(170, 170, 170);
+
+/// `name`, shortened with an ellipsis to `width` pixels so it cannot run into the bars
+/// (only a name wider than the column, over 30 characters, is shortened).
+fn fit(name: &str, width: i32) -> String {
+    let w = |s: &str| style::text_width(s, style::TICK_SIZE, true);
+    if w(name) <= width {
+        return name.to_string();
+    }
+    let mut chars: Vec<char> = name.chars().collect();
+    while !chars.is_empty() && w(&format!("{}…", chars.iter().collect::<String>())) > width {
+        chars.pop();
+    }
+    format!("{}…", chars.into_iter().collect::<String>())
+}
 
 /// A line item's value, positive and finite or nothing.
 fn value(items: &[f64], i: usize) -> f64 {
@@ -87,6 +101,7 @@ impl Breakdown {
         style::WIDTH as i32 - 2 * MARGIN
     }
 
+    /// Width of the name column: swatch, gap and the widest name, at most [`MAX_NAMES`].
     fn names_width(&self) -> i32 {
         let widest = self.bars.iter().map(|b| style::text_width(&b.name, style::TICK_SIZE, true)).max();
         (widest.unwrap_or(0) + 22).min(MAX_NAMES)
@@ -174,7 +189,7 @@ impl Draw for Breakdown {
             let cy = HEADING + r as i32 * ROW + ROW / 2;
             name_col.draw(&Rectangle::new([(MARGIN, cy - 6), (MARGIN + 12, cy + 6)], b.color.filled()))?;
             name_col.draw(&Text::new(
-                b.name.clone(),
+                fit(&b.name, names - 18),
                 (MARGIN + 18, cy),
                 bold(style::TICK_SIZE).color(&b.color).pos(LEFT_MIDDLE),
             ))?;
@@ -211,5 +226,20 @@ impl Draw for Breakdown {
         self.panel(&left, "Infrastructure", &infra)?;
         self.panel(&right, "Total cost of ownership (own scale)", &tco)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_wider_than_the_column_is_shortened_to_fit() {
+        assert_eq!(fit("eks", 200), "eks");
+        let long = "a-platform-name-far-too-long-for-any-column-of-names";
+        let short = fit(long, 150);
+        assert!(short.ends_with('…') && short.len() < long.len());
+        assert!(style::text_width(&short, style::TICK_SIZE, true) <= 150);
+        assert_eq!(fit(long, 0), "…");
     }
 }
