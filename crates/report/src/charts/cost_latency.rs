@@ -178,7 +178,8 @@ impl CostLatency {
         // The frontier: the edge of the region the frontier points dominate, a staircase
         // from the top of the chart down through each point to the right edge.
         let front = pareto_front(&self.points.iter().map(|p| (p.cost, p.p99)).collect::<Vec<_>>());
-        let mut frontier: Vec<Rect> = Vec::new();
+        // Lines the labels avoid: the frontier's segments, then the whiskers.
+        let mut obstacles: Vec<Rect> = Vec::new();
         if let Some(&first) = front.first() {
             let mut steps = vec![(self.points[first].cost, yr.end)];
             for (k, &i) in front.iter().enumerate() {
@@ -194,7 +195,7 @@ impl CostLatency {
             // Its segments, in pixels, for the labels to avoid.
             for w in steps.windows(2) {
                 let (a, b) = (chart.backend_coord(&w[0]), chart.backend_coord(&w[1]));
-                frontier.push(Rect {
+                obstacles.push(Rect {
                     x0: a.0.min(b.0) - 2,
                     y0: a.1.min(b.1) - 2,
                     x1: a.0.max(b.0) + 2,
@@ -209,6 +210,16 @@ impl CostLatency {
             let (yl, yh) = (clip(p.p99 - p.p99_ci, &yr), clip(p.p99 + p.p99_ci, &yr));
             chart.draw_series(LineSeries::new([(xl, p.p99), (xh, p.p99)], c.stroke_width(2)))?;
             chart.draw_series(LineSeries::new([(p.cost, yl), (p.cost, yh)], c.stroke_width(2)))?;
+            // Labels keep off the whiskers too (a number on a whisker reads as its end).
+            for (a, b) in [((xl, p.p99), (xh, p.p99)), ((p.cost, yl), (p.cost, yh))] {
+                let (a, b) = (chart.backend_coord(&a), chart.backend_coord(&b));
+                obstacles.push(Rect {
+                    x0: a.0.min(b.0) - 3,
+                    y0: a.1.min(b.1) - 3,
+                    x1: a.0.max(b.0) + 3,
+                    y1: a.1.max(b.1) + 3,
+                });
+            }
             // Caps: short ticks at each whisker end, in pixels.
             for (cx, cy, horizontal) in
                 [(xl, p.p99, false), (xh, p.p99, false), (p.cost, yl, true), (p.cost, yh, true)]
@@ -237,7 +248,7 @@ impl CostLatency {
         let anchors: Vec<(i32, i32)> =
             self.points.iter().map(|p| chart.backend_coord(&(p.cost, p.p99))).collect();
         if self.numbered() {
-            let placed = place(&anchors, &vec![(NUMBER, NUMBER); anchors.len()], bounds, 8, &frontier);
+            let placed = place(&anchors, &vec![(NUMBER, NUMBER); anchors.len()], bounds, 8, &obstacles);
             for (i, (p, (r, &(ax, ay)))) in self.points.iter().zip(placed.iter().zip(&anchors)).enumerate() {
                 let (cx, cy) = r.center();
                 root.draw(&PathElement::new([(ax, ay), (cx, cy)], p.color.mix(0.7)))?;
@@ -256,7 +267,7 @@ impl CostLatency {
             .iter()
             .map(|t| (style::text_width(t, style::TICK_SIZE, true) + 4, style::TICK_SIZE as i32 + 4))
             .collect();
-        let placed = place(&anchors, &sizes, bounds, 8, &frontier);
+        let placed = place(&anchors, &sizes, bounds, 8, &obstacles);
         for ((p, text), (r, &(ax, ay))) in self.points.iter().zip(&texts).zip(placed.iter().zip(&anchors)) {
             let (cx, cy) = r.center();
             if (cx - ax).abs() > r.x1 - r.x0 || (cy - ay).abs() > 24 {
