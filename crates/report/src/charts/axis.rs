@@ -92,10 +92,11 @@ pub fn ticks(lo: f64, hi: f64, log: bool, integer: bool, max: usize) -> Vec<f64>
 fn log_ticks(lo: f64, hi: f64, max: usize) -> Vec<f64> {
     let (a, b) = (lo.log10(), hi.log10());
     let decades = b - a;
-    // Within about two decades, 1-2-5 within each decade reads better than bare powers.
-    let mantissas: &[f64] = if decades <= 1.2 {
+    // Over a few decades, 1-2-5 or 1-3 within each decade reads better than two or
+    // three bare powers of ten.
+    let mantissas: &[f64] = if decades <= 1.5 {
         &[1.0, 2.0, 5.0]
-    } else if decades <= 2.5 {
+    } else if decades <= 4.0 {
         &[1.0, 3.0]
     } else {
         &[1.0]
@@ -167,7 +168,8 @@ mod tests {
 
     #[test]
     fn log_ticks_are_powers_of_ten_on_a_wide_range() {
-        assert_eq!(ticks(5.0, 30_000.0, true, false, 10), vec![10.0, 100.0, 1000.0, 10_000.0]);
+        assert_eq!(ticks(5.0, 3e6, true, false, 10), vec![10.0, 100.0, 1e3, 1e4, 1e5, 1e6]);
+        assert_eq!(ticks(1.5, 450.0, true, false, 10), vec![3.0, 10.0, 30.0, 100.0, 300.0]);
         let wide = ticks(1e-300, 1e300, true, false, 10);
         assert!(wide.len() <= 11 && wide.len() >= 5, "{}", wide.len());
         assert_eq!(ticks(20.0, 90.0, true, false, 10), vec![20.0, 50.0]);
