@@ -246,6 +246,19 @@ fn twelve_platforms() -> tempfile::TempDir {
             ));
         }
     }
+    // A sweep of the twelve over a whole-number key, for the sweep chart's legend.
+    let mut sweep = String::from("platform.min_instances,platform,cost_month_usd,p99_ms\n");
+    for k in 0..4 {
+        for (i, p) in summary.iter().enumerate() {
+            let cost = num(p, "cost_month_usd") + 10.0 * (k * (i % 3)) as f64;
+            sweep.push_str(&format!(
+                "{k},{},{cost:.4},{:.3}\n",
+                p["platform"],
+                num(p, "p99_ms") / (k + 1) as f64
+            ));
+        }
+    }
+    std::fs::write(dir.path().join("sweep.csv"), sweep).unwrap();
     std::fs::write(dir.path().join("latency.csv"), latency).unwrap();
     std::fs::write(dir.path().join("timeline.csv"), timeline).unwrap();
     std::fs::write(
@@ -306,7 +319,7 @@ fn twelve_platforms_each_appear_in_full_in_every_chart() {
     let names: Vec<String> =
         csv_rows(&dir.path().join("summary.csv")).into_iter().map(|r| r["platform"].clone()).collect();
     assert_eq!(names.len(), 12);
-    for chart in CHARTS {
+    for chart in CHARTS.iter().chain(&["sweep"]) {
         let svg = read(&dir.path().join(format!("{chart}.svg")));
         let doc = svg_doc(&svg);
         let width: f64 = doc.root_element().attribute("width").unwrap().parse().unwrap();
