@@ -333,7 +333,7 @@ h1{font-size:1.7em;margin-bottom:.2em}h2{font-size:1.25em;margin-top:2em;border-
 .sub{color:#666;margin-top:0}.verdict{background:#f3f7fb;border-left:4px solid #0072b2;padding:12px 18px}\
 .verdict li{margin:.3em 0}.wide{overflow-x:auto}table{border-collapse:collapse;font-size:.82em;margin:1em 0}\
 th,td{padding:4px 6px;border-bottom:1px solid #e5e5e5;text-align:right;white-space:nowrap}\
-th{background:#fafafa;white-space:normal;vertical-align:bottom}.bills td:nth-child(3){text-align:left;white-space:normal}\
+th{background:#fafafa;white-space:normal;vertical-align:bottom}.bills td:nth-child(3),.presets td{text-align:left;white-space:normal}.presets th{text-align:left}\
 details summary{cursor:pointer;color:#0072b2}td:first-child,th:first-child{text-align:left}\
 .sw{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:6px;vertical-align:-1px}\
 figure{margin:1.5em 0}figure svg{max-width:100%;height:auto;border:1px solid #eee}\
@@ -480,33 +480,41 @@ fn presets_html(scenario: &str) -> String {
     if used.is_empty() {
         return "<p>No platform uses a preset: every price is the scenario's own (below).</p>".into();
     }
-    let mut h = String::new();
-    let mut shown: Vec<String> = Vec::new();
+    // One row per platform (a dozen fit on a screen), then each preset's sources folded:
+    // they are read only to check a price.
+    let mut h = String::from(
+        "<div class=\"wide\"><table class=\"presets\"><thead><tr><th>platform</th><th>preset</th><th>what it is and how it bills</th><th>Prices as of</th></tr></thead><tbody>",
+    );
+    let mut shown: Vec<&str> = Vec::new();
     for (platform, preset) in &used {
         let Some(p) = crossover_scenario::presets::find(preset) else { continue };
         let _ = write!(
             h,
-            "<h3>{} — preset <code>{}</code></h3><p>{}. Billing: {}. Prices as of <b>{}</b>.</p>",
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}. Billing: {}.</td><td>{}</td></tr>",
             escape(platform),
             escape(preset),
             escape(&p.title),
             escape(&p.billing_model),
             escape(&p.as_of)
         );
-        if shown.contains(preset) {
-            h.push_str("<p>Sources: as above.</p>");
+    }
+    h.push_str("</tbody></table></div>\n");
+    for (_, preset) in &used {
+        let Some(p) = crossover_scenario::presets::find(preset) else { continue };
+        if shown.contains(&preset.as_str()) {
             continue;
         }
-        shown.push(preset.clone());
+        shown.push(preset);
         let _ = write!(
             h,
-            "<details><summary>sources of its {} values</summary><table class=\"src\"><thead><tr><th>key</th><th>source</th></tr></thead><tbody>",
+            "<details><summary>sources of preset <code>{}</code> ({} values)</summary><table class=\"src\"><thead><tr><th>key</th><th>source</th></tr></thead><tbody>",
+            escape(preset),
             p.sources.len()
         );
         for (key, source) in &p.sources {
             let _ = write!(h, "<tr><td><code>{}</code></td><td>{}</td></tr>", escape(key), escape(source));
         }
-        h.push_str("</tbody></table></details>");
+        h.push_str("</tbody></table></details>\n");
     }
     h
 }
