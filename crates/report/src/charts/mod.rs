@@ -266,8 +266,8 @@ mod tests {
         let mut cases: Vec<RunFiles> = Vec::new();
         let header =
             "platform,cost_month_usd,cost_month_ci95,p50_ms,p99_ms,p999_ms,p99_ms_ci95,cost_cpu_usd\n";
-        // Each row alone (a zero-width range), and all together.
-        for r in rows.iter().map(|r| vec![*r]).chain([rows.to_vec()]) {
+        // Each row alone (a zero-width range), all together, and none.
+        for r in rows.iter().map(|r| vec![*r]).chain([rows.to_vec(), Vec::new()]) {
             let mut f = RunFiles::default();
             f.insert("summary.csv", format!("{header}{}\n", r.join("\n")).into_bytes());
             f.insert(
@@ -301,7 +301,7 @@ mod tests {
                 tx.send(drawn.map_err(|e| e.to_string())).unwrap();
             }
         });
-        for i in 0..rows.len() + 1 {
+        for i in 0..rows.len() + 2 {
             match rx.recv_timeout(std::time::Duration::from_secs(60)) {
                 Ok(r) => assert!(r.is_ok(), "case {i}: {r:?}"),
                 Err(e) => panic!("case {i} did not finish within a minute (or panicked): {e}"),
