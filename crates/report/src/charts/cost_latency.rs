@@ -28,6 +28,8 @@ pub struct CostLatency {
     pub title: String,
     pub points: Vec<Point>,
     pub slo_ms: Option<f64>,
+    /// Points carry numbers listed in a legend, rather than their names beside them.
+    pub numbered: bool,
 }
 
 /// Indices of the points no other point beats on both cost and p99 (lower is better on
@@ -62,17 +64,33 @@ impl CostLatency {
                 color: palette.color(&p.name),
             })
             .collect();
-        CostLatency {
+        let mut c = CostLatency {
             title: "p99 latency vs monthly infrastructure cost (95% CI whiskers, Pareto frontier)".into(),
             points,
             slo_ms: data.slo_ms,
-        }
+            numbered: true,
+        };
+        c.numbered = c.choose_numbered();
+        c
     }
 
     /// Direct labels (name, cost, p99 beside each point) read best for a few platforms;
-    /// beyond that they crowd, so points get numbers and a legend below lists them.
+    /// beyond that they crowd, so points get numbers and a legend below lists them. A few
+    /// platforms are numbered too when their labels cannot be placed apart (points
+    /// bunched in a corner): a trial drawing tells.
+    fn choose_numbered(&self) -> bool {
+        if self.points.len() > DIRECT_LABELS {
+            return true;
+        }
+        style::register_fonts();
+        let mut scratch = String::new();
+        let root = SVGBackend::with_string(&mut scratch, (style::WIDTH, style::HEIGHT)).into_drawing_area();
+        // A failed trial drawing fails the real one too; numbering is the safe choice.
+        !self.draw_labelled(&root, false).unwrap_or(false)
+    }
+
     fn numbered(&self) -> bool {
-        self.points.len() > DIRECT_LABELS
+        self.numbered
     }
 
     fn legend(&self) -> Legend {
@@ -90,7 +108,11 @@ impl CostLatency {
     }
 
     fn legend_height(&self) -> i32 {
-        if self.numbered() {
+        self.legend_height_for(self.numbered())
+    }
+
+    fn legend_height_for(&self, numbered: bool) -> i32 {
+        if numbered {
             self.legend().height(style::WIDTH as i32 - 2 * LEGEND_MARGIN) + 8
         } else {
             0
@@ -123,7 +145,15 @@ impl CostLatency {
         (x, y)
     }
 
-    fn plot<DB, X, Y>(&self, root: &DrawingArea<DB, Shift>, x: X, y: Y) -> Result<(), DrawError>
+    /// Draws the chart, numbered or labelled by name; whether every label found a place
+    /// of its own (touching no other label and no point).
+    fn plot<DB, X, Y>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        x: X,
+        y: Y,
+        numbered: bool,
+    ) -> Result<bool, DrawError>
     where
         DB: DrawingBackend,
         X: AsRangedCoord<Value = f64>,
@@ -132,7 +162,7 @@ impl CostLatency {
         Y::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
     {
         let (header, body) = root.split_vertically(62);
-        let legend_height = self.legend_height();
+        let legend_height = self.legend_height_for(numbered);
         let (body, legend_area) = body.split_vertically(body.dim_in_pixel().1 as i32 - legend_height);
         let (w, _) = header.estimate_text_size(&self.title, &bold(style::TITLE_SIZE))?;
         let width = header.dim_in_pixel().0 as i32;
@@ -247,7 +277,7 @@ impl CostLatency {
         let bounds = Rect { x0: ax0 + 2, y0: ay0 + 2, x1: ax1 - 2, y1: ay1 - 2 };
         let anchors: Vec<(i32, i32)> =
             self.points.iter().map(|p| chart.backend_coord(&(p.cost, p.p99))).collect();
-        if self.numbered() {
+        if numbered {
             let placed = place(&anchors, &vec![(NUMBER, NUMBER); anchors.len()], bounds, 8, &obstacles);
             for (i, (p, (r, &(ax, ay)))) in self.points.iter().zip(placed.iter().zip(&anchors)).enumerate() {
                 let (cx, cy) = r.center();
@@ -256,7 +286,7 @@ impl CostLatency {
             }
             let width = style::WIDTH as i32 - 2 * LEGEND_MARGIN;
             self.legend().draw(&legend_area, LEGEND_MARGIN, 4, width)?;
-            return Ok(());
+            return Ok(true);
         }
         let texts: Vec<String> = self
             .points
@@ -268,6 +298,12 @@ impl CostLatency {
             .map(|t| (style::text_width(t, style::TICK_SIZE, true) + 4, style::TICK_SIZE as i32 + 4))
             .collect();
         let placed = place(&anchors, &sizes, bounds, 8, &obstacles);
+        let markers: Vec<Rect> =
+            anchors.iter().map(|&(x, y)| Rect { x0: x - 6, y0: y - 6, x1: x + 6, y1: y + 6 }).collect();
+        let apart = placed
+            .iter()
+            .enumerate()
+            .all(|(i, a)| placed[i + 1..].iter().chain(&markers).all(|b| a.overlap(b) == 0));
         for ((p, text), (r, &(ax, ay))) in self.points.iter().zip(&texts).zip(placed.iter().zip(&anchors)) {
             let (cx, cy) = r.center();
             if (cx - ax).abs() > r.x1 - r.x0 || (cy - ay).abs() > 24 {
@@ -281,7 +317,21 @@ impl CostLatency {
                 bold(style::TICK_SIZE).color(&p.color),
             ))?;
         }
-        Ok(())
+        Ok(apart)
+    }
+
+    fn draw_labelled<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        numbered: bool,
+    ) -> Result<bool, DrawError> {
+        let ((x0, x1, xl), (y0, y1, yl)) = self.ranges();
+        match (xl, yl) {
+            (false, false) => self.plot(root, linear(x0, x1, false), linear(y0, y1, false), numbered),
+            (true, false) => self.plot(root, logarithmic(x0, x1), linear(y0, y1, false), numbered),
+            (false, true) => self.plot(root, linear(x0, x1, false), logarithmic(y0, y1), numbered),
+            (true, true) => self.plot(root, logarithmic(x0, x1), logarithmic(y0, y1), numbered),
+        }
     }
 }
 
@@ -294,13 +344,7 @@ impl Draw for CostLatency {
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawError> {
-        let ((x0, x1, xl), (y0, y1, yl)) = self.ranges();
-        match (xl, yl) {
-            (false, false) => self.plot(root, linear(x0, x1, false), linear(y0, y1, false)),
-            (true, false) => self.plot(root, logarithmic(x0, x1), linear(y0, y1, false)),
-            (false, true) => self.plot(root, linear(x0, x1, false), logarithmic(y0, y1)),
-            (true, true) => self.plot(root, logarithmic(x0, x1), logarithmic(y0, y1)),
-        }
+        self.draw_labelled(root, self.numbered()).map(|_| ())
     }
 }
 
@@ -318,6 +362,30 @@ pub(crate) fn min_max(it: impl Iterator<Item = f64>) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn point(name: &str, cost: f64, p99: f64) -> Point {
+        Point { name: name.into(), cost, cost_ci: 0.0, p99, p99_ci: 0.0, color: RGBColor(0, 0, 0) }
+    }
+
+    fn chart(points: Vec<Point>) -> CostLatency {
+        let mut c = CostLatency { title: String::new(), points, slo_ms: None, numbered: true };
+        c.numbered = c.choose_numbered();
+        c
+    }
+
+    /// Three platforms spread out are labelled by name; four whose labels cannot all be
+    /// placed apart are numbered; five are always numbered.
+    #[test]
+    fn names_beside_points_only_when_they_fit() {
+        let spread = chart(vec![point("a", 10.0, 100.0), point("b", 50.0, 300.0), point("c", 90.0, 200.0)]);
+        assert!(!spread.numbered);
+        // Labels wider than the plot cannot be placed apart anywhere.
+        let long = "a-platform-name-long-enough-to-cross-the-whole-chart-".repeat(2);
+        let same: Vec<Point> = (0..4).map(|i| point(&format!("{long}{i}"), 10.0, 100.0)).collect();
+        assert!(chart(same).numbered);
+        let five: Vec<Point> = (0..5).map(|i| point("p", 10.0 * (i + 1) as f64, 100.0)).collect();
+        assert!(chart(five).numbered);
+    }
 
     #[test]
     fn the_frontier_keeps_only_undominated_points() {
