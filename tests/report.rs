@@ -212,3 +212,204 @@ fn plot_refuses_a_folder_without_results() {
     let o = crossover(&["plot", "no-such-folder"], dir.path());
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// A run folder with twelve platforms: `summary.csv` of a real run (scenarios/kubernetes.toml
+/// with Fargate, Lambda and Azure Container Apps added: $54 to $228 of infrastructure,
+/// TCOs from $91 to $30k, p99 from 291 ms to 115 s with intervals wider than their
+/// estimate), and latency and timeline files synthesised from its rows.
+fn twelve_platforms() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/twelve/summary.csv");
+    std::fs::copy(&fixture, dir.path().join("summary.csv")).unwrap();
+    let summary = csv_rows(&fixture);
+    let num = |r: &std::collections::HashMap<String, String>, c: &str| r[c].parse::<f64>().unwrap();
+    let mut latency = String::from("platform,quantile,latency_ms\n");
+    let mut timeline = String::from(
+        "platform,minute,arrivals,completed,rejected,mean_instances,mean_nodes,max_waiting,p99_ms\n",
+    );
+    for (k, p) in summary.iter().enumerate() {
+        let name = &p["platform"];
+        let (p50, p99, p999) = (num(p, "p50_ms"), num(p, "p99_ms"), num(p, "p999_ms"));
+        // Log-linear between the three quantiles the summary gives, per decade of the tail.
+        for (q, ms) in [(0.0, p50 / 4.0), (0.5, p50), (0.9, (p50 * p99).sqrt()), (0.99, p99), (0.999, p999)] {
+            latency.push_str(&format!("{name},{q:.7},{ms:.3}\n"));
+        }
+        for m in 1440..2880u32 {
+            let rate = 3.0 + 77.0 * (((m - 1440) as f64 / 1440.0) * std::f64::consts::PI).sin().powi(2);
+            let arrivals = (rate * 60.0) as u64;
+            let inst = 1.0 + rate / (8.0 + k as f64);
+            timeline.push_str(&format!(
+                "{name},{m},{arrivals},{arrivals},0,{inst:.4},{:.4},{},{:.3}\n",
+                if k < 9 { 1.0 + inst / 10.0 } else { 0.0 },
+                (m + k as u32) % 7,
+                p99 * (1.0 + 0.2 * ((m as f64) / 37.0).sin())
+            ));
+        }
+    }
+    // A sweep of the twelve over a whole-number key, for the sweep chart's legend.
+    let mut sweep = String::from("platform.min_instances,platform,cost_month_usd,p99_ms\n");
+    for k in 0..4 {
+        for (i, p) in summary.iter().enumerate() {
+            let cost = num(p, "cost_month_usd") + 10.0 * (k * (i % 3)) as f64;
+            sweep.push_str(&format!(
+                "{k},{},{cost:.4},{:.3}\n",
+                p["platform"],
+                num(p, "p99_ms") / (k + 1) as f64
+            ));
+        }
+    }
+    std::fs::write(dir.path().join("sweep.csv"), sweep).unwrap();
+    std::fs::write(dir.path().join("latency.csv"), latency).unwrap();
+    std::fs::write(dir.path().join("timeline.csv"), timeline).unwrap();
+    std::fs::write(
+        dir.path().join("scenario.resolved.toml"),
+        "name = \"twelve\"\n\n[simulation]\nseed = 1\n",
+    )
+    .unwrap();
+    let o = crossover(&["plot", dir.path().to_str().unwrap()], dir.path());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    dir
+}
+
+/// A `<text>` of an SVG: its content, position, size and anchor.
+struct SvgText {
+    text: String,
+    x: f64,
+    y: f64,
+    /// In pixels as drawn (plotters writes the SVG size divided by 1.24).
+    size: f64,
+    bold: bool,
+    anchor: String,
+    /// Vertically centred on `y` (`dy="0.5ex"`) rather than hanging from it.
+    middle: bool,
+}
+
+fn texts(doc: &roxmltree::Document) -> Vec<SvgText> {
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| SvgText {
+            text: n.text().unwrap_or("").trim().to_string(),
+            x: n.attribute("x").unwrap_or("0").parse().unwrap(),
+            y: n.attribute("y").unwrap_or("0").parse().unwrap(),
+            size: n.attribute("font-size").unwrap_or("14").parse::<f64>().unwrap() * 1.24,
+            bold: n.attribute("font-weight") == Some("bold"),
+            anchor: n.attribute("text-anchor").unwrap_or("start").to_string(),
+            middle: n.attribute("dy") == Some("0.5ex"),
+        })
+        .collect()
+}
+
+/// The box a left-anchored text covers, measured with the charts' own font.
+fn text_box(t: &SvgText) -> (f64, f64, f64, f64) {
+    let w = crossover_report::style::text_width(&t.text, t.size.round(), t.bold) as f64;
+    let top = if t.middle { t.y - t.size / 2.0 } else { t.y };
+    (t.x, top, t.x + w, top + t.size)
+}
+
+fn overlap(a: (f64, f64, f64, f64), b: (f64, f64, f64, f64)) -> bool {
+    a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3
+}
+
+/// With twelve platforms, every chart names every platform in full, inside the canvas,
+/// and no two of those names overlap: the legends list every series and wrap rather
+/// than run off the edge (the timeline's cut at "eks-karp..." and dropped two).
+#[test]
+fn twelve_platforms_each_appear_in_full_in_every_chart() {
+    let dir = twelve_platforms();
+    let names: Vec<String> =
+        csv_rows(&dir.path().join("summary.csv")).into_iter().map(|r| r["platform"].clone()).collect();
+    assert_eq!(names.len(), 12);
+    for chart in CHARTS.iter().chain(&["sweep"]) {
+        let svg = read(&dir.path().join(format!("{chart}.svg")));
+        let doc = svg_doc(&svg);
+        let width: f64 = doc.root_element().attribute("width").unwrap().parse().unwrap();
+        let all = texts(&doc);
+        let mut boxes = Vec::new();
+        for name in &names {
+            // The entry naming this platform (a legend entry may add its numbers).
+            let t = all
+                .iter()
+                .find(|t| t.text == *name || t.text.starts_with(&format!("{name} ")))
+                .unwrap_or_else(|| panic!("{chart}: {name} is not in the legend"));
+            assert_eq!(t.anchor, "start", "{chart}: {name}");
+            let b = text_box(t);
+            assert!(b.0 >= 0.0 && b.2 <= width, "{chart}: {name} runs off the canvas ({b:?}, width {width})");
+            boxes.push((name, b));
+        }
+        for (i, (a, ba)) in boxes.iter().enumerate() {
+            for (b, bb) in &boxes[i + 1..] {
+                assert!(!overlap(*ba, *bb), "{chart}: {a} and {b} overlap");
+            }
+        }
+        // Twelve platforms, twelve colours.
+        let (w, h) = png_size(&dir.path().join(format!("{chart}.png")));
+        assert_eq!(doc.root_element().attribute("height"), Some(h.to_string().as_str()), "{chart}");
+        assert_eq!(width as u32, w);
+    }
+}
+
+/// p99 from 291 ms to 115 s: the latency axis is logarithmic, so the points spread over
+/// the plot instead of lying on its floor; each point carries a number, none overlap.
+#[test]
+fn twelve_platforms_spread_over_a_log_latency_axis() {
+    let dir = twelve_platforms();
+    let svg = read(&dir.path().join("cost-latency.svg"));
+    let doc = svg_doc(&svg);
+    assert!(svg.contains("p99 latency (ms, log scale)"));
+    let pts = circles(&doc, "6");
+    assert_eq!(pts.len(), 12);
+    let ys: Vec<f64> = pts.iter().map(|p| p.1).collect();
+    let below_half = ys.iter().filter(|&&y| y > 300.0).count();
+    let spread = ys.iter().cloned().fold(f64::MIN, f64::max) - ys.iter().cloned().fold(f64::MAX, f64::min);
+    assert!(spread > 250.0, "the points span {spread} px");
+    assert!(below_half < 12, "every point on the floor");
+    // The numbered marks (radius 9) beside the points do not overlap one another.
+    let marks = circles(&doc, "9");
+    assert!(marks.len() >= 12, "a numbered mark per point (and per legend entry)");
+    let plotted: Vec<&(f64, f64)> = marks.iter().filter(|m| m.1 < 540.0).collect();
+    for (i, a) in plotted.iter().enumerate() {
+        for b in &plotted[i + 1..] {
+            assert!((a.0 - b.0).hypot(a.1 - b.1) >= 18.0, "numbers at {a:?} and {b:?} overlap");
+        }
+    }
+}
+
+/// TCO ($91 to $30k) has its own panel: the infrastructure totals ($54 to $228) spread
+/// across theirs instead of being flattened to a pixel by the people cost.
+#[test]
+fn twelve_platforms_infrastructure_bars_keep_their_own_scale() {
+    let dir = twelve_platforms();
+    let svg = read(&dir.path().join("cost-breakdown.svg"));
+    let doc = svg_doc(&svg);
+    let all = texts(&doc);
+    let x_of = |label: &str| {
+        all.iter().find(|t| t.text == label).map(|t| t.x).unwrap_or_else(|| panic!("no label {label}"))
+    };
+    // Totals at the ends of the bars: self-managed $54.24 and eks $228 infrastructure.
+    let (small, large) = (x_of("$54.24"), x_of("$228"));
+    assert!(large - small > 200.0, "infrastructure bars squashed: {small} vs {large}");
+    assert!(svg.contains("$30,244"), "the largest TCO is labelled");
+    assert!(svg.contains("Total cost of ownership"));
+}
+
+/// The report at twelve platforms: a summary table narrow enough for the page, the
+/// verdict naming the line items that decide it, the resolved scenario folded away.
+#[test]
+fn twelve_platforms_report_fits_and_explains() {
+    let dir = twelve_platforms();
+    let html = read(&dir.path().join("report.html"));
+    let summary = html.split("<table class=\"summary\">").nth(1).expect("a summary table");
+    let head = summary.split("</thead>").next().unwrap();
+    assert!(head.matches("<th>").count() <= 8, "{} columns", head.matches("<th>").count());
+    assert!(html.contains("<table class=\"details\">"), "the other columns below");
+    // self-managed is cheapest ($54.24, nodes only); fargate next ($74.24) pays for vCPU
+    // and idle instances and nothing for nodes.
+    assert!(html.contains("Where self-managed&#39;s $54.24/month goes: nodes $54.24 (all of it)."), "{html}");
+    assert!(html.contains("Why self-managed wins: fargate"));
+    assert!(html.contains("more for vCPU") && html.contains("less for nodes"));
+    assert!(html.contains(
+        "the cheapest is fargate at $90.67/month: self-managed pays $30,000 more for operations people"
+    ));
+    let scenario = html.find("<details class=\"scenario\">").expect("the scenario is folded");
+    assert!(html[scenario..].contains("[simulation]"));
+}

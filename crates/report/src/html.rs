@@ -3,7 +3,7 @@
 //! as run.
 
 use crate::charts::{pareto_front, Chart};
-use crate::plot_dir::{PlatformRow, RunData, Table};
+use crate::plot_dir::{PlatformRow, RunData, Table, COST_ITEMS, INFRA_ITEMS};
 use crate::style::{self, Palette};
 use std::fmt::Write;
 
@@ -20,6 +20,154 @@ pub fn escape(s: &str) -> String {
         }
     }
     out
+}
+
+/// The infrastructure line items of a bill, largest first, as (label, USD), positive only.
+fn bill(p: &PlatformRow) -> Vec<(&'static str, f64)> {
+    let mut items: Vec<(&str, f64)> = COST_ITEMS
+        .iter()
+        .take(INFRA_ITEMS)
+        .zip(&p.items)
+        .map(|((_, label), v)| (*label, *v))
+        .filter(|(_, v)| v.is_finite() && *v > 0.0)
+        .collect();
+    items.sort_by(|a, b| b.1.total_cmp(&a.1));
+    items
+}
+
+/// A share in words where it reads better than a number.
+fn share(f: f64) -> String {
+    if (0.45..=0.55).contains(&f) {
+        "half".into()
+    } else if (0.3..=0.36).contains(&f) {
+        "a third".into()
+    } else if (0.23..=0.27).contains(&f) {
+        "a quarter".into()
+    } else if f >= 0.995 {
+        "all of it".into()
+    } else if f >= 0.9 {
+        "nearly all".into()
+    } else {
+        format!("{:.0}%", 100.0 * f)
+    }
+}
+
+/// A share as a percentage that never rounds a part up to the whole.
+fn percent(f: f64) -> String {
+    if f > 0.99 && f < 1.0 {
+        "over 99%".into()
+    } else {
+        format!("{:.0}%", 100.0 * f)
+    }
+}
+
+/// Why `w` wins on cost: what its bill is made of, and the line items that make the
+/// next cheapest candidate (meeting the SLO, if there is one) dearer.
+fn why(w: &PlatformRow, all: &[PlatformRow], slo: Option<f64>) -> Vec<String> {
+    let mut out = Vec::new();
+    let items = bill(w);
+    let total: f64 = items.iter().map(|i| i.1).sum();
+    if total > 0.0 {
+        // The items making up most (80%) of the bill, at most three.
+        let mut shown = Vec::new();
+        let mut covered = 0.0;
+        for &(label, v) in items.iter().take(3) {
+            if covered >= 0.8 * total {
+                break;
+            }
+            shown.push(format!("{label} {} ({})", style::usd(v), share(v / total)));
+            covered += v;
+        }
+        out.push(format!("Where {}'s {}/month goes: {}.", w.name, style::usd(w.cost), shown.join(", ")));
+    }
+    let runner_up = all
+        .iter()
+        .filter(|p| p.name != w.name && p.cost >= w.cost)
+        .filter(|p| slo.is_none_or(|s| p.p99 <= s))
+        .min_by(|a, b| a.cost.total_cmp(&b.cost));
+    let Some(r) = runner_up else { return out };
+    let gap = r.cost - w.cost;
+    if gap.is_nan() || gap <= 0.0 {
+        return out;
+    }
+    // Per line item, how much more the runner-up pays; the biggest differences decide.
+    let mut diffs: Vec<(&str, f64)> = COST_ITEMS
+        .iter()
+        .take(INFRA_ITEMS)
+        .enumerate()
+        .map(|(i, (_, label))| {
+            let v = |p: &PlatformRow| p.items.get(i).copied().filter(|v| v.is_finite()).unwrap_or(0.0);
+            (*label, v(r) - v(w))
+        })
+        .filter(|(_, d)| d.abs() >= 0.005)
+        .collect();
+    diffs.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+    let more: Vec<String> = diffs
+        .iter()
+        .filter(|d| d.1 > 0.0 && d.1 >= 0.1 * gap)
+        .take(3)
+        .map(|(label, d)| format!("{} more for {label}", style::usd(*d)))
+        .collect();
+    let less: Vec<String> = diffs
+        .iter()
+        .filter(|d| d.1 < 0.0 && -d.1 >= 0.1 * gap)
+        .take(2)
+        .map(|(label, d)| format!("{} less for {label}", style::usd(-d)))
+        .collect();
+    if more.is_empty() {
+        return out;
+    }
+    let next = if slo.is_some() { "the next cheapest meeting the SLO" } else { "the next cheapest" };
+    let mut line = format!(
+        "Why {} wins: {}, {next}, costs {} more ({} vs {}): it pays {}",
+        w.name,
+        r.name,
+        style::usd(gap),
+        style::usd(r.cost),
+        style::usd(w.cost),
+        more.join(", ")
+    );
+    if !less.is_empty() {
+        let _ = write!(line, " and {}", less.join(", "));
+    }
+    line.push('.');
+    out.push(line);
+    out
+}
+
+/// What the infrastructure-cheapest platform adds beyond its bill that the
+/// TCO-cheapest does not: people and overhead, as a clause.
+fn tco_why(tco: &PlatformRow, cheapest: &PlatformRow) -> String {
+    let v = |p: &PlatformRow, i: usize| p.items.get(i).copied().filter(|v| v.is_finite()).unwrap_or(0.0);
+    let people = |p: &PlatformRow| v(p, COST_ITEMS.len() - 1);
+    let overhead = |p: &PlatformRow| (INFRA_ITEMS..COST_ITEMS.len() - 1).map(|i| v(p, i)).sum::<f64>();
+    let (dp, doh) = (people(cheapest) - people(tco), overhead(cheapest) - overhead(tco));
+    let mut parts = Vec::new();
+    if dp > 0.0 {
+        parts.push(format!("{} more for operations people", style::usd(dp)));
+    }
+    if doh > 0.0 {
+        parts.push(format!("{} more for load balancer, NAT and observability", style::usd(doh)));
+    }
+    if parts.is_empty() {
+        return String::new();
+    }
+    format!(": {} pays {}", cheapest.name, parts.join(" and "))
+}
+
+/// When people dominate the cheapest total cost of ownership, say so: then staffing,
+/// not the platform's prices, decides the TCO.
+fn people_line(p: &PlatformRow) -> Option<String> {
+    let people = p.items.get(COST_ITEMS.len() - 1).copied().filter(|v| v.is_finite() && *v > 0.0)?;
+    (p.tco > 0.0 && people / p.tco >= 0.5).then(|| {
+        format!(
+            "Operations people ({}/month) are {} of {}'s total cost of ownership ({}): at this scale staffing, not infrastructure prices, decides the TCO.",
+            style::usd(people),
+            percent(people / p.tco),
+            p.name,
+            style::usd(p.tco)
+        )
+    })
 }
 
 /// Plain-language conclusions, one sentence each.
@@ -82,6 +230,14 @@ pub fn verdict(data: &RunData) -> Vec<String> {
                 );
             }
         }
+        // Why: the line items that make the winner's bill and the runner-up's difference.
+        let winner = match data.slo_ms {
+            Some(slo) => s.iter().filter(|p| p.p99 <= slo).min_by(by_cost),
+            None => Some(cheapest),
+        };
+        if let Some(w) = winner {
+            out.extend(why(w, s, data.slo_ms));
+        }
         // Is the cheapest clearly cheapest, or within the noise of the runner-up?
         let mut sorted: Vec<_> = s.iter().collect();
         sorted.sort_by(by_cost);
@@ -101,10 +257,14 @@ pub fn verdict(data: &RunData) -> Vec<String> {
         let tco = s.iter().min_by(|a, b| a.tco.total_cmp(&b.tco)).expect("not empty");
         if tco.name != cheapest.name {
             out.push(format!(
-                "Counting load balancers, NAT, observability and operations people (TCO), the cheapest is {} at {}/month.",
+                "Counting load balancers, NAT, observability and operations people (TCO), the cheapest is {} at {}/month{}.",
                 tco.name,
-                style::usd(tco.tco)
+                style::usd(tco.tco),
+                tco_why(tco, cheapest)
             ));
+        }
+        if let Some(line) = people_line(tco) {
+            out.push(line);
         }
         let front = pareto_front(&s.iter().map(|p| (p.cost, p.p99)).collect::<Vec<_>>());
         if front.len() > 1 {
@@ -173,35 +333,88 @@ h1{font-size:1.7em;margin-bottom:.2em}h2{font-size:1.25em;margin-top:2em;border-
 .sub{color:#666;margin-top:0}.verdict{background:#f3f7fb;border-left:4px solid #0072b2;padding:12px 18px}\
 .verdict li{margin:.3em 0}.wide{overflow-x:auto}table{border-collapse:collapse;font-size:.82em;margin:1em 0}\
 th,td{padding:4px 6px;border-bottom:1px solid #e5e5e5;text-align:right;white-space:nowrap}\
-th{background:#fafafa}td:first-child,th:first-child{text-align:left}\
+th{background:#fafafa;white-space:normal;vertical-align:bottom}.bills td:nth-child(3),.presets td{text-align:left;white-space:normal}.presets th{text-align:left}\
+details summary{cursor:pointer;color:#0072b2}td:first-child,th:first-child{text-align:left}\
 .sw{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:6px;vertical-align:-1px}\
 figure{margin:1.5em 0}figure svg{max-width:100%;height:auto;border:1px solid #eee}\
 figcaption{color:#666;font-size:.85em}pre{background:#f7f7f7;padding:12px;overflow-x:auto;font-size:.8em}\
 .src td{text-align:left;white-space:normal}";
 
-/// Columns of the report's summary table: (header, summary.csv column, kind).
-const TABLE: &[(&str, &str, &str)] = &[
-    ("infra $/month", "cost_month_usd", "usd"),
-    ("± 95%", "cost_month_ci95", "usd"),
-    ("with overhead", "cost_overhead_month_usd", "usd"),
-    ("TCO", "cost_tco_month_usd", "usd"),
-    ("p50 ms", "p50_ms", "ms"),
-    ("p99 ms", "p99_ms", "ms"),
-    ("± 95%", "p99_ms_ci95", "ms"),
-    ("p99.9 ms", "p999_ms", "ms"),
-    ("requests", "requests", "int"),
-    ("failed", "rejected", "failed"),
-    ("cold %", "cold_start_fraction", "pct"),
-    ("instances avg", "mean_instances", "f"),
-    ("peak", "peak_instances", "int"),
+/// A cell of the report's tables: a value of summary.csv, with its interval when it has one.
+#[derive(Clone, Copy)]
+enum Cell {
+    Usd(&'static str),
+    UsdCi(&'static str, &'static str),
+    Ms(&'static str),
+    MsCi(&'static str, &'static str),
+    Int(&'static str),
+    Pct(&'static str),
+    Num(&'static str),
+    Failed,
+}
+
+/// The summary table: the columns that decide (cost, latency, failures), few enough to
+/// fit the page with a dozen platforms. The rest goes to [`DETAILS`].
+const SUMMARY: &[(&str, Cell)] = &[
+    ("infra $/month ± 95%", Cell::UsdCi("cost_month_usd", "cost_month_ci95")),
+    ("TCO $/month", Cell::Usd("cost_tco_month_usd")),
+    ("p50 ms", Cell::Ms("p50_ms")),
+    ("p99 ms ± 95%", Cell::MsCi("p99_ms", "p99_ms_ci95")),
+    ("p99.9 ms", Cell::Ms("p999_ms")),
+    ("failed", Cell::Failed),
+    // A count: a fraction of millions of requests shows as 0.00%.
+    ("cold starts", Cell::Int("cold_starts")),
 ];
 
-fn summary_html(t: &Table, palette: &Palette) -> String {
-    let mut h = String::from("<div class=\"wide\"><table><thead><tr><th>platform</th>");
-    for (head, col, _) in TABLE {
-        if t.col(col).is_some() {
-            let _ = write!(h, "<th>{}</th>", escape(head));
+const DETAILS: &[(&str, Cell)] = &[
+    ("with overhead $/month", Cell::Usd("cost_overhead_month_usd")),
+    ("requests", Cell::Int("requests")),
+    ("instances avg", Cell::Num("mean_instances")),
+    ("instances peak", Cell::Int("peak_instances")),
+    ("nodes avg", Cell::Num("mean_nodes")),
+    ("nodes peak", Cell::Int("peak_nodes")),
+    ("utilization %", Cell::Pct("utilization")),
+];
+
+impl Cell {
+    /// The column a cell needs (a file without it has no such column in the table).
+    fn column(self) -> &'static str {
+        match self {
+            Cell::Usd(c) | Cell::UsdCi(c, _) | Cell::Ms(c) | Cell::MsCi(c, _) => c,
+            Cell::Int(c) | Cell::Pct(c) | Cell::Num(c) => c,
+            Cell::Failed => "requests",
         }
+    }
+}
+
+fn cell(t: &Table, i: usize, c: Cell) -> Option<String> {
+    let n = |name: &str| t.col(name).map(|c| t.text(i, c).parse::<f64>().unwrap_or(0.0));
+    Some(match c {
+        Cell::Usd(col) => format!("{:.2}", n(col)?),
+        Cell::UsdCi(col, ci) => format!("{:.2} ± {:.2}", n(col)?, n(ci).unwrap_or(0.0)),
+        Cell::Ms(col) => format!("{:.1}", n(col)?),
+        Cell::MsCi(col, ci) => format!("{:.1} ± {:.1}", n(col)?, n(ci).unwrap_or(0.0)),
+        Cell::Int(col) => format!("{:.0}", n(col)?),
+        Cell::Pct(col) => format!("{:.2}", n(col)? * 100.0),
+        Cell::Num(col) => format!("{:.2}", n(col)?),
+        Cell::Failed => {
+            let req = n("requests")?;
+            let failed = n("rejected").unwrap_or(0.0) + n("timed_out").unwrap_or(0.0);
+            if req > 0.0 {
+                format!("{:.3}%", 100.0 * failed / req)
+            } else {
+                "0".into()
+            }
+        }
+    })
+}
+
+/// A table of `columns` (those the file has) with a row per platform.
+fn table_html(t: &Table, palette: &Palette, columns: &[(&str, Cell)], class: &str) -> String {
+    let present: Vec<&(&str, Cell)> = columns.iter().filter(|(_, c)| t.col(c.column()).is_some()).collect();
+    let mut h = format!("<div class=\"wide\"><table class=\"{class}\"><thead><tr><th>platform</th>");
+    for (head, _) in &present {
+        let _ = write!(h, "<th>{}</th>", escape(head));
     }
     h.push_str("</tr></thead><tbody>");
     let platform = t.col("platform").unwrap_or(0);
@@ -213,29 +426,42 @@ fn summary_html(t: &Table, palette: &Palette) -> String {
             palette.hex(name),
             escape(name)
         );
-        for (_, col, kind) in TABLE {
-            let Some(c) = t.col(col) else { continue };
-            let v: f64 = t.text(i, c).parse().unwrap_or(0.0);
-            let cell = match *kind {
-                "usd" => format!("{v:.2}"),
-                "ms" => format!("{v:.1}"),
-                "int" => format!("{v:.0}"),
-                "pct" => format!("{:.2}", v * 100.0),
-                "failed" => {
-                    let n = |name| t.col(name).and_then(|c| t.text(i, c).parse::<f64>().ok()).unwrap_or(0.0);
-                    let req = n("requests");
-                    let failed = n("rejected") + n("timed_out");
-                    if req > 0.0 {
-                        format!("{:.3}%", 100.0 * failed / req)
-                    } else {
-                        "0".into()
-                    }
-                }
-                _ => format!("{v:.2}"),
-            };
-            let _ = write!(h, "<td>{cell}</td>");
+        for (_, c) in &present {
+            let _ = write!(h, "<td>{}</td>", escape(&cell(t, i, *c).unwrap_or_default()));
         }
         h.push_str("</tr>");
+    }
+    h.push_str("</tbody></table></div>");
+    h
+}
+
+/// Where each platform's money goes: its largest infrastructure line items with their
+/// share, then what the total cost of ownership adds.
+fn bills_html(data: &RunData, palette: &Palette) -> String {
+    let mut h = String::from(
+        "<div class=\"wide\"><table class=\"bills\"><thead><tr><th>platform</th><th>infra $/month</th><th>largest line items (share of infrastructure)</th><th>overhead $/month</th><th>people $/month</th></tr></thead><tbody>",
+    );
+    for p in &data.summary {
+        let items = bill(p);
+        let total: f64 = items.iter().map(|i| i.1).sum();
+        let parts: Vec<String> = items
+            .iter()
+            .take(4)
+            .filter(|i| total > 0.0 && i.1 >= 0.05 * total)
+            .map(|(label, v)| format!("{label} {} ({:.0}%)", style::usd(*v), 100.0 * v / total))
+            .collect();
+        let v = |i: usize| p.items.get(i).copied().filter(|v| v.is_finite()).unwrap_or(0.0);
+        let overhead: f64 = (INFRA_ITEMS..COST_ITEMS.len() - 1).map(v).sum();
+        let _ = write!(
+            h,
+            "<tr><td><span class=\"sw\" style=\"background:{}\"></span>{}</td><td>{:.2}</td><td>{}</td><td>{:.2}</td><td>{:.2}</td></tr>",
+            palette.hex(&p.name),
+            escape(&p.name),
+            p.cost,
+            escape(&parts.join(", ")),
+            overhead,
+            v(COST_ITEMS.len() - 1)
+        );
     }
     h.push_str("</tbody></table></div>");
     h
@@ -254,29 +480,41 @@ fn presets_html(scenario: &str) -> String {
     if used.is_empty() {
         return "<p>No platform uses a preset: every price is the scenario's own (below).</p>".into();
     }
-    let mut h = String::new();
-    let mut shown: Vec<String> = Vec::new();
+    // One row per platform (a dozen fit on a screen), then each preset's sources folded:
+    // they are read only to check a price.
+    let mut h = String::from(
+        "<div class=\"wide\"><table class=\"presets\"><thead><tr><th>platform</th><th>preset</th><th>what it is and how it bills</th><th>Prices as of</th></tr></thead><tbody>",
+    );
+    let mut shown: Vec<&str> = Vec::new();
     for (platform, preset) in &used {
         let Some(p) = crossover_scenario::presets::find(preset) else { continue };
         let _ = write!(
             h,
-            "<h3>{} — preset <code>{}</code></h3><p>{}. Billing: {}. Prices as of <b>{}</b>.</p>",
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}. Billing: {}.</td><td>{}</td></tr>",
             escape(platform),
             escape(preset),
             escape(&p.title),
             escape(&p.billing_model),
             escape(&p.as_of)
         );
-        if shown.contains(preset) {
-            h.push_str("<p>Sources: as above.</p>");
+    }
+    h.push_str("</tbody></table></div>\n");
+    for (_, preset) in &used {
+        let Some(p) = crossover_scenario::presets::find(preset) else { continue };
+        if shown.contains(&preset.as_str()) {
             continue;
         }
-        shown.push(preset.clone());
-        h.push_str("<table class=\"src\"><thead><tr><th>key</th><th>source</th></tr></thead><tbody>");
+        shown.push(preset);
+        let _ = write!(
+            h,
+            "<details><summary>sources of preset <code>{}</code> ({} values)</summary><table class=\"src\"><thead><tr><th>key</th><th>source</th></tr></thead><tbody>",
+            escape(preset),
+            p.sources.len()
+        );
         for (key, source) in &p.sources {
             let _ = write!(h, "<tr><td><code>{}</code></td><td>{}</td></tr>", escape(key), escape(source));
         }
-        h.push_str("</tbody></table>");
+        h.push_str("</tbody></table></details>\n");
     }
     h
 }
@@ -311,10 +549,18 @@ pub fn report_html(data: &RunData, charts: &[Chart]) -> String {
     h.push_str("</ul>\n");
     if let Some(t) = &data.summary_table {
         h.push_str("<h2>Summary</h2>\n");
-        h.push_str(&summary_html(t, &palette));
+        h.push_str(&table_html(t, &palette, SUMMARY, "summary"));
         h.push_str(
             "\n<p class=\"sub\">Costs are USD per 730-hour month; ± is the half-width of the 95% confidence interval across replications. Latencies are end to end (queueing, cold-start wait and service) of completed requests, pooled over replications. Failed = rejected + timed out.</p>\n",
         );
+        if !data.summary.is_empty() {
+            h.push_str("<h3>Where the money goes</h3>\n");
+            h.push_str(&bills_html(data, &palette));
+            h.push_str("\n<p class=\"sub\">Overhead: load balancer, NAT gateway and observability; people: operations staff (FTE × loaded salary / 12). TCO = infrastructure + overhead + people.</p>\n");
+        }
+        h.push_str("<h3>Details</h3>\n");
+        h.push_str(&table_html(t, &palette, DETAILS, "details"));
+        h.push('\n');
     }
     if let Some(sweep) = &data.sweep {
         if !sweep.crossovers.is_empty() {
@@ -364,10 +610,87 @@ pub fn report_html(data: &RunData, charts: &[Chart]) -> String {
     if let Some(scenario) = &data.scenario {
         h.push_str("<h2>Presets and their sources</h2>\n");
         h.push_str(&presets_html(scenario));
-        h.push_str("\n<h2>Scenario as run (scenario.resolved.toml)</h2>\n<pre>");
+        // Folded: the full scenario is long (half the page for a dozen platforms) and
+        // read only to check a value.
+        h.push_str("\n<h2>Scenario as run</h2>\n<details class=\"scenario\"><summary>scenario.resolved.toml (every value the run used)</summary>\n<pre>");
         h.push_str(&escape(scenario));
-        h.push_str("</pre>\n");
+        h.push_str("</pre>\n</details>\n");
     }
     h.push_str("</body>\n</html>\n");
     h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plot_dir::RunFiles;
+
+    fn data(summary: &str, slo: Option<&str>) -> RunData {
+        let mut f = RunFiles::default();
+        f.insert("summary.csv", summary.as_bytes().to_vec());
+        if let Some(slo) = slo {
+            f.insert("scenario.resolved.toml", format!("[simulation]\nslo_p99 = \"{slo}\"\n").into_bytes());
+        }
+        RunData::parse(&f).unwrap()
+    }
+
+    const HEADER: &str = "platform,cost_month_usd,cost_month_ci95,cost_tco_month_usd,p99_ms,cost_cpu_usd,cost_memory_usd,cost_egress_usd,cost_nodes_usd,cost_control_plane_usd,cost_people_usd\n";
+
+    /// The verdict names the line items that decide: the winner's bill by item, and what
+    /// the next cheapest meeting the SLO pays more (and less) for.
+    #[test]
+    fn the_verdict_says_which_line_items_decide() {
+        let d = data(
+            &format!(
+                "{HEADER}cloud-run,68.00,1,68.00,300,20,14,34,0,0,0\n\
+                 gke,146.00,1,26146.00,400,0,0,0,73,73,26000\n\
+                 slow,10.00,1,10.00,9000,10,0,0,0,0,0\n"
+            ),
+            Some("500ms"),
+        );
+        let v = verdict(&d);
+        assert!(
+            v.iter().any(|l| l.starts_with("Cheapest meeting the SLO") && l.contains("cloud-run")),
+            "{v:#?}"
+        );
+        assert!(v.contains(&"Where cloud-run's $68.00/month goes: egress $34.00 (half), vCPU $20.00 (29%), memory $14.00 (21%).".to_string()), "{v:#?}");
+        let why = v.iter().find(|l| l.starts_with("Why cloud-run wins")).expect("a why line");
+        assert!(why.contains("gke, the next cheapest meeting the SLO, costs $78.00 more"), "{why}");
+        assert!(why.contains("$73.00 more for nodes") && why.contains("$34.00 less for egress"), "{why}");
+        // `slow` is cheaper but misses the SLO: never the runner-up.
+        assert!(!why.contains("slow"));
+    }
+
+    /// Without an SLO the cheapest wins; the TCO winner's line says what the cheapest
+    /// pays more for, and people making most of a TCO are named.
+    #[test]
+    fn the_tco_lines_name_people_and_overhead() {
+        let d = data(
+            &format!(
+                "{HEADER}cluster,50.00,1,26050.00,300,0,0,0,50,0,26000\n\
+                 serverless,90.00,1,90.00,300,60,30,0,0,0,0\n"
+            ),
+            None,
+        );
+        let v = verdict(&d);
+        let tco = v.iter().find(|l| l.starts_with("Counting load balancers")).expect("a TCO line");
+        assert!(
+            tco.contains("serverless at $90.00/month: cluster pays $26,000 more for operations people"),
+            "{tco}"
+        );
+        let d = data(&format!("{HEADER}cluster,50.00,1,26050.00,300,0,0,0,50,0,26000\n"), None);
+        assert!(verdict(&d)
+            .iter()
+            .any(|l| l.starts_with("Operations people ($26,000/month) are over 99% of cluster's")));
+    }
+
+    #[test]
+    fn the_summary_table_keeps_eight_columns_and_a_details_table_the_rest() {
+        let d = data(&format!("{HEADER}a,1,0,1,1,1,0,0,0,0,0\n"), None);
+        let html = report_html(&d, &[]);
+        let summary =
+            html.split("<table class=\"summary\">").nth(1).unwrap().split("</thead>").next().unwrap();
+        assert!(summary.matches("<th>").count() <= 8);
+        assert!(html.contains("<table class=\"details\">") && html.contains("Where the money goes"));
+    }
 }

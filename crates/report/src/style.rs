@@ -22,8 +22,9 @@ pub fn register_fonts() {
     });
 }
 
-/// Colour-blind-safe categorical palette (Okabe-Ito, then Tableau extras).
-const PALETTE: [RGBColor; 10] = [
+/// Colour-blind-safe categorical palette (Okabe-Ito, then Tableau and Paul Tol extras):
+/// fourteen, so a run of up to fourteen platforms never gives two the same colour.
+const PALETTE: [RGBColor; 14] = [
     RGBColor(0, 114, 178),   // blue
     RGBColor(213, 94, 0),    // vermillion
     RGBColor(0, 158, 115),   // bluish green
@@ -33,7 +34,11 @@ const PALETTE: [RGBColor; 10] = [
     RGBColor(117, 112, 179), // violet
     RGBColor(102, 102, 102), // grey
     RGBColor(166, 118, 29),  // brown
-    RGBColor(27, 158, 119),  // teal
+    RGBColor(17, 119, 51),   // dark green
+    RGBColor(51, 34, 136),   // indigo
+    RGBColor(153, 153, 51),  // olive
+    RGBColor(136, 34, 85),   // wine
+    RGBColor(0, 0, 0),       // black
 ];
 
 /// Colours of cost line items in the breakdown chart (distinct from nothing in
@@ -102,11 +107,24 @@ pub const NO_LINE: plotters::style::RGBAColor = plotters::style::RGBAColor(255, 
 pub const INK: RGBColor = RGBColor(40, 40, 40);
 pub const MUTED: RGBColor = RGBColor(110, 110, 110);
 
+/// Width in pixels of `text` drawn in the charts' font at `size` (the same measure the
+/// SVG and PNG backends use), so layouts can be computed before drawing.
+pub fn text_width(text: &str, size: f64, bold: bool) -> i32 {
+    register_fonts();
+    let style = if bold { FontStyle::Bold } else { FontStyle::Normal };
+    let font = plotters::style::FontDesc::new(plotters::style::FontFamily::Name(FONT), size, style);
+    // The font is embedded, so measuring cannot fail; the estimate keeps layout going if it does.
+    font.box_size(text).map_or((text.chars().count() as f64 * size * 0.62) as i32, |(w, _)| w as i32)
+}
+
 /// A number formatted for an axis tick: no trailing zeros, thousands kept short.
 pub fn tick(v: f64) -> String {
     let a = v.abs();
     if a == 0.0 {
         "0".into()
+    } else if !a.is_finite() || !(1e-6..1e15).contains(&a) {
+        // Beyond any real cost or latency (a corrupt file): scientific, not 300 digits.
+        format!("{v:.1e}")
     } else if a >= 1e6 {
         trim(format!("{:.2}", v / 1e6)) + "M"
     } else if a >= 1e4 {
@@ -131,7 +149,9 @@ fn trim(s: String) -> String {
 
 /// Money for labels: `$1,234` above $100, cents below.
 pub fn usd(v: f64) -> String {
-    if v.abs() >= 100.0 {
+    if !v.is_finite() || v.abs() >= 1e15 {
+        format!("${v:.2e}")
+    } else if v.abs() >= 100.0 {
         let s = format!("{:.0}", v.abs());
         let mut out = String::new();
         for (i, c) in s.chars().enumerate() {
@@ -148,7 +168,9 @@ pub fn usd(v: f64) -> String {
 
 /// Milliseconds for labels, with a sensible number of digits.
 pub fn ms(v: f64) -> String {
-    if v >= 10_000.0 {
+    if !v.is_finite() || v.abs() >= 1e15 {
+        format!("{v:.2e} ms")
+    } else if v >= 10_000.0 {
         format!("{:.1} s", v / 1000.0)
     } else if v >= 100.0 {
         format!("{v:.0} ms")
@@ -183,5 +205,8 @@ mod tests {
         assert_eq!(usd(68.1), "$68.10");
         assert_eq!(ms(356.4), "356 ms");
         assert_eq!(ms(45.83), "45.8 ms");
+        assert_eq!(tick(1e300), "1.0e300");
+        assert_eq!(usd(f64::NAN), "$NaN");
+        assert!(text_width("eks-karpenter-tuned", 14.0, false) > text_width("eks", 14.0, false));
     }
 }

@@ -1,8 +1,13 @@
-//! Cost breakdown: for each platform a stacked bar of its infrastructure line items and,
-//! beside it, the total cost of ownership (infrastructure plus load balancer, NAT,
-//! observability and operations people).
+//! Cost breakdown: a row per platform, its infrastructure line items stacked in one
+//! panel and its total cost of ownership (infrastructure plus load balancer, NAT,
+//! observability and operations people) in a second panel with its own scale.
+//!
+//! Rows rather than columns, so a platform's name is written out in full however many
+//! platforms there are; two scales, because people cost hundreds of times the
+//! infrastructure of a small service and one scale would flatten its bars to nothing.
 
-use super::{bold, font, Draw, DrawError};
+use super::legend::{Entry, Legend, Mark, LEFT_MIDDLE};
+use super::{bold, font, linear, Draw, DrawError};
 use crate::plot_dir::{RunData, COST_ITEMS, INFRA_ITEMS};
 use crate::style::{self, Palette};
 use plotters::coord::Shift;
@@ -20,14 +25,40 @@ pub struct Breakdown {
     pub bars: Vec<Bars>,
 }
 
-/// Bar width and the gap inside and between platform groups, in x units.
-const BAR: f64 = 0.8;
-const GROUP: f64 = 2.4;
+const TITLE: i32 = 44;
+const HEADING: i32 = 26;
+const ROW: i32 = 30;
+const AXIS: i32 = 50;
+const MARGIN: i32 = 16;
+/// The widest the name column gets; a longer name is shortened to fit.
+const MAX_NAMES: i32 = 280;
+/// The infrastructure part of a TCO bar, as one block.
+const INFRA_BLOCK: RGBColor = RGBColor(170, 170, 170);
+
+/// `name`, shortened with an ellipsis to `width` pixels so it cannot run into the bars
+/// (only a name wider than the column, over 30 characters, is shortened).
+fn fit(name: &str, width: i32) -> String {
+    let w = |s: &str| style::text_width(s, style::TICK_SIZE, true);
+    if w(name) <= width {
+        return name.to_string();
+    }
+    let mut chars: Vec<char> = name.chars().collect();
+    while !chars.is_empty() && w(&format!("{}…", chars.iter().collect::<String>())) > width {
+        chars.pop();
+    }
+    format!("{}…", chars.into_iter().collect::<String>())
+}
+
+/// A line item's value, positive and finite or nothing.
+fn value(items: &[f64], i: usize) -> f64 {
+    items.get(i).copied().filter(|v| v.is_finite() && *v > 0.0).unwrap_or(0.0)
+}
 
 impl Breakdown {
     pub fn new(data: &RunData, palette: &Palette) -> Self {
         Breakdown {
-            title: "Monthly cost by line item: infrastructure and total cost of ownership".into(),
+            title: "Monthly cost by line item: infrastructure, and total cost of ownership on its own scale"
+                .into(),
             bars: data
                 .summary
                 .iter()
@@ -38,86 +69,177 @@ impl Breakdown {
 
     /// Line items that are non-zero for some platform (the legend shows only these).
     fn used(&self) -> Vec<usize> {
-        (0..COST_ITEMS.len())
-            .filter(|&i| self.bars.iter().any(|b| b.items.get(i).copied().unwrap_or(0.0) > 0.0))
-            .collect()
+        (0..COST_ITEMS.len()).filter(|&i| self.bars.iter().any(|b| value(&b.items, i) > 0.0)).collect()
+    }
+
+    /// Whether any platform has costs beyond infrastructure (else no TCO panel).
+    fn has_tco(&self) -> bool {
+        self.used().iter().any(|&i| i >= INFRA_ITEMS)
+    }
+
+    fn legend(&self) -> Legend {
+        let mut entries: Vec<Entry> = self
+            .used()
+            .into_iter()
+            .map(|i| Entry {
+                color: style::ITEM_PALETTE[i % style::ITEM_PALETTE.len()],
+                mark: Mark::Swatch,
+                text: format!("{}{}", COST_ITEMS[i].1, if i >= INFRA_ITEMS { " (TCO)" } else { "" }),
+            })
+            .collect();
+        if self.has_tco() {
+            entries.push(Entry {
+                color: INFRA_BLOCK,
+                mark: Mark::Swatch,
+                text: "infrastructure (TCO)".into(),
+            });
+        }
+        Legend::new(entries)
+    }
+
+    fn legend_width() -> i32 {
+        style::WIDTH as i32 - 2 * MARGIN
+    }
+
+    /// Width of the name column: swatch, gap and the widest name, at most [`MAX_NAMES`].
+    fn names_width(&self) -> i32 {
+        let widest = self.bars.iter().map(|b| style::text_width(&b.name, style::TICK_SIZE, true)).max();
+        (widest.unwrap_or(0) + 22).min(MAX_NAMES)
+    }
+
+    /// One panel: a stacked bar per row of `(colour, value)` segments, its total at its
+    /// end, on an axis from zero that leaves room for the widest total.
+    fn panel<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        heading: &str,
+        rows: &[Vec<(RGBColor, f64)>],
+    ) -> Result<(), DrawError> {
+        let (head, body) = area.split_vertically(HEADING);
+        head.draw(&Text::new(heading.to_string(), (6, 4), bold(style::TICK_SIZE)))?;
+        let n = rows.len().max(1) as f64;
+        let totals: Vec<f64> = rows.iter().map(|r| r.iter().map(|s| s.1).sum::<f64>()).collect();
+        let top = totals.iter().copied().filter(|v| v.is_finite()).fold(0.0f64, f64::max);
+        let top = if top > 0.0 { top } else { 1.0 };
+        // The scale leaves the widest total's label room right of the longest bar.
+        let label_w =
+            totals.iter().map(|t| style::text_width(&style::usd(*t), style::TICK_SIZE, false)).max();
+        let plot_w = (body.dim_in_pixel().0 as i32 - 6 - MARGIN).max(40);
+        let room = (label_w.unwrap_or(0) + 12).min(plot_w / 2);
+        let end = top * plot_w as f64 / (plot_w - room) as f64;
+        let mut chart = ChartBuilder::on(&body)
+            .margin_left(6)
+            .margin_right(MARGIN)
+            .x_label_area_size(AXIS)
+            .y_label_area_size(0)
+            .build_cartesian_2d(linear(0.0, end, false), linear(0.0, n, false))?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .disable_y_axis()
+            .x_desc("USD per 730-hour month")
+            .axis_desc_style(font(style::TICK_SIZE))
+            .label_style(font(style::TICK_SIZE))
+            .x_label_formatter(&|v| format!("${}", style::tick(*v)))
+            .bold_line_style(style::GRID)
+            .draw()?;
+        for (r, (segments, total)) in rows.iter().zip(&totals).enumerate() {
+            let (y0, y1) = (n - r as f64 - 0.8, n - r as f64 - 0.2);
+            let mut x = 0.0;
+            for &(color, v) in segments.iter().filter(|s| s.1 > 0.0) {
+                chart.draw_series([Rectangle::new([(x, y0), (x + v, y1)], color.filled())])?;
+                chart.draw_series([Rectangle::new([(x, y0), (x + v, y1)], WHITE.stroke_width(1))])?;
+                x += v;
+            }
+            let (px, py) = chart.backend_coord(&(x.min(end), (y0 + y1) / 2.0));
+            let (bx, by) = body.get_base_pixel();
+            body.draw(&Text::new(
+                style::usd(*total),
+                (px - bx + 5, py - by),
+                font(style::TICK_SIZE).pos(LEFT_MIDDLE),
+            ))?;
+        }
+        Ok(())
     }
 }
 
 impl Draw for Breakdown {
+    fn size(&self) -> (u32, u32) {
+        let n = self.bars.len().max(1) as i32;
+        let h = TITLE + HEADING + n * ROW + AXIS + 12 + self.legend().height(Self::legend_width()) + 8;
+        (style::WIDTH, h.max(240) as u32)
+    }
+
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawError> {
-        let used = self.used();
-        let total = |b: &Bars, n: usize| b.items.iter().take(n).filter(|v| **v > 0.0).sum::<f64>();
-        let top = self.bars.iter().map(|b| total(b, COST_ITEMS.len())).fold(0.0f64, f64::max);
-        let top = if top > 0.0 { top * 1.15 } else { 1.0 };
-        let n = self.bars.len().max(1) as f64;
-        let (body, legend) = root.split_horizontally(root.dim_in_pixel().0 as i32 - 210);
-        let mut chart = ChartBuilder::on(&body)
-            .caption(&self.title, bold(style::TITLE_SIZE))
-            .margin(16)
-            .x_label_area_size(56)
-            .y_label_area_size(78)
-            .build_cartesian_2d(0.0..n * GROUP, 0.0..top)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .disable_x_axis()
-            .y_desc("USD per 730-hour month")
-            .axis_desc_style(font(style::LABEL_SIZE))
-            .label_style(font(style::LABEL_SIZE))
-            .y_label_formatter(&|v| format!("${}", style::tick(*v)))
-            .light_line_style(style::NO_LINE)
-            .bold_line_style(style::GRID)
-            .draw()?;
-        chart.draw_series(LineSeries::new([(0.0, 0.0), (n * GROUP, 0.0)], style::INK.stroke_width(1)))?;
-        for (g, b) in self.bars.iter().enumerate() {
-            let left = g as f64 * GROUP + (GROUP - 2.0 * BAR - 0.1) / 2.0;
-            for (k, (label, n_items)) in
-                [("infra", INFRA_ITEMS), ("TCO", COST_ITEMS.len())].into_iter().enumerate()
-            {
-                let x0 = left + k as f64 * (BAR + 0.1);
-                let mut y = 0.0;
-                for &i in used.iter().filter(|&&i| i < n_items) {
-                    let v = b.items.get(i).copied().unwrap_or(0.0);
-                    if v <= 0.0 {
-                        continue;
-                    }
-                    let color = style::ITEM_PALETTE[i % style::ITEM_PALETTE.len()];
-                    chart.draw_series([Rectangle::new([(x0, y), (x0 + BAR, y + v)], color.filled())])?;
-                    chart
-                        .draw_series([Rectangle::new([(x0, y), (x0 + BAR, y + v)], WHITE.stroke_width(1))])?;
-                    y += v;
-                }
-                // The bar's total above it and its kind just below the top of the axis.
-                let (px, py) = chart.backend_coord(&(x0 + BAR / 2.0, y));
-                let text = format!("{label} {}", style::usd(y));
-                let (w, h) = root.estimate_text_size(&text, &font(style::TICK_SIZE))?;
-                body.draw(&Text::new(text, (px - w as i32 / 2, py - h as i32 - 4), font(style::TICK_SIZE)))?;
-            }
-            // A strip in the platform's colour under its group ties it to the other charts.
-            let (a, _) = chart.backend_coord(&(left, 0.0));
-            let (c, py) = chart.backend_coord(&(left + 2.0 * BAR + 0.1, 0.0));
-            body.draw(&Rectangle::new([(a, py + 1), (c, py + 6)], b.color.filled()))?;
-            let (w, _) = root.estimate_text_size(&b.name, &bold(style::LABEL_SIZE))?;
-            body.draw(&Text::new(
-                b.name.clone(),
-                ((a + c - w as i32) / 2, py + 14),
-                bold(style::LABEL_SIZE).color(&b.color),
+        let width = style::WIDTH as i32;
+        let (w, _) = root.estimate_text_size(&self.title, &bold(style::TITLE_SIZE))?;
+        root.draw(&Text::new(self.title.clone(), ((width - w as i32) / 2, 12), bold(style::TITLE_SIZE)))?;
+        let n = self.bars.len().max(1) as i32;
+        let legend = self.legend();
+        let panels_h = HEADING + n * ROW + AXIS;
+        let (_, rest) = root.split_vertically(TITLE);
+        let (panels, below) = rest.split_vertically(panels_h);
+        legend.draw(&below, MARGIN, 12, Self::legend_width())?;
+
+        let names = self.names_width();
+        let (name_col, plots) = panels.split_horizontally(MARGIN + names);
+        // Names, each with a swatch of the platform's colour tying it to the other charts,
+        // centred on its row (rows start below the panel heading).
+        for (r, b) in self.bars.iter().enumerate() {
+            let cy = HEADING + r as i32 * ROW + ROW / 2;
+            name_col.draw(&Rectangle::new([(MARGIN, cy - 6), (MARGIN + 12, cy + 6)], b.color.filled()))?;
+            name_col.draw(&Text::new(
+                fit(&b.name, names - 18),
+                (MARGIN + 18, cy),
+                bold(style::TICK_SIZE).color(&b.color).pos(LEFT_MIDDLE),
             ))?;
         }
-        // Legend: the line items in use, stacking order bottom to top.
-        let mut y = 70;
-        legend.draw(&Text::new("line items", (8, y - 28), bold(style::LABEL_SIZE)))?;
-        for &i in used.iter().rev() {
-            let color = style::ITEM_PALETTE[i % style::ITEM_PALETTE.len()];
-            legend.draw(&Rectangle::new([(8, y), (26, y + 16)], color.filled()))?;
-            let tag = if i >= INFRA_ITEMS { " (TCO)" } else { "" };
-            legend.draw(&Text::new(format!("{}{tag}", COST_ITEMS[i].1), (34, y), font(style::TICK_SIZE)))?;
-            y += 24;
+        let used = self.used();
+        let item_color = |i: usize| style::ITEM_PALETTE[i % style::ITEM_PALETTE.len()];
+        let infra: Vec<Vec<(RGBColor, f64)>> = self
+            .bars
+            .iter()
+            .map(|b| {
+                used.iter()
+                    .filter(|&&i| i < INFRA_ITEMS)
+                    .map(|&i| (item_color(i), value(&b.items, i)))
+                    .collect()
+            })
+            .collect();
+        if !self.has_tco() {
+            return self.panel(&plots, "Infrastructure", &infra);
         }
-        if used.is_empty() {
-            legend.draw(&Text::new("no costs", (8, y), font(style::TICK_SIZE)))?;
-        }
+        let tco: Vec<Vec<(RGBColor, f64)>> = self
+            .bars
+            .iter()
+            .zip(&infra)
+            .map(|(b, segs)| {
+                let mut row = vec![(INFRA_BLOCK, segs.iter().map(|s| s.1).sum::<f64>())];
+                row.extend(
+                    used.iter().filter(|&&i| i >= INFRA_ITEMS).map(|&i| (item_color(i), value(&b.items, i))),
+                );
+                row
+            })
+            .collect();
+        let split = plots.dim_in_pixel().0 as i32 * 11 / 20;
+        let (left, right) = plots.split_horizontally(split);
+        self.panel(&left, "Infrastructure", &infra)?;
+        self.panel(&right, "Total cost of ownership (own scale)", &tco)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_wider_than_the_column_is_shortened_to_fit() {
+        assert_eq!(fit("eks", 200), "eks");
+        let long = "a-platform-name-far-too-long-for-any-column-of-names";
+        let short = fit(long, 150);
+        assert!(short.ends_with('…') && short.len() < long.len());
+        assert!(style::text_width(&short, style::TICK_SIZE, true) <= 150);
+        assert_eq!(fit(long, 0), "…");
     }
 }

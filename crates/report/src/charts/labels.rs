@@ -107,6 +107,24 @@ mod tests {
         }
     }
 
+    /// Twelve numbered marks (20 px) around a tight cluster of points, as the
+    /// cost-latency chart places them: none overlaps another or a point.
+    #[test]
+    fn twelve_numbers_around_a_cluster_do_not_overlap() {
+        let bounds = Rect { x0: 0, y0: 0, x1: 860, y1: 430 };
+        let anchors: Vec<(i32, i32)> = (0..12).map(|i| (400 + (i % 4) * 6, 200 + (i / 4) * 5)).collect();
+        let placed = place(&anchors, &[(20, 20); 12], bounds, 8, &[]);
+        for (i, a) in placed.iter().enumerate() {
+            assert!(a.inside(&bounds));
+            for b in &placed[i + 1..] {
+                assert_eq!(a.overlap(b), 0, "{a:?} {b:?}");
+            }
+            for &(x, y) in &anchors {
+                assert_eq!(a.overlap(&Rect { x0: x - 8, y0: y - 8, x1: x + 8, y1: y + 8 }), 0);
+            }
+        }
+    }
+
     #[test]
     fn a_lone_label_sits_right_of_its_point_unless_that_leaves_the_chart() {
         let bounds = Rect { x0: 0, y0: 0, x1: 400, y1: 300 };

@@ -2,7 +2,8 @@
 //! platform's pooled latencies, log-log, with p50, p99 and p99.9 marked.
 
 use super::cost_latency::min_max;
-use super::{bold, font, padded, Draw, DrawError};
+use super::legend::{Entry, Legend, Mark};
+use super::{bold, font, logarithmic, padded, Draw, DrawError};
 use crate::plot_dir::RunData;
 use crate::style::{self, Palette};
 use plotters::coord::Shift;
@@ -70,11 +71,48 @@ impl LatencyCcdf {
     }
 }
 
+const LEGEND_LEFT: i32 = 94;
+
+impl LatencyCcdf {
+    /// Every platform with its p99, below the plot (inside it, a dozen entries would
+    /// hide the curves).
+    fn legend(&self) -> Legend {
+        Legend::new(
+            self.curves
+                .iter()
+                .map(|c| {
+                    let p99 = c.marks.iter().find(|m| m.0 == "p99").map(|m| m.1);
+                    let text = match p99 {
+                        Some(v) => format!("{} (p99 {})", c.name, style::ms(v)),
+                        None => c.name.clone(),
+                    };
+                    Entry { color: c.color, mark: Mark::Line, text }
+                })
+                .collect(),
+        )
+    }
+
+    fn legend_width() -> i32 {
+        style::WIDTH as i32 - LEGEND_LEFT - 16
+    }
+}
+
 impl Draw for LatencyCcdf {
+    fn size(&self) -> (u32, u32) {
+        (style::WIDTH, style::HEIGHT + self.legend().height(Self::legend_width()) as u32 + 8)
+    }
+
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawError> {
+        let legend = self.legend();
+        let (root, legend_area) =
+            root.split_vertically(root.dim_in_pixel().1 as i32 - legend.height(Self::legend_width()) - 8);
+        legend.draw(&legend_area, LEGEND_LEFT, 0, Self::legend_width())?;
+        let root = &root;
         let (x0, x1) =
             min_max(self.curves.iter().flat_map(|c| c.points.iter().map(|p| p.0)).chain(self.slo_ms));
         let (x0, x1) = padded(x0.max(1e-3), x1.max(x0 * 1.01), 0.03, true);
+        let x = logarithmic(x0, x1);
+        let (x0, x1) = (x.range().start, x.range().end);
         let y0 = self.curves.iter().flat_map(|c| c.points.iter().map(|p| p.1)).fold(1.0f64, f64::min);
         let y0 = 10f64.powf(y0.max(1e-7).log10().floor());
         let mut chart = ChartBuilder::on(root)
@@ -82,7 +120,7 @@ impl Draw for LatencyCcdf {
             .margin(16)
             .x_label_area_size(52)
             .y_label_area_size(78)
-            .build_cartesian_2d((x0..x1).log_scale(), (y0..1.0).log_scale())?;
+            .build_cartesian_2d(x, logarithmic(y0, 1.0))?;
         chart
             .configure_mesh()
             .x_desc("end-to-end latency (ms, log scale)")
@@ -116,26 +154,11 @@ impl Draw for LatencyCcdf {
         }
         for c in &self.curves {
             let color = c.color;
-            let p99 = c.marks.iter().find(|m| m.0 == "p99").map(|m| m.1);
-            let label = match p99 {
-                Some(v) => format!("{} (p99 {})", c.name, style::ms(v)),
-                None => c.name.clone(),
-            };
-            chart
-                .draw_series(LineSeries::new(c.points.iter().copied(), color.stroke_width(2)))?
-                .label(label)
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(3)));
+            chart.draw_series(LineSeries::new(c.points.iter().copied(), color.stroke_width(2)))?;
             chart.draw_series(c.marks.iter().filter(|m| m.2 >= y0).map(|&(_, ms, s)| {
                 Circle::new((ms, s), 5, ShapeStyle { color: color.to_rgba(), filled: true, stroke_width: 1 })
             }))?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerLeft)
-            .label_font(font(style::TICK_SIZE))
-            .background_style(WHITE.mix(0.9))
-            .border_style(style::GRID)
-            .draw()?;
         Ok(())
     }
 }

@@ -4,10 +4,12 @@
 //! [`RunData`], i.e. from the CSV files) and draws itself on any plotters backend.
 //! [`render_charts`] builds every chart the data allows.
 
+pub mod axis;
 mod breakdown;
 mod cost_latency;
 pub mod labels;
 mod latency;
+pub mod legend;
 mod sweep;
 mod timeline;
 
@@ -16,6 +18,9 @@ pub use sweep::is_geometric;
 
 use crate::plot_dir::RunData;
 use crate::style::{self, Palette};
+use plotters::coord::combinators::{IntoLogRange, LogCoord};
+use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, Ranged, ValueFormatter};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -120,21 +125,83 @@ pub fn render_charts(data: &RunData) -> Result<Vec<Chart>, ChartError> {
     Ok(charts)
 }
 
-/// An axis range padded by `pad` of its span on each side (log: in log space), never empty.
+/// An axis range padded by `pad` of its span on each side (log: in log space), never
+/// empty, always drawable ([`axis::safe_range`]).
 pub(crate) fn padded(lo: f64, hi: f64, pad: f64, log: bool) -> (f64, f64) {
-    if log {
-        let (a, b) = (lo.max(1e-9).log10(), hi.max(lo.max(1e-9)).log10());
+    let (lo, hi) = axis::safe_range(lo, hi, log);
+    let (lo, hi) = if log {
+        let (a, b) = (lo.log10(), hi.log10());
         let span = (b - a).max(0.3);
         (10f64.powf(a - span * pad), 10f64.powf(b + span * pad))
     } else {
-        let span = if hi > lo { hi - lo } else { hi.abs().max(1.0) };
+        let span = hi - lo;
         (lo - span * pad, hi + span * pad)
+    };
+    axis::safe_range(lo, hi, log)
+}
+
+/// Whether values spread over more than a decade, where a linear axis squashes the
+/// small ones onto its floor.
+pub(crate) fn wants_log(lo: f64, hi: f64) -> bool {
+    lo > 0.0 && hi / lo > 10.0
+}
+
+/// Most ticks on an axis: enough to read a value, few enough for labels not to touch.
+pub(crate) const TICKS: usize = 8;
+
+/// A plotters axis whose ticks are ours ([`axis::ticks`]), never plotters' own search.
+#[derive(Clone)]
+pub(crate) struct Ticked<R> {
+    inner: R,
+    ticks: Vec<f64>,
+}
+
+impl<R: Ranged<ValueType = f64>> Ranged for Ticked<R> {
+    type FormatOption = NoDefaultFormatting;
+    type ValueType = f64;
+    fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
+        self.inner.map(v, limit)
+    }
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        // Light (minor) grid lines are not drawn: only the ticks.
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+    fn range(&self) -> std::ops::Range<f64> {
+        self.inner.range()
+    }
+    fn axis_pixel_range(&self, limit: (i32, i32)) -> std::ops::Range<i32> {
+        self.inner.axis_pixel_range(limit)
     }
 }
 
-/// Whether values spread over enough decades to need a log axis.
-pub(crate) fn wants_log(lo: f64, hi: f64) -> bool {
-    lo > 0.0 && hi / lo > 30.0
+impl<R> ValueFormatter<f64> for Ticked<R> {
+    fn format(v: &f64) -> String {
+        style::tick(*v)
+    }
+}
+
+impl Ticked<RangedCoordf64> {
+    /// A linear axis over `lo..hi` (made drawable) with the given ticks.
+    pub(crate) fn with_ticks(lo: f64, hi: f64, ticks: Vec<f64>) -> Self {
+        let (lo, hi) = axis::safe_range(lo, hi, false);
+        Ticked { inner: (lo..hi).into(), ticks }
+    }
+}
+
+/// A linear axis `lo..hi` with our own ticks (whole numbers only with `integer`).
+pub(crate) fn linear(lo: f64, hi: f64, integer: bool) -> Ticked<RangedCoordf64> {
+    let (lo, hi) = axis::safe_range(lo, hi, false);
+    Ticked { inner: (lo..hi).into(), ticks: axis::ticks(lo, hi, false, integer, TICKS) }
+}
+
+/// A logarithmic axis `lo..hi` with our own ticks.
+pub(crate) fn logarithmic(lo: f64, hi: f64) -> Ticked<LogCoord<f64>> {
+    let (lo, hi) = axis::safe_range(lo, hi, true);
+    Ticked { inner: (lo..hi).log_scale().into(), ticks: axis::ticks(lo, hi, true, false, TICKS) }
 }
 
 pub(crate) fn font(size: f64) -> TextStyle<'static> {
@@ -181,5 +248,64 @@ mod tests {
             assert_eq!(&x.png[..8], b"\x89PNG\r\n\x1a\n");
         }
         assert_eq!(a[0].svg.matches("r=\"6\"").count(), 2, "a point per platform");
+    }
+
+    /// Numbers no run produces but a hand-edited or corrupt file may hold: huge, tiny,
+    /// negative, NaN, infinite, all equal. Every chart and the report are drawn, without
+    /// panicking or hanging (plotters' own tick search loops forever on some of these).
+    #[test]
+    fn any_numbers_draw_in_bounded_time() {
+        let rows = [
+            "huge,1e300,1e300,1e300,1e300,1e300,1e300,1e300",
+            "tiny,1e-300,0,1e-300,1e-300,1e-300,0,1e-300",
+            "nan,NaN,NaN,NaN,NaN,NaN,NaN,NaN",
+            "inf,inf,inf,inf,-inf,inf,inf,1e400",
+            "negative,-5,-1,-3,-2,-1,-1,-5",
+            "zero,0,0,0,0,0,0,0",
+        ];
+        let mut cases: Vec<RunFiles> = Vec::new();
+        let header =
+            "platform,cost_month_usd,cost_month_ci95,p50_ms,p99_ms,p999_ms,p99_ms_ci95,cost_cpu_usd\n";
+        // Each row alone (a zero-width range), all together, and none.
+        for r in rows.iter().map(|r| vec![*r]).chain([rows.to_vec(), Vec::new()]) {
+            let mut f = RunFiles::default();
+            f.insert("summary.csv", format!("{header}{}\n", r.join("\n")).into_bytes());
+            f.insert(
+                "latency.csv",
+                b"platform,quantile,latency_ms\nhuge,0,1e300\nhuge,0.99,inf\nnan,0.5,NaN\nzero,0,0\nzero,0.99,0\n"
+                    .to_vec(),
+            );
+            f.insert(
+                "timeline.csv",
+                b"platform,minute,arrivals,completed,rejected,mean_instances,mean_nodes,max_waiting,p99_ms\n\
+                  huge,0,1e300,0,0,1e300,NaN,inf,1e300\nhuge,4294967295,NaN,0,0,-1,0,0,0\nnan,1e12,0,0,0,NaN,NaN,NaN,NaN\n"
+                    .to_vec(),
+            );
+            f.insert(
+                "sweep.csv",
+                b"x,platform,cost_month_usd,cost_month_ci95,p99_ms,p99_ms_ci95\n\
+                  1e300,a,1e300,inf,NaN,1\n-1e300,a,NaN,0,1e-300,1e300\n0,b,0,0,0,0\n0,b,1,1,1,1\n"
+                    .to_vec(),
+            );
+            f.insert(
+                "crossovers.csv",
+                b"parameter,metric,platform_a,platform_b,x\nx,cost,a,b,NaN\nx,p99,a,,1e300\n".to_vec(),
+            );
+            f.insert("scenario.resolved.toml", b"[simulation]\nslo_p99 = \"1ms\"\n".to_vec());
+            cases.push(f);
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for f in &cases {
+                let drawn = crate::render_report(f).map(|files| files.len());
+                tx.send(drawn.map_err(|e| e.to_string())).unwrap();
+            }
+        });
+        for i in 0..rows.len() + 2 {
+            match rx.recv_timeout(std::time::Duration::from_secs(60)) {
+                Ok(r) => assert!(r.is_ok(), "case {i}: {r:?}"),
+                Err(e) => panic!("case {i} did not finish within a minute (or panicked): {e}"),
+            }
+        }
     }
 }

@@ -3,7 +3,8 @@
 
 use super::cost_latency::min_max;
 use super::labels::{place, Rect};
-use super::{bold, font, padded, Draw, DrawError};
+use super::legend::{Entry, Legend, Mark};
+use super::{bold, font, linear, logarithmic, padded, Draw, DrawError};
 use crate::plot_dir::{param_number, Crossover, SweepData};
 use crate::style::{self, Palette};
 use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
@@ -22,6 +23,8 @@ pub struct SweepChart {
     pub title: String,
     pub parameter: String,
     pub log_x: bool,
+    /// Every swept value is a whole number (`min_instances`): ticks at whole numbers only.
+    pub integer_x: bool,
     /// Category names when the swept values are not numbers (x = index).
     pub categories: Option<Vec<String>>,
     pub lines: Vec<Line>,
@@ -135,6 +138,7 @@ impl SweepChart {
                     title,
                     parameter: parameter.clone(),
                     log_x: numeric && is_geometric(&xs),
+                    integer_x: !numeric || xs.iter().all(|x| x.fract() == 0.0),
                     categories: (!numeric).then(|| names.iter().map(|s| s.to_string()).collect()),
                     lines,
                     crossovers: sweep
@@ -352,12 +356,19 @@ impl SweepChart {
         } else {
             ("p99 latency", if log_y { "p99 latency (ms, log scale)" } else { "p99 latency (ms)" }, false)
         };
+        let int = self.integer_x;
         match (self.log_x, log_y) {
-            (false, false) => self.panel(area, x0..x1, y0..y1, heading, desc, money, metric),
-            (true, false) => self.panel(area, (x0..x1).log_scale(), y0..y1, heading, desc, money, metric),
-            (false, true) => self.panel(area, x0..x1, (y0..y1).log_scale(), heading, desc, money, metric),
+            (false, false) => {
+                self.panel(area, linear(x0, x1, int), linear(y0, y1, false), heading, desc, money, metric)
+            }
+            (true, false) => {
+                self.panel(area, logarithmic(x0, x1), linear(y0, y1, false), heading, desc, money, metric)
+            }
+            (false, true) => {
+                self.panel(area, linear(x0, x1, int), logarithmic(y0, y1), heading, desc, money, metric)
+            }
             (true, true) => {
-                self.panel(area, (x0..x1).log_scale(), (y0..y1).log_scale(), heading, desc, money, metric)
+                self.panel(area, logarithmic(x0, x1), logarithmic(y0, y1), heading, desc, money, metric)
             }
         }
     }
@@ -386,30 +397,40 @@ fn interpolate(pts: &[(f64, f64, f64)], x: f64) -> Option<f64> {
     Some(a.1 + (b.1 - a.1) * (x - a.0) / (b.0 - a.0))
 }
 
+const LEGEND_LEFT: i32 = 90;
+
+impl SweepChart {
+    /// One legend for both panels: every platform, then the marks.
+    fn legend(&self) -> Legend {
+        let mut entries: Vec<Entry> = self
+            .lines
+            .iter()
+            .map(|l| Entry { color: l.color, mark: Mark::Swatch, text: l.name.clone() })
+            .collect();
+        entries.push(Entry { color: BLACK, mark: Mark::Diamond, text: "crossover".into() });
+        entries.push(Entry { color: style::MUTED, mark: Mark::Band, text: "95% CI (band)".into() });
+        Legend::new(entries)
+    }
+
+    fn header(&self) -> u32 {
+        44 + self.legend().height(style::WIDTH as i32 - LEGEND_LEFT - 24) as u32 + 6
+    }
+}
+
 impl Draw for SweepChart {
     fn size(&self) -> (u32, u32) {
-        (style::WIDTH, if self.has_p99() { 1000 } else { style::HEIGHT })
+        (style::WIDTH, self.header() + if self.has_p99() { 924 } else { style::HEIGHT - 76 })
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawError> {
-        let (header, body) = root.split_vertically(76);
+        let (header, body) = root.split_vertically(self.header());
         let (w, _) = header.estimate_text_size(&self.title, &bold(style::TITLE_SIZE))?;
         header.draw(&Text::new(
             self.title.clone(),
             ((style::WIDTH as i32 - w as i32) / 2, 12),
             bold(style::TITLE_SIZE),
         ))?;
-        // One legend for both panels: a swatch and name per platform, then the marks.
-        let mut x = 90;
-        for l in &self.lines {
-            header.draw(&Rectangle::new([(x, 52), (x + 22, 56)], l.color.filled()))?;
-            header.draw(&Text::new(l.name.clone(), (x + 28, 46), font(style::LABEL_SIZE)))?;
-            let (tw, _) = header.estimate_text_size(&l.name, &font(style::LABEL_SIZE))?;
-            x += 28 + tw as i32 + 24;
-        }
-        header.draw(&Polygon::new(vec![(x, 47), (x + 6, 53), (x, 59), (x - 6, 53)], BLACK.filled()))?;
-        let note = "crossover      shaded band: 95% CI";
-        header.draw(&Text::new(note, (x + 12, 46), font(style::LABEL_SIZE).color(&style::MUTED)))?;
+        self.legend().draw(&header, LEGEND_LEFT, 44, style::WIDTH as i32 - LEGEND_LEFT - 24)?;
         if self.has_p99() {
             let (top, bottom) = body.split_vertically((body.dim_in_pixel().1 / 2) as i32);
             self.metric_panel(&top, "cost")?;
@@ -448,6 +469,7 @@ mod tests {
             title: String::new(),
             parameter: "x".into(),
             log_x: false,
+            integer_x: false,
             categories: None,
             lines: vec![
                 line("a", (1_500.0, 10.0)),
@@ -463,6 +485,36 @@ mod tests {
         assert!(y1 >= 358_000.0, "{y1}");
         let (c0, _, cost_log) = chart.y_axis("cost");
         assert!(!cost_log && c0 == 0.0);
+    }
+
+    /// A sweep over a whole-number key (`min_instances` 0 to 5) has whole-number ticks
+    /// only; plotters' own would step by halves.
+    #[test]
+    fn a_whole_number_sweep_has_whole_number_ticks() {
+        use crate::plot_dir::{RunData, RunFiles};
+        let mut f = RunFiles::default();
+        let mut csv = String::from("platform.cloud-run.min_instances,platform,cost_month_usd,p99_ms\n");
+        for k in 0..6 {
+            csv.push_str(&format!("{k},cloud-run,{},{}\n", 20 + 15 * k, 900 / (k + 1)));
+        }
+        f.insert("sweep.csv", csv.into_bytes());
+        let data = RunData::parse(&f).unwrap();
+        let charts = SweepChart::all(data.sweep.as_ref().unwrap(), None, &Palette::default());
+        assert!(charts[0].integer_x);
+        let svg = crate::charts::render("sweep", "t", &charts[0]).unwrap().svg;
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        let labels: Vec<&str> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .filter_map(|n| n.text())
+            .map(str::trim)
+            .collect();
+        for k in 0..6 {
+            assert!(labels.contains(&k.to_string().as_str()), "no tick {k}");
+        }
+        for half in ["0.5", "1.5", "2.5", "3.5", "4.5"] {
+            assert!(!labels.contains(&half), "a tick at {half}");
+        }
     }
 
     #[test]

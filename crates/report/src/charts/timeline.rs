@@ -3,7 +3,8 @@
 //! time axis.
 
 use super::cost_latency::min_max;
-use super::{bold, font, Draw, DrawError};
+use super::legend::{Entry, Legend, Mark};
+use super::{bold, font, linear, logarithmic, Draw, DrawError, Ticked};
 use crate::plot_dir::{RunData, TimelineRow};
 use crate::style::{self, Palette};
 use plotters::coord::Shift;
@@ -28,7 +29,9 @@ type Trace = (RGBColor, Vec<(f64, Option<f64>)>);
 
 const DAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
 const PANEL_HEIGHT: u32 = 210;
-const HEADER: u32 = 80;
+/// Height of the title line; the legend below it takes as many rows as it needs.
+const TITLE: u32 = 44;
+const LEGEND_LEFT: i32 = 90;
 
 impl Timeline {
     pub fn new(data: &RunData, palette: &Palette) -> Self {
@@ -43,7 +46,7 @@ impl Timeline {
             .collect();
         let minutes = series.iter().flat_map(|s| s.minutes.iter().map(|m| m.minute));
         let start = minutes.clone().min().unwrap_or(0);
-        let end = minutes.max().map_or(start, |m| m + 1);
+        let end = minutes.max().map_or(start, |m| m.saturating_add(1));
         let day = start / 1440;
         Timeline {
             title: format!(
@@ -59,6 +62,30 @@ impl Timeline {
 
     fn has_nodes(&self) -> bool {
         self.series.iter().any(|s| s.minutes.iter().any(|m| m.mean_nodes > 0.0))
+    }
+
+    fn legend(&self) -> Legend {
+        Legend::new(
+            self.series
+                .iter()
+                .map(|s| Entry { color: s.color, mark: Mark::Line, text: s.name.clone() })
+                .collect(),
+        )
+    }
+
+    fn header(&self) -> u32 {
+        TITLE + self.legend().height(style::WIDTH as i32 - LEGEND_LEFT - 24) as u32 + 8
+    }
+
+    /// The time axis in hours with a tick every two hours (more apart on a longer span,
+    /// which only a malformed file gives), at most a dozen or so.
+    fn time_axis(&self) -> Ticked<plotters::coord::types::RangedCoordf64> {
+        let (x0, x1) = (self.hour(self.start), self.hour(self.start.saturating_add(self.len.max(1))));
+        let (x0, x1) = super::axis::safe_range(x0, x1, false);
+        let step = ((x1 - x0) / 12.0 / 2.0).ceil().max(1.0) * 2.0;
+        let first = (x0 / step).ceil();
+        let n = (((x1 / step).floor() - first).max(-1.0) + 1.0).min(14.0) as usize;
+        Ticked::with_ticks(x0, x1, (0..n).map(|k| (first + k as f64) * step).collect())
     }
 
     fn panels(&self) -> u32 {
@@ -81,7 +108,6 @@ impl Timeline {
         log: bool,
         last: bool,
     ) -> Result<(), DrawError> {
-        let (x0, x1) = (self.hour(self.start), self.hour(self.start + self.len.max(1)));
         let (lo, hi) = min_max(lines.iter().flat_map(|(_, pts)| pts.iter().filter_map(|p| p.1)));
         let (title_area, plot_area) = area.split_vertically(24);
         title_area.draw(&Text::new(heading.to_string(), (90, 4), bold(style::LABEL_SIZE)))?;
@@ -95,11 +121,9 @@ impl Timeline {
                     .margin_right(24)
                     .x_label_area_size(xa)
                     .y_label_area_size(ya)
-                    .build_cartesian_2d(x0..x1, $y)?;
+                    .build_cartesian_2d(self.time_axis(), $y)?;
                 let mut mesh = chart.configure_mesh();
-                mesh.x_labels(13)
-                    .x_label_formatter(&x_labels)
-                    .y_labels(5)
+                mesh.x_label_formatter(&x_labels)
                     .y_desc(unit)
                     .y_label_formatter(&|v| style::tick(*v))
                     .axis_desc_style(font(style::TICK_SIZE))
@@ -121,9 +145,9 @@ impl Timeline {
         if log {
             let lo = lo.max(0.01);
             let hi = hi.max(lo * 10.0);
-            body!((lo * 0.8..hi * 1.25).log_scale());
+            body!(logarithmic(lo * 0.8, hi * 1.25));
         } else {
-            body!(0.0..if hi > 0.0 { hi * 1.08 } else { 1.0 });
+            body!(linear(0.0, if hi > 0.0 { hi * 1.08 } else { 1.0 }, false));
         }
         Ok(())
     }
@@ -131,22 +155,16 @@ impl Timeline {
 
 impl Draw for Timeline {
     fn size(&self) -> (u32, u32) {
-        (style::WIDTH, HEADER + PANEL_HEIGHT * self.panels())
+        (style::WIDTH, self.header() + PANEL_HEIGHT * self.panels())
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawError> {
-        let (header, rest) = root.split_vertically(HEADER);
+        let (header, rest) = root.split_vertically(self.header());
         let (w, _) = header.estimate_text_size(&self.title, &bold(style::TITLE_SIZE))?;
         let width = style::WIDTH as i32;
         header.draw(&Text::new(self.title.clone(), ((width - w as i32) / 2, 12), bold(style::TITLE_SIZE)))?;
-        // Legend row: a swatch and name per platform.
-        let mut x = 90;
-        for s in &self.series {
-            header.draw(&Rectangle::new([(x, 52), (x + 22, 56)], s.color.filled()))?;
-            header.draw(&Text::new(s.name.clone(), (x + 28, 46), font(style::LABEL_SIZE)))?;
-            let (tw, _) = header.estimate_text_size(&s.name, &font(style::LABEL_SIZE))?;
-            x += 28 + tw as i32 + 28;
-        }
+        // Every platform in the legend, in as many rows as they take.
+        self.legend().draw(&header, LEGEND_LEFT, TITLE as i32, width - LEGEND_LEFT - 24)?;
         let panels = rest.split_evenly((self.panels() as usize, 1));
         let per = |f: &dyn Fn(&TimelineRow) -> Option<f64>| -> Vec<Trace> {
             self.series
