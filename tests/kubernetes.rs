@@ -25,6 +25,20 @@ fn step(low: f64, high: f64, tail_hours: usize) -> String {
     format!("profile = \"hourly\"\nhourly_rps = {hours:?}")
 }
 
+/// The `[[platform]]` head of the node-pool tests: 1 vCPU / 2 GiB pods (5 s to start)
+/// under an HPA at 50% CPU, behind a least-outstanding balancer.
+fn hpa_pods(name: &str, max_instances: u32) -> String {
+    format!(
+        r#"[[platform]]
+        name = "{name}"
+        min_instances = 1
+        max_instances = {max_instances}
+        autoscaler = {{ kind = "hpa", metric = "cpu", target = 0.5 }}
+        instance = {{ cpu = 1, memory = "2GiB", concurrency = 80, cold_start = "5s" }}
+        router = {{ kind = "load-balancer", policy = "least-outstanding", timeout = "0s" }}"#
+    )
+}
+
 fn k8s_scenario(horizon: &str, reps: u32, traffic: &str, platforms: &str) -> String {
     format!(
         r#"
@@ -48,19 +62,14 @@ fn k8s_scenario(horizon: &str, reps: u32, traffic: &str, platforms: &str) -> Str
 fn a_pending_pod_brings_a_node_which_goes_after_the_unneeded_time() {
     let platform = format!(
         r#"
-        [[platform]]
-        name = "ca"
-        min_instances = 1
-        max_instances = 6
-        autoscaler = {{ kind = "hpa", metric = "cpu", target = 0.5 }}
-        instance = {{ cpu = 1, memory = "2GiB", concurrency = 80, cold_start = "5s" }}
-        router = {{ kind = "load-balancer", policy = "least-outstanding", timeout = "0s" }}
+        {head}
         [platform.nodes]
         {NODES_4X1}
         min = 1
         max = 5
         autoscaler = {{ kind = "cluster-autoscaler", provisioning = "90s" }}
-        "#
+        "#,
+        head = hpa_pods("ca", 6)
     );
     let s = scenario(&k8s_scenario("3h", 2, &step(10.0, 150.0, 1), &platform));
     let result = run(&s);
@@ -414,19 +423,14 @@ fn karpenter_replaces_a_node_with_a_cheaper_one_when_load_drops() {
 fn cluster_autoscaler_unneeded_timers_run_through_the_cooldown() {
     let platform = format!(
         r#"
-        [[platform]]
-        name = "ca"
-        min_instances = 1
-        max_instances = 6
-        autoscaler = {{ kind = "hpa", metric = "cpu", target = 0.5 }}
-        instance = {{ cpu = 1, memory = "2GiB", concurrency = 80, cold_start = "5s" }}
-        router = {{ kind = "load-balancer", policy = "least-outstanding", timeout = "0s" }}
+        {head}
         [platform.nodes]
         {NODES_4X1}
         min = 1
         max = 5
         autoscaler = {{ kind = "cluster-autoscaler", provisioning = "90s", delay_after_add = "70m", unneeded_time = "10m" }}
-        "#
+        "#,
+        head = hpa_pods("ca", 6)
     );
     let s = scenario(&k8s_scenario("3h", 1, &step(10.0, 150.0, 1), &platform));
     let tl = &timeline(&s, s.seed, 0)[0];
@@ -447,19 +451,14 @@ fn cluster_autoscaler_deletes_empty_nodes_in_bulk() {
     let run_with = |parallelism: u32| {
         let platform = format!(
             r#"
-            [[platform]]
-            name = "ca"
-            min_instances = 1
-            max_instances = 16
-            autoscaler = {{ kind = "hpa", metric = "cpu", target = 0.5 }}
-            instance = {{ cpu = 1, memory = "2GiB", concurrency = 80, cold_start = "5s" }}
-            router = {{ kind = "load-balancer", policy = "least-outstanding", timeout = "0s" }}
+            {head}
             [platform.nodes]
             {NODES_4X1}
             min = 1
             max = 10
             autoscaler = {{ kind = "cluster-autoscaler", provisioning = "90s", unneeded_time = "1m", delay_after_add = "1m", max_scale_down_parallelism = {parallelism} }}
-            "#
+            "#,
+            head = hpa_pods("ca", 16)
         );
         let s = scenario(&k8s_scenario("4h", 1, &step(1.0, 350.0, 1), &platform));
         let r = &run(&s).platforms[0].replications[0];
@@ -483,19 +482,14 @@ fn karpenter_disrupts_within_its_budget_after_validating() {
     let run_with = |budget: u32, validation: &str| {
         let platform = format!(
             r#"
-            [[platform]]
-            name = "karpenter"
-            min_instances = 1
-            max_instances = 16
-            autoscaler = {{ kind = "hpa", metric = "cpu", target = 0.5 }}
-            instance = {{ cpu = 1, memory = "2GiB", concurrency = 80, cold_start = "5s" }}
-            router = {{ kind = "load-balancer", policy = "least-outstanding", timeout = "0s" }}
+            {head}
             [platform.nodes]
             {NODES_4X1}
             min = 1
             max = 10
             autoscaler = {{ kind = "karpenter", provisioning = "40s", consolidate_after = "1m", budget = {budget}, validation = "{validation}" }}
-            "#
+            "#,
+            head = hpa_pods("karpenter", 16)
         );
         let s = scenario(&k8s_scenario("4h", 1, &step(1.0, 350.0, 1), &platform));
         let r = &run(&s).platforms[0].replications[0];
@@ -520,20 +514,15 @@ fn the_expander_picks_the_machine_type_that_wastes_least() {
     let run_with = |machines: &str, expander: &str| {
         let platform = format!(
             r#"
-            [[platform]]
-            name = "ca"
-            min_instances = 1
-            max_instances = 6
-            autoscaler = {{ kind = "hpa", metric = "cpu", target = 0.5 }}
-            instance = {{ cpu = 1, memory = "2GiB", concurrency = 80, cold_start = "5s" }}
-            router = {{ kind = "load-balancer", policy = "least-outstanding", timeout = "0s" }}
+            {head}
             [platform.nodes]
             reserved = "none"
             machines = [{machines}]
             min = 1
             max = 5
             autoscaler = {{ kind = "cluster-autoscaler", provisioning = "90s", expander = "{expander}" }}
-            "#
+            "#,
+            head = hpa_pods("ca", 6)
         );
         let s = scenario(&k8s_scenario("3h", 1, &step(10.0, 150.0, 1), &platform));
         let r = &run(&s).platforms[0].replications[0];

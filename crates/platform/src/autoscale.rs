@@ -488,14 +488,20 @@ mod tests {
         assert_eq!(desired, 1, "ceil(4 x 0.1 / 0.5) = 1");
     }
 
-    #[test]
-    fn keda_stabilises_scale_down_and_cools_down_to_zero() {
-        let cfg = KedaHttp {
+    /// Azure Container Apps' HTTP scaling as documented: 10 requests/s per replica,
+    /// evaluated every 15 s, 300 s scale-down stabilisation and cooldown.
+    fn aca() -> KedaHttp {
+        KedaHttp {
             target_per_replica: 10.0,
             polling: SimDuration::from_secs(15),
             stabilization: SimDuration::from_secs(300),
             cooldown: SimDuration::from_secs(300),
-        };
+        }
+    }
+
+    #[test]
+    fn keda_stabilises_scale_down_and_cools_down_to_zero() {
+        let cfg = aca();
         let mut st = KedaState::default();
         // 15 s at 45 requests/s -> ceil(4.5) = 5 replicas, but one step from 1 goes to 4.
         let mut steps = vec![(15, 0.0, 0.0, 675)];
@@ -520,12 +526,7 @@ mod tests {
     /// up to what the metric asks, here 100 replicas' worth of traffic.
     #[test]
     fn container_apps_scale_up_in_documented_steps() {
-        let cfg = KedaHttp {
-            target_per_replica: 10.0,
-            polling: SimDuration::from_secs(15),
-            stabilization: SimDuration::from_secs(300),
-            cooldown: SimDuration::from_secs(300),
-        };
+        let cfg = aca();
         let mut st = KedaState::default();
         st.saw_request(SimTime::ZERO);
         let mut steps = Vec::new();

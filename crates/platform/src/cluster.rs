@@ -350,10 +350,11 @@ pub(crate) fn karpenter_launches(machines: &[MachineType], capacity: &[u32], pod
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn machine(name: &str, vcpu: f64, gib: f64, hourly: f64) -> MachineType {
+    /// A machine type with EKS-like reservations (0.23 vCPU, 1.2 GiB, daemonsets 0.15 vCPU).
+    pub(crate) fn machine(name: &str, vcpu: f64, gib: f64, hourly: f64) -> MachineType {
         MachineType {
             name: name.into(),
             vcpu,

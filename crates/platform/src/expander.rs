@@ -110,21 +110,8 @@ pub fn preferred_vcpu(cluster_nodes: u32) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cluster::tests::machine;
     use crossover_engine::StreamKey;
-
-    fn machine(name: &str, vcpu: f64, gib: f64, hourly: f64) -> MachineType {
-        MachineType {
-            name: name.into(),
-            vcpu,
-            memory_gib: gib,
-            gpus: 0,
-            hourly_usd: hourly,
-            pod_vcpu: vcpu - 0.2,
-            pod_memory_gib: gib - 1.0,
-            daemonset_vcpu: 0.0,
-            daemonset_memory_gib: 0.0,
-        }
-    }
 
     fn rng() -> RngStream {
         RngStream::new(StreamKey { seed: 1, replication: 0, purpose: 7 })
