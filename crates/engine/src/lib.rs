@@ -14,7 +14,7 @@ pub mod time;
 
 pub use indexed::IndexedHeap;
 pub use queue::EventQueue;
-pub use recorder::LatencyRecorder;
+pub use recorder::{LatencyRecorder, WindowQuantiles};
 pub use rng::{RngStream, StreamKey};
 pub use stats::{mean_ci95, MeanCi};
 pub use time::{SimDuration, SimTime};

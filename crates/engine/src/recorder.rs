@@ -103,6 +103,74 @@ impl LatencyRecorder {
     }
 }
 
+/// Latencies of a short window (a timeline minute), with the quantiles a
+/// [`LatencyRecorder`] of the same latencies would give, to the bit.
+///
+/// Clearing an HDR histogram writes its whole counts array (some hundred KiB), and at low
+/// rates that cost, paid every simulated minute, dwarfs the requests the minute saw. So
+/// the first `WINDOW_SAMPLES` latencies of a window are kept as values: a quantile is then
+/// the k-th smallest (k = ceil(q x n), at least 1, as `value_at_quantile` counts) taken to
+/// the top of its histogram bucket; past that the window records into a histogram, which
+/// is cleared only when it was used. Memory is bounded either way.
+#[derive(Clone, Debug, Default)]
+pub struct WindowQuantiles {
+    samples: Vec<u64>,
+    spill: LatencyRecorder,
+    spilled: bool,
+}
+
+/// Latencies a window keeps as values before it records into its histogram.
+pub const WINDOW_SAMPLES: usize = 4096;
+
+impl WindowQuantiles {
+    #[inline]
+    pub fn record(&mut self, latency: SimDuration) {
+        if self.spilled {
+            self.spill.record(latency);
+        } else if self.samples.len() < WINDOW_SAMPLES {
+            self.samples.push(latency.as_micros().clamp(1, MAX_RECORDABLE_MICROS));
+        } else {
+            for &us in &self.samples {
+                self.spill.hist.saturating_record(us);
+            }
+            self.samples.clear();
+            self.spilled = true;
+            self.spill.record(latency);
+        }
+    }
+
+    pub fn count(&self) -> u64 {
+        if self.spilled {
+            self.spill.count()
+        } else {
+            self.samples.len() as u64
+        }
+    }
+
+    /// The latency at quantile `q` (0 < q <= 1) in milliseconds (0 when nothing was
+    /// recorded), as [`LatencyRecorder::quantile_ms`].
+    pub fn quantile_ms(&mut self, q: f64) -> f64 {
+        if self.spilled {
+            return self.spill.quantile_ms(q);
+        }
+        if self.samples.is_empty() {
+            return 0.0;
+        }
+        let n = self.samples.len();
+        let rank = ((q.min(1.0) * n as f64).ceil() as usize).clamp(1, n);
+        let (_, &mut value, _) = self.samples.select_nth_unstable(rank - 1);
+        self.spill.hist.highest_equivalent(value) as f64 / 1_000.0
+    }
+
+    pub fn reset(&mut self) {
+        self.samples.clear();
+        if self.spilled {
+            self.spill.reset();
+            self.spilled = false;
+        }
+    }
+}
+
 /// Equal when every bucket count is equal (the bounds are the same for all recorders).
 impl PartialEq for LatencyRecorder {
     fn eq(&self, other: &Self) -> bool {
@@ -119,6 +187,54 @@ impl PartialEq for LatencyRecorder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A window's quantiles equal a full recorder's, bit for bit, for any sample count
+    /// (below, at and past the values it keeps) and spread (a fixed xorshift stream).
+    #[test]
+    fn window_quantiles_equal_the_recorders() {
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut window = WindowQuantiles::default();
+        for n in [
+            1usize,
+            2,
+            3,
+            7,
+            99,
+            100,
+            101,
+            1000,
+            WINDOW_SAMPLES - 1,
+            WINDOW_SAMPLES,
+            WINDOW_SAMPLES + 1,
+            9000,
+        ] {
+            for spread in [10u64, 1_000_000, 100_000_000_000, u64::MAX] {
+                let mut full = LatencyRecorder::new();
+                window.reset();
+                for _ in 0..n {
+                    let d = SimDuration::from_nanos(next() % spread);
+                    full.record(d);
+                    window.record(d);
+                }
+                assert_eq!(window.count(), full.count());
+                for q in [0.5, 0.9, 0.99, 0.999, 1.0] {
+                    assert_eq!(
+                        window.quantile_ms(q).to_bits(),
+                        full.quantile_ms(q).to_bits(),
+                        "n {n} spread {spread} q {q}"
+                    );
+                }
+            }
+        }
+        window.reset();
+        assert_eq!((window.count(), window.quantile_ms(0.99)), (0, 0.0));
+    }
 
     #[test]
     fn quantiles_are_within_three_significant_digits() {

@@ -7,7 +7,7 @@
 //! busiest day), so memory does not grow with the horizon: a 30-day horizon would
 //! otherwise hold 43,200 minutes per platform.
 
-use crossover_engine::{LatencyRecorder, SimDuration};
+use crossover_engine::{SimDuration, WindowQuantiles};
 
 /// What happened in one minute of simulated time.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,7 +35,7 @@ pub(crate) struct TimelineRecorder {
     /// The day in progress is written here as soon as it has more arrivals than the
     /// best before it (it can only gain more), else into `current`.
     pub minutes: Vec<MinuteStats>,
-    pub latency: LatencyRecorder,
+    pub latency: WindowQuantiles,
     pub max_waiting: u64,
     last: Cumulative,
     /// The day in progress, while it is not (yet) the busiest.
