@@ -180,14 +180,20 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(Failure::BadInput(msg)) => {
-            eprintln!("{msg}");
+            eprintln!("{}", safe(&msg));
             ExitCode::from(2)
         }
         Err(Failure::Runtime(e)) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", safe(&format!("{e:#}")));
             ExitCode::from(1)
         }
     }
+}
+
+/// A message as it may reach a terminal: errors echo names and source lines, whose
+/// control characters (an ESC sequence) are shown escaped instead of acting.
+pub(crate) fn safe(text: &str) -> std::borrow::Cow<'_, str> {
+    crossover_scenario::names::terminal_safe(text)
 }
 
 /// One scenario to run: the built-in default or a file.
@@ -213,13 +219,33 @@ impl Input<'_> {
 /// Prints every problem of a scenario and a count, to stderr.
 fn report_errors(e: &ScenarioError) {
     let n = e.diagnostics.len();
-    eprintln!("{e}\n{}: {n} error{}\n", e.origin, if n == 1 { "" } else { "s" });
+    let text = format!("{e}\n{}: {n} error{}\n", e.origin, if n == 1 { "" } else { "s" });
+    eprintln!("{}", safe(&text));
+}
+
+/// `--threads` within 1..=MAX_THREADS, or the usage error.
+pub(crate) fn check_threads(threads: Option<usize>) -> Result<(), Failure> {
+    match threads {
+        Some(n) if n == 0 || n > crossover_runner::MAX_THREADS => Err(Failure::BadInput(format!(
+            "error: --threads {n}: must be between 1 and {} (results are the same for any count; \
+             more threads than cores gain nothing)",
+            crossover_runner::MAX_THREADS
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// A run's error with its exit code: threads the system refuses are a usage problem
+/// (`--threads` too high for the process limit), the rest are runtime failures.
+pub(crate) fn run_failure(e: RunError) -> Failure {
+    match e {
+        RunError::Threads(e) => Failure::BadInput(format!("error: {e}")),
+        e => Failure::Runtime(e.into()),
+    }
 }
 
 fn run(args: &RunArgs) -> Result<u8, Failure> {
-    if args.threads == Some(0) {
-        return Err(Failure::BadInput("error: --threads must be at least 1".into()));
-    }
+    check_threads(args.threads)?;
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let overrides = run_overrides(args)?;
     let inputs: Vec<Input> = if args.scenarios.is_empty() {
@@ -237,7 +263,7 @@ fn run(args: &RunArgs) -> Result<u8, Failure> {
                 match select(&mut scenario, &args.platforms).and_then(|()| guard(&scenario, threads, args)) {
                     Ok(()) => scenarios.push(scenario),
                     Err(msg) => {
-                        eprintln!("{msg}");
+                        eprintln!("{}", safe(&msg));
                         tally.bad_input += 1;
                     }
                 }
@@ -362,11 +388,11 @@ fn run_batch(
                 return Ok(INTERRUPTED);
             }
             Err(Failure::BadInput(msg)) => {
-                eprintln!("{msg}");
+                eprintln!("{}", safe(&msg));
                 tally.bad_input += 1;
             }
             Err(Failure::Runtime(e)) => {
-                eprintln!("error: scenario \"{}\": {e:#}", scenario.name);
+                eprintln!("error: scenario \"{}\": {}", scenario.name, safe(&format!("{e:#}")));
                 tally.failed += 1;
             }
         }
@@ -460,7 +486,7 @@ fn run_one(
             );
             return Ok(Ran::Interrupted);
         }
-        Err(e) => return Err(Failure::Runtime(e.into())),
+        Err(e) => return Err(run_failure(e)),
     };
     let elapsed = started.elapsed().as_secs_f64();
     write_outputs(scenario, &resolved, &result, out).map_err(Failure::Runtime)?;

@@ -1,7 +1,7 @@
 //! `crossover sweep` and `crossover merge`: glue between the command line and
 //! `crossover_runner::sweep`.
 
-use super::{report_errors, select, Failure, OverrideArgs, VERSION};
+use super::{report_errors, safe, select, Failure, OverrideArgs, VERSION};
 use anyhow::Context;
 use clap::Args;
 use crossover_runner::sweep::shard::{self, ShardSpec};
@@ -95,9 +95,7 @@ struct Options {
 }
 
 fn options(args: &SweepArgs) -> Result<Options, Failure> {
-    if args.threads == Some(0) {
-        return Err(bad("--threads must be at least 1"));
-    }
+    super::check_threads(args.threads)?;
     let mut varies: Vec<Vary> = Vec::new();
     for arg in &args.varies {
         let v = Vary::parse(arg).map_err(bad)?;
@@ -189,7 +187,7 @@ pub fn sweep(args: &SweepArgs) -> Result<u8, Failure> {
         Ok(plan) => plan,
         Err(errors) => {
             for e in &errors {
-                eprintln!("{e}\n");
+                eprintln!("{}\n", safe(&e.to_string()));
             }
             return Ok(2);
         }
@@ -217,8 +215,8 @@ pub fn sweep(args: &SweepArgs) -> Result<u8, Failure> {
             .out
             .clone()
             .unwrap_or_else(|| Path::new("output").join(format!("{}-sweep-shards", base.name)));
-        let bytes = shard::run_shard(&plan, slo_ms, spec, o.sweep.threads, &resolved)
-            .map_err(|e| Failure::Runtime(e.into()))?;
+        let bytes =
+            shard::run_shard(&plan, slo_ms, spec, o.sweep.threads, &resolved).map_err(super::run_failure)?;
         let file = out.join(spec.file_name());
         write(&out, &[(&spec.file_name(), bytes), ("scenario.resolved.toml", resolved.into_bytes())])?;
         eprintln!(
@@ -231,7 +229,7 @@ pub fn sweep(args: &SweepArgs) -> Result<u8, Failure> {
         return Ok(0);
     }
     let result = sw::run_sweep(&plan, slo_ms, &o.sweep, &load, &mut |line| eprintln!("{line}"))
-        .map_err(|e| Failure::Runtime(e.into()))?;
+        .map_err(super::run_failure)?;
     let out = args.out.clone().unwrap_or_else(|| Path::new("output").join(format!("{}-sweep", base.name)));
     finish(&result, resolved.into_bytes(), &out)?;
     let requests = result.simulated_requests();
@@ -300,6 +298,11 @@ pub fn merge(args: &MergeArgs) -> Result<u8, Failure> {
     let mut files = Vec::new();
     let mut resolved: Option<(PathBuf, Vec<u8>)> = None;
     for input in &args.inputs {
+        // A mistyped folder would otherwise be read as a file in `.`, and the error would
+        // blame `./scenario.resolved.toml`.
+        if !input.exists() {
+            return Err(bad(format!("{}: no such shard folder or file", input.display())));
+        }
         let (dir, names): (PathBuf, Vec<PathBuf>) = if input.is_dir() {
             let mut names: Vec<PathBuf> = std::fs::read_dir(input)
                 .map_err(|e| bad(format!("{}: {e}", input.display())))?
@@ -340,8 +343,16 @@ pub fn merge(args: &MergeArgs) -> Result<u8, Failure> {
         }
     }
     let result = shard::merge(&files).map_err(bad)?;
-    let out =
-        args.out.clone().unwrap_or_else(|| Path::new("output").join(format!("{}-sweep", result.scenario)));
+    let out = match &args.out {
+        Some(out) => out.clone(),
+        // The name came from the shard files: checked there, and checked again here, as
+        // the last step before writing into a folder it names.
+        None => crossover_scenario::names::child_folder(
+            Path::new("output"),
+            &format!("{}-sweep", result.scenario),
+        )
+        .map_err(bad)?,
+    };
     let resolved = resolved.map(|(_, t)| t).unwrap_or_default();
     eprintln!("merged {} shard file(s) of \"{}\"", files.len(), result.scenario);
     finish(&result, resolved, &out)?;

@@ -14,7 +14,9 @@ pub mod sweep;
 pub use checks::{ConservationError, LittleError};
 
 use crossover_engine::{mean_ci95, LatencyRecorder, MeanCi, SimDuration};
-use crossover_platform::{simulate, CostBreakdown, CostModel, Counters, MinuteStats, SimInput};
+use crossover_platform::{
+    simulate, simulate_unless, CostBreakdown, CostModel, Counters, MinuteStats, SimInput,
+};
 use crossover_scenario::Scenario;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -105,6 +107,51 @@ pub enum RunError {
     Little(LittleError),
     /// Cancelled through [`RunOptions::cancel`]; the completed jobs, to resume from.
     Interrupted(Partial),
+    /// The worker threads could not be started (a process limit such as `ulimit -u`).
+    Threads(ThreadsError),
+}
+
+impl From<ConservationError> for RunError {
+    fn from(e: ConservationError) -> Self {
+        RunError::Conservation(e)
+    }
+}
+
+/// Most worker threads `--threads` may ask for. Results are identical for any count, so
+/// more threads than cores only costs memory and scheduling; beyond this a count is a
+/// typo, and starting thousands of threads takes seconds of CPU on its own.
+pub const MAX_THREADS: usize = 1024;
+
+/// The system refused to start the worker threads.
+#[derive(Debug)]
+pub struct ThreadsError {
+    pub threads: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ThreadsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "cannot start {} worker thread(s): {}; pass a lower --threads (or raise the process limit, \
+             `ulimit -u`)",
+            self.threads, self.message
+        )
+    }
+}
+
+/// A pool of `threads` workers (`None`: one per core), never more than there are `jobs`
+/// (a thread without a job would only be started and stopped), nor more than
+/// [`MAX_THREADS`]. A refusal by the system is an error, not a panic.
+pub fn thread_pool(threads: Option<usize>, jobs: usize) -> Result<rayon::ThreadPool, ThreadsError> {
+    let wanted = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, MAX_THREADS)
+        .min(jobs.max(1));
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(wanted)
+        .build()
+        .map_err(|e| ThreadsError { threads: wanted, message: e.to_string() })
 }
 
 impl fmt::Display for RunError {
@@ -113,6 +160,7 @@ impl fmt::Display for RunError {
             RunError::Conservation(e) => e.fmt(f),
             RunError::Little(e) => e.fmt(f),
             RunError::Interrupted(p) => write!(f, "interrupted after {} completed simulation(s)", p.jobs()),
+            RunError::Threads(e) => e.fmt(f),
         }
     }
 }
@@ -278,10 +326,8 @@ impl RunResult {
 
 /// Runs every replication of every platform.
 pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunResult, RunError> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.threads.unwrap_or(0))
-        .build()
-        .expect("building a rayon pool with a plain thread count cannot fail");
+    let jobs = opts.replications as usize * scenario.platforms.len();
+    let pool = thread_pool(opts.threads, jobs).map_err(RunError::Threads)?;
     pool.install(|| run_in_pool(scenario, opts))
 }
 
@@ -320,7 +366,16 @@ fn run_in_pool(scenario: &Scenario, opts: &RunOptions) -> Result<RunResult, RunE
                 }
                 let (replication, platform) = (job / n_platforms, job % n_platforms);
                 let recording = opts.timelines && replication == 0;
-                let out = replicate_recording(scenario, opts.seed, replication as u32, platform, recording);
+                // The flag is also watched inside the simulation, so an interrupt stops a
+                // long replication at once; a replication cut short is simply not done.
+                let out = replicate_recording(
+                    scenario,
+                    opts.seed,
+                    replication as u32,
+                    platform,
+                    recording,
+                    opts.cancel.as_deref(),
+                )?;
                 let n = finished.fetch_add(1, Ordering::Relaxed) + 1;
                 if let Some(Progress(report)) = &opts.progress {
                     report(n, jobs);
@@ -377,7 +432,8 @@ pub fn replicate(
     replication: u32,
     platform: usize,
 ) -> (ReplicationMetrics, LatencyRecorder) {
-    let (metrics, latency, _) = replicate_recording(scenario, seed, replication, platform, false);
+    let (metrics, latency, _) = replicate_recording(scenario, seed, replication, platform, false, None)
+        .expect("a replication without a stop flag runs to its end");
     (metrics, latency)
 }
 
@@ -392,17 +448,22 @@ fn replicate_recording(
     replication: u32,
     platform: usize,
     timeline: bool,
-) -> Replicated {
-    let out = simulate(&SimInput {
-        platform: &scenario.platforms[platform],
-        traffic: &scenario.traffic,
-        demand: &scenario.demand,
-        horizon: scenario.horizon,
-        seed,
-        replication: replication as u64,
-        response_gb: scenario.response_gb,
-        timeline,
-    });
+    stop: Option<&AtomicBool>,
+) -> Option<Replicated> {
+    let never = AtomicBool::new(false);
+    let out = simulate_unless(
+        &SimInput {
+            platform: &scenario.platforms[platform],
+            traffic: &scenario.traffic,
+            demand: &scenario.demand,
+            horizon: scenario.horizon,
+            seed,
+            replication: replication as u64,
+            response_gb: scenario.response_gb,
+            timeline,
+        },
+        stop.unwrap_or(&never),
+    )?;
     let q = |p| out.latency.quantile_ms(p);
     let metrics = ReplicationMetrics {
         replication,
@@ -428,7 +489,7 @@ fn replicate_recording(
         base_p99_ms: out.parts.as_ref().map_or(q(0.99), |p| p.base.latency.quantile_ms(0.99)),
         overflow_p99_ms: out.parts.as_ref().map_or(0.0, |p| p.overflow.latency.quantile_ms(0.99)),
     };
-    (metrics, out.latency, timeline.then_some(out.timeline))
+    Some((metrics, out.latency, timeline.then_some(out.timeline)))
 }
 
 /// One platform's per-minute record of one replication.

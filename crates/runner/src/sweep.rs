@@ -20,7 +20,7 @@ pub mod spec;
 
 pub use spec::{Scale, SweepValue, Vary, VaryError};
 
-use crate::{replicate, ConservationError, PlatformSummary, ReplicationMetrics};
+use crate::{replicate, thread_pool, ConservationError, PlatformSummary, ReplicationMetrics, RunError};
 use crossover_engine::{LatencyRecorder, MeanCi};
 use crossover_platform::CostModel;
 use crossover_scenario::{Override, Scenario};
@@ -286,14 +286,6 @@ pub fn execute(
     Ok(())
 }
 
-/// A pool of `threads` workers (`None`: one per core).
-pub fn thread_pool(threads: Option<usize>) -> rayon::ThreadPool {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.unwrap_or(0))
-        .build()
-        .expect("building a rayon pool with a plain thread count cannot fail")
-}
-
 fn empty_summaries(s: &Scenario) -> Vec<PlatformSummary> {
     s.platforms
         .iter()
@@ -333,8 +325,9 @@ pub fn run_sweep(
     opts: &SweepOptions,
     build: &dyn Fn(&[Override]) -> Result<Scenario, String>,
     progress: &mut dyn FnMut(String),
-) -> Result<SweepResult, ConservationError> {
-    let pool = thread_pool(opts.threads);
+) -> Result<SweepResult, RunError> {
+    // Adaptive rounds vary in size, so only the thread cap applies here.
+    let pool = thread_pool(opts.threads, usize::MAX).map_err(RunError::Threads)?;
     {
         let scenarios: Vec<&Scenario> = plan.points.iter().map(|p| &p.scenario).collect();
         let mut results: Vec<Vec<PlatformSummary>> = scenarios.iter().map(|s| empty_summaries(s)).collect();

@@ -11,6 +11,7 @@
 //! validation and resolution (`resolve`). Each stage reports everything it finds.
 
 pub mod diagnostics;
+pub mod names;
 pub mod overrides;
 pub mod presets;
 mod probe;

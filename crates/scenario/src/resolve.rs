@@ -175,13 +175,8 @@ pub fn resolve(
     if file.name.trim().is_empty() {
         file.name = default_name.to_string();
     }
-    if !file.name.chars().all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch))
-        || file.name.starts_with('.')
-    {
-        c.error(
-            &[Seg::Key("name")],
-            format!("\"{}\" cannot name an output folder: use letters, digits, '-', '_' and '.'", file.name),
-        );
+    if let Some(problem) = crate::names::scenario_name_problem(&file.name) {
+        c.error(&[Seg::Key("name")], problem);
     }
 
     let sim = &file.simulation;
@@ -248,8 +243,8 @@ fn resolve_platform(i: usize, p: &mut PlatformSection, c: &mut Checker) -> Platf
     let at = |keys: &[&'static str]| -> Vec<Seg> {
         base.iter().cloned().chain(keys.iter().map(|k| Seg::Key(k))).collect()
     };
-    if p.name.trim().is_empty() {
-        c.error(&at(&["name"]), "must not be empty");
+    if let Some(problem) = crate::names::platform_name_problem(&p.name) {
+        c.error(&at(&["name"]), problem);
     }
     let inst = &p.instance;
     if !inst.cpu.is_finite() || inst.cpu < MIN_VCPU || inst.cpu > MAX_VCPU {

@@ -13,7 +13,7 @@
 //! hex-encoded UTF-8 so that any character survives.
 
 use super::{assemble, execute, Job, Plan, PointResult, SweepResult, Vary};
-use crate::{ConservationError, PlatformSummary, ReplicationMetrics};
+use crate::{PlatformSummary, ReplicationMetrics, RunError};
 use crossover_engine::LatencyRecorder;
 use crossover_platform::{CostBreakdown, Counters};
 use std::fmt::Write as _;
@@ -227,14 +227,14 @@ pub fn run_shard(
     spec: ShardSpec,
     threads: Option<usize>,
     identity: &str,
-) -> Result<Vec<u8>, ConservationError> {
-    let pool = super::thread_pool(threads);
+) -> Result<Vec<u8>, RunError> {
+    let jobs = shard_jobs(plan, spec);
+    let pool = crate::thread_pool(threads, jobs.len()).map_err(RunError::Threads)?;
     let desc = description(plan, slo_ms);
     let fingerprint = fnv1a(format!("{identity}\n{desc}").as_bytes());
     let mut out =
         format!("{MAGIC}\nfingerprint {fingerprint:016x}\nshard {} {}\n{desc}", spec.index, spec.count);
     let scenarios: Vec<&crossover_scenario::Scenario> = plan.points.iter().map(|p| &p.scenario).collect();
-    let jobs = shard_jobs(plan, spec);
     execute(&pool, &scenarios, &jobs, |job, metrics, latency| {
         let _ = writeln!(
             out,
@@ -351,7 +351,14 @@ fn describe(origin: &str, text: &str) -> Result<Described, MergeError> {
     for line in text.lines() {
         let (key, rest) = line.split_once(' ').unwrap_or((line, ""));
         match key {
-            "scenario" => d.scenario = utf8(rest)?,
+            "scenario" => {
+                // The name becomes the merged output folder: refuse what a scenario file
+                // would refuse (a `..`, a separator, an escape sequence).
+                d.scenario = utf8(rest)?;
+                if let Some(problem) = crossover_scenario::names::scenario_name_problem(&d.scenario) {
+                    return Err(bad(&format!("the scenario name {problem}")));
+                }
+            }
             "slo_ms" if rest == "none" => d.slo_ms = None,
             "slo_ms" => {
                 d.slo_ms = Some(f64::from_bits(u64::from_str_radix(rest, 16).map_err(|_| bad("bad slo_ms"))?))
@@ -364,6 +371,11 @@ fn describe(origin: &str, text: &str) -> Result<Described, MergeError> {
                 }
                 let reps = t[2].parse().map_err(|_| bad("bad replication count"))?;
                 let names = t[3..].iter().map(|h| utf8(h)).collect::<Result<Vec<_>, _>>()?;
+                for name in &names {
+                    if let Some(problem) = crossover_scenario::names::platform_name_problem(name) {
+                        return Err(bad(&format!("a platform name {problem}")));
+                    }
+                }
                 d.points.push((reps, names));
             }
             _ => return Err(bad("unknown description line")),

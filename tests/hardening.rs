@@ -1,0 +1,197 @@
+//! Hostile and careless input end to end: names that would lead a write outside its
+//! folder or reach the terminal as escape sequences, absurd thread counts, signals in
+//! the middle of a simulation, damaged files read back. Every case is refused cleanly
+//! (exit 2, a located message, nothing written) or handled, never a panic or a hang.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn crossover(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_crossover"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A small valid scenario named `name`, with one fixed platform.
+fn tiny(name: &str, platform: &str) -> String {
+    format!(
+        r#"name = "{name}"
+[simulation]
+horizon = "10m"
+replications = 1
+[traffic]
+profile = "constant"
+rps = 2.0
+[service]
+cpu = "10ms"
+[[platform]]
+name = "{platform}"
+autoscaler = {{ kind = "fixed", instances = 1 }}
+"#
+    )
+}
+
+/// A shard file whose scenario name climbs out of the output folder is refused, and
+/// nothing is written anywhere.
+#[test]
+fn merge_never_writes_outside_its_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    std::fs::write(work.join("s.toml"), tiny("s", "api")).unwrap();
+    let o = crossover(
+        &["sweep", "s.toml", "--vary", "traffic.rps=1,2", "--shard", "0/1", "--out", "shards"],
+        &work,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let file = work.join("shards/shard-0-of-1.txt");
+    let text = std::fs::read_to_string(&file).unwrap();
+    for evil in ["../../../escaped", "..", "a/b", "x\u{1b}[2J"] {
+        let line = format!("scenario {}", hex(evil.as_bytes()));
+        let forged = text.replace(&format!("scenario {}", hex(b"s")), &line);
+        assert_ne!(forged, text);
+        std::fs::write(&file, forged).unwrap();
+        let o = crossover(&["merge", "shards"], &work);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{evil:?}: {err}");
+        assert!(err.contains("the scenario name"), "{err}");
+        assert!(!err.contains('\u{1b}'), "an escape reached the terminal: {err:?}");
+    }
+    assert!(!work.join("output").exists());
+    let mut left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["work"], "nothing was written beside the work folder");
+}
+
+/// A mistyped shard folder is named as missing, not blamed on `./scenario.resolved.toml`.
+#[test]
+fn merge_names_a_missing_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = crossover(&["merge", "shard"], dir.path());
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("shard: no such shard folder or file"), "{err}");
+    assert!(!err.contains("scenario.resolved.toml"), "{err}");
+}
+
+/// Names with control characters or absurd lengths are refused where they enter, each
+/// located, and what is echoed shows the escape instead of sending it.
+#[test]
+fn hostile_names_are_refused_at_validation_and_never_echoed_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = "n".repeat(300);
+    // TOML escapes (`\u001b`) put control characters in a string; raw ones are a syntax
+    // error, whose echo of the line must be escaped too.
+    let cases = [
+        (tiny("s", "raw\u{1b}[2J"), "s.toml:11:12: `platform[0].name`", "invalid basic string"),
+        (tiny("s", "evil\\u001b[2J\\u001b[31m"), "s.toml:11:8: `platform[0].name`", "control character"),
+        (tiny("s", &"p".repeat(65_536)), "s.toml:11:8: `platform[0].name`", "at most 100"),
+        (tiny(&long, "api"), "s.toml:1:8: `name`", "300 characters long; at most 100"),
+        (tiny("x\\u001b]0;pwned\\u0007", "api"), "s.toml:1:8: `name`", "cannot name an output folder"),
+    ];
+    for (text, at, what) in cases {
+        std::fs::write(dir.path().join("s.toml"), &text).unwrap();
+        let o = crossover(&["run", "s.toml"], dir.path());
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains(at) && err.contains(what), "expected {at} {what}: {err}");
+        assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "raw control characters: {err:?}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(!dir.path().join("output").exists());
+    }
+}
+
+/// A thread count beyond the cap is a usage error naming the bound, at once; one beyond
+/// the work is clamped to it (results are the same for any count).
+#[test]
+fn absurd_thread_counts_are_refused_or_clamped() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), tiny("s", "api")).unwrap();
+    for args in [
+        &["run", "s.toml", "--threads", "100000"][..],
+        &["sweep", "s.toml", "--vary", "traffic.rps=1,2", "--threads", "5000"],
+    ] {
+        let o = crossover(args, dir.path());
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains("must be between 1 and 1024"), "{err}");
+        assert!(!dir.path().join("output").exists());
+    }
+    let started = Instant::now();
+    let o = crossover(&["run", "s.toml", "--threads", "1024", "-q"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "a one-job run with 1024 threads took {:?}",
+        started.elapsed()
+    );
+}
+
+/// One long simulation: the whole run is a single replication of one platform.
+const ONE_LONG_SIMULATION: &str = r#"
+name = "one-long"
+[simulation]
+horizon = "7d"
+replications = 1
+[traffic]
+profile = "constant"
+rps = 400.0
+[service]
+cpu = "5ms"
+[[platform]]
+name = "fleet"
+autoscaler = { kind = "fixed", instances = 8 }
+"#;
+
+/// SIGTERM in the middle of the only simulation stops the run at once: exit 130, no
+/// result files (the simulation watches the interrupt flag, not only the job loop).
+#[test]
+fn sigterm_stops_the_only_simulation() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), ONE_LONG_SIMULATION).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_crossover"))
+        .args(["run", "s.toml", "--out", "out", "--yes"])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Until the output folder exists the run is still validating.
+    let started = Instant::now();
+    while !dir.path().join("out").exists() && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let ok = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success();
+    assert!(ok);
+    let signalled = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(signalled.elapsed() < Duration::from_secs(10), "the run ignored SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(status.code(), Some(130), "{}", stderr(&o));
+    let left: Vec<String> = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n != "checkpoint.txt")
+        .collect();
+    assert!(left.is_empty(), "result files after an interrupt: {left:?}");
+}
