@@ -195,3 +195,54 @@ fn sigterm_stops_the_only_simulation() {
         .collect();
     assert!(left.is_empty(), "result files after an interrupt: {left:?}");
 }
+
+/// Runs `args` and gives up after `limit`: a hang fails the test instead of stalling it.
+fn crossover_within(args: &[&str], cwd: &Path, limit: Duration) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_crossover"))
+        .args(args)
+        .current_dir(cwd)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            panic!("crossover {args:?} still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// `crossover plot` on result files edited to hold values no run writes (a 1e300 p99
+/// once spun for ever in the axis ticks; NaN was drawn) refuses them with their place.
+#[test]
+fn plot_refuses_absurd_values_instead_of_hanging() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), tiny("s", "api")).unwrap();
+    let o = crossover(&["run", "s.toml", "--out", "o", "-q"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let summary = std::fs::read_to_string(dir.path().join("o/summary.csv")).unwrap();
+    let header: Vec<&str> = summary.lines().next().unwrap().split(',').collect();
+    let p99 = header.iter().position(|h| *h == "p99_ms").unwrap();
+    for value in ["1e300", "1e308", "NaN", "inf"] {
+        let edited: Vec<String> = summary
+            .lines()
+            .enumerate()
+            .map(|(i, line)| {
+                let mut cells: Vec<&str> = line.split(',').collect();
+                if i == 1 {
+                    cells[p99] = value;
+                }
+                cells.join(",")
+            })
+            .collect();
+        std::fs::write(dir.path().join("o/summary.csv"), edited.join("\n") + "\n").unwrap();
+        let o = crossover_within(&["plot", "o"], dir.path(), Duration::from_secs(30));
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{value}: {err}");
+        assert!(err.contains("summary.csv, line 2") && err.contains("p99_ms"), "{err}");
+    }
+}
