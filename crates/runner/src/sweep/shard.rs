@@ -314,6 +314,9 @@ fn parse_shard(origin: &str, text: &str) -> Result<Parsed, MergeError> {
             let rep = t[1].parse().map_err(|_| at("bad replication index"))?;
             let platform = t[2].parse().map_err(|_| at("bad platform index"))?;
             let metrics = parse_metrics(&t[3..3 + METRIC_TOKENS]).ok_or_else(|| at("bad metrics"))?;
+            if let Some(problem) = crate::resume::metrics_problem(&metrics) {
+                return Err(at(&problem));
+            }
             let latency = unhex(t[3 + METRIC_TOKENS])
                 .and_then(|b| LatencyRecorder::from_v2_bytes(&b))
                 .ok_or_else(|| at("bad latency histogram"))?;
@@ -507,5 +510,21 @@ mod tests {
             assert!(merge(&files(text)).is_err(), "{text:?}");
         }
         assert_eq!(merge(&[]).err(), Some(MergeError::Empty));
+    }
+
+    /// A record's metrics are checked value by value (here a NaN cost) like a checkpoint's.
+    #[test]
+    fn impossible_metrics_are_refused() {
+        let mut m = crate::resume::tests_support::metrics();
+        let good = metrics_tokens(&m);
+        assert!(parse_metrics(&good.iter().map(String::as_str).collect::<Vec<_>>()).is_some());
+        m.cost.cpu = f64::NAN;
+        let tokens = metrics_tokens(&m).join(" ");
+        let text = format!(
+            "crossover-shard 3\nfingerprint 0\nshard 0 1\nrec 0 0 0 {tokens} {}\nend\n",
+            hex(&LatencyRecorder::new().to_v2_bytes())
+        );
+        let e = merge(&[("f".to_string(), text.into_bytes())]).err().unwrap().to_string();
+        assert!(e.contains("line 4") && e.contains("`cost.cpu` is NaN"), "{e}");
     }
 }
