@@ -246,3 +246,106 @@ fn plot_refuses_absurd_values_instead_of_hanging() {
         assert!(err.contains("summary.csv, line 2") && err.contains("p99_ms"), "{err}");
     }
 }
+
+/// Two runs into one `--out` at once: the second is refused, naming the folder, and the
+/// first finishes with its files alone in it.
+#[test]
+fn a_second_run_into_a_busy_folder_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("long.toml"), ONE_LONG_SIMULATION).unwrap();
+    std::fs::write(dir.path().join("s.toml"), tiny("s", "api")).unwrap();
+    let mut first = Command::new(env!("CARGO_BIN_EXE_crossover"))
+        .args(["run", "long.toml", "--out", "out", "--yes", "-q"])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !dir.path().join("out").exists() && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let o = crossover(&["run", "s.toml", "--out", "out"], dir.path());
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("another crossover process is writing into out"), "{err}");
+    let _ = first.kill();
+    let _ = first.wait();
+    assert!(!dir.path().join("out/summary.csv").exists(), "the refused run wrote nothing");
+}
+
+/// Temporary files a killed run left (SIGKILL between write and rename) are removed by
+/// the next run into the folder; files of live processes stay.
+#[test]
+fn stale_temporaries_are_removed_by_the_next_run() {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), tiny("s", "api")).unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    // Above the kernel's pid_max (at most 2^22): no process has this PID.
+    std::fs::write(out.join(".summary.csv.tmp-4194305"), b"half").unwrap();
+    let live = format!(".report.html.tmp-{}", std::process::id());
+    std::fs::write(out.join(&live), b"mine").unwrap();
+    let o = crossover(&["run", "s.toml", "--out", "out"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("removed 1 temporary file(s)"), "{}", stderr(&o));
+    assert!(!out.join(".summary.csv.tmp-4194305").exists());
+    assert!(out.join(&live).exists(), "a live process's temporary file was removed");
+}
+
+/// Whether `unshare` can give a child its own PID namespace here (root, Linux).
+fn pid_namespaces_work() -> bool {
+    Command::new("unshare")
+        .args(["--pid", "--fork", "--mount-proc", "true"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Eight shards of one sweep written at once into one folder, each as PID 1 of its own
+/// PID namespace where the system allows it (as Kubernetes pods are): all succeed (the
+/// PID-only temporary names made them remove each other's files) and merge to the
+/// unsharded sweep byte for byte.
+#[test]
+fn concurrent_shards_of_equal_pid_share_a_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), tiny("s", "api")).unwrap();
+    let sweep = ["sweep", "s.toml", "--vary", "traffic.rps=1,2,3,4", "-n", "4", "--threads", "1"];
+    let o = crossover(&[&sweep[..], &["--out", "whole"]].concat(), dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let namespaces = pid_namespaces_work();
+    let children: Vec<_> = (0..8)
+        .map(|k| {
+            let shard = format!("{k}/8");
+            let mut args: Vec<&str> = sweep.to_vec();
+            args.extend(["--shard", &shard, "--out", "shards"]);
+            let mut cmd = if namespaces {
+                let mut c = Command::new("unshare");
+                c.args(["--pid", "--fork", "--mount-proc", env!("CARGO_BIN_EXE_crossover")]);
+                c
+            } else {
+                Command::new(env!("CARGO_BIN_EXE_crossover"))
+            };
+            cmd.args(&args).current_dir(dir.path()).stdout(Stdio::null()).stderr(Stdio::piped());
+            cmd.spawn().unwrap()
+        })
+        .collect();
+    for child in children {
+        let o = child.wait_with_output().unwrap();
+        assert!(o.status.success(), "a shard failed: {}", stderr(&o));
+    }
+    let o = crossover(&["merge", "shards", "--out", "merged"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    for f in ["sweep.csv", "crossovers.csv", "frontier.csv", "scenario.resolved.toml"] {
+        assert_eq!(
+            std::fs::read(dir.path().join("whole").join(f)).unwrap(),
+            std::fs::read(dir.path().join("merged").join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+}

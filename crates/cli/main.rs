@@ -452,10 +452,10 @@ fn run_one(
             eprintln!("resuming from {}: {done} simulation(s) already done", checkpoint.display());
         }
     }
-    // An unwritable folder fails now, not after the simulation.
-    crossover_report::probe_writable(out)
-        .with_context(|| format!("writing results to {}", out.display()))
-        .map_err(Failure::Runtime)?;
+    // An unwritable folder, or one another run is writing into, fails now, not after
+    // the simulation; a folder this run created is removed again if the run fails.
+    let created = !out.exists();
+    let _lock = claim_folder(out, args.quiet)?;
     let jobs = scenario.replications as usize * scenario.platforms.len();
     let bar = progress::Bar::new(jobs, done, args.quiet);
     let opts = RunOptions {
@@ -469,6 +469,12 @@ fn run_one(
     let started = Instant::now();
     let cpu_before = process_cpu_seconds();
     let outcome = crossover_runner::run(scenario, &opts);
+    let remove_if_created = || {
+        if created {
+            // Only an empty folder goes: remove_dir refuses one with files in it.
+            let _ = std::fs::remove_dir(out);
+        }
+    };
     let cpu = cpu_before.zip(process_cpu_seconds()).map(|(before, after)| after - before);
     bar.finish();
     let result = match outcome {
@@ -486,10 +492,16 @@ fn run_one(
             );
             return Ok(Ran::Interrupted);
         }
-        Err(e) => return Err(run_failure(e)),
+        Err(e) => {
+            remove_if_created();
+            return Err(run_failure(e));
+        }
     };
     let elapsed = started.elapsed().as_secs_f64();
-    write_outputs(scenario, &resolved, &result, out).map_err(Failure::Runtime)?;
+    write_outputs(scenario, &resolved, &result, out).map_err(|e| {
+        remove_if_created();
+        Failure::Runtime(e)
+    })?;
     if keep {
         let text = resume::to_text(&resume::completed(&result), fingerprint, scenario.replications);
         crossover_report::write_atomic(&checkpoint, text.as_bytes())
@@ -522,6 +534,20 @@ fn run_one(
         );
     }
     Ok(Ran::Done(result))
+}
+
+/// Makes `out` ready for this process alone: created, writable, locked against other
+/// runs for as long as the lock is held, and cleared of the temporary files a killed
+/// run left (safe under the lock: no other run writes there).
+pub(crate) fn claim_folder(out: &Path, quiet: bool) -> Result<Option<crossover_report::FolderLock>, Failure> {
+    let context = || format!("writing results to {}", out.display());
+    let lock = crossover_report::lock_folder(out).with_context(context).map_err(Failure::Runtime)?;
+    crossover_report::probe_writable(out).with_context(context).map_err(Failure::Runtime)?;
+    let removed = crossover_report::remove_stale_temporaries(out);
+    if removed > 0 && !quiet {
+        eprintln!("note: removed {removed} temporary file(s) a killed run left in {}", out.display());
+    }
+    Ok(lock)
 }
 
 /// Worker threads of a run given no `--threads`: every core.

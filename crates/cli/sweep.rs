@@ -228,9 +228,11 @@ pub fn sweep(args: &SweepArgs) -> Result<u8, Failure> {
         );
         return Ok(0);
     }
+    let out = args.out.clone().unwrap_or_else(|| Path::new("output").join(format!("{}-sweep", base.name)));
+    // Claimed before simulating: a second sweep into the folder is refused at once.
+    let _lock = super::claim_folder(&out, false)?;
     let result = sw::run_sweep(&plan, slo_ms, &o.sweep, &load, &mut |line| eprintln!("{line}"))
         .map_err(super::run_failure)?;
-    let out = args.out.clone().unwrap_or_else(|| Path::new("output").join(format!("{}-sweep", base.name)));
     finish(&result, resolved.into_bytes(), &out)?;
     let requests = result.simulated_requests();
     let elapsed = started.elapsed().as_secs_f64();
@@ -354,6 +356,7 @@ pub fn merge(args: &MergeArgs) -> Result<u8, Failure> {
         .map_err(bad)?,
     };
     let resolved = resolved.map(|(_, t)| t).unwrap_or_default();
+    let _lock = super::claim_folder(&out, false)?;
     eprintln!("merged {} shard file(s) of \"{}\"", files.len(), result.scenario);
     finish(&result, resolved, &out)?;
     eprintln!("results in {}", out.display());
