@@ -349,3 +349,28 @@ fn concurrent_shards_of_equal_pid_share_a_folder() {
         );
     }
 }
+
+/// Valid inputs once refused stay accepted: business hours of the whole day around a
+/// noon peak, and numbers written with an exponent.
+#[test]
+fn whole_day_business_hours_and_exponents_are_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = tiny("s", "api")
+        .replace(
+            "profile = \"constant\"\nrps = 2.0",
+            "profile = \"diurnal\"\ntrough_rps = 1.0\npeak_rps = 4.0\npeak_hour = 12\nbusiness_hours = [0, 24]",
+        )
+        .replace("cpu = \"10ms\"", "cpu = \"1e1ms\"")
+        .replace("horizon = \"10m\"", "horizon = \"1d\"");
+    std::fs::write(dir.path().join("s.toml"), text).unwrap();
+    let o = crossover(&["validate", "s.toml"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The whole day open: the rate rises from the trough at midnight to the peak at noon.
+    let o = crossover(&["traffic", "s.toml", "--out", "t.csv"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(dir.path().join("t.csv")).unwrap();
+    let rate = |minute: usize| -> f64 {
+        csv.lines().nth(1 + minute).unwrap().split(',').nth(1).unwrap().parse().unwrap()
+    };
+    assert!((rate(0) - 1.0).abs() < 0.01 && (rate(720) - 4.0).abs() < 0.01, "{} {}", rate(0), rate(720));
+}

@@ -395,7 +395,11 @@ impl Walk {
                 path.pop();
             }
         }
-        if kept.is_empty() {
+        // Removed only when every element was refused (and so reported). An array empty
+        // in the file is kept for validation to judge: removing it silently dropped
+        // `nodes.machines = []` with its whole `nodes` table, and the platform ran
+        // without nodes.
+        if kept.is_empty() && !items.is_empty() {
             return Verdict::Remove;
         }
         if kept.len() < items.len() {
