@@ -374,3 +374,51 @@ fn whole_day_business_hours_and_exponents_are_accepted() {
     };
     assert!((rate(0) - 1.0).abs() < 0.01 && (rate(720) - 4.0).abs() < 0.01, "{} {}", rate(0), rate(720));
 }
+
+/// Many unknown keys or sections are reported in time linear in their number, the
+/// first hundred shown and the rest counted (50k keys took 20 s and printed 18 MB).
+#[test]
+fn many_unknown_keys_are_reported_quickly_and_briefly() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys: String = (0..50_000).map(|i| format!("k{i} = 1\n")).collect();
+    let sections: String = (0..30_000).map(|i| format!("[s{i}]\n")).collect();
+    let base = tiny("s", "api");
+    for (name, text, n) in [
+        ("keys.toml", base.replace("[service]\n", &format!("[service]\n{keys}")), 50_000),
+        ("sections.toml", format!("{base}{sections}"), 30_000),
+    ] {
+        std::fs::write(dir.path().join(name), text).unwrap();
+        let started = Instant::now();
+        let o = crossover_within(&["validate", name], dir.path(), Duration::from_secs(60));
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(started.elapsed() < Duration::from_secs(10), "{name}: {:?}", started.elapsed());
+        assert!(err.len() < 100_000, "{name}: {} bytes of stderr", err.len());
+        assert!(err.contains(&format!("... and {} more error(s) not shown", n - 100)), "{err}");
+        assert!(err.contains(&format!("{name}: {n} errors")), "{err}");
+    }
+}
+
+/// A diagnostic far along a very long line is shown as a window around its column
+/// (a `{:pad$}` beyond 65,535 columns panicked).
+#[test]
+fn a_diagnostic_on_a_very_long_line_is_a_window_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    // Blanks are valid TOML: the wrong value sits 70,000 columns along the line.
+    let blanks = " ".repeat(70_000);
+    let text = tiny("s", "api").replace(
+        "autoscaler = { kind = \"fixed\", instances = 1 }",
+        &format!("autoscaler = {{ kind = \"fixed\",{blanks}instances = 1.5 }}"),
+    );
+    std::fs::write(dir.path().join("s.toml"), text).unwrap();
+    let o = crossover(&["validate", "s.toml"], dir.path());
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        err.contains("s.toml:12:70043: `platform[0].autoscaler.instances`"),
+        "{}",
+        &err[..err.len().min(500)]
+    );
+    assert!(err.len() < 2_000, "the snippet is a window: {} bytes", err.len());
+}

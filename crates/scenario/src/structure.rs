@@ -286,9 +286,10 @@ impl Walk {
         allowed: &[&'static str],
     ) -> Vec<String> {
         let unknown: Vec<String> = table.keys().filter(|k| !allowed.contains(&k.as_str())).cloned().collect();
+        // Removed at once: one removal at a time shifts the ordered map each time.
+        table.retain(|k, _| allowed.contains(&k));
         let mut meant = Vec::new();
         for key in unknown {
-            table.remove(&key);
             // Prefer a key the table lacks: `p90` next to `p50` was meant to be `p99`.
             let absent = allowed.iter().copied().filter(|a| !table.contains_key(*a));
             let near = did_you_mean(&key, absent).or_else(|| did_you_mean(&key, allowed.iter().copied()));
