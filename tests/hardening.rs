@@ -422,3 +422,32 @@ fn a_diagnostic_on_a_very_long_line_is_a_window_not_a_panic() {
     );
     assert!(err.len() < 2_000, "the snippet is a window: {} bytes", err.len());
 }
+
+/// Resubmitting a shard that already finished does nothing; a damaged or foreign file
+/// in its place is simulated again. A shard with no unit says so.
+#[test]
+fn a_complete_shard_is_skipped_and_a_damaged_one_rerun() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), tiny("s", "api")).unwrap();
+    let shard = |k: &str, extra: &[&str]| {
+        let mut args = vec!["sweep", "s.toml", "--vary", "traffic.rps=1,2", "--shard", k, "--out", "shards"];
+        args.extend(extra);
+        crossover(&args, dir.path())
+    };
+    let o = shard("0/2", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let file = dir.path().join("shards/shard-0-of-2.txt");
+    let first = std::fs::read(&file).unwrap();
+    let o = shard("0/2", &[]);
+    assert!(stderr(&o).contains("already complete"), "{}", stderr(&o));
+    // Cut short: simulated again, to the same bytes.
+    std::fs::write(&file, &first[..first.len() / 2]).unwrap();
+    let o = shard("0/2", &[]);
+    assert!(o.status.success() && !stderr(&o).contains("already complete"), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&file).unwrap(), first);
+    // Another seed is another sweep: not "complete".
+    let o = shard("0/2", &["--seed", "5"]);
+    assert!(!stderr(&o).contains("already complete"), "{}", stderr(&o));
+    let o = shard("3/4", &[]);
+    assert!(stderr(&o).contains("warning: shard 3 of 4 has no work"), "{}", stderr(&o));
+}

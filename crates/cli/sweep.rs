@@ -215,9 +215,30 @@ pub fn sweep(args: &SweepArgs) -> Result<u8, Failure> {
             .out
             .clone()
             .unwrap_or_else(|| Path::new("output").join(format!("{}-sweep-shards", base.name)));
+        let file = out.join(spec.file_name());
+        if shard::shard_jobs(&plan, spec).is_empty() {
+            let units: u64 = plan.points.iter().map(|p| u64::from(p.scenario.replications)).sum();
+            eprintln!(
+                "warning: shard {} of {} has no work: the sweep has {units} (point, replication) unit(s); \
+                 more shards than that only start idle tasks",
+                spec.index, spec.count
+            );
+        }
+        // A complete file of this very shard is kept: resubmitting a whole job array
+        // after some tasks failed re-runs only the missing shards.
+        if let Ok(existing) = std::fs::read(&file) {
+            if shard::is_complete(&plan, slo_ms, spec, &resolved, &existing) {
+                eprintln!(
+                    "shard {} of {}: {} is already complete; nothing to do",
+                    spec.index,
+                    spec.count,
+                    file.display()
+                );
+                return Ok(0);
+            }
+        }
         let bytes =
             shard::run_shard(&plan, slo_ms, spec, o.sweep.threads, &resolved).map_err(super::run_failure)?;
-        let file = out.join(spec.file_name());
         write(&out, &[(&spec.file_name(), bytes), ("scenario.resolved.toml", resolved.into_bytes())])?;
         eprintln!(
             "shard {} of {} done in {:.1} s: {}",
