@@ -451,3 +451,73 @@ fn a_complete_shard_is_skipped_and_a_damaged_one_rerun() {
     let o = shard("3/4", &[]);
     assert!(stderr(&o).contains("warning: shard 3 of 4 has no work"), "{}", stderr(&o));
 }
+
+/// Many short simulations, so that a kill lands between saves.
+const MANY_JOBS: &str = r#"
+name = "many-jobs"
+[simulation]
+horizon = "6h"
+replications = 30
+seed = 11
+[traffic]
+profile = "diurnal"
+trough_rps = 5
+peak_rps = 40
+[service]
+cpu = { dist = "lognormal", p50 = "20ms", p99 = "200ms" }
+[[platform]]
+name = "run"
+preset = "cloud-run"
+[[platform]]
+name = "lambda"
+preset = "lambda"
+"#;
+
+fn sorted_files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    names
+}
+
+/// SIGKILL leaves no chance to save: the periodic checkpoint (here after every
+/// simulation) is what `--resume` continues from, to results byte-identical to an
+/// uninterrupted run's.
+#[test]
+fn a_killed_run_resumes_from_its_periodic_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("many.toml"), MANY_JOBS).unwrap();
+    let started = Instant::now();
+    let o = crossover(&["run", "many.toml", "--threads", "1", "--out", "whole", "-q"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let whole_run = started.elapsed();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_crossover"))
+        .args(["run", "many.toml", "--threads", "1", "--out", "cut", "-q", "--checkpoint-every", "0"])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(whole_run.mul_f64(0.4));
+    child.kill().unwrap(); // SIGKILL
+    let _ = child.wait();
+    let checkpoint =
+        std::fs::read_to_string(dir.path().join("cut/checkpoint.txt")).expect("a periodic checkpoint");
+    let saved = checkpoint.lines().filter(|l| l.starts_with("job ")).count();
+    assert!(saved > 0 && saved < 60, "{saved} of 60 simulations saved before the kill");
+    assert!(!dir.path().join("cut/summary.csv").exists());
+
+    let o = crossover(&["run", "many.toml", "--resume", "--out", "cut"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&format!("{saved} simulation(s) already done")), "{}", stderr(&o));
+    let whole = dir.path().join("whole");
+    let cut = dir.path().join("cut");
+    assert_eq!(sorted_files(&cut), sorted_files(&whole));
+    for file in sorted_files(&whole) {
+        assert!(
+            std::fs::read(whole.join(&file)).unwrap() == std::fs::read(cut.join(&file)).unwrap(),
+            "{file} differs"
+        );
+    }
+}

@@ -122,6 +122,10 @@ struct RunArgs {
     /// scenario and options); the results are identical to an uninterrupted run's
     #[arg(long)]
     resume: bool,
+    /// Save the completed simulations to <out>/checkpoint.txt every this many seconds
+    /// of wall time, so a run killed outright resumes from there with --resume
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    checkpoint_every: u64,
 }
 
 #[derive(Args)]
@@ -464,6 +468,12 @@ fn run_one(
         progress: bar.callback(),
         resume: from,
         timelines: true,
+        checkpoint: Some(periodic_checkpoint(
+            &checkpoint,
+            fingerprint,
+            scenario.replications,
+            args.checkpoint_every,
+        )),
         ..RunOptions::from_scenario(scenario)
     };
     let started = Instant::now();
@@ -548,6 +558,29 @@ pub(crate) fn claim_folder(out: &Path, quiet: bool) -> Result<Option<crossover_r
         eprintln!("note: removed {removed} temporary file(s) a killed run left in {}", out.display());
     }
     Ok(lock)
+}
+
+/// Saves the completed simulations to `path` (atomically: a kill mid-write leaves the
+/// previous save) every `seconds`.
+fn periodic_checkpoint(
+    path: &Path,
+    fingerprint: u64,
+    replications: u32,
+    seconds: u64,
+) -> crossover_runner::Checkpointing {
+    let path = path.to_path_buf();
+    let warned = AtomicBool::new(false);
+    crossover_runner::Checkpointing {
+        every: std::time::Duration::from_secs(seconds),
+        save: Arc::new(move |partial| {
+            let text = resume::to_text(partial, fingerprint, replications);
+            if let Err(e) = crossover_report::write_atomic(&path, text.as_bytes()) {
+                if !warned.swap(true, Ordering::Relaxed) {
+                    eprintln!("warning: cannot save the periodic checkpoint: {}", safe(&format!("{e:#}")));
+                }
+            }
+        }),
+    }
 }
 
 /// Worker threads of a run given no `--threads`: every core.

@@ -45,6 +45,32 @@ pub struct RunOptions {
     /// [`timeline`]), recorded by the job that simulates it rather than by simulating
     /// it again afterwards. Recording changes nothing else the replication computes.
     pub timelines: bool,
+    /// Save the completed jobs periodically, so that a run killed outright (SIGKILL,
+    /// a lost node) resumes from its last save.
+    pub checkpoint: Option<Checkpointing>,
+}
+
+/// Periodic saving of the completed jobs: `save` is handed everything completed so far
+/// (a [`Partial`], as an interrupt would give) once at least `every` has passed since
+/// the run started or since the last save, right after a job completes.
+#[derive(Clone)]
+pub struct Checkpointing {
+    pub every: std::time::Duration,
+    pub save: Arc<dyn Fn(&Partial) + Send + Sync>,
+}
+
+impl fmt::Debug for Checkpointing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Checkpointing(every {:?})", self.every)
+    }
+}
+
+/// Everything completed so far, kept beside the in-order merge for periodic saves:
+/// histogram merges add counts, so merging in completion order gives the same
+/// histogram as the run's.
+struct Saved {
+    partial: Partial,
+    last: std::time::Instant,
 }
 
 impl RunOptions {
@@ -57,6 +83,7 @@ impl RunOptions {
             progress: None,
             resume: None,
             timelines: false,
+            checkpoint: None,
         }
     }
 
@@ -354,6 +381,22 @@ fn run_in_pool(scenario: &Scenario, opts: &RunOptions) -> Result<RunResult, RunE
         }
     }
     let finished = AtomicUsize::new(done.len());
+    let saved = opts.checkpoint.as_ref().map(|_| {
+        let platforms = platforms
+            .iter()
+            .enumerate()
+            .map(|(i, p)| PartialPlatform {
+                platform: p.platform.clone(),
+                replications: done
+                    .iter()
+                    .filter(|(job, _)| *job % n_platforms == i)
+                    .map(|(_, m)| m.clone())
+                    .collect(),
+                latency: p.latency.clone(),
+            })
+            .collect();
+        std::sync::Mutex::new(Saved { partial: Partial { platforms }, last: std::time::Instant::now() })
+    });
     let mut timelines = Vec::new();
     let mut interrupted = false;
     for start in (0..jobs).step_by(CHUNK) {
@@ -376,6 +419,27 @@ fn run_in_pool(scenario: &Scenario, opts: &RunOptions) -> Result<RunResult, RunE
                     recording,
                     opts.cancel.as_deref(),
                 )?;
+                if let (Some(saved), Some(c)) = (&saved, &opts.checkpoint) {
+                    // Only jobs that pass the self-checks are saved: a resumed run takes
+                    // saved jobs as they are.
+                    let (metrics, latency, _) = &out;
+                    let name = &scenario.platforms[platform].name;
+                    let checked = checks::conservation(name, metrics).is_ok()
+                        && checks::littles_law(name, metrics, scenario.horizon).is_ok();
+                    if checked {
+                        let mut s = saved.lock().unwrap_or_else(|e| e.into_inner());
+                        let p = &mut s.partial.platforms[platform];
+                        p.replications.push(metrics.clone());
+                        p.latency.merge(latency);
+                        if s.last.elapsed() >= c.every {
+                            for p in &mut s.partial.platforms {
+                                p.replications.sort_by_key(|m| m.replication);
+                            }
+                            (c.save)(&s.partial);
+                            s.last = std::time::Instant::now();
+                        }
+                    }
+                }
                 let n = finished.fetch_add(1, Ordering::Relaxed) + 1;
                 if let Some(Progress(report)) = &opts.progress {
                     report(n, jobs);
