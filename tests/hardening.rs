@@ -521,3 +521,36 @@ fn a_killed_run_resumes_from_its_periodic_checkpoint() {
         );
     }
 }
+
+/// Errors are blamed where they are: on the option that set a value (not on the file's
+/// `[[platform]]` line), on the byte that is not UTF-8, on the header that nests too deep.
+#[test]
+fn errors_are_located_at_their_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), tiny("s", "api")).unwrap();
+    let o = crossover(&["validate", "s.toml", "--set", "platform[0]=5"], dir.path());
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err.contains("s.toml (--set platform[0]=5): `platform[0]`: expected a table, got an integer"),
+        "{err}"
+    );
+    let o = crossover(&["sweep", "s.toml", "--vary", "platform[0]=1,2"], dir.path());
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err.contains("(--vary platform[0]=1,2 (value 1)): `platform[0]`"), "{err}");
+    assert!(!err.contains("s.toml:10:"), "blamed on the file: {err}");
+
+    let mut bytes = tiny("s", "api").into_bytes();
+    let at = bytes.iter().position(|&b| b == b'[').unwrap();
+    bytes.splice(at..at, b"# caf\xe9\n".iter().copied());
+    std::fs::write(dir.path().join("latin1.toml"), bytes).unwrap();
+    let o = crossover(&["validate", "latin1.toml"], dir.path());
+    assert!(stderr(&o).contains("latin1.toml:2:6: byte 0xe9 is not UTF-8 text"), "{}", stderr(&o));
+
+    let deep = format!("{}[{}]\n", tiny("s", "api"), vec!["a"; 100].join("."));
+    std::fs::write(dir.path().join("deep.toml"), deep).unwrap();
+    let o = crossover(&["validate", "deep.toml"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("deep.toml:13:1: "), "{}", stderr(&o));
+}

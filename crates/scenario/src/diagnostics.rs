@@ -134,6 +134,27 @@ impl fmt::Display for ScenarioError {
     }
 }
 
+/// The line (1-based) and text of the header or key with the most dotted parts, counting
+/// dots outside quotes: where a "recursion limit" comes from.
+fn deepest_key_line(source: &str) -> Option<(usize, String)> {
+    let depth = |line: &str| {
+        let key = line.trim_start().trim_start_matches('[');
+        let (mut parts, mut quote) = (1, None);
+        for ch in key.chars() {
+            match (quote, ch) {
+                (None, '"' | '\'') => quote = Some(ch),
+                (Some(q), c) if c == q => quote = None,
+                (None, '.') => parts += 1,
+                (None, '=' | ']' | '#') => break,
+                _ => {}
+            }
+        }
+        parts
+    };
+    let (i, line) = source.lines().enumerate().max_by_key(|&(i, l)| (depth(l), std::cmp::Reverse(i)))?;
+    Some((i + 1, line.to_string()))
+}
+
 /// A step in a key path.
 #[derive(Clone, Debug, Eq)]
 pub enum Seg {
@@ -354,6 +375,16 @@ impl<'a> Locator<'a> {
         let mut d = Diagnostic::unplaced(key, err.message().trim().replace('\n', "; "));
         if let Some(span) = err.span() {
             self.place(&mut d, span);
+        } else if let Some((line, snippet)) =
+            deepest_key_line(self.source).filter(|_| d.message.contains("recursion"))
+        {
+            // The parser's depth limit comes without a place: point at the line that
+            // nests deepest.
+            d.message.push_str(": tables nest too deep here (scenario keys are a few levels deep)");
+            d.line = line;
+            d.column = 1;
+            d.width = snippet.chars().count();
+            d.snippet = snippet;
         }
         d
     }

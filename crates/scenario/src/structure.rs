@@ -355,7 +355,13 @@ impl Walk {
                     path.pop();
                     v
                 }
-                (Some(child), Some(Value::Array(items))) if items.iter().all(Value::is_table) => {
+                // Tables, or values that can never be one (numbers, booleans, arrays),
+                // are checked element by element; a mix with strings (a mixture's
+                // components) is left to the type check of the whole value.
+                (Some(child), Some(Value::Array(items)))
+                    if items.iter().all(Value::is_table)
+                        || !items.iter().any(|v| v.is_table() || v.is_str()) =>
+                {
                     path.push(Seg::Name(key.clone()));
                     generic.push(key.clone());
                     let v = self.array_of_tables(path, generic, child, items);
@@ -393,6 +399,19 @@ impl Walk {
                     let element = path.clone();
                     self.report.masked.push(path_string(&element));
                 }
+                path.pop();
+            } else {
+                // Reported at the element, so that an override that set it
+                // (`--set platform[0]=5`) is named rather than the file's array.
+                path.push(Seg::Index(i));
+                let element = path.clone();
+                self.find(
+                    element.clone(),
+                    Part::Value,
+                    format!("expected a table, got {}", type_name(item)),
+                    None,
+                );
+                self.report.masked.push(path_string(&element));
                 path.pop();
             }
         }
