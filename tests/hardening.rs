@@ -554,3 +554,54 @@ fn errors_are_located_at_their_cause() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("deep.toml:13:1: "), "{}", stderr(&o));
 }
+
+/// A sweep stopped by SIGINT saves its completed simulations (exit 130, no result
+/// files); `--resume` finishes it to files byte-identical to an uninterrupted sweep's.
+#[test]
+fn an_interrupted_sweep_resumes_to_identical_files() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("many.toml"), MANY_JOBS).unwrap();
+    let sweep = ["sweep", "many.toml", "--vary", "traffic.peak_rps=30,60", "-n", "12", "--threads", "1"];
+    let started = Instant::now();
+    let o = crossover(&[&sweep[..], &["--out", "whole"]].concat(), dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let whole_run = started.elapsed();
+
+    let child = Command::new(env!("CARGO_BIN_EXE_crossover"))
+        .args([&sweep[..], &["--out", "cut"]].concat())
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(whole_run.mul_f64(0.4));
+    let ok = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success();
+    assert!(ok);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    let cut = dir.path().join("cut");
+    assert_eq!(sorted_files(&cut), ["sweep-checkpoint.txt"], "only the checkpoint is written");
+    let saved = std::fs::read_to_string(cut.join("sweep-checkpoint.txt"))
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("rec "))
+        .count();
+    assert!(saved < 48, "cut before the end: {saved} of 48");
+
+    // Another sweep's checkpoint is refused.
+    let o = crossover(&[&sweep[..], &["--out", "cut", "--resume", "--seed", "3"]].concat(), dir.path());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("made for another sweep"), "{}", stderr(&o));
+
+    let o = crossover(&[&sweep[..], &["--out", "cut", "--resume"]].concat(), dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&format!("{saved} simulation(s) already done")), "{}", stderr(&o));
+    let whole = dir.path().join("whole");
+    assert_eq!(sorted_files(&cut), sorted_files(&whole));
+    for file in sorted_files(&whole) {
+        assert!(
+            std::fs::read(whole.join(&file)).unwrap() == std::fs::read(cut.join(&file)).unwrap(),
+            "{file} differs"
+        );
+    }
+}

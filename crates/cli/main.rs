@@ -26,7 +26,7 @@ use std::time::Instant;
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The exit code of a run stopped by Ctrl-C (128 + SIGINT, as shells report it).
-const INTERRUPTED: u8 = 130;
+pub(crate) const INTERRUPTED: u8 = 130;
 
 /// Runs expected to take longer than this many seconds announce their size first.
 const ANNOUNCE_SECONDS: f64 = 5.0;
@@ -293,15 +293,16 @@ fn run(args: &RunArgs) -> Result<u8, Failure> {
 }
 
 /// The flag Ctrl-C (and SIGTERM, SIGHUP) sets: the runner starts no new simulation once
-/// it is set. A second one exits at once.
-fn interrupt_flag() -> Arc<AtomicBool> {
+/// it is set, and the simulations under way stop (they look at it every few thousand
+/// events). A second one exits at once.
+pub(crate) fn interrupt_flag() -> Arc<AtomicBool> {
     let flag = Arc::new(AtomicBool::new(false));
     let set = flag.clone();
     let installed = ctrlc::set_handler(move || {
         if set.swap(true, Ordering::SeqCst) {
             std::process::exit(INTERRUPTED.into());
         }
-        eprintln!("\ninterrupted: finishing the simulations under way (Ctrl-C again to quit at once)");
+        eprintln!("\ninterrupted: saving the completed simulations (Ctrl-C again to quit at once)");
     });
     if let Err(e) = installed {
         eprintln!("warning: Ctrl-C will not stop cleanly: {e}");

@@ -58,6 +58,10 @@ pub struct SweepArgs {
     /// Sweep only this platform (repeatable)
     #[arg(long = "platform", value_name = "NAME")]
     platforms: Vec<String>,
+    /// Continue an interrupted sweep from the checkpoint in its output folder (the same
+    /// command otherwise); the results are identical to an uninterrupted sweep's
+    #[arg(long)]
+    resume: bool,
 }
 
 #[derive(Args)]
@@ -147,6 +151,8 @@ fn options(args: &SweepArgs) -> Result<Options, Failure> {
             ci_target,
             max_replications: args.max_replications,
             refine,
+            cancel: None,
+            resume: None,
         },
         shard,
         base,
@@ -252,9 +258,55 @@ pub fn sweep(args: &SweepArgs) -> Result<u8, Failure> {
     let out = args.out.clone().unwrap_or_else(|| Path::new("output").join(format!("{}-sweep", base.name)));
     // Claimed before simulating: a second sweep into the folder is refused at once.
     let _lock = super::claim_folder(&out, false)?;
-    let result = sw::run_sweep(&plan, slo_ms, &o.sweep, &load, &mut |line| eprintln!("{line}"))
-        .map_err(super::run_failure)?;
+    let fingerprint = shard::sweep_fingerprint(&plan, slo_ms, &resolved);
+    let checkpoint = out.join(sw::checkpoint::FILE_NAME);
+    let mut opts = o.sweep.clone();
+    opts.cancel = Some(super::interrupt_flag());
+    if args.resume {
+        match std::fs::read_to_string(&checkpoint) {
+            Ok(text) => {
+                let memo = sw::checkpoint::parse(&text, fingerprint)
+                    .map_err(|e| bad(format!("--resume: the checkpoint {}: {e}", checkpoint.display())))?;
+                eprintln!(
+                    "resuming from {}: {} simulation(s) already done",
+                    checkpoint.display(),
+                    memo.len()
+                );
+                opts.resume = Some(std::sync::Arc::new(memo));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                eprintln!(
+                    "note: --resume: no checkpoint in {}; sweeping from the start",
+                    checkpoint.display()
+                );
+            }
+            Err(e) => return Err(bad(format!("--resume: cannot read {}: {e}", checkpoint.display()))),
+        }
+    }
+    let result = match sw::run_sweep(&plan, slo_ms, &opts, &load, &mut |line| eprintln!("{line}")) {
+        Ok(result) => result,
+        Err(crossover_runner::RunError::SweepInterrupted { records }) => {
+            let text = sw::checkpoint::to_text(fingerprint, &records);
+            crossover_report::write_atomic(&checkpoint, text.as_bytes())
+                .context("saving the completed simulations")
+                .map_err(Failure::Runtime)?;
+            eprintln!(
+                "interrupted: {} simulation(s) completed, saved in {}; run the same command with --resume \
+                 to continue",
+                records.len(),
+                checkpoint.display()
+            );
+            return Ok(super::INTERRUPTED);
+        }
+        Err(e) => return Err(super::run_failure(e)),
+    };
     finish(&result, resolved.into_bytes(), &out)?;
+    // The results supersede the checkpoint.
+    if let Err(e) = std::fs::remove_file(&checkpoint) {
+        if e.kind() != std::io::ErrorKind::NotFound {
+            eprintln!("warning: cannot remove the finished checkpoint {}: {e}", checkpoint.display());
+        }
+    }
     let requests = result.simulated_requests();
     let elapsed = started.elapsed().as_secs_f64();
     eprintln!(

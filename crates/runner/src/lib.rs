@@ -136,6 +136,9 @@ pub enum RunError {
     Interrupted(Partial),
     /// The worker threads could not be started (a process limit such as `ulimit -u`).
     Threads(ThreadsError),
+    /// A sweep cancelled through its options: every completed simulation, as `rec`
+    /// lines for its checkpoint (see [`sweep::checkpoint`]).
+    SweepInterrupted { records: Vec<String> },
 }
 
 impl From<ConservationError> for RunError {
@@ -188,6 +191,9 @@ impl fmt::Display for RunError {
             RunError::Little(e) => e.fmt(f),
             RunError::Interrupted(p) => write!(f, "interrupted after {} completed simulation(s)", p.jobs()),
             RunError::Threads(e) => e.fmt(f),
+            RunError::SweepInterrupted { records } => {
+                write!(f, "interrupted after {} completed simulation(s)", records.len())
+            }
         }
     }
 }
@@ -554,6 +560,17 @@ fn replicate_recording(
         overflow_p99_ms: out.parts.as_ref().map_or(0.0, |p| p.overflow.latency.quantile_ms(0.99)),
     };
     Some((metrics, out.latency, timeline.then_some(out.timeline)))
+}
+
+/// [`replicate`], given up (`None`) once `stop` is set.
+pub fn replicate_unless(
+    scenario: &Scenario,
+    seed: u64,
+    replication: u32,
+    platform: usize,
+    stop: Option<&AtomicBool>,
+) -> Option<(ReplicationMetrics, LatencyRecorder)> {
+    replicate_recording(scenario, seed, replication, platform, false, stop).map(|(m, l, _)| (m, l))
 }
 
 /// One platform's per-minute record of one replication.

@@ -300,18 +300,51 @@ pub fn run_shard(
         format!("{MAGIC}\nfingerprint {fingerprint:016x}\nshard {} {}\n{desc}", spec.index, spec.count);
     let scenarios: Vec<&crossover_scenario::Scenario> = plan.points.iter().map(|p| &p.scenario).collect();
     execute(&pool, &scenarios, &jobs, |job, metrics, latency| {
-        let _ = writeln!(
-            out,
-            "rec {} {} {} {} {}",
-            job.point,
-            job.replication,
-            job.platform,
-            metrics_tokens(&metrics).join(" "),
-            hex(&latency.to_v2_bytes())
-        );
+        let _ = writeln!(out, "{}", record_line(job, &metrics, &latency));
     })?;
     out.push_str("end\n");
     Ok(out.into_bytes())
+}
+
+/// One simulation as a `rec` line of a shard file or a sweep checkpoint: indices, every
+/// metric as exact bits, the latency histogram in HdrHistogram V2 hex.
+pub fn record_line(job: Job, metrics: &ReplicationMetrics, latency: &LatencyRecorder) -> String {
+    format!(
+        "rec {} {} {} {} {}",
+        job.point,
+        job.replication,
+        job.platform,
+        metrics_tokens(metrics).join(" "),
+        hex(&latency.to_v2_bytes())
+    )
+}
+
+/// A `rec` line (without `rec `) read back, its values checked as a replication's.
+pub fn parse_record(rest: &str) -> Result<(Job, ReplicationMetrics, LatencyRecorder), String> {
+    let t: Vec<&str> = rest.split(' ').collect();
+    if t.len() != 3 + METRIC_TOKENS + 1 {
+        return Err("a record has the wrong number of fields".into());
+    }
+    let point = t[0].parse().map_err(|_| "bad point index")?;
+    let replication = t[1].parse().map_err(|_| "bad replication index")?;
+    let platform = t[2].parse().map_err(|_| "bad platform index")?;
+    let metrics = parse_metrics(&t[3..3 + METRIC_TOKENS]).ok_or("bad metrics")?;
+    if let Some(problem) = crate::resume::metrics_problem(&metrics) {
+        return Err(problem);
+    }
+    let latency = unhex(t[3 + METRIC_TOKENS])
+        .and_then(|b| LatencyRecorder::from_v2_bytes(&b))
+        .ok_or("bad latency histogram")?;
+    if metrics.replication != replication {
+        return Err("replication indices disagree".into());
+    }
+    Ok((Job { point, replication, platform }, metrics, latency))
+}
+
+/// FNV-1a of the resolved base scenario and the sweep's description: what a sweep
+/// checkpoint is tied to.
+pub fn sweep_fingerprint(plan: &Plan, slo_ms: Option<f64>, identity: &str) -> u64 {
+    shard_fingerprint(identity, &description(plan, slo_ms))
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -370,24 +403,8 @@ fn parse_shard(origin: &str, text: &str) -> Result<Parsed, MergeError> {
             break;
         }
         if let Some(rest) = line.strip_prefix("rec ") {
-            let t: Vec<&str> = rest.split(' ').collect();
-            if t.len() != 3 + METRIC_TOKENS + 1 {
-                return Err(at("a record has the wrong number of fields"));
-            }
-            let point = t[0].parse().map_err(|_| at("bad point index"))?;
-            let rep = t[1].parse().map_err(|_| at("bad replication index"))?;
-            let platform = t[2].parse().map_err(|_| at("bad platform index"))?;
-            let metrics = parse_metrics(&t[3..3 + METRIC_TOKENS]).ok_or_else(|| at("bad metrics"))?;
-            if let Some(problem) = crate::resume::metrics_problem(&metrics) {
-                return Err(at(&problem));
-            }
-            let latency = unhex(t[3 + METRIC_TOKENS])
-                .and_then(|b| LatencyRecorder::from_v2_bytes(&b))
-                .ok_or_else(|| at("bad latency histogram"))?;
-            if metrics.replication != rep {
-                return Err(at("replication indices disagree"));
-            }
-            records.push((point, rep, platform, metrics, latency));
+            let (job, metrics, latency) = parse_record(rest).map_err(|e| at(&e))?;
+            records.push((job.point, job.replication, job.platform, metrics, latency));
         } else if !records.is_empty() {
             return Err(at("a description line after the records"));
         } else {
