@@ -115,3 +115,54 @@ fn scenario_corpus_gives_results_or_errors() {
 fn trace_corpus_gives_results_or_errors() {
     replay("trace", trace_input);
 }
+
+/// The body of `fuzz/fuzz_targets/readers.rs`: a checkpoint, a shard file or result CSVs
+/// read back; accepted only with values a run could produce.
+fn readers_input(data: &[u8]) -> Option<bool> {
+    use crossover_runner::resume;
+    use crossover_runner::sweep::shard;
+    let (&selector, rest) = data.split_first()?;
+    Some(match selector % 3 {
+        0 => {
+            let text = std::str::from_utf8(rest).ok()?;
+            let field =
+                |i: usize, name: &str| text.lines().nth(i).and_then(|l| l.strip_prefix(name)).map(str::trim);
+            let fingerprint =
+                field(1, "scenario ").and_then(|h| u64::from_str_radix(h, 16).ok()).unwrap_or(0);
+            let replications = field(2, "replications ").and_then(|n| n.parse().ok()).unwrap_or(1);
+            let platforms = field(3, "platforms ").and_then(|n| n.parse::<usize>().ok()).unwrap_or(1).min(64);
+            let names: Vec<String> = (0..platforms).map(|i| format!("p{i}")).collect();
+            match resume::parse(text, fingerprint, replications, &names) {
+                Ok(partial) => {
+                    for m in partial.platforms.iter().flat_map(|p| &p.replications) {
+                        assert_eq!(resume::metrics_problem(m), None);
+                    }
+                    true
+                }
+                Err(_) => false,
+            }
+        }
+        1 => match shard::merge(&[("fuzz.txt".to_string(), rest.to_vec())]) {
+            Ok(result) => {
+                let _ = crossover_report::sweep_csv(&result);
+                let _ = crossover_report::crossovers_csv(&result);
+                true
+            }
+            Err(_) => false,
+        },
+        _ => {
+            let text = std::str::from_utf8(rest).ok()?;
+            let mut files = crossover_report::RunFiles::default();
+            for part in text.split("#file ").skip(1) {
+                let (name, body) = part.split_once('\n').unwrap_or((part, ""));
+                files.insert(name.trim(), body.as_bytes().to_vec());
+            }
+            crossover_report::render_report(&files).is_ok()
+        }
+    })
+}
+
+#[test]
+fn readers_corpus_gives_results_or_errors() {
+    replay("readers", readers_input);
+}

@@ -591,5 +591,5 @@ fn hpa_behavior_is_resolved_as_written() {
     .unwrap_err();
     assert!(err.contains("downscale_stabilization") && err.contains("legacy"), "{err}");
     let err = hpa(r#"{ kind = "hpa", metric = "cpu", target = 0.6, scale_up = { pods = 0 } }"#).unwrap_err();
-    assert!(err.contains("scale_up.pods") && err.contains("at least 1"), "{err}");
+    assert!(err.contains("scale_up.pods") && err.contains("between 1 and 10000"), "{err}");
 }

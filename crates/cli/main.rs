@@ -26,7 +26,7 @@ use std::time::Instant;
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The exit code of a run stopped by Ctrl-C (128 + SIGINT, as shells report it).
-const INTERRUPTED: u8 = 130;
+pub(crate) const INTERRUPTED: u8 = 130;
 
 /// Runs expected to take longer than this many seconds announce their size first.
 const ANNOUNCE_SECONDS: f64 = 5.0;
@@ -122,6 +122,10 @@ struct RunArgs {
     /// scenario and options); the results are identical to an uninterrupted run's
     #[arg(long)]
     resume: bool,
+    /// Save the completed simulations to <out>/checkpoint.txt every this many seconds
+    /// of wall time, so a run killed outright resumes from there with --resume
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    checkpoint_every: u64,
 }
 
 #[derive(Args)]
@@ -180,14 +184,20 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(Failure::BadInput(msg)) => {
-            eprintln!("{msg}");
+            eprintln!("{}", safe(&msg));
             ExitCode::from(2)
         }
         Err(Failure::Runtime(e)) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", safe(&format!("{e:#}")));
             ExitCode::from(1)
         }
     }
+}
+
+/// A message as it may reach a terminal: errors echo names and source lines, whose
+/// control characters (an ESC sequence) are shown escaped instead of acting.
+pub(crate) fn safe(text: &str) -> std::borrow::Cow<'_, str> {
+    crossover_scenario::names::terminal_safe(text)
 }
 
 /// One scenario to run: the built-in default or a file.
@@ -213,13 +223,33 @@ impl Input<'_> {
 /// Prints every problem of a scenario and a count, to stderr.
 fn report_errors(e: &ScenarioError) {
     let n = e.diagnostics.len();
-    eprintln!("{e}\n{}: {n} error{}\n", e.origin, if n == 1 { "" } else { "s" });
+    let text = format!("{e}\n{}: {n} error{}\n", e.origin, if n == 1 { "" } else { "s" });
+    eprintln!("{}", safe(&text));
+}
+
+/// `--threads` within 1..=MAX_THREADS, or the usage error.
+pub(crate) fn check_threads(threads: Option<usize>) -> Result<(), Failure> {
+    match threads {
+        Some(n) if n == 0 || n > crossover_runner::MAX_THREADS => Err(Failure::BadInput(format!(
+            "error: --threads {n}: must be between 1 and {} (results are the same for any count; \
+             more threads than cores gain nothing)",
+            crossover_runner::MAX_THREADS
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// A run's error with its exit code: threads the system refuses are a usage problem
+/// (`--threads` too high for the process limit), the rest are runtime failures.
+pub(crate) fn run_failure(e: RunError) -> Failure {
+    match e {
+        RunError::Threads(e) => Failure::BadInput(format!("error: {e}")),
+        e => Failure::Runtime(e.into()),
+    }
 }
 
 fn run(args: &RunArgs) -> Result<u8, Failure> {
-    if args.threads == Some(0) {
-        return Err(Failure::BadInput("error: --threads must be at least 1".into()));
-    }
+    check_threads(args.threads)?;
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let overrides = run_overrides(args)?;
     let inputs: Vec<Input> = if args.scenarios.is_empty() {
@@ -237,7 +267,7 @@ fn run(args: &RunArgs) -> Result<u8, Failure> {
                 match select(&mut scenario, &args.platforms).and_then(|()| guard(&scenario, threads, args)) {
                     Ok(()) => scenarios.push(scenario),
                     Err(msg) => {
-                        eprintln!("{msg}");
+                        eprintln!("{}", safe(&msg));
                         tally.bad_input += 1;
                     }
                 }
@@ -263,15 +293,16 @@ fn run(args: &RunArgs) -> Result<u8, Failure> {
 }
 
 /// The flag Ctrl-C (and SIGTERM, SIGHUP) sets: the runner starts no new simulation once
-/// it is set. A second one exits at once.
-fn interrupt_flag() -> Arc<AtomicBool> {
+/// it is set, and the simulations under way stop (they look at it every few thousand
+/// events). A second one exits at once.
+pub(crate) fn interrupt_flag() -> Arc<AtomicBool> {
     let flag = Arc::new(AtomicBool::new(false));
     let set = flag.clone();
     let installed = ctrlc::set_handler(move || {
         if set.swap(true, Ordering::SeqCst) {
             std::process::exit(INTERRUPTED.into());
         }
-        eprintln!("\ninterrupted: finishing the simulations under way (Ctrl-C again to quit at once)");
+        eprintln!("\ninterrupted: saving the completed simulations (Ctrl-C again to quit at once)");
     });
     if let Err(e) = installed {
         eprintln!("warning: Ctrl-C will not stop cleanly: {e}");
@@ -362,11 +393,11 @@ fn run_batch(
                 return Ok(INTERRUPTED);
             }
             Err(Failure::BadInput(msg)) => {
-                eprintln!("{msg}");
+                eprintln!("{}", safe(&msg));
                 tally.bad_input += 1;
             }
             Err(Failure::Runtime(e)) => {
-                eprintln!("error: scenario \"{}\": {e:#}", scenario.name);
+                eprintln!("error: scenario \"{}\": {}", scenario.name, safe(&format!("{e:#}")));
                 tally.failed += 1;
             }
         }
@@ -426,10 +457,10 @@ fn run_one(
             eprintln!("resuming from {}: {done} simulation(s) already done", checkpoint.display());
         }
     }
-    // An unwritable folder fails now, not after the simulation.
-    crossover_report::probe_writable(out)
-        .with_context(|| format!("writing results to {}", out.display()))
-        .map_err(Failure::Runtime)?;
+    // An unwritable folder, or one another run is writing into, fails now, not after
+    // the simulation; a folder this run created is removed again if the run fails.
+    let created = !out.exists();
+    let _lock = claim_folder(out, args.quiet)?;
     let jobs = scenario.replications as usize * scenario.platforms.len();
     let bar = progress::Bar::new(jobs, done, args.quiet);
     let opts = RunOptions {
@@ -438,11 +469,23 @@ fn run_one(
         progress: bar.callback(),
         resume: from,
         timelines: true,
+        checkpoint: Some(periodic_checkpoint(
+            &checkpoint,
+            fingerprint,
+            scenario.replications,
+            args.checkpoint_every,
+        )),
         ..RunOptions::from_scenario(scenario)
     };
     let started = Instant::now();
     let cpu_before = process_cpu_seconds();
     let outcome = crossover_runner::run(scenario, &opts);
+    let remove_if_created = || {
+        if created {
+            // Only an empty folder goes: remove_dir refuses one with files in it.
+            let _ = std::fs::remove_dir(out);
+        }
+    };
     let cpu = cpu_before.zip(process_cpu_seconds()).map(|(before, after)| after - before);
     bar.finish();
     let result = match outcome {
@@ -460,10 +503,16 @@ fn run_one(
             );
             return Ok(Ran::Interrupted);
         }
-        Err(e) => return Err(Failure::Runtime(e.into())),
+        Err(e) => {
+            remove_if_created();
+            return Err(run_failure(e));
+        }
     };
     let elapsed = started.elapsed().as_secs_f64();
-    write_outputs(scenario, &resolved, &result, out).map_err(Failure::Runtime)?;
+    write_outputs(scenario, &resolved, &result, out).map_err(|e| {
+        remove_if_created();
+        Failure::Runtime(e)
+    })?;
     if keep {
         let text = resume::to_text(&resume::completed(&result), fingerprint, scenario.replications);
         crossover_report::write_atomic(&checkpoint, text.as_bytes())
@@ -496,6 +545,43 @@ fn run_one(
         );
     }
     Ok(Ran::Done(result))
+}
+
+/// Makes `out` ready for this process alone: created, writable, locked against other
+/// runs for as long as the lock is held, and cleared of the temporary files a killed
+/// run left (safe under the lock: no other run writes there).
+pub(crate) fn claim_folder(out: &Path, quiet: bool) -> Result<Option<crossover_report::FolderLock>, Failure> {
+    let context = || format!("writing results to {}", out.display());
+    let lock = crossover_report::lock_folder(out).with_context(context).map_err(Failure::Runtime)?;
+    crossover_report::probe_writable(out).with_context(context).map_err(Failure::Runtime)?;
+    let removed = crossover_report::remove_stale_temporaries(out);
+    if removed > 0 && !quiet {
+        eprintln!("note: removed {removed} temporary file(s) a killed run left in {}", out.display());
+    }
+    Ok(lock)
+}
+
+/// Saves the completed simulations to `path` (atomically: a kill mid-write leaves the
+/// previous save) every `seconds`.
+fn periodic_checkpoint(
+    path: &Path,
+    fingerprint: u64,
+    replications: u32,
+    seconds: u64,
+) -> crossover_runner::Checkpointing {
+    let path = path.to_path_buf();
+    let warned = AtomicBool::new(false);
+    crossover_runner::Checkpointing {
+        every: std::time::Duration::from_secs(seconds),
+        save: Arc::new(move |partial| {
+            let text = resume::to_text(partial, fingerprint, replications);
+            if let Err(e) = crossover_report::write_atomic(&path, text.as_bytes()) {
+                if !warned.swap(true, Ordering::Relaxed) {
+                    eprintln!("warning: cannot save the periodic checkpoint: {}", safe(&format!("{e:#}")));
+                }
+            }
+        }),
+    }
 }
 
 /// Worker threads of a run given no `--threads`: every core.

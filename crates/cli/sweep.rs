@@ -1,7 +1,7 @@
 //! `crossover sweep` and `crossover merge`: glue between the command line and
 //! `crossover_runner::sweep`.
 
-use super::{report_errors, select, Failure, OverrideArgs, VERSION};
+use super::{report_errors, safe, select, Failure, OverrideArgs, VERSION};
 use anyhow::Context;
 use clap::Args;
 use crossover_runner::sweep::shard::{self, ShardSpec};
@@ -58,6 +58,10 @@ pub struct SweepArgs {
     /// Sweep only this platform (repeatable)
     #[arg(long = "platform", value_name = "NAME")]
     platforms: Vec<String>,
+    /// Continue an interrupted sweep from the checkpoint in its output folder (the same
+    /// command otherwise); the results are identical to an uninterrupted sweep's
+    #[arg(long)]
+    resume: bool,
 }
 
 #[derive(Args)]
@@ -95,9 +99,7 @@ struct Options {
 }
 
 fn options(args: &SweepArgs) -> Result<Options, Failure> {
-    if args.threads == Some(0) {
-        return Err(bad("--threads must be at least 1"));
-    }
+    super::check_threads(args.threads)?;
     let mut varies: Vec<Vary> = Vec::new();
     for arg in &args.varies {
         let v = Vary::parse(arg).map_err(bad)?;
@@ -149,6 +151,8 @@ fn options(args: &SweepArgs) -> Result<Options, Failure> {
             ci_target,
             max_replications: args.max_replications,
             refine,
+            cancel: None,
+            resume: None,
         },
         shard,
         base,
@@ -189,7 +193,7 @@ pub fn sweep(args: &SweepArgs) -> Result<u8, Failure> {
         Ok(plan) => plan,
         Err(errors) => {
             for e in &errors {
-                eprintln!("{e}\n");
+                eprintln!("{}\n", safe(&e.to_string()));
             }
             return Ok(2);
         }
@@ -217,9 +221,30 @@ pub fn sweep(args: &SweepArgs) -> Result<u8, Failure> {
             .out
             .clone()
             .unwrap_or_else(|| Path::new("output").join(format!("{}-sweep-shards", base.name)));
-        let bytes = shard::run_shard(&plan, slo_ms, spec, o.sweep.threads, &resolved)
-            .map_err(|e| Failure::Runtime(e.into()))?;
         let file = out.join(spec.file_name());
+        if shard::shard_jobs(&plan, spec).is_empty() {
+            let units: u64 = plan.points.iter().map(|p| u64::from(p.scenario.replications)).sum();
+            eprintln!(
+                "warning: shard {} of {} has no work: the sweep has {units} (point, replication) unit(s); \
+                 more shards than that only start idle tasks",
+                spec.index, spec.count
+            );
+        }
+        // A complete file of this very shard is kept: resubmitting a whole job array
+        // after some tasks failed re-runs only the missing shards.
+        if let Ok(existing) = std::fs::read(&file) {
+            if shard::is_complete(&plan, slo_ms, spec, &resolved, &existing) {
+                eprintln!(
+                    "shard {} of {}: {} is already complete; nothing to do",
+                    spec.index,
+                    spec.count,
+                    file.display()
+                );
+                return Ok(0);
+            }
+        }
+        let bytes =
+            shard::run_shard(&plan, slo_ms, spec, o.sweep.threads, &resolved).map_err(super::run_failure)?;
         write(&out, &[(&spec.file_name(), bytes), ("scenario.resolved.toml", resolved.into_bytes())])?;
         eprintln!(
             "shard {} of {} done in {:.1} s: {}",
@@ -230,10 +255,58 @@ pub fn sweep(args: &SweepArgs) -> Result<u8, Failure> {
         );
         return Ok(0);
     }
-    let result = sw::run_sweep(&plan, slo_ms, &o.sweep, &load, &mut |line| eprintln!("{line}"))
-        .map_err(|e| Failure::Runtime(e.into()))?;
     let out = args.out.clone().unwrap_or_else(|| Path::new("output").join(format!("{}-sweep", base.name)));
+    // Claimed before simulating: a second sweep into the folder is refused at once.
+    let _lock = super::claim_folder(&out, false)?;
+    let fingerprint = shard::sweep_fingerprint(&plan, slo_ms, &resolved);
+    let checkpoint = out.join(sw::checkpoint::FILE_NAME);
+    let mut opts = o.sweep.clone();
+    opts.cancel = Some(super::interrupt_flag());
+    if args.resume {
+        match std::fs::read_to_string(&checkpoint) {
+            Ok(text) => {
+                let memo = sw::checkpoint::parse(&text, fingerprint)
+                    .map_err(|e| bad(format!("--resume: the checkpoint {}: {e}", checkpoint.display())))?;
+                eprintln!(
+                    "resuming from {}: {} simulation(s) already done",
+                    checkpoint.display(),
+                    memo.len()
+                );
+                opts.resume = Some(std::sync::Arc::new(memo));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                eprintln!(
+                    "note: --resume: no checkpoint in {}; sweeping from the start",
+                    checkpoint.display()
+                );
+            }
+            Err(e) => return Err(bad(format!("--resume: cannot read {}: {e}", checkpoint.display()))),
+        }
+    }
+    let result = match sw::run_sweep(&plan, slo_ms, &opts, &load, &mut |line| eprintln!("{line}")) {
+        Ok(result) => result,
+        Err(crossover_runner::RunError::SweepInterrupted { records }) => {
+            let text = sw::checkpoint::to_text(fingerprint, &records);
+            crossover_report::write_atomic(&checkpoint, text.as_bytes())
+                .context("saving the completed simulations")
+                .map_err(Failure::Runtime)?;
+            eprintln!(
+                "interrupted: {} simulation(s) completed, saved in {}; run the same command with --resume \
+                 to continue",
+                records.len(),
+                checkpoint.display()
+            );
+            return Ok(super::INTERRUPTED);
+        }
+        Err(e) => return Err(super::run_failure(e)),
+    };
     finish(&result, resolved.into_bytes(), &out)?;
+    // The results supersede the checkpoint.
+    if let Err(e) = std::fs::remove_file(&checkpoint) {
+        if e.kind() != std::io::ErrorKind::NotFound {
+            eprintln!("warning: cannot remove the finished checkpoint {}: {e}", checkpoint.display());
+        }
+    }
     let requests = result.simulated_requests();
     let elapsed = started.elapsed().as_secs_f64();
     eprintln!(
@@ -300,6 +373,11 @@ pub fn merge(args: &MergeArgs) -> Result<u8, Failure> {
     let mut files = Vec::new();
     let mut resolved: Option<(PathBuf, Vec<u8>)> = None;
     for input in &args.inputs {
+        // A mistyped folder would otherwise be read as a file in `.`, and the error would
+        // blame `./scenario.resolved.toml`.
+        if !input.exists() {
+            return Err(bad(format!("{}: no such shard folder or file", input.display())));
+        }
         let (dir, names): (PathBuf, Vec<PathBuf>) = if input.is_dir() {
             let mut names: Vec<PathBuf> = std::fs::read_dir(input)
                 .map_err(|e| bad(format!("{}: {e}", input.display())))?
@@ -340,9 +418,18 @@ pub fn merge(args: &MergeArgs) -> Result<u8, Failure> {
         }
     }
     let result = shard::merge(&files).map_err(bad)?;
-    let out =
-        args.out.clone().unwrap_or_else(|| Path::new("output").join(format!("{}-sweep", result.scenario)));
+    let out = match &args.out {
+        Some(out) => out.clone(),
+        // The name came from the shard files: checked there, and checked again here, as
+        // the last step before writing into a folder it names.
+        None => crossover_scenario::names::child_folder(
+            Path::new("output"),
+            &format!("{}-sweep", result.scenario),
+        )
+        .map_err(bad)?,
+    };
     let resolved = resolved.map(|(_, t)| t).unwrap_or_default();
+    let _lock = super::claim_folder(&out, false)?;
     eprintln!("merged {} shard file(s) of \"{}\"", files.len(), result.scenario);
     finish(&result, resolved, &out)?;
     eprintln!("results in {}", out.display());

@@ -26,6 +26,7 @@ use crossover_engine::{
 };
 use crossover_workload::{Arrivals, Demand, RequestDemand, Traffic, DEMAND_STREAM};
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Everything a replication of one platform depends on; `simulate` is a pure function
 /// of it.
@@ -178,13 +179,25 @@ enum Scaler {
     Hpa(HpaState),
 }
 
+/// Events handled between two looks at a stop flag: one relaxed load per 4,096 events
+/// costs nothing measurable, and even a slow event mix sees a stop within milliseconds.
+const STOP_CHECK_EVENTS: u64 = 4096;
+
 /// Simulates one platform over one replication.
 pub fn simulate(input: &SimInput) -> Outcome {
+    simulate_unless(input, &AtomicBool::new(false)).expect("a stop flag nobody sets never stops a simulation")
+}
+
+/// [`simulate`], given up (`None`) once `stop` is set: a simulation of hours must not
+/// keep an interrupted run alive. A finished simulation is exactly [`simulate`]'s.
+pub fn simulate_unless(input: &SimInput, stop: &AtomicBool) -> Option<Outcome> {
     let mut sim = Sim::new(input);
     let Some(spill) = &input.platform.spill else {
-        sim.run(None);
+        if !sim.run(None, stop) {
+            return None;
+        }
         sim.close_lives();
-        return sim.outcome();
+        return Some(sim.outcome());
     };
     // The overflow fleet is a whole platform of its own, fed only what spills: one event
     // loop advances both fleets, so a request spills on the baseline's state at the
@@ -201,8 +214,10 @@ pub fn simulate(input: &SimInput) -> Outcome {
     };
     let mut overflow = Sim::new(&overflow_input);
     overflow.takes_arrivals = false;
-    sim.run(Some(&mut overflow));
-    hybrid_outcome(sim, overflow)
+    if !sim.run(Some(&mut overflow), stop) {
+        return None;
+    }
+    Some(hybrid_outcome(sim, overflow))
 }
 
 /// Sums a hybrid's two fleets into one outcome (exactly, from their raw totals) and
@@ -498,20 +513,33 @@ impl<'a> Sim<'a> {
     /// Runs the horizon; a hybrid's baseline also advances its overflow fleet, always
     /// handling the earlier of the two fleets' next events (the baseline's first on a
     /// tie, so a request spilled at time t meets the overflow fleet as it was at t).
-    fn run(&mut self, mut overflow: Option<&mut Sim<'a>>) {
+    /// Returns false, leaving the fleets mid-horizon, if `stop` was set.
+    fn run(&mut self, mut overflow: Option<&mut Sim<'a>>, stop: &AtomicBool) -> bool {
         self.start();
+        let mut handled = 0u64;
+        let mut stopped = || {
+            handled += 1;
+            handled.is_multiple_of(STOP_CHECK_EVENTS) && stop.load(Ordering::Relaxed)
+        };
         let Some(other) = overflow.as_deref_mut() else {
             while let Some((t, event)) = self.events.pop() {
                 if t >= self.horizon {
                     break;
                 }
                 self.handle(t, event, None);
+                if stopped() {
+                    return false;
+                }
             }
-            return self.end();
+            self.end();
+            return true;
         };
         other.start();
         self.hybrid_peak = self.alive + other.alive;
         loop {
+            if stopped() {
+                return false;
+            }
             let mine = self.next_event_time();
             let theirs = overflow.as_deref_mut().and_then(Sim::next_event_time);
             let other = overflow.as_deref_mut().expect("a hybrid has an overflow fleet");
@@ -530,6 +558,7 @@ impl<'a> Sim<'a> {
         if let Some(other) = overflow {
             other.end();
         }
+        true
     }
 
     /// Time zero: nodes, initial instances, the first arrival, tick and minute.

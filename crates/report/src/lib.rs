@@ -16,7 +16,7 @@ mod sweep_csv;
 mod table;
 mod traffic_csv;
 
-pub use atomic::{probe_writable, write_all_atomic};
+pub use atomic::{lock_folder, probe_writable, remove_stale_temporaries, write_all_atomic, FolderLock};
 pub use csv_out::{replications_csv, summary_csv, BatchSummary, REPLICATIONS_COLUMNS, SUMMARY_COLUMNS};
 pub use plot_dir::{RunData, RunFiles};
 pub use run_csv::{
@@ -38,6 +38,10 @@ pub enum OutputError {
     CreateDir { path: PathBuf, source: std::io::Error },
     #[error("cannot write {path}")]
     Write { path: PathBuf, source: std::io::Error },
+    #[error(
+        "another crossover process is writing into {path}; wait for it to finish, or give another --out"
+    )]
+    Busy { path: PathBuf },
 }
 
 /// Why a folder could not be plotted.
@@ -76,8 +80,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)
         .map_err(|source| OutputError::CreateDir { path: dir.to_path_buf(), source })?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let tmp = atomic::temp_name(path);
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;

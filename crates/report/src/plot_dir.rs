@@ -46,6 +46,11 @@ impl RunFiles {
     }
 }
 
+/// The largest magnitude a number read back may have. No run writes more: latencies
+/// stop at the histogram's 24 h (8.64e7 ms), and 1e15 dollars a month or requests is
+/// beyond any horizon the resource guard lets through.
+pub const MAX_CELL: f64 = 1e15;
+
 /// A CSV file held as text cells, looked up by column name.
 #[derive(Clone, Debug, Default)]
 pub struct Table {
@@ -80,17 +85,38 @@ impl Table {
         })
     }
 
-    /// The number in column `c` of row `i`; an empty cell is `None`.
+    /// The number in column `c` of row `i`; an empty cell is `None`. Only finite numbers
+    /// within [`MAX_CELL`] are read: an axis spanning 1e300 made the charts' tick
+    /// generation spin for ever, and NaN or infinity would be drawn as if they were data.
     pub fn num(&self, i: usize, c: usize) -> Result<Option<f64>, PlotError> {
         let cell = self.rows[i].get(c).map(String::as_str).unwrap_or("").trim();
         if cell.is_empty() {
             return Ok(None);
         }
-        cell.parse::<f64>().map(Some).map_err(|_| PlotError::Csv {
-            file: self.file.clone(),
-            line: i as u64 + 2,
-            message: format!("`{}` is not a number in column `{}`", cell, self.header[c]),
-        })
+        let bad = |message: String| PlotError::Csv { file: self.file.clone(), line: i as u64 + 2, message };
+        let v = cell
+            .parse::<f64>()
+            .map_err(|_| bad(format!("`{}` is not a number in column `{}`", cell, self.header[c])))?;
+        if !v.is_finite() || v.abs() > MAX_CELL {
+            return Err(bad(format!(
+                "`{}` in column `{}`: a run writes finite numbers of magnitude at most {MAX_CELL:e}",
+                cell, self.header[c]
+            )));
+        }
+        Ok(Some(v))
+    }
+
+    /// The platform name in column `c` of row `i`, checked as a scenario's would be.
+    fn platform(&self, i: usize, c: usize) -> Result<&str, PlotError> {
+        let name = self.text(i, c);
+        match crossover_scenario::names::platform_name_problem(name) {
+            None => Ok(name),
+            Some(problem) => Err(PlotError::Csv {
+                file: self.file.clone(),
+                line: i as u64 + 2,
+                message: format!("the platform name {problem}"),
+            }),
+        }
     }
 
     fn num_or(&self, i: usize, name: &str, default: f64) -> Result<f64, PlotError> {
@@ -287,7 +313,7 @@ fn summary_rows(t: &Table) -> Result<Vec<PlatformRow>, PlotError> {
             let n = |name: &str| t.num_or(i, name, 0.0);
             let cost = n("cost_month_usd")?;
             Ok(PlatformRow {
-                name: t.text(i, platform).to_string(),
+                name: t.platform(i, platform)?.to_string(),
                 cost,
                 cost_ci: n("cost_month_ci95")?,
                 overhead: t.num_or(i, "cost_overhead_month_usd", cost)?,
@@ -316,7 +342,7 @@ fn group<T>(
     let platform = t.require("platform")?;
     let mut out: Vec<(String, Vec<T>)> = Vec::new();
     for i in 0..t.rows.len() {
-        let name = t.text(i, platform);
+        let name = t.platform(i, platform)?;
         let v = row(i)?;
         match out.iter_mut().find(|(n, _)| n == name) {
             Some((_, vs)) => vs.push(v),
@@ -372,7 +398,7 @@ fn sweep_data(t: &Table) -> Result<SweepData, PlotError> {
     for i in 0..t.rows.len() {
         points.push(SweepPoint {
             params: keys.iter().map(|&c| t.text(i, c).to_string()).collect(),
-            platform: t.text(i, platform).to_string(),
+            platform: t.platform(i, platform)?.to_string(),
             cost: t.num(i, cost)?.unwrap_or(0.0),
             cost_ci: t.num_or(i, "cost_month_ci95", 0.0)?,
             p99: match t.col("p99_ms") {
@@ -413,7 +439,8 @@ fn crossovers(t: &Table) -> Result<Vec<Crossover>, PlotError> {
 pub fn param_number(text: &str) -> Option<f64> {
     let t = text.trim();
     if let Ok(v) = t.parse::<f64>() {
-        return v.is_finite().then_some(v);
+        // Beyond MAX_CELL a value is read as a category, never as an axis position.
+        return (v.is_finite() && v.abs() <= MAX_CELL).then_some(v);
     }
     crossover_scenario::units::parse_duration(t).ok().map(|d| d.as_nanos() as f64 / 1e6)
 }
@@ -434,6 +461,21 @@ mod tests {
         assert_eq!(param_number("42"), Some(42.0));
         assert_eq!(param_number("1.5s"), Some(1500.0));
         assert_eq!(param_number("go"), None);
+    }
+
+    /// Values no run writes (NaN, infinity, 1e300) are refused with their place: a
+    /// 1e300 p99 once made `crossover plot` spin for ever on the axis ticks.
+    #[test]
+    fn absurd_numbers_are_refused_not_drawn() {
+        for v in ["NaN", "inf", "-inf", "1e300", "-2e15"] {
+            let csv = format!("platform,cost_month_usd,p99_ms\na,1,2\nb,3,{v}\n");
+            let t = Table::parse("summary.csv", csv.as_bytes()).unwrap();
+            let e = summary_rows(&t).unwrap_err().to_string();
+            assert!(e.contains("line 3") && e.contains("p99_ms") && e.contains("1e15"), "{v}: {e}");
+        }
+        let t = Table::parse("s.csv", b"platform,cost_month_usd,p99_ms\nx\x1b[2J,1,2\n").unwrap();
+        assert!(summary_rows(&t).unwrap_err().to_string().contains("control character"));
+        assert_eq!(param_number("1e300"), None);
     }
 
     #[test]

@@ -13,7 +13,7 @@ pub fn summary_table(result: &RunResult) -> String {
         let t = p.totals();
         let failed = t.rejected + t.timed_out;
         rows.push(vec![
-            p.platform.clone(),
+            crossover_scenario::names::terminal_safe(&p.platform).into_owned(),
             format!("{:.2}", cost.mean),
             format!("{:.2}", cost.half_width),
             format!("{:.1}", p.latency.quantile_ms(0.50)),
@@ -34,10 +34,12 @@ pub fn summary_table(result: &RunResult) -> String {
             .iter()
             .enumerate()
             .map(|(c, cell)| {
+                // Padding by hand: `format!("{:<w$}")` panics for a width beyond 65,535.
+                let pad = " ".repeat(widths[c] - cell.chars().count());
                 if c == 0 {
-                    format!("{cell:<w$}", w = widths[c])
+                    format!("{cell}{pad}")
                 } else {
-                    format!("{cell:>w$}", w = widths[c])
+                    format!("{pad}{cell}")
                 }
             })
             .collect();
@@ -69,4 +71,46 @@ pub fn summary_table(result: &RunResult) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossover_engine::{LatencyRecorder, SimDuration};
+    use crossover_runner::PlatformSummary;
+
+    fn result(names: &[&str]) -> RunResult {
+        RunResult {
+            scenario: "t".into(),
+            seed: 1,
+            horizon: SimDuration::from_secs(60),
+            platforms: names
+                .iter()
+                .map(|n| PlatformSummary {
+                    platform: n.to_string(),
+                    replications: Vec::new(),
+                    latency: LatencyRecorder::new(),
+                })
+                .collect(),
+            timelines: Vec::new(),
+        }
+    }
+
+    /// A name wider than `format!`'s 65,535 width limit is padded, not a panic.
+    #[test]
+    fn a_huge_name_does_not_panic() {
+        let long = "n".repeat(70_000);
+        let table = summary_table(&result(&[&long, "b"]));
+        let rows: Vec<&str> = table.lines().collect();
+        assert!(rows[2].starts_with(&long));
+        assert_eq!(rows[3].find("  "), Some(1), "short names are padded to the long one's width");
+    }
+
+    /// Control characters in a name are shown escaped, never sent raw.
+    #[test]
+    fn control_characters_are_escaped() {
+        let table = summary_table(&result(&["evil\u{1b}[2J"]));
+        assert!(!table.contains('\u{1b}'));
+        assert!(table.contains("evil\\u{1b}[2J"));
+    }
 }

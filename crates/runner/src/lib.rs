@@ -14,7 +14,9 @@ pub mod sweep;
 pub use checks::{ConservationError, LittleError};
 
 use crossover_engine::{mean_ci95, LatencyRecorder, MeanCi, SimDuration};
-use crossover_platform::{simulate, CostBreakdown, CostModel, Counters, MinuteStats, SimInput};
+use crossover_platform::{
+    simulate, simulate_unless, CostBreakdown, CostModel, Counters, MinuteStats, SimInput,
+};
 use crossover_scenario::Scenario;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -43,6 +45,32 @@ pub struct RunOptions {
     /// [`timeline`]), recorded by the job that simulates it rather than by simulating
     /// it again afterwards. Recording changes nothing else the replication computes.
     pub timelines: bool,
+    /// Save the completed jobs periodically, so that a run killed outright (SIGKILL,
+    /// a lost node) resumes from its last save.
+    pub checkpoint: Option<Checkpointing>,
+}
+
+/// Periodic saving of the completed jobs: `save` is handed everything completed so far
+/// (a [`Partial`], as an interrupt would give) once at least `every` has passed since
+/// the run started or since the last save, right after a job completes.
+#[derive(Clone)]
+pub struct Checkpointing {
+    pub every: std::time::Duration,
+    pub save: Arc<dyn Fn(&Partial) + Send + Sync>,
+}
+
+impl fmt::Debug for Checkpointing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Checkpointing(every {:?})", self.every)
+    }
+}
+
+/// Everything completed so far, kept beside the in-order merge for periodic saves:
+/// histogram merges add counts, so merging in completion order gives the same
+/// histogram as the run's.
+struct Saved {
+    partial: Partial,
+    last: std::time::Instant,
 }
 
 impl RunOptions {
@@ -55,6 +83,7 @@ impl RunOptions {
             progress: None,
             resume: None,
             timelines: false,
+            checkpoint: None,
         }
     }
 
@@ -105,6 +134,54 @@ pub enum RunError {
     Little(LittleError),
     /// Cancelled through [`RunOptions::cancel`]; the completed jobs, to resume from.
     Interrupted(Partial),
+    /// The worker threads could not be started (a process limit such as `ulimit -u`).
+    Threads(ThreadsError),
+    /// A sweep cancelled through its options: every completed simulation, as `rec`
+    /// lines for its checkpoint (see [`sweep::checkpoint`]).
+    SweepInterrupted { records: Vec<String> },
+}
+
+impl From<ConservationError> for RunError {
+    fn from(e: ConservationError) -> Self {
+        RunError::Conservation(e)
+    }
+}
+
+/// Most worker threads `--threads` may ask for. Results are identical for any count, so
+/// more threads than cores only costs memory and scheduling; beyond this a count is a
+/// typo, and starting thousands of threads takes seconds of CPU on its own.
+pub const MAX_THREADS: usize = 1024;
+
+/// The system refused to start the worker threads.
+#[derive(Debug)]
+pub struct ThreadsError {
+    pub threads: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ThreadsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "cannot start {} worker thread(s): {}; pass a lower --threads (or raise the process limit, \
+             `ulimit -u`)",
+            self.threads, self.message
+        )
+    }
+}
+
+/// A pool of `threads` workers (`None`: one per core), never more than there are `jobs`
+/// (a thread without a job would only be started and stopped), nor more than
+/// [`MAX_THREADS`]. A refusal by the system is an error, not a panic.
+pub fn thread_pool(threads: Option<usize>, jobs: usize) -> Result<rayon::ThreadPool, ThreadsError> {
+    let wanted = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, MAX_THREADS)
+        .min(jobs.max(1));
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(wanted)
+        .build()
+        .map_err(|e| ThreadsError { threads: wanted, message: e.to_string() })
 }
 
 impl fmt::Display for RunError {
@@ -113,6 +190,10 @@ impl fmt::Display for RunError {
             RunError::Conservation(e) => e.fmt(f),
             RunError::Little(e) => e.fmt(f),
             RunError::Interrupted(p) => write!(f, "interrupted after {} completed simulation(s)", p.jobs()),
+            RunError::Threads(e) => e.fmt(f),
+            RunError::SweepInterrupted { records } => {
+                write!(f, "interrupted after {} completed simulation(s)", records.len())
+            }
         }
     }
 }
@@ -278,10 +359,8 @@ impl RunResult {
 
 /// Runs every replication of every platform.
 pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunResult, RunError> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.threads.unwrap_or(0))
-        .build()
-        .expect("building a rayon pool with a plain thread count cannot fail");
+    let jobs = opts.replications as usize * scenario.platforms.len();
+    let pool = thread_pool(opts.threads, jobs).map_err(RunError::Threads)?;
     pool.install(|| run_in_pool(scenario, opts))
 }
 
@@ -308,6 +387,22 @@ fn run_in_pool(scenario: &Scenario, opts: &RunOptions) -> Result<RunResult, RunE
         }
     }
     let finished = AtomicUsize::new(done.len());
+    let saved = opts.checkpoint.as_ref().map(|_| {
+        let platforms = platforms
+            .iter()
+            .enumerate()
+            .map(|(i, p)| PartialPlatform {
+                platform: p.platform.clone(),
+                replications: done
+                    .iter()
+                    .filter(|(job, _)| *job % n_platforms == i)
+                    .map(|(_, m)| m.clone())
+                    .collect(),
+                latency: p.latency.clone(),
+            })
+            .collect();
+        std::sync::Mutex::new(Saved { partial: Partial { platforms }, last: std::time::Instant::now() })
+    });
     let mut timelines = Vec::new();
     let mut interrupted = false;
     for start in (0..jobs).step_by(CHUNK) {
@@ -320,7 +415,37 @@ fn run_in_pool(scenario: &Scenario, opts: &RunOptions) -> Result<RunResult, RunE
                 }
                 let (replication, platform) = (job / n_platforms, job % n_platforms);
                 let recording = opts.timelines && replication == 0;
-                let out = replicate_recording(scenario, opts.seed, replication as u32, platform, recording);
+                // The flag is also watched inside the simulation, so an interrupt stops a
+                // long replication at once; a replication cut short is simply not done.
+                let out = replicate_recording(
+                    scenario,
+                    opts.seed,
+                    replication as u32,
+                    platform,
+                    recording,
+                    opts.cancel.as_deref(),
+                )?;
+                if let (Some(saved), Some(c)) = (&saved, &opts.checkpoint) {
+                    // Only jobs that pass the self-checks are saved: a resumed run takes
+                    // saved jobs as they are.
+                    let (metrics, latency, _) = &out;
+                    let name = &scenario.platforms[platform].name;
+                    let checked = checks::conservation(name, metrics).is_ok()
+                        && checks::littles_law(name, metrics, scenario.horizon).is_ok();
+                    if checked {
+                        let mut s = saved.lock().unwrap_or_else(|e| e.into_inner());
+                        let p = &mut s.partial.platforms[platform];
+                        p.replications.push(metrics.clone());
+                        p.latency.merge(latency);
+                        if s.last.elapsed() >= c.every {
+                            for p in &mut s.partial.platforms {
+                                p.replications.sort_by_key(|m| m.replication);
+                            }
+                            (c.save)(&s.partial);
+                            s.last = std::time::Instant::now();
+                        }
+                    }
+                }
                 let n = finished.fetch_add(1, Ordering::Relaxed) + 1;
                 if let Some(Progress(report)) = &opts.progress {
                     report(n, jobs);
@@ -377,7 +502,8 @@ pub fn replicate(
     replication: u32,
     platform: usize,
 ) -> (ReplicationMetrics, LatencyRecorder) {
-    let (metrics, latency, _) = replicate_recording(scenario, seed, replication, platform, false);
+    let (metrics, latency, _) = replicate_recording(scenario, seed, replication, platform, false, None)
+        .expect("a replication without a stop flag runs to its end");
     (metrics, latency)
 }
 
@@ -392,17 +518,22 @@ fn replicate_recording(
     replication: u32,
     platform: usize,
     timeline: bool,
-) -> Replicated {
-    let out = simulate(&SimInput {
-        platform: &scenario.platforms[platform],
-        traffic: &scenario.traffic,
-        demand: &scenario.demand,
-        horizon: scenario.horizon,
-        seed,
-        replication: replication as u64,
-        response_gb: scenario.response_gb,
-        timeline,
-    });
+    stop: Option<&AtomicBool>,
+) -> Option<Replicated> {
+    let never = AtomicBool::new(false);
+    let out = simulate_unless(
+        &SimInput {
+            platform: &scenario.platforms[platform],
+            traffic: &scenario.traffic,
+            demand: &scenario.demand,
+            horizon: scenario.horizon,
+            seed,
+            replication: replication as u64,
+            response_gb: scenario.response_gb,
+            timeline,
+        },
+        stop.unwrap_or(&never),
+    )?;
     let q = |p| out.latency.quantile_ms(p);
     let metrics = ReplicationMetrics {
         replication,
@@ -428,7 +559,18 @@ fn replicate_recording(
         base_p99_ms: out.parts.as_ref().map_or(q(0.99), |p| p.base.latency.quantile_ms(0.99)),
         overflow_p99_ms: out.parts.as_ref().map_or(0.0, |p| p.overflow.latency.quantile_ms(0.99)),
     };
-    (metrics, out.latency, timeline.then_some(out.timeline))
+    Some((metrics, out.latency, timeline.then_some(out.timeline)))
+}
+
+/// [`replicate`], given up (`None`) once `stop` is set.
+pub fn replicate_unless(
+    scenario: &Scenario,
+    seed: u64,
+    replication: u32,
+    platform: usize,
+    stop: Option<&AtomicBool>,
+) -> Option<(ReplicationMetrics, LatencyRecorder)> {
+    replicate_recording(scenario, seed, replication, platform, false, stop).map(|(m, l, _)| (m, l))
 }
 
 /// One platform's per-minute record of one replication.

@@ -162,6 +162,9 @@ pub fn parse(
         }
         let values: BTreeMap<&str, &str> = words.filter_map(|w| w.split_once('=')).collect();
         let m = metrics(rep, &values).map_err(|key| bad(n, &format!("missing or bad `{key}`")))?;
+        if let Some(problem) = metrics_problem(&m) {
+            return Err(bad(n, &problem));
+        }
         out[platform].replications.push(m);
     }
     if !ended {
@@ -176,6 +179,48 @@ pub fn parse(
 enum Field {
     F(f64),
     U(u64),
+}
+
+/// The largest value a saved metric may hold. No replication produces more (the
+/// resource guard stops runs near 1e10 requests; latencies end at 24 h), and bounded
+/// values cannot overflow when replications are summed.
+pub const MAX_SAVED: f64 = 1e15;
+
+/// Why metrics read back from a file (a checkpoint, a shard) cannot be a replication's,
+/// or `None`: every float finite, non-negative and at most [`MAX_SAVED`], every count
+/// at most that too, and the counters conserved (`arrived = completed + rejected +
+/// timed_out + in_flight`, no more spilled than arrived). A file edited or damaged
+/// into a NaN cost or a wrapped counter is refused instead of reaching the results.
+pub fn metrics_problem(m: &ReplicationMetrics) -> Option<String> {
+    for (key, value) in fields(m) {
+        match value {
+            Field::F(x) if !(x.is_finite() && (0.0..=MAX_SAVED).contains(&x)) => {
+                return Some(format!("`{key}` is {x}; a replication's values are finite, 0 to {MAX_SAVED:e}"))
+            }
+            Field::U(x) if x as f64 > MAX_SAVED => {
+                return Some(format!("`{key}` is {x}; at most {MAX_SAVED:e}"))
+            }
+            _ => {}
+        }
+    }
+    let c = &m.counters;
+    let left =
+        [c.completed, c.rejected, c.timed_out, c.in_flight].iter().try_fold(0u64, |a, b| a.checked_add(*b));
+    if left != Some(c.arrived) {
+        return Some(format!(
+            "the counters are not conserved: arrived {} but completed {} + rejected {} + timed out {} + in \
+             flight {}",
+            c.arrived, c.completed, c.rejected, c.timed_out, c.in_flight
+        ));
+    }
+    // A hybrid's spilled requests are among its arrivals (the baseline saw each first).
+    if c.spilled > c.arrived {
+        return Some(format!(
+            "`counters.spilled` ({}) exceeds `counters.arrived` ({})",
+            c.spilled, c.arrived
+        ));
+    }
+    None
 }
 
 /// Every field of the metrics, by name. Destructured whole, so a field added to the
@@ -361,6 +406,39 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
     (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok()).collect()
 }
 
+/// One replication's valid metrics, for other modules' tests.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+
+    pub fn metrics() -> ReplicationMetrics {
+        ReplicationMetrics {
+            replication: 0,
+            cost: CostBreakdown { cpu: 1.5, ..CostBreakdown::default() },
+            p50_ms: 1.0,
+            p90_ms: 2.0,
+            p99_ms: 3.0,
+            p999_ms: 4.0,
+            mean_ms: 1.5,
+            counters: Counters { arrived: 5, completed: 5, ..Counters::default() },
+            mean_instances: 1.0,
+            peak_instances: 1,
+            mean_busy_instances: 0.5,
+            utilization: 0.1,
+            mean_in_system: 0.01,
+            mean_sojourn_secs: 0.002,
+            mean_queue_wait_secs: 0.0,
+            mean_nodes: 0.0,
+            peak_nodes: 0,
+            pending_pods: 0,
+            mean_pending_secs: 0.0,
+            overflow_cost: 0.0,
+            base_p99_ms: 3.0,
+            overflow_p99_ms: 0.0,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -447,6 +525,28 @@ mod tests {
         let repeated = text.replace("\nend\n", &format!("\n{}\nend\n", text.lines().nth_back(1).unwrap()));
         assert!(parse(&repeated, 42, 3, &names()).unwrap_err().to_string().contains("repeated"));
         assert!(parse("", 42, 3, &names()).is_err());
+    }
+
+    /// Values no replication produces are refused value by value, as a scenario's are:
+    /// a NaN cost reached summary.csv, and a wrapped `arrived` made completed > requests.
+    #[test]
+    fn impossible_values_are_refused() {
+        let text = to_text(&partial(), 42, 3);
+        let nan = format!("cost.cpu={:016x}", f64::NAN.to_bits());
+        let cpu = format!("cost.cpu={:016x}", 0.1f64.to_bits());
+        let negative = format!("cost.cpu={:016x}", (-1.0f64).to_bits());
+        for (from, to, says) in [
+            (cpu.as_str(), nan.as_str(), "`cost.cpu` is NaN"),
+            (cpu.as_str(), negative.as_str(), "`cost.cpu` is -1"),
+            ("counters.arrived=10", "counters.arrived=18446744073709551615", "at most 1e15"),
+            ("counters.arrived=10", "counters.arrived=9", "not conserved"),
+            ("counters.spilled=3", "counters.spilled=11", "`counters.spilled` (11) exceeds"),
+        ] {
+            let edited = text.replacen(from, to, 1);
+            assert_ne!(edited, text, "{from}");
+            let e = parse(&edited, 42, 3, &names()).unwrap_err().to_string();
+            assert!(e.contains(says) && e.starts_with("line "), "{to}: {e}");
+        }
     }
 
     #[test]

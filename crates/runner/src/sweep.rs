@@ -13,6 +13,7 @@
 //! pure function of its indices, gathered in index order, whatever the thread count.
 //! [`shard`] splits the same jobs between machines and merges them back exactly.
 
+pub mod checkpoint;
 pub mod crossover;
 pub mod frontier;
 pub mod shard;
@@ -20,7 +21,7 @@ pub mod spec;
 
 pub use spec::{Scale, SweepValue, Vary, VaryError};
 
-use crate::{replicate, ConservationError, PlatformSummary, ReplicationMetrics};
+use crate::{thread_pool, ConservationError, PlatformSummary, ReplicationMetrics, RunError};
 use crossover_engine::{LatencyRecorder, MeanCi};
 use crossover_platform::CostModel;
 use crossover_scenario::{Override, Scenario};
@@ -28,6 +29,8 @@ use frontier::Candidate;
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// How many jobs run between merges; bounds the number of live histograms.
 const CHUNK: usize = 64;
@@ -168,11 +171,23 @@ pub struct SweepOptions {
     pub max_replications: u32,
     /// Refine every crossing by bisection to this tolerance.
     pub refine: Option<Tolerance>,
+    /// Set from outside (Ctrl-C) to stop: the simulations under way are dropped and
+    /// [`run_sweep`] returns [`RunError::SweepInterrupted`] with the completed ones.
+    pub cancel: Option<Arc<AtomicBool>>,
+    /// Simulations of an interrupted run of the same sweep, taken instead of run again.
+    pub resume: Option<Arc<checkpoint::Memo>>,
 }
 
 impl Default for SweepOptions {
     fn default() -> Self {
-        SweepOptions { threads: None, ci_target: None, max_replications: 200, refine: None }
+        SweepOptions {
+            threads: None,
+            ci_target: None,
+            max_replications: 200,
+            refine: None,
+            cancel: None,
+            resume: None,
+        }
     }
 }
 
@@ -260,19 +275,47 @@ pub fn execute(
     pool: &rayon::ThreadPool,
     scenarios: &[&Scenario],
     jobs: &[Job],
-    mut sink: impl FnMut(Job, ReplicationMetrics, LatencyRecorder),
+    sink: impl FnMut(Job, ReplicationMetrics, LatencyRecorder),
 ) -> Result<(), ConservationError> {
+    execute_resumable(pool, scenarios, jobs, None, None, sink).map(|_| ())
+}
+
+/// [`execute`], taking the jobs `memo` holds from it instead of simulating them, and
+/// stopping once `cancel` is set (the simulations under way are dropped, the chunk's
+/// completed ones still reach `sink` in order up to the first missing one). Returns
+/// whether every job was done.
+pub fn execute_resumable(
+    pool: &rayon::ThreadPool,
+    scenarios: &[&Scenario],
+    jobs: &[Job],
+    memo: Option<&checkpoint::Memo>,
+    cancel: Option<&AtomicBool>,
+    mut sink: impl FnMut(Job, ReplicationMetrics, LatencyRecorder),
+) -> Result<bool, ConservationError> {
+    let cancelled = || cancel.is_some_and(|c| c.load(Ordering::Relaxed));
     for chunk in jobs.chunks(CHUNK) {
-        let done: Vec<(ReplicationMetrics, LatencyRecorder)> = pool.install(|| {
+        if cancelled() {
+            return Ok(false);
+        }
+        let done: Vec<Option<(ReplicationMetrics, LatencyRecorder)>> = pool.install(|| {
             chunk
                 .par_iter()
                 .map(|j| {
+                    if let Some(saved) = memo.and_then(|m| m.get(*j)) {
+                        return Some(saved.clone());
+                    }
+                    if cancelled() {
+                        return None;
+                    }
                     let s = scenarios[j.point];
-                    replicate(s, s.seed, j.replication, j.platform)
+                    crate::replicate_unless(s, s.seed, j.replication, j.platform, cancel)
                 })
                 .collect()
         });
-        for (job, (metrics, latency)) in chunk.iter().zip(done) {
+        let complete = done.iter().all(Option::is_some);
+        // In job order up to the first missing one: what reached `sink` is a prefix.
+        for (job, result) in chunk.iter().zip(done) {
+            let Some((metrics, latency)) = result else { return Ok(false) };
             if !metrics.counters.is_conserved() {
                 return Err(ConservationError {
                     platform: scenarios[job.point].platforms[job.platform].name.clone(),
@@ -282,16 +325,11 @@ pub fn execute(
             }
             sink(*job, metrics, latency);
         }
+        if !complete {
+            return Ok(false);
+        }
     }
-    Ok(())
-}
-
-/// A pool of `threads` workers (`None`: one per core).
-pub fn thread_pool(threads: Option<usize>) -> rayon::ThreadPool {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.unwrap_or(0))
-        .build()
-        .expect("building a rayon pool with a plain thread count cannot fail")
+    Ok(true)
 }
 
 fn empty_summaries(s: &Scenario) -> Vec<PlatformSummary> {
@@ -333,8 +371,9 @@ pub fn run_sweep(
     opts: &SweepOptions,
     build: &dyn Fn(&[Override]) -> Result<Scenario, String>,
     progress: &mut dyn FnMut(String),
-) -> Result<SweepResult, ConservationError> {
-    let pool = thread_pool(opts.threads);
+) -> Result<SweepResult, RunError> {
+    // Adaptive rounds vary in size, so only the thread cap applies here.
+    let pool = thread_pool(opts.threads, usize::MAX).map_err(RunError::Threads)?;
     {
         let scenarios: Vec<&Scenario> = plan.points.iter().map(|p| &p.scenario).collect();
         let mut results: Vec<Vec<PlatformSummary>> = scenarios.iter().map(|s| empty_summaries(s)).collect();
@@ -348,6 +387,9 @@ pub fn run_sweep(
             .collect();
         let batch = wanted.clone();
         let mut round = 0;
+        // Every completed simulation as a `rec` line, for the checkpoint an interrupt
+        // writes (kept only when the sweep can be interrupted).
+        let mut records: Vec<String> = Vec::new();
         loop {
             let jobs: Vec<Job> =
                 scenarios.iter().enumerate().flat_map(|(i, s)| jobs_for(i, s, done[i], wanted[i])).collect();
@@ -360,11 +402,25 @@ pub fn run_sweep(
                 if round == 0 { "running" } else { "adding replications to" },
                 jobs.len()
             ));
-            execute(&pool, &scenarios, &jobs, |job, metrics, latency| {
-                let summary = &mut results[job.point][job.platform];
-                summary.latency.merge(&latency);
-                summary.replications.push(metrics);
-            })?;
+            let memo = opts.resume.as_deref();
+            let complete = execute_resumable(
+                &pool,
+                &scenarios,
+                &jobs,
+                memo,
+                opts.cancel.as_deref(),
+                |job, metrics, latency| {
+                    if opts.cancel.is_some() {
+                        records.push(shard::record_line(job, &metrics, &latency));
+                    }
+                    let summary = &mut results[job.point][job.platform];
+                    summary.latency.merge(&latency);
+                    summary.replications.push(metrics);
+                },
+            )?;
+            if !complete {
+                return Err(RunError::SweepInterrupted { records });
+            }
             done.copy_from_slice(&wanted);
             let Some(target) = opts.ci_target else { break };
             for i in 0..scenarios.len() {

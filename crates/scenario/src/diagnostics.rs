@@ -65,11 +65,38 @@ impl ScenarioError {
 
 impl std::error::Error for ScenarioError {}
 
+/// Diagnostics printed of one file: beyond these, a count. A file of 50,000 unknown
+/// keys printed 18 MB; the first hundred say what is wrong.
+pub const MAX_SHOWN: usize = 100;
+
+/// Characters of a source line shown around the column a diagnostic points at.
+const SNIPPET_CHARS: usize = 120;
+
+/// The part of `line` shown for a diagnostic at (0-based, in characters) `column`, and
+/// the column within it: the whole line when short, else a window with `...` marks.
+fn window(line: &str, column: usize) -> (String, usize) {
+    let n = line.chars().count();
+    if n <= SNIPPET_CHARS {
+        return (line.to_string(), column);
+    }
+    let start = column.saturating_sub(SNIPPET_CHARS / 3).min(n.saturating_sub(SNIPPET_CHARS));
+    let mut shown: String = line.chars().skip(start).take(SNIPPET_CHARS).collect();
+    let mut at = column - start.min(column);
+    if start > 0 {
+        shown.insert_str(0, "...");
+        at += 3;
+    }
+    if start + SNIPPET_CHARS < n {
+        shown.push_str("...");
+    }
+    (shown, at)
+}
+
 impl fmt::Display for ScenarioError {
     /// rustc-style: `error: file:line:column: `key`: message`, then the line with the
     /// problem underlined, then `= help: ...`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, d) in self.diagnostics.iter().enumerate() {
+        for (i, d) in self.diagnostics.iter().take(MAX_SHOWN).enumerate() {
             if i > 0 {
                 writeln!(f)?;
             }
@@ -83,26 +110,49 @@ impl fmt::Display for ScenarioError {
                 write!(f, ": `{}`", d.key)?;
             }
             write!(f, ": {}", d.message)?;
-            let gutter = d.line.to_string().len();
+            let gutter = " ".repeat(d.line.to_string().len());
             if d.set_by.is_none() && d.line > 0 && !d.snippet.is_empty() {
+                // Padded by hand (a `{:pad$}` width above 65,535 panics) and cut to a
+                // window around the column: a line may be megabytes long.
+                let (shown, column) = window(&d.snippet, d.column.saturating_sub(1));
                 write!(
                     f,
-                    "\n{:gutter$} |\n{} | {}\n{:gutter$} | {:pad$}{}",
-                    "",
+                    "\n{gutter} |\n{} | {shown}\n{gutter} | {}{}",
                     d.line,
-                    d.snippet,
-                    "",
-                    "",
-                    "^".repeat(d.width.max(1)),
-                    pad = d.column - 1
+                    " ".repeat(column),
+                    "^".repeat(d.width.clamp(1, SNIPPET_CHARS)),
                 )?;
             }
             if let Some(help) = &d.help {
-                write!(f, "\n{:gutter$} = help: {help}", "")?;
+                write!(f, "\n{gutter} = help: {help}")?;
             }
+        }
+        if let Some(more) = self.diagnostics.len().checked_sub(MAX_SHOWN).filter(|&m| m > 0) {
+            write!(f, "\nerror: {}: ... and {more} more error(s) not shown; fix these first", self.origin)?;
         }
         Ok(())
     }
+}
+
+/// The line (1-based) and text of the header or key with the most dotted parts, counting
+/// dots outside quotes: where a "recursion limit" comes from.
+fn deepest_key_line(source: &str) -> Option<(usize, String)> {
+    let depth = |line: &str| {
+        let key = line.trim_start().trim_start_matches('[');
+        let (mut parts, mut quote) = (1, None);
+        for ch in key.chars() {
+            match (quote, ch) {
+                (None, '"' | '\'') => quote = Some(ch),
+                (Some(q), c) if c == q => quote = None,
+                (None, '.') => parts += 1,
+                (None, '=' | ']' | '#') => break,
+                _ => {}
+            }
+        }
+        parts
+    };
+    let (i, line) = source.lines().enumerate().max_by_key(|&(i, l)| (depth(l), std::cmp::Reverse(i)))?;
+    Some((i + 1, line.to_string()))
 }
 
 /// A step in a key path.
@@ -176,6 +226,8 @@ pub struct Locator<'a> {
     /// Arrays whose elements were renumbered after some were removed: for each, the
     /// index in the file of every remaining element.
     renumbered: Vec<(Vec<Seg>, Vec<usize>)>,
+    /// Byte offset of the start of every line (the first is 0).
+    line_starts: Vec<usize>,
 }
 
 impl<'a> Locator<'a> {
@@ -183,7 +235,8 @@ impl<'a> Locator<'a> {
     /// returns, every one of them).
     pub fn new(source: &'a str) -> Self {
         let (doc, syntax) = DeTable::parse_recoverable(source);
-        Locator { source, doc, syntax, overridden: Vec::new(), renumbered: Vec::new() }
+        let line_starts = std::iter::once(0).chain(source.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        Locator { source, doc, syntax, overridden: Vec::new(), renumbered: Vec::new(), line_starts }
     }
 
     /// Every TOML syntax error in the source, in file order.
@@ -224,9 +277,10 @@ impl<'a> Locator<'a> {
         while !self.source.is_char_boundary(offset) {
             offset -= 1;
         }
-        let before = &self.source[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        // A binary search in the line starts: counting newlines from the top for each
+        // diagnostic made a file of many errors quadratic (50k unknown keys: 20 s).
+        let line = self.line_starts.partition_point(|&start| start <= offset);
+        let line_start = self.line_starts[line - 1];
         let column = self.source[line_start..offset].chars().count() + 1;
         let text = self.source[line_start..].lines().next().unwrap_or("").to_string();
         (line, column, text)
@@ -242,9 +296,11 @@ impl<'a> Locator<'a> {
         for seg in path {
             let next = match (seg, table, value) {
                 (Seg::Index(i), _, Some(DeValue::Array(a))) => a.get(*i).map(|v| (v.span(), v)),
-                (seg, Some(t), _) => seg.key().and_then(|k| {
-                    t.iter().find(|(key, _)| key.get_ref().as_ref() == k).map(|(key, v)| (key.span(), v))
-                }),
+                // A map lookup, not a scan: one scan per diagnostic made a file of many
+                // unknown keys quadratic.
+                (seg, Some(t), _) => {
+                    seg.key().and_then(|k| t.get_key_value(k)).map(|(key, v)| (key.span(), v))
+                }
                 _ => None,
             };
             let Some((key_span, next)) = next else { break };
@@ -319,6 +375,16 @@ impl<'a> Locator<'a> {
         let mut d = Diagnostic::unplaced(key, err.message().trim().replace('\n', "; "));
         if let Some(span) = err.span() {
             self.place(&mut d, span);
+        } else if let Some((line, snippet)) =
+            deepest_key_line(self.source).filter(|_| d.message.contains("recursion"))
+        {
+            // The parser's depth limit comes without a place: point at the line that
+            // nests deepest.
+            d.message.push_str(": tables nest too deep here (scenario keys are a few levels deep)");
+            d.line = line;
+            d.column = 1;
+            d.width = snippet.chars().count();
+            d.snippet = snippet;
         }
         d
     }

@@ -11,6 +11,7 @@
 //! validation and resolution (`resolve`). Each stage reports everything it finds.
 
 pub mod diagnostics;
+pub mod names;
 pub mod overrides;
 pub mod presets;
 mod probe;
@@ -175,13 +176,37 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 /// defaults to the file name without its extension.
 pub fn load_with_overrides(path: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
     let origin = path.display().to_string();
-    let source = std::fs::read_to_string(path).map_err(|e| {
+    let bytes = std::fs::read(path).map_err(|e| {
         ScenarioError::single(origin.clone(), Diagnostic::unplaced("", format!("cannot read the file: {e}")))
     })?;
+    let source = String::from_utf8(bytes).map_err(|e| ScenarioError::single(origin.clone(), not_utf8(&e)))?;
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("scenario");
     // Paths inside a scenario are relative to the scenario file.
     let base_dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     parse_with_overrides_in(&source, &origin, stem, overrides, base_dir)
+}
+
+/// Where a file stops being UTF-8: the line and column of the first bad byte (the text
+/// before it is valid), so that the message points at it like any other error.
+fn not_utf8(e: &std::string::FromUtf8Error) -> Diagnostic {
+    let bytes = e.as_bytes();
+    let at = e.utf8_error().valid_up_to();
+    let before = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line_end = bytes[at..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| at + i);
+    Diagnostic {
+        line: before.matches('\n').count() + 1,
+        column: before[line_start..].chars().count() + 1,
+        snippet: String::from_utf8_lossy(&bytes[line_start..line_end]).into_owned(),
+        width: 1,
+        ..Diagnostic::unplaced(
+            "",
+            format!(
+                "byte 0x{:02x} is not UTF-8 text: save the file as UTF-8",
+                bytes.get(at).copied().unwrap_or(0)
+            ),
+        )
+    }
 }
 
 /// The default scenario, parsed.

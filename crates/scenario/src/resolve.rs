@@ -61,6 +61,21 @@ pub(crate) struct Checker<'a> {
     pub(crate) base_dir: &'a Path,
 }
 
+/// A number for a message: as written for ordinary magnitudes, in exponent form for
+/// extreme ones (1e300 printed in full is 301 digits).
+pub(crate) struct Num(pub f64);
+
+impl std::fmt::Display for Num {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let a = self.0.abs();
+        if a != 0.0 && a.is_finite() && !(1e-6..1e15).contains(&a) {
+            write!(f, "{:e}", self.0)
+        } else {
+            write!(f, "{}", self.0)
+        }
+    }
+}
+
 impl Checker<'_> {
     pub(crate) fn error(&mut self, path: &[Seg], message: impl Into<String>) {
         self.errors.push(self.loc.diagnostic(path, message));
@@ -69,7 +84,7 @@ impl Checker<'_> {
     /// A finite number within [lo, hi].
     pub(crate) fn range(&mut self, path: &[Seg], value: f64, lo: f64, hi: f64) -> f64 {
         if !value.is_finite() || value < lo || value > hi {
-            self.error(path, format!("must be between {lo} and {hi}, got {value}"));
+            self.error(path, format!("must be between {lo} and {hi}, got {}", Num(value)));
         }
         value
     }
@@ -149,6 +164,12 @@ impl Checker<'_> {
                     self.range(&at("cv"), *cv, 0.0, 100.0);
                 }
             }
+            DistField::Table(DistTable::Gamma { mean, cv }) => {
+                positive(self, "mean", mean);
+                // The shape is 1/cv^2: cv 1e-160 made it infinite and cv 1e300 zero, and
+                // every duration came out near 0. 0.001..100 spans shapes 1e-4..1e6.
+                self.range(&at("cv"), *cv, 0.001, 100.0);
+            }
             _ => {}
         }
         self.errors.len() == before
@@ -175,13 +196,8 @@ pub fn resolve(
     if file.name.trim().is_empty() {
         file.name = default_name.to_string();
     }
-    if !file.name.chars().all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch))
-        || file.name.starts_with('.')
-    {
-        c.error(
-            &[Seg::Key("name")],
-            format!("\"{}\" cannot name an output folder: use letters, digits, '-', '_' and '.'", file.name),
-        );
+    if let Some(problem) = crate::names::scenario_name_problem(&file.name) {
+        c.error(&[Seg::Key("name")], problem);
     }
 
     let sim = &file.simulation;
@@ -248,8 +264,8 @@ fn resolve_platform(i: usize, p: &mut PlatformSection, c: &mut Checker) -> Platf
     let at = |keys: &[&'static str]| -> Vec<Seg> {
         base.iter().cloned().chain(keys.iter().map(|k| Seg::Key(k))).collect()
     };
-    if p.name.trim().is_empty() {
-        c.error(&at(&["name"]), "must not be empty");
+    if let Some(problem) = crate::names::platform_name_problem(&p.name) {
+        c.error(&at(&["name"]), problem);
     }
     let inst = &p.instance;
     if !inst.cpu.is_finite() || inst.cpu < MIN_VCPU || inst.cpu > MAX_VCPU {
@@ -429,9 +445,13 @@ fn resolve_platform(i: usize, p: &mut PlatformSection, c: &mut Checker) -> Platf
                     let period = positive(c, &["autoscaler", key, "period"], &r.period);
                     let mut policies = Vec::new();
                     if let Some(value) = r.pods {
-                        if value == 0 {
-                            // Upstream's validation: a policy's value must be greater than zero.
-                            c.error(&at(&["autoscaler", key, "pods"]), "must be at least 1, got 0");
+                        // Upstream's validation: a policy's value must be greater than zero
+                        // (`select = "disabled"` is the way to forbid a direction).
+                        if value == 0 || value > 10_000 {
+                            c.error(
+                                &at(&["autoscaler", key, "pods"]),
+                                format!("must be between 1 and 10000, got {value}"),
+                            );
                         }
                         let period = r
                             .pods_period
@@ -957,18 +977,43 @@ fn check_limits(
     c: &mut Checker,
 ) {
     let (cpu, mem) = (inst.cpu, inst.memory.0);
-    if !l.cpu_values.is_empty() && !l.cpu_values.iter().any(|v| (v - cpu).abs() < 1e-9) {
-        c.error(
-            &at(&["instance", "cpu"]),
-            format!("this platform offers {:?} vCPU, got {cpu}", l.cpu_values),
-        );
+    // The limits themselves first, each blamed on its own key: an inverted range was
+    // reported against `instance.cpu`, a key the file may never have set.
+    let mut sane = |key: &'static str, pair: Option<[f64; 2]>| -> Option<[f64; 2]> {
+        let [lo, hi] = pair?;
+        if !(lo.is_finite() && hi.is_finite() && lo >= 0.0 && lo <= hi) {
+            c.error(
+                &at(&["limits", key]),
+                format!("must be [low, high] with 0 <= low <= high, got [{lo}, {hi}]"),
+            );
+            return None;
+        }
+        Some([lo, hi])
+    };
+    let cpu_range = sane("cpu_range", l.cpu_range);
+    let memory_range_gib = sane("memory_range_gib", l.memory_range_gib);
+    let gib_per_vcpu = sane("gib_per_vcpu", l.gib_per_vcpu);
+    match &l.cpu_values {
+        Some(values) if values.is_empty() => {
+            c.error(
+                &at(&["limits", "cpu_values"]),
+                "lists no vCPU value: give at least one, or leave it out",
+            );
+        }
+        Some(values) if values.iter().any(|v| !(v.is_finite() && *v > 0.0)) => {
+            c.error(&at(&["limits", "cpu_values"]), format!("every value must be above 0, got {values:?}"));
+        }
+        Some(values) if !values.iter().any(|v| (v - cpu).abs() < 1e-9) => {
+            c.error(&at(&["instance", "cpu"]), format!("this platform offers {values:?} vCPU, got {cpu}"));
+        }
+        _ => {}
     }
-    if let Some([lo, hi]) = l.cpu_range {
+    if let Some([lo, hi]) = cpu_range {
         if cpu < lo || cpu > hi {
             c.error(&at(&["instance", "cpu"]), format!("this platform allows {lo} to {hi} vCPU, got {cpu}"));
         }
     }
-    if let Some([lo, hi]) = l.memory_range_gib {
+    if let Some([lo, hi]) = memory_range_gib {
         if mem < lo - 1e-9 || mem > hi + 1e-9 {
             c.error(
                 &at(&["instance", "memory"]),
@@ -982,7 +1027,7 @@ fn check_limits(
             c.error(&at(&["instance", "memory"]), msg);
         }
     }
-    if let Some([lo, hi]) = l.gib_per_vcpu {
+    if let Some([lo, hi]) = gib_per_vcpu {
         let ratio = mem / cpu;
         if ratio < lo - 1e-9 || ratio > hi + 1e-9 {
             c.error(

@@ -863,9 +863,9 @@ fn default_spot_warning() -> Duration {
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsSection {
-    /// Allowed vCPU values (empty: any within `cpu_range`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub cpu_values: Vec<f64>,
+    /// Allowed vCPU values (absent: any within `cpu_range`; an empty list is an error).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_values: Option<Vec<f64>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_range: Option<[f64; 2]>,
     /// Memory allowed by vCPU: rows of [vCPU, min GiB, max GiB]; a shape uses the first

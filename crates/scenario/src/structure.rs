@@ -286,9 +286,10 @@ impl Walk {
         allowed: &[&'static str],
     ) -> Vec<String> {
         let unknown: Vec<String> = table.keys().filter(|k| !allowed.contains(&k.as_str())).cloned().collect();
+        // Removed at once: one removal at a time shifts the ordered map each time.
+        table.retain(|k, _| allowed.contains(&k));
         let mut meant = Vec::new();
         for key in unknown {
-            table.remove(&key);
             // Prefer a key the table lacks: `p90` next to `p50` was meant to be `p99`.
             let absent = allowed.iter().copied().filter(|a| !table.contains_key(*a));
             let near = did_you_mean(&key, absent).or_else(|| did_you_mean(&key, allowed.iter().copied()));
@@ -354,7 +355,13 @@ impl Walk {
                     path.pop();
                     v
                 }
-                (Some(child), Some(Value::Array(items))) if items.iter().all(Value::is_table) => {
+                // Tables, or values that can never be one (numbers, booleans, arrays),
+                // are checked element by element; a mix with strings (a mixture's
+                // components) is left to the type check of the whole value.
+                (Some(child), Some(Value::Array(items)))
+                    if items.iter().all(Value::is_table)
+                        || !items.iter().any(|v| v.is_table() || v.is_str()) =>
+                {
                     path.push(Seg::Name(key.clone()));
                     generic.push(key.clone());
                     let v = self.array_of_tables(path, generic, child, items);
@@ -393,9 +400,26 @@ impl Walk {
                     self.report.masked.push(path_string(&element));
                 }
                 path.pop();
+            } else {
+                // Reported at the element, so that an override that set it
+                // (`--set platform[0]=5`) is named rather than the file's array.
+                path.push(Seg::Index(i));
+                let element = path.clone();
+                self.find(
+                    element.clone(),
+                    Part::Value,
+                    format!("expected a table, got {}", type_name(item)),
+                    None,
+                );
+                self.report.masked.push(path_string(&element));
+                path.pop();
             }
         }
-        if kept.is_empty() {
+        // Removed only when every element was refused (and so reported). An array empty
+        // in the file is kept for validation to judge: removing it silently dropped
+        // `nodes.machines = []` with its whole `nodes` table, and the platform ran
+        // without nodes.
+        if kept.is_empty() && !items.is_empty() {
             return Verdict::Remove;
         }
         if kept.len() < items.len() {

@@ -156,8 +156,18 @@ fn resolve_diurnal(t: &mut TrafficSection, c: &mut Checker) -> DailyProfile {
     c.range(&tp("business_hours"), close_hour, 0.0, 24.0);
     let after = |from: f64, to: f64| (to - from).rem_euclid(24.0);
     let rise = after(open_hour, peak_hour);
-    let window = after(open_hour, close_hour);
-    if open_hour == close_hour || rise <= 0.0 || rise >= window {
+    // [0, 24] is open all day: a window of 24 hours, not of none.
+    let window = if close_hour - open_hour == 24.0 { 24.0 } else { after(open_hour, close_hour) };
+    if window == 0.0 {
+        // The fault is the window itself, whatever the peak hour.
+        c.error(
+            &tp("business_hours"),
+            format!(
+                "opens and closes at the same hour ({open_hour}): give a window such as [8, 20], or [0, 24] \
+                 for all day"
+            ),
+        );
+    } else if rise <= 0.0 || rise >= window {
         c.error(
             &tp("peak_hour"),
             format!("must lie strictly inside business_hours [{open_hour}, {close_hour}], got {peak_hour}"),
@@ -178,6 +188,10 @@ fn table<const N: usize>(c: &mut Checker, key: &'static str, values: &[f64], lo:
     }
     std::array::from_fn(|i| values[i])
 }
+
+/// The smallest the largest hourly weight may be: far below any weight a person writes,
+/// far above where dividing by the sum overflows.
+const MIN_TOP_WEIGHT: f64 = 1e-9;
 
 fn resolve_hourly(t: &mut TrafficSection, c: &mut Checker) -> DailyProfile {
     let shape = match *t.hourly_shape.get_or_insert(HourlyShapeKind::Step) {
@@ -200,6 +214,15 @@ fn resolve_hourly(t: &mut TrafficSection, c: &mut Checker) -> DailyProfile {
             let max = w.iter().copied().fold(0.0, f64::max);
             if sum <= 0.0 && weights.len() == 24 {
                 c.error(&tp("hourly_weights"), "the weights must not all be zero");
+            } else if max > 0.0 && max < MIN_TOP_WEIGHT {
+                // Scaling weights of 1e-320 overflows, and the traffic silently became zero.
+                c.error(
+                    &tp("hourly_weights"),
+                    format!(
+                        "the largest weight is {max:e}; weights are relative: scale them so the largest \
+                         is at least {MIN_TOP_WEIGHT:e} (e.g. 1 for the busiest hour)"
+                    ),
+                );
             }
             let scale = match (t.mean_rps, t.peak_rps) {
                 (Some(mean), None) => c.range(&tp("mean_rps"), mean, 0.0, MAX_RPS) * 24.0 / sum,

@@ -42,10 +42,25 @@ const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 /// Splits "12.5ms" into (12.5, "ms").
 fn split_number(s: &str) -> Option<(f64, &str)> {
     let s = s.trim();
-    let end = s
-        .char_indices()
-        .find(|&(_, c)| !(c.is_ascii_digit() || c == '.' || c == '_'))
-        .map_or(s.len(), |(i, _)| i);
+    let mantissa_end = |from: usize| {
+        s[from..]
+            .char_indices()
+            .find(|&(_, c)| !(c.is_ascii_digit() || c == '.' || c == '_'))
+            .map_or(s.len(), |(i, _)| from + i)
+    };
+    let mut end = mantissa_end(0);
+    // An exponent ("1e3ms", "2.5E-1s") belongs to the number: without it "1e300 TB" was
+    // read as 1 of the unit "e300 TB" and blamed on the unit.
+    let rest = &s.as_bytes()[end..];
+    if end > 0 && matches!(rest.first(), Some(b'e' | b'E')) {
+        let sign = usize::from(matches!(rest.get(1), Some(b'+' | b'-')));
+        if rest.get(1 + sign).is_some_and(u8::is_ascii_digit) {
+            end = s[end + 1 + sign..]
+                .char_indices()
+                .find(|&(_, c)| !c.is_ascii_digit())
+                .map_or(s.len(), |(i, _)| end + 1 + sign + i);
+        }
+    }
     let number: String = s[..end].chars().filter(|&c| c != '_').collect();
     let value: f64 = number.parse().ok()?;
     Some((value, s[end..].trim()))
@@ -81,7 +96,11 @@ pub fn parse_size_gib(s: &str) -> Result<f64, String> {
     let Some(&(_, bytes)) = SIZE_UNITS.iter().find(|(u, _)| *u == unit) else {
         return Err(format!("\"{s}\" has no valid unit: expected {allowed}"));
     };
-    Ok(value * bytes / GIB)
+    let gib = value * bytes / GIB;
+    if !gib.is_finite() {
+        return Err(format!("\"{s}\" is too large: sizes are finite numbers of bytes"));
+    }
+    Ok(gib)
 }
 
 /// A duration field of the scenario file.
@@ -210,6 +229,19 @@ mod tests {
         assert!(parse_duration("fast").is_err());
         assert!(parse_duration("-5s").is_err());
         assert!(parse_duration("1e300d").is_err());
+    }
+
+    /// Exponents are part of the number, so the message is about the value, not the
+    /// unit; a size or duration too large to hold says so.
+    #[test]
+    fn exponents_belong_to_the_number() {
+        assert_eq!(parse_duration("1e3ms").unwrap(), SimDuration::from_secs(1));
+        assert_eq!(parse_duration("2.5E-1s").unwrap(), SimDuration::from_millis(250));
+        assert_eq!(parse_size_gib("1e3MB").unwrap(), 1e9 / (1u64 << 30) as f64);
+        let e = parse_size_gib("1e300 TB").unwrap_err();
+        assert!(e.contains("too large") && !e.contains("unit"), "{e}");
+        assert!(parse_duration("1e300 s").unwrap_err().contains("too long"));
+        assert!(parse_size_gib("1e TB").unwrap_err().contains("unit"));
     }
 
     #[test]

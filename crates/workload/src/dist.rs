@@ -73,6 +73,8 @@ pub enum DistError {
     Percentiles(String),
     #[error("{0}")]
     Weights(String),
+    #[error("{0}")]
+    Parameters(String),
 }
 
 /// Inverse CDF of the triangular distribution.
@@ -156,7 +158,15 @@ impl Dist {
     pub fn gamma_mean_cv(mean: f64, cv: f64) -> Result<Dist, DistError> {
         positive("mean", mean)?;
         positive("cv", cv)?;
-        Ok(Dist::Gamma { shape: 1.0 / (cv * cv), scale: mean * cv * cv })
+        let (shape, scale) = (1.0 / (cv * cv), mean * cv * cv);
+        // A cv so large or small that the shape or scale over- or underflows would draw
+        // only zeros: refused rather than simulated.
+        if !(shape.is_finite() && shape > 0.0 && scale.is_finite() && scale > 0.0) {
+            return Err(DistError::Parameters(format!(
+                "cv {cv} with mean {mean} gives no usable gamma (shape {shape:e}, scale {scale:e})"
+            )));
+        }
+        Ok(Dist::Gamma { shape, scale })
     }
 
     /// Pareto with minimum `scale` and tail index `alpha` (> 1).
@@ -232,7 +242,13 @@ impl Dist {
             total += non_negative("weight", w)?;
             cumulative.push(total);
         }
-        if !(total > 0.0 && total.is_finite()) {
+        if total.is_infinite() {
+            return fail(format!(
+                "the weights add up beyond the largest number ({:e}): they are relative, scale them down",
+                f64::MAX
+            ));
+        }
+        if total <= 0.0 || total.is_nan() {
             return fail("the weights must not all be zero".into());
         }
         for c in &mut cumulative {

@@ -49,7 +49,9 @@ impl DailyProfile {
             &DailyProfile::Diurnal { trough_rps, peak_rps, peak_hour, open_hour, close_hour } => {
                 let x = hours_after(open_hour, hour);
                 let rise = hours_after(open_hour, peak_hour);
-                let window = hours_after(open_hour, close_hour);
+                // [0, 24] is open all day: 24 hours, where `hours_after` would give none.
+                let window =
+                    if close_hour - open_hour == 24.0 { 24.0 } else { hours_after(open_hour, close_hour) };
                 let shape = if x >= window {
                     0.0
                 } else if x <= rise {
