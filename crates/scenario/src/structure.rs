@@ -117,8 +117,20 @@ fn child_shape(parent: &[&str], key: &str) -> Option<Shape> {
         (["platform", "nodes", "autoscaler"], "provisioning") => tagged::<DistTable>("dist"),
         (["platform", "nodes"], "billing") => plain::<NodeBillingSection>(),
         (["platform", "nodes"], "interruptions") => plain::<InterruptionsSection>(),
+        (parent, "components") if holds_a_distribution(parent) => tagged::<DistTable>("dist"),
         _ => return None,
     })
+}
+
+/// Whether the table at `path` (indices dropped) is a distribution, whose `components`
+/// (a mixture's) are distributions in turn.
+fn holds_a_distribution(path: &[&str]) -> bool {
+    matches!(
+        path,
+        ["service", "cpu" | "io"]
+            | ["platform", "instance", "cold_start"]
+            | ["platform", "nodes", "autoscaler", "provisioning"]
+    ) || path.last() == Some(&"components")
 }
 
 /// Every key path the schema knows, array indices dropped (`platform.autoscaler.keep_alive`),
@@ -347,6 +359,26 @@ impl Walk {
             let generic_parent: Vec<&str> = generic.iter().map(String::as_str).collect();
             let child = child_shape(&generic_parent, &key);
             let verdict = match (child, table.get_mut(&key)) {
+                // A mixture's components mix durations and tables, and each answers to a
+                // weight by its place: every table is checked where it stands (what is
+                // wrong inside it is reported at its own key and taken out), nothing is
+                // renumbered, and the durations are left to the type check of the whole.
+                (Some(child), Some(Value::Array(items))) if key == "components" => {
+                    path.push(Seg::Name(key.clone()));
+                    generic.push(key.clone());
+                    for (i, item) in items.iter_mut().enumerate() {
+                        if let Value::Table(inner) = item {
+                            path.push(Seg::Index(i));
+                            if self.table(path, generic, child, inner) == Verdict::Remove {
+                                self.report.masked.push(path_string(path));
+                            }
+                            path.pop();
+                        }
+                    }
+                    generic.pop();
+                    path.pop();
+                    Verdict::Keep
+                }
                 (Some(child), Some(Value::Table(inner))) => {
                     path.push(Seg::Name(key.clone()));
                     generic.push(key.clone());
