@@ -155,7 +155,10 @@ pub fn key_paths() -> Vec<String> {
         for key in keys {
             prefix.push(key);
             out.push(prefix.join("."));
-            if let Some(child) = child_shape(&prefix[..prefix.len() - 1], key) {
+            // A mixture's components take the keys of the distribution they are in, which
+            // are listed already (and a component may be a mixture: the walk would not end).
+            let child = child_shape(&prefix[..prefix.len() - 1], key).filter(|_| key != "components");
+            if let Some(child) = child {
                 walk(prefix, child, out);
             }
             prefix.pop();
