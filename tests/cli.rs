@@ -3,6 +3,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+mod common;
+
 fn crossover(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_crossover"))
         .args(args)
@@ -170,7 +172,7 @@ fn every_scenario_in_the_repository_is_valid_and_every_key_has_an_example() {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "toml") {
-            crossover_scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+            common::load_shipped(&path, &[]);
             let doc: toml::Table = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
             key_paths_of(&doc, "", &mut used);
             n += 1;
@@ -227,6 +229,12 @@ fn readme_commands_and_doc_examples_are_current() {
     let ci_cmd =
         ci.lines().rev().find_map(|l| l.strip_prefix("cargo test")).expect(".ci/run runs cargo test");
     assert_eq!(ci_cmd.replace(" --locked", ""), test_cmd, "README and .ci/run disagree on the test command");
+    // ... and CI runs it in a copy of the checkout with nothing beside it, so a test that
+    // read a file outside the repository would fail there.
+    let copy = ci.find("mktemp -d").expect(".ci/run copies the checkout to a fresh folder");
+    let enter = ci.find("cd \"$alone\"").expect(".ci/run enters the copy");
+    let test = ci.rfind("\ncargo test").unwrap();
+    assert!(copy < enter && enter < test, ".ci/run must run the tests inside the copy");
     assert!(readme.contains("\n    cargo run --release -- run\n"));
     let mut docs = vec![root.join("README.md")];
     for entry in std::fs::read_dir(root.join("docs")).unwrap() {
@@ -268,7 +276,7 @@ fn complete_fragment(block: &str) -> String {
 
 /// Scenarios the reference's example values are tried against: between them every
 /// documented example fits at least one. Tests run from the repository root, so files are
-/// named from there (the Azure samples sit beside the repository, in ../shared).
+/// named from there (the Azure sample is the one in tests/fixtures).
 const DOC_BASES: [&str; 13] = [
     // A hybrid: a baseline spilling to a second platform.
     r#"[traffic]
@@ -377,7 +385,7 @@ preset = "fargate-spot"
     // A per-minute trace; Pareto demand; KEDA's HTTP scaler.
     r#"[traffic]
 profile = "trace"
-trace = { file = "../shared/data/azure-functions-2019/10_inv.csv" }
+trace = { file = "tests/fixtures/azure-functions-2019/10_inv.csv" }
 [service]
 cpu = { dist = "pareto", min = "10ms", alpha = 2.5 }
 [[platform]]
@@ -409,7 +417,7 @@ autoscaler = { kind = "schedule", weekday = [0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2,
 profile = "constant"
 rps = 0.5
 [service]
-cpu = { dist = "azure-durations", file = "../shared/data/azure-functions-2019/10_run.csv" }
+cpu = { dist = "azure-durations", file = "tests/fixtures/azure-functions-2019/10_run.csv" }
 [[platform]]
 name = "p"
 preset = "lambda"

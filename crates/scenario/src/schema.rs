@@ -610,7 +610,7 @@ fn default_max_instances() -> u32 {
     1000
 }
 fn default_request_timeout() -> Duration {
-    // Cloud Run's default request timeout (platform-facts.md).
+    // Cloud Run's default request timeout (cloud.google.com/run/docs/configuring/request-timeout).
     Duration(SimDuration::from_secs(300))
 }
 

@@ -263,17 +263,44 @@ fn resolve_offset(t: &mut TrafficSection, c: &mut Checker) -> i32 {
     }
 }
 
-/// Reads a file named in the scenario, relative to the scenario's folder.
+/// The largest trace file read: a trace is held in memory while it is parsed, and a
+/// month of timestamps at a busy service's rate (tens of millions of lines) stays well
+/// below this. Anything larger is almost certainly the wrong file.
+pub const MAX_TRACE_BYTES: u64 = 2 << 30;
+
+/// Reads a file named in the scenario, relative to the scenario's folder. Only a regular
+/// file of at most [`MAX_TRACE_BYTES`] is read: a device such as /dev/zero or a FIFO
+/// would never end. A missing file is the documented "trace not found" error, which the
+/// scenarios that replay a downloadable trace point to in their headers.
 fn read(c: &mut Checker, key: &[Seg], file: &str) -> Option<(String, String)> {
     let path = c.base_dir.join(file);
     let shown = path.display().to_string();
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Some((text, shown)),
-        Err(e) => {
-            c.error(key, format!("cannot read {shown}: {e}"));
-            None
+    let problem = match std::fs::metadata(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => format!(
+            "trace not found: {shown} does not exist (a relative path starts at the scenario's \
+             folder); get the file as the scenario's header says, or give its path with \
+             --set {}=PATH",
+            crate::diagnostics::path_string(key)
+        ),
+        Err(e) => format!("cannot read {shown}: {e}"),
+        Ok(m) if !m.is_file() => {
+            format!("{shown} is not a regular file: a trace must be a file (not a folder, device or pipe)")
         }
-    }
+        Ok(m) if m.len() > MAX_TRACE_BYTES => format!(
+            "{shown} is {} bytes; a trace may be at most {} GiB (cut it to the period you want to simulate)",
+            m.len(),
+            MAX_TRACE_BYTES >> 30
+        ),
+        Ok(_) => match std::fs::read_to_string(&path) {
+            Ok(text) => return Some((text, shown)),
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                format!("{shown} is not UTF-8 text: a trace must be a CSV or text log")
+            }
+            Err(e) => format!("cannot read {shown}: {e}"),
+        },
+    };
+    c.error(key, problem);
+    None
 }
 
 /// Reports a trace error: unknown functions at the `functions` key, anything else at
@@ -561,7 +588,19 @@ instance = { cold_start = { dist = "pareto", min = "200ms", alpha = 2.5 } }
         let e = parse_in(&text, "s.toml", "s", &dir).unwrap_err();
         assert_eq!(e.diagnostics[0].key, "traffic.trace.functions");
         let e = parse_in(&text.replace("bad.csv", "missing.csv"), "s.toml", "s", &dir).unwrap_err();
-        assert!(e.diagnostics[0].message.contains("cannot read"), "{e}");
+        let missing = &e.diagnostics[0].message;
+        assert!(
+            missing.starts_with("trace not found: ") && missing.contains("--set traffic.trace.file=PATH"),
+            "{e}"
+        );
+        // What can never be a trace is refused before it is read: a folder, and on Unix
+        // a device that would never end.
+        let e = parse_in(&text.replace("bad.csv", "."), "s.toml", "s", &dir).unwrap_err();
+        assert!(e.diagnostics[0].message.contains("is not a regular file"), "{e}");
+        if Path::new("/dev/zero").exists() {
+            let e = parse_in(&text.replace("bad.csv", "/dev/zero"), "s.toml", "s", &dir).unwrap_err();
+            assert!(e.diagnostics[0].message.contains("/dev/zero is not a regular file"), "{e}");
+        }
         std::fs::remove_dir_all(dir).unwrap();
     }
 
