@@ -35,11 +35,14 @@ fn run_without_a_file_runs_the_default_scenario_into_output() {
     assert!(summary.starts_with(SUMMARY_HEADER), "{summary}");
     // One row per platform of the default scenario, each with 2 replications.
     let rows: Vec<&str> = summary.lines().skip(1).collect();
-    assert_eq!(rows.len(), 3);
+    assert_eq!(rows.len(), 5);
+    for platform in ["cloud-run", "fargate", "lambda", "gke-autopilot", "eks"] {
+        assert!(rows.iter().any(|r| r.starts_with(&format!("{platform},"))), "{platform} in the first run");
+    }
     assert!(rows.iter().all(|r| r.split(',').nth(1) == Some("2")));
     let reps = std::fs::read_to_string(out.join("replications.csv")).unwrap();
     assert!(reps.starts_with("replication,seed,platform,"));
-    assert_eq!(reps.lines().count(), 1 + 2 * 3);
+    assert_eq!(reps.lines().count(), 1 + 2 * 5);
     let resolved = std::fs::read_to_string(out.join("scenario.resolved.toml")).unwrap();
     assert!(resolved.contains("replications = 2"), "overrides are recorded");
     assert!(resolved.contains(env!("CARGO_PKG_VERSION")));
@@ -48,6 +51,31 @@ fn run_without_a_file_runs_the_default_scenario_into_output() {
     assert!(table.contains("cloud-run"));
     assert!(table.contains("scaled from a 7d horizon"), "{table}");
     assert!(stderr(&o).contains("requests/s"));
+    // Two replications are too few for the intervals printed: said on stderr.
+    assert!(stderr(&o).contains("warning: 2 replications give intervals too wide"), "{}", stderr(&o));
+}
+
+/// One replication of one day of a weekly pattern: the run says both numbers mislead and
+/// what to change, on stderr and in the report (which `plot` redraws the same).
+#[test]
+fn a_run_too_short_or_too_small_to_trust_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["run", "-n", "1", "--set", "simulation.horizon=1d", "--platform", "cloud-run"];
+    let o = crossover(&args, dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("warning: the traffic has a weekly pattern, but the 1d horizon"), "{err}");
+    assert!(err.contains("simulation.horizon=7d"), "{err}");
+    assert!(err.contains("warning: one replication gives no confidence interval"), "{err}");
+    assert!(err.contains("-n 5"), "{err}");
+    let report = std::fs::read_to_string(dir.path().join("output/default/report.html")).unwrap();
+    assert!(report.contains("<h2>Caveats</h2>") && report.contains("one replication gives no"), "{report}");
+    // A week and enough replications: nothing to warn about.
+    let o = crossover(
+        &["run", "-n", "3", "--platform", "cloud-run", "--set", "simulation.horizon=7d"],
+        dir.path(),
+    );
+    assert!(!stderr(&o).contains("warning:"), "{}", stderr(&o));
 }
 
 #[test]
@@ -723,6 +751,28 @@ fn init_writes_a_starter_scenario_that_validates_and_runs() {
         crossover(&["run", "teams/my-api.toml", "--set", "simulation.horizon=10m", "-n", "1"], dir.path());
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(dir.path().join("output/my-api/summary.csv").exists());
+}
+
+/// Every template is written as shipped, validates, and is built from presets, Kubernetes
+/// among them.
+#[test]
+fn init_templates_are_built_from_presets_with_kubernetes() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in crossover_scenario::TEMPLATES {
+        let file = format!("{name}.toml");
+        let o = crossover(&["init", "--template", name, &file], dir.path());
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(std::fs::read_to_string(dir.path().join(&file)).unwrap(), text);
+        let s = crossover_scenario::load(&dir.path().join(&file)).unwrap_or_else(|e| panic!("{e}"));
+        assert!(s.platforms.len() >= 2, "{name}");
+        assert!(text.contains("preset = \"eks"), "{name}: a Kubernetes preset");
+        let doc: toml::Table = toml::from_str(text).unwrap();
+        let platforms = doc["platform"].as_array().unwrap();
+        assert!(platforms.iter().all(|p| p.get("preset").is_some()), "{name}: every platform from a preset");
+    }
+    let o = crossover(&["init", "--template", "nope"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("api") && stderr(&o).contains("stack") && stderr(&o).contains("gpu"));
 }
 
 #[test]

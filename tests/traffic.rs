@@ -151,7 +151,7 @@ fn a_missing_downloaded_trace_is_reported_where_it_is_named() {
         let scenario = format!("scenarios/{name}");
         let trace = std::fs::read_to_string(repo().join(&scenario)).unwrap();
         let file = trace.lines().find(|l| l.starts_with("file = ")).unwrap().to_string();
-        if repo().join("scenarios").join(file[8..file.len() - 1].to_string()).exists() {
+        if repo().join("scenarios").join(&file[8..file.len() - 1]).exists() {
             continue; // downloaded: nothing to report
         }
         let dir = scratch(&format!("missing-{name}"));

@@ -147,9 +147,33 @@ struct InitArgs {
     /// Where to write the scenario
     #[arg(default_value = "scenario.toml")]
     path: PathBuf,
+    /// What to start from: api (one HTTP API on Cloud Run, Fargate, Lambda, GKE Autopilot
+    /// and EKS), stack (a stack's main service on eight platforms, Kubernetes run by you
+    /// included) or gpu (GPU inference: Cloud Run L4 against an EKS GPU node)
+    #[arg(long, value_enum, default_value_t = Template::Api)]
+    template: Template,
     /// Overwrite the file if it exists
     #[arg(long)]
     force: bool,
+}
+
+/// The templates of `init`, named as in [`crossover_scenario::TEMPLATES`].
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Template {
+    Api,
+    Stack,
+    Gpu,
+}
+
+impl Template {
+    fn text(self) -> &'static str {
+        let name = match self {
+            Template::Api => "api",
+            Template::Stack => "stack",
+            Template::Gpu => "gpu",
+        };
+        crossover_scenario::TEMPLATES.iter().find(|(n, _)| *n == name).map_or("", |t| t.1)
+    }
 }
 
 /// A failure with the exit code it deserves.
@@ -476,7 +500,22 @@ fn run_one(
     if let Some(title) = title {
         println!("\n{title}");
     }
+    // The answer first (the report's verdict), then the table it comes from; then what
+    // may make the figures mislead, on stderr even with --quiet.
+    let data = crossover_report::summary_data(&crossover_report::summary_csv(&result), &resolved);
+    if let Ok(data) = &data {
+        for (i, line) in crossover_report::html::verdict(data).iter().enumerate() {
+            println!("{} {line}", if i == 0 { "=>" } else { "  " });
+        }
+        println!();
+    }
     print!("{}", crossover_report::summary_table(&result));
+    match &data {
+        Ok(data) => crossover_report::caveats::caveats(&data.summary, data.scenario.as_deref())
+            .iter()
+            .for_each(|c| eprintln!("warning: {c}")),
+        Err(e) => eprintln!("warning: cannot check the results' intervals: {e}"),
+    }
     let requests = result.simulated_requests();
     if !args.quiet {
         // Per CPU-second: the process's CPU time during the run where the system says
@@ -665,7 +704,7 @@ fn init(args: &InitArgs) -> Result<u8, Failure> {
             path.display()
         )));
     }
-    crossover_report::write_atomic(path, crossover_scenario::STARTER_SCENARIO.as_bytes())
+    crossover_report::write_atomic(path, args.template.text().as_bytes())
         .with_context(|| format!("writing {}", path.display()))
         .map_err(Failure::Runtime)?;
     eprintln!(

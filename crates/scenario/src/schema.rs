@@ -622,7 +622,7 @@ pub enum AutoscalerSection {
     },
     PerRequest {
         /// AWS Lambda keeps an idle execution environment about 10 minutes
-        /// (platform-facts.md, Shahrad et al. ATC'20).
+        /// (Shahrad et al. ATC'20).
         #[serde(default = "default_keep_alive")]
         keep_alive: Duration,
     },
