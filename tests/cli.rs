@@ -45,6 +45,8 @@ fn run_without_a_file_runs_the_default_scenario_into_output() {
     assert_eq!(reps.lines().count(), 1 + 2 * 5);
     let resolved = std::fs::read_to_string(out.join("scenario.resolved.toml")).unwrap();
     assert!(resolved.contains("replications = 2"), "overrides are recorded");
+    // Sizes are written as the user wrote them, not as a long fraction of a GiB.
+    assert!(resolved.contains("response_size = \"20KB\""), "{resolved}");
     assert!(resolved.contains(env!("CARGO_PKG_VERSION")));
     // The summary table and the throughput line are printed.
     let table = String::from_utf8_lossy(&o.stdout);
@@ -264,6 +266,11 @@ fn readme_commands_and_doc_examples_are_current() {
     let test = ci.rfind("\ncargo test").unwrap();
     assert!(copy < enter && enter < test, ".ci/run must run the tests inside the copy");
     assert!(readme.contains("\n    cargo run --release -- run\n"));
+    // The licences Cargo.toml names are there, and no placeholder address is.
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    assert!(manifest.contains("license = \"MIT OR Apache-2.0\""));
+    assert!(root.join("LICENSE-MIT").is_file() && root.join("LICENSE-APACHE").is_file());
+    assert!(!manifest.contains("example.invalid"));
     let mut docs = vec![root.join("README.md")];
     for entry in std::fs::read_dir(root.join("docs")).unwrap() {
         let path = entry.unwrap().path();
@@ -834,4 +841,67 @@ fn a_failed_run_in_a_batch_does_not_stop_the_others_and_exits_1() {
     assert!(dir.path().join("output/alpha/summary.csv").exists());
     let batch = std::fs::read_to_string(dir.path().join("output/batch-summary.csv")).unwrap();
     assert_eq!(batch.lines().count(), 1 + 2, "alpha's two platforms only: {batch}");
+}
+
+/// `--json` prints the summary as one JSON object on stdout and nothing else there.
+#[test]
+fn run_json_prints_only_the_summary_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["run", "--json", "-n", "3", "--set", "simulation.horizon=2h", "--platform", "cloud-run"];
+    let o = crossover(&args, dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["scenario"], "default");
+    assert_eq!(v["replications"], 3);
+    let platforms = v["platforms"].as_array().unwrap();
+    assert_eq!(platforms.len(), 1);
+    let summary = std::fs::read_to_string(dir.path().join("output/default/summary.csv")).unwrap();
+    let row: Vec<&str> = summary.lines().nth(1).unwrap().split(',').collect();
+    let header: Vec<&str> = summary.lines().next().unwrap().split(',').collect();
+    let cost = row[header.iter().position(|h| *h == "cost_month_usd").unwrap()];
+    assert_eq!(platforms[0]["cost_month_usd"].as_f64().unwrap(), cost.parse::<f64>().unwrap());
+    assert_eq!(platforms[0]["platform"], "cloud-run");
+    assert!(v["verdict"].as_array().unwrap()[0].as_str().unwrap().contains("cloud-run"));
+    assert!(v["warnings"].is_array());
+}
+
+/// `-` as the output file means stdout: the CSV alone there, the summary on stderr, and no
+/// file named `-`.
+#[test]
+fn traffic_out_dash_writes_the_csv_to_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = crossover(&["traffic", &repo("scenarios/default.toml"), "--out", "-"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8(o.stdout.clone()).unwrap();
+    assert!(stdout.starts_with("minute,rate_rps,arrivals\n"), "{}", &stdout[..100.min(stdout.len())]);
+    assert_eq!(stdout.lines().count(), 1 + 7 * 1440);
+    assert!(stderr(&o).contains("mean rate"));
+    assert!(!dir.path().join("-").exists());
+}
+
+/// Shell completions and the manual page come from the same definitions as --help.
+#[test]
+fn completions_and_man_page_cover_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let o = crossover(&["completions", shell], dir.path());
+        assert!(o.status.success(), "{shell}: {}", stderr(&o));
+        let script = String::from_utf8(o.stdout).unwrap();
+        for command in ["run", "sweep", "validate", "init", "template"] {
+            assert!(script.contains(command), "{shell} completes {command}");
+        }
+    }
+    assert_eq!(crossover(&["completions", "tcsh"], dir.path()).status.code(), Some(2));
+    let o = crossover(&["man"], dir.path());
+    assert!(o.status.success());
+    let page = String::from_utf8(o.stdout).unwrap();
+    assert!(page.starts_with(".ie") || page.contains(".TH crossover"), "{}", &page[..200]);
+    for command in ["run", "sweep", "traffic", "completions"] {
+        assert!(page.contains(&format!("crossover\\-{command}")), "man page lists {command}");
+    }
+    // Help has examples.
+    let help = String::from_utf8(crossover(&["run", "--help"], dir.path()).stdout).unwrap();
+    assert!(help.contains("Examples:") && help.contains("crossover run scenarios/kubernetes.toml"), "{help}");
 }
