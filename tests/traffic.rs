@@ -269,3 +269,91 @@ fn recorded_durations_drive_the_simulated_service_time() {
     assert!((p50 - 250.0).abs() < 0.5 && (p99 - 250.0).abs() < 0.5, "p50 {p50}, p99 {p99}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// The same recorded requests written as seconds from the start, epoch milliseconds and
+/// RFC 3339 (detected, or said with `time_format`) replay to the same per-minute arrivals
+/// and the same simulation results.
+#[test]
+fn rfc3339_and_epoch_ms_replay_like_seconds() {
+    let dir = scratch("formats");
+    // 2026-03-02 00:00:00 UTC, a Monday, is 1772409600 s after the epoch.
+    let epoch = 1_772_409_600_u64;
+    let millis: Vec<u64> = (0..400u64).map(|i| i * i * 1_357 % 7_200_000 + i * 17).collect();
+    let mut seconds = String::from("timestamp,duration\n");
+    let mut ms = String::from("\"ts\",\"duration\"\r\n");
+    let mut rfc = String::from("timestamp,duration\n");
+    for (i, &m) in millis.iter().enumerate() {
+        let d = format!("0.{:03}", 5 + i % 50);
+        seconds.push_str(&format!("{}.{:03},{d}\n", m / 1000, m % 1000));
+        ms.push_str(&format!("{},{d}\r\n", epoch * 1000 + m));
+        let (h, rest) = (m / 3_600_000, m % 3_600_000);
+        rfc.push_str(&format!(
+            "2026-03-02T{:02}:{:02}:{:02}.{:03}Z,{d}\n",
+            h,
+            rest / 60_000,
+            rest % 60_000 / 1000,
+            rest % 1000
+        ));
+    }
+    let cases = [
+        ("seconds.csv", seconds, ""),
+        ("ms.csv", ms, ", time_format = \"epoch-ms\", time_column = \"ts\""),
+        ("rfc.csv", rfc.clone(), ""),
+        ("rfc-said.csv", rfc, ", time_format = \"rfc3339\""),
+    ];
+    let mut outputs = Vec::new();
+    for (file, text, keys) in &cases {
+        std::fs::write(dir.join(file), text).unwrap();
+        let scenario = dir.join(format!("{file}.toml"));
+        std::fs::write(
+            &scenario,
+            format!(
+                "[simulation]\nhorizon = \"3h\"\nreplications = 2\n\
+                 [traffic]\nprofile = \"timestamps\"\ntimestamps = {{ file = \"{file}\"{keys} }}\n\
+                 [service]\ncpu = \"1ms\"\n[[platform]]\nname = \"p\"\npreset = \"cloud-run\"\n"
+            ),
+        )
+        .unwrap();
+        let csv = dir.join(format!("{file}.traffic.csv"));
+        let o = crossover(&["traffic", scenario.to_str().unwrap(), "--out", csv.to_str().unwrap()]);
+        assert!(o.status.success(), "{file}: {}", String::from_utf8_lossy(&o.stderr));
+        let out = dir.join(format!("{file}.out"));
+        let o = crossover(&["run", scenario.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        assert!(o.status.success(), "{file}: {}", String::from_utf8_lossy(&o.stderr));
+        let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+        outputs.push((std::fs::read_to_string(csv).unwrap(), summary));
+    }
+    assert!(outputs[0].0.lines().skip(1).map(|l| l.rsplit(',').next().unwrap()).any(|a| a != "0"));
+    for (i, o) in outputs.iter().enumerate().skip(1) {
+        assert_eq!(o.0, outputs[0].0, "{}: per-minute arrivals", cases[i].0);
+        assert_eq!(o.1, outputs[0].1, "{}: simulation results", cases[i].0);
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A header with no rows, and a device that never ends, are refused with a located
+/// error and exit 2.
+#[test]
+fn a_trace_that_cannot_be_one_is_refused() {
+    let dir = scratch("refused");
+    std::fs::write(dir.join("empty.csv"), "timestamp,duration\n").unwrap();
+    for (file, says) in [("empty.csv", "no data rows"), ("/dev/zero", "not a regular file")] {
+        if !Path::new("/dev/zero").exists() && file.starts_with('/') {
+            continue;
+        }
+        let scenario = dir.join("s.toml");
+        std::fs::write(
+            &scenario,
+            format!(
+                "[traffic]\nprofile = \"timestamps\"\ntimestamps = {{ file = \"{file}\" }}\n\
+                 [service]\ncpu = \"1ms\"\n[[platform]]\nname = \"p\"\npreset = \"cloud-run\"\n"
+            ),
+        )
+        .unwrap();
+        let o = crossover(&["validate", scenario.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{file}");
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(stderr.contains(says) && stderr.contains("s.toml:3:"), "{file}: {stderr}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}

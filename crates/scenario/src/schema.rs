@@ -186,6 +186,41 @@ pub struct TimestampsSection {
     /// Shift the times so the first request arrives at the start of the horizon.
     #[serde(default)]
     pub rebase: bool,
+    /// How the times are written; `auto` decides from the first row.
+    #[serde(default)]
+    pub time_format: TimeFormatKind,
+    /// The header of the time column.
+    #[serde(default = "timestamp_column")]
+    pub time_column: String,
+    /// The header of the optional duration column (seconds).
+    #[serde(default = "duration_column")]
+    pub duration_column: String,
+}
+
+fn timestamp_column() -> String {
+    "timestamp".into()
+}
+
+fn duration_column() -> String {
+    "duration".into()
+}
+
+/// How recorded times are written (see `crossover_workload::trace::TimeFormat`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub enum TimeFormatKind {
+    #[default]
+    #[serde(rename = "auto")]
+    Auto,
+    #[serde(rename = "seconds")]
+    Seconds,
+    #[serde(rename = "epoch-s")]
+    EpochSeconds,
+    #[serde(rename = "epoch-ms")]
+    EpochMillis,
+    #[serde(rename = "epoch-us")]
+    EpochMicros,
+    #[serde(rename = "rfc3339")]
+    Rfc3339,
 }
 
 /// Flash crowds.

@@ -11,7 +11,9 @@ use crate::diagnostics::Seg;
 use crate::resolve::{Checker, MAX_RPS};
 use crate::schema::*;
 use crossover_engine::SimDuration;
-use crossover_workload::trace::{parse_duration_percentiles, parse_minute_counts, parse_timestamps};
+use crossover_workload::trace::{
+    parse_duration_percentiles, parse_minute_counts, parse_timestamps_with, TimeFormat, TimestampColumns,
+};
 use crossover_workload::{
     Bursts, DailyProfile, DemandPart, Dist, Fluctuations, HourlyShape, MinuteCounts, OnOff, Pattern,
     RecordedArrivals, Source, TraceError, TraceProblem, Traffic, WeeklyPattern,
@@ -346,7 +348,19 @@ fn resolve_timestamps(t: &mut TrafficSection, c: &mut Checker) -> Source {
     let Some((text, shown)) = read(c, &key, &ts.file) else {
         return empty;
     };
-    match parse_timestamps(&text, part) {
+    let columns = TimestampColumns {
+        time: ts.time_column.clone(),
+        duration: ts.duration_column.clone(),
+        format: match ts.time_format {
+            TimeFormatKind::Auto => TimeFormat::Auto,
+            TimeFormatKind::Seconds => TimeFormat::Seconds,
+            TimeFormatKind::EpochSeconds => TimeFormat::EpochSeconds,
+            TimeFormatKind::EpochMillis => TimeFormat::EpochMillis,
+            TimeFormatKind::EpochMicros => TimeFormat::EpochMicros,
+            TimeFormatKind::Rfc3339 => TimeFormat::Rfc3339,
+        },
+    };
+    match parse_timestamps_with(&text, part, &columns) {
         Ok(r) if ts.rebase => Source::Timestamps(r.rebased()),
         Ok(r) => Source::Timestamps(r),
         Err(e) => {

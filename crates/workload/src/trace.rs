@@ -63,6 +63,10 @@ pub enum TraceProblem {
     UnknownFunctions { missing: Vec<String> },
     #[error("no data rows after the header")]
     NoRows,
+    #[error("the header has two `{name}` columns: rename or remove one")]
+    DuplicateColumn { name: String },
+    #[error("`{field}`: \"{text}\" is not a time in the {format} format (seconds, epoch-s, epoch-ms, epoch-us or rfc3339 such as 2026-03-02T14:05:09Z; set time_format)")]
+    BadTime { field: String, text: String, format: &'static str },
 }
 
 /// The two layouts of the Azure Functions 2019 invocation trace.
@@ -172,24 +176,6 @@ impl<'a> Row<'a> {
             Ok(v) if v < 0.0 => Err(self.error_at(i, negative(&header[i], text))),
             _ => Err(self.error_at(i, not_a_number(&header[i], text))),
         }
-    }
-
-    /// Seconds as written ("12.345678901") to whole nanoseconds.
-    fn seconds(&self, i: usize, header: &[String]) -> Result<u64, TraceError> {
-        let text = self.get(i);
-        let field = &header[i];
-        seconds_to_nanos(text).map_err(|kind| {
-            self.error_at(
-                i,
-                match kind {
-                    SecondsError::Negative => negative(field, text),
-                    SecondsError::TooLarge => {
-                        TraceProblem::TooLarge { field: field.clone(), text: text.to_string() }
-                    }
-                    SecondsError::NotANumber => not_a_number(field, text),
-                },
-            )
-        })
     }
 }
 
@@ -423,34 +409,338 @@ impl RecordedArrivals {
     }
 }
 
-/// Parses a CSV of request timestamps: a header naming a `timestamp` column (seconds
-/// from the start of the horizon) and optionally a `duration` column (seconds); other
-/// columns are ignored, so an exported log can be used as it is.
-pub fn parse_timestamps(text: &str, duration_as: DemandPart) -> Result<RecordedArrivals, TraceError> {
-    let mut rows = lines(text);
-    let Some((line_no, first)) = rows.next() else {
-        return Err(TraceError { line: 1, column: 1, problem: TraceProblem::Empty });
+/// How the times of a timestamp column are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TimeFormat {
+    /// Decided from the first data row: RFC 3339 if it looks like a date, else by the
+    /// number's size (below 1e8: seconds from the start; then epoch seconds, up to 1e11;
+    /// milliseconds, up to 1e14; microseconds, up to 1e17).
+    #[default]
+    Auto,
+    /// Seconds from the start of the horizon.
+    Seconds,
+    /// Seconds since 1970-01-01 00:00 UTC.
+    EpochSeconds,
+    EpochMillis,
+    EpochMicros,
+    /// `2026-03-02T14:05:09.250Z`, `2026-03-02 14:05:09+01:00`.
+    Rfc3339,
+}
+
+impl TimeFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            TimeFormat::Auto => "auto",
+            TimeFormat::Seconds => "seconds",
+            TimeFormat::EpochSeconds => "epoch-s",
+            TimeFormat::EpochMillis => "epoch-ms",
+            TimeFormat::EpochMicros => "epoch-us",
+            TimeFormat::Rfc3339 => "rfc3339",
+        }
+    }
+
+    /// Clock times (epoch, dates) rather than offsets from the start of the horizon.
+    pub fn is_absolute(self) -> bool {
+        !matches!(self, TimeFormat::Seconds | TimeFormat::Auto)
+    }
+
+    /// Guessed from one field, as [`TimeFormat::Auto`] says.
+    fn detect(text: &str) -> TimeFormat {
+        if text.len() >= 10 && text.as_bytes()[4] == b'-' {
+            return TimeFormat::Rfc3339;
+        }
+        match text.parse::<f64>() {
+            Ok(v) if v < 1e8 => TimeFormat::Seconds,
+            Ok(v) if v < 1e11 => TimeFormat::EpochSeconds,
+            Ok(v) if v < 1e14 => TimeFormat::EpochMillis,
+            Ok(_) => TimeFormat::EpochMicros,
+            Err(_) => TimeFormat::Seconds,
+        }
+    }
+}
+
+/// Where the times are and how they are written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TimestampColumns {
+    /// The header of the time column (compared ignoring case).
+    pub time: String,
+    /// The header of the optional duration column (seconds).
+    pub duration: String,
+    pub format: TimeFormat,
+}
+
+impl Default for TimestampColumns {
+    fn default() -> Self {
+        TimestampColumns { time: "timestamp".into(), duration: "duration".into(), format: TimeFormat::Auto }
+    }
+}
+
+/// 1-based character column where field `index` of a raw CSV line starts (quotes
+/// respected), or just past the line's end.
+fn field_column(raw: &str, index: usize) -> usize {
+    let (mut field, mut quoted) = (0, false);
+    for (col, c) in raw.chars().enumerate() {
+        if field == index {
+            return col + 1;
+        }
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => field += 1,
+            _ => {}
+        }
+    }
+    raw.chars().count() + 1
+}
+
+/// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// RFC 3339 (`T` or a space between date and time, `Z` or an offset) to nanoseconds
+/// since the epoch; `None` if it is not one, or before 1970.
+fn rfc3339_nanos(text: &str) -> Option<u64> {
+    let b = text.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let s = text.get(r)?;
+        s.bytes().all(|c| c.is_ascii_digit()).then(|| s.parse().ok())?
     };
-    let head = Row::new(line_no, first);
-    let header = header_of(&head);
-    let find = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name));
-    let Some(ts) = find("timestamp") else {
-        return Err(TraceError {
-            line: line_no,
-            column: 1,
-            problem: TraceProblem::MissingHeaderColumn { name: "timestamp".into() },
-        });
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let days_in_month = [
+        31,
+        if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&mo)
+        || d < 1
+        || d > days_in_month[(mo - 1) as usize]
+        || h > 23
+        || mi > 59
+        || se > 60
+    {
+        return None;
+    }
+    let mut rest = &text[19..];
+    let mut nanos: i64 = 0;
+    if let Some(frac) = rest.strip_prefix('.') {
+        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        for (k, c) in frac.bytes().take(digits.min(9)).enumerate() {
+            nanos += i64::from(c - b'0') * 10i64.pow(8 - k as u32);
+        }
+        rest = &frac[digits..];
+    }
+    let offset = match rest {
+        "Z" | "z" => 0,
+        _ if rest.len() == 6 && matches!(rest.as_bytes()[0], b'+' | b'-') && rest.as_bytes()[3] == b':' => {
+            let oh = rest[1..3].parse::<i64>().ok()?;
+            let om = rest[4..6].parse::<i64>().ok()?;
+            let sign = if rest.starts_with('-') { -1 } else { 1 };
+            sign * (oh * 3600 + om * 60)
+        }
+        _ => return None,
     };
-    let dur = find("duration");
+    let secs = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se - offset;
+    u64::try_from(secs).ok()?.checked_mul(NANOS_PER_SEC)?.checked_add(nanos as u64)
+}
+
+/// A non-negative decimal number in `unit_nanos` nanoseconds per unit, exactly (to
+/// the nanosecond); `None` if it is not a plain decimal.
+fn decimal_nanos(text: &str, unit_nanos: u64) -> Option<u64> {
+    let (int, frac) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty() || !digits(int) || !digits(frac) {
+        return None;
+    }
+    let mut nanos = int.parse::<u64>().ok()?.checked_mul(unit_nanos)?;
+    let mut scale = unit_nanos;
+    for b in frac.bytes() {
+        scale /= 10;
+        if scale == 0 {
+            break;
+        }
+        nanos = nanos.checked_add(u64::from(b - b'0') * scale)?;
+    }
+    Some(nanos)
+}
+
+/// Parses a CSV of request timestamps: a header naming the time column (`timestamp`
+/// unless `columns` says otherwise) and optionally a duration column (seconds); other
+/// columns are ignored, so an exported log can be used as it is. Quoted fields, CRLF
+/// line ends and a byte-order mark are read as CSV has them. Clock times (epoch seconds,
+/// milliseconds or microseconds, RFC 3339) start the horizon at 00:00 UTC of the first
+/// request's day, so time of day is kept.
+pub fn parse_timestamps_with(
+    text: &str,
+    duration_as: DemandPart,
+    columns: &TimestampColumns,
+) -> Result<RecordedArrivals, TraceError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut records = reader.records();
+    let located =
+        |line: u64, column: usize, problem: TraceProblem| TraceError { line: line as usize, column, problem };
+    let csv_error = |e: csv::Error| {
+        let line = e.position().map_or(0, |p| p.line());
+        located(line, 1, TraceProblem::NotANumber { field: "CSV".into(), text: e.to_string() })
+    };
+    let raw_line = |byte: u64| text.get(byte as usize..).and_then(|t| t.lines().next()).unwrap_or("");
+    let Some(head) = records.next().transpose().map_err(csv_error)? else {
+        return Err(located(1, 1, TraceProblem::Empty));
+    };
+    let head_pos = head.position().cloned().unwrap_or_else(csv::Position::new);
+    let header: Vec<String> = head.iter().map(|h| h.trim().to_string()).collect();
+    let matching = |name: &str| -> Vec<usize> {
+        header.iter().enumerate().filter(|(_, h)| h.eq_ignore_ascii_case(name)).map(|(i, _)| i).collect()
+    };
+    let times = matching(&columns.time);
+    let Some(&ts) = times.first() else {
+        return Err(located(
+            head_pos.line(),
+            1,
+            TraceProblem::MissingHeaderColumn { name: columns.time.clone() },
+        ));
+    };
+    for name in [&columns.time, &columns.duration] {
+        if let [_, second, ..] = matching(name)[..] {
+            let column = field_column(raw_line(head_pos.byte()), second);
+            return Err(located(
+                head_pos.line(),
+                column,
+                TraceProblem::DuplicateColumn { name: name.clone() },
+            ));
+        }
+    }
+    let dur = matching(&columns.duration).first().copied();
+    let mut format = columns.format;
     let mut requests = Vec::new();
-    for (line_no, text) in rows {
-        let row = Row::new(line_no, text);
-        row.check_width(&header)?;
-        let at = row.seconds(ts, &header)?;
-        let duration = dur.map(|d| row.seconds(d, &header)).transpose()?;
-        requests.push((at, duration));
+    let mut last_line = head_pos.line();
+    for record in records {
+        let record = record.map_err(csv_error)?;
+        let pos = record.position().cloned().unwrap_or_else(csv::Position::new);
+        last_line = pos.line();
+        let raw = raw_line(pos.byte());
+        let at = |i: usize, problem: TraceProblem| located(pos.line(), field_column(raw, i), problem);
+        if record.len() < header.len() {
+            let problem = TraceProblem::MissingColumn {
+                name: header[record.len()].clone(),
+                expected: header.len(),
+                found: record.len(),
+            };
+            return Err(located(pos.line(), raw.chars().count() + 1, problem));
+        }
+        if record.len() > header.len() {
+            return Err(at(
+                header.len(),
+                TraceProblem::ExtraColumn { expected: header.len(), found: record.len() },
+            ));
+        }
+        let field = record[ts].trim();
+        if format == TimeFormat::Auto {
+            format = TimeFormat::detect(field);
+        }
+        let time = match format {
+            TimeFormat::Auto | TimeFormat::Seconds => seconds_to_nanos(field).map_err(|kind| {
+                at(
+                    ts,
+                    match kind {
+                        SecondsError::Negative => negative(&header[ts], field),
+                        SecondsError::TooLarge => {
+                            TraceProblem::TooLarge { field: header[ts].clone(), text: field.into() }
+                        }
+                        SecondsError::NotANumber => not_a_number(&header[ts], field),
+                    },
+                )
+            })?,
+            TimeFormat::EpochSeconds | TimeFormat::EpochMillis | TimeFormat::EpochMicros => {
+                let unit = match format {
+                    TimeFormat::EpochSeconds => NANOS_PER_SEC,
+                    TimeFormat::EpochMillis => 1_000_000,
+                    _ => 1_000,
+                };
+                decimal_nanos(field, unit).ok_or_else(|| {
+                    at(
+                        ts,
+                        TraceProblem::BadTime {
+                            field: header[ts].clone(),
+                            text: field.into(),
+                            format: format.name(),
+                        },
+                    )
+                })?
+            }
+            TimeFormat::Rfc3339 => rfc3339_nanos(field).ok_or_else(|| {
+                at(
+                    ts,
+                    TraceProblem::BadTime {
+                        field: header[ts].clone(),
+                        text: field.into(),
+                        format: format.name(),
+                    },
+                )
+            })?,
+        };
+        let duration = match dur {
+            Some(d) => {
+                let text = record[d].trim();
+                Some(seconds_to_nanos(text).map_err(|kind| {
+                    at(
+                        d,
+                        match kind {
+                            SecondsError::Negative => negative(&header[d], text),
+                            SecondsError::TooLarge => {
+                                TraceProblem::TooLarge { field: header[d].clone(), text: text.into() }
+                            }
+                            SecondsError::NotANumber => not_a_number(&header[d], text),
+                        },
+                    )
+                })?)
+            }
+            None => None,
+        };
+        requests.push((time, duration));
+    }
+    if requests.is_empty() {
+        return Err(located(last_line + 1, 1, TraceProblem::NoRows));
+    }
+    if format.is_absolute() {
+        // Clock times: the horizon starts at 00:00 UTC of the first request's day.
+        let first = requests.iter().map(|r| r.0).min().unwrap_or(0);
+        let origin = first - first % crossover_engine::time::NANOS_PER_DAY;
+        for r in &mut requests {
+            r.0 -= origin;
+        }
     }
     Ok(RecordedArrivals::new(requests, duration_as))
+}
+
+/// [`parse_timestamps_with`] the default columns (`timestamp`, `duration`) and times
+/// detected as [`TimeFormat::Auto`] does.
+pub fn parse_timestamps(text: &str, duration_as: DemandPart) -> Result<RecordedArrivals, TraceError> {
+    parse_timestamps_with(text, duration_as, &TimestampColumns::default())
 }
 
 /// The percentile columns of the Azure `_run.csv` / durations files, and their levels.
@@ -667,6 +957,54 @@ o2,a2,f2,timer,1,2,3
         assert_eq!(e.problem, TraceProblem::MissingHeaderColumn { name: "timestamp".into() });
         let e = parse_timestamps("timestamp,duration\n1\n", DemandPart::Cpu).unwrap_err();
         assert_eq!((e.line, e.column), (2, 2));
+    }
+
+    /// The same four requests as seconds from the start, epoch milliseconds, epoch
+    /// microseconds and RFC 3339 (two time zones): identical arrivals.
+    #[test]
+    fn clock_time_formats_replay_to_the_same_arrivals_as_seconds() {
+        let seconds = "timestamp\n0.25\n3600\n50000.5\n86399.999\n";
+        // 2023-11-14 00:00:00 UTC is 1699920000 s after the epoch.
+        let ms = "timestamp\n1699920000250\n1699923600000\n1699970000500\n1700006399999\n";
+        let us = "timestamp\n1699920000250000\n1699923600000000\n1699970000500000\n1700006399999000\n";
+        let rfc = "timestamp\n2023-11-14T00:00:00.25Z\n2023-11-14T02:00:00+01:00\n\
+                   2023-11-14 13:53:20.5Z\n2023-11-14T23:59:59.999z\n";
+        let want = parse_timestamps(seconds, DemandPart::Cpu).unwrap();
+        assert_eq!(want.times(), &[250_000_000, 3_600_000_000_000, 50_000_500_000_000, 86_399_999_000_000]);
+        for text in [ms, us, rfc] {
+            assert_eq!(parse_timestamps(text, DemandPart::Cpu).unwrap().times(), want.times(), "{text}");
+        }
+        // Said rather than detected, and a column of another name.
+        let named =
+            TimestampColumns { time: "ts".into(), format: TimeFormat::EpochMillis, ..Default::default() };
+        let r = parse_timestamps_with(&ms.replace("timestamp", "ts"), DemandPart::Cpu, &named).unwrap();
+        assert_eq!(r.times(), want.times());
+        let e = parse_timestamps_with("ts\n2023-11-14T00:00:00Z\n", DemandPart::Cpu, &named).unwrap_err();
+        assert_eq!((e.line, e.column), (2, 1));
+        assert!(matches!(e.problem, TraceProblem::BadTime { format: "epoch-ms", .. }), "{e}");
+        // A date that does not exist is not a time.
+        let e = parse_timestamps("timestamp\n2023-02-29T00:00:00Z\n", DemandPart::Cpu).unwrap_err();
+        assert!(matches!(e.problem, TraceProblem::BadTime { .. }), "{e}");
+    }
+
+    #[test]
+    fn timestamps_are_read_as_csv() {
+        // Quoted header and fields, CRLF, a byte-order mark, a comma inside quotes.
+        let text = "\u{feff}\"path\",\"timestamp\",\"duration\"\r\n\"/a,b\",\"1.5\",0.25\r\n/c,2,0.5\r\n";
+        let r = parse_timestamps(text, DemandPart::Cpu).unwrap();
+        assert_eq!(r.times(), &[1_500_000_000, 2_000_000_000]);
+        assert_eq!(r.duration(1), Some(SimDuration::from_millis(500)));
+        // Errors keep their line and column, quotes counted as written.
+        let e = parse_timestamps("\"path\",timestamp\n\"/a,b\",x\n", DemandPart::Cpu).unwrap_err();
+        assert_eq!((e.line, e.column), (2, 8), "{e}");
+        // A header alone, and a duplicate time column, are refused.
+        let e = parse_timestamps("timestamp,duration\n", DemandPart::Cpu).unwrap_err();
+        assert_eq!(e.problem, TraceProblem::NoRows);
+        let e = parse_timestamps("timestamp,Timestamp\n1,2\n", DemandPart::Cpu).unwrap_err();
+        assert_eq!(
+            (e.line, e.column, e.problem.clone()),
+            (1, 11, TraceProblem::DuplicateColumn { name: "timestamp".into() })
+        );
     }
 
     const RUN: &str = "\
