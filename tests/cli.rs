@@ -312,7 +312,7 @@ fn complete_fragment(block: &str) -> String {
 /// Scenarios the reference's example values are tried against: between them every
 /// documented example fits at least one. Tests run from the repository root, so files are
 /// named from there (the Azure sample is the one in tests/fixtures).
-const DOC_BASES: [&str; 13] = [
+const DOC_BASES: [&str; 14] = [
     // A hybrid: a baseline spilling to a second platform.
     r#"[traffic]
 profile = "constant"
@@ -436,6 +436,16 @@ cpu = { dist = "empirical", percentiles = [0, 50, 99, 100], values = ["2ms", "10
 [[platform]]
 name = "p"
 preset = "fly-machines"
+"#,
+    // A per-interval series (a monitoring export).
+    r#"[traffic]
+profile = "series"
+series = { file = "docs/examples/alb-request-count.csv", time_column = "Timestamp", value_column = "RequestCount" }
+[service]
+cpu = "10ms"
+[[platform]]
+name = "p"
+preset = "cloud-run"
 "#,
     // A mixture; scheduled scaling.
     r#"[traffic]

@@ -538,7 +538,7 @@ fn run_one(
         println!("\n{title}");
     }
     // The answer first (the report's verdict), then the table it comes from; then what
-    // may make the figures mislead, on stderr even with --quiet.
+    // may make the figures mislead, on stderr.
     let summary = crossover_report::summary_csv(&result);
     let data = crossover_report::summary_data(&summary, &resolved);
     let (verdict, caveats) = match &data {
@@ -560,7 +560,10 @@ fn run_one(
         }
         print!("{}", crossover_report::summary_table(&result));
     }
-    caveats.iter().for_each(|c| eprintln!("warning: {c}"));
+    // --quiet silences them with the other notes: they stay in report.html and --json.
+    if !args.quiet {
+        caveats.iter().for_each(|c| eprintln!("warning: {c}"));
+    }
     let requests = result.simulated_requests();
     if !args.quiet {
         // Per CPU-second: the process's CPU time during the run where the system says

@@ -70,6 +70,8 @@ pub enum ProfileKind {
     Trace,
     /// Request timestamps from a file (`[traffic.timestamps]`).
     Timestamps,
+    /// A per-interval count or rate from a file (`[traffic.series]`).
+    Series,
 }
 
 impl ProfileKind {
@@ -80,6 +82,7 @@ impl ProfileKind {
             ProfileKind::Hourly => "hourly",
             ProfileKind::Trace => "trace",
             ProfileKind::Timestamps => "timestamps",
+            ProfileKind::Series => "series",
         }
     }
 }
@@ -152,6 +155,8 @@ pub struct TrafficSection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamps: Option<TimestampsSection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<SeriesSection>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bursts: Option<BurstsSection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_off: Option<OnOffSection>,
@@ -195,6 +200,50 @@ pub struct TimestampsSection {
     /// The header of the optional duration column (seconds).
     #[serde(default = "duration_column")]
     pub duration_column: String,
+}
+
+/// A per-interval series of request counts or rates (Prometheus, Datadog, CloudWatch
+/// exports), replayed as a rate.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeriesSection {
+    /// Relative to the scenario file.
+    pub file: String,
+    /// The header of the time column.
+    #[serde(default = "series_time_column")]
+    pub time_column: String,
+    /// The header of the count or rate column.
+    #[serde(default = "series_value_column")]
+    pub value_column: String,
+    /// What the value column holds.
+    #[serde(default)]
+    pub value: SeriesValueKind,
+    #[serde(default)]
+    pub time_format: TimeFormatKind,
+    /// Multiplies every value.
+    #[serde(default = "one")]
+    pub scale: f64,
+    /// Start the series again when it runs out before the horizon.
+    #[serde(default = "yes")]
+    pub repeat: bool,
+}
+
+fn series_time_column() -> String {
+    "time".into()
+}
+
+fn series_value_column() -> String {
+    "value".into()
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SeriesValueKind {
+    /// Requests counted in each interval.
+    #[default]
+    Count,
+    /// Requests per second over each interval.
+    Rate,
 }
 
 fn timestamp_column() -> String {

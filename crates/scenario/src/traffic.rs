@@ -12,7 +12,8 @@ use crate::resolve::{Checker, MAX_RPS};
 use crate::schema::*;
 use crossover_engine::SimDuration;
 use crossover_workload::trace::{
-    parse_duration_percentiles, parse_minute_counts, parse_timestamps_with, TimeFormat, TimestampColumns,
+    parse_duration_percentiles, parse_minute_counts, parse_series, parse_timestamps_with, SeriesColumns,
+    SeriesValue, TimeFormat, TimestampColumns,
 };
 use crossover_workload::{
     Bursts, DailyProfile, DemandPart, Dist, Fluctuations, HourlyShape, MinuteCounts, OnOff, Pattern,
@@ -35,8 +36,13 @@ fn sub(table: &'static str, key: &'static str) -> [Seg; 3] {
 }
 
 const PATTERNS: &[ProfileKind] = &[ProfileKind::Constant, ProfileKind::Diurnal, ProfileKind::Hourly];
-const RATES: &[ProfileKind] =
-    &[ProfileKind::Constant, ProfileKind::Diurnal, ProfileKind::Hourly, ProfileKind::Trace];
+const RATES: &[ProfileKind] = &[
+    ProfileKind::Constant,
+    ProfileKind::Diurnal,
+    ProfileKind::Hourly,
+    ProfileKind::Trace,
+    ProfileKind::Series,
+];
 
 /// What each profile takes instead, for messages about misplaced keys.
 fn hint(p: ProfileKind) -> &'static str {
@@ -46,6 +52,7 @@ fn hint(p: ProfileKind) -> &'static str {
         ProfileKind::Hourly => "use hourly_rps, or hourly_weights with mean_rps or peak_rps",
         ProfileKind::Trace => "use [traffic.trace]",
         ProfileKind::Timestamps => "use [traffic.timestamps]",
+        ProfileKind::Series => "use [traffic.series]",
     }
 }
 
@@ -65,7 +72,7 @@ fn reject_misplaced(t: &TrafficSection, c: &mut Checker) {
     } else {
         &[ProfileKind::Diurnal]
     };
-    let keys: [(&'static str, bool, &[ProfileKind]); 17] = [
+    let keys: [(&'static str, bool, &[ProfileKind]); 18] = [
         ("rps", t.rps.is_some(), &[ProfileKind::Constant]),
         ("trough_rps", t.trough_rps.is_some(), &[ProfileKind::Diurnal]),
         ("peak_rps", t.peak_rps.is_some(), peak_ok),
@@ -80,6 +87,7 @@ fn reject_misplaced(t: &TrafficSection, c: &mut Checker) {
         ("utc_offset", t.utc_offset.is_some(), PATTERNS),
         ("trace", t.trace.is_some(), &[ProfileKind::Trace]),
         ("timestamps", t.timestamps.is_some(), &[ProfileKind::Timestamps]),
+        ("series", t.series.is_some(), &[ProfileKind::Series]),
         ("noise_cv", t.noise_cv != 0.0, RATES),
         ("bursts", t.bursts.is_some(), RATES),
         ("on_off", t.on_off.is_some(), RATES),
@@ -111,6 +119,7 @@ pub(crate) fn resolve_traffic(t: &mut TrafficSection, c: &mut Checker) -> Traffi
         }
         ProfileKind::Trace => resolve_trace(t, c),
         ProfileKind::Timestamps => resolve_timestamps(t, c),
+        ProfileKind::Series => resolve_series(t, c),
     };
     let fluctuations = resolve_fluctuations(t, c);
     Traffic { source, fluctuations }
@@ -351,18 +360,52 @@ fn resolve_timestamps(t: &mut TrafficSection, c: &mut Checker) -> Source {
     let columns = TimestampColumns {
         time: ts.time_column.clone(),
         duration: ts.duration_column.clone(),
-        format: match ts.time_format {
-            TimeFormatKind::Auto => TimeFormat::Auto,
-            TimeFormatKind::Seconds => TimeFormat::Seconds,
-            TimeFormatKind::EpochSeconds => TimeFormat::EpochSeconds,
-            TimeFormatKind::EpochMillis => TimeFormat::EpochMillis,
-            TimeFormatKind::EpochMicros => TimeFormat::EpochMicros,
-            TimeFormatKind::Rfc3339 => TimeFormat::Rfc3339,
-        },
+        format: time_format(ts.time_format),
     };
     match parse_timestamps_with(&text, part, &columns) {
         Ok(r) if ts.rebase => Source::Timestamps(r.rebased()),
         Ok(r) => Source::Timestamps(r),
+        Err(e) => {
+            trace_error(c, &key, &key, &shown, e);
+            empty
+        }
+    }
+}
+
+fn time_format(kind: TimeFormatKind) -> TimeFormat {
+    match kind {
+        TimeFormatKind::Auto => TimeFormat::Auto,
+        TimeFormatKind::Seconds => TimeFormat::Seconds,
+        TimeFormatKind::EpochSeconds => TimeFormat::EpochSeconds,
+        TimeFormatKind::EpochMillis => TimeFormat::EpochMillis,
+        TimeFormatKind::EpochMicros => TimeFormat::EpochMicros,
+        TimeFormatKind::Rfc3339 => TimeFormat::Rfc3339,
+    }
+}
+
+/// A per-interval series, turned into requests per minute and replayed like a trace.
+fn resolve_series(t: &mut TrafficSection, c: &mut Checker) -> Source {
+    let empty = Source::MinuteCounts(MinuteCounts::new(&[], 1.0, false));
+    let Some(series) = &t.series else {
+        c.error(&tp("profile"), "profile = \"series\" needs a [traffic.series] table with `file`");
+        return empty;
+    };
+    let scale = c.range(&sub("series", "scale"), series.scale, 0.0, 1e6);
+    let key = sub("series", "file");
+    let Some((text, shown)) = read(c, &key, &series.file) else {
+        return empty;
+    };
+    let columns = SeriesColumns {
+        time: series.time_column.clone(),
+        value: series.value_column.clone(),
+        holds: match series.value {
+            SeriesValueKind::Count => SeriesValue::Count,
+            SeriesValueKind::Rate => SeriesValue::Rate,
+        },
+        format: time_format(series.time_format),
+    };
+    match parse_series(&text, &columns) {
+        Ok(counts) => Source::MinuteCounts(MinuteCounts::new(&counts, scale, series.repeat)),
         Err(e) => {
             trace_error(c, &key, &key, &shown, e);
             empty

@@ -63,6 +63,12 @@ pub enum TraceProblem {
     UnknownFunctions { missing: Vec<String> },
     #[error("no data rows after the header")]
     NoRows,
+    #[error("one row gives no interval: a series needs at least two times")]
+    OneRow,
+    #[error("this time is also on line {first_line}: each time may appear once")]
+    RepeatedTime { first_line: usize },
+    #[error("the series spans {days} days; at most 366 are read (is time_format right?)")]
+    TooLong { days: usize },
     #[error("the header has two `{name}` columns: rename or remove one")]
     DuplicateColumn { name: String },
     #[error("`{field}`: \"{text}\" is not a time in the {format} format (seconds, epoch-s, epoch-ms, epoch-us or rfc3339 such as 2026-03-02T14:05:09Z; set time_format)")]
@@ -587,6 +593,23 @@ fn decimal_nanos(text: &str, unit_nanos: u64) -> Option<u64> {
     Some(nanos)
 }
 
+/// One time field in `format` (not `Auto`) to nanoseconds: from the start of the horizon
+/// for seconds, since the epoch for clock times.
+fn time_nanos(field: &str, format: TimeFormat, name: &str) -> Result<u64, TraceProblem> {
+    let bad = || TraceProblem::BadTime { field: name.into(), text: field.into(), format: format.name() };
+    match format {
+        TimeFormat::Auto | TimeFormat::Seconds => seconds_to_nanos(field).map_err(|kind| match kind {
+            SecondsError::Negative => negative(name, field),
+            SecondsError::TooLarge => TraceProblem::TooLarge { field: name.into(), text: field.into() },
+            SecondsError::NotANumber => not_a_number(name, field),
+        }),
+        TimeFormat::EpochSeconds => decimal_nanos(field, NANOS_PER_SEC).ok_or_else(bad),
+        TimeFormat::EpochMillis => decimal_nanos(field, 1_000_000).ok_or_else(bad),
+        TimeFormat::EpochMicros => decimal_nanos(field, 1_000).ok_or_else(bad),
+        TimeFormat::Rfc3339 => rfc3339_nanos(field).ok_or_else(bad),
+    }
+}
+
 /// Parses a CSV of request timestamps: a header naming the time column (`timestamp`
 /// unless `columns` says otherwise) and optionally a duration column (seconds); other
 /// columns are ignored, so an exported log can be used as it is. Quoted fields, CRLF
@@ -662,47 +685,7 @@ pub fn parse_timestamps_with(
         if format == TimeFormat::Auto {
             format = TimeFormat::detect(field);
         }
-        let time = match format {
-            TimeFormat::Auto | TimeFormat::Seconds => seconds_to_nanos(field).map_err(|kind| {
-                at(
-                    ts,
-                    match kind {
-                        SecondsError::Negative => negative(&header[ts], field),
-                        SecondsError::TooLarge => {
-                            TraceProblem::TooLarge { field: header[ts].clone(), text: field.into() }
-                        }
-                        SecondsError::NotANumber => not_a_number(&header[ts], field),
-                    },
-                )
-            })?,
-            TimeFormat::EpochSeconds | TimeFormat::EpochMillis | TimeFormat::EpochMicros => {
-                let unit = match format {
-                    TimeFormat::EpochSeconds => NANOS_PER_SEC,
-                    TimeFormat::EpochMillis => 1_000_000,
-                    _ => 1_000,
-                };
-                decimal_nanos(field, unit).ok_or_else(|| {
-                    at(
-                        ts,
-                        TraceProblem::BadTime {
-                            field: header[ts].clone(),
-                            text: field.into(),
-                            format: format.name(),
-                        },
-                    )
-                })?
-            }
-            TimeFormat::Rfc3339 => rfc3339_nanos(field).ok_or_else(|| {
-                at(
-                    ts,
-                    TraceProblem::BadTime {
-                        field: header[ts].clone(),
-                        text: field.into(),
-                        format: format.name(),
-                    },
-                )
-            })?,
-        };
+        let time = time_nanos(field, format, &header[ts]).map_err(|p| at(ts, p))?;
         let duration = match dur {
             Some(d) => {
                 let text = record[d].trim();
@@ -741,6 +724,154 @@ pub fn parse_timestamps_with(
 /// detected as [`TimeFormat::Auto`] does.
 pub fn parse_timestamps(text: &str, duration_as: DemandPart) -> Result<RecordedArrivals, TraceError> {
     parse_timestamps_with(text, duration_as, &TimestampColumns::default())
+}
+
+/// What the value column of a per-interval series holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SeriesValue {
+    /// Requests counted in the interval (CloudWatch `Sum` of a request count, Datadog's
+    /// `.as_count()`).
+    #[default]
+    Count,
+    /// Requests per second over the interval (a Prometheus `rate()` query).
+    Rate,
+}
+
+/// The columns of a per-interval series and how they are written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeriesColumns {
+    pub time: String,
+    pub value: String,
+    pub holds: SeriesValue,
+    pub format: TimeFormat,
+}
+
+impl Default for SeriesColumns {
+    fn default() -> Self {
+        SeriesColumns {
+            time: "time".into(),
+            value: "value".into(),
+            holds: SeriesValue::Count,
+            format: TimeFormat::Auto,
+        }
+    }
+}
+
+/// The longest series read, in minutes: a year, far beyond the 31-day horizon, so a
+/// series is never cut, and a mistaken unit (microseconds read as seconds) is caught.
+pub const MAX_SERIES_MINUTES: usize = 366 * 1440;
+
+/// Parses a per-interval series (a time column and a count or rate column, at any
+/// interval, as Prometheus range queries, Datadog and CloudWatch export them) into
+/// requests per minute. Each row holds until the next row's time (the last row for the
+/// interval before it), so irregular intervals and gaps are spread evenly; rows may come
+/// in any order, but a time may appear once. Clock times start at 00:00 UTC of the first
+/// row's day; seconds count from the start of the horizon.
+pub fn parse_series(text: &str, columns: &SeriesColumns) -> Result<Vec<f64>, TraceError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut records = reader.records();
+    let located =
+        |line: u64, column: usize, problem: TraceProblem| TraceError { line: line as usize, column, problem };
+    let csv_error = |e: csv::Error| {
+        let line = e.position().map_or(0, |p| p.line());
+        located(line, 1, TraceProblem::NotANumber { field: "CSV".into(), text: e.to_string() })
+    };
+    let raw_line = |byte: u64| text.get(byte as usize..).and_then(|t| t.lines().next()).unwrap_or("");
+    let Some(head) = records.next().transpose().map_err(csv_error)? else {
+        return Err(located(1, 1, TraceProblem::Empty));
+    };
+    let head_pos = head.position().cloned().unwrap_or_else(csv::Position::new);
+    let header: Vec<String> = head.iter().map(|h| h.trim().to_string()).collect();
+    let find = |name: &String| -> Result<usize, TraceError> {
+        let all: Vec<usize> =
+            header.iter().enumerate().filter(|(_, h)| h.eq_ignore_ascii_case(name)).map(|(i, _)| i).collect();
+        match all[..] {
+            [] => Err(located(head_pos.line(), 1, TraceProblem::MissingHeaderColumn { name: name.clone() })),
+            [one] => Ok(one),
+            [_, second, ..] => Err(located(
+                head_pos.line(),
+                field_column(raw_line(head_pos.byte()), second),
+                TraceProblem::DuplicateColumn { name: name.clone() },
+            )),
+        }
+    };
+    let (tc, vc) = (find(&columns.time)?, find(&columns.value)?);
+    let mut format = columns.format;
+    // (time, value, line, column of the time) of every row.
+    let mut rows: Vec<(u64, f64, u64, usize)> = Vec::new();
+    let mut last_line = head_pos.line();
+    for record in records {
+        let record = record.map_err(csv_error)?;
+        let pos = record.position().cloned().unwrap_or_else(csv::Position::new);
+        last_line = pos.line();
+        let raw = raw_line(pos.byte());
+        let at = |i: usize, problem: TraceProblem| located(pos.line(), field_column(raw, i), problem);
+        if record.len() < header.len() {
+            let problem = TraceProblem::MissingColumn {
+                name: header[record.len()].clone(),
+                expected: header.len(),
+                found: record.len(),
+            };
+            return Err(located(pos.line(), raw.chars().count() + 1, problem));
+        }
+        if record.len() > header.len() {
+            return Err(at(
+                header.len(),
+                TraceProblem::ExtraColumn { expected: header.len(), found: record.len() },
+            ));
+        }
+        let field = record[tc].trim();
+        if format == TimeFormat::Auto {
+            format = TimeFormat::detect(field);
+        }
+        let time = time_nanos(field, format, &header[tc]).map_err(|p| at(tc, p))?;
+        let text = record[vc].trim();
+        let value = match text.parse::<f64>() {
+            Ok(v) if v.is_finite() && v >= 0.0 => v,
+            Ok(v) if v < 0.0 => return Err(at(vc, negative(&header[vc], text))),
+            _ => return Err(at(vc, not_a_number(&header[vc], text))),
+        };
+        rows.push((time, value, pos.line(), field_column(raw, tc)));
+    }
+    match rows.len() {
+        0 => return Err(located(last_line + 1, 1, TraceProblem::NoRows)),
+        1 => return Err(located(rows[0].2, 1, TraceProblem::OneRow)),
+        _ => {}
+    }
+    rows.sort_by_key(|r| r.0);
+    if let Some(w) = rows.windows(2).find(|w| w[0].0 == w[1].0) {
+        let (first, again) = if w[0].2 < w[1].2 { (w[0], w[1]) } else { (w[1], w[0]) };
+        return Err(located(again.2, again.3, TraceProblem::RepeatedTime { first_line: first.2 as usize }));
+    }
+    let origin =
+        if format.is_absolute() { rows[0].0 - rows[0].0 % crossover_engine::time::NANOS_PER_DAY } else { 0 };
+    let span = rows[rows.len() - 1].0 - origin;
+    let last_interval = rows[rows.len() - 1].0 - rows[rows.len() - 2].0;
+    let end = span + last_interval;
+    let minutes = end.div_ceil(NANOS_PER_MINUTE) as usize;
+    if minutes > MAX_SERIES_MINUTES {
+        return Err(located(rows[rows.len() - 1].2, 1, TraceProblem::TooLong { days: minutes / 1440 }));
+    }
+    let mut counts = vec![0.0; minutes];
+    for (k, row) in rows.iter().enumerate() {
+        let start = row.0 - origin;
+        let stop = rows.get(k + 1).map_or(end, |next| next.0 - origin);
+        let seconds = (stop - start) as f64 / NANOS_PER_SEC as f64;
+        let rate = match columns.holds {
+            SeriesValue::Count => row.1 / seconds,
+            SeriesValue::Rate => row.1,
+        };
+        // The row's requests, spread evenly over the minutes its interval covers.
+        let mut t = start;
+        while t < stop {
+            let minute = t / NANOS_PER_MINUTE;
+            let next = ((minute + 1) * NANOS_PER_MINUTE).min(stop);
+            counts[minute as usize] += rate * (next - t) as f64 / NANOS_PER_SEC as f64;
+            t = next;
+        }
+    }
+    Ok(counts)
 }
 
 /// The percentile columns of the Azure `_run.csv` / durations files, and their levels.
@@ -1005,6 +1136,52 @@ o2,a2,f2,timer,1,2,3
             (e.line, e.column, e.problem.clone()),
             (1, 11, TraceProblem::DuplicateColumn { name: "timestamp".into() })
         );
+    }
+
+    #[test]
+    fn a_series_becomes_requests_per_minute_at_any_interval() {
+        // Five-minute counts (CloudWatch): each spread over its five minutes.
+        let five = "time,value\n0,300\n300,600\n600,0\n";
+        let c = parse_series(five, &SeriesColumns::default()).unwrap();
+        assert_eq!(c.len(), 15, "the last row holds for the interval before it");
+        assert_eq!(&c[..6], &[60.0, 60.0, 60.0, 60.0, 60.0, 120.0]);
+        assert!(c[10..].iter().all(|&x| x == 0.0));
+        // 15-second rates (Prometheus rate()), epoch seconds, quoted, named columns, any order.
+        let cols = SeriesColumns {
+            time: "Timestamp".into(),
+            value: "rps".into(),
+            holds: SeriesValue::Rate,
+            format: TimeFormat::Auto,
+        };
+        let prom =
+            "\"Timestamp\",\"rps\"\r\n1772409630,4\r\n1772409600,2\r\n1772409615,2\r\n1772409645,4\r\n";
+        let c = parse_series(prom, &cols).unwrap();
+        // 00:00:00-00:01:00 UTC: 15 s at 2, 15 s at 2, 15 s at 4, 15 s at 4 = 180 requests.
+        assert_eq!(c, vec![180.0]);
+        // RFC 3339 gives the same as epoch seconds.
+        let rfc = "Timestamp,rps\n2026-03-02T00:00:00Z,2\n2026-03-02T00:00:15Z,2\n2026-03-02T00:00:30Z,4\n2026-03-02T00:00:45Z,4\n";
+        assert_eq!(parse_series(rfc, &cols).unwrap(), c);
+    }
+
+    #[test]
+    fn a_malformed_series_is_located() {
+        let d = SeriesColumns::default();
+        let e = parse_series("time,value\n0,1\n60,x\n", &d).unwrap_err();
+        assert_eq!((e.line, e.column), (3, 4));
+        let e = parse_series("time,value\n0,1\n", &d).unwrap_err();
+        assert_eq!(e.problem, TraceProblem::OneRow);
+        let e = parse_series("time,value\n", &d).unwrap_err();
+        assert_eq!(e.problem, TraceProblem::NoRows);
+        let e = parse_series("time,value\n0,1\n60,2\n0,3\n", &d).unwrap_err();
+        assert_eq!((e.line, e.column, e.problem), (4, 1, TraceProblem::RepeatedTime { first_line: 2 }));
+        let e = parse_series("time,count\n0,1\n", &d).unwrap_err();
+        assert_eq!(e.problem, TraceProblem::MissingHeaderColumn { name: "value".into() });
+        let e = parse_series("time,value,Value\n0,1,1\n", &d).unwrap_err();
+        assert_eq!((e.line, e.column), (1, 12));
+        // Epoch seconds said to be seconds from the start would span 56 years.
+        let us = SeriesColumns { format: TimeFormat::Seconds, ..Default::default() };
+        let e = parse_series("time,value\n0,1\n1772409600,1\n", &us).unwrap_err();
+        assert!(matches!(e.problem, TraceProblem::TooLong { .. }), "{e}");
     }
 
     const RUN: &str = "\
