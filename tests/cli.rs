@@ -787,6 +787,11 @@ fn init_templates_are_built_from_presets_with_kubernetes() {
         let platforms = doc["platform"].as_array().unwrap();
         assert!(platforms.iter().all(|p| p.get("preset").is_some()), "{name}: every platform from a preset");
     }
+    // `-` is stdout, and no file named `-` is made.
+    let o = crossover(&["init", "--template", "gpu", "-"], dir.path());
+    assert!(o.status.success());
+    assert_eq!(String::from_utf8(o.stdout).unwrap(), crossover_scenario::TEMPLATES[2].1);
+    assert!(!dir.path().join("-").exists());
     let o = crossover(&["init", "--template", "nope"], dir.path());
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("api") && stderr(&o).contains("stack") && stderr(&o).contains("gpu"));

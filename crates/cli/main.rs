@@ -67,7 +67,7 @@ enum Command {
     Validate(ValidateArgs),
     /// Write a commented starter scenario to edit
     #[command(
-        after_help = "Examples:\n  crossover init\n  crossover init --template stack stack.toml\n  crossover init --template gpu gpu.toml --force"
+        after_help = "Examples:\n  crossover init\n  crossover init --template stack stack.toml\n  crossover init --template gpu gpu.toml --force\n  crossover init --template stack - | less"
     )]
     Init(InitArgs),
     /// Run a scenario at every point of a grid of values (--vary PATH=SPEC) and write
@@ -179,7 +179,7 @@ struct ValidateArgs {
 
 #[derive(Args)]
 struct InitArgs {
-    /// Where to write the scenario
+    /// Where to write the scenario (`-`: stdout)
     #[arg(default_value = "scenario.toml")]
     path: PathBuf,
     /// What to start from: api (one HTTP API on Cloud Run, Fargate, Lambda, GKE Autopilot
@@ -827,6 +827,14 @@ fn validate(args: &ValidateArgs) -> Result<u8, Failure> {
 /// Writes the starter scenario, refusing to overwrite a file unless asked to.
 fn init(args: &InitArgs) -> Result<u8, Failure> {
     let path = &args.path;
+    // `-`: the template on stdout, to read or pipe.
+    if path.as_os_str() == "-" {
+        std::io::stdout()
+            .write_all(args.template.text().as_bytes())
+            .context("writing the template to stdout")
+            .map_err(Failure::Runtime)?;
+        return Ok(0);
+    }
     if path.exists() && !args.force {
         return Err(Failure::BadInput(format!(
             "error: {} already exists; pass --force to overwrite it",
