@@ -191,6 +191,9 @@ pub struct TimestampsSection {
     /// Shift the times so the first request arrives at the start of the horizon.
     #[serde(default)]
     pub rebase: bool,
+    /// What the file is: a CSV, or a web server's or load balancer's access log.
+    #[serde(default)]
+    pub format: LogFormatKind,
     /// How the times are written; `auto` decides from the first row.
     #[serde(default)]
     pub time_format: TimeFormatKind,
@@ -252,6 +255,19 @@ fn timestamp_column() -> String {
 
 fn duration_column() -> String {
     "duration".into()
+}
+
+/// The layout of a timestamps file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LogFormatKind {
+    /// A CSV with a time column (and optionally a duration column).
+    #[default]
+    Csv,
+    /// nginx or Apache, NCSA combined or common format.
+    Combined,
+    /// An AWS Application Load Balancer access log.
+    Alb,
 }
 
 /// How recorded times are written (see `crossover_workload::trace::TimeFormat`).

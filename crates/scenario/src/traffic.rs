@@ -12,8 +12,8 @@ use crate::resolve::{Checker, MAX_RPS};
 use crate::schema::*;
 use crossover_engine::SimDuration;
 use crossover_workload::trace::{
-    parse_duration_percentiles, parse_minute_counts, parse_series, parse_timestamps_with, SeriesColumns,
-    SeriesValue, TimeFormat, TimestampColumns,
+    parse_access_log, parse_duration_percentiles, parse_minute_counts, parse_series, parse_timestamps_with,
+    AccessLog, SeriesColumns, SeriesValue, TimeFormat, TimestampColumns,
 };
 use crossover_workload::{
     Bursts, DailyProfile, DemandPart, Dist, Fluctuations, HourlyShape, MinuteCounts, OnOff, Pattern,
@@ -362,7 +362,12 @@ fn resolve_timestamps(t: &mut TrafficSection, c: &mut Checker) -> Source {
         duration: ts.duration_column.clone(),
         format: time_format(ts.time_format),
     };
-    match parse_timestamps_with(&text, part, &columns) {
+    let parsed = match ts.format {
+        LogFormatKind::Csv => parse_timestamps_with(&text, part, &columns),
+        LogFormatKind::Combined => parse_access_log(&text, AccessLog::Combined, part),
+        LogFormatKind::Alb => parse_access_log(&text, AccessLog::Alb, part),
+    };
+    match parsed {
         Ok(r) if ts.rebase => Source::Timestamps(r.rebased()),
         Ok(r) => Source::Timestamps(r),
         Err(e) => {

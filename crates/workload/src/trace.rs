@@ -726,6 +726,134 @@ pub fn parse_timestamps(text: &str, duration_as: DemandPart) -> Result<RecordedA
     parse_timestamps_with(text, duration_as, &TimestampColumns::default())
 }
 
+/// Web server and load balancer logs read as request timestamps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccessLog {
+    /// The NCSA combined (or common) format of nginx and Apache:
+    /// `host - user [10/Oct/2026:13:55:36 -0700] "GET / HTTP/1.1" 200 2326 ...`.
+    Combined,
+    /// An AWS Application Load Balancer access log: `type time elb client target
+    /// request_processing_time target_processing_time response_processing_time ...`.
+    Alb,
+}
+
+/// Parses an access log, one request a line: the arrival time (nginx and Apache log when
+/// the request arrived; an ALB logs when it responded, so the three processing times are
+/// taken off) and, for an ALB, the target's processing time as the duration when every
+/// line has one. Times start the horizon at 00:00 UTC of the first request's day.
+pub fn parse_access_log(
+    text: &str,
+    kind: AccessLog,
+    duration_as: DemandPart,
+) -> Result<RecordedArrivals, TraceError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut requests = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let line_no = i + 1;
+        let at = |byte: usize, problem: TraceProblem| TraceError {
+            line: line_no,
+            column: line[..byte.min(line.len())].chars().count() + 1,
+            problem,
+        };
+        let request = match kind {
+            AccessLog::Combined => {
+                let bad = |byte: usize, text: &str| {
+                    at(
+                        byte,
+                        TraceProblem::BadTime {
+                            field: "[time]".into(),
+                            text: text.into(),
+                            format: "combined",
+                        },
+                    )
+                };
+                let (Some(open), Some(close)) = (line.find('['), line.find(']')) else {
+                    return Err(bad(0, line.chars().take(40).collect::<String>().as_str()));
+                };
+                let stamp = line.get(open + 1..close).unwrap_or("");
+                (clf_nanos(stamp).ok_or_else(|| bad(open + 1, stamp))?, None)
+            }
+            AccessLog::Alb => {
+                let mut fields = Vec::new();
+                let mut offset = 0;
+                for f in line.split(' ') {
+                    fields.push((offset, f));
+                    offset += f.len() + 1;
+                }
+                if fields.len() < 8 {
+                    return Err(at(
+                        line.len(),
+                        TraceProblem::MissingColumn {
+                            name: "response_processing_time".into(),
+                            expected: 8,
+                            found: fields.len(),
+                        },
+                    ));
+                }
+                let (t_at, t) = fields[1];
+                let time = rfc3339_nanos(t).ok_or_else(|| {
+                    at(
+                        t_at,
+                        TraceProblem::BadTime { field: "time".into(), text: t.into(), format: "rfc3339" },
+                    )
+                })?;
+                let mut seconds = [0.0; 3];
+                for (k, name) in
+                    ["request_processing_time", "target_processing_time", "response_processing_time"]
+                        .iter()
+                        .enumerate()
+                {
+                    let (f_at, f) = fields[5 + k];
+                    // -1 is the ALB's "none" (no target reached, or the client went away).
+                    seconds[k] = match f.parse::<f64>() {
+                        Ok(v) if v.is_finite() && v >= -1.0 => v,
+                        _ => return Err(at(f_at, not_a_number(name, f))),
+                    };
+                }
+                let taken: f64 = seconds.iter().filter(|&&s| s > 0.0).sum();
+                let arrival = time.saturating_sub((taken * NANOS_PER_SEC as f64).round() as u64);
+                let duration =
+                    (seconds[1] >= 0.0).then(|| (seconds[1] * NANOS_PER_SEC as f64).round() as u64);
+                (arrival, duration)
+            }
+        };
+        requests.push(request);
+    }
+    if requests.is_empty() {
+        return Err(TraceError { line: 1, column: 1, problem: TraceProblem::NoRows });
+    }
+    let first = requests.iter().map(|r| r.0).min().unwrap_or(0);
+    let origin = first - first % crossover_engine::time::NANOS_PER_DAY;
+    for r in &mut requests {
+        r.0 -= origin;
+    }
+    Ok(RecordedArrivals::new(requests, duration_as))
+}
+
+/// `10/Oct/2026:13:55:36 -0700` (the common log format's time) to nanoseconds since the
+/// epoch.
+fn clf_nanos(stamp: &str) -> Option<u64> {
+    const MONTHS: [&str; 12] =
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let (date, zone) = stamp.split_once(' ')?;
+    let mut parts = date.splitn(4, [':', '/']);
+    let day: i64 = parts.next()?.parse().ok()?;
+    let name = parts.next()?;
+    let month = MONTHS.iter().position(|m| *m == name)? as i64 + 1;
+    let year: i64 = parts.next()?.parse().ok()?;
+    let clock = parts.next()?;
+    // Reuse the RFC 3339 reader for the range checks: the same instant, written its way.
+    let sign = zone.get(..1)?;
+    let (zh, zm) = (zone.get(1..3)?, zone.get(3..5)?);
+    if zone.len() != 5 || !matches!(sign, "+" | "-") {
+        return None;
+    }
+    rfc3339_nanos(&format!("{year:04}-{month:02}-{day:02}T{clock}{sign}{zh}:{zm}"))
+}
+
 /// What the value column of a per-interval series holds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum SeriesValue {
@@ -1182,6 +1310,32 @@ o2,a2,f2,timer,1,2,3
         let us = SeriesColumns { format: TimeFormat::Seconds, ..Default::default() };
         let e = parse_series("time,value\n0,1\n1772409600,1\n", &us).unwrap_err();
         assert!(matches!(e.problem, TraceProblem::TooLong { .. }), "{e}");
+    }
+
+    #[test]
+    fn access_logs_give_arrival_times() {
+        let nginx = "10.0.0.1 - - [02/Mar/2026:00:00:01 +0000] \"GET / HTTP/1.1\" 200 512 \"-\" \"curl\"\n\
+                     10.0.0.2 - bob [02/Mar/2026:02:00:02 +0100] \"POST /x HTTP/1.1\" 201 7 \"-\" \"curl\"\n";
+        let r = parse_access_log(nginx, AccessLog::Combined, DemandPart::Cpu).unwrap();
+        assert_eq!(r.times(), &[1_000_000_000, 3_602_000_000_000]);
+        assert!(!r.has_durations());
+        let e = parse_access_log(
+            "x - - [02/Mar/2026:25:00:00 +0000] \"GET /\"\n",
+            AccessLog::Combined,
+            DemandPart::Cpu,
+        )
+        .unwrap_err();
+        assert_eq!((e.line, e.column), (1, 8));
+        // An ALB logs when it responded: the arrival is that less the processing times.
+        let alb = "https 2026-03-02T00:00:01.500000Z app/lb/1 1.2.3.4:5 10.0.0.1:80 0.000 0.250 0.000 200 200 0 57 \"GET https://x:443/ HTTP/1.1\" \"curl\" - -\n\
+                   https 2026-03-02T00:00:03.000000Z app/lb/1 1.2.3.4:6 10.0.0.1:80 0.001 0.499 0.000 200 200 0 57 \"GET https://x:443/ HTTP/1.1\" \"curl\" - -\n";
+        let r = parse_access_log(alb, AccessLog::Alb, DemandPart::Io).unwrap();
+        assert_eq!(r.times(), &[1_250_000_000, 2_500_000_000]);
+        assert_eq!(r.duration(1), Some(SimDuration::from_millis(499)));
+        let e =
+            parse_access_log("https 2026-03-02T00:00:01Z lb c t 0 x 0\n", AccessLog::Alb, DemandPart::Cpu)
+                .unwrap_err();
+        assert_eq!((e.line, e.column), (1, 37));
     }
 
     const RUN: &str = "\
