@@ -266,6 +266,20 @@ fn readme_commands_and_doc_examples_are_current() {
     let test = ci.rfind("\ncargo test").unwrap();
     assert!(copy < enter && enter < test, ".ci/run must run the tests inside the copy");
     assert!(readme.contains("\n    cargo run --release -- run\n"));
+    // Nothing a user reads or runs points outside the checkout (the needle is built so
+    // that this file does not match itself).
+    let outside = ["../", "shared/"].concat();
+    for dir in ["scenarios", "docs", "tests", "crates"] {
+        let mut stack = vec![root.join(dir)];
+        while let Some(path) = stack.pop() {
+            if path.is_dir() {
+                stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            } else if let Ok(text) = std::fs::read_to_string(&path) {
+                assert!(!text.contains(&outside), "{} names a folder beside the checkout", path.display());
+            }
+        }
+    }
+    assert!(!readme.contains("shared/"), "the README does not send the reader beside the checkout");
     // The licences Cargo.toml names are there, and no placeholder address is.
     let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
     assert!(manifest.contains("license = \"MIT OR Apache-2.0\""));
