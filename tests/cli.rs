@@ -3,6 +3,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+mod common;
+
 fn crossover(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_crossover"))
         .args(args)
@@ -33,19 +35,49 @@ fn run_without_a_file_runs_the_default_scenario_into_output() {
     assert!(summary.starts_with(SUMMARY_HEADER), "{summary}");
     // One row per platform of the default scenario, each with 2 replications.
     let rows: Vec<&str> = summary.lines().skip(1).collect();
-    assert_eq!(rows.len(), 3);
+    assert_eq!(rows.len(), 5);
+    for platform in ["cloud-run", "fargate", "lambda", "gke-autopilot", "eks"] {
+        assert!(rows.iter().any(|r| r.starts_with(&format!("{platform},"))), "{platform} in the first run");
+    }
     assert!(rows.iter().all(|r| r.split(',').nth(1) == Some("2")));
     let reps = std::fs::read_to_string(out.join("replications.csv")).unwrap();
     assert!(reps.starts_with("replication,seed,platform,"));
-    assert_eq!(reps.lines().count(), 1 + 2 * 3);
+    assert_eq!(reps.lines().count(), 1 + 2 * 5);
     let resolved = std::fs::read_to_string(out.join("scenario.resolved.toml")).unwrap();
     assert!(resolved.contains("replications = 2"), "overrides are recorded");
+    // Sizes are written as the user wrote them, not as a long fraction of a GiB.
+    assert!(resolved.contains("response_size = \"20KB\""), "{resolved}");
     assert!(resolved.contains(env!("CARGO_PKG_VERSION")));
     // The summary table and the throughput line are printed.
     let table = String::from_utf8_lossy(&o.stdout);
     assert!(table.contains("cloud-run"));
     assert!(table.contains("scaled from a 7d horizon"), "{table}");
     assert!(stderr(&o).contains("requests/s"));
+    // Two replications are too few for the intervals printed: said on stderr.
+    assert!(stderr(&o).contains("warning: 2 replications give intervals too wide"), "{}", stderr(&o));
+}
+
+/// One replication of one day of a weekly pattern: the run says both numbers mislead and
+/// what to change, on stderr and in the report (which `plot` redraws the same).
+#[test]
+fn a_run_too_short_or_too_small_to_trust_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["run", "-n", "1", "--set", "simulation.horizon=1d", "--platform", "cloud-run"];
+    let o = crossover(&args, dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("warning: the traffic has a weekly pattern, but the 1d horizon"), "{err}");
+    assert!(err.contains("simulation.horizon=7d"), "{err}");
+    assert!(err.contains("warning: one replication gives no confidence interval"), "{err}");
+    assert!(err.contains("-n 5"), "{err}");
+    let report = std::fs::read_to_string(dir.path().join("output/default/report.html")).unwrap();
+    assert!(report.contains("<h2>Caveats</h2>") && report.contains("one replication gives no"), "{report}");
+    // A week and enough replications: nothing to warn about.
+    let o = crossover(
+        &["run", "-n", "3", "--platform", "cloud-run", "--set", "simulation.horizon=7d"],
+        dir.path(),
+    );
+    assert!(!stderr(&o).contains("warning:"), "{}", stderr(&o));
 }
 
 #[test]
@@ -170,7 +202,7 @@ fn every_scenario_in_the_repository_is_valid_and_every_key_has_an_example() {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "toml") {
-            crossover_scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+            common::load_shipped(&path, &[]);
             let doc: toml::Table = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
             key_paths_of(&doc, "", &mut used);
             n += 1;
@@ -227,7 +259,32 @@ fn readme_commands_and_doc_examples_are_current() {
     let ci_cmd =
         ci.lines().rev().find_map(|l| l.strip_prefix("cargo test")).expect(".ci/run runs cargo test");
     assert_eq!(ci_cmd.replace(" --locked", ""), test_cmd, "README and .ci/run disagree on the test command");
+    // ... and CI runs it in a copy of the checkout with nothing beside it, so a test that
+    // read a file outside the repository would fail there.
+    let copy = ci.find("mktemp -d").expect(".ci/run copies the checkout to a fresh folder");
+    let enter = ci.find("cd \"$alone\"").expect(".ci/run enters the copy");
+    let test = ci.rfind("\ncargo test").unwrap();
+    assert!(copy < enter && enter < test, ".ci/run must run the tests inside the copy");
     assert!(readme.contains("\n    cargo run --release -- run\n"));
+    // Nothing a user reads or runs points outside the checkout (the needle is built so
+    // that this file does not match itself).
+    let outside = ["../", "shared/"].concat();
+    for dir in ["scenarios", "docs", "tests", "crates"] {
+        let mut stack = vec![root.join(dir)];
+        while let Some(path) = stack.pop() {
+            if path.is_dir() {
+                stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            } else if let Ok(text) = std::fs::read_to_string(&path) {
+                assert!(!text.contains(&outside), "{} names a folder beside the checkout", path.display());
+            }
+        }
+    }
+    assert!(!readme.contains("shared/"), "the README does not send the reader beside the checkout");
+    // The licences Cargo.toml names are there, and no placeholder address is.
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    assert!(manifest.contains("license = \"MIT OR Apache-2.0\""));
+    assert!(root.join("LICENSE-MIT").is_file() && root.join("LICENSE-APACHE").is_file());
+    assert!(!manifest.contains("example.invalid"));
     let mut docs = vec![root.join("README.md")];
     for entry in std::fs::read_dir(root.join("docs")).unwrap() {
         let path = entry.unwrap().path();
@@ -268,8 +325,8 @@ fn complete_fragment(block: &str) -> String {
 
 /// Scenarios the reference's example values are tried against: between them every
 /// documented example fits at least one. Tests run from the repository root, so files are
-/// named from there (the Azure samples sit beside the repository, in ../shared).
-const DOC_BASES: [&str; 13] = [
+/// named from there (the Azure sample is the one in tests/fixtures).
+const DOC_BASES: [&str; 14] = [
     // A hybrid: a baseline spilling to a second platform.
     r#"[traffic]
 profile = "constant"
@@ -377,7 +434,7 @@ preset = "fargate-spot"
     // A per-minute trace; Pareto demand; KEDA's HTTP scaler.
     r#"[traffic]
 profile = "trace"
-trace = { file = "../shared/data/azure-functions-2019/10_inv.csv" }
+trace = { file = "tests/fixtures/azure-functions-2019/10_inv.csv" }
 [service]
 cpu = { dist = "pareto", min = "10ms", alpha = 2.5 }
 [[platform]]
@@ -394,6 +451,16 @@ cpu = { dist = "empirical", percentiles = [0, 50, 99, 100], values = ["2ms", "10
 name = "p"
 preset = "fly-machines"
 "#,
+    // A per-interval series (a monitoring export).
+    r#"[traffic]
+profile = "series"
+series = { file = "docs/examples/alb-request-count.csv", time_column = "Timestamp", value_column = "RequestCount" }
+[service]
+cpu = "10ms"
+[[platform]]
+name = "p"
+preset = "cloud-run"
+"#,
     // A mixture; scheduled scaling.
     r#"[traffic]
 profile = "constant"
@@ -409,7 +476,7 @@ autoscaler = { kind = "schedule", weekday = [0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2,
 profile = "constant"
 rps = 0.5
 [service]
-cpu = { dist = "azure-durations", file = "../shared/data/azure-functions-2019/10_run.csv" }
+cpu = { dist = "azure-durations", file = "tests/fixtures/azure-functions-2019/10_run.csv" }
 [[platform]]
 name = "p"
 preset = "lambda"
@@ -717,6 +784,33 @@ fn init_writes_a_starter_scenario_that_validates_and_runs() {
     assert!(dir.path().join("output/my-api/summary.csv").exists());
 }
 
+/// Every template is written as shipped, validates, and is built from presets, Kubernetes
+/// among them.
+#[test]
+fn init_templates_are_built_from_presets_with_kubernetes() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in crossover_scenario::TEMPLATES {
+        let file = format!("{name}.toml");
+        let o = crossover(&["init", "--template", name, &file], dir.path());
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(std::fs::read_to_string(dir.path().join(&file)).unwrap(), text);
+        let s = crossover_scenario::load(&dir.path().join(&file)).unwrap_or_else(|e| panic!("{e}"));
+        assert!(s.platforms.len() >= 2, "{name}");
+        assert!(text.contains("preset = \"eks"), "{name}: a Kubernetes preset");
+        let doc: toml::Table = toml::from_str(text).unwrap();
+        let platforms = doc["platform"].as_array().unwrap();
+        assert!(platforms.iter().all(|p| p.get("preset").is_some()), "{name}: every platform from a preset");
+    }
+    // `-` is stdout, and no file named `-` is made.
+    let o = crossover(&["init", "--template", "gpu", "-"], dir.path());
+    assert!(o.status.success());
+    assert_eq!(String::from_utf8(o.stdout).unwrap(), crossover_scenario::TEMPLATES[2].1);
+    assert!(!dir.path().join("-").exists());
+    let o = crossover(&["init", "--template", "nope"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("api") && stderr(&o).contains("stack") && stderr(&o).contains("gpu"));
+}
+
 #[test]
 fn a_batch_runs_the_good_files_reports_the_bad_one_and_sums_up() {
     let dir = tempfile::tempdir().unwrap();
@@ -776,4 +870,67 @@ fn a_failed_run_in_a_batch_does_not_stop_the_others_and_exits_1() {
     assert!(dir.path().join("output/alpha/summary.csv").exists());
     let batch = std::fs::read_to_string(dir.path().join("output/batch-summary.csv")).unwrap();
     assert_eq!(batch.lines().count(), 1 + 2, "alpha's two platforms only: {batch}");
+}
+
+/// `--json` prints the summary as one JSON object on stdout and nothing else there.
+#[test]
+fn run_json_prints_only_the_summary_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["run", "--json", "-n", "3", "--set", "simulation.horizon=2h", "--platform", "cloud-run"];
+    let o = crossover(&args, dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["scenario"], "default");
+    assert_eq!(v["replications"], 3);
+    let platforms = v["platforms"].as_array().unwrap();
+    assert_eq!(platforms.len(), 1);
+    let summary = std::fs::read_to_string(dir.path().join("output/default/summary.csv")).unwrap();
+    let row: Vec<&str> = summary.lines().nth(1).unwrap().split(',').collect();
+    let header: Vec<&str> = summary.lines().next().unwrap().split(',').collect();
+    let cost = row[header.iter().position(|h| *h == "cost_month_usd").unwrap()];
+    assert_eq!(platforms[0]["cost_month_usd"].as_f64().unwrap(), cost.parse::<f64>().unwrap());
+    assert_eq!(platforms[0]["platform"], "cloud-run");
+    assert!(v["verdict"].as_array().unwrap()[0].as_str().unwrap().contains("cloud-run"));
+    assert!(v["warnings"].is_array());
+}
+
+/// `-` as the output file means stdout: the CSV alone there, the summary on stderr, and no
+/// file named `-`.
+#[test]
+fn traffic_out_dash_writes_the_csv_to_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = crossover(&["traffic", &repo("scenarios/default.toml"), "--out", "-"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8(o.stdout.clone()).unwrap();
+    assert!(stdout.starts_with("minute,rate_rps,arrivals\n"), "{}", &stdout[..100.min(stdout.len())]);
+    assert_eq!(stdout.lines().count(), 1 + 7 * 1440);
+    assert!(stderr(&o).contains("mean rate"));
+    assert!(!dir.path().join("-").exists());
+}
+
+/// Shell completions and the manual page come from the same definitions as --help.
+#[test]
+fn completions_and_man_page_cover_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let o = crossover(&["completions", shell], dir.path());
+        assert!(o.status.success(), "{shell}: {}", stderr(&o));
+        let script = String::from_utf8(o.stdout).unwrap();
+        for command in ["run", "sweep", "validate", "init", "template"] {
+            assert!(script.contains(command), "{shell} completes {command}");
+        }
+    }
+    assert_eq!(crossover(&["completions", "tcsh"], dir.path()).status.code(), Some(2));
+    let o = crossover(&["man"], dir.path());
+    assert!(o.status.success());
+    let page = String::from_utf8(o.stdout).unwrap();
+    assert!(page.starts_with(".ie") || page.contains(".TH crossover"), "{}", &page[..200]);
+    for command in ["run", "sweep", "traffic", "completions"] {
+        assert!(page.contains(&format!("crossover\\-{command}")), "man page lists {command}");
+    }
+    // Help has examples.
+    let help = String::from_utf8(crossover(&["run", "--help"], dir.path()).stdout).unwrap();
+    assert!(help.contains("Examples:") && help.contains("crossover run scenarios/kubernetes.toml"), "{help}");
 }

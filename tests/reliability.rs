@@ -400,9 +400,7 @@ fn every_shipped_scenario_passes_the_self_checks() {
         if path.extension().is_none_or(|e| e != "toml") {
             continue;
         }
-        let sets = ["simulation.horizon=30m", "simulation.replications=2"].map(|s| s.parse().unwrap());
-        let s = crossover_scenario::load_with_overrides(&path, &sets)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let s = common::load_shipped(&path, &["simulation.horizon=30m", "simulation.replications=2"]);
         crossover_runner::run(&s, &RunOptions::from_scenario(&s))
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         ran += 1;

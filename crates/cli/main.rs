@@ -11,12 +11,13 @@ mod plot;
 mod sweep;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use crossover_runner::batch::{folder_names, BatchTally};
 use crossover_runner::guard::{Limits, WorkEstimate};
 use crossover_runner::{resume, RunError, RunOptions, RunResult};
 use crossover_scenario::{Override, Scenario, ScenarioError};
 use crossover_workload::{MinuteSeries, MinuteTraffic, TrafficSummary};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -46,15 +47,28 @@ struct Cli {
 enum Command {
     /// Simulate scenarios and write summary.csv, replications.csv, latency.csv, timeline.csv,
     /// scenario.resolved.toml, the charts (SVG and PNG) and report.html
+    #[command(
+        after_help = "Examples:\n  crossover run                                  # the default scenario\n  crossover run scenarios/kubernetes.toml -n 10\n  crossover run my.toml --set traffic.peak_rps=50 --platform eks\n  crossover run scenarios/*.toml --out results/\n  crossover run my.toml --json | jq .platforms"
+    )]
     Run(RunArgs),
     /// Write the traffic of one replication as a per-minute CSV (minute,rate_rps,arrivals)
     /// and print requests per day, mean and peak minute rate
+    #[command(
+        after_help = "Examples:\n  crossover traffic scenarios/spiky-api.toml\n  crossover traffic my.toml --out - | head\n  crossover traffic my.toml --replication 3 --out traffic-3.csv"
+    )]
     Traffic(TrafficArgs),
     /// List the platform presets, or show every value of one with its source
+    #[command(after_help = "Examples:\n  crossover presets\n  crossover presets eks")]
     Presets(PresetsArgs),
     /// Check scenario files without running them (exit 0 when all are valid, 2 otherwise)
+    #[command(
+        after_help = "Examples:\n  crossover validate my.toml\n  crossover validate scenarios/*.toml\n  crossover validate my.toml --set simulation.horizon=1d"
+    )]
     Validate(ValidateArgs),
     /// Write a commented starter scenario to edit
+    #[command(
+        after_help = "Examples:\n  crossover init\n  crossover init --template stack stack.toml\n  crossover init --template gpu gpu.toml --force\n  crossover init --template stack - | less"
+    )]
     Init(InitArgs),
     /// Run a scenario at every point of a grid of values (--vary PATH=SPEC) and write
     /// sweep.csv, crossovers.csv and frontier.csv
@@ -63,6 +77,23 @@ enum Command {
     Merge(sweep::MergeArgs),
     /// Draw the charts and report.html again from the CSV files of an earlier run
     Plot(plot::PlotArgs),
+    /// Print a shell completion script to stdout
+    #[command(
+        after_help = "Examples:\n  crossover completions bash > ~/.local/share/bash-completion/completions/crossover\n  crossover completions zsh > ~/.zfunc/_crossover\n  crossover completions fish > ~/.config/fish/completions/crossover.fish"
+    )]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) to stdout
+    #[command(
+        after_help = "Examples:\n  crossover man > crossover.1 && man ./crossover.1\n  crossover man | gzip > ~/.local/share/man/man1/crossover.1.gz"
+    )]
+    Man,
+}
+
+#[derive(Args)]
+struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
 }
 
 #[derive(Args)]
@@ -118,6 +149,10 @@ struct RunArgs {
     /// No progress bar and no notes on stderr (errors are still printed)
     #[arg(short, long)]
     quiet: bool,
+    /// Print the summary as JSON on stdout instead of the table (nothing else goes to
+    /// stdout; a batch prints one JSON object per line, one per scenario)
+    #[arg(long)]
+    json: bool,
     /// Continue an interrupted run from the checkpoint in its output folder (the same
     /// scenario and options); the results are identical to an uninterrupted run's
     #[arg(long)]
@@ -148,12 +183,36 @@ struct ValidateArgs {
 
 #[derive(Args)]
 struct InitArgs {
-    /// Where to write the scenario
+    /// Where to write the scenario (`-`: stdout)
     #[arg(default_value = "scenario.toml")]
     path: PathBuf,
+    /// What to start from: api (one HTTP API on Cloud Run, Fargate, Lambda, GKE Autopilot
+    /// and EKS), stack (a stack's main service on eight platforms, Kubernetes run by you
+    /// included) or gpu (GPU inference: Cloud Run L4 against an EKS GPU node)
+    #[arg(long, value_enum, default_value_t = Template::Api)]
+    template: Template,
     /// Overwrite the file if it exists
     #[arg(long)]
     force: bool,
+}
+
+/// The templates of `init`, named as in [`crossover_scenario::TEMPLATES`].
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Template {
+    Api,
+    Stack,
+    Gpu,
+}
+
+impl Template {
+    fn text(self) -> &'static str {
+        let name = match self {
+            Template::Api => "api",
+            Template::Stack => "stack",
+            Template::Gpu => "gpu",
+        };
+        crossover_scenario::TEMPLATES.iter().find(|(n, _)| *n == name).map_or("", |t| t.1)
+    }
 }
 
 /// A failure with the exit code it deserves.
@@ -180,6 +239,8 @@ fn main() -> ExitCode {
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Merge(args) => sweep::merge(&args),
         Command::Plot(args) => plot::plot(&args),
+        Command::Completions(args) => completions(&args),
+        Command::Man => man(),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -522,10 +583,36 @@ fn run_one(
         // The results supersede any checkpoint of this folder.
         remove_checkpoint(&checkpoint).map_err(Failure::Runtime)?;
     }
-    if let Some(title) = title {
+    if let Some(title) = title.filter(|_| !args.json) {
         println!("\n{title}");
     }
-    print!("{}", crossover_report::summary_table(&result));
+    // The answer first (the report's verdict), then the table it comes from; then what
+    // may make the figures mislead, on stderr.
+    let summary = crossover_report::summary_csv(&result);
+    let data = crossover_report::summary_data(&summary, &resolved);
+    let (verdict, caveats) = match &data {
+        Ok(data) => (
+            crossover_report::html::verdict(data),
+            crossover_report::caveats::caveats(&data.summary, data.scenario.as_deref()),
+        ),
+        Err(e) => (Vec::new(), vec![format!("cannot check the results' intervals: {e}")]),
+    };
+    if args.json {
+        let json = summary_json(scenario, &summary, &verdict, &caveats, out);
+        println!("{json}");
+    } else {
+        for (i, line) in verdict.iter().enumerate() {
+            println!("{} {line}", if i == 0 { "=>" } else { "  " });
+        }
+        if !verdict.is_empty() {
+            println!();
+        }
+        print!("{}", crossover_report::summary_table(&result));
+    }
+    // --quiet silences them with the other notes: they stay in report.html and --json.
+    if !args.quiet {
+        caveats.iter().for_each(|c| eprintln!("warning: {c}"));
+    }
     let requests = result.simulated_requests();
     if !args.quiet {
         // Per CPU-second: the process's CPU time during the run where the system says
@@ -582,6 +669,68 @@ fn periodic_checkpoint(
             }
         }),
     }
+}
+
+/// The run's summary as one JSON object: the scenario, the verdict and warnings, and
+/// `summary.csv`'s rows as objects keyed by its columns (numbers as numbers, an empty
+/// field as null).
+fn summary_json(
+    scenario: &Scenario,
+    summary_csv: &[u8],
+    verdict: &[String],
+    warnings: &[String],
+    out: &Path,
+) -> serde_json::Value {
+    use serde_json::{json, Value};
+    let mut platforms = Vec::new();
+    let mut reader = csv::ReaderBuilder::new().from_reader(summary_csv);
+    let header = reader.headers().cloned().unwrap_or_default();
+    for record in reader.records().flatten() {
+        let row: serde_json::Map<String, Value> = header
+            .iter()
+            .zip(record.iter())
+            .map(|(column, field)| {
+                let value = if field.is_empty() {
+                    Value::Null
+                } else if let Ok(n) = field.parse::<u64>() {
+                    json!(n)
+                } else {
+                    field
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|v| v.is_finite())
+                        .map_or_else(|| json!(field), |v| json!(v))
+                };
+                (column.to_string(), value)
+            })
+            .collect();
+        platforms.push(Value::Object(row));
+    }
+    json!({
+        "scenario": scenario.name,
+        "horizon": scenario.horizon.to_string(),
+        "replications": scenario.replications,
+        "seed": scenario.seed,
+        "output": out.display().to_string(),
+        "verdict": verdict,
+        "warnings": warnings,
+        "platforms": platforms,
+    })
+}
+
+/// `completions SHELL`: the completion script of every command and option.
+fn completions(args: &CompletionsArgs) -> Result<u8, Failure> {
+    let mut cmd = Cli::command();
+    clap_complete::generate(args.shell, &mut cmd, "crossover", &mut std::io::stdout());
+    Ok(0)
+}
+
+/// `man`: the manual page, in roff, from the same definitions as `--help`.
+fn man() -> Result<u8, Failure> {
+    let mut page = Vec::new();
+    clap_mangen::Man::new(Cli::command()).render(&mut page).map_err(|e| Failure::Runtime(e.into()))?;
+    std::io::stdout().write_all(&page).map_err(|e| Failure::Runtime(e.into()))?;
+    Ok(0)
 }
 
 /// Worker threads of a run given no `--threads`: every core.
@@ -669,38 +818,57 @@ fn traffic(args: &TrafficArgs) -> Result<u8, Failure> {
     }
     let out =
         args.out.clone().unwrap_or_else(|| Path::new("output").join(&scenario.name).join("traffic.csv"));
+    // `--out -`: the CSV on stdout, and the summary on stderr so as not to mix with it.
+    let to_stdout = out.as_os_str() == "-";
     let started = Instant::now();
     let series = MinuteSeries::new(&scenario.traffic, seed, args.replication as u64, scenario.horizon);
     let rows: Vec<MinuteTraffic> = series.collect();
     let elapsed = started.elapsed().as_secs_f64();
-    crossover_report::write_atomic(&out, &crossover_report::traffic_csv(&rows))
-        .with_context(|| format!("writing the traffic to {}", out.display()))
-        .map_err(Failure::Runtime)?;
+    let csv = crossover_report::traffic_csv(&rows);
+    if to_stdout {
+        std::io::stdout()
+            .write_all(&csv)
+            .context("writing the traffic to stdout")
+            .map_err(Failure::Runtime)?;
+    } else {
+        crossover_report::write_atomic(&out, &csv)
+            .with_context(|| format!("writing the traffic to {}", out.display()))
+            .map_err(Failure::Runtime)?;
+    }
     let s = TrafficSummary::of(&rows, scenario.horizon);
-    println!(
-        "traffic of \"{}\", replication {} (seed {seed}) over {}",
-        scenario.name, args.replication, scenario.horizon
-    );
-    println!(
-        "requests      {} ({:.0} per day; expected {:.0})",
-        s.arrivals,
-        s.requests_per_day(),
-        s.expected
-    );
-    println!("mean rate     {:.3} rps (expected {:.3})", s.mean_rps(), s.expected_mean_rps());
-    println!(
-        "peak minute   {:.3} rps intended at {}; {:.3} rps realised at {}",
-        s.peak_rate_rps,
-        clock(s.peak_rate_minute),
-        s.peak_arrivals_rps,
-        clock(s.peak_arrivals_minute)
-    );
-    println!("quietest      {:.3} rps intended", s.quietest_rate_rps);
+    let summary = [
+        format!(
+            "traffic of \"{}\", replication {} (seed {seed}) over {}",
+            scenario.name, args.replication, scenario.horizon
+        ),
+        format!(
+            "requests      {} ({:.0} per day; expected {:.0})",
+            s.arrivals,
+            s.requests_per_day(),
+            s.expected
+        ),
+        format!("mean rate     {:.3} rps (expected {:.3})", s.mean_rps(), s.expected_mean_rps()),
+        format!(
+            "peak minute   {:.3} rps intended at {}; {:.3} rps realised at {}",
+            s.peak_rate_rps,
+            clock(s.peak_rate_minute),
+            s.peak_arrivals_rps,
+            clock(s.peak_arrivals_minute)
+        ),
+        format!("quietest      {:.3} rps intended", s.quietest_rate_rps),
+    ];
+    for line in summary {
+        if to_stdout {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
+    }
     eprintln!(
-        "generated {} requests in {elapsed:.2} s ({:.1} M arrivals/s); per-minute CSV in {}",
+        "generated {} requests in {elapsed:.2} s ({:.1} M arrivals/s); per-minute CSV {}",
         s.arrivals,
         s.arrivals as f64 / elapsed.max(1e-9) / 1e6,
-        out.display()
+        if to_stdout { "on stdout".to_string() } else { format!("in {}", out.display()) }
     );
     Ok(0)
 }
@@ -745,13 +913,21 @@ fn validate(args: &ValidateArgs) -> Result<u8, Failure> {
 /// Writes the starter scenario, refusing to overwrite a file unless asked to.
 fn init(args: &InitArgs) -> Result<u8, Failure> {
     let path = &args.path;
+    // `-`: the template on stdout, to read or pipe.
+    if path.as_os_str() == "-" {
+        std::io::stdout()
+            .write_all(args.template.text().as_bytes())
+            .context("writing the template to stdout")
+            .map_err(Failure::Runtime)?;
+        return Ok(0);
+    }
     if path.exists() && !args.force {
         return Err(Failure::BadInput(format!(
             "error: {} already exists; pass --force to overwrite it",
             path.display()
         )));
     }
-    crossover_report::write_atomic(path, crossover_scenario::STARTER_SCENARIO.as_bytes())
+    crossover_report::write_atomic(path, args.template.text().as_bytes())
         .with_context(|| format!("writing {}", path.display()))
         .map_err(Failure::Runtime)?;
     eprintln!(

@@ -24,3 +24,46 @@ pub fn erlang_c(c: u32, a: f64) -> f64 {
     let rho = a / c as f64;
     b / (1.0 - rho + rho * b)
 }
+
+/// The shipped scenarios that replay a trace the user downloads (their headers say where
+/// from and where to put it), and the overrides that point them at the 10-function sample
+/// kept in tests/fixtures (paths relative to scenarios/).
+pub const DOWNLOADED_TRACES: [(&str, &[&str]); 2] = [
+    (
+        "azure-function.toml",
+        &[
+            "traffic.trace.file=../tests/fixtures/azure-functions-2019/10_inv.csv",
+            "service.cpu.file=../tests/fixtures/azure-functions-2019/10_run.csv",
+        ],
+    ),
+    ("azure-replay.toml", &["traffic.trace.file=../tests/fixtures/azure-functions-2019/10_inv.csv"]),
+];
+
+/// Loads a shipped scenario with `sets` (`KEY=VALUE`). One that replays a downloaded trace
+/// must, when that trace is absent (as in a fresh clone), stop with the documented "trace
+/// not found" error at the key naming it; it is then loaded on the fixture sample so the
+/// rest of it is still checked.
+pub fn load_shipped(path: &std::path::Path, sets: &[&str]) -> Scenario {
+    let parse = |sets: &[&str]| -> Vec<crossover_scenario::Override> {
+        sets.iter().map(|s| s.parse().unwrap_or_else(|e| panic!("{s}: {e:?}"))).collect()
+    };
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let result = crossover_scenario::load_with_overrides(path, &parse(sets));
+    let Some((_, fixture)) = DOWNLOADED_TRACES.iter().find(|(n, _)| *n == name) else {
+        return result.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    };
+    match result {
+        Ok(s) => s,
+        Err(e) => {
+            let text = e.to_string();
+            assert!(
+                text.contains("trace not found") && text.contains("--set traffic.trace.file=PATH"),
+                "{}: a missing trace must be reported as \"trace not found\": {text}",
+                path.display()
+            );
+            let all: Vec<&str> = sets.iter().chain(fixture.iter()).copied().collect();
+            crossover_scenario::load_with_overrides(path, &parse(&all))
+                .unwrap_or_else(|e| panic!("{} on the fixture sample: {e}", path.display()))
+        }
+    }
+}

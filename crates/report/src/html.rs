@@ -547,6 +547,15 @@ pub fn report_html(data: &RunData, charts: &[Chart]) -> String {
         let _ = writeln!(h, "<li>{}</li>", escape(&line));
     }
     h.push_str("</ul>\n");
+    // How far the numbers can be trusted, before the numbers (the run prints the same).
+    let caveats = crate::caveats::caveats(&data.summary, data.scenario.as_deref());
+    if !caveats.is_empty() {
+        h.push_str("<h2>Caveats</h2>\n<ul class=\"caveats\">\n");
+        for line in caveats {
+            let _ = writeln!(h, "<li>{}</li>", escape(&line));
+        }
+        h.push_str("</ul>\n");
+    }
     if let Some(t) = &data.summary_table {
         h.push_str("<h2>Summary</h2>\n");
         h.push_str(&table_html(t, &palette, SUMMARY, "summary"));

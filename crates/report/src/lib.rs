@@ -6,6 +6,7 @@
 //! written with fixed precision so that identical runs give byte-identical files.
 
 mod atomic;
+pub mod caveats;
 pub mod charts;
 mod csv_out;
 pub mod html;
@@ -73,6 +74,15 @@ pub fn render_report(files: &RunFiles) -> Result<Vec<(String, Vec<u8>)>, PlotErr
     }
     out.push(("report.html".to_string(), html.into_bytes()));
     Ok(out)
+}
+
+/// What the report's verdict and caveats are drawn from, for a run's `summary.csv` and
+/// resolved scenario: the terminal shows the same sentences as report.html.
+pub fn summary_data(summary_csv: &[u8], resolved: &str) -> Result<RunData, PlotError> {
+    let mut files = RunFiles::default();
+    files.insert("summary.csv", summary_csv.to_vec());
+    files.insert("scenario.resolved.toml", resolved.as_bytes().to_vec());
+    RunData::parse(&files)
 }
 
 /// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).

@@ -14,7 +14,7 @@ use crossover_workload::{Fluctuations, Source, Traffic};
 use std::fmt;
 
 /// Simulated requests per second one core sustains, on the slow side: the benchmarks
-/// measure 2.6 to 3.7 M/s for every preset (README, Performance), but an overloaded
+/// measure 2.6 to 3.7 M/s for every preset (docs/performance.md), but an overloaded
 /// fleet queues thousands of requests per instance and crawls, and a slower machine or
 /// one shared with other work does less. An estimate that errs long is the safe error.
 pub const REQUESTS_PER_CORE_SECOND: f64 = 1e6;

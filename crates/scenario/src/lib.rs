@@ -39,7 +39,15 @@ pub const DEFAULT_SCENARIO: &str = include_str!("../../../scenarios/default.toml
 pub const DEFAULT_SCENARIO_NAME: &str = "scenarios/default.toml";
 
 /// The commented scenario `crossover init` writes: a starting point to edit.
-pub const STARTER_SCENARIO: &str = include_str!("../../../scenarios/starter.toml");
+pub const STARTER_SCENARIO: &str = TEMPLATES[0].1;
+
+/// The templates `crossover init --template NAME` writes (the first is the default), each
+/// built from presets and shipped in scenarios/ as `template-NAME.toml`.
+pub const TEMPLATES: [(&str, &str); 3] = [
+    ("api", include_str!("../../../scenarios/template-api.toml")),
+    ("stack", include_str!("../../../scenarios/template-stack.toml")),
+    ("gpu", include_str!("../../../scenarios/template-gpu.toml")),
+];
 
 /// Parses and validates scenario text. `origin` names it in messages; `default_name`
 /// names the scenario if the file does not. Files it names (traces) are looked up
@@ -265,7 +273,7 @@ mod tests {
     /// and thousands of random edits (a fixed xorshift stream, so failures reproduce).
     #[test]
     fn no_input_panics() {
-        let sources = [DEFAULT_SCENARIO, STARTER_SCENARIO];
+        let sources = [DEFAULT_SCENARIO, TEMPLATES[0].1, TEMPLATES[1].1, TEMPLATES[2].1];
         for src in sources {
             for end in (0..=src.len()).filter(|i| src.is_char_boundary(*i)) {
                 survives(&src[..end], &[]);

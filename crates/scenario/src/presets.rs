@@ -192,6 +192,18 @@ mod tests {
         for p in all() {
             assert!(!p.title.is_empty() && !p.as_of.is_empty(), "{}", p.name);
             assert!(p.sources.len() >= 5, "{} cites too little", p.name);
+            // A source is something a reader can look up: never a file the project's
+            // authors had beside the repository.
+            for (key, source) in &p.sources {
+                let mut words = source.split(|c: char| !c.is_alphanumeric());
+                assert!(
+                    !words.any(|w| w == "PF")
+                        && !source.contains("platform-facts")
+                        && !source.contains("shared/"),
+                    "{}: {key} cites a file the reader does not have: {source}",
+                    p.name
+                );
+            }
             assert!(p.platform.contains_key("autoscaler"), "{}", p.name);
             // Every billing price cites a source.
             if let Some(Value::Table(b)) = p.platform.get("billing") {

@@ -70,6 +70,8 @@ pub enum ProfileKind {
     Trace,
     /// Request timestamps from a file (`[traffic.timestamps]`).
     Timestamps,
+    /// A per-interval count or rate from a file (`[traffic.series]`).
+    Series,
 }
 
 impl ProfileKind {
@@ -80,6 +82,7 @@ impl ProfileKind {
             ProfileKind::Hourly => "hourly",
             ProfileKind::Trace => "trace",
             ProfileKind::Timestamps => "timestamps",
+            ProfileKind::Series => "series",
         }
     }
 }
@@ -152,6 +155,8 @@ pub struct TrafficSection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamps: Option<TimestampsSection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<SeriesSection>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bursts: Option<BurstsSection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_off: Option<OnOffSection>,
@@ -186,6 +191,101 @@ pub struct TimestampsSection {
     /// Shift the times so the first request arrives at the start of the horizon.
     #[serde(default)]
     pub rebase: bool,
+    /// What the file is: a CSV, or a web server's or load balancer's access log.
+    #[serde(default)]
+    pub format: LogFormatKind,
+    /// How the times are written; `auto` decides from the first row.
+    #[serde(default)]
+    pub time_format: TimeFormatKind,
+    /// The header of the time column.
+    #[serde(default = "timestamp_column")]
+    pub time_column: String,
+    /// The header of the optional duration column (seconds).
+    #[serde(default = "duration_column")]
+    pub duration_column: String,
+}
+
+/// A per-interval series of request counts or rates (Prometheus, Datadog, CloudWatch
+/// exports), replayed as a rate.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeriesSection {
+    /// Relative to the scenario file.
+    pub file: String,
+    /// The header of the time column.
+    #[serde(default = "series_time_column")]
+    pub time_column: String,
+    /// The header of the count or rate column.
+    #[serde(default = "series_value_column")]
+    pub value_column: String,
+    /// What the value column holds.
+    #[serde(default)]
+    pub value: SeriesValueKind,
+    #[serde(default)]
+    pub time_format: TimeFormatKind,
+    /// Multiplies every value.
+    #[serde(default = "one")]
+    pub scale: f64,
+    /// Start the series again when it runs out before the horizon.
+    #[serde(default = "yes")]
+    pub repeat: bool,
+}
+
+fn series_time_column() -> String {
+    "time".into()
+}
+
+fn series_value_column() -> String {
+    "value".into()
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SeriesValueKind {
+    /// Requests counted in each interval.
+    #[default]
+    Count,
+    /// Requests per second over each interval.
+    Rate,
+}
+
+fn timestamp_column() -> String {
+    "timestamp".into()
+}
+
+fn duration_column() -> String {
+    "duration".into()
+}
+
+/// The layout of a timestamps file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LogFormatKind {
+    /// A CSV with a time column (and optionally a duration column).
+    #[default]
+    Csv,
+    /// nginx or Apache, NCSA combined or common format.
+    Combined,
+    /// An AWS Application Load Balancer access log.
+    Alb,
+}
+
+/// How recorded times are written (see `crossover_workload::trace::TimeFormat`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub enum TimeFormatKind {
+    #[default]
+    #[serde(rename = "auto")]
+    Auto,
+    #[serde(rename = "seconds")]
+    Seconds,
+    #[serde(rename = "epoch-s")]
+    EpochSeconds,
+    #[serde(rename = "epoch-ms")]
+    EpochMillis,
+    #[serde(rename = "epoch-us")]
+    EpochMicros,
+    #[serde(rename = "rfc3339")]
+    Rfc3339,
 }
 
 /// Flash crowds.
@@ -668,7 +768,7 @@ fn default_max_instances() -> u32 {
     1000
 }
 fn default_request_timeout() -> Duration {
-    // Cloud Run's default request timeout (platform-facts.md).
+    // Cloud Run's default request timeout (cloud.google.com/run/docs/configuring/request-timeout).
     Duration(SimDuration::from_secs(300))
 }
 
@@ -680,7 +780,7 @@ pub enum AutoscalerSection {
     },
     PerRequest {
         /// AWS Lambda keeps an idle execution environment about 10 minutes
-        /// (platform-facts.md, Shahrad et al. ATC'20).
+        /// (Shahrad et al. ATC'20).
         #[serde(default = "default_keep_alive")]
         keep_alive: Duration,
     },

@@ -96,6 +96,7 @@ fn child_shape(parent: &[&str], key: &str) -> Option<Shape> {
         ([], "platform") => plain::<PlatformSection>(),
         (["traffic"], "trace") => plain::<TraceSection>(),
         (["traffic"], "timestamps") => plain::<TimestampsSection>(),
+        (["traffic"], "series") => plain::<SeriesSection>(),
         (["traffic"], "bursts") => plain::<BurstsSection>(),
         (["traffic"], "on_off") => plain::<OnOffSection>(),
         (["service"], "cpu" | "io") => tagged::<DistTable>("dist"),

@@ -11,7 +11,10 @@ use crate::diagnostics::Seg;
 use crate::resolve::{Checker, MAX_RPS};
 use crate::schema::*;
 use crossover_engine::SimDuration;
-use crossover_workload::trace::{parse_duration_percentiles, parse_minute_counts, parse_timestamps};
+use crossover_workload::trace::{
+    parse_access_log, parse_duration_percentiles, parse_minute_counts, parse_series, parse_timestamps_with,
+    AccessLog, SeriesColumns, SeriesValue, TimeFormat, TimestampColumns,
+};
 use crossover_workload::{
     Bursts, DailyProfile, DemandPart, Dist, Fluctuations, HourlyShape, MinuteCounts, OnOff, Pattern,
     RecordedArrivals, Source, TraceError, TraceProblem, Traffic, WeeklyPattern,
@@ -33,8 +36,13 @@ fn sub(table: &'static str, key: &'static str) -> [Seg; 3] {
 }
 
 const PATTERNS: &[ProfileKind] = &[ProfileKind::Constant, ProfileKind::Diurnal, ProfileKind::Hourly];
-const RATES: &[ProfileKind] =
-    &[ProfileKind::Constant, ProfileKind::Diurnal, ProfileKind::Hourly, ProfileKind::Trace];
+const RATES: &[ProfileKind] = &[
+    ProfileKind::Constant,
+    ProfileKind::Diurnal,
+    ProfileKind::Hourly,
+    ProfileKind::Trace,
+    ProfileKind::Series,
+];
 
 /// What each profile takes instead, for messages about misplaced keys.
 fn hint(p: ProfileKind) -> &'static str {
@@ -44,6 +52,7 @@ fn hint(p: ProfileKind) -> &'static str {
         ProfileKind::Hourly => "use hourly_rps, or hourly_weights with mean_rps or peak_rps",
         ProfileKind::Trace => "use [traffic.trace]",
         ProfileKind::Timestamps => "use [traffic.timestamps]",
+        ProfileKind::Series => "use [traffic.series]",
     }
 }
 
@@ -63,7 +72,7 @@ fn reject_misplaced(t: &TrafficSection, c: &mut Checker) {
     } else {
         &[ProfileKind::Diurnal]
     };
-    let keys: [(&'static str, bool, &[ProfileKind]); 17] = [
+    let keys: [(&'static str, bool, &[ProfileKind]); 18] = [
         ("rps", t.rps.is_some(), &[ProfileKind::Constant]),
         ("trough_rps", t.trough_rps.is_some(), &[ProfileKind::Diurnal]),
         ("peak_rps", t.peak_rps.is_some(), peak_ok),
@@ -78,6 +87,7 @@ fn reject_misplaced(t: &TrafficSection, c: &mut Checker) {
         ("utc_offset", t.utc_offset.is_some(), PATTERNS),
         ("trace", t.trace.is_some(), &[ProfileKind::Trace]),
         ("timestamps", t.timestamps.is_some(), &[ProfileKind::Timestamps]),
+        ("series", t.series.is_some(), &[ProfileKind::Series]),
         ("noise_cv", t.noise_cv != 0.0, RATES),
         ("bursts", t.bursts.is_some(), RATES),
         ("on_off", t.on_off.is_some(), RATES),
@@ -109,6 +119,7 @@ pub(crate) fn resolve_traffic(t: &mut TrafficSection, c: &mut Checker) -> Traffi
         }
         ProfileKind::Trace => resolve_trace(t, c),
         ProfileKind::Timestamps => resolve_timestamps(t, c),
+        ProfileKind::Series => resolve_series(t, c),
     };
     let fluctuations = resolve_fluctuations(t, c);
     Traffic { source, fluctuations }
@@ -286,17 +297,44 @@ fn resolve_offset(t: &mut TrafficSection, c: &mut Checker) -> i32 {
     }
 }
 
-/// Reads a file named in the scenario, relative to the scenario's folder.
+/// The largest trace file read: a trace is held in memory while it is parsed, and a
+/// month of timestamps at a busy service's rate (tens of millions of lines) stays well
+/// below this. Anything larger is almost certainly the wrong file.
+pub const MAX_TRACE_BYTES: u64 = 2 << 30;
+
+/// Reads a file named in the scenario, relative to the scenario's folder. Only a regular
+/// file of at most [`MAX_TRACE_BYTES`] is read: a device such as /dev/zero or a FIFO
+/// would never end. A missing file is the documented "trace not found" error, which the
+/// scenarios that replay a downloadable trace point to in their headers.
 fn read(c: &mut Checker, key: &[Seg], file: &str) -> Option<(String, String)> {
     let path = c.base_dir.join(file);
     let shown = path.display().to_string();
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Some((text, shown)),
-        Err(e) => {
-            c.error(key, format!("cannot read {shown}: {e}"));
-            None
+    let problem = match std::fs::metadata(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => format!(
+            "trace not found: {shown} does not exist (a relative path starts at the scenario's \
+             folder); get the file as the scenario's header says, or give its path with \
+             --set {}=PATH",
+            crate::diagnostics::path_string(key)
+        ),
+        Err(e) => format!("cannot read {shown}: {e}"),
+        Ok(m) if !m.is_file() => {
+            format!("{shown} is not a regular file: a trace must be a file (not a folder, device or pipe)")
         }
-    }
+        Ok(m) if m.len() > MAX_TRACE_BYTES => format!(
+            "{shown} is {} bytes; a trace may be at most {} GiB (cut it to the period you want to simulate)",
+            m.len(),
+            MAX_TRACE_BYTES >> 30
+        ),
+        Ok(_) => match std::fs::read_to_string(&path) {
+            Ok(text) => return Some((text, shown)),
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                format!("{shown} is not UTF-8 text: a trace must be a CSV or text log")
+            }
+            Err(e) => format!("cannot read {shown}: {e}"),
+        },
+    };
+    c.error(key, problem);
+    None
 }
 
 /// Reports a trace error: unknown functions at the `functions` key, anything else at
@@ -342,9 +380,60 @@ fn resolve_timestamps(t: &mut TrafficSection, c: &mut Checker) -> Source {
     let Some((text, shown)) = read(c, &key, &ts.file) else {
         return empty;
     };
-    match parse_timestamps(&text, part) {
+    let columns = TimestampColumns {
+        time: ts.time_column.clone(),
+        duration: ts.duration_column.clone(),
+        format: time_format(ts.time_format),
+    };
+    let parsed = match ts.format {
+        LogFormatKind::Csv => parse_timestamps_with(&text, part, &columns),
+        LogFormatKind::Combined => parse_access_log(&text, AccessLog::Combined, part),
+        LogFormatKind::Alb => parse_access_log(&text, AccessLog::Alb, part),
+    };
+    match parsed {
         Ok(r) if ts.rebase => Source::Timestamps(r.rebased()),
         Ok(r) => Source::Timestamps(r),
+        Err(e) => {
+            trace_error(c, &key, &key, &shown, e);
+            empty
+        }
+    }
+}
+
+fn time_format(kind: TimeFormatKind) -> TimeFormat {
+    match kind {
+        TimeFormatKind::Auto => TimeFormat::Auto,
+        TimeFormatKind::Seconds => TimeFormat::Seconds,
+        TimeFormatKind::EpochSeconds => TimeFormat::EpochSeconds,
+        TimeFormatKind::EpochMillis => TimeFormat::EpochMillis,
+        TimeFormatKind::EpochMicros => TimeFormat::EpochMicros,
+        TimeFormatKind::Rfc3339 => TimeFormat::Rfc3339,
+    }
+}
+
+/// A per-interval series, turned into requests per minute and replayed like a trace.
+fn resolve_series(t: &mut TrafficSection, c: &mut Checker) -> Source {
+    let empty = Source::MinuteCounts(MinuteCounts::new(&[], 1.0, false));
+    let Some(series) = &t.series else {
+        c.error(&tp("profile"), "profile = \"series\" needs a [traffic.series] table with `file`");
+        return empty;
+    };
+    let scale = c.range(&sub("series", "scale"), series.scale, 0.0, 1e6);
+    let key = sub("series", "file");
+    let Some((text, shown)) = read(c, &key, &series.file) else {
+        return empty;
+    };
+    let columns = SeriesColumns {
+        time: series.time_column.clone(),
+        value: series.value_column.clone(),
+        holds: match series.value {
+            SeriesValueKind::Count => SeriesValue::Count,
+            SeriesValueKind::Rate => SeriesValue::Rate,
+        },
+        format: time_format(series.time_format),
+    };
+    match parse_series(&text, &columns) {
+        Ok(counts) => Source::MinuteCounts(MinuteCounts::new(&counts, scale, series.repeat)),
         Err(e) => {
             trace_error(c, &key, &key, &shown, e);
             empty
@@ -584,7 +673,19 @@ instance = { cold_start = { dist = "pareto", min = "200ms", alpha = 2.5 } }
         let e = parse_in(&text, "s.toml", "s", &dir).unwrap_err();
         assert_eq!(e.diagnostics[0].key, "traffic.trace.functions");
         let e = parse_in(&text.replace("bad.csv", "missing.csv"), "s.toml", "s", &dir).unwrap_err();
-        assert!(e.diagnostics[0].message.contains("cannot read"), "{e}");
+        let missing = &e.diagnostics[0].message;
+        assert!(
+            missing.starts_with("trace not found: ") && missing.contains("--set traffic.trace.file=PATH"),
+            "{e}"
+        );
+        // What can never be a trace is refused before it is read: a folder, and on Unix
+        // a device that would never end.
+        let e = parse_in(&text.replace("bad.csv", "."), "s.toml", "s", &dir).unwrap_err();
+        assert!(e.diagnostics[0].message.contains("is not a regular file"), "{e}");
+        if Path::new("/dev/zero").exists() {
+            let e = parse_in(&text.replace("bad.csv", "/dev/zero"), "s.toml", "s", &dir).unwrap_err();
+            assert!(e.diagnostics[0].message.contains("/dev/zero is not a regular file"), "{e}");
+        }
         std::fs::remove_dir_all(dir).unwrap();
     }
 

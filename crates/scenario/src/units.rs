@@ -153,13 +153,32 @@ impl Default for Size {
     }
 }
 
+/// The units a size is written back in, largest first, binary before decimal of about
+/// the same size.
+const WRITE_UNITS: &[(&str, f64)] = &[
+    ("TiB", 1024.0 * 1024.0 * 1024.0 * 1024.0),
+    ("TB", 1e12),
+    ("GiB", 1024.0 * 1024.0 * 1024.0),
+    ("GB", 1e9),
+    ("MiB", 1024.0 * 1024.0),
+    ("MB", 1e6),
+    ("KiB", 1024.0),
+    ("KB", 1e3),
+    ("B", 1.0),
+];
+
+/// Written in the largest unit, binary or decimal, that holds the size a whole number of
+/// times: "20KB" stays "20KB" (not 0.0000186...GiB), "0.5GiB" becomes "512MiB". It reads
+/// back to the identical value: a whole number of bytes is exact in an f64, and so is a
+/// division by a power of two. A size that is not a whole number of bytes stays in GiB.
 impl Serialize for Size {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mib = self.0 * 1024.0;
-        if (mib - mib.round()).abs() < 1e-9 && mib.round() % 1024.0 != 0.0 {
-            s.serialize_str(&format!("{}MiB", mib.round()))
-        } else {
-            s.serialize_str(&format!("{}GiB", self.0))
+        let bytes = self.0 * GIB;
+        let whole = bytes.is_finite() && bytes > 0.0 && bytes.fract() == 0.0 && bytes < 9.0e15;
+        let unit = WRITE_UNITS.iter().find(|(_, per)| whole && bytes % per == 0.0);
+        match unit {
+            Some((name, per)) => s.serialize_str(&format!("{}{name}", bytes / per)),
+            None => s.serialize_str(&format!("{}GiB", self.0)),
         }
     }
 }
@@ -269,5 +288,23 @@ mod tests {
         let t = |g: f64| toml::Value::try_from(Size(g)).unwrap().as_str().unwrap().to_string();
         assert_eq!(t(0.5), "512MiB");
         assert_eq!(t(2.0), "2GiB");
+        assert_eq!(t(0.0), "0GiB");
+        // As written, or in the largest exact unit; never a long fraction of a GiB.
+        for (written, back) in [
+            ("20KB", "20KB"),
+            ("8GB", "8GB"),
+            ("1.5GB", "1500MB"),
+            ("0.1GB", "100MB"),
+            ("2048MiB", "2GiB"),
+            ("24TiB", "24TiB"),
+            ("100B", "100B"),
+            ("1.5KiB", "1536B"),
+        ] {
+            let g = parse_size_gib(written).unwrap();
+            assert_eq!(t(g), back, "{written}");
+            assert_eq!(parse_size_gib(back).unwrap(), g, "{written} reads back exactly");
+        }
+        let odd = parse_size_gib("0.3B").unwrap();
+        assert_eq!(parse_size_gib(&t(odd)).unwrap(), odd, "a fraction of a byte reads back too");
     }
 }

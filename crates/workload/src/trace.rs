@@ -63,6 +63,16 @@ pub enum TraceProblem {
     UnknownFunctions { missing: Vec<String> },
     #[error("no data rows after the header")]
     NoRows,
+    #[error("one row gives no interval: a series needs at least two times")]
+    OneRow,
+    #[error("this time is also on line {first_line}: each time may appear once")]
+    RepeatedTime { first_line: usize },
+    #[error("the series spans {days} days; at most 366 are read (is time_format right?)")]
+    TooLong { days: usize },
+    #[error("the header has two `{name}` columns: rename or remove one")]
+    DuplicateColumn { name: String },
+    #[error("`{field}`: \"{text}\" is not a time in the {format} format (seconds, epoch-s, epoch-ms, epoch-us or rfc3339 such as 2026-03-02T14:05:09Z; set time_format)")]
+    BadTime { field: String, text: String, format: &'static str },
 }
 
 /// The two layouts of the Azure Functions 2019 invocation trace.
@@ -172,24 +182,6 @@ impl<'a> Row<'a> {
             Ok(v) if v < 0.0 => Err(self.error_at(i, negative(&header[i], text))),
             _ => Err(self.error_at(i, not_a_number(&header[i], text))),
         }
-    }
-
-    /// Seconds as written ("12.345678901") to whole nanoseconds.
-    fn seconds(&self, i: usize, header: &[String]) -> Result<u64, TraceError> {
-        let text = self.get(i);
-        let field = &header[i];
-        seconds_to_nanos(text).map_err(|kind| {
-            self.error_at(
-                i,
-                match kind {
-                    SecondsError::Negative => negative(field, text),
-                    SecondsError::TooLarge => {
-                        TraceProblem::TooLarge { field: field.clone(), text: text.to_string() }
-                    }
-                    SecondsError::NotANumber => not_a_number(field, text),
-                },
-            )
-        })
     }
 }
 
@@ -423,34 +415,591 @@ impl RecordedArrivals {
     }
 }
 
-/// Parses a CSV of request timestamps: a header naming a `timestamp` column (seconds
-/// from the start of the horizon) and optionally a `duration` column (seconds); other
-/// columns are ignored, so an exported log can be used as it is.
-pub fn parse_timestamps(text: &str, duration_as: DemandPart) -> Result<RecordedArrivals, TraceError> {
-    let mut rows = lines(text);
-    let Some((line_no, first)) = rows.next() else {
-        return Err(TraceError { line: 1, column: 1, problem: TraceProblem::Empty });
+/// How the times of a timestamp column are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TimeFormat {
+    /// Decided from the first data row: RFC 3339 if it looks like a date, else by the
+    /// number's size (below 1e8: seconds from the start; then epoch seconds, up to 1e11;
+    /// milliseconds, up to 1e14; microseconds, up to 1e17).
+    #[default]
+    Auto,
+    /// Seconds from the start of the horizon.
+    Seconds,
+    /// Seconds since 1970-01-01 00:00 UTC.
+    EpochSeconds,
+    EpochMillis,
+    EpochMicros,
+    /// `2026-03-02T14:05:09.250Z`, `2026-03-02 14:05:09+01:00`.
+    Rfc3339,
+}
+
+impl TimeFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            TimeFormat::Auto => "auto",
+            TimeFormat::Seconds => "seconds",
+            TimeFormat::EpochSeconds => "epoch-s",
+            TimeFormat::EpochMillis => "epoch-ms",
+            TimeFormat::EpochMicros => "epoch-us",
+            TimeFormat::Rfc3339 => "rfc3339",
+        }
+    }
+
+    /// Clock times (epoch, dates) rather than offsets from the start of the horizon.
+    pub fn is_absolute(self) -> bool {
+        !matches!(self, TimeFormat::Seconds | TimeFormat::Auto)
+    }
+
+    /// Guessed from one field, as [`TimeFormat::Auto`] says.
+    fn detect(text: &str) -> TimeFormat {
+        if text.len() >= 10 && text.as_bytes()[4] == b'-' {
+            return TimeFormat::Rfc3339;
+        }
+        match text.parse::<f64>() {
+            Ok(v) if v < 1e8 => TimeFormat::Seconds,
+            Ok(v) if v < 1e11 => TimeFormat::EpochSeconds,
+            Ok(v) if v < 1e14 => TimeFormat::EpochMillis,
+            Ok(_) => TimeFormat::EpochMicros,
+            Err(_) => TimeFormat::Seconds,
+        }
+    }
+}
+
+/// Where the times are and how they are written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TimestampColumns {
+    /// The header of the time column (compared ignoring case).
+    pub time: String,
+    /// The header of the optional duration column (seconds).
+    pub duration: String,
+    pub format: TimeFormat,
+}
+
+impl Default for TimestampColumns {
+    fn default() -> Self {
+        TimestampColumns { time: "timestamp".into(), duration: "duration".into(), format: TimeFormat::Auto }
+    }
+}
+
+/// 1-based character column where field `index` of a raw CSV line starts (quotes
+/// respected), or just past the line's end.
+fn field_column(raw: &str, index: usize) -> usize {
+    let (mut field, mut quoted) = (0, false);
+    for (col, c) in raw.chars().enumerate() {
+        if field == index {
+            return col + 1;
+        }
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => field += 1,
+            _ => {}
+        }
+    }
+    raw.chars().count() + 1
+}
+
+/// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// RFC 3339 (`T` or a space between date and time, `Z` or an offset) to nanoseconds
+/// since the epoch; `None` if it is not one, or before 1970.
+fn rfc3339_nanos(text: &str) -> Option<u64> {
+    let b = text.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let s = text.get(r)?;
+        s.bytes().all(|c| c.is_ascii_digit()).then(|| s.parse().ok())?
     };
-    let head = Row::new(line_no, first);
-    let header = header_of(&head);
-    let find = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name));
-    let Some(ts) = find("timestamp") else {
-        return Err(TraceError {
-            line: line_no,
-            column: 1,
-            problem: TraceProblem::MissingHeaderColumn { name: "timestamp".into() },
-        });
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let days_in_month = [
+        31,
+        if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&mo)
+        || d < 1
+        || d > days_in_month[(mo - 1) as usize]
+        || h > 23
+        || mi > 59
+        || se > 60
+    {
+        return None;
+    }
+    let mut rest = &text[19..];
+    let mut nanos: i64 = 0;
+    if let Some(frac) = rest.strip_prefix('.') {
+        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        for (k, c) in frac.bytes().take(digits.min(9)).enumerate() {
+            nanos += i64::from(c - b'0') * 10i64.pow(8 - k as u32);
+        }
+        rest = &frac[digits..];
+    }
+    let offset = match rest {
+        "Z" | "z" => 0,
+        _ if rest.len() == 6 && matches!(rest.as_bytes()[0], b'+' | b'-') && rest.as_bytes()[3] == b':' => {
+            let oh = rest[1..3].parse::<i64>().ok()?;
+            let om = rest[4..6].parse::<i64>().ok()?;
+            let sign = if rest.starts_with('-') { -1 } else { 1 };
+            sign * (oh * 3600 + om * 60)
+        }
+        _ => return None,
     };
-    let dur = find("duration");
+    let secs = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se - offset;
+    u64::try_from(secs).ok()?.checked_mul(NANOS_PER_SEC)?.checked_add(nanos as u64)
+}
+
+/// A non-negative decimal number in `unit_nanos` nanoseconds per unit, exactly (to
+/// the nanosecond); `None` if it is not a plain decimal.
+fn decimal_nanos(text: &str, unit_nanos: u64) -> Option<u64> {
+    let (int, frac) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty() || !digits(int) || !digits(frac) {
+        return None;
+    }
+    let mut nanos = int.parse::<u64>().ok()?.checked_mul(unit_nanos)?;
+    let mut scale = unit_nanos;
+    for b in frac.bytes() {
+        scale /= 10;
+        if scale == 0 {
+            break;
+        }
+        nanos = nanos.checked_add(u64::from(b - b'0') * scale)?;
+    }
+    Some(nanos)
+}
+
+/// One time field in `format` (not `Auto`) to nanoseconds: from the start of the horizon
+/// for seconds, since the epoch for clock times.
+fn time_nanos(field: &str, format: TimeFormat, name: &str) -> Result<u64, TraceProblem> {
+    let bad = || TraceProblem::BadTime { field: name.into(), text: field.into(), format: format.name() };
+    match format {
+        TimeFormat::Auto | TimeFormat::Seconds => seconds_to_nanos(field).map_err(|kind| match kind {
+            SecondsError::Negative => negative(name, field),
+            SecondsError::TooLarge => TraceProblem::TooLarge { field: name.into(), text: field.into() },
+            SecondsError::NotANumber => not_a_number(name, field),
+        }),
+        TimeFormat::EpochSeconds => decimal_nanos(field, NANOS_PER_SEC).ok_or_else(bad),
+        TimeFormat::EpochMillis => decimal_nanos(field, 1_000_000).ok_or_else(bad),
+        TimeFormat::EpochMicros => decimal_nanos(field, 1_000).ok_or_else(bad),
+        TimeFormat::Rfc3339 => rfc3339_nanos(field).ok_or_else(bad),
+    }
+}
+
+/// Parses a CSV of request timestamps: a header naming the time column (`timestamp`
+/// unless `columns` says otherwise) and optionally a duration column (seconds); other
+/// columns are ignored, so an exported log can be used as it is. Quoted fields, CRLF
+/// line ends and a byte-order mark are read as CSV has them. Clock times (epoch seconds,
+/// milliseconds or microseconds, RFC 3339) start the horizon at 00:00 UTC of the first
+/// request's day, so time of day is kept.
+pub fn parse_timestamps_with(
+    text: &str,
+    duration_as: DemandPart,
+    columns: &TimestampColumns,
+) -> Result<RecordedArrivals, TraceError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut records = reader.records();
+    let located =
+        |line: u64, column: usize, problem: TraceProblem| TraceError { line: line as usize, column, problem };
+    let csv_error = |e: csv::Error| {
+        let line = e.position().map_or(0, |p| p.line());
+        located(line, 1, TraceProblem::NotANumber { field: "CSV".into(), text: e.to_string() })
+    };
+    let raw_line = |byte: u64| text.get(byte as usize..).and_then(|t| t.lines().next()).unwrap_or("");
+    let Some(head) = records.next().transpose().map_err(csv_error)? else {
+        return Err(located(1, 1, TraceProblem::Empty));
+    };
+    let head_pos = head.position().cloned().unwrap_or_else(csv::Position::new);
+    let header: Vec<String> = head.iter().map(|h| h.trim().to_string()).collect();
+    let matching = |name: &str| -> Vec<usize> {
+        header.iter().enumerate().filter(|(_, h)| h.eq_ignore_ascii_case(name)).map(|(i, _)| i).collect()
+    };
+    let times = matching(&columns.time);
+    let Some(&ts) = times.first() else {
+        return Err(located(
+            head_pos.line(),
+            1,
+            TraceProblem::MissingHeaderColumn { name: columns.time.clone() },
+        ));
+    };
+    for name in [&columns.time, &columns.duration] {
+        if let [_, second, ..] = matching(name)[..] {
+            let column = field_column(raw_line(head_pos.byte()), second);
+            return Err(located(
+                head_pos.line(),
+                column,
+                TraceProblem::DuplicateColumn { name: name.clone() },
+            ));
+        }
+    }
+    let dur = matching(&columns.duration).first().copied();
+    let mut format = columns.format;
     let mut requests = Vec::new();
-    for (line_no, text) in rows {
-        let row = Row::new(line_no, text);
-        row.check_width(&header)?;
-        let at = row.seconds(ts, &header)?;
-        let duration = dur.map(|d| row.seconds(d, &header)).transpose()?;
-        requests.push((at, duration));
+    let mut last_line = head_pos.line();
+    for record in records {
+        let record = record.map_err(csv_error)?;
+        let pos = record.position().cloned().unwrap_or_else(csv::Position::new);
+        last_line = pos.line();
+        let raw = raw_line(pos.byte());
+        let at = |i: usize, problem: TraceProblem| located(pos.line(), field_column(raw, i), problem);
+        if record.len() < header.len() {
+            let problem = TraceProblem::MissingColumn {
+                name: header[record.len()].clone(),
+                expected: header.len(),
+                found: record.len(),
+            };
+            return Err(located(pos.line(), raw.chars().count() + 1, problem));
+        }
+        if record.len() > header.len() {
+            return Err(at(
+                header.len(),
+                TraceProblem::ExtraColumn { expected: header.len(), found: record.len() },
+            ));
+        }
+        let field = record[ts].trim();
+        if format == TimeFormat::Auto {
+            format = TimeFormat::detect(field);
+        }
+        let time = time_nanos(field, format, &header[ts]).map_err(|p| at(ts, p))?;
+        let duration = match dur {
+            Some(d) => {
+                let text = record[d].trim();
+                Some(seconds_to_nanos(text).map_err(|kind| {
+                    at(
+                        d,
+                        match kind {
+                            SecondsError::Negative => negative(&header[d], text),
+                            SecondsError::TooLarge => {
+                                TraceProblem::TooLarge { field: header[d].clone(), text: text.into() }
+                            }
+                            SecondsError::NotANumber => not_a_number(&header[d], text),
+                        },
+                    )
+                })?)
+            }
+            None => None,
+        };
+        requests.push((time, duration));
+    }
+    if requests.is_empty() {
+        return Err(located(last_line + 1, 1, TraceProblem::NoRows));
+    }
+    if format.is_absolute() {
+        // Clock times: the horizon starts at 00:00 UTC of the first request's day.
+        let first = requests.iter().map(|r| r.0).min().unwrap_or(0);
+        let origin = first - first % crossover_engine::time::NANOS_PER_DAY;
+        for r in &mut requests {
+            r.0 -= origin;
+        }
     }
     Ok(RecordedArrivals::new(requests, duration_as))
+}
+
+/// [`parse_timestamps_with`] the default columns (`timestamp`, `duration`) and times
+/// detected as [`TimeFormat::Auto`] does.
+pub fn parse_timestamps(text: &str, duration_as: DemandPart) -> Result<RecordedArrivals, TraceError> {
+    parse_timestamps_with(text, duration_as, &TimestampColumns::default())
+}
+
+/// Web server and load balancer logs read as request timestamps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccessLog {
+    /// The NCSA combined (or common) format of nginx and Apache:
+    /// `host - user [10/Oct/2026:13:55:36 -0700] "GET / HTTP/1.1" 200 2326 ...`.
+    Combined,
+    /// An AWS Application Load Balancer access log: `type time elb client target
+    /// request_processing_time target_processing_time response_processing_time ...`.
+    Alb,
+}
+
+/// Parses an access log, one request a line: the arrival time (nginx and Apache log when
+/// the request arrived; an ALB logs when it responded, so the three processing times are
+/// taken off) and, for an ALB, the target's processing time as the duration when every
+/// line has one. Times start the horizon at 00:00 UTC of the first request's day.
+pub fn parse_access_log(
+    text: &str,
+    kind: AccessLog,
+    duration_as: DemandPart,
+) -> Result<RecordedArrivals, TraceError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut requests = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let line_no = i + 1;
+        let at = |byte: usize, problem: TraceProblem| TraceError {
+            line: line_no,
+            column: line[..byte.min(line.len())].chars().count() + 1,
+            problem,
+        };
+        let request = match kind {
+            AccessLog::Combined => {
+                let bad = |byte: usize, text: &str| {
+                    at(
+                        byte,
+                        TraceProblem::BadTime {
+                            field: "[time]".into(),
+                            text: text.into(),
+                            format: "combined",
+                        },
+                    )
+                };
+                let (Some(open), Some(close)) = (line.find('['), line.find(']')) else {
+                    return Err(bad(0, line.chars().take(40).collect::<String>().as_str()));
+                };
+                let stamp = line.get(open + 1..close).unwrap_or("");
+                (clf_nanos(stamp).ok_or_else(|| bad(open + 1, stamp))?, None)
+            }
+            AccessLog::Alb => {
+                let mut fields = Vec::new();
+                let mut offset = 0;
+                for f in line.split(' ') {
+                    fields.push((offset, f));
+                    offset += f.len() + 1;
+                }
+                if fields.len() < 8 {
+                    return Err(at(
+                        line.len(),
+                        TraceProblem::MissingColumn {
+                            name: "response_processing_time".into(),
+                            expected: 8,
+                            found: fields.len(),
+                        },
+                    ));
+                }
+                let (t_at, t) = fields[1];
+                let time = rfc3339_nanos(t).ok_or_else(|| {
+                    at(
+                        t_at,
+                        TraceProblem::BadTime { field: "time".into(), text: t.into(), format: "rfc3339" },
+                    )
+                })?;
+                let mut seconds = [0.0; 3];
+                for (k, name) in
+                    ["request_processing_time", "target_processing_time", "response_processing_time"]
+                        .iter()
+                        .enumerate()
+                {
+                    let (f_at, f) = fields[5 + k];
+                    // -1 is the ALB's "none" (no target reached, or the client went away).
+                    seconds[k] = match f.parse::<f64>() {
+                        Ok(v) if v.is_finite() && v >= -1.0 => v,
+                        _ => return Err(at(f_at, not_a_number(name, f))),
+                    };
+                }
+                let taken: f64 = seconds.iter().filter(|&&s| s > 0.0).sum();
+                let arrival = time.saturating_sub((taken * NANOS_PER_SEC as f64).round() as u64);
+                let duration =
+                    (seconds[1] >= 0.0).then(|| (seconds[1] * NANOS_PER_SEC as f64).round() as u64);
+                (arrival, duration)
+            }
+        };
+        requests.push(request);
+    }
+    if requests.is_empty() {
+        return Err(TraceError { line: 1, column: 1, problem: TraceProblem::NoRows });
+    }
+    let first = requests.iter().map(|r| r.0).min().unwrap_or(0);
+    let origin = first - first % crossover_engine::time::NANOS_PER_DAY;
+    for r in &mut requests {
+        r.0 -= origin;
+    }
+    Ok(RecordedArrivals::new(requests, duration_as))
+}
+
+/// `10/Oct/2026:13:55:36 -0700` (the common log format's time) to nanoseconds since the
+/// epoch.
+fn clf_nanos(stamp: &str) -> Option<u64> {
+    const MONTHS: [&str; 12] =
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let (date, zone) = stamp.split_once(' ')?;
+    let mut parts = date.splitn(4, [':', '/']);
+    let day: i64 = parts.next()?.parse().ok()?;
+    let name = parts.next()?;
+    let month = MONTHS.iter().position(|m| *m == name)? as i64 + 1;
+    let year: i64 = parts.next()?.parse().ok()?;
+    let clock = parts.next()?;
+    // Reuse the RFC 3339 reader for the range checks: the same instant, written its way.
+    let sign = zone.get(..1)?;
+    let (zh, zm) = (zone.get(1..3)?, zone.get(3..5)?);
+    if zone.len() != 5 || !matches!(sign, "+" | "-") {
+        return None;
+    }
+    rfc3339_nanos(&format!("{year:04}-{month:02}-{day:02}T{clock}{sign}{zh}:{zm}"))
+}
+
+/// What the value column of a per-interval series holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SeriesValue {
+    /// Requests counted in the interval (CloudWatch `Sum` of a request count, Datadog's
+    /// `.as_count()`).
+    #[default]
+    Count,
+    /// Requests per second over the interval (a Prometheus `rate()` query).
+    Rate,
+}
+
+/// The columns of a per-interval series and how they are written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeriesColumns {
+    pub time: String,
+    pub value: String,
+    pub holds: SeriesValue,
+    pub format: TimeFormat,
+}
+
+impl Default for SeriesColumns {
+    fn default() -> Self {
+        SeriesColumns {
+            time: "time".into(),
+            value: "value".into(),
+            holds: SeriesValue::Count,
+            format: TimeFormat::Auto,
+        }
+    }
+}
+
+/// The longest series read, in minutes: a year, far beyond the 31-day horizon, so a
+/// series is never cut, and a mistaken unit (microseconds read as seconds) is caught.
+pub const MAX_SERIES_MINUTES: usize = 366 * 1440;
+
+/// Parses a per-interval series (a time column and a count or rate column, at any
+/// interval, as Prometheus range queries, Datadog and CloudWatch export them) into
+/// requests per minute. Each row holds until the next row's time (the last row for the
+/// interval before it), so irregular intervals and gaps are spread evenly; rows may come
+/// in any order, but a time may appear once. Clock times start at 00:00 UTC of the first
+/// row's day; seconds count from the start of the horizon.
+pub fn parse_series(text: &str, columns: &SeriesColumns) -> Result<Vec<f64>, TraceError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut records = reader.records();
+    let located =
+        |line: u64, column: usize, problem: TraceProblem| TraceError { line: line as usize, column, problem };
+    let csv_error = |e: csv::Error| {
+        let line = e.position().map_or(0, |p| p.line());
+        located(line, 1, TraceProblem::NotANumber { field: "CSV".into(), text: e.to_string() })
+    };
+    let raw_line = |byte: u64| text.get(byte as usize..).and_then(|t| t.lines().next()).unwrap_or("");
+    let Some(head) = records.next().transpose().map_err(csv_error)? else {
+        return Err(located(1, 1, TraceProblem::Empty));
+    };
+    let head_pos = head.position().cloned().unwrap_or_else(csv::Position::new);
+    let header: Vec<String> = head.iter().map(|h| h.trim().to_string()).collect();
+    let find = |name: &String| -> Result<usize, TraceError> {
+        let all: Vec<usize> =
+            header.iter().enumerate().filter(|(_, h)| h.eq_ignore_ascii_case(name)).map(|(i, _)| i).collect();
+        match all[..] {
+            [] => Err(located(head_pos.line(), 1, TraceProblem::MissingHeaderColumn { name: name.clone() })),
+            [one] => Ok(one),
+            [_, second, ..] => Err(located(
+                head_pos.line(),
+                field_column(raw_line(head_pos.byte()), second),
+                TraceProblem::DuplicateColumn { name: name.clone() },
+            )),
+        }
+    };
+    let (tc, vc) = (find(&columns.time)?, find(&columns.value)?);
+    let mut format = columns.format;
+    // (time, value, line, column of the time) of every row.
+    let mut rows: Vec<(u64, f64, u64, usize)> = Vec::new();
+    let mut last_line = head_pos.line();
+    for record in records {
+        let record = record.map_err(csv_error)?;
+        let pos = record.position().cloned().unwrap_or_else(csv::Position::new);
+        last_line = pos.line();
+        let raw = raw_line(pos.byte());
+        let at = |i: usize, problem: TraceProblem| located(pos.line(), field_column(raw, i), problem);
+        if record.len() < header.len() {
+            let problem = TraceProblem::MissingColumn {
+                name: header[record.len()].clone(),
+                expected: header.len(),
+                found: record.len(),
+            };
+            return Err(located(pos.line(), raw.chars().count() + 1, problem));
+        }
+        if record.len() > header.len() {
+            return Err(at(
+                header.len(),
+                TraceProblem::ExtraColumn { expected: header.len(), found: record.len() },
+            ));
+        }
+        let field = record[tc].trim();
+        if format == TimeFormat::Auto {
+            format = TimeFormat::detect(field);
+        }
+        let time = time_nanos(field, format, &header[tc]).map_err(|p| at(tc, p))?;
+        let text = record[vc].trim();
+        let value = match text.parse::<f64>() {
+            Ok(v) if v.is_finite() && v >= 0.0 => v,
+            Ok(v) if v < 0.0 => return Err(at(vc, negative(&header[vc], text))),
+            _ => return Err(at(vc, not_a_number(&header[vc], text))),
+        };
+        rows.push((time, value, pos.line(), field_column(raw, tc)));
+    }
+    match rows.len() {
+        0 => return Err(located(last_line + 1, 1, TraceProblem::NoRows)),
+        1 => return Err(located(rows[0].2, 1, TraceProblem::OneRow)),
+        _ => {}
+    }
+    rows.sort_by_key(|r| r.0);
+    if let Some(w) = rows.windows(2).find(|w| w[0].0 == w[1].0) {
+        let (first, again) = if w[0].2 < w[1].2 { (w[0], w[1]) } else { (w[1], w[0]) };
+        return Err(located(again.2, again.3, TraceProblem::RepeatedTime { first_line: first.2 as usize }));
+    }
+    let origin =
+        if format.is_absolute() { rows[0].0 - rows[0].0 % crossover_engine::time::NANOS_PER_DAY } else { 0 };
+    let span = rows[rows.len() - 1].0 - origin;
+    let last_interval = rows[rows.len() - 1].0 - rows[rows.len() - 2].0;
+    let end = span + last_interval;
+    let minutes = end.div_ceil(NANOS_PER_MINUTE) as usize;
+    if minutes > MAX_SERIES_MINUTES {
+        return Err(located(rows[rows.len() - 1].2, 1, TraceProblem::TooLong { days: minutes / 1440 }));
+    }
+    let mut counts = vec![0.0; minutes];
+    for (k, row) in rows.iter().enumerate() {
+        let start = row.0 - origin;
+        let stop = rows.get(k + 1).map_or(end, |next| next.0 - origin);
+        let seconds = (stop - start) as f64 / NANOS_PER_SEC as f64;
+        let rate = match columns.holds {
+            SeriesValue::Count => row.1 / seconds,
+            SeriesValue::Rate => row.1,
+        };
+        // The row's requests, spread evenly over the minutes its interval covers.
+        let mut t = start;
+        while t < stop {
+            let minute = t / NANOS_PER_MINUTE;
+            let next = ((minute + 1) * NANOS_PER_MINUTE).min(stop);
+            counts[minute as usize] += rate * (next - t) as f64 / NANOS_PER_SEC as f64;
+            t = next;
+        }
+    }
+    Ok(counts)
 }
 
 /// The percentile columns of the Azure `_run.csv` / durations files, and their levels.
@@ -667,6 +1216,126 @@ o2,a2,f2,timer,1,2,3
         assert_eq!(e.problem, TraceProblem::MissingHeaderColumn { name: "timestamp".into() });
         let e = parse_timestamps("timestamp,duration\n1\n", DemandPart::Cpu).unwrap_err();
         assert_eq!((e.line, e.column), (2, 2));
+    }
+
+    /// The same four requests as seconds from the start, epoch milliseconds, epoch
+    /// microseconds and RFC 3339 (two time zones): identical arrivals.
+    #[test]
+    fn clock_time_formats_replay_to_the_same_arrivals_as_seconds() {
+        let seconds = "timestamp\n0.25\n3600\n50000.5\n86399.999\n";
+        // 2023-11-14 00:00:00 UTC is 1699920000 s after the epoch.
+        let ms = "timestamp\n1699920000250\n1699923600000\n1699970000500\n1700006399999\n";
+        let us = "timestamp\n1699920000250000\n1699923600000000\n1699970000500000\n1700006399999000\n";
+        let rfc = "timestamp\n2023-11-14T00:00:00.25Z\n2023-11-14T02:00:00+01:00\n\
+                   2023-11-14 13:53:20.5Z\n2023-11-14T23:59:59.999z\n";
+        let want = parse_timestamps(seconds, DemandPart::Cpu).unwrap();
+        assert_eq!(want.times(), &[250_000_000, 3_600_000_000_000, 50_000_500_000_000, 86_399_999_000_000]);
+        for text in [ms, us, rfc] {
+            assert_eq!(parse_timestamps(text, DemandPart::Cpu).unwrap().times(), want.times(), "{text}");
+        }
+        // Said rather than detected, and a column of another name.
+        let named =
+            TimestampColumns { time: "ts".into(), format: TimeFormat::EpochMillis, ..Default::default() };
+        let r = parse_timestamps_with(&ms.replace("timestamp", "ts"), DemandPart::Cpu, &named).unwrap();
+        assert_eq!(r.times(), want.times());
+        let e = parse_timestamps_with("ts\n2023-11-14T00:00:00Z\n", DemandPart::Cpu, &named).unwrap_err();
+        assert_eq!((e.line, e.column), (2, 1));
+        assert!(matches!(e.problem, TraceProblem::BadTime { format: "epoch-ms", .. }), "{e}");
+        // A date that does not exist is not a time.
+        let e = parse_timestamps("timestamp\n2023-02-29T00:00:00Z\n", DemandPart::Cpu).unwrap_err();
+        assert!(matches!(e.problem, TraceProblem::BadTime { .. }), "{e}");
+    }
+
+    #[test]
+    fn timestamps_are_read_as_csv() {
+        // Quoted header and fields, CRLF, a byte-order mark, a comma inside quotes.
+        let text = "\u{feff}\"path\",\"timestamp\",\"duration\"\r\n\"/a,b\",\"1.5\",0.25\r\n/c,2,0.5\r\n";
+        let r = parse_timestamps(text, DemandPart::Cpu).unwrap();
+        assert_eq!(r.times(), &[1_500_000_000, 2_000_000_000]);
+        assert_eq!(r.duration(1), Some(SimDuration::from_millis(500)));
+        // Errors keep their line and column, quotes counted as written.
+        let e = parse_timestamps("\"path\",timestamp\n\"/a,b\",x\n", DemandPart::Cpu).unwrap_err();
+        assert_eq!((e.line, e.column), (2, 8), "{e}");
+        // A header alone, and a duplicate time column, are refused.
+        let e = parse_timestamps("timestamp,duration\n", DemandPart::Cpu).unwrap_err();
+        assert_eq!(e.problem, TraceProblem::NoRows);
+        let e = parse_timestamps("timestamp,Timestamp\n1,2\n", DemandPart::Cpu).unwrap_err();
+        assert_eq!(
+            (e.line, e.column, e.problem.clone()),
+            (1, 11, TraceProblem::DuplicateColumn { name: "timestamp".into() })
+        );
+    }
+
+    #[test]
+    fn a_series_becomes_requests_per_minute_at_any_interval() {
+        // Five-minute counts (CloudWatch): each spread over its five minutes.
+        let five = "time,value\n0,300\n300,600\n600,0\n";
+        let c = parse_series(five, &SeriesColumns::default()).unwrap();
+        assert_eq!(c.len(), 15, "the last row holds for the interval before it");
+        assert_eq!(&c[..6], &[60.0, 60.0, 60.0, 60.0, 60.0, 120.0]);
+        assert!(c[10..].iter().all(|&x| x == 0.0));
+        // 15-second rates (Prometheus rate()), epoch seconds, quoted, named columns, any order.
+        let cols = SeriesColumns {
+            time: "Timestamp".into(),
+            value: "rps".into(),
+            holds: SeriesValue::Rate,
+            format: TimeFormat::Auto,
+        };
+        let prom =
+            "\"Timestamp\",\"rps\"\r\n1772409630,4\r\n1772409600,2\r\n1772409615,2\r\n1772409645,4\r\n";
+        let c = parse_series(prom, &cols).unwrap();
+        // 00:00:00-00:01:00 UTC: 15 s at 2, 15 s at 2, 15 s at 4, 15 s at 4 = 180 requests.
+        assert_eq!(c, vec![180.0]);
+        // RFC 3339 gives the same as epoch seconds.
+        let rfc = "Timestamp,rps\n2026-03-02T00:00:00Z,2\n2026-03-02T00:00:15Z,2\n2026-03-02T00:00:30Z,4\n2026-03-02T00:00:45Z,4\n";
+        assert_eq!(parse_series(rfc, &cols).unwrap(), c);
+    }
+
+    #[test]
+    fn a_malformed_series_is_located() {
+        let d = SeriesColumns::default();
+        let e = parse_series("time,value\n0,1\n60,x\n", &d).unwrap_err();
+        assert_eq!((e.line, e.column), (3, 4));
+        let e = parse_series("time,value\n0,1\n", &d).unwrap_err();
+        assert_eq!(e.problem, TraceProblem::OneRow);
+        let e = parse_series("time,value\n", &d).unwrap_err();
+        assert_eq!(e.problem, TraceProblem::NoRows);
+        let e = parse_series("time,value\n0,1\n60,2\n0,3\n", &d).unwrap_err();
+        assert_eq!((e.line, e.column, e.problem), (4, 1, TraceProblem::RepeatedTime { first_line: 2 }));
+        let e = parse_series("time,count\n0,1\n", &d).unwrap_err();
+        assert_eq!(e.problem, TraceProblem::MissingHeaderColumn { name: "value".into() });
+        let e = parse_series("time,value,Value\n0,1,1\n", &d).unwrap_err();
+        assert_eq!((e.line, e.column), (1, 12));
+        // Epoch seconds said to be seconds from the start would span 56 years.
+        let us = SeriesColumns { format: TimeFormat::Seconds, ..Default::default() };
+        let e = parse_series("time,value\n0,1\n1772409600,1\n", &us).unwrap_err();
+        assert!(matches!(e.problem, TraceProblem::TooLong { .. }), "{e}");
+    }
+
+    #[test]
+    fn access_logs_give_arrival_times() {
+        let nginx = "10.0.0.1 - - [02/Mar/2026:00:00:01 +0000] \"GET / HTTP/1.1\" 200 512 \"-\" \"curl\"\n\
+                     10.0.0.2 - bob [02/Mar/2026:02:00:02 +0100] \"POST /x HTTP/1.1\" 201 7 \"-\" \"curl\"\n";
+        let r = parse_access_log(nginx, AccessLog::Combined, DemandPart::Cpu).unwrap();
+        assert_eq!(r.times(), &[1_000_000_000, 3_602_000_000_000]);
+        assert!(!r.has_durations());
+        let e = parse_access_log(
+            "x - - [02/Mar/2026:25:00:00 +0000] \"GET /\"\n",
+            AccessLog::Combined,
+            DemandPart::Cpu,
+        )
+        .unwrap_err();
+        assert_eq!((e.line, e.column), (1, 8));
+        // An ALB logs when it responded: the arrival is that less the processing times.
+        let alb = "https 2026-03-02T00:00:01.500000Z app/lb/1 1.2.3.4:5 10.0.0.1:80 0.000 0.250 0.000 200 200 0 57 \"GET https://x:443/ HTTP/1.1\" \"curl\" - -\n\
+                   https 2026-03-02T00:00:03.000000Z app/lb/1 1.2.3.4:6 10.0.0.1:80 0.001 0.499 0.000 200 200 0 57 \"GET https://x:443/ HTTP/1.1\" \"curl\" - -\n";
+        let r = parse_access_log(alb, AccessLog::Alb, DemandPart::Io).unwrap();
+        assert_eq!(r.times(), &[1_250_000_000, 2_500_000_000]);
+        assert_eq!(r.duration(1), Some(SimDuration::from_millis(499)));
+        let e =
+            parse_access_log("https 2026-03-02T00:00:01Z lb c t 0 x 0\n", AccessLog::Alb, DemandPart::Cpu)
+                .unwrap_err();
+        assert_eq!((e.line, e.column), (1, 37));
     }
 
     const RUN: &str = "\
