@@ -23,9 +23,9 @@ fn run_dir() -> &'static Path {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("run");
         let o = crossover(
-            // The three serverless platforms these checks were written for: with all five
-            // of the default's platforms, labels of the cost-latency chart may overlap,
-            // which the label check below does not allow for.
+            // The three serverless platforms these checks were written for: the cost-latency
+            // chart names the points of up to four platforms beside them, which the label
+            // checks below read; with more it numbers them (the twelve-platform tests).
             &[
                 "run",
                 "-n",
