@@ -57,6 +57,8 @@ pub enum TraceProblem {
     Negative { field: String, text: String },
     #[error("`{field}`: {text} is too large")]
     TooLarge { field: String, text: String },
+    #[error("`{field}`: {text} is above {limit}")]
+    AboveLimit { field: String, text: String, limit: &'static str },
     #[error("percentiles of function {function}: {message}")]
     BadPercentiles { function: String, message: String },
     #[error("no function with hash {}", .missing.join(", "))]
@@ -183,7 +185,33 @@ impl<'a> Row<'a> {
             _ => Err(self.error_at(i, not_a_number(&header[i], text))),
         }
     }
+
+    /// A non-negative number no larger than `max` (`limit` says what that is, for the
+    /// message): a trace is refused where it is read, not after it has made the traffic
+    /// absurd.
+    fn number_at_most(
+        &self,
+        i: usize,
+        header: &[String],
+        max: f64,
+        limit: &'static str,
+    ) -> Result<f64, TraceError> {
+        let v = self.number(i, header)?;
+        if v > max {
+            let problem =
+                TraceProblem::AboveLimit { field: header[i].clone(), text: self.get(i).to_string(), limit };
+            return Err(self.error_at(i, problem));
+        }
+        Ok(v)
+    }
 }
+
+/// Invocations in one minute: the scenario format's highest rate, 1e6 requests/s.
+const MAX_PER_MINUTE: f64 = 60.0 * 1e6;
+/// A day's invocations of one function at that rate.
+const MAX_PER_DAY: f64 = 86_400.0 * 1e6;
+/// A duration in milliseconds: the format's longest, ten years.
+const MAX_DURATION_MS: f64 = 10.0 * 365.0 * 86_400.0 * 1e3;
 
 fn negative(field: &str, text: &str) -> TraceProblem {
     TraceProblem::Negative { field: field.to_string(), text: text.to_string() }
@@ -307,7 +335,12 @@ pub fn parse_minute_counts(text: &str, functions: &[String]) -> Result<MinuteTra
             found.insert(hash);
         }
         for (k, count) in counts.iter_mut().enumerate() {
-            let v = row.number(fixed.len() + k, &header)?;
+            let v = row.number_at_most(
+                fixed.len() + k,
+                &header,
+                MAX_PER_MINUTE,
+                "60,000,000 a minute (1e6 requests/s)",
+            )?;
             if chosen {
                 *count += v;
             }
@@ -1048,10 +1081,12 @@ pub fn parse_duration_percentiles(text: &str, functions: &[String]) -> Result<Di
         let row = Row::new(line_no, text);
         row.check_width(&header)?;
         let hash = row.get(hash_col);
-        let count = row.number(count_col, &header)?;
+        let count =
+            row.number_at_most(count_col, &header, MAX_PER_DAY, "86,400,000,000 a day (1e6 requests/s)")?;
         let mut values = Vec::with_capacity(pct_cols.len());
         for &c in &pct_cols {
-            values.push(row.number(c, &header)? / 1000.0);
+            values
+                .push(row.number_at_most(c, &header, MAX_DURATION_MS, "ten years in milliseconds")? / 1000.0);
         }
         if !(wanted.is_empty() || wanted.contains(hash)) {
             continue;
@@ -1151,6 +1186,31 @@ o2,a2,f2,timer,1,2,3
         assert!(matches!(e.problem, TraceProblem::NotANumber { .. }), "empty count");
         let e = err("HashFunction,HashApp,HashOwner,minute_1\nf1,a,o,inf\n");
         assert!(matches!(e.problem, TraceProblem::NotANumber { .. }), "not finite");
+    }
+
+    /// Numbers no real trace holds are refused where they stand: a minute's count above
+    /// the format's 1e6 requests/s, a duration percentile above ten years.
+    #[test]
+    fn absurd_counts_and_durations_are_refused_at_their_column() {
+        let e = err("HashFunction,HashApp,HashOwner,minute_1,minute_2\nf1,a,o,1,1e308\n");
+        assert_eq!((e.line, e.column), (2, 10));
+        assert!(matches!(e.problem, TraceProblem::AboveLimit { .. }), "{e:?}");
+        assert_eq!(
+            parse_minute_counts("HashFunction,HashApp,HashOwner,minute_1\nf1,a,o,60000000\n", &all())
+                .unwrap()
+                .counts,
+            vec![6e7]
+        );
+        let header = "HashFunction,HashApp,HashOwner,Count,percentile_Average_0,percentile_Average_1,\
+            percentile_Average_25,percentile_Average_50,percentile_Average_75,percentile_Average_99,percentile_Average_100\n";
+        let e =
+            parse_duration_percentiles(&format!("{header}f,a,o,10,1,2,3,4,5,6,1e308\n"), &all()).unwrap_err();
+        assert_eq!(e.line, 2);
+        assert!(matches!(e.problem, TraceProblem::AboveLimit { .. }), "{e:?}");
+        let e =
+            parse_duration_percentiles(&format!("{header}f,a,o,1e300,1,2,3,4,5,6,7\n"), &all()).unwrap_err();
+        assert!(matches!(e.problem, TraceProblem::AboveLimit { .. }), "{e:?}");
+        assert!(parse_duration_percentiles(&format!("{header}f,a,o,10,1,2,3,4,5,6,7\n"), &all()).is_ok());
     }
 
     #[test]
