@@ -350,3 +350,36 @@ fn a_bad_vary_is_bad_input_naming_the_vary() {
         assert!(!dir.path().join("output").exists(), "{args:?} wrote output");
     }
 }
+
+/// A sweep is guarded like a run: work beyond the limits is refused (exit 2, nothing
+/// written) unless --yes, with the estimate; --quiet leaves stderr empty on success.
+#[test]
+fn a_sweep_is_estimated_guarded_and_quiet_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), SLO_FLEET.replace("rps = 30.0", "rps = 20.0")).unwrap();
+    let huge = crossover(
+        &["sweep", "s.toml", "--vary", "traffic.rps=1e5..1e6:4", "-n", "1000", "--out", "big"],
+        dir.path(),
+    );
+    assert_eq!(huge.status.code(), Some(2), "{}", stderr(&huge));
+    let text = stderr(&huge);
+    assert!(text.contains("the sweep is about") && text.contains("--yes"), "{text}");
+    assert!(!dir.path().join("big").exists(), "nothing written");
+    let quiet = crossover(
+        &[
+            "sweep",
+            "s.toml",
+            "--vary",
+            "platform.fleet.autoscaler.instances=2,3",
+            "-n",
+            "2",
+            "--quiet",
+            "--out",
+            "q",
+        ],
+        dir.path(),
+    );
+    assert!(quiet.status.success(), "{}", stderr(&quiet));
+    assert_eq!(stderr(&quiet), "", "--quiet prints nothing on stderr");
+    assert!(dir.path().join("q/sweep.csv").exists());
+}

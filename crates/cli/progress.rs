@@ -25,10 +25,39 @@ impl Bar {
         Bar(Some(bar))
     }
 
+    /// A bar for a sweep, whose rounds are sized as they start (adaptive replications
+    /// add rounds): the callback sets the length with the position.
+    pub fn rounds(quiet: bool) -> Bar {
+        let bar = Bar::new(0, 0, quiet);
+        if let Some(b) = &bar.0 {
+            b.set_style(
+                ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} simulations of this round, {elapsed} elapsed, ETA {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+        }
+        bar
+    }
+
     /// The callback the runner calls after each job.
     pub fn callback(&self) -> Option<Progress> {
         let bar = self.0.clone()?;
-        Some(Progress(Arc::new(move |done, _total| bar.set_position(done as u64))))
+        Some(Progress(Arc::new(move |done, total| {
+            if bar.length() != Some(total as u64) {
+                bar.set_length(total as u64);
+                bar.reset_eta();
+            }
+            bar.set_position(done as u64)
+        })))
+    }
+
+    /// Prints a line without tearing the bar.
+    pub fn suspend(&self, f: impl FnOnce()) {
+        match &self.0 {
+            Some(bar) => bar.suspend(f),
+            None => f(),
+        }
     }
 
     /// Removes the bar before the summary is printed.

@@ -4,6 +4,7 @@
 use super::{report_errors, safe, select, Failure, OverrideArgs, VERSION};
 use anyhow::Context;
 use clap::Args;
+use crossover_runner::guard::{Limits, WorkEstimate};
 use crossover_runner::sweep::shard::{self, ShardSpec};
 use crossover_runner::sweep::{self as sw, Metric, Plan, SweepOptions, SweepResult, Tolerance, Vary};
 use crossover_scenario::{Override, Scenario};
@@ -62,6 +63,12 @@ pub struct SweepArgs {
     /// command otherwise); the results are identical to an uninterrupted sweep's
     #[arg(long)]
     resume: bool,
+    /// Sweep even when the estimated work is beyond the limits (1 hour or 1e10 requests)
+    #[arg(long)]
+    yes: bool,
+    /// No progress bar, estimate or notes on stderr (errors are still printed)
+    #[arg(short, long)]
+    quiet: bool,
 }
 
 #[derive(Args)]
@@ -153,6 +160,7 @@ fn options(args: &SweepArgs) -> Result<Options, Failure> {
             refine,
             cancel: None,
             resume: None,
+            progress: None,
         },
         shard,
         base,
@@ -201,7 +209,16 @@ pub fn sweep(args: &SweepArgs) -> Result<u8, Failure> {
     let slo_ms = base.slo_p99.map(|d| d.as_secs_f64() * 1e3);
     let resolved = base.resolved_toml(VERSION);
     let started = Instant::now();
-    eprintln!(
+    if let Err(message) = guard(&plan, o.sweep.threads, args) {
+        eprintln!("{}", safe(&message));
+        return Ok(2);
+    }
+    let note = |line: String| {
+        if !args.quiet {
+            eprintln!("{line}");
+        }
+    };
+    note(format!(
         "sweeping \"{}\": {} point(s) x {} platform(s) x {} replication(s) over {}",
         base.name,
         plan.points.len(),
@@ -215,7 +232,7 @@ pub fn sweep(args: &SweepArgs) -> Result<u8, Failure> {
             None => base.replications.to_string(),
         },
         base.horizon
-    );
+    ));
     if let Some(spec) = o.shard {
         let out = args
             .out
@@ -267,11 +284,11 @@ pub fn sweep(args: &SweepArgs) -> Result<u8, Failure> {
             Ok(text) => {
                 let memo = sw::checkpoint::parse(&text, fingerprint)
                     .map_err(|e| bad(format!("--resume: the checkpoint {}: {e}", checkpoint.display())))?;
-                eprintln!(
+                note(format!(
                     "resuming from {}: {} simulation(s) already done",
                     checkpoint.display(),
                     memo.len()
-                );
+                ));
                 opts.resume = Some(std::sync::Arc::new(memo));
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -283,7 +300,13 @@ pub fn sweep(args: &SweepArgs) -> Result<u8, Failure> {
             Err(e) => return Err(bad(format!("--resume: cannot read {}: {e}", checkpoint.display()))),
         }
     }
-    let result = match sw::run_sweep(&plan, slo_ms, &opts, &load, &mut |line| eprintln!("{line}")) {
+    let bar = crate::progress::Bar::rounds(args.quiet);
+    opts.progress = bar.callback();
+    let outcome = sw::run_sweep(&plan, slo_ms, &opts, &load, &mut |line| {
+        bar.suspend(|| note(line));
+    });
+    bar.finish();
+    let result = match outcome {
         Ok(result) => result,
         Err(crossover_runner::RunError::SweepInterrupted { records }) => {
             let text = sw::checkpoint::to_text(fingerprint, &records);
@@ -309,12 +332,41 @@ pub fn sweep(args: &SweepArgs) -> Result<u8, Failure> {
     }
     let requests = result.simulated_requests();
     let elapsed = started.elapsed().as_secs_f64();
-    eprintln!(
+    note(format!(
         "simulated {requests} requests on the grid in {elapsed:.1} s ({:.2} M requests/s); results in {}",
         requests as f64 / elapsed.max(1e-9) / 1e6,
         out.display()
-    );
+    ));
     Ok(0)
+}
+
+/// The resource guard of a sweep, as a run's: every point's simulations of its first
+/// round (adaptive replications and refinement add to it), announced past a few seconds
+/// and refused beyond the limits without --yes.
+fn guard(plan: &Plan, threads: Option<usize>, args: &SweepArgs) -> Result<(), String> {
+    let threads = threads.unwrap_or_else(super::rayon_threads);
+    let mut total = WorkEstimate { requests_per_replication: 0.0, jobs: 0, requests: 0.0, seconds: 0.0 };
+    for p in &plan.points {
+        let s = &p.scenario;
+        let jobs = u64::from(s.replications) * s.platforms.len() as u64;
+        let e = WorkEstimate::new(s, jobs, threads);
+        total.requests_per_replication = total.requests_per_replication.max(e.requests_per_replication);
+        total.jobs += e.jobs;
+        total.requests += e.requests;
+        total.seconds += e.seconds;
+    }
+    match Limits::default().exceeded_by(&total) {
+        Some(why) if !args.yes => Err(format!(
+            "error: the sweep is {total}: {why}. Fewer points (--vary), a shorter horizon, fewer \
+             replications (-n), or pass --yes to sweep anyway"
+        )),
+        _ => {
+            if total.seconds > super::ANNOUNCE_SECONDS && !args.quiet {
+                eprintln!("the sweep: {total} (the points' first round; refinement adds to it)");
+            }
+            Ok(())
+        }
+    }
 }
 
 fn write(out: &Path, files: &[(&str, Vec<u8>)]) -> Result<(), Failure> {

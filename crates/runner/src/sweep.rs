@@ -176,6 +176,9 @@ pub struct SweepOptions {
     pub cancel: Option<Arc<AtomicBool>>,
     /// Simulations of an interrupted run of the same sweep, taken instead of run again.
     pub resume: Option<Arc<checkpoint::Memo>>,
+    /// Called as simulations complete: (done, total) of the round under way (the first
+    /// round runs every point; adaptive replications add rounds).
+    pub progress: Option<crate::Progress>,
 }
 
 impl Default for SweepOptions {
@@ -187,6 +190,7 @@ impl Default for SweepOptions {
             refine: None,
             cancel: None,
             resume: None,
+            progress: None,
         }
     }
 }
@@ -403,6 +407,7 @@ pub fn run_sweep(
                 jobs.len()
             ));
             let memo = opts.resume.as_deref();
+            let mut completed = 0;
             let complete = execute_resumable(
                 &pool,
                 &scenarios,
@@ -410,6 +415,10 @@ pub fn run_sweep(
                 memo,
                 opts.cancel.as_deref(),
                 |job, metrics, latency| {
+                    completed += 1;
+                    if let Some(p) = &opts.progress {
+                        (p.0)(completed, jobs.len());
+                    }
                     if opts.cancel.is_some() {
                         records.push(shard::record_line(job, &metrics, &latency));
                     }
