@@ -514,6 +514,34 @@ impl Default for TimestampColumns {
     }
 }
 
+/// An error at a line (as the csv crate counts them) and column.
+fn located(line: u64, column: usize, problem: TraceProblem) -> TraceError {
+    TraceError { line: line as usize, column, problem }
+}
+
+/// A CSV record has the header's columns: a short one is blamed past its end, a long one
+/// at its first extra field.
+fn check_width(
+    record: &csv::StringRecord,
+    header: &[String],
+    line: u64,
+    raw: &str,
+) -> Result<(), TraceError> {
+    if record.len() < header.len() {
+        let problem = TraceProblem::MissingColumn {
+            name: header[record.len()].clone(),
+            expected: header.len(),
+            found: record.len(),
+        };
+        return Err(located(line, raw.chars().count() + 1, problem));
+    }
+    if record.len() > header.len() {
+        let problem = TraceProblem::ExtraColumn { expected: header.len(), found: record.len() };
+        return Err(located(line, field_column(raw, header.len()), problem));
+    }
+    Ok(())
+}
+
 /// 1-based character column where field `index` of a raw CSV line starts (quotes
 /// respected), or just past the line's end.
 fn field_column(raw: &str, index: usize) -> usize {
@@ -657,8 +685,6 @@ pub fn parse_timestamps_with(
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut records = reader.records();
-    let located =
-        |line: u64, column: usize, problem: TraceProblem| TraceError { line: line as usize, column, problem };
     let csv_error = |e: csv::Error| {
         let line = e.position().map_or(0, |p| p.line());
         located(line, 1, TraceProblem::NotANumber { field: "CSV".into(), text: e.to_string() })
@@ -700,20 +726,7 @@ pub fn parse_timestamps_with(
         last_line = pos.line();
         let raw = raw_line(pos.byte());
         let at = |i: usize, problem: TraceProblem| located(pos.line(), field_column(raw, i), problem);
-        if record.len() < header.len() {
-            let problem = TraceProblem::MissingColumn {
-                name: header[record.len()].clone(),
-                expected: header.len(),
-                found: record.len(),
-            };
-            return Err(located(pos.line(), raw.chars().count() + 1, problem));
-        }
-        if record.len() > header.len() {
-            return Err(at(
-                header.len(),
-                TraceProblem::ExtraColumn { expected: header.len(), found: record.len() },
-            ));
-        }
+        check_width(&record, &header, pos.line(), raw)?;
         let field = record[ts].trim();
         if format == TimeFormat::Auto {
             format = TimeFormat::detect(field);
@@ -932,8 +945,6 @@ pub fn parse_series(text: &str, columns: &SeriesColumns) -> Result<Vec<f64>, Tra
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut records = reader.records();
-    let located =
-        |line: u64, column: usize, problem: TraceProblem| TraceError { line: line as usize, column, problem };
     let csv_error = |e: csv::Error| {
         let line = e.position().map_or(0, |p| p.line());
         located(line, 1, TraceProblem::NotANumber { field: "CSV".into(), text: e.to_string() })
@@ -968,20 +979,7 @@ pub fn parse_series(text: &str, columns: &SeriesColumns) -> Result<Vec<f64>, Tra
         last_line = pos.line();
         let raw = raw_line(pos.byte());
         let at = |i: usize, problem: TraceProblem| located(pos.line(), field_column(raw, i), problem);
-        if record.len() < header.len() {
-            let problem = TraceProblem::MissingColumn {
-                name: header[record.len()].clone(),
-                expected: header.len(),
-                found: record.len(),
-            };
-            return Err(located(pos.line(), raw.chars().count() + 1, problem));
-        }
-        if record.len() > header.len() {
-            return Err(at(
-                header.len(),
-                TraceProblem::ExtraColumn { expected: header.len(), found: record.len() },
-            ));
-        }
+        check_width(&record, &header, pos.line(), raw)?;
         let field = record[tc].trim();
         if format == TimeFormat::Auto {
             format = TimeFormat::detect(field);
