@@ -136,6 +136,12 @@ fn the_p99_slo_crossing_and_the_frontier() {
     let c = slo[0];
     assert_eq!((c.below.as_str(), c.above.as_str()), ("misses", "meets"));
     assert_eq!(c.bracket.1 - c.bracket.0, 1.0);
+    // Instances are whole: the crossing is the first whole value past it, the upper
+    // neighbour, and its interval has whole ends.
+    assert_eq!(c.x, c.bracket.1);
+    let (lo, hi) = c.ci.unwrap();
+    assert_eq!((lo.fract(), hi.fract()), (0.0, 0.0), "{lo} .. {hi}");
+    assert!(lo <= c.x && c.x <= hi);
     // Above the crossing every point meets the SLO and below none does.
     for p in &r.points {
         let x = r.dims[0].values[p.coords[0]].x.unwrap();
@@ -382,4 +388,26 @@ fn a_sweep_is_estimated_guarded_and_quiet_on_request() {
     assert!(quiet.status.success(), "{}", stderr(&quiet));
     assert_eq!(stderr(&quiet), "", "--quiet prints nothing on stderr");
     assert!(dir.path().join("q/sweep.csv").exists());
+}
+
+/// The sweep's report says on which side of each crossing which platform is cheaper (or
+/// whether the SLO is met), with the crossing's interval; an integer key's crossing is a
+/// whole value (the fleet meets its SLO from some whole number of instances on).
+#[test]
+fn the_sweep_report_says_which_side_wins_and_integer_keys_cross_at_whole_values() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), SLO_FLEET).unwrap();
+    let o = crossover(
+        &["sweep", "s.toml", "--vary", "platform.fleet.autoscaler.instances=2..6:5", "-n", "3", "--out", "r"],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(dir.path().join("r/crossovers.csv")).unwrap();
+    let slo = csv.lines().find(|l| l.starts_with("p99_slo")).unwrap_or_else(|| panic!("{csv}"));
+    let crossing: f64 = slo.split(',').nth(6).unwrap().parse().unwrap();
+    assert_eq!(crossing.fract(), 0.0, "{slo}");
+    let html = std::fs::read_to_string(dir.path().join("r/report.html")).unwrap();
+    assert!(html.contains("It misses the SLO below and meets it above."), "no sides in the verdict");
+    assert!(html.contains("(95% "), "no interval in the verdict");
+    assert!(html.contains("<th>below</th><th>above</th>"));
 }

@@ -308,19 +308,31 @@ pub fn verdict(data: &RunData) -> Vec<String> {
             };
             let model =
                 if c.cost_model.is_empty() { String::new() } else { format!(", {} cost", c.cost_model) };
+            let ci = c.ci.map_or(String::new(), |(lo, hi)| {
+                format!(" (95% {} .. {})", style::tick(lo), style::tick(hi))
+            });
+            let sides = |cheaper: &str| match (c.below.as_str(), c.above.as_str()) {
+                ("", _) | (_, "") => String::new(),
+                (below, above) => format!(" Below it {below} {cheaper}; above it {above}."),
+            };
             if c.platform_b.is_empty() {
+                let sides = match (c.below.as_str(), c.above.as_str()) {
+                    ("", _) | (_, "") => String::new(),
+                    (below, above) => format!(" It {below} the SLO below and {above} it above."),
+                };
                 out.push(format!(
-                    "Crossover: {} crosses the SLO at {param} = {}.",
+                    "Crossover: {} crosses the SLO at {param} = {}{ci}.{sides}",
                     c.platform_a,
                     style::tick(c.x)
                 ));
             } else {
                 out.push(format!(
-                    "Crossover at {param} = {}: {} and {} are equal on {}{model}.",
+                    "Crossover at {param} = {}{ci}: {} and {} are equal on {}{model}.{}",
                     style::tick(c.x),
                     c.platform_a,
                     c.platform_b,
-                    c.metric
+                    c.metric,
+                    sides("is cheaper")
                 ));
             }
         }
@@ -573,16 +585,19 @@ pub fn report_html(data: &RunData, charts: &[Chart]) -> String {
     }
     if let Some(sweep) = &data.sweep {
         if !sweep.crossovers.is_empty() {
-            h.push_str("<h2>Crossovers</h2>\n<table><thead><tr><th>parameter</th><th>metric</th><th>platforms</th><th>at</th><th>cost model</th></tr></thead><tbody>");
+            h.push_str("<h2>Crossovers</h2>\n<table><thead><tr><th>parameter</th><th>metric</th><th>platforms</th><th>at</th><th>95%</th><th>below</th><th>above</th><th>cost model</th></tr></thead><tbody>");
             for c in &sweep.crossovers {
                 let pair = if c.platform_b.is_empty() {
                     format!("{} / SLO", c.platform_a)
                 } else {
                     format!("{} / {}", c.platform_a, c.platform_b)
                 };
+                let ci = c
+                    .ci
+                    .map_or(String::new(), |(lo, hi)| format!("{} .. {}", style::tick(lo), style::tick(hi)));
                 let _ = write!(
                     h,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                     escape(if c.parameter.is_empty() {
                         sweep.params.first().map_or("", String::as_str)
                     } else {
@@ -591,6 +606,9 @@ pub fn report_html(data: &RunData, charts: &[Chart]) -> String {
                     escape(&c.metric),
                     escape(&pair),
                     style::tick(c.x),
+                    ci,
+                    escape(&c.below),
+                    escape(&c.above),
                     escape(&c.cost_model)
                 );
             }

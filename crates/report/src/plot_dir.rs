@@ -234,6 +234,12 @@ pub struct Crossover {
     pub platform_b: String,
     pub x: f64,
     pub cost_model: String,
+    /// The 95% interval of `x`, when the file gives one.
+    pub ci: Option<(f64, f64)>,
+    /// Which platform is cheaper (or `meets` / `misses` the SLO) below and above `x`;
+    /// empty when the file does not say.
+    pub below: String,
+    pub above: String,
 }
 
 /// Everything the charts and report use.
@@ -423,6 +429,16 @@ fn crossovers(t: &Table) -> Result<Vec<Crossover>, PlotError> {
     for i in 0..t.rows.len() {
         let Some(value) = t.num(i, x)? else { continue };
         let metric = text(i, "metric");
+        let bound = |name: &str| -> Result<Option<f64>, PlotError> {
+            match t.col(name) {
+                Some(c) => t.num(i, c),
+                None => Ok(None),
+            }
+        };
+        let ci = match (bound("ci95_low")?, bound("ci95_high")?) {
+            (Some(lo), Some(hi)) => Some((lo, hi)),
+            _ => None,
+        };
         out.push(Crossover {
             parameter: text(i, parameter),
             metric: if metric.is_empty() { "cost".into() } else { metric },
@@ -430,6 +446,9 @@ fn crossovers(t: &Table) -> Result<Vec<Crossover>, PlotError> {
             platform_b: text(i, "platform_b"),
             x: value,
             cost_model: text(i, "cost_model"),
+            ci,
+            below: text(i, "below"),
+            above: text(i, "above"),
         });
     }
     Ok(out)

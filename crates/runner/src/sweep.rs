@@ -649,6 +649,18 @@ fn analyse(
                         |u| dim.from_coordinate(u),
                         limits,
                     );
+                    // A whole-number key (instances, replicas) has no value between two
+                    // neighbours: the crossing is the first whole value past it, and its
+                    // interval is rounded outwards to whole values.
+                    let located = if dim.is_integer() {
+                        crossover::Located {
+                            x: located.x.ceil().min(hi.0),
+                            ci: located.ci.map(|(a, b)| (a.floor(), b.ceil())),
+                            ..located
+                        }
+                    } else {
+                        located
+                    };
                     let (below, above) = sides(curve, seg.positive_below);
                     crossings.push(Crossing {
                         metric: curve.metric,
