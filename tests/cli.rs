@@ -1,24 +1,12 @@
 //! End-to-end tests of the `crossover` binary: the commands as a user types them.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 mod common;
-
-fn crossover(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_crossover"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("the binary runs")
-}
+use common::{crossover, stderr};
 
 fn repo(path: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path).display().to_string()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 const SUMMARY_HEADER: &str = "platform,replications,cost_month_usd,cost_month_ci95,cost_overhead_month_usd,\

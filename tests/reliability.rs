@@ -3,25 +3,14 @@
 //! shipped scenario.
 
 mod common;
+use common::{crossover, stderr};
 
 use crossover_runner::{resume, Progress, RunError, RunOptions};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-fn crossover(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_crossover"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("the binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 /// Many short simulations: a run of a few seconds that Ctrl-C can cut between jobs.
 const MANY_JOBS: &str = r#"

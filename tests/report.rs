@@ -2,17 +2,11 @@
 //! self-contained HTML, that the plotted values are the CSVs' values, and that
 //! `crossover plot DIR` redraws everything byte for byte.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::OnceLock;
+mod common;
+use common::crossover;
 
-fn crossover(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_crossover"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("the binary runs")
-}
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 const CHARTS: &[&str] = &["cost-latency", "latency", "cost-breakdown", "timeline"];
 

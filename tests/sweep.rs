@@ -2,12 +2,13 @@
 //! replications and the coverage of their intervals, common random numbers across
 //! points, and sharded runs merged byte for byte.
 
+mod common;
+use common::{crossover, stderr};
+
 use crossover_engine::mean_ci95;
 use crossover_platform::CostModel;
 use crossover_runner::sweep::{self, Metric, Plan, SweepOptions, SweepResult, Tolerance, Vary};
 use crossover_scenario::{Override, Scenario};
-use std::path::Path;
-use std::process::{Command, Output};
 
 /// A 730-hour month in seconds.
 const MONTH_SECS: f64 = 730.0 * 3600.0;
@@ -260,18 +261,6 @@ fn common_random_numbers_make_neighbouring_points_differ_by_little_noise() {
 }
 
 // ---- the binary ----
-
-fn crossover(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_crossover"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("the binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 const FILES: [&str; 4] = ["sweep.csv", "crossovers.csv", "frontier.csv", "scenario.resolved.toml"];
 

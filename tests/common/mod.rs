@@ -4,6 +4,22 @@
 
 use crossover_runner::{RunOptions, RunResult};
 use crossover_scenario::Scenario;
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Runs the `crossover` binary in `cwd`.
+pub fn crossover(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_crossover"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("the binary runs")
+}
+
+/// A command's stderr as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
 
 pub fn scenario(toml: &str) -> Scenario {
     crossover_scenario::parse(toml, "test.toml", "test")

@@ -514,6 +514,17 @@ impl Default for TimestampColumns {
     }
 }
 
+/// A record the csv crate could not read, at its line.
+fn csv_error(e: csv::Error) -> TraceError {
+    let line = e.position().map_or(0, |p| p.line());
+    located(line, 1, TraceProblem::NotANumber { field: "CSV".into(), text: e.to_string() })
+}
+
+/// The text of the line starting at `byte`, for the columns of errors.
+fn raw_line(text: &str, byte: u64) -> &str {
+    text.get(byte as usize..).and_then(|t| t.lines().next()).unwrap_or("")
+}
+
 /// An error at a line (as the csv crate counts them) and column.
 fn located(line: u64, column: usize, problem: TraceProblem) -> TraceError {
     TraceError { line: line as usize, column, problem }
@@ -685,11 +696,7 @@ pub fn parse_timestamps_with(
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut records = reader.records();
-    let csv_error = |e: csv::Error| {
-        let line = e.position().map_or(0, |p| p.line());
-        located(line, 1, TraceProblem::NotANumber { field: "CSV".into(), text: e.to_string() })
-    };
-    let raw_line = |byte: u64| text.get(byte as usize..).and_then(|t| t.lines().next()).unwrap_or("");
+    let raw_line = |byte: u64| raw_line(text, byte);
     let Some(head) = records.next().transpose().map_err(csv_error)? else {
         return Err(located(1, 1, TraceProblem::Empty));
     };
@@ -945,11 +952,7 @@ pub fn parse_series(text: &str, columns: &SeriesColumns) -> Result<Vec<f64>, Tra
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut records = reader.records();
-    let csv_error = |e: csv::Error| {
-        let line = e.position().map_or(0, |p| p.line());
-        located(line, 1, TraceProblem::NotANumber { field: "CSV".into(), text: e.to_string() })
-    };
-    let raw_line = |byte: u64| text.get(byte as usize..).and_then(|t| t.lines().next()).unwrap_or("");
+    let raw_line = |byte: u64| raw_line(text, byte);
     let Some(head) = records.next().transpose().map_err(csv_error)? else {
         return Err(located(1, 1, TraceProblem::Empty));
     };
