@@ -9,7 +9,7 @@ use criterion::{
     Throughput,
 };
 use crossover_engine::rng::purpose_id;
-use crossover_engine::{EventQueue, RngStream, SimDuration, SimTime, StreamKey};
+use crossover_engine::{EventQueue, RngStream, SimDuration, SimTime, StreamKey, Streams};
 use crossover_platform::{simulate, SimInput};
 use crossover_workload::{Arrivals, DEMAND_STREAM};
 use std::time::Duration;
@@ -47,11 +47,13 @@ fn hold(c: &mut Criterion) {
 fn arrivals(c: &mut Criterion) {
     let s = crossover_scenario::default_scenario();
     let horizon = SimTime(SimDuration::from_hours(24).as_nanos());
-    let n = Arrivals::new(s.traffic.clone(), 1, 0, horizon).count();
+    let n = Arrivals::new(s.services[0].traffic.clone(), Streams::new(1, 0), horizon).count();
     let mut group = c.benchmark_group("arrivals");
     group.throughput(Throughput::Elements(n as u64));
     group.bench_function("default_diurnal_one_day", |b| {
-        b.iter(|| black_box(Arrivals::new(s.traffic.clone(), 1, 0, horizon).count()))
+        b.iter(|| {
+            black_box(Arrivals::new(s.services[0].traffic.clone(), Streams::new(1, 0), horizon).count())
+        })
     });
     group.finish();
 }
@@ -62,12 +64,10 @@ fn each_platform(group: &mut BenchmarkGroup<WallTime>, s: &crossover_scenario::S
     for platform in &s.platforms {
         let input = SimInput {
             platform,
-            traffic: &s.traffic,
-            demand: &s.demand,
+            services: &s.services,
             horizon: SimDuration::from_hours(24),
             seed: 1,
             replication: 0,
-            response_gb: s.response_gb,
             timeline: false,
         };
         let n = simulate(&input).counters.arrived;
@@ -141,11 +141,11 @@ fn traffic(c: &mut Criterion) {
     let s = presets_scenario();
     let horizon = SimTime(SimDuration::from_hours(24).as_nanos());
     let run = || {
-        let mut arrivals = Arrivals::new(s.traffic.clone(), 1, 0, horizon);
+        let mut arrivals = Arrivals::new(s.services[0].traffic.clone(), Streams::new(1, 0), horizon);
         let mut rng = RngStream::new(StreamKey::new(1, 0, purpose_id(DEMAND_STREAM)));
         let mut n = 0u64;
         while let Some(t) = arrivals.next_arrival() {
-            let d = s.demand.draw(&mut rng);
+            let d = s.services[0].demand.draw(&mut rng);
             n += 1;
             black_box((t, d));
         }

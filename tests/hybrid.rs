@@ -44,12 +44,10 @@ fn exact_scenario(dir: &std::path::Path, threshold: f64) -> Scenario {
 fn simulate_platform(s: &Scenario, platform: usize, replication: u64) -> Outcome {
     simulate(&SimInput {
         platform: &s.platforms[platform],
-        traffic: &s.traffic,
-        demand: &s.demand,
+        services: &s.services,
         horizon: s.horizon,
         seed: s.seed,
         replication,
-        response_gb: s.response_gb,
         timeline: false,
     })
 }
@@ -235,8 +233,8 @@ fn the_overflow_is_the_named_platform_as_resolved() {
         &[crossover_scenario::Override::parse("platform.cloud-run.max_instances=3").unwrap()],
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    let spill = s.platforms[2].spill.as_ref().unwrap();
-    assert_eq!(*spill.to, s.platforms[0]);
+    let spill = s.platforms[2].services[0].spill.as_ref().unwrap();
+    assert_eq!(*spill.to, s.platforms[0].services[0]);
     assert_eq!(spill.to.max_instances, 3);
     assert_eq!(spill.threshold, 1.0);
 }

@@ -564,7 +564,7 @@ fn hpa_behavior_is_resolved_as_written() {
             ),
         );
         crossover_scenario::parse(&src, "test.toml", "test")
-            .map(|s| match &s.platforms[0].autoscaler {
+            .map(|s| match &s.platforms[0].services[0].autoscaler {
                 AutoscalerSpec::Hpa(h) => h.clone(),
                 other => panic!("{other:?}"),
             })

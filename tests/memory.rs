@@ -51,12 +51,10 @@ fn measure(horizon: &str, timeline: bool, only: &[&str]) -> (usize, u64, usize) 
     for platform in s.platforms.iter().filter(|p| only.is_empty() || only.contains(&p.name.as_str())) {
         let out = simulate(&SimInput {
             platform,
-            traffic: &s.traffic,
-            demand: &s.demand,
+            services: &s.services,
             horizon: s.horizon,
             seed: 1,
             replication: 0,
-            response_gb: 0.0,
             timeline,
         });
         requests += out.counters.arrived;

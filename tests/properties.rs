@@ -166,9 +166,9 @@ proptest! {
                 prop_assert!(r.p50_ms <= r.p90_ms && r.p90_ms <= r.p99_ms && r.p99_ms <= r.p999_ms);
                 prop_assert!(r.utilization <= 1.0 + 1e-9, "utilization {}", r.utilization);
                 if strict {
-                    prop_assert!(r.peak_instances <= spec.max_instances,
-                        "{}: peak {} > max {}\n{}", spec.name, r.peak_instances, spec.max_instances, text);
-                    prop_assert!(r.mean_instances <= spec.max_instances as f64 + 1e-9);
+                    prop_assert!(r.peak_instances <= spec.services[0].max_instances,
+                        "{}: peak {} > max {}\n{}", spec.name, r.peak_instances, spec.services[0].max_instances, text);
+                    prop_assert!(r.mean_instances <= spec.services[0].max_instances as f64 + 1e-9);
                 }
                 prop_assert!(r.mean_instances <= r.peak_instances as f64 + 1e-9);
                 prop_assert!(r.mean_busy_instances <= r.mean_instances + 1e-9);

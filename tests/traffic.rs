@@ -226,8 +226,8 @@ fn every_scenario_file_parses_and_its_resolved_copy_too() {
             let s = common::load_shipped(&path, &[]);
             let again = crossover_scenario::parse_in(&s.resolved_toml("test"), "resolved", "x", &dir)
                 .unwrap_or_else(|e| panic!("{}: resolved copy: {e}", path.display()));
-            assert_eq!(again.traffic, s.traffic, "{}", path.display());
-            assert_eq!(again.demand, s.demand, "{}", path.display());
+            assert_eq!(again.services[0].traffic, s.services[0].traffic, "{}", path.display());
+            assert_eq!(again.services[0].demand, s.services[0].demand, "{}", path.display());
             names.push(s.name);
         }
     }

@@ -12,6 +12,7 @@ mod sweep;
 
 use anyhow::Context;
 use clap::{Args, CommandFactory, Parser, Subcommand};
+use crossover_engine::Streams;
 use crossover_runner::batch::{folder_names, BatchTally};
 use crossover_runner::guard::{Limits, WorkEstimate};
 use crossover_runner::{resume, RunError, RunOptions, RunResult};
@@ -802,7 +803,10 @@ fn traffic(args: &TrafficArgs) -> Result<u8, Failure> {
     let scenario = crossover_scenario::load(&args.scenario).map_err(|e| Failure::BadInput(e.to_string()))?;
     let seed = args.seed.unwrap_or(scenario.seed);
     // One replication's arrivals, generated on one core (10x faster than simulating them).
-    let expected = crossover_runner::guard::expected_requests(&scenario.traffic, scenario.horizon.as_nanos());
+    let expected = crossover_runner::guard::expected_requests(
+        &scenario.services[0].traffic,
+        scenario.horizon.as_nanos(),
+    );
     let estimate = WorkEstimate {
         requests_per_replication: expected,
         jobs: 1,
@@ -821,7 +825,11 @@ fn traffic(args: &TrafficArgs) -> Result<u8, Failure> {
     // `--out -`: the CSV on stdout, and the summary on stderr so as not to mix with it.
     let to_stdout = out.as_os_str() == "-";
     let started = Instant::now();
-    let series = MinuteSeries::new(&scenario.traffic, seed, args.replication as u64, scenario.horizon);
+    let series = MinuteSeries::new(
+        &scenario.services[0].traffic,
+        Streams::scoped(seed, args.replication as u64, &scenario.services[0].name),
+        scenario.horizon,
+    );
     let rows: Vec<MinuteTraffic> = series.collect();
     let elapsed = started.elapsed().as_secs_f64();
     let csv = crossover_report::traffic_csv(&rows);

@@ -15,6 +15,6 @@ pub mod time;
 pub use indexed::IndexedHeap;
 pub use queue::EventQueue;
 pub use recorder::{LatencyRecorder, WindowQuantiles};
-pub use rng::{RngStream, StreamKey};
+pub use rng::{RngStream, StreamKey, Streams, DEFAULT_SCOPE};
 pub use stats::{mean_ci95, MeanCi};
 pub use time::{SimDuration, SimTime};

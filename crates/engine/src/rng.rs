@@ -35,6 +35,52 @@ pub fn purpose_id(name: &str) -> u64 {
     h
 }
 
+/// The service whose streams are keyed by the bare purpose: a scenario of one unnamed
+/// service draws exactly what it drew before stacks existed.
+pub const DEFAULT_SCOPE: &str = "service";
+
+/// The random streams of one service in one replication of a run. A service's purposes
+/// are scoped by its name (`purpose@name`), so adding, removing or reordering services
+/// in a stack leaves every other service's draws unchanged; the default service
+/// ([`DEFAULT_SCOPE`]) keeps the bare purpose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Streams<'a> {
+    pub seed: u64,
+    pub replication: u64,
+    pub scope: &'a str,
+}
+
+impl<'a> Streams<'a> {
+    /// The default service's streams of (seed, replication).
+    pub fn new(seed: u64, replication: u64) -> Self {
+        Streams { seed, replication, scope: DEFAULT_SCOPE }
+    }
+
+    pub fn scoped(seed: u64, replication: u64, scope: &'a str) -> Self {
+        Streams { seed, replication, scope }
+    }
+
+    /// The key of this service's stream for `purpose`.
+    pub fn key(&self, purpose: &str) -> StreamKey {
+        let id = if self.scope == DEFAULT_SCOPE {
+            purpose_id(purpose)
+        } else {
+            // FNV-1a over "purpose@scope", without building the string.
+            let mut h = purpose_id(purpose);
+            for b in std::iter::once(b'@').chain(self.scope.bytes()) {
+                h ^= b as u64;
+                h = h.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+            h
+        };
+        StreamKey::new(self.seed, self.replication, id)
+    }
+
+    pub fn stream(&self, purpose: &str) -> RngStream {
+        RngStream::new(self.key(purpose))
+    }
+}
+
 /// SplitMix64 finaliser: spreads nearby seeds and replication indices over the key space.
 fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
@@ -133,6 +179,15 @@ mod tests {
         assert_eq!(v, PINNED_FIRST_DRAW, "ChaCha8 stream changed: {v:#x}");
     }
     const PINNED_FIRST_DRAW: u64 = 0xa39e_537e_e9ae_44c3;
+
+    #[test]
+    fn a_service_scope_keys_purpose_at_name() {
+        let plain = Streams::new(42, 3);
+        assert_eq!(plain.key("arrivals"), StreamKey::new(42, 3, purpose_id("arrivals")));
+        let api = Streams::scoped(42, 3, "api");
+        assert_eq!(api.key("arrivals"), StreamKey::new(42, 3, purpose_id("arrivals@api")));
+        assert_ne!(api.key("arrivals"), Streams::scoped(42, 3, "web").key("arrivals"));
+    }
 
     #[test]
     fn open01_is_strictly_inside_the_unit_interval() {

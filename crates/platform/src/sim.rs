@@ -17,30 +17,52 @@ use crate::hpa::{HpaInput, HpaMetric, HpaState};
 use crate::instance::{Instance, Life};
 use crate::spec::{
     AutoscalerSpec, BalancePolicy, ClusterAutoscaler, Karpenter, NodeAutoscaler, NodePool, PlatformSpec,
-    RouterSpec,
+    RouterSpec, StackSpec,
 };
 use crate::timeline::{Cumulative, MinuteStats, TimelineRecorder, MINUTE};
-use crossover_engine::rng::purpose_id;
-use crossover_engine::{
-    EventQueue, IndexedHeap, LatencyRecorder, RngStream, SimDuration, SimTime, StreamKey,
-};
+use crossover_engine::{EventQueue, IndexedHeap, LatencyRecorder, RngStream, SimDuration, SimTime, Streams};
 use crossover_workload::{Arrivals, Demand, RequestDemand, Traffic, DEMAND_STREAM};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// One service of a stack: its name (which keys its random streams), what arrives and
+/// what each request needs.
+#[derive(Clone, Debug)]
+pub struct ServiceLoad {
+    pub name: String,
+    pub traffic: Traffic,
+    pub demand: Demand,
+    /// Response size per request in GB, for egress charges.
+    pub response_gb: f64,
+    /// The p99 latency this service must meet, if stated (results judge by it; the
+    /// simulation does not use it).
+    pub slo_p99: Option<SimDuration>,
+}
+
 /// Everything a replication of one platform depends on; `simulate` is a pure function
 /// of it.
 pub struct SimInput<'a> {
-    pub platform: &'a PlatformSpec,
-    pub traffic: &'a Traffic,
-    pub demand: &'a Demand,
+    pub platform: &'a StackSpec,
+    /// The stack's services, in the order of `platform.services`.
+    pub services: &'a [ServiceLoad],
     pub horizon: SimDuration,
     pub seed: u64,
     pub replication: u64,
-    /// Response size per request in GB, for egress charges.
-    pub response_gb: f64,
     /// Keep a per-minute timeline (one replication of a run, for charts).
     pub timeline: bool,
+}
+
+/// One service on one platform: what a fleet is built from.
+struct ServiceInput<'a> {
+    platform: &'a PlatformSpec,
+    name: &'a str,
+    traffic: &'a Traffic,
+    demand: &'a Demand,
+    horizon: SimDuration,
+    seed: u64,
+    replication: u64,
+    response_gb: f64,
+    timeline: bool,
 }
 
 /// Request and instance counts. Conservation: `arrived = completed + rejected +
@@ -122,6 +144,34 @@ pub struct Outcome {
     /// Hybrid: each fleet on its own. The outcome's own figures are their sums (the
     /// latency histogram their merge); `meters` are the baseline's.
     pub parts: Option<Box<Parts>>,
+    /// Each service of the stack, in stack order.
+    pub services: Vec<ServiceOutcome>,
+    /// What the platform bills once rather than per service: the nodes' cost no pod's
+    /// requests account for (the cluster's idle share), the control plane, fixed fees,
+    /// load balancer, NAT, observability and people. `cost` is this plus every
+    /// service's `cost`, line by line.
+    pub shared_cost: CostBreakdown,
+}
+
+/// One service of a stack on one platform.
+#[derive(Clone, Debug)]
+pub struct ServiceOutcome {
+    pub name: String,
+    pub counters: Counters,
+    pub latency: LatencyRecorder,
+    /// Its allocated share of the bill: its own usage on serverless (after its share of
+    /// a free tier counted once for the stack), its pods' requests priced at their
+    /// nodes' rates on a cluster (OpenCost's allocation).
+    pub cost: CostBreakdown,
+    pub mean_instances: f64,
+    pub peak_instances: u32,
+    pub mean_busy_instances: f64,
+    pub utilization: f64,
+    pub mean_in_system: f64,
+    pub mean_sojourn_secs: f64,
+    pub mean_queue_wait_secs: f64,
+    pub pending_pods: u64,
+    pub mean_pending_secs: f64,
 }
 
 /// The two fleets of a hybrid platform. `base.counters.arrived` counts the requests the
@@ -191,6 +241,39 @@ pub fn simulate(input: &SimInput) -> Outcome {
 /// [`simulate`], given up (`None`) once `stop` is set: a simulation of hours must not
 /// keep an interrupted run alive. A finished simulation is exactly [`simulate`]'s.
 pub fn simulate_unless(input: &SimInput, stop: &AtomicBool) -> Option<Outcome> {
+    assert_eq!(input.services.len(), 1, "stacks of several services are simulated by the stack loop");
+    let load = &input.services[0];
+    let service = ServiceInput {
+        platform: &input.platform.services[0],
+        name: &load.name,
+        traffic: &load.traffic,
+        demand: &load.demand,
+        horizon: input.horizon,
+        seed: input.seed,
+        replication: input.replication,
+        response_gb: load.response_gb,
+        timeline: input.timeline,
+    };
+    let mut out = simulate_service(&service, stop)?;
+    out.services = vec![ServiceOutcome {
+        name: load.name.clone(),
+        counters: out.counters,
+        latency: out.latency.clone(),
+        cost: out.cost,
+        mean_instances: out.mean_instances,
+        peak_instances: out.peak_instances,
+        mean_busy_instances: out.mean_busy_instances,
+        utilization: out.utilization,
+        mean_in_system: out.mean_in_system,
+        mean_sojourn_secs: out.mean_sojourn_secs,
+        mean_queue_wait_secs: out.mean_queue_wait_secs,
+        pending_pods: out.pending_pods,
+        mean_pending_secs: out.mean_pending_secs,
+    }];
+    Some(out)
+}
+
+fn simulate_service(input: &ServiceInput, stop: &AtomicBool) -> Option<Outcome> {
     let mut sim = Sim::new(input);
     let Some(spill) = &input.platform.spill else {
         if !sim.run(None, stop) {
@@ -202,16 +285,7 @@ pub fn simulate_unless(input: &SimInput, stop: &AtomicBool) -> Option<Outcome> {
     // The overflow fleet is a whole platform of its own, fed only what spills: one event
     // loop advances both fleets, so a request spills on the baseline's state at the
     // very instant it arrives.
-    let overflow_input = SimInput {
-        platform: &spill.to,
-        traffic: input.traffic,
-        demand: input.demand,
-        horizon: input.horizon,
-        seed: input.seed,
-        replication: input.replication,
-        response_gb: input.response_gb,
-        timeline: input.timeline,
-    };
+    let overflow_input = ServiceInput { platform: &spill.to, ..*input };
     let mut overflow = Sim::new(&overflow_input);
     overflow.takes_arrivals = false;
     if !sim.run(Some(&mut overflow), stop) {
@@ -259,6 +333,8 @@ fn hybrid_outcome(mut base: Sim, mut overflow: Sim) -> Outcome {
         pending_pods: pending.1,
         mean_pending_secs: per(pending.0, pending.1),
         parts: Some(Box::new(Parts { base: b, overflow: o })),
+        services: Vec::new(),
+        shared_cost: CostBreakdown::default(),
     }
 }
 
@@ -408,11 +484,13 @@ struct Sim<'a> {
 }
 
 impl<'a> Sim<'a> {
-    fn new(input: &SimInput<'a>) -> Self {
-        let key = |purpose: &str| StreamKey::new(input.seed, input.replication, purpose_id(purpose));
+    fn new(input: &ServiceInput<'a>) -> Self {
+        let streams = Streams::scoped(input.seed, input.replication, input.name);
+        let key = |purpose: &str| streams.key(purpose);
         let horizon = SimTime(input.horizon.as_nanos());
         let spec = input.platform;
-        let arrivals = Arrivals::new(input.traffic.clone(), input.seed, input.replication, horizon);
+        let streams = Streams::scoped(input.seed, input.replication, input.name);
+        let arrivals = Arrivals::new(input.traffic.clone(), streams, horizon);
         let (scaler, longest_window) = match &spec.autoscaler {
             AutoscalerSpec::Fixed { .. } | AutoscalerSpec::PerRequest { .. } => {
                 (Scaler::Static, SimDuration::ZERO)
@@ -1998,6 +2076,8 @@ impl<'a> Sim<'a> {
             pending_pods: self.pending_pods,
             mean_pending_secs: per(self.pending_wait_ns, self.pending_pods),
             parts: None,
+            services: Vec::new(),
+            shared_cost: CostBreakdown::default(),
         }
     }
 }

@@ -31,6 +31,50 @@ pub struct PlatformSpec {
     pub spill: Option<Spill>,
 }
 
+/// A platform running a stack: one spec per service, in the stack's service order. Each
+/// is the platform entry with that service's overrides applied (instance, autoscaler,
+/// router, instance limits, start-up, request timeout, spill); the parts the platform
+/// shares (name, tariff, node pool) are the same in every one of them, which
+/// [`StackSpec::new`] checks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StackSpec {
+    pub name: String,
+    pub services: Vec<PlatformSpec>,
+}
+
+impl StackSpec {
+    /// A stack of the given services' specs; an error names what they do not share.
+    pub fn new(name: String, services: Vec<PlatformSpec>) -> Result<StackSpec, String> {
+        let Some(first) = services.first() else {
+            return Err(format!("platform \"{name}\" runs no service"));
+        };
+        for s in &services[1..] {
+            if s.tariff != first.tariff {
+                return Err(format!("platform \"{name}\": every service must be billed by the same tariff"));
+            }
+            if s.nodes != first.nodes {
+                return Err(format!("platform \"{name}\": every service must share the same node pool"));
+            }
+        }
+        Ok(StackSpec { name, services })
+    }
+
+    /// A platform running one service.
+    pub fn single(spec: PlatformSpec) -> StackSpec {
+        StackSpec { name: spec.name.clone(), services: vec![spec] }
+    }
+
+    /// The platform's shared parts (tariff, node pool), as every service's spec holds them.
+    pub fn shared(&self) -> &PlatformSpec {
+        &self.services[0]
+    }
+
+    /// Some service spills to an overflow platform.
+    pub fn is_hybrid(&self) -> bool {
+        self.services.iter().any(|s| s.spill.is_some())
+    }
+}
+
 /// The article's "middle ground": a baseline fleet (typically Kubernetes pods on nodes
 /// bought for steady load) and an overflow platform (typically serverless) that takes
 /// the requests arriving while the baseline is saturated. A gateway in front of both

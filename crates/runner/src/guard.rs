@@ -35,7 +35,7 @@ pub struct WorkEstimate {
 impl WorkEstimate {
     /// `jobs` simulations of `scenario` on `threads` worker threads.
     pub fn new(scenario: &Scenario, jobs: u64, threads: usize) -> WorkEstimate {
-        let per = expected_requests(&scenario.traffic, scenario.horizon.as_nanos());
+        let per = expected_requests(&scenario.services[0].traffic, scenario.horizon.as_nanos());
         let requests = per * jobs as f64;
         // A job runs on one core: fewer jobs than threads leave cores idle.
         let cores = (threads.max(1) as u64).min(jobs.max(1)) as f64;
@@ -182,9 +182,9 @@ mod tests {
             "profile = \"constant\"\nrps = 10.0\nbursts = { per_day = 4, factor_p50 = 3, factor_p99 = 5, duration_p50 = \"30m\", duration_p99 = \"1h\" }",
             "1d",
         );
-        let p = expected_requests(&plain.traffic, plain.horizon.as_nanos());
-        let o = expected_requests(&onoff.traffic, onoff.horizon.as_nanos());
-        let b = expected_requests(&bursts.traffic, bursts.horizon.as_nanos());
+        let p = expected_requests(&plain.services[0].traffic, plain.horizon.as_nanos());
+        let o = expected_requests(&onoff.services[0].traffic, onoff.horizon.as_nanos());
+        let b = expected_requests(&bursts.services[0].traffic, bursts.horizon.as_nanos());
         assert!((o / p - 2.0).abs() < 1e-9, "{o} vs {p}");
         // Four bursts of ~36 min at ~3x: about 2 x 2.4 h of extra rate a day.
         assert!(b / p > 1.1 && b / p < 1.5, "{b} vs {p}");

@@ -524,12 +524,10 @@ fn replicate_recording(
     let out = simulate_unless(
         &SimInput {
             platform: &scenario.platforms[platform],
-            traffic: &scenario.traffic,
-            demand: &scenario.demand,
+            services: &scenario.services,
             horizon: scenario.horizon,
             seed,
             replication: replication as u64,
-            response_gb: scenario.response_gb,
             timeline,
         },
         stop.unwrap_or(&never),
@@ -589,12 +587,10 @@ pub fn timeline(scenario: &Scenario, seed: u64, replication: u32) -> Vec<Platfor
         .map(|platform| {
             let out = simulate(&SimInput {
                 platform,
-                traffic: &scenario.traffic,
-                demand: &scenario.demand,
+                services: &scenario.services,
                 horizon: scenario.horizon,
                 seed,
                 replication: replication as u64,
-                response_gb: scenario.response_gb,
                 timeline: true,
             });
             PlatformTimeline { platform: platform.name.clone(), minutes: out.timeline }

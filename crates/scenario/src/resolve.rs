@@ -7,17 +7,17 @@
 
 use crate::diagnostics::{Diagnostic, Locator, Seg};
 use crate::schema::*;
-use crossover_engine::SimDuration;
+use crossover_engine::{SimDuration, DEFAULT_SCOPE};
 use crossover_platform::{
     AutoscalerSpec, BalancePolicy, ColdStart, ConcurrencyScaling, FlyProxy, FreeTier, IdleBilling,
-    InstanceSpec, Interruptions, KedaHttp, Overhead, People, PlatformSpec, Rates, RouterSpec, Spill,
-    TargetTracking, Tariff, TrackedMetric,
+    InstanceSpec, Interruptions, KedaHttp, Overhead, People, PlatformSpec, Rates, RouterSpec, ServiceLoad,
+    Spill, StackSpec, TargetTracking, Tariff, TrackedMetric,
 };
 use crossover_platform::{
     ClusterAutoscaler, Expander, Hpa, HpaBehavior, HpaMetric, HpaPolicy, HpaRules, HpaSelect, Karpenter,
     KedaActivation, MachineType, NodeAutoscaler, NodeBilling, NodePool, Placement,
 };
-use crossover_workload::{Demand, Dist, Traffic};
+use crossover_workload::{Demand, Dist};
 use std::path::Path;
 
 /// Shortest and longest horizons accepted.
@@ -45,11 +45,10 @@ pub struct Scenario {
     pub seed: u64,
     /// `simulation.slo_p99`: the p99 latency the service must meet, if stated.
     pub slo_p99: Option<SimDuration>,
-    pub traffic: Traffic,
-    pub demand: Demand,
-    /// Response size per request in GB (egress).
-    pub response_gb: f64,
-    pub platforms: Vec<PlatformSpec>,
+    /// The services of the stack every platform runs, in the file's order (one,
+    /// named "service", for the single-service form).
+    pub services: Vec<ServiceLoad>,
+    pub platforms: Vec<StackSpec>,
     /// The file with every default filled in (for `scenario.resolved.toml`).
     pub file: ScenarioFile,
 }
@@ -251,10 +250,14 @@ pub fn resolve(
         replications: file.simulation.replications,
         seed: file.simulation.seed,
         slo_p99: file.simulation.slo_p99.map(|d| d.0),
-        traffic,
-        demand,
-        response_gb: file.service.response_size.0 * (1u64 << 30) as f64 / 1e9,
-        platforms,
+        services: vec![ServiceLoad {
+            name: DEFAULT_SCOPE.to_string(),
+            traffic,
+            demand,
+            response_gb: file.service.response_size.0 * (1u64 << 30) as f64 / 1e9,
+            slo_p99: file.simulation.slo_p99.map(|d| d.0),
+        }],
+        platforms: platforms.into_iter().map(StackSpec::single).collect(),
         file,
     })
 }

@@ -530,12 +530,12 @@ autoscaler = { kind = "fixed", instances = 1 }
     /// The resolved file parses back to the same traffic.
     fn round_trip(s: &Scenario, base: &Path) {
         let again = parse_in(&s.resolved_toml("test"), "resolved", "t", base).unwrap();
-        assert_eq!(again.traffic, s.traffic);
-        assert_eq!(again.demand, s.demand);
+        assert_eq!(again.services[0].traffic, s.services[0].traffic);
+        assert_eq!(again.services[0].demand, s.services[0].demand);
     }
 
     fn pattern(s: &Scenario) -> &crossover_workload::Pattern {
-        match &s.traffic.source {
+        match &s.services[0].traffic.source {
             Source::Pattern(p) => p,
             other => panic!("{other:?}"),
         }
@@ -602,7 +602,7 @@ noise_cv = 0.25
 bursts = { per_day = 3 }
 on_off = { on_factor = 4, mean_on = "30s", mean_off = "10m" }
 "#);
-        let f = &s.traffic.fluctuations;
+        let f = &s.services[0].traffic.fluctuations;
         assert_eq!(f.noise_cv, 0.25);
         let b = f.bursts.as_ref().unwrap();
         assert_eq!(b.per_day, 3.0);
@@ -636,10 +636,10 @@ autoscaler = { kind = "fixed", instances = 1 }
 instance = { cold_start = { dist = "pareto", min = "200ms", alpha = 2.5 } }
 "#;
         let s = parse(text, "t.toml", "t").unwrap();
-        let Dist::Mixture(m) = &s.demand.cpu else { panic!("{:?}", s.demand.cpu) };
+        let Dist::Mixture(m) = &s.services[0].demand.cpu else { panic!("{:?}", s.services[0].demand.cpu) };
         assert!((m.weight(1) - 0.05).abs() < 1e-12);
-        assert!((s.demand.io.mean() - 0.020).abs() < 1e-12);
-        assert!((s.platforms[0].startup.init.mean() - 0.2 * 2.5 / 1.5).abs() < 1e-12);
+        assert!((s.services[0].demand.io.mean() - 0.020).abs() < 1e-12);
+        assert!((s.platforms[0].services[0].startup.init.mean() - 0.2 * 2.5 / 1.5).abs() < 1e-12);
         round_trip(&s, Path::new("."));
         let bad = text.replace("[0, 50, 100]", "[0, 50, 90]");
         let e = parse(&bad, "t.toml", "t").unwrap_err();
@@ -702,14 +702,14 @@ instance = { cold_start = { dist = "pareto", min = "200ms", alpha = 2.5 } }
             "[traffic]\nprofile = \"trace\"\ntrace = {{ file = \"inv.csv\", functions = [\"f\"], scale = 2 }}\n{REST}"
         );
         let s = parse_in(&text, "s.toml", "s", &dir).unwrap();
-        let Source::MinuteCounts(m) = &s.traffic.source else { panic!() };
+        let Source::MinuteCounts(m) = &s.services[0].traffic.source else { panic!() };
         assert_eq!((m.rate(0), m.minutes(), m.repeat), (2.0, 2, true));
         round_trip(&s, &dir);
         let text = format!(
             "[traffic]\nprofile = \"timestamps\"\ntimestamps = {{ file = \"log.csv\", duration_as = \"io\", rebase = true }}\n{REST}"
         );
         let s = parse_in(&text, "s.toml", "s", &dir).unwrap();
-        let Source::Timestamps(r) = &s.traffic.source else { panic!() };
+        let Source::Timestamps(r) = &s.services[0].traffic.source else { panic!() };
         assert_eq!(r.times(), &[0, 500_000_000]);
         assert_eq!(r.duration(0).unwrap().as_secs_f64(), 0.5);
         round_trip(&s, &dir);

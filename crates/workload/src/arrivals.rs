@@ -15,9 +15,8 @@ use crate::fluctuation::FluctuationPath;
 use crate::trace::RecordedArrivals;
 use crate::traffic::{Source, Traffic};
 use crate::ARRIVALS_STREAM;
-use crossover_engine::rng::purpose_id;
 use crossover_engine::time::NANOS_PER_MINUTE;
-use crossover_engine::{RngStream, SimTime, StreamKey};
+use crossover_engine::{RngStream, SimTime, Streams};
 
 pub struct Arrivals {
     horizon: u64,
@@ -52,12 +51,12 @@ impl Arrivals {
     /// The arrivals of replication `replication` of a run seeded `seed`: candidates come
     /// from the stream "traffic/arrivals", the fluctuations from their own streams, so
     /// every platform given the same (seed, replication) sees the same requests.
-    pub fn new(traffic: Traffic, seed: u64, replication: u64, horizon: SimTime) -> Self {
+    pub fn new(traffic: Traffic, streams: Streams, horizon: SimTime) -> Self {
         let mode = match &traffic.source {
             Source::Timestamps(trace) => Mode::Replay(Replay { trace: trace.clone(), next: 0 }),
             _ => {
-                let path = FluctuationPath::new(&traffic.fluctuations, seed, replication);
-                let rng = RngStream::new(StreamKey::new(seed, replication, purpose_id(ARRIVALS_STREAM)));
+                let path = FluctuationPath::new(&traffic.fluctuations, streams);
+                let rng = streams.stream(ARRIVALS_STREAM);
                 let mut t = Thinning { traffic, path, rng, now: 0, segment_end: 0, bound: 0.0 };
                 t.enter_segment(0);
                 Mode::Thinning(t)
@@ -163,7 +162,7 @@ mod tests {
     use crossover_engine::SimDuration;
 
     fn arrivals(traffic: Traffic, horizon: u64, seed: u64) -> Arrivals {
-        Arrivals::new(traffic, seed, 0, SimTime(horizon))
+        Arrivals::new(traffic, Streams::new(seed, 0), SimTime(horizon))
     }
 
     /// Pearson chi-square of counts against expected counts (Poisson cells with known
@@ -273,7 +272,7 @@ mod tests {
     fn per_minute(traffic: &Traffic, minutes: u64, seed: u64, replication: u64) -> Vec<u64> {
         let mut counts = vec![0u64; minutes as usize];
         let horizon = SimTime(minutes * NANOS_PER_MINUTE);
-        for a in Arrivals::new(traffic.clone(), seed, replication, horizon) {
+        for a in Arrivals::new(traffic.clone(), Streams::new(seed, replication), horizon) {
             counts[(a.0 / NANOS_PER_MINUTE) as usize] += 1;
         }
         counts
@@ -336,7 +335,7 @@ mod tests {
             (0..5_000u64).map(|i| (i * i * 7_919 % (3 * NANOS_PER_HOUR), Some(i * 1_000))).collect();
         let trace = RecordedArrivals::new(requests.clone(), DemandPart::Io);
         let traffic = Traffic { source: Source::Timestamps(trace), fluctuations: Fluctuations::default() };
-        let mut a = Arrivals::new(traffic, 1, 0, SimTime(NANOS_PER_DAY));
+        let mut a = Arrivals::new(traffic, Streams::new(1, 0), SimTime(NANOS_PER_DAY));
         let mut expected = requests;
         expected.sort_by_key(|r| r.0);
         assert!(a.recorded_demand().is_none());
@@ -352,7 +351,7 @@ mod tests {
     fn timestamp_replay_stops_at_the_horizon() {
         let trace = RecordedArrivals::new(vec![(5, None), (10, None), (20, None)], DemandPart::Cpu);
         let traffic = Traffic { source: Source::Timestamps(trace), fluctuations: Fluctuations::default() };
-        let got: Vec<_> = Arrivals::new(traffic, 1, 0, SimTime(20)).collect();
+        let got: Vec<_> = Arrivals::new(traffic, Streams::new(1, 0), SimTime(20)).collect();
         assert_eq!(got, vec![SimTime(5), SimTime(10)]);
     }
 
@@ -386,7 +385,7 @@ mod tests {
     #[test]
     fn bursty_counts_match_the_realised_rate_chi_square() {
         let horizon = SimDuration::from_hours(72);
-        let rows: Vec<_> = MinuteSeries::new(&spiky(), 12, 3, horizon).collect();
+        let rows: Vec<_> = MinuteSeries::new(&spiky(), Streams::new(12, 3), horizon).collect();
         let obs: Vec<u64> = rows.iter().map(|r| r.arrivals).collect();
         let exp: Vec<f64> = rows.iter().map(|r| r.rate_rps * 60.0).collect();
         assert_chi_square(&obs, &exp);
@@ -427,7 +426,7 @@ mod tests {
         let mut traffic = spiky();
         traffic.fluctuations.noise_cv = 0.5;
         let horizon = SimTime(30 * NANOS_PER_DAY);
-        let mut a = Arrivals::new(traffic, 1, 0, horizon);
+        let mut a = Arrivals::new(traffic, Streams::new(1, 0), horizon);
         let (mut n, mut most_held) = (0u64, 0);
         while let Some(t) = a.next_arrival() {
             n += 1;

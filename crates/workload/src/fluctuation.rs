@@ -15,9 +15,8 @@
 
 use crate::dist::{Dist, DistError};
 use crate::{BURSTS_STREAM, NOISE_STREAM, ON_OFF_STREAM};
-use crossover_engine::rng::purpose_id;
 use crossover_engine::time::{NANOS_PER_DAY, NANOS_PER_MINUTE};
-use crossover_engine::{RngStream, SimDuration, StreamKey};
+use crossover_engine::{RngStream, SimDuration, Streams};
 
 /// Flash crowds: a Poisson process of bursts, each multiplying the rate by a random
 /// factor for a random time, reached and left along linear ramps.
@@ -145,8 +144,8 @@ pub struct BurstStream {
 }
 
 impl BurstStream {
-    pub fn new(spec: Bursts, seed: u64, replication: u64) -> Self {
-        let rng = RngStream::new(StreamKey::new(seed, replication, purpose_id(BURSTS_STREAM)));
+    pub fn new(spec: Bursts, streams: Streams) -> Self {
+        let rng = streams.stream(BURSTS_STREAM);
         BurstStream { spec, rng, last_start: 0 }
     }
 
@@ -203,9 +202,9 @@ struct MinuteNoise {
 }
 
 impl MinuteNoise {
-    fn new(cv: f64, seed: u64, replication: u64) -> Self {
+    fn new(cv: f64, streams: Streams) -> Self {
         let dist = Dist::lognormal_mean_cv(1.0, cv).unwrap_or(Dist::Constant { value: 1.0 });
-        let mut rng = RngStream::new(StreamKey::new(seed, replication, purpose_id(NOISE_STREAM)));
+        let mut rng = streams.stream(NOISE_STREAM);
         let value = dist.sample_secs(&mut rng);
         MinuteNoise { dist, rng, minute: 0, value }
     }
@@ -229,8 +228,8 @@ struct OnOffState {
 }
 
 impl OnOffState {
-    fn new(spec: OnOff, seed: u64, replication: u64) -> Self {
-        let mut rng = RngStream::new(StreamKey::new(seed, replication, purpose_id(ON_OFF_STREAM)));
+    fn new(spec: OnOff, streams: Streams) -> Self {
+        let mut rng = streams.stream(ON_OFF_STREAM);
         let on = rng.open01() < spec.on_share();
         let mut s = OnOffState { spec, rng, on, next_switch: 0 };
         // Sojourns are memoryless, so the time left in the first state is a full one.
@@ -268,14 +267,14 @@ pub struct FluctuationPath {
 }
 
 impl FluctuationPath {
-    pub fn new(spec: &Fluctuations, seed: u64, replication: u64) -> Self {
+    pub fn new(spec: &Fluctuations, streams: Streams) -> Self {
         let bursts = spec.bursts.as_ref().filter(|b| b.per_day > 0.0).map(|b| {
-            let mut stream = BurstStream::new(b.clone(), seed, replication);
+            let mut stream = BurstStream::new(b.clone(), streams);
             let upcoming = stream.next_burst();
             BurstState { stream, upcoming, active: Vec::new() }
         });
-        let noise = (spec.noise_cv > 0.0).then(|| MinuteNoise::new(spec.noise_cv, seed, replication));
-        let on_off = spec.on_off.clone().map(|o| OnOffState::new(o, seed, replication));
+        let noise = (spec.noise_cv > 0.0).then(|| MinuteNoise::new(spec.noise_cv, streams));
+        let on_off = spec.on_off.clone().map(|o| OnOffState::new(o, streams));
         FluctuationPath { bursts, noise, on_off }
     }
 
@@ -406,7 +405,7 @@ mod tests {
         let per_day = 2.5;
         let days = 4_000u64;
         let mut counts = vec![0u64; days as usize];
-        for b in BurstStream::new(spiky(per_day), 3, 0) {
+        for b in BurstStream::new(spiky(per_day), Streams::new(3, 0)) {
             let day = b.start / NANOS_PER_DAY;
             if day >= days {
                 break;
@@ -427,7 +426,7 @@ mod tests {
     #[test]
     fn burst_factor_and_duration_match_their_percentiles() {
         let n = 100_000;
-        let bursts: Vec<Burst> = BurstStream::new(spiky(10.0), 5, 2).take(n).collect();
+        let bursts: Vec<Burst> = BurstStream::new(spiky(10.0), Streams::new(5, 2)).take(n).collect();
         let mut factors: Vec<f64> = bursts.iter().map(|b| b.factor).collect();
         let mut mins: Vec<f64> = bursts.iter().map(|b| b.plateau().as_secs_f64() / 60.0).collect();
         factors.sort_by(f64::total_cmp);
@@ -457,7 +456,7 @@ mod tests {
     fn noise_has_mean_one_and_the_configured_cv() {
         let cv = 0.4;
         let spec = Fluctuations { noise_cv: cv, ..Default::default() };
-        let mut path = FluctuationPath::new(&spec, 8, 1);
+        let mut path = FluctuationPath::new(&spec, Streams::new(8, 1));
         let n = 200_000u64;
         let xs: Vec<f64> = (0..n)
             .map(|m| {
@@ -488,7 +487,7 @@ mod tests {
         };
         assert!((spec.on_share() - 0.25).abs() < 1e-12);
         let fl = Fluctuations { on_off: Some(spec), ..Default::default() };
-        let mut path = FluctuationPath::new(&fl, 4, 0);
+        let mut path = FluctuationPath::new(&fl, Streams::new(4, 0));
         // Walk change points over 2,000 days, measuring time spent on.
         let horizon = 2_000 * NANOS_PER_DAY;
         let (mut t, mut on_time, mut switches) = (0u64, 0u64, 0u64);
@@ -524,7 +523,7 @@ mod tests {
                 mean_off: SimDuration::from_minutes(20),
             }),
         };
-        let mut path = FluctuationPath::new(&fl, 1, 1);
+        let mut path = FluctuationPath::new(&fl, Streams::new(1, 1));
         let mut t = 0;
         let mut pieces = 0;
         while t < 3 * NANOS_PER_DAY {

@@ -12,7 +12,7 @@ use crate::arrivals::Arrivals;
 use crate::fluctuation::FluctuationPath;
 use crate::traffic::{Source, Traffic};
 use crossover_engine::time::{NANOS_PER_MINUTE, NANOS_PER_SEC};
-use crossover_engine::{SimDuration, SimTime};
+use crossover_engine::{SimDuration, SimTime, Streams};
 
 /// One row of the per-minute traffic.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -36,13 +36,13 @@ pub struct MinuteSeries {
 }
 
 impl MinuteSeries {
-    pub fn new(traffic: &Traffic, seed: u64, replication: u64, horizon: SimDuration) -> Self {
+    pub fn new(traffic: &Traffic, streams: Streams, horizon: SimDuration) -> Self {
         let horizon_t = SimTime(horizon.as_nanos());
-        let mut arrivals = Arrivals::new(traffic.clone(), seed, replication, horizon_t);
+        let mut arrivals = Arrivals::new(traffic.clone(), streams, horizon_t);
         let pending = arrivals.next_arrival();
         MinuteSeries {
             traffic: traffic.clone(),
-            path: FluctuationPath::new(&traffic.fluctuations, seed, replication),
+            path: FluctuationPath::new(&traffic.fluctuations, streams),
             arrivals,
             pending,
             minute: 0,
