@@ -344,6 +344,136 @@ impl CostBreakdown {
     }
 }
 
+/// One service's usage over the month, by what prices it.
+#[derive(Clone, Copy, Debug, Default)]
+struct Usage {
+    active: f64,
+    active_cpu: f64,
+    idle_cpu: f64,
+    active_mem: f64,
+    idle_mem: f64,
+    active_gpu: f64,
+    idle_gpu: f64,
+    requests: f64,
+    egress: f64,
+    stopped: f64,
+}
+
+impl Usage {
+    fn of(meters: &Meters, tariff: &Tariff, scale: f64) -> Usage {
+        let (active, idle) = if tariff.bills_lifetime() {
+            ((meters.active_seconds + meters.idle_at_active_rate_seconds + meters.idle_seconds) * scale, 0.0)
+        } else {
+            (
+                (meters.active_seconds + meters.idle_at_active_rate_seconds) * scale,
+                meters.idle_seconds * scale,
+            )
+        };
+        let gpus = meters.gpus as f64;
+        Usage {
+            active,
+            active_cpu: active * meters.vcpu,
+            idle_cpu: idle * meters.vcpu,
+            active_mem: active * meters.memory_gib,
+            idle_mem: idle * meters.memory_gib,
+            active_gpu: active * gpus,
+            idle_gpu: idle * gpus,
+            requests: meters.requests as f64 * scale,
+            egress: meters.egress_gb * scale,
+            stopped: meters.stopped_seconds * scale,
+        }
+    }
+
+    fn plus(&self, o: &Usage) -> Usage {
+        Usage {
+            active: self.active + o.active,
+            active_cpu: self.active_cpu + o.active_cpu,
+            idle_cpu: self.idle_cpu + o.idle_cpu,
+            active_mem: self.active_mem + o.active_mem,
+            idle_mem: self.idle_mem + o.idle_mem,
+            active_gpu: self.active_gpu + o.active_gpu,
+            idle_gpu: self.idle_gpu + o.idle_gpu,
+            requests: self.requests + o.requests,
+            egress: self.egress + o.egress,
+            stopped: self.stopped + o.stopped,
+        }
+    }
+}
+
+impl CostBreakdown {
+    /// Prices the meters of a stack's services together, as one bill: their usage is
+    /// added before the free tier comes off (a free tier is per billing account, not per
+    /// service) and the fixed fees are counted once. Returns the bill without nodes
+    /// (`nodes` is the stack's, priced by the caller) and each service's share of every
+    /// usage line, in proportion to its usage on that line, so the shares add up to
+    /// the bill's usage lines. With one service the bill is exactly [`CostBreakdown::price`]'s.
+    pub fn price_stack(
+        meters: &[Meters],
+        tariff: &Tariff,
+        horizon: SimDuration,
+    ) -> (CostBreakdown, Vec<CostBreakdown>) {
+        let scale = HOURS_PER_MONTH * 3600.0 / horizon.as_secs_f64().max(1e-9);
+        let usage: Vec<Usage> = meters.iter().map(|m| Usage::of(m, tariff, scale)).collect();
+        let total = usage.iter().fold(Usage::default(), |a, u| a.plus(u));
+        let free = &tariff.free_tier;
+        let (active_cpu, idle_cpu) = after_free(total.active_cpu, total.idle_cpu, free.vcpu_seconds);
+        let (active_mem, idle_mem) = after_free(total.active_mem, total.idle_mem, free.gib_seconds);
+        let requests = (total.requests - free.requests).max(0.0);
+        let bill = CostBreakdown {
+            cpu: active_cpu * tariff.active.vcpu_second,
+            memory: active_mem * tariff.active.gib_second,
+            gpu: total.active_gpu * tariff.active.gpu_second,
+            idle: idle_cpu * tariff.idle.vcpu_second
+                + idle_mem * tariff.idle.gib_second
+                + total.idle_gpu * tariff.idle.gpu_second,
+            requests: requests / 1e6 * tariff.per_million_requests,
+            egress: total.egress * tariff.egress_per_gb,
+            stopped: total.stopped * tariff.stopped_instance_second,
+            nodes: 0.0,
+            control_plane: (tariff.control_plane_monthly - tariff.control_plane_credit_monthly).max(0.0),
+            // + 0.0: an empty float sum is -0.0.
+            fixed: tariff.fixed_monthly.iter().map(|(_, usd)| usd).sum::<f64>() + 0.0,
+            load_balancer: tariff.overhead.load_balancer,
+            nat: tariff.overhead.nat_gateway,
+            observability: tariff.overhead.observability,
+            people: tariff.people.monthly(),
+        };
+        // A line's share: its whole when the service is alone, else in proportion.
+        let share = |line: f64, part: f64, whole: f64| {
+            if meters.len() == 1 {
+                line
+            } else if whole > 0.0 {
+                line * (part / whole)
+            } else {
+                0.0
+            }
+        };
+        let idle_cpu_usd = idle_cpu * tariff.idle.vcpu_second;
+        let idle_mem_usd = idle_mem * tariff.idle.gib_second;
+        let idle_gpu_usd = total.idle_gpu * tariff.idle.gpu_second;
+        let shares = usage
+            .iter()
+            .map(|u| CostBreakdown {
+                cpu: share(bill.cpu, u.active_cpu, total.active_cpu),
+                memory: share(bill.memory, u.active_mem, total.active_mem),
+                gpu: share(bill.gpu, u.active_gpu, total.active_gpu),
+                idle: if meters.len() == 1 {
+                    bill.idle
+                } else {
+                    share(idle_cpu_usd, u.idle_cpu, total.idle_cpu)
+                        + share(idle_mem_usd, u.idle_mem, total.idle_mem)
+                        + share(idle_gpu_usd, u.idle_gpu, total.idle_gpu)
+                },
+                requests: share(bill.requests, u.requests, total.requests),
+                egress: share(bill.egress, u.egress, total.egress),
+                stopped: share(bill.stopped, u.stopped, total.stopped),
+                ..CostBreakdown::default()
+            })
+            .collect();
+        (bill, shares)
+    }
+}
+
 /// Subtracts a free allowance from active usage first, then from idle usage.
 fn after_free(active: f64, idle: f64, free: f64) -> (f64, f64) {
     let from_active = free.min(active);

@@ -1,13 +1,100 @@
 //! Kubernetes capacity: nodes, which pods fit where, and what the node autoscaler does.
 //!
-//! Pods of one platform all have the same requests, so "does it fit" and "how many
-//! more fit" are exact integer questions per node, and the Cluster Autoscaler's
-//! bin-packing estimate needs no search. This module keeps node state and answers
-//! those questions; the event loop (sim.rs) moves pods and calls it.
+//! Pods of different services ask for different CPU and memory, so room on a node is
+//! two-dimensional (plus GPUs): a pod fits when every one of its requests fits in what
+//! the node's allocatable has left. Requests are counted in integer nano-units (1e-9 of
+//! a vCPU, of a GiB), so adding and removing pods never drifts and every fit question is
+//! exact. Each service's pods have one shape (`PodShape`, by service index); a node
+//! counts its pods per shape, so "the pods on this node" is a small multiset and the
+//! what-if questions of the autoscalers (do these pods fit on those nodes? how many new
+//! nodes of this type would they need?) are answered by first-fit decreasing over it,
+//! as the Cluster Autoscaler's binpacking estimator and Karpenter's scheduler do. With
+//! pods of one shape every answer equals the old pods-per-node arithmetic.
+//! This module keeps node state and answers those questions; the event loop (sim/)
+//! moves pods and calls it.
 
 use crate::spec::{InstanceSpec, MachineType, NodeBilling, NodePool, Placement};
 use crossover_engine::{SimDuration, SimTime};
-use std::collections::VecDeque;
+
+/// Requests in nano-units (1e-9 vCPU, 1e-9 GiB).
+const NANO: f64 = 1e9;
+
+/// What a pod asks of a node, in nano-units.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct PodShape {
+    pub cpu: u64,
+    pub memory: u64,
+    pub gpus: u32,
+}
+
+impl PodShape {
+    pub fn of(pod: &InstanceSpec) -> PodShape {
+        PodShape { cpu: nano(pod.vcpu), memory: nano(pod.memory_gib), gpus: pod.gpus }
+    }
+
+    /// Larger first: CPU, then memory (Karpenter's `byCPUAndMemoryDescending`).
+    fn size_key(&self) -> (u64, u64, u32) {
+        (self.cpu, self.memory, self.gpus)
+    }
+}
+
+fn nano(x: f64) -> u64 {
+    (x.max(0.0) * NANO).round() as u64
+}
+
+/// Requests on a node, or a node type's allocatable, in nano-units.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Resources {
+    pub cpu: u64,
+    pub memory: u64,
+    pub gpus: u32,
+    pub pods: u32,
+}
+
+impl Resources {
+    fn allocatable(m: &MachineType) -> Resources {
+        Resources { cpu: nano(m.pod_vcpu), memory: nano(m.pod_memory_gib), gpus: m.gpus, pods: u32::MAX }
+    }
+
+    fn add(&mut self, s: PodShape, n: u32) {
+        self.cpu += s.cpu * n as u64;
+        self.memory += s.memory * n as u64;
+        self.gpus += s.gpus * n;
+        self.pods += n;
+    }
+
+    fn sub(&mut self, s: PodShape) {
+        self.cpu -= s.cpu;
+        self.memory -= s.memory;
+        self.gpus -= s.gpus;
+        self.pods -= 1;
+    }
+
+    /// How many more pods of `shape` fit on top of these requests within `alloc`. One
+    /// nano-unit of slack, as a float comparison with 1e-9 tolerance had.
+    fn room_for(&self, alloc: &Resources, s: PodShape) -> u32 {
+        let by = |used: u64, limit: u64, need: u64| -> u64 {
+            let free = (limit + 1).saturating_sub(used);
+            free.checked_div(need).unwrap_or(u64::MAX)
+        };
+        let gpus = alloc.gpus.saturating_sub(self.gpus).checked_div(s.gpus).unwrap_or(u32::MAX);
+        by(self.cpu, alloc.cpu, s.cpu)
+            .min(by(self.memory, alloc.memory, s.memory))
+            .min(gpus as u64)
+            .min(alloc.pods.saturating_sub(self.pods) as u64)
+            .min(u32::MAX as u64) as u32
+    }
+
+    fn holds(&self, alloc: &Resources) -> bool {
+        self.cpu <= alloc.cpu + 1
+            && self.memory <= alloc.memory + 1
+            && self.gpus <= alloc.gpus
+            && self.pods <= alloc.pods
+    }
+}
+
+/// Pods as a multiset: how many of each shape (by index).
+pub(crate) type PodCounts = Vec<(usize, u32)>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum NodeLife {
@@ -27,6 +114,10 @@ pub(crate) struct Node {
     pub generation: u32,
     /// Pods placed on it (starting, ready or draining).
     pub pods: u32,
+    /// Their requests.
+    pub used: Resources,
+    /// Its pods by shape.
+    pub counts: Vec<u32>,
     /// Since when the Cluster Autoscaler has found it unneeded.
     pub unneeded_since: Option<SimTime>,
     /// When a pod last arrived or left (Karpenter's `consolidateAfter`).
@@ -55,6 +146,14 @@ pub(crate) struct Consolidation {
     pub nodes: Vec<u32>,
 }
 
+/// OpenCost's default prices (`configs/default.json`: CPU $0.031611 per vCPU-hour, RAM
+/// $0.004237 per GiB-hour, GPU $0.95 per GPU-hour), used only for their ratio: they
+/// split a node's price between its CPU, memory and GPUs, and a pod is charged its
+/// requests' share of each.
+const OPENCOST_CPU_HOURLY: f64 = 0.031611;
+const OPENCOST_GIB_HOURLY: f64 = 0.004237;
+const OPENCOST_GPU_HOURLY: f64 = 0.95;
+
 /// The node pool at run time.
 #[derive(Debug)]
 pub(crate) struct Cluster<'a> {
@@ -64,13 +163,16 @@ pub(crate) struct Cluster<'a> {
     horizon: SimDuration,
     pub nodes: Vec<Node>,
     free_slots: Vec<u32>,
-    /// Pods of each node's capacity, by machine type.
-    capacity: Vec<u32>,
+    /// Allocatable of each machine type.
+    alloc: Vec<Resources>,
+    /// Each service's pod shape.
+    pub shapes: Vec<PodShape>,
     /// Nodes not gone (provisioning, ready or deleting).
     pub alive: u32,
     pub peak: u32,
-    /// Pod slots waiting for a node, oldest first.
-    pub pending: VecDeque<u32>,
+    /// Nodes alive, integrated over time (ns).
+    pub alive_area: u128,
+    area_since: SimTime,
     pub last_scale_up: Option<SimTime>,
     /// Karpenter's open batch: (opened, last pending pod seen).
     pub batch: Option<(SimTime, SimTime)>,
@@ -79,54 +181,79 @@ pub(crate) struct Cluster<'a> {
     /// Karpenter's decision waiting out its validation delay.
     pub validating: Option<Consolidation>,
     pub node_usd: f64,
+    /// The nodes' cost before rounding, minimums and caps: what pod allocations are a
+    /// share of.
+    pub node_raw_usd: f64,
     pub node_seconds: f64,
 }
 
 impl<'a> Cluster<'a> {
-    pub fn new(pool: &'a NodePool, pod: &InstanceSpec, horizon: SimDuration) -> Self {
+    pub fn new(pool: &'a NodePool, pods: &[InstanceSpec], horizon: SimDuration) -> Self {
         Cluster {
             pool,
             horizon,
             nodes: Vec::new(),
             free_slots: Vec::new(),
-            capacity: pool.machines.iter().map(|m| m.pods_per_node(pod)).collect(),
+            alloc: pool.machines.iter().map(Resources::allocatable).collect(),
+            shapes: pods.iter().map(PodShape::of).collect(),
             alive: 0,
             peak: 0,
-            pending: VecDeque::new(),
+            alive_area: 0,
+            area_since: SimTime::ZERO,
             last_scale_up: None,
             batch: None,
             replacing: None,
             validating: None,
             node_usd: 0.0,
+            node_raw_usd: 0.0,
             node_seconds: 0.0,
         }
     }
 
-    /// Pods that fit on an empty node of machine type `m`.
-    pub fn capacity(&self, m: usize) -> u32 {
-        self.capacity[m]
+    /// Pods of service `s` that fit on an empty node of machine type `m`.
+    #[cfg(test)]
+    pub fn capacity(&self, m: usize, s: usize) -> u32 {
+        Resources::default().room_for(&self.alloc[m], self.shapes[s])
     }
 
-    /// Room left on node `n`, in pods.
-    pub fn room(&self, n: usize) -> u32 {
+    /// Room left on node `n` for pods of service `s`.
+    pub fn room(&self, n: usize, s: usize) -> u32 {
         let node = &self.nodes[n];
-        self.capacity[node.machine].saturating_sub(node.pods)
+        node.used.room_for(&self.alloc[node.machine], self.shapes[s])
+    }
+
+    pub fn integrate(&mut self, now: SimTime) {
+        self.alive_area += self.alive as u128 * now.since(self.area_since).as_nanos() as u128;
+        self.area_since = now;
     }
 
     /// Adds a node; it is Ready at once if `ready`.
     pub fn add_node(&mut self, machine: usize, now: SimTime, ready: bool) -> u32 {
+        self.integrate(now);
+        let mut counts = Vec::new();
+        let slot = match self.free_slots.pop() {
+            Some(slot) => {
+                counts = std::mem::take(&mut self.nodes[slot as usize].counts);
+                Some(slot)
+            }
+            None => None,
+        };
+        counts.clear();
+        counts.resize(self.shapes.len(), 0);
         let node = Node {
             machine,
             life: if ready { NodeLife::Ready } else { NodeLife::Provisioning },
             started_at: now,
             generation: 0,
             pods: 0,
+            used: Resources::default(),
+            counts,
             unneeded_since: None,
             changed_at: now,
             reclaimed: false,
             cordoned: false,
         };
-        let slot = match self.free_slots.pop() {
+        let slot = match slot {
             Some(slot) => {
                 let generation = self.nodes[slot as usize].generation.wrapping_add(1);
                 self.nodes[slot as usize] = Node { generation, ..node };
@@ -142,20 +269,41 @@ impl<'a> Cluster<'a> {
         slot
     }
 
-    /// A Ready node with room for one more pod, chosen by the placement policy.
-    pub fn choose(&self, placement: Placement) -> Option<u32> {
-        let candidates = (0..self.nodes.len()).filter(|&n| self.schedulable(n) && self.room(n) > 0);
-        let free_share = |n: usize| self.room(n) as f64 / self.capacity[self.nodes[n].machine].max(1) as f64;
-        let pick = match placement {
-            Placement::FirstFit => candidates.min(),
-            // Ties go to the oldest node, as first-fit would.
-            Placement::LeastAllocated => {
-                candidates.min_by(|&a, &b| free_share(b).total_cmp(&free_share(a)).then(a.cmp(&b)))
-            }
-            Placement::MostAllocated => {
-                candidates.min_by(|&a, &b| free_share(a).total_cmp(&free_share(b)).then(a.cmp(&b)))
+    /// The share of free capacity a pod of service `s` would leave on node `n`, the mean
+    /// over CPU and memory (kube-scheduler's `NodeResourcesFit` scoring without its
+    /// integer rounding).
+    fn free_share(&self, n: usize) -> f64 {
+        let node = &self.nodes[n];
+        let alloc = &self.alloc[node.machine];
+        let share = |used: u64, limit: u64| {
+            if limit == 0 {
+                0.0
+            } else {
+                (limit.saturating_sub(used)) as f64 / limit as f64
             }
         };
+        let (cpu, mem) = (share(node.used.cpu, alloc.cpu), share(node.used.memory, alloc.memory));
+        match (alloc.cpu > 0, alloc.memory > 0) {
+            (true, true) => (cpu + mem) / 2.0,
+            (true, false) => cpu,
+            (false, true) => mem,
+            (false, false) => 0.0,
+        }
+    }
+
+    /// A Ready node with room for one more pod of service `s`, chosen by the placement
+    /// policy.
+    pub fn choose(&self, placement: Placement, s: usize) -> Option<u32> {
+        let candidates = (0..self.nodes.len()).filter(|&n| self.schedulable(n) && self.room(n, s) > 0);
+        let pick =
+            match placement {
+                Placement::FirstFit => candidates.min(),
+                // Ties go to the oldest node, as first-fit would.
+                Placement::LeastAllocated => candidates
+                    .min_by(|&a, &b| self.free_share(b).total_cmp(&self.free_share(a)).then(a.cmp(&b))),
+                Placement::MostAllocated => candidates
+                    .min_by(|&a, &b| self.free_share(a).total_cmp(&self.free_share(b)).then(a.cmp(&b))),
+            };
         pick.map(|n| n as u32)
     }
 
@@ -164,36 +312,132 @@ impl<'a> Cluster<'a> {
         self.nodes[n].life == NodeLife::Ready && !self.nodes[n].cordoned
     }
 
-    pub fn place(&mut self, n: u32, now: SimTime) {
+    pub fn place(&mut self, n: u32, s: usize, now: SimTime) {
+        let shape = self.shapes[s];
         let node = &mut self.nodes[n as usize];
         node.pods += 1;
+        node.used.add(shape, 1);
+        node.counts[s] += 1;
         node.changed_at = now;
     }
 
-    /// A pod left node `n`; true if the node is being deleted and is now empty.
-    pub fn release(&mut self, n: u32, now: SimTime) -> bool {
+    /// A pod of service `s` placed at `placed_at` left node `n`; returns its allocated
+    /// cost (USD, unscaled) and whether the node is being deleted and is now empty.
+    pub fn release(&mut self, n: u32, s: usize, placed_at: SimTime, now: SimTime) -> (f64, bool) {
+        let shape = self.shapes[s];
+        let usd = self.pod_cost(n as usize, s, now.since(placed_at));
         let node = &mut self.nodes[n as usize];
         node.pods -= 1;
+        node.used.sub(shape);
+        node.counts[s] -= 1;
         node.changed_at = now;
-        node.life == NodeLife::Deleting && node.pods == 0
+        (usd, node.life == NodeLife::Deleting && node.pods == 0)
     }
 
-    /// Pending pods that nodes already provisioning will take.
-    pub fn upcoming_room(&self) -> u32 {
-        (0..self.nodes.len())
-            .filter(|&n| self.nodes[n].life == NodeLife::Provisioning)
-            .map(|n| self.room(n))
-            .sum()
+    /// What a pod of service `s` on node `n` for `time` is allocated of the node's price
+    /// (OpenCost: its requests' share of the node's CPU, memory and GPU prices).
+    pub fn pod_cost(&self, n: usize, s: usize, time: SimDuration) -> f64 {
+        let m = &self.pool.machines[self.nodes[n].machine];
+        let shape = self.shapes[s];
+        let (cpu, mem, gpu) = (
+            m.vcpu * OPENCOST_CPU_HOURLY,
+            m.memory_gib * OPENCOST_GIB_HOURLY,
+            m.gpus as f64 * OPENCOST_GPU_HOURLY,
+        );
+        let total = cpu + mem + gpu;
+        if total <= 0.0 || m.hourly_usd <= 0.0 {
+            return 0.0;
+        }
+        let share = |part: f64, asked: f64, has: f64| {
+            if has > 0.0 {
+                part / total * (asked / has).min(1.0)
+            } else {
+                0.0
+            }
+        };
+        let fraction = share(cpu, shape.cpu as f64 / NANO, m.vcpu)
+            + share(mem, shape.memory as f64 / NANO, m.memory_gib)
+            + share(gpu, shape.gpus as f64, m.gpus as f64);
+        fraction * m.hourly_usd * time.as_secs_f64() / 3600.0
     }
 
-    /// Pods that could move onto Ready nodes other than `except`.
-    pub fn room_elsewhere(&self, except: usize) -> u32 {
-        self.room_outside(&[except])
+    /// The pods on node `n`, by shape.
+    pub fn pods_of(&self, n: usize) -> PodCounts {
+        self.nodes[n].counts.iter().enumerate().filter(|(_, &c)| c > 0).map(|(s, &c)| (s, c)).collect()
     }
 
-    /// Pods that could move onto schedulable nodes outside `set`.
-    pub fn room_outside(&self, set: &[usize]) -> u32 {
-        (0..self.nodes.len()).filter(|n| !set.contains(n) && self.schedulable(*n)).map(|n| self.room(n)).sum()
+    /// Places `pods` (largest shapes first) on `targets`, first fit, on top of what they
+    /// hold; returns the pods that found no room.
+    fn fit_onto(&self, pods: &PodCounts, targets: &[usize]) -> PodCounts {
+        let mut used: Vec<Resources> = targets.iter().map(|&n| self.nodes[n].used).collect();
+        let mut order = pods.clone();
+        order.sort_by_key(|&(s, _)| std::cmp::Reverse(self.shapes[s].size_key()));
+        let mut left = PodCounts::new();
+        for (s, mut count) in order {
+            let shape = self.shapes[s];
+            for (i, &n) in targets.iter().enumerate() {
+                if count == 0 {
+                    break;
+                }
+                let k = used[i].room_for(&self.alloc[self.nodes[n].machine], shape).min(count);
+                used[i].add(shape, k);
+                count -= k;
+            }
+            if count > 0 {
+                left.push((s, count));
+            }
+        }
+        left
+    }
+
+    /// The pending pods that nodes already provisioning will not take.
+    pub fn uncovered(&self, pending: &PodCounts) -> PodCounts {
+        let provisioning: Vec<usize> =
+            (0..self.nodes.len()).filter(|&n| self.nodes[n].life == NodeLife::Provisioning).collect();
+        self.fit_onto(pending, &provisioning)
+    }
+
+    /// Whether node `n`'s pods fit on the schedulable nodes outside `set`.
+    pub fn fits_outside(&self, n: usize, set: &[usize]) -> bool {
+        let targets: Vec<usize> =
+            (0..self.nodes.len()).filter(|t| !set.contains(t) && self.schedulable(*t)).collect();
+        self.fit_onto(&self.pods_of(n), &targets).is_empty()
+    }
+
+    /// The Cluster Autoscaler's binpacking estimate for one node group: new nodes of type
+    /// `m` for `pods` (largest first, first fit onto the new nodes), at most `max_nodes`
+    /// of them. Returns (nodes, pods scheduled, their vCPU, their GiB).
+    pub fn estimate(&self, m: usize, pods: &PodCounts, max_nodes: u32) -> (u32, u32, f64, f64) {
+        let alloc = &self.alloc[m];
+        let mut order = pods.clone();
+        order.sort_by_key(|&(s, _)| std::cmp::Reverse(self.shapes[s].size_key()));
+        let mut nodes: Vec<Resources> = Vec::new();
+        let (mut placed, mut cpu, mut mem) = (0u32, 0u64, 0u64);
+        for (s, mut count) in order {
+            let shape = self.shapes[s];
+            if Resources::default().room_for(alloc, shape) == 0 {
+                continue;
+            }
+            let mut place = |n: &mut Resources, k: u32| {
+                n.add(shape, k);
+                placed += k;
+                cpu += shape.cpu * k as u64;
+                mem += shape.memory * k as u64;
+            };
+            for n in nodes.iter_mut() {
+                let k = n.room_for(alloc, shape).min(count);
+                place(n, k);
+                count -= k;
+            }
+            while count > 0 && (nodes.len() as u32) < max_nodes {
+                let mut n = Resources::default();
+                let k = n.room_for(alloc, shape).min(count);
+                place(&mut n, k);
+                count -= k;
+                nodes.push(n);
+            }
+        }
+        (nodes.len() as u32, placed, cpu as f64 / NANO, mem as f64 / NANO)
     }
 
     /// Karpenter's consolidation of `candidates` (settled nodes, fewest pods first):
@@ -203,11 +447,21 @@ impl<'a> Cluster<'a> {
     /// node (single-node consolidation).
     pub fn consolidation(&self, candidates: &[usize]) -> Option<Consolidation> {
         let plan = |set: &[usize]| -> Option<Consolidation> {
-            let pods: u32 = set.iter().map(|&n| self.nodes[n].pods).sum();
             let hourly: f64 = set.iter().map(|&n| self.pool.machines[self.nodes[n].machine].hourly_usd).sum();
             let nodes = set.iter().map(|&n| n as u32).collect();
-            let uncovered = pods.saturating_sub(self.room_outside(set));
-            if uncovered == 0 {
+            let mut pods = PodCounts::new();
+            for &n in set {
+                for (s, c) in self.pods_of(n) {
+                    match pods.iter_mut().find(|(t, _)| *t == s) {
+                        Some((_, k)) => *k += c,
+                        None => pods.push((s, c)),
+                    }
+                }
+            }
+            let targets: Vec<usize> =
+                (0..self.nodes.len()).filter(|t| !set.contains(t) && self.schedulable(*t)).collect();
+            let uncovered = self.fit_onto(&pods, &targets);
+            if uncovered.is_empty() {
                 return Some(Consolidation { launch: None, nodes });
             }
             let price = |m: usize| self.pool.machines[m].hourly_usd;
@@ -219,7 +473,7 @@ impl<'a> Cluster<'a> {
             let among = |m: usize| set.iter().any(|&n| self.nodes[n].machine == m);
             // The uncovered pods go onto one new NodeClaim of any type that holds them
             // all; more than one new claim is no consolidation.
-            match cheapest_holding(&self.pool.machines, &self.capacity, uncovered) {
+            match self.cheapest_holding(&self.requests_of(&uncovered)) {
                 Some(m)
                     if price(m) < hourly && !(set.len() > 1 && among(m) && price(m) >= cheapest_replaced) =>
                 {
@@ -232,6 +486,58 @@ impl<'a> Cluster<'a> {
             .rev()
             .find_map(|k| plan(&candidates[..k]))
             .or_else(|| candidates.iter().find_map(|&n| plan(&[n])))
+    }
+
+    /// The summed requests of some pods.
+    pub fn requests_of(&self, pods: &PodCounts) -> Resources {
+        let mut r = Resources::default();
+        for &(s, c) in pods {
+            r.add(self.shapes[s], c);
+        }
+        r
+    }
+
+    /// The cheapest machine type one node of which holds `requests` (the first listed on
+    /// a tie): what a NodeClaim launches, since EC2 Fleet takes the lowest-priced of the
+    /// types that fit it.
+    pub fn cheapest_holding(&self, requests: &Resources) -> Option<usize> {
+        let machines = &self.pool.machines;
+        (0..machines.len())
+            .filter(|&m| requests.holds(&self.alloc[m]))
+            .min_by(|&a, &b| machines[a].hourly_usd.total_cmp(&machines[b].hourly_usd).then(a.cmp(&b)))
+    }
+
+    /// Karpenter's launches for pending `pods`, one machine type per NodeClaim. Its
+    /// scheduler (kubernetes-sigs/karpenter `pkg/controllers/provisioning/scheduling`)
+    /// takes pods largest first and adds each to the first NodeClaim that some instance
+    /// type can still hold it with, else opens a new one; each claim launches the
+    /// cheapest type that holds its pods. With pods of one size every claim but the last
+    /// holds as many as the largest type does.
+    pub fn karpenter_launches(&self, pods: &PodCounts) -> Vec<usize> {
+        let mut order = pods.clone();
+        order.sort_by_key(|&(s, _)| std::cmp::Reverse(self.shapes[s].size_key()));
+        let mut claims: Vec<Resources> = Vec::new();
+        let fits_some = |r: &Resources| self.alloc.iter().any(|a| r.holds(a));
+        for (s, count) in order {
+            let shape = self.shapes[s];
+            let mut alone = Resources::default();
+            alone.add(shape, 1);
+            if !fits_some(&alone) {
+                continue;
+            }
+            for _ in 0..count {
+                let slot = claims.iter().position(|c| {
+                    let mut with = *c;
+                    with.add(shape, 1);
+                    fits_some(&with)
+                });
+                match slot {
+                    Some(i) => claims[i].add(shape, 1),
+                    None => claims.push(alone),
+                }
+            }
+        }
+        claims.iter().filter_map(|c| self.cheapest_holding(c)).collect()
     }
 
     /// Karpenter's disruption budget (`BuildDisruptionBudgetMapping`): `percent` of the
@@ -253,19 +559,20 @@ impl<'a> Cluster<'a> {
 
     /// The Cluster Autoscaler's utilisation of a node: requests (its pods' and the
     /// daemonsets') over allocatable, the larger of CPU and memory.
-    pub fn utilization(&self, n: usize, pod: &InstanceSpec) -> f64 {
+    pub fn utilization(&self, n: usize) -> f64 {
         let node = &self.nodes[n];
         let m = &self.pool.machines[node.machine];
         let alloc_cpu = m.pod_vcpu + m.daemonset_vcpu;
         let alloc_mem = m.pod_memory_gib + m.daemonset_memory_gib;
-        let cpu = (node.pods as f64 * pod.vcpu + m.daemonset_vcpu) / alloc_cpu.max(1e-9);
-        let mem = (node.pods as f64 * pod.memory_gib + m.daemonset_memory_gib) / alloc_mem.max(1e-9);
+        let cpu = (node.used.cpu as f64 / NANO + m.daemonset_vcpu) / alloc_cpu.max(1e-9);
+        let mem = (node.used.memory as f64 / NANO + m.daemonset_memory_gib) / alloc_mem.max(1e-9);
         cpu.max(mem)
     }
 
     /// Removes a node and meters its life.
     pub fn remove(&mut self, n: u32, now: SimTime) {
         debug_assert!(self.nodes[n as usize].life != NodeLife::Gone && self.nodes[n as usize].pods == 0);
+        self.integrate(now);
         self.meter(n as usize, now);
         let node = &mut self.nodes[n as usize];
         node.life = NodeLife::Gone;
@@ -276,6 +583,7 @@ impl<'a> Cluster<'a> {
 
     /// Meters the nodes still alive at the end of the horizon.
     pub fn close(&mut self, now: SimTime) {
+        self.integrate(now);
         for n in 0..self.nodes.len() {
             if self.nodes[n].life != NodeLife::Gone {
                 self.meter(n, now);
@@ -289,6 +597,7 @@ impl<'a> Cluster<'a> {
         let lifetime = now.since(node.started_at);
         let machine = &self.pool.machines[node.machine];
         self.node_usd += node_cost(lifetime, machine, &self.pool.billing, self.horizon);
+        self.node_raw_usd += lifetime.as_secs_f64() / 3600.0 * machine.hourly_usd;
         self.node_seconds += lifetime.as_secs_f64();
     }
 }
@@ -311,44 +620,6 @@ pub(crate) fn node_cost(
     }
 }
 
-/// Nodes needed for `pods` more pods at `per_node` pods a node (0 if none fit at all).
-pub(crate) fn nodes_for(pods: u32, per_node: u32) -> u32 {
-    if per_node == 0 {
-        0
-    } else {
-        pods.div_ceil(per_node)
-    }
-}
-
-/// The cheapest machine type one node of which holds `pods` pods (the first listed on a
-/// tie): what a NodeClaim launches, since EC2 Fleet takes the lowest-priced of the types
-/// that fit it.
-pub(crate) fn cheapest_holding(machines: &[MachineType], capacity: &[u32], pods: u32) -> Option<usize> {
-    (0..machines.len())
-        .filter(|&m| capacity[m] >= pods.max(1))
-        .min_by(|&a, &b| machines[a].hourly_usd.total_cmp(&machines[b].hourly_usd).then(a.cmp(&b)))
-}
-
-/// Karpenter's launches for `pods` pending pods, one machine type per NodeClaim. Its
-/// scheduler (kubernetes-sigs/karpenter `pkg/controllers/provisioning/scheduling`) adds
-/// pods to one NodeClaim while some instance type can still take another, then opens a
-/// new one; each claim launches the cheapest type that holds its pods. With pods of one
-/// size every claim but the last holds as many as the largest type does.
-pub(crate) fn karpenter_launches(machines: &[MachineType], capacity: &[u32], pods: u32) -> Vec<usize> {
-    let largest = capacity.iter().copied().max().unwrap_or(0);
-    if largest == 0 {
-        return Vec::new();
-    }
-    let mut launches = Vec::new();
-    let mut left = pods;
-    while left > 0 {
-        let claim = left.min(largest);
-        launches.extend(cheapest_holding(machines, capacity, claim));
-        left -= claim;
-    }
-    launches
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -365,6 +636,23 @@ pub(crate) mod tests {
             pod_memory_gib: gib - 1.2,
             daemonset_vcpu: 0.15,
             daemonset_memory_gib: 0.2,
+        }
+    }
+
+    /// A pool of these machine types, fixed, first-fit, billed per second.
+    fn pool_of(machines: Vec<MachineType>) -> NodePool {
+        NodePool {
+            machines,
+            placement: Placement::FirstFit,
+            autoscaler: crate::spec::NodeAutoscaler::Fixed,
+            min_nodes: 0,
+            max_nodes: 100,
+            billing: NodeBilling {
+                rounding: SimDuration::ZERO,
+                minimum: SimDuration::ZERO,
+                monthly_cap_usd: 0.0,
+            },
+            interruptions: None,
         }
     }
 
@@ -402,21 +690,22 @@ pub(crate) mod tests {
             },
             interruptions: None,
         };
-        let mut c = Cluster::new(&pool, &pod(1.0, 1.0), SimDuration::from_hours(1));
+        let mut c = Cluster::new(&pool, &[pod(1.0, 1.0)], SimDuration::from_hours(1));
         let t = SimTime::ZERO;
         for _ in 0..3 {
             c.add_node(0, t, true);
         }
-        c.place(0, t);
-        c.place(0, t);
-        c.place(1, t);
+        c.place(0, 0, t);
+        c.place(0, 0, t);
+        c.place(1, 0, t);
         // Room: node 0 has 1, node 1 has 2, node 2 has 3.
-        assert_eq!(c.choose(Placement::FirstFit), Some(0));
-        assert_eq!(c.choose(Placement::MostAllocated), Some(0));
-        assert_eq!(c.choose(Placement::LeastAllocated), Some(2));
-        c.place(0, t);
-        assert_eq!(c.choose(Placement::FirstFit), Some(1), "a full node is skipped");
-        assert_eq!(c.room_elsewhere(2), 2);
+        assert_eq!(c.choose(Placement::FirstFit, 0), Some(0));
+        assert_eq!(c.choose(Placement::MostAllocated, 0), Some(0));
+        assert_eq!(c.choose(Placement::LeastAllocated, 0), Some(2));
+        c.place(0, 0, t);
+        assert_eq!(c.choose(Placement::FirstFit, 0), Some(1), "a full node is skipped");
+        assert_eq!((c.room(0, 0), c.room(1, 0)), (0, 2));
+        assert!(c.fits_outside(1, &[1]), "node 1's pod fits on node 2");
     }
 
     /// Karpenter's consolidation on exact pods-per-node: small nodes hold 2 pods at
@@ -442,11 +731,11 @@ pub(crate) mod tests {
         };
         let t = SimTime::ZERO;
         let cluster = |layout: &[(usize, u32)]| {
-            let mut c = Cluster::new(&pool, &pod(1.0, 1.0), SimDuration::from_hours(1));
+            let mut c = Cluster::new(&pool, &[pod(1.0, 1.0)], SimDuration::from_hours(1));
             for &(m, pods) in layout {
                 let n = c.add_node(m, t, true);
                 for _ in 0..pods {
-                    c.place(n, t);
+                    c.place(n, 0, t);
                 }
             }
             c
@@ -471,8 +760,8 @@ pub(crate) mod tests {
         // A cordoned node is no room for others.
         let mut c = cluster(&[(0, 1), (0, 1)]);
         c.nodes[1].cordoned = true;
-        assert_eq!(c.room_elsewhere(0), 0);
-        assert_eq!(c.choose(Placement::FirstFit), Some(0));
+        assert!(!c.fits_outside(0, &[0]));
+        assert_eq!(c.choose(Placement::FirstFit, 0), Some(0));
         // Karpenter's disruption budget rounds up
         // (`intstr.GetScaledValueFromIntOrPercent(.., roundUp = true)`): 10% of 5 nodes is
         // one, of 11 two; nodes being deleted or cordoned use it up.
@@ -494,9 +783,12 @@ pub(crate) mod tests {
             machine("xlarge", 4.0, 16.0, 0.1632),
             machine("4xl", 16.0, 64.0, 0.6528),
         ];
-        let p = pod(1.0, 2.0);
-        let capacity: Vec<u32> = machines.iter().map(|m| m.pods_per_node(&p)).collect();
+        let pool = pool_of(machines.clone());
+        let c = Cluster::new(&pool, &[pod(1.0, 2.0)], SimDuration::from_hours(1));
+        let capacity: Vec<u32> = (0..machines.len()).map(|m| c.capacity(m, 0)).collect();
         assert_eq!(capacity, vec![1, 3, 15]);
+        let karpenter_launches =
+            |_: &[MachineType], _: &[u32], pods: u32| c.karpenter_launches(&vec![(0, pods)]);
         // 3 pods: one xlarge ($0.1632) beats three large ($0.2448).
         assert_eq!(karpenter_launches(&machines, &capacity, 3), vec![1]);
         // 1 pod: one large.
@@ -523,9 +815,12 @@ pub(crate) mod tests {
             eks("m7g.2xlarge", 8.0, 0.09, 0.3264),
             eks("m7g.4xlarge", 16.0, 0.11, 0.6528),
         ];
-        let p = pod(1.0, 2.0);
-        let capacity: Vec<u32> = machines.iter().map(|m| m.pods_per_node(&p)).collect();
+        let pool = pool_of(machines.clone());
+        let c = Cluster::new(&pool, &[pod(1.0, 2.0)], SimDuration::from_hours(1));
+        let capacity: Vec<u32> = (0..machines.len()).map(|m| c.capacity(m, 0)).collect();
         assert_eq!(capacity, vec![1, 3, 7, 15]);
+        let karpenter_launches =
+            |_: &[MachineType], _: &[u32], pods: u32| c.karpenter_launches(&vec![(0, pods)]);
         let hourly = |pods: u32| -> f64 {
             karpenter_launches(&machines, &capacity, pods).iter().map(|&m| machines[m].hourly_usd).sum()
         };

@@ -1,0 +1,403 @@
+//! One platform, one replication: the event loop of a stack.
+//!
+//! A stack is the services deployed together on the platform. The loop is small: pop
+//! the next event, hand it to the part that owns it (a service, or the node pool they
+//! share), then place pending pods if room appeared for another service's pod. Each
+//! service (`service.rs`) owns its router, fleet, autoscaler and meters; the node pool
+//! (`nodes.rs`) owns the nodes and the pods waiting for them; what they share (the
+//! event queue, the node pool, the timeline, the stack's instance count) is `Shared`.
+//! A hybrid (`hybrid.rs`) is two stacks in one loop: the services that spill, and the
+//! overflow platform that takes what they spill. `outcome.rs` adds the services up and
+//! splits the bill between them.
+//!
+//! Pending events are bounded by the model, not by the traffic: per service one next
+//! arrival, at most one event per instance, one queue-timeout timer and one autoscaler
+//! tick; per node pool one event per node and the autoscaler's loop. A lone service
+//! keeps its arrivals in the queue's stream and keys its instance timers by slot, so
+//! it runs exactly as a single fleet always did.
+
+mod hybrid;
+mod nodes;
+mod outcome;
+mod service;
+
+pub use outcome::{Counters, Outcome, Parts, ServiceOutcome};
+
+use crate::billing::Tariff;
+use crate::spec::{PlatformSpec, StackSpec};
+use crate::timeline::{Cumulative, TimelineRecorder, MINUTE};
+use crossover_engine::{EventQueue, SimDuration, SimTime, Streams};
+use crossover_workload::{Demand, Traffic};
+use nodes::Nodes;
+use service::{Finished, Queued, Service, Totals};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// One service of a stack: its name (which keys its random streams), what arrives and
+/// what each request needs.
+#[derive(Clone, Debug)]
+pub struct ServiceLoad {
+    pub name: String,
+    pub traffic: Traffic,
+    pub demand: Demand,
+    /// Response size per request in GB, for egress charges.
+    pub response_gb: f64,
+    /// The p99 latency this service must meet, if stated (results judge by it; the
+    /// simulation does not use it).
+    pub slo_p99: Option<SimDuration>,
+}
+
+/// Everything a replication of one platform depends on; `simulate` is a pure function
+/// of it.
+pub struct SimInput<'a> {
+    pub platform: &'a StackSpec,
+    /// The stack's services, in the order of `platform.services`.
+    pub services: &'a [ServiceLoad],
+    pub horizon: SimDuration,
+    pub seed: u64,
+    pub replication: u64,
+    /// Keep a per-minute timeline (one replication of a run, for charts).
+    pub timeline: bool,
+}
+
+/// The replication a stack runs in.
+pub(crate) struct Run {
+    pub seed: u64,
+    pub replication: u64,
+    pub horizon: SimTime,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Event {
+    Arrival {
+        service: u32,
+    },
+    Instance {
+        service: u32,
+        slot: u32,
+        generation: u32,
+    },
+    QueueTimeout {
+        service: u32,
+    },
+    Tick {
+        service: u32,
+    },
+    /// A timeline minute ends.
+    Minute,
+    /// A node finishes provisioning.
+    Node {
+        slot: u32,
+        generation: u32,
+    },
+    /// The node autoscaler's periodic loop (Cluster Autoscaler scan, Karpenter
+    /// consolidation).
+    NodeScan,
+    /// Karpenter's batch window may have closed.
+    NodeBatch,
+    /// Spot: a node's reclaim notice, then (same event again) its termination.
+    NodeReclaim {
+        slot: u32,
+        generation: u32,
+    },
+}
+
+/// What the services of a stack share.
+pub(crate) struct Shared<'a> {
+    pub events: EventQueue<Event>,
+    /// The node pool, if the platform has one.
+    pub nodes: Option<Nodes<'a>>,
+    pub timeline: Option<Box<TimelineRecorder>>,
+    pub now: SimTime,
+    /// Instances alive in all services, and its peak.
+    pub alive: u32,
+    pub peak_alive: u32,
+}
+
+/// Events handled between two looks at a stop flag: one relaxed load per 4,096 events
+/// costs nothing measurable, and even a slow event mix sees a stop within milliseconds.
+const STOP_CHECK_EVENTS: u64 = 4096;
+
+/// Simulates one platform over one replication.
+pub fn simulate(input: &SimInput) -> Outcome {
+    simulate_unless(input, &AtomicBool::new(false)).expect("a stop flag nobody sets never stops a simulation")
+}
+
+/// [`simulate`], given up (`None`) once `stop` is set: a simulation of hours must not
+/// keep an interrupted run alive. A finished simulation is exactly [`simulate`]'s.
+pub fn simulate_unless(input: &SimInput, stop: &AtomicBool) -> Option<Outcome> {
+    assert_eq!(
+        input.platform.services.len(),
+        input.services.len(),
+        "a stack's platform has one spec per service"
+    );
+    let run =
+        Run { seed: input.seed, replication: input.replication, horizon: SimTime(input.horizon.as_nanos()) };
+    let parts: Vec<(&PlatformSpec, &ServiceLoad)> =
+        input.platform.services.iter().zip(input.services).collect();
+    let mut base = Stack::new(&parts, &run, input.timeline, true);
+    if !input.platform.is_hybrid() {
+        if !base.run(stop) {
+            return None;
+        }
+        return Some(base.finish().0);
+    }
+    hybrid::simulate(base, &parts, &run, input.timeline, stop)
+}
+
+/// The services of one platform in one replication, and what they share.
+pub(crate) struct Stack<'a> {
+    sh: Shared<'a>,
+    services: Vec<Service<'a>>,
+    tariff: &'a Tariff,
+    horizon: SimTime,
+    /// False for a hybrid's overflow stack: its requests come from the baseline.
+    takes_arrivals: bool,
+    /// An overflow stack: requests that reached the hybrid's gateway so far (the
+    /// baseline's arrivals), for its timeline.
+    gateway_arrived: u64,
+}
+
+impl<'a> Stack<'a> {
+    /// A stack of `services` (each a spec and its load); the platform's shared parts
+    /// (tariff, node pool) are the first spec's, which every spec holds alike.
+    pub fn new(
+        services: &[(&'a PlatformSpec, &'a ServiceLoad)],
+        run: &Run,
+        timeline: bool,
+        takes_arrivals: bool,
+    ) -> Self {
+        let shared = services[0].0;
+        let n = services.len() as u32;
+        let pods: Vec<_> = services.iter().map(|(spec, _)| spec.instance.clone()).collect();
+        let horizon = SimDuration::from_nanos(run.horizon.0);
+        let streams = Streams::new(run.seed, run.replication);
+        Stack {
+            sh: Shared {
+                events: EventQueue::with_capacity(1024),
+                nodes: shared
+                    .nodes
+                    .as_ref()
+                    .map(|pool| Nodes::new(pool, &pods, &shared.name, streams, horizon)),
+                timeline: timeline.then(Box::default),
+                now: SimTime::ZERO,
+                alive: 0,
+                peak_alive: 0,
+            },
+            services: services
+                .iter()
+                .enumerate()
+                .map(|(i, (spec, load))| Service::new(i as u32, n, spec, load, run))
+                .collect(),
+            tariff: &shared.tariff,
+            horizon: run.horizon,
+            takes_arrivals,
+            gateway_arrived: 0,
+        }
+    }
+
+    /// Runs the horizon. Returns false, leaving the stack mid-horizon, if `stop` was set.
+    fn run(&mut self, stop: &AtomicBool) -> bool {
+        self.start();
+        let mut handled = 0u64;
+        while let Some((t, event)) = self.sh.events.pop() {
+            if t >= self.horizon {
+                break;
+            }
+            self.handle(t, event, None);
+            handled += 1;
+            if handled.is_multiple_of(STOP_CHECK_EVENTS) && stop.load(Ordering::Relaxed) {
+                return false;
+            }
+        }
+        self.end();
+        true
+    }
+
+    /// Time zero: nodes, each service's initial instances, first arrival and tick, and
+    /// the first timeline minute.
+    fn start(&mut self) {
+        nodes::start_nodes(&mut self.sh, &self.services);
+        for service in &mut self.services {
+            service.start(&mut self.sh, self.takes_arrivals);
+        }
+        if self.sh.timeline.is_some() {
+            self.sh.events.schedule(SimTime::ZERO + MINUTE, Event::Minute);
+        }
+    }
+
+    /// When the next event before the horizon is due, if any.
+    fn next_event_time(&mut self) -> Option<SimTime> {
+        self.sh.events.peek_time().filter(|&t| t < self.horizon)
+    }
+
+    /// Handles the next event (the caller knows there is one before the horizon).
+    fn step(&mut self, overflow: Option<&mut Stack<'a>>) {
+        if let Some((t, event)) = self.sh.events.pop() {
+            self.handle(t, event, overflow);
+        }
+    }
+
+    fn handle(&mut self, t: SimTime, event: Event, overflow: Option<&mut Stack<'a>>) {
+        debug_assert!(t >= self.sh.now, "the clock never goes backwards");
+        self.sh.now = t;
+        let sh = &mut self.sh;
+        match event {
+            Event::Arrival { service } => {
+                let s = &mut self.services[service as usize];
+                s.advance(t);
+                if let Some(request) = s.on_arrival(sh) {
+                    let other = overflow.expect("a service that spills has an overflow stack");
+                    other.take_spilled(s.name, t, request);
+                }
+            }
+            Event::Instance { service, slot, generation } => {
+                let s = &mut self.services[service as usize];
+                s.advance(t);
+                if s.instances[slot as usize].generation == generation {
+                    s.on_instance_event(sh, slot);
+                }
+            }
+            Event::QueueTimeout { service } => {
+                let s = &mut self.services[service as usize];
+                s.advance(t);
+                s.on_queue_timeout(sh);
+            }
+            Event::Tick { service } => {
+                let s = &mut self.services[service as usize];
+                s.advance(t);
+                s.on_tick(sh);
+            }
+            Event::Minute => {
+                self.advance_all(t);
+                self.on_minute();
+            }
+            Event::Node { slot, generation } => {
+                self.advance_all(t);
+                nodes::on_node_ready(&mut self.sh, &mut self.services, slot, generation);
+            }
+            Event::NodeScan => {
+                self.advance_all(t);
+                nodes::on_node_scan(&mut self.sh, &mut self.services);
+            }
+            Event::NodeBatch => {
+                self.advance_all(t);
+                nodes::on_node_batch(&mut self.sh);
+            }
+            Event::NodeReclaim { slot, generation } => {
+                self.advance_all(t);
+                nodes::on_node_reclaim(&mut self.sh, &mut self.services, slot, generation);
+            }
+        }
+        self.after_event(event);
+    }
+
+    /// An overflow stack receives a request its baseline's service `name` spilled at
+    /// `now` (no event of its own is due before then: the shared loop ran them).
+    fn take_spilled(&mut self, name: &str, now: SimTime, request: Queued) {
+        let i = self
+            .services
+            .iter()
+            .position(|s| s.name == name)
+            .expect("an overflow stack has every service that spills");
+        self.sh.now = now;
+        self.services[i].take_spilled(&mut self.sh, now, request);
+        self.after_event(Event::Arrival { service: i as u32 });
+    }
+
+    fn advance_all(&mut self, t: SimTime) {
+        for s in &mut self.services {
+            s.advance(t);
+        }
+    }
+
+    fn after_event(&mut self, _event: Event) {
+        if self.sh.nodes.as_ref().is_some_and(|n| n.placement_due) {
+            let now = self.sh.now;
+            self.advance_all(now);
+            nodes::place_all_pending(&mut self.sh, &mut self.services);
+        }
+        if let Some(tl) = &mut self.sh.timeline {
+            let waiting = self.services.iter().map(Service::waiting).sum::<u64>();
+            tl.max_waiting = tl.max_waiting.max(waiting);
+        }
+        #[cfg(debug_assertions)]
+        for s in &mut self.services {
+            s.check_counts(_event);
+        }
+    }
+
+    /// The horizon: areas integrated to its end, the last (partial) minute closed.
+    fn end(&mut self) {
+        self.sh.now = self.horizon;
+        self.advance_all(self.horizon);
+        if self.sh.timeline.as_ref().is_some_and(|tl| self.horizon.0 > tl.closed() * MINUTE.as_nanos()) {
+            self.on_minute();
+        }
+    }
+
+    /// Requests that arrived at the stack's services.
+    fn arrived(&self) -> u64 {
+        self.services.iter().map(|s| s.counters.arrived).sum()
+    }
+
+    fn cumulative(&mut self) -> Cumulative {
+        let now = self.sh.now;
+        let mut c = Cumulative {
+            // An overflow stack's timeline counts the gateway's arrivals, so that both
+            // stacks of a hybrid keep the same busiest day.
+            arrived: if self.takes_arrivals { self.arrived() } else { self.gateway_arrived },
+            completed: 0,
+            rejected: 0,
+            alive_area: 0,
+            node_area: 0,
+        };
+        for s in &self.services {
+            let (_, completed, rejected, alive_area) = s.cumulative();
+            c.completed += completed;
+            c.rejected += rejected;
+            c.alive_area += alive_area;
+        }
+        if let Some(nodes) = &mut self.sh.nodes {
+            nodes.cluster.integrate(now);
+            c.node_area = nodes.cluster.alive_area;
+        }
+        c
+    }
+
+    /// Closes a timeline minute (or the horizon's last, partial one).
+    fn on_minute(&mut self) {
+        let now = self.cumulative();
+        let waiting = self.services.iter().map(Service::waiting).sum::<u64>();
+        let at = self.sh.now;
+        let Some(tl) = &mut self.sh.timeline else { return };
+        let start = tl.closed() * MINUTE.as_nanos();
+        tl.close(now, SimDuration::from_nanos(at.0 - start), waiting);
+        let next = at + MINUTE;
+        if next < self.horizon {
+            self.sh.events.schedule(next, Event::Minute);
+        }
+    }
+
+    /// Meters every life still open at the horizon and adds the services up; also
+    /// returns each service's raw sums (a hybrid adds two stacks from them).
+    fn finish(mut self) -> (Outcome, Vec<Totals>) {
+        let now = self.sh.now;
+        for s in &mut self.services {
+            s.close_lives(self.sh.nodes.as_ref());
+        }
+        let node_meters = self.sh.nodes.as_mut().map(|nodes| {
+            nodes.cluster.close(now);
+            let c = &nodes.cluster;
+            outcome::NodeMeters {
+                usd: c.node_usd,
+                raw_usd: c.node_raw_usd,
+                seconds: c.node_seconds,
+                area: c.alive_area,
+                peak: c.peak,
+            }
+        });
+        let finished: Vec<Finished> = self.services.into_iter().map(|s| s.finish(self.horizon)).collect();
+        let timeline = self.sh.timeline.map(|tl| tl.minutes).unwrap_or_default();
+        outcome::stack_outcome(finished, node_meters, self.tariff, self.horizon, self.sh.peak_alive, timeline)
+    }
+}
