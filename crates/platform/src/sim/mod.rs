@@ -20,6 +20,8 @@ mod hybrid;
 mod nodes;
 mod outcome;
 mod service;
+#[cfg(test)]
+mod tests;
 
 pub use outcome::{Counters, Outcome, Parts, ServiceOutcome};
 

@@ -1,0 +1,225 @@
+//! Step-level tests of the stack loop, on specs built here rather than from scenario
+//! files: what the services of a stack share (the bill, the nodes) and what they must
+//! not (each other's random draws).
+
+use super::*;
+use crate::billing::{FreeTier, Rates, Tariff};
+use crate::spec::{
+    AutoscalerSpec, ColdStart, InstanceSpec, MachineType, NodeAutoscaler, NodeBilling, NodePool, Placement,
+    RouterSpec,
+};
+use crossover_workload::Dist;
+
+/// A small spec builder: a serverless fleet scaled per request (one request per
+/// instance), billed per second only while serving, cold starts of 1 s.
+struct Spec(PlatformSpec);
+
+impl Spec {
+    fn serverless(name: &str) -> Spec {
+        let mut tariff = Tariff::per_second(0.000024, 0.0000025);
+        tariff.idle = Rates::default();
+        tariff.per_million_requests = 0.40;
+        Spec(PlatformSpec {
+            name: name.into(),
+            instance: InstanceSpec { vcpu: 1.0, memory_gib: 2.0, gpus: 0, concurrency: 1 },
+            startup: ColdStart {
+                fixed: SimDuration::from_secs(1),
+                image_mb: 0.0,
+                pull_mb_per_s: 0.0,
+                init: Dist::constant(0.0).unwrap(),
+                cpu_boost: 1.0,
+                health_check_interval: SimDuration::ZERO,
+            },
+            router: RouterSpec::CentralQueue { queue_timeout: SimDuration::from_secs(60) },
+            autoscaler: AutoscalerSpec::PerRequest { keep_alive: SimDuration::from_minutes(5) },
+            min_instances: 0,
+            max_instances: 1000,
+            request_timeout: SimDuration::from_secs(300),
+            interruptions: None,
+            tariff,
+            nodes: None,
+            spill: None,
+        })
+    }
+
+    /// Pods on a fixed pool of `nodes` nodes of 4 vCPU / 8 GiB allocatable, first fit,
+    /// `pods` replicas of the given shape.
+    fn fixed_pods(nodes: u32, vcpu: f64, gib: f64, pods: u32) -> Spec {
+        let machine = MachineType {
+            name: "n".into(),
+            vcpu: 4.0,
+            memory_gib: 8.0,
+            gpus: 0,
+            hourly_usd: 0.2,
+            pod_vcpu: 4.0,
+            pod_memory_gib: 8.0,
+            daemonset_vcpu: 0.0,
+            daemonset_memory_gib: 0.0,
+        };
+        let mut s = Spec::serverless("k8s").0;
+        s.instance = InstanceSpec { vcpu, memory_gib: gib, gpus: 0, concurrency: 4 };
+        s.autoscaler = AutoscalerSpec::Fixed { instances: pods };
+        s.tariff = Tariff::per_second(0.0, 0.0);
+        s.nodes = Some(NodePool {
+            machines: vec![machine],
+            placement: Placement::FirstFit,
+            autoscaler: NodeAutoscaler::Fixed,
+            min_nodes: nodes,
+            max_nodes: nodes,
+            billing: NodeBilling {
+                rounding: SimDuration::ZERO,
+                minimum: SimDuration::ZERO,
+                monthly_cap_usd: 0.0,
+            },
+            interruptions: None,
+        });
+        Spec(s)
+    }
+}
+
+fn load(name: &str, rps: f64, cpu_ms: f64) -> ServiceLoad {
+    ServiceLoad {
+        name: name.into(),
+        traffic: Traffic::constant(rps),
+        demand: Demand { cpu: Dist::constant(cpu_ms / 1e3).unwrap(), io: Dist::constant(0.0).unwrap() },
+        response_gb: 0.0,
+        slo_p99: None,
+    }
+}
+
+fn run(specs: Vec<PlatformSpec>, loads: &[ServiceLoad], horizon: SimDuration) -> Outcome {
+    let stack = StackSpec::new("p".into(), specs).unwrap();
+    simulate(&SimInput {
+        platform: &stack,
+        services: loads,
+        horizon,
+        seed: 7,
+        replication: 0,
+        timeline: false,
+    })
+}
+
+const DAY: SimDuration = SimDuration::from_hours(24);
+
+/// A service's requests are drawn from streams keyed by its name: alone or beside
+/// another, on an independent serverless fleet, it does exactly the same.
+#[test]
+fn a_service_alone_and_in_a_stack_sees_the_same_requests() {
+    let (api, admin) = (load("api", 2.0, 40.0), load("admin", 0.5, 100.0));
+    let spec = || Spec::serverless("run").0;
+    let alone = run(vec![spec()], std::slice::from_ref(&api), DAY);
+    let both = run(vec![spec(), spec()], &[api.clone(), admin.clone()], DAY);
+    let reordered = run(vec![spec(), spec()], &[admin, api], DAY);
+    let a = &alone.services[0];
+    for (stack, i) in [(&both, 0), (&reordered, 1)] {
+        let s = &stack.services[i];
+        assert_eq!(s.name, "api");
+        assert_eq!(s.counters, a.counters);
+        assert_eq!(s.latency.quantile_ms(0.99), a.latency.quantile_ms(0.99));
+        assert_eq!(s.mean_instances, a.mean_instances);
+    }
+    // The stack's totals are its services' sums.
+    let mut sum = both.services[0].counters;
+    sum.add(&both.services[1].counters);
+    assert_eq!(both.counters, sum);
+    assert!(both.counters.arrived > a.counters.arrived);
+}
+
+/// Serverless: a two-service stack costs what each costs alone, less the free tier once
+/// more (it is per billing account), with the fixed fees once.
+#[test]
+fn a_free_tier_and_fixed_fees_count_once_per_stack() {
+    let (api, admin) = (load("api", 3.0, 50.0), load("admin", 1.0, 80.0));
+    let with = |free: FreeTier| {
+        let mut s = Spec::serverless("run").0;
+        s.tariff.free_tier = free;
+        s.tariff.fixed_monthly = vec![("domain".into(), 10.0)];
+        s
+    };
+    let free = FreeTier { vcpu_seconds: 180_000.0, gib_seconds: 360_000.0, requests: 2e6 };
+    let none = FreeTier::default();
+    let a = run(vec![with(none)], std::slice::from_ref(&api), DAY).cost;
+    let b = run(vec![with(none)], std::slice::from_ref(&admin), DAY).cost;
+    let both = run(vec![with(free), with(free)], &[api, admin], DAY);
+    let c = both.cost;
+    let close = |x: f64, y: f64| (x - y).abs() < 1e-9 * y.abs().max(1.0);
+    // Each line: the usage of both, less one free allowance.
+    let rates = &with(free).tariff;
+    assert!(close(c.cpu, a.cpu + b.cpu - 180_000.0 * rates.active.vcpu_second), "{c:?}");
+    assert!(close(c.memory, a.memory + b.memory - 360_000.0 * rates.active.gib_second));
+    assert!(close(c.requests, a.requests + b.requests - 2.0 * 0.40));
+    assert_eq!(c.fixed, 10.0);
+    assert_eq!((a.fixed, b.fixed), (10.0, 10.0));
+    // The split: every service's share plus the shared part is the bill, line by line.
+    let split = both.services[0].cost.plus(&both.services[1].cost).plus(&both.shared_cost);
+    assert!(close(split.infrastructure(), c.infrastructure()));
+    assert!(close(split.cpu, c.cpu) && close(split.requests, c.requests));
+    assert_eq!(both.shared_cost.fixed, 10.0);
+    assert_eq!(both.services[0].cost.fixed, 0.0);
+}
+
+/// Two-dimensional bin-packing, by hand. Two fixed nodes of 4 vCPU / 8 GiB, first fit,
+/// services placed in order: api (2 x 2 vCPU / 2 GiB) fills node 0's CPU; search (2 x
+/// 1 vCPU / 6 GiB): one on node 1, the second fits node 1 by CPU (2 of 4) but not by
+/// memory (12 of 8 GiB), so it is pending; auth (3 x 0.5 vCPU / 1 GiB): two more on
+/// node 1 (2 vCPU, 8 GiB: full), the third pending.
+#[test]
+fn pods_of_several_shapes_fill_nodes_by_cpu_and_memory() {
+    let specs = vec![
+        Spec::fixed_pods(2, 2.0, 2.0, 2).0,
+        Spec::fixed_pods(2, 1.0, 6.0, 2).0,
+        Spec::fixed_pods(2, 0.5, 1.0, 3).0,
+    ];
+    let loads = [load("api", 0.1, 10.0), load("search", 0.1, 10.0), load("auth", 0.1, 10.0)];
+    let pairs: Vec<(&PlatformSpec, &ServiceLoad)> = specs.iter().zip(&loads).collect();
+    let run = Run { seed: 1, replication: 0, horizon: SimTime(DAY.as_nanos()) };
+    let mut stack = Stack::new(&pairs, &run, false, true);
+    stack.start();
+    let on = |stack: &Stack, s: usize| -> Vec<u32> {
+        let service = &stack.services[s];
+        let mut nodes: Vec<u32> = (0..service.instances.len()).map(|i| service.node_of[i]).collect();
+        nodes.sort_unstable();
+        nodes
+    };
+    assert_eq!(on(&stack, 0), vec![0, 0]);
+    assert_eq!(on(&stack, 1), vec![1, service::NO_NODE]);
+    assert_eq!(on(&stack, 2), vec![1, 1, service::NO_NODE]);
+    let cluster = &stack.sh.nodes.as_ref().unwrap().cluster;
+    assert_eq!(cluster.nodes[1].used.memory, 8_000_000_000);
+    assert_eq!(cluster.nodes[1].used.cpu, 2_000_000_000);
+    assert_eq!(cluster.alive, 2, "a fixed pool of two holds no more");
+    assert_eq!(stack.services.iter().map(|s| s.starting).collect::<Vec<_>>(), vec![0, 1, 1]);
+    // An api pod stops: node 0 has 2 vCPU and 6 GiB free. The oldest pending pod,
+    // search's, takes it at once (api frees the room, search's pod is placed after the
+    // event, in the order the pods went pending); auth's still does not fit anywhere.
+    let sh = &mut stack.sh;
+    let api = &mut stack.services[0];
+    api.stop_instance(sh, 0);
+    assert!(stack.sh.nodes.as_ref().unwrap().placement_due);
+    stack.after_event(Event::Minute);
+    assert_eq!(on(&stack, 1), vec![0, 1]);
+    assert_eq!(on(&stack, 2), vec![1, 1, service::NO_NODE]);
+    let nodes = stack.sh.nodes.as_ref().unwrap();
+    assert!(!nodes.placement_due);
+    assert_eq!(nodes.cluster.nodes[0].used.memory, 8_000_000_000);
+}
+
+/// On a cluster the node bill is split OpenCost's way: each pod its requests' share of
+/// its node's price, the rest shown as the cluster's idle share.
+#[test]
+fn a_cluster_bill_splits_into_pods_shares_and_idle() {
+    let specs = vec![Spec::fixed_pods(2, 2.0, 2.0, 2).0, Spec::fixed_pods(2, 1.0, 4.0, 1).0];
+    let loads = [load("api", 1.0, 20.0), load("search", 0.5, 20.0)];
+    let out = run(specs, &loads, DAY);
+    let month = crate::billing::HOURS_PER_MONTH;
+    // Two nodes at $0.20/h all month.
+    assert!((out.cost.nodes - 2.0 * 0.2 * month).abs() < 1e-6, "{}", out.cost.nodes);
+    // Node price split by OpenCost's default CPU and RAM prices: 4 x 0.031611 to
+    // 8 x 0.004237.
+    let (cpu, mem) = (4.0 * 0.031611, 8.0 * 0.004237);
+    let share = |vcpu: f64, gib: f64| (cpu * vcpu / 4.0 + mem * gib / 8.0) / (cpu + mem) * 0.2 * month;
+    assert!((out.services[0].cost.nodes - 2.0 * share(2.0, 2.0)).abs() < 1e-6);
+    assert!((out.services[1].cost.nodes - share(1.0, 4.0)).abs() < 1e-6);
+    let idle = out.cost.nodes - out.services[0].cost.nodes - out.services[1].cost.nodes;
+    assert!((out.shared_cost.nodes - idle).abs() < 1e-9 && idle > 0.0);
+}
