@@ -8,7 +8,7 @@
 //! This crate knows nothing about files or threads; the scenario layer builds specs and
 //! the runner decides what runs where.
 
-mod autoscale;
+mod autoscaler;
 pub mod billing;
 mod cluster;
 pub mod expander;

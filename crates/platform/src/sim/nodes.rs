@@ -174,7 +174,7 @@ pub(crate) fn start_nodes(sh: &mut Shared, services: &[Service]) {
             launches.resize(launches.len().max(pool.min_nodes as usize), spare);
             launches
         }
-        _ => {
+        NodeAutoscaler::Fixed | NodeAutoscaler::ClusterAutoscaler(_) => {
             let (needed, ..) = cluster.estimate(0, &initial, u32::MAX);
             vec![0; pool.min_nodes.max(needed) as usize]
         }

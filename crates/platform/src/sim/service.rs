@@ -13,9 +13,8 @@
 use super::nodes::Nodes;
 use super::outcome::{Counters, ServiceOutcome};
 use super::{Event, Run, ServiceLoad, Shared};
-use crate::autoscale::{Fleet, KedaState, KpaState, MetricHistory, Snapshot, TargetTrackingState};
+use crate::autoscaler::{fly, Autoscaler, Fleet, MetricHistory, Snapshot, Tick, TickInput};
 use crate::billing::{BilledTime, CostBreakdown, IdleBilling, Meters, Tariff};
-use crate::hpa::{HpaInput, HpaMetric, HpaState};
 use crate::instance::{Instance, Life};
 use crate::spec::{AutoscalerSpec, BalancePolicy, PlatformSpec, RouterSpec};
 use crossover_engine::{IndexedHeap, LatencyRecorder, RngStream, SimDuration, SimTime, Streams};
@@ -93,7 +92,7 @@ pub(crate) struct Service<'a> {
     /// instance became or stopped being routable (`routable_stale`), not per request.
     routable_slots: Vec<u32>,
     routable_stale: bool,
-    scaler: Scaler,
+    autoscaler: Autoscaler<'a>,
     history: MetricHistory,
     desired: u32,
     next_seq: u64,
@@ -133,16 +132,6 @@ pub(crate) struct Service<'a> {
     offset: u32,
 }
 
-/// The autoscaler's own state, by kind.
-enum Scaler {
-    Static,
-    Kpa(KpaState),
-    TargetTracking(TargetTrackingState),
-    Keda(KedaState),
-    Fly,
-    Hpa(HpaState),
-}
-
 /// A pod not placed on any node.
 pub(crate) const NO_NODE: u32 = u32::MAX;
 
@@ -158,19 +147,7 @@ impl<'a> Service<'a> {
         let streams = Streams::scoped(run.seed, run.replication, &load.name);
         let key = |purpose: &str| streams.key(purpose);
         let arrivals = Arrivals::new(load.traffic.clone(), streams, run.horizon);
-        let (scaler, longest_window) = match &spec.autoscaler {
-            AutoscalerSpec::Fixed { .. } | AutoscalerSpec::PerRequest { .. } => {
-                (Scaler::Static, SimDuration::ZERO)
-            }
-            AutoscalerSpec::Concurrency(c) => (Scaler::Kpa(KpaState::default()), c.stable_window),
-            AutoscalerSpec::TargetTracking(t) => {
-                (Scaler::TargetTracking(TargetTrackingState::default()), t.period)
-            }
-            AutoscalerSpec::KedaHttp(k) => (Scaler::Keda(KedaState::default()), k.polling),
-            AutoscalerSpec::FlyProxy(_) => (Scaler::Fly, SimDuration::ZERO),
-            AutoscalerSpec::Schedule { .. } => (Scaler::Static, SimDuration::ZERO),
-            AutoscalerSpec::Hpa(h) => (Scaler::Hpa(HpaState::default()), h.metric_window.max(h.sync_period)),
-        };
+        let (autoscaler, longest_window) = Autoscaler::new(&spec.autoscaler);
         Service {
             index,
             name: &load.name,
@@ -196,7 +173,7 @@ impl<'a> Service<'a> {
             round_robin: 0,
             routable_slots: Vec::new(),
             routable_stale: true,
-            scaler,
+            autoscaler,
             history: MetricHistory::new(longest_window),
             desired: spec.initial_instances(),
             next_seq: 0,
@@ -253,15 +230,7 @@ impl<'a> Service<'a> {
     }
 
     fn tick_period(&self) -> Option<SimDuration> {
-        match &self.spec.autoscaler {
-            AutoscalerSpec::Fixed { .. } | AutoscalerSpec::PerRequest { .. } => None,
-            AutoscalerSpec::Concurrency(c) => Some(c.tick),
-            AutoscalerSpec::TargetTracking(t) => Some(t.period),
-            AutoscalerSpec::KedaHttp(k) => Some(k.polling),
-            AutoscalerSpec::FlyProxy(f) => Some(f.check_period),
-            AutoscalerSpec::Schedule { .. } => Some(SimDuration::from_hours(1)),
-            AutoscalerSpec::Hpa(h) => Some(h.sync_period),
-        }
+        self.autoscaler.tick_period()
     }
 
     /// Integrates the time-average counters up to `now`; called before any change.
@@ -333,9 +302,7 @@ impl<'a> Service<'a> {
     /// A request enters this fleet: counted in system, seen by KEDA, routed.
     fn accept(&mut self, sh: &mut Shared<'a>, request: Queued) {
         self.in_system += 1;
-        if let Scaler::Keda(k) = &mut self.scaler {
-            k.saw_request(self.now);
-        }
+        self.autoscaler.saw_request(self.now);
         self.route(sh, request);
     }
 
@@ -395,13 +362,12 @@ impl<'a> Service<'a> {
     }
 
     fn route_balanced(&mut self, sh: &mut Shared<'a>, request: Queued, policy: BalancePolicy) {
-        if let AutoscalerSpec::FlyProxy(fly) = &self.spec.autoscaler {
+        if let Autoscaler::FlyProxy(fly) = self.autoscaler {
             // fly-proxy: start a stopped machine when every running one is over its soft
             // limit, and send the request to it.
-            let soft = fly.soft_limit as usize;
             let pick = self.pick_balanced(BalancePolicy::LeastOutstanding);
-            let all_over = pick.is_none_or(|s| self.outstanding(s) >= soft);
-            if all_over && self.alive < self.spec.max_instances {
+            let least = pick.map(|s| self.outstanding(s));
+            if fly::starts_another(least, fly.soft_limit) && self.alive < self.spec.max_instances {
                 let slot = self.start_instance(sh, true);
                 return self.bind(sh, slot, request);
             }
@@ -493,18 +459,15 @@ impl<'a> Service<'a> {
     }
 
     fn scales_per_request(&self) -> bool {
-        matches!(self.spec.autoscaler, AutoscalerSpec::PerRequest { .. })
+        self.autoscaler.starts_per_request()
     }
 
     /// Requests waiting for capacity start instances at once (Cloud Run's on-demand
     /// scaling, the Knative activator's poke, the KEDA interceptor's activation):
     /// enough starting instances to take every queued request.
     fn scale_on_demand(&mut self, sh: &mut Shared<'a>) {
-        let per_instance = match self.spec.autoscaler {
-            AutoscalerSpec::Concurrency(_) => self.spec.instance.concurrency as usize,
-            // KEDA activates from zero only; the HPA does the rest at its ticks.
-            AutoscalerSpec::KedaHttp(_) if self.alive == 0 => usize::MAX,
-            _ => return,
+        let Some(per_instance) = self.autoscaler.on_demand(self.alive, self.spec.instance.concurrency) else {
+            return;
         };
         while self.alive < self.spec.max_instances
             && (self.starting as usize).saturating_mul(per_instance) < self.queue.len()
@@ -838,18 +801,15 @@ impl<'a> Service<'a> {
     /// How long an idle instance waits before it may be stopped, if that is decided per
     /// instance rather than at autoscaler ticks.
     fn idle_expiry(&self) -> Option<SimDuration> {
-        match &self.spec.autoscaler {
-            AutoscalerSpec::PerRequest { keep_alive } => Some(*keep_alive),
-            AutoscalerSpec::Concurrency(c) => Some(c.idle_retention),
-            _ => None,
-        }
+        self.autoscaler.idle_expiry()
     }
 
     /// Instances that must stay: `min_instances`, and the autoscaler's desire.
     fn floor(&self) -> u32 {
-        match self.spec.autoscaler {
-            AutoscalerSpec::PerRequest { .. } => self.spec.min_instances,
-            _ => self.desired.max(self.spec.min_instances),
+        if self.autoscaler.holds_desired() {
+            self.desired.max(self.spec.min_instances)
+        } else {
+            self.spec.min_instances
         }
     }
 
@@ -1047,47 +1007,14 @@ impl<'a> Service<'a> {
             vcpu: self.spec.instance.vcpu,
         };
         let (min, max) = (self.spec.min_instances, self.spec.max_instances);
-        let desired = match (&mut self.scaler, &self.spec.autoscaler) {
-            (Scaler::Kpa(s), AutoscalerSpec::Concurrency(c)) => Some(s.desired(c, &self.history, fleet)),
-            (Scaler::TargetTracking(s), AutoscalerSpec::TargetTracking(t)) => {
-                Some(s.desired(t, &self.history, fleet))
+        let input = TickInput { fleet, unready: self.starting, in_system: self.in_system, min, max };
+        match self.autoscaler.tick(&self.history, &input) {
+            Some(Tick::Desired(d)) => {
+                self.desired = d.clamp(min, max);
+                self.reconcile(sh);
             }
-            (Scaler::Keda(s), AutoscalerSpec::KedaHttp(k)) => Some(s.desired(k, &self.history, fleet)),
-            (Scaler::Fly, AutoscalerSpec::FlyProxy(f)) => {
-                let soft = f.soft_limit;
-                self.fly_autostop(sh, soft);
-                None
-            }
-            (Scaler::Hpa(s), AutoscalerSpec::Hpa(h)) => {
-                let window = h.metric_window;
-                let usage = match h.metric {
-                    HpaMetric::Cpu { .. } => self.history.cpu_in_use(window),
-                    HpaMetric::Concurrency { .. } => self.history.avg_concurrency(window),
-                    HpaMetric::RequestsPerSecond { .. } => self.history.arrival_rate(window),
-                };
-                let active = self.history.arrivals(h.sync_period) > 0 || self.in_system > 0;
-                let input = HpaInput {
-                    now: self.now,
-                    current: self.desired,
-                    ready: fleet.ready,
-                    unready: self.starting,
-                    usage,
-                    cpu_request: self.spec.instance.vcpu,
-                    min,
-                    max,
-                };
-                Some(s.desired(h, &input, active))
-            }
-            (_, AutoscalerSpec::Schedule { weekday, weekend }) => {
-                let hours = self.now.0 / SimDuration::from_hours(1).as_nanos();
-                let (day, hour) = (hours / 24, (hours % 24) as usize);
-                Some(if day % 7 >= 5 { weekend[hour] } else { weekday[hour] })
-            }
-            _ => None,
-        };
-        if let Some(d) = desired {
-            self.desired = d.clamp(min, max);
-            self.reconcile(sh);
+            Some(Tick::Autostop { soft_limit }) => self.fly_autostop(sh, soft_limit),
+            None => {}
         }
         if let Some(period) = self.tick_period() {
             sh.events.schedule(self.now + period, Event::Tick { service: self.index });
@@ -1108,7 +1035,7 @@ impl<'a> Service<'a> {
         if excess == 0 {
             return;
         }
-        if matches!(self.spec.autoscaler, AutoscalerSpec::Hpa(_)) {
+        if self.autoscaler.removes_unready_first() {
             // A ReplicaSet deletes unscheduled pods first, then pods not ready, newest
             // first (controller.ActivePods ordering).
             excess -= self.stop_unready(sh, excess);
@@ -1116,10 +1043,7 @@ impl<'a> Service<'a> {
                 return;
             }
         }
-        let retention = match &self.spec.autoscaler {
-            AutoscalerSpec::Concurrency(c) => Some(c.idle_retention),
-            _ => None,
-        };
+        let retention = self.autoscaler.retention();
         // Idle instances, longest idle first.
         let mut idle: Vec<(SimTime, u32)> = (0..self.instances.len() as u32)
             .filter(|&s| {
@@ -1183,11 +1107,8 @@ impl<'a> Service<'a> {
         }
         let over = running.iter().filter(|&&s| self.outstanding(s) >= soft_limit as usize).count() as u32;
         let idle = running.iter().copied().find(|&s| self.outstanding(s) == 0);
-        let excess = if n == 1 { u32::from(idle.is_some()) } else { n.saturating_sub(over + 1) };
-        if excess >= 1 {
-            if let Some(slot) = idle {
-                self.stop_instance(sh, slot);
-            }
+        if let (true, Some(slot)) = (fly::excess(n, over, idle.is_some()) >= 1, idle) {
+            self.stop_instance(sh, slot);
         }
     }
 

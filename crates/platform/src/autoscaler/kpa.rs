@@ -1,0 +1,225 @@
+//! Knative's KPA as Cloud Run uses it: desired pods from the average concurrency (and
+//! CPU) over the stable window, with a panic mode on the short window (knative/serving
+//! `pkg/autoscaler/scaling/autoscaler.go`). Tested on the panic cases of upstream's
+//! `autoscaler_test.go`.
+
+use super::metrics::{ceil_div, Fleet, MetricHistory};
+use crate::spec::ConcurrencyScaling;
+use crossover_engine::SimTime;
+
+/// Knative KPA state: panic mode and the pods it ratchets up to.
+#[derive(Clone, Debug, Default)]
+pub struct KpaState {
+    /// When the panic window last saw the surge (`panicTime`); None outside panic.
+    panic_time: Option<SimTime>,
+    max_panic_pods: u32,
+}
+
+impl KpaState {
+    pub fn in_panic(&self) -> bool {
+        self.panic_time.is_some()
+    }
+
+    /// Knative `autoscaler.go` Scale(): desired pods from the stable and panic windows,
+    /// bounded by the scale rates; in panic the desire never decreases. With a CPU
+    /// target, Cloud Run's CPU driver is computed alike and the larger wins.
+    pub fn desired(&mut self, cfg: &ConcurrencyScaling, h: &MetricHistory, f: Fleet) -> u32 {
+        let ready = f.ready.max(1) as f64;
+        let target = cfg.target_concurrency * f.concurrency as f64;
+        let want = |window| {
+            let by_concurrency = ceil_div(h.avg_concurrency(window), target);
+            let by_cpu = if cfg.target_cpu > 0.0 {
+                ceil_div(h.cpu_in_use(window), f.vcpu * cfg.target_cpu)
+            } else {
+                0
+            };
+            by_concurrency.max(by_cpu)
+        };
+        let max_up = (cfg.max_scale_up_rate * ready).ceil() as u32;
+        let max_down = (ready / cfg.max_scale_down_rate).floor() as u32;
+        let stable = want(cfg.stable_window).clamp(max_down, max_up.max(max_down));
+        let panic_uncapped = want(cfg.panic_window);
+        let panic = panic_uncapped.clamp(max_down, max_up.max(max_down));
+        // Upstream compares the panic window's desire before the rate caps
+        // (`dppc / readyPodsCount >= PanicThreshold`).
+        if panic_uncapped as f64 / ready >= cfg.panic_threshold {
+            // Enter panic, or extend it: it lasts a stable window past the last trigger.
+            self.panic_time = Some(f.now);
+        } else if self.panic_time.is_some_and(|t| t + cfg.stable_window < f.now) {
+            // Un-panic only strictly after the stable window (`Add(StableWindow).Before(now)`).
+            self.panic_time = None;
+            self.max_panic_pods = 0;
+        }
+        if self.in_panic() {
+            self.max_panic_pods = self.max_panic_pods.max(stable).max(panic);
+            self.max_panic_pods
+        } else {
+            stable
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::autoscaler::metrics::testing::*;
+    use crate::autoscaler::Snapshot;
+    use crossover_engine::SimDuration;
+
+    fn kpa() -> ConcurrencyScaling {
+        ConcurrencyScaling {
+            target_concurrency: 0.7,
+            target_cpu: 0.0,
+            tick: SimDuration::from_secs(2),
+            stable_window: SimDuration::from_secs(60),
+            panic_window: SimDuration::from_secs(6),
+            panic_threshold: 2.0,
+            max_scale_up_rate: 1000.0,
+            max_scale_down_rate: 2.0,
+            idle_retention: SimDuration::ZERO,
+        }
+    }
+
+    #[test]
+    fn kpa_stable_desire_is_average_concurrency_over_target() {
+        // 60 s at 700 concurrent requests, target 70 per pod: 10 pods.
+        let h = history(&[(60, 700.0, 0.0, 0)]);
+        let mut st = KpaState::default();
+        assert_eq!(st.desired(&kpa(), &h, fleet(60, 10, 10)), 10);
+        assert!(!st.in_panic());
+    }
+
+    #[test]
+    fn kpa_panics_on_a_burst_and_never_scales_down_in_panic() {
+        // 54 s at 70 (1 pod), then 6 s at 1400 (a burst): the panic window wants 20 pods,
+        // 20x the single ready pod, so panic: desired = max(stable, panic) = 20.
+        let h = history(&[(54, 70.0, 0.0, 0), (6, 1400.0, 0.0, 0)]);
+        let mut st = KpaState::default();
+        let d = st.desired(&kpa(), &h, fleet(60, 1, 1));
+        assert_eq!(d, 20);
+        assert!(st.in_panic());
+        // The burst ends; the panic window is quiet but panic holds for 60 s: still 20.
+        let h2 = history(&[(54, 70.0, 0.0, 0), (6, 1400.0, 0.0, 0), (10, 0.0, 0.0, 0)]);
+        assert_eq!(st.desired(&kpa(), &h2, fleet(70, 20, 20)), 20);
+        // After the stable window without a trigger, panic ends and the stable desire,
+        // bounded by max-scale-down-rate 2 (at most halving), takes over.
+        let h3 = history(&[(54, 70.0, 0.0, 0), (6, 1400.0, 0.0, 0), (61, 0.0, 0.0, 0)]);
+        assert_eq!(st.desired(&kpa(), &h3, fleet(121, 20, 20)), 10);
+    }
+
+    // ---- Ported from knative/serving pkg/autoscaler/scaling/autoscaler_test.go ----
+    // (snapshot 98e5ef90aa7033797aa0a61ef97f3ff7e49a3944). Upstream's fixture: panic
+    // threshold 2, scale rates 10 both ways, a 60 s stable window; the tests feed the
+    // observed stable and panic concurrency directly, here a history whose 60 s and 6 s
+    // averages are exactly those values.
+
+    fn knative(target: f64) -> ConcurrencyScaling {
+        ConcurrencyScaling {
+            target_concurrency: target,
+            max_scale_up_rate: 10.0,
+            max_scale_down_rate: 10.0,
+            ..kpa()
+        }
+    }
+
+    /// One Scale() call at `now_s` seeing `stable` over 60 s and `panic` over the last 6 s.
+    fn scale(
+        st: &mut KpaState,
+        cfg: &ConcurrencyScaling,
+        now_s: u64,
+        ready: u32,
+        stable: f64,
+        panic: f64,
+    ) -> u32 {
+        let before = (60.0 * stable - 6.0 * panic) / 54.0;
+        assert!(before >= 0.0, "a history cannot give stable {stable} and panic {panic}");
+        let mut h = MetricHistory::new(SimDuration::from_secs(3600));
+        let start = SimTime((now_s - 60) * S);
+        let mut snap = Snapshot { at: start, ..Snapshot::default() };
+        h.push(snap);
+        snap.at = SimTime(start.0 + 54 * S);
+        snap.in_system_area = (before * (54 * S) as f64) as u128;
+        h.push(snap);
+        snap.at = SimTime(now_s * S);
+        snap.in_system_area += (panic * (6 * S) as f64) as u128;
+        h.push(snap);
+        // Concurrency 1 per instance makes `target_concurrency` the per-pod target.
+        st.desired(
+            cfg,
+            &h,
+            Fleet { now: SimTime(now_s * S), ready, desired: ready, concurrency: 1, vcpu: 1.0 },
+        )
+    }
+
+    #[test]
+    fn upstream_unpanic_after_slow_increase() {
+        let (c, mut st, t0) = (knative(1.0), KpaState::default(), 1000);
+        assert_eq!(scale(&mut st, &c, t0, 10, 11.0, 25.0), 25);
+        assert_eq!(st.panic_time, Some(SimTime(t0 * S)));
+        // 41 / 40 is under the threshold, and t0 + 60 s is not yet past: still panicking.
+        assert_eq!(scale(&mut st, &c, t0 + 30, 40, 30.0, 41.0), 41);
+        assert_eq!(st.panic_time, Some(SimTime(t0 * S)));
+        assert_eq!(scale(&mut st, &c, t0 + 62, 55, 50.0, 56.0), 50);
+        assert!(!st.in_panic());
+    }
+
+    #[test]
+    fn upstream_extend_panic_window() {
+        let (c, mut st, t0) = (knative(1.0), KpaState::default(), 1000);
+        assert_eq!(scale(&mut st, &c, t0, 10, 11.0, 25.0), 25);
+        assert_eq!(scale(&mut st, &c, t0 + 30, 40, 30.0, 80.0), 80);
+        assert_eq!(st.panic_time, Some(SimTime((t0 + 30) * S)));
+    }
+
+    #[test]
+    fn upstream_panic_mode_exponential_track_and_stabilize() {
+        let (c, mut st, t0) = (knative(1.0), KpaState::default(), 1000);
+        assert_eq!(scale(&mut st, &c, t0, 1, 6.0, 6.0), 6);
+        assert_eq!(scale(&mut st, &c, t0 + 1, 6, 36.0, 36.0), 36);
+        assert_eq!(scale(&mut st, &c, t0 + 2, 36, 216.0, 216.0), 216);
+        assert_eq!(scale(&mut st, &c, t0 + 2, 216, 1296.0, 1296.0), 1296);
+        assert_eq!(scale(&mut st, &c, t0 + 3, 1296, 1296.0, 1296.0), 1296);
+    }
+
+    /// Also the strict un-panic: exactly a stable window after the trigger is still panic.
+    #[test]
+    fn upstream_panic_then_unpanic_scale_down() {
+        let (c, mut st, t0) = (knative(10.0), KpaState::default(), 1000);
+        assert_eq!(scale(&mut st, &c, t0, 1, 100.0, 100.0), 10);
+        assert_eq!(scale(&mut st, &c, t0, 10, 100.0, 1000.0), 100);
+        assert_eq!(scale(&mut st, &c, t0 + 30, 10, 1.0, 1.0), 100);
+        assert_eq!(scale(&mut st, &c, t0 + 60, 10, 1.0, 1.0), 100, "un-panics one tick early");
+        assert_eq!(scale(&mut st, &c, t0 + 61, 10, 1.0, 1.0), 1);
+    }
+
+    #[test]
+    fn upstream_rate_limits() {
+        let c = knative(10.0);
+        assert_eq!(scale(&mut KpaState::default(), &c, 1000, 1, 1000.0, 1001.0), 10);
+        assert_eq!(scale(&mut KpaState::default(), &c, 1000, 10, 1000.0, 1001.0), 100);
+        assert_eq!(scale(&mut KpaState::default(), &c, 1000, 100, 1.0, 1.0), 10);
+        assert_eq!(scale(&mut KpaState::default(), &c, 1000, 10, 1.0, 1.0), 1);
+    }
+
+    /// Panic is entered on the panic window's desire before the scale-up cap: at a
+    /// 1.5x cap, 10 ready pods wanting 30 are capped at 15 (1.5x, under the threshold of
+    /// 2) yet panic, so the next, quieter tick keeps 15.
+    #[test]
+    fn panic_threshold_compares_the_uncapped_desire() {
+        let c = ConcurrencyScaling { max_scale_up_rate: 1.5, ..knative(1.0) };
+        let mut st = KpaState::default();
+        assert_eq!(scale(&mut st, &c, 1000, 10, 10.0, 30.0), 15);
+        assert!(st.in_panic());
+        assert_eq!(scale(&mut st, &c, 1002, 15, 10.0, 10.0), 15);
+    }
+
+    #[test]
+    fn cloud_run_cpu_driver_wins_when_cpu_bound() {
+        // Low concurrency (6 in flight, target 0.6 x 80 = 48 -> 1) but 3 vCPUs busy on
+        // 1-vCPU instances with a 60% CPU target -> ceil(3 / 0.6) = 5.
+        let cfg = ConcurrencyScaling { target_concurrency: 0.6, target_cpu: 0.6, ..kpa() };
+        let h = history(&[(60, 6.0, 3.0, 0)]);
+        let f = Fleet { concurrency: 80, ..fleet(60, 5, 5) };
+        assert_eq!(KpaState::default().desired(&cfg, &h, f), 5);
+    }
+}
