@@ -243,7 +243,8 @@ pub fn resolve(
     link_spills(&file, &names, &mut specs, &mut c);
 
     let mut platforms = Vec::with_capacity(specs.len());
-    for (i, per_service) in specs.into_iter().enumerate() {
+    // With no service (reported above) there is no stack to build.
+    for (i, per_service) in specs.into_iter().enumerate().filter(|_| !names.is_empty()) {
         let name = file.platforms[i].name.clone();
         match StackSpec::new(name, per_service) {
             Ok(stack) => platforms.push(stack),
