@@ -423,7 +423,7 @@ fn resolve_stack(
             c.error(
                 &path,
                 format!(
-                    "no service is named \"{}\"{hint}; the stack's services are: {}",
+                    "no service is named \"{}\"{hint}: name one of the file's services, {}",
                     crate::names::terminal_safe(name),
                     crate::suggest::one_of(&services.iter().map(String::as_str).collect::<Vec<_>>())
                 ),
