@@ -6,7 +6,9 @@
 //! file.
 //!
 //! The pipeline, in [`parse_with_overrides`]: TOML syntax (every syntax error), then the
-//! overrides on the raw document, then the structure check (unknown keys, kinds, value
+//! overrides on the raw document, then the presets merged under each platform entry and
+//! each service's `[platform.services.NAME]` tables merged over the entry's, then the
+//! structure check (unknown keys, kinds, value
 //! types, missing keys; `structure`), then deserialisation into the schema structs, then
 //! validation and resolution (`resolve`). Each stage reports everything it finds.
 
@@ -359,9 +361,41 @@ mod tests {
 
     /// Nothing panics on any input: every truncation of the scenarios, every line left out,
     /// and thousands of random edits (a fixed xorshift stream, so failures reproduce).
+    /// A stack with every kind of per-service key, for the fuzzing below.
+    const STACK: &str = r#"[traffic]
+profile = "diurnal"
+trough_rps = 1.0
+peak_rps = 9.0
+[[service]]
+name = "api"
+cpu = { dist = "lognormal", p50 = "20ms", p99 = "250ms" }
+slo_p99 = "500ms"
+traffic = { share = 0.5 }
+[[service]]
+name = "admin"
+cpu = "40ms"
+[service.traffic]
+profile = "constant"
+rps = 0.2
+[[platform]]
+name = "eks"
+preset = "eks"
+[platform.services.api]
+instance = { cpu = 2, memory = "4GiB" }
+autoscaler = { target = 0.5 }
+min_instances = 2
+[[platform]]
+name = "run"
+preset = "cloud-run"
+spill = { to = "eks" }
+[platform.services.admin]
+router = { kind = "load-balancer" }
+spill = { to = "eks", threshold = 2.0 }
+"#;
+
     #[test]
     fn no_input_panics() {
-        let sources = [DEFAULT_SCENARIO, TEMPLATES[0].1, TEMPLATES[1].1, TEMPLATES[2].1];
+        let sources = [DEFAULT_SCENARIO, TEMPLATES[0].1, TEMPLATES[1].1, TEMPLATES[2].1, STACK];
         for src in sources {
             for end in (0..=src.len()).filter(|i| src.is_char_boundary(*i)) {
                 survives(&src[..end], &[]);
@@ -436,5 +470,28 @@ mod tests {
                 }
             }
         }
+        let stack_paths = [
+            "service.api.cpu",
+            "service[1].traffic",
+            "service.admin.traffic.share",
+            "service",
+            "service[5].name",
+            "platform.eks.services",
+            "platform.eks.services.api",
+            "platform.run.services.admin.spill.to",
+            "platform[1].services.api.autoscaler.kind",
+            "traffic",
+        ];
+        for path in stack_paths {
+            for piece in pieces {
+                if let Ok(o) = Override::new(path, overrides::typed_value(piece), "--set") {
+                    survives(STACK, &[o]);
+                }
+            }
+        }
+        // Several services on many platforms are refused before they are built.
+        let many = format!("{STACK}{}", "[[platform]]\nname = \"x\"\npreset = \"lambda\"\n".repeat(5001));
+        let e = parse(&many, "many.toml", "many").unwrap_err();
+        assert!(e.diagnostics.iter().any(|d| d.message.contains("at most 10000")), "{e}");
     }
 }

@@ -229,6 +229,20 @@ pub fn resolve(
         c.error(&[Seg::Key("platform")], "no [[platform]] to simulate: add at least one");
     }
     let names: Vec<String> = services.iter().map(|s| s.name.clone()).collect();
+    let deployments = names.len().saturating_mul(file.platforms.len());
+    if names.len() > 1 && deployments > MAX_DEPLOYMENTS {
+        // Every platform holds a spec per service: refused before building them all.
+        c.error(
+            &[Seg::Key("service")],
+            format!(
+                "{} services on {} platforms are {deployments} deployments to resolve and simulate; at \
+                 most {MAX_DEPLOYMENTS}: split the scenario",
+                names.len(),
+                file.platforms.len()
+            ),
+        );
+        return Err(c.errors);
+    }
     let mut specs: Vec<Vec<PlatformSpec>> = Vec::with_capacity(file.platforms.len());
     for i in 0..file.platforms.len() {
         let per_service = resolve_stack(i, &mut file.platforms[i], &names, &mut c);
@@ -272,6 +286,10 @@ pub fn resolve(
 /// Most services a stack may have: far more than any real stack deploys together, and a
 /// bound on the work each simulation does per service.
 pub const MAX_SERVICES: usize = 100;
+
+/// Most (service, platform) pairs a stack may have: each is a resolved spec held in
+/// memory and a fleet in every simulation (100 services on 100 platforms).
+pub const MAX_DEPLOYMENTS: usize = 10_000;
 
 /// The key path of service `i`: `service` in the single-service form, `service[i]` in a
 /// stack.
