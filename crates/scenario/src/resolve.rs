@@ -431,7 +431,8 @@ fn resolve_stack(
         p,
         c,
     );
-    for name in p.services.keys() {
+    // With no services (a stack refused as a whole, reported already) no name is known.
+    for name in p.services.keys().filter(|_| !services.is_empty()) {
         if !services.contains(name) {
             let path = [Seg::Key("platform"), Seg::Index(i), Seg::Key("services"), Seg::Name(name.clone())];
             let hint = match crate::suggest::did_you_mean(name, services.iter().map(String::as_str)) {
@@ -467,6 +468,21 @@ fn resolve_stack(
         // An inherited problem is the entry's own, reported there already.
         let mut found = c.errors.split_off(before);
         found.retain(|d| !c.errors.iter().any(|e| e.key == d.key && e.message == d.message));
+        // What remains at one of the entry's keys comes from the service's keys meeting
+        // the entry's (an HPA set for the service over the entry's min_instances = 0): it
+        // is the service's problem, shown at its table.
+        let entry_key = crate::diagnostics::path_string(&base);
+        for d in &mut found {
+            let Some(tail) = d.key.strip_prefix(&entry_key).and_then(|t| t.strip_prefix('.')) else {
+                continue;
+            };
+            if tail.contains('[') || tail.starts_with("services.") {
+                continue;
+            }
+            let mut path = service_base.clone();
+            path.extend(tail.split('.').map(|k| Seg::Name(k.to_string())));
+            *d = c.loc.diagnostic(&path, format!("with this service's keys, {}", d.message));
+        }
         c.errors.extend(found);
         // Defaults filled while resolving (a schedule's weekend) go back to the service's
         // table, so the resolved file shows them.

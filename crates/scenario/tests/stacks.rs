@@ -328,7 +328,7 @@ fn a_stack_has_between_one_and_a_hundred_services() {
         text.push_str(&format!("[[service]]\nname = \"s{i}\"\ncpu = \"1ms\"\n"));
     }
     text.push_str("[[platform]]\nname = \"p\"\nautoscaler = { kind = \"fixed\", instances = 1 }\n");
-    let e = err(&text);
+    let e = err(&format!("{text}[platform.services.s1]\nmax_instances = 3\n"));
     assert!(at(&e, "service").message.contains("at most 100 services, got 101"), "{e}");
     assert_eq!(e.diagnostics.len(), 1, "{e}");
     let hundred = text.replace("[[service]]\nname = \"s100\"\ncpu = \"1ms\"\n", "");
@@ -396,6 +396,13 @@ fn a_services_values_are_validated_where_it_sets_them() {
         at(&e, "platform[0].services.api.min_instances").message.contains("cannot scale from zero"),
         "{e}"
     );
+    // A problem only the service's keys and the entry's make together is the service's.
+    let e = err(&STACK
+        .replace("max_instances = 5\n", "autoscaler = { kind = \"hpa\", metric = \"cpu\", target = 0.6 }\n"));
+    let d = at(&e, "platform[1].services.admin.min_instances");
+    assert!(d.message.starts_with("with this service's keys, the HPA cannot scale from zero"), "{e}");
+    assert_eq!(d.line, 41, "{e}");
+    assert_eq!(e.diagnostics.len(), 1, "{e}");
     // A problem of the entry itself is reported once, at the entry, not again for every
     // service that inherits it.
     let e = err(&STACK.replace("preset = \"cloud-run\"", "preset = \"cloud-run\"\nrequest_timeout = \"0s\""));
