@@ -665,6 +665,15 @@ autoscaler = { kind = "fixed", instances = 1 }
         }
         assert!(paths.contains(&"platform.instance.cold_start.p99".to_string()));
         assert!(paths.contains(&"platform.billing.fixed_monthly".to_string()));
+        // A stack's keys: a service's own traffic has [traffic]'s keys; a platform's
+        // `services` holds names, so it is one key.
+        for p in
+            ["service.name", "service.slo_p99", "service.traffic.share", "service.traffic.bursts.per_day"]
+        {
+            assert!(paths.contains(&p.to_string()), "{p}: {paths:?}");
+        }
+        assert!(paths.contains(&"platform.services".to_string()));
+        assert!(!paths.iter().any(|p| p.starts_with("platform.services.")), "{paths:?}");
         for p in [
             "traffic.bursts.per_day",
             "traffic.trace.file",
