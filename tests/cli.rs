@@ -211,8 +211,11 @@ fn key_paths_of(table: &toml::Table, prefix: &str, out: &mut Vec<String>) {
     for (key, value) in table {
         let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
         match value {
-            // Free-form tables (fixed fees) hold names, not keys of the format.
-            toml::Value::Table(t) if !path.ends_with("fixed_monthly") => key_paths_of(t, &path, out),
+            // Free-form tables (fixed fees, a platform's services) hold names, not keys of
+            // the format.
+            toml::Value::Table(t) if !path.ends_with("fixed_monthly") && path != "platform.services" => {
+                key_paths_of(t, &path, out)
+            }
             toml::Value::Array(items) if items.iter().all(toml::Value::is_table) && !items.is_empty() => {
                 for item in items {
                     key_paths_of(item.as_table().unwrap(), &path, out);
@@ -225,8 +228,12 @@ fn key_paths_of(table: &toml::Table, prefix: &str, out: &mut Vec<String>) {
 }
 
 /// Distributions have the same keys wherever they appear; the reference documents them
-/// once, at `service.cpu`.
+/// once, at `service.cpu`; a service's own traffic has the keys of `[traffic]`,
+/// documented there.
 fn as_documented(path: &str) -> String {
+    if let Some(rest) = path.strip_prefix("service.traffic.") {
+        return format!("traffic.{rest}");
+    }
     for place in ["service.io.", "platform.instance.cold_start.", "platform.nodes.autoscaler.provisioning."] {
         if let Some(rest) = path.strip_prefix(place) {
             return format!("service.cpu.{rest}");
@@ -896,6 +903,61 @@ fn traffic_out_dash_writes_the_csv_to_stdout() {
     assert_eq!(stdout.lines().count(), 1 + 7 * 1440);
     assert!(stderr(&o).contains("mean rate"));
     assert!(!dir.path().join("-").exists());
+}
+
+/// In a stack, `crossover traffic` writes the service `--service` names, or with `all`
+/// their total minute by minute; with several services and no flag it names them
+/// rather than pick one.
+#[test]
+fn traffic_of_a_stack_is_one_service_or_the_total() {
+    let dir = tempfile::tempdir().unwrap();
+    let stack = r#"[simulation]
+horizon = "1h"
+[[service]]
+name = "api"
+cpu = "20ms"
+traffic = { profile = "constant", rps = 3.0 }
+[[service]]
+name = "admin"
+cpu = "40ms"
+traffic = { profile = "constant", rps = 0.5 }
+[[platform]]
+name = "p"
+autoscaler = { kind = "fixed", instances = 1 }
+"#;
+    std::fs::write(dir.path().join("s.toml"), stack).unwrap();
+    let o = crossover(&["traffic", "s.toml", "--out", "-"], dir.path());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("a stack of 2 services (api, admin): choose one with --service NAME"),
+        "{}",
+        stderr(&o)
+    );
+    let o = crossover(&["traffic", "s.toml", "--service", "admn", "--out", "-"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("did you mean \"admin\"?"), "{}", stderr(&o));
+
+    let csv = |service: &str| -> Vec<(f64, u64)> {
+        let o = crossover(&["traffic", "s.toml", "--service", service, "--out", "-"], dir.path());
+        assert!(o.status.success(), "{}", stderr(&o));
+        String::from_utf8(o.stdout)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let cells: Vec<&str> = l.split(',').collect();
+                (cells[1].parse().unwrap(), cells[2].parse().unwrap())
+            })
+            .collect()
+    };
+    let (api, admin, all) = (csv("api"), csv("admin"), csv("all"));
+    assert_eq!(api.len(), 60);
+    assert!(api.iter().all(|r| r.0 == 3.0) && admin.iter().all(|r| r.0 == 0.5));
+    for m in 0..60 {
+        assert_eq!(all[m], (api[m].0 + admin[m].0, api[m].1 + admin[m].1), "minute {m}");
+    }
+    // Each service draws its own stream: the admin's arrivals are not the api's thinned.
+    assert_ne!(api.iter().map(|r| r.1).collect::<Vec<_>>(), admin.iter().map(|r| r.1).collect::<Vec<_>>());
 }
 
 /// Shell completions and the manual page come from the same definitions as --help.

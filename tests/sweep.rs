@@ -400,3 +400,47 @@ fn the_sweep_report_says_which_side_wins_and_integer_keys_cross_at_whole_values(
     assert!(html.contains("(95% "), "no interval in the verdict");
     assert!(html.contains("<th>below</th><th>above</th>"));
 }
+
+/// A sweep varies a key of one service of a stack through the same override path as
+/// `--set` (`service.NAME.key`), leaving the other services as written.
+#[test]
+fn a_sweep_varies_one_service_of_a_stack_by_name() {
+    let stack = r#"[[service]]
+name = "api"
+cpu = "20ms"
+traffic = { profile = "diurnal", trough_rps = 1.0, peak_rps = 25.0 }
+[[service]]
+name = "admin"
+cpu = "40ms"
+traffic = { profile = "constant", rps = 0.2 }
+[[platform]]
+name = "fleet"
+autoscaler = { kind = "fixed", instances = 2 }
+[platform.services.admin]
+autoscaler = { kind = "fixed", instances = 1 }
+"#;
+    let dims = vec![
+        Vary::parse("service.api.traffic.peak_rps=10..40:4").unwrap(),
+        Vary::parse("platform.fleet.services.admin.autoscaler.instances=1,3").unwrap(),
+    ];
+    let plan = Plan::new(dims, |o: &[Override]| parse(stack, o)).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(plan.points.len(), 8);
+    let peak = |s: &Scenario, i: usize| match &s.services[i].traffic.source {
+        crossover_workload::Source::Pattern(p) => p.max_over(0, 7 * 24 * 3_600_000_000_000),
+        other => panic!("{other:?}"),
+    };
+    for (k, point) in plan.points.iter().enumerate() {
+        let s = &point.scenario;
+        assert_eq!(peak(s, 0), [10.0, 20.0, 30.0, 40.0][k / 2], "point {k}");
+        assert_eq!(peak(s, 1), 0.2, "point {k}");
+        let instances = |i: usize| match s.platforms[0].services[i].autoscaler {
+            crossover_platform::AutoscalerSpec::Fixed { instances } => instances,
+            ref other => panic!("{other:?}"),
+        };
+        assert_eq!((instances(0), instances(1)), (2, [1, 3][k % 2]), "point {k}");
+    }
+    let e =
+        Plan::new(vec![Vary::parse("service.apx.cpu=10ms,20ms").unwrap()], |o: &[Override]| parse(stack, o))
+            .unwrap_err();
+    assert!(e[0].contains("no service named `apx`") && e[0].contains("did you mean `service.api`?"), "{e:?}");
+}

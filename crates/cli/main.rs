@@ -13,6 +13,7 @@ mod sweep;
 use anyhow::Context;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use crossover_engine::Streams;
+use crossover_platform::ServiceLoad;
 use crossover_runner::batch::{folder_names, BatchTally};
 use crossover_runner::guard::{Limits, WorkEstimate};
 use crossover_runner::{resume, RunError, RunOptions, RunResult};
@@ -119,6 +120,11 @@ struct TrafficArgs {
     /// Generate even when the estimated work is beyond the limits (1 hour or 1e10 requests)
     #[arg(long)]
     yes: bool,
+    /// In a stack, the service whose traffic to write (default: the only one; a stack of
+    /// several needs it); `all` writes the stack's total, every service's rate and
+    /// arrivals added minute by minute
+    #[arg(long, value_name = "NAME")]
+    service: Option<String>,
 }
 
 #[derive(Args)]
@@ -802,11 +808,12 @@ fn write_outputs(scenario: &Scenario, resolved: &str, result: &RunResult, out: &
 fn traffic(args: &TrafficArgs) -> Result<u8, Failure> {
     let scenario = crossover_scenario::load(&args.scenario).map_err(|e| Failure::BadInput(e.to_string()))?;
     let seed = args.seed.unwrap_or(scenario.seed);
+    let chosen = chosen_services(&scenario, args.service.as_deref()).map_err(Failure::BadInput)?;
     // One replication's arrivals, generated on one core (10x faster than simulating them).
-    let expected = crossover_runner::guard::expected_requests(
-        &scenario.services[0].traffic,
-        scenario.horizon.as_nanos(),
-    );
+    let expected: f64 = chosen
+        .iter()
+        .map(|s| crossover_runner::guard::expected_requests(&s.traffic, scenario.horizon.as_nanos()))
+        .sum();
     let estimate = WorkEstimate {
         requests_per_replication: expected,
         jobs: 1,
@@ -825,12 +832,24 @@ fn traffic(args: &TrafficArgs) -> Result<u8, Failure> {
     // `--out -`: the CSV on stdout, and the summary on stderr so as not to mix with it.
     let to_stdout = out.as_os_str() == "-";
     let started = Instant::now();
-    let series = MinuteSeries::new(
-        &scenario.services[0].traffic,
-        Streams::scoped(seed, args.replication as u64, &scenario.services[0].name),
-        scenario.horizon,
-    );
-    let rows: Vec<MinuteTraffic> = series.collect();
+    // Each service draws its own streams (keyed by its name), as in a run; a total adds
+    // the services' minutes.
+    let mut rows: Vec<MinuteTraffic> = Vec::new();
+    for service in &chosen {
+        let series = MinuteSeries::new(
+            &service.traffic,
+            Streams::scoped(seed, args.replication as u64, &service.name),
+            scenario.horizon,
+        );
+        if rows.is_empty() {
+            rows = series.collect();
+        } else {
+            for (row, minute) in rows.iter_mut().zip(series) {
+                row.rate_rps += minute.rate_rps;
+                row.arrivals += minute.arrivals;
+            }
+        }
+    }
     let elapsed = started.elapsed().as_secs_f64();
     let csv = crossover_report::traffic_csv(&rows);
     if to_stdout {
@@ -846,8 +865,15 @@ fn traffic(args: &TrafficArgs) -> Result<u8, Failure> {
     let s = TrafficSummary::of(&rows, scenario.horizon);
     let summary = [
         format!(
-            "traffic of \"{}\", replication {} (seed {seed}) over {}",
-            scenario.name, args.replication, scenario.horizon
+            "traffic of \"{}\"{}, replication {} (seed {seed}) over {}",
+            scenario.name,
+            match (scenario.services.len(), chosen.len()) {
+                (1, _) => String::new(),
+                (n, k) if k == n => format!(" (all {n} services)"),
+                _ => format!(" (service \"{}\")", chosen[0].name),
+            },
+            args.replication,
+            scenario.horizon
         ),
         format!(
             "requests      {} ({:.0} per day; expected {:.0})",
@@ -879,6 +905,40 @@ fn traffic(args: &TrafficArgs) -> Result<u8, Failure> {
         if to_stdout { "on stdout".to_string() } else { format!("in {}", out.display()) }
     );
     Ok(0)
+}
+
+/// The services `crossover traffic --service` names: the only one by default, one by
+/// name, or every one (`all`); a stack of several without the flag is an error that
+/// lists them, since no single service is the obvious one.
+fn chosen_services<'a>(scenario: &'a Scenario, wanted: Option<&str>) -> Result<Vec<&'a ServiceLoad>, String> {
+    let names: Vec<&str> = scenario.services.iter().map(|s| s.name.as_str()).collect();
+    match wanted {
+        None if scenario.services.len() == 1 => Ok(vec![&scenario.services[0]]),
+        None => Err(format!(
+            "error: \"{}\" is a stack of {} services ({}): choose one with --service NAME, or \
+             --service all for their total",
+            scenario.name,
+            names.len(),
+            names.join(", ")
+        )),
+        Some(all) if all == crossover_scenario::names::RESERVED_SERVICE_NAME => {
+            Ok(scenario.services.iter().collect())
+        }
+        Some(name) => match scenario.services.iter().find(|s| s.name == name) {
+            Some(s) => Ok(vec![s]),
+            None => {
+                let hint = crossover_scenario::suggest::did_you_mean(name, names.iter().copied())
+                    .map(|near| format!(" (did you mean \"{near}\"?)"))
+                    .unwrap_or_default();
+                Err(format!(
+                    "error: --service: \"{}\" has no service named \"{}\"{hint}; its services: {} (or all)",
+                    scenario.name,
+                    crossover_scenario::names::terminal_safe(name),
+                    names.join(", ")
+                ))
+            }
+        },
+    }
 }
 
 /// "minute 1234 (day 0, 20:34)": days from the start of the horizon, clock time.

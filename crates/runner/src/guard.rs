@@ -35,7 +35,12 @@ pub struct WorkEstimate {
 impl WorkEstimate {
     /// `jobs` simulations of `scenario` on `threads` worker threads.
     pub fn new(scenario: &Scenario, jobs: u64, threads: usize) -> WorkEstimate {
-        let per = expected_requests(&scenario.services[0].traffic, scenario.horizon.as_nanos());
+        // Every service of the stack arrives at every platform.
+        let per: f64 = scenario
+            .services
+            .iter()
+            .map(|s| expected_requests(&s.traffic, scenario.horizon.as_nanos()))
+            .sum();
         let requests = per * jobs as f64;
         // A job runs on one core: fewer jobs than threads leave cores idle.
         let cores = (threads.max(1) as u64).min(jobs.max(1)) as f64;

@@ -343,7 +343,22 @@ impl<'a> Locator<'a> {
             d.set_by = Some(label.to_string());
             return d;
         }
-        if let Some((key, value, exact)) = self.entry_of(path) {
+        let entry = self.entry_of(path);
+        if !entry.as_ref().is_some_and(|e| e.2) {
+            // Not in the file, but an override created something under it (`--set
+            // platform.eks.services.apii.min_instances=1` made `services.apii`): that
+            // override is where it came from.
+            if let Some((_, label)) = self
+                .overridden
+                .iter()
+                .rev()
+                .find(|(set, _)| set.len() > path.len() && set[..path.len()] == path[..])
+            {
+                d.set_by = Some(label.clone());
+                return d;
+            }
+        }
+        if let Some((key, value, exact)) = entry {
             // A key deeper than what the file has (a default, a missing key) points at
             // the nearest table the file does have.
             let span = if exact && part == Part::Key { key } else { value };

@@ -6,7 +6,9 @@
 //! file.
 //!
 //! The pipeline, in [`parse_with_overrides`]: TOML syntax (every syntax error), then the
-//! overrides on the raw document, then the structure check (unknown keys, kinds, value
+//! overrides on the raw document, then the presets merged under each platform entry and
+//! each service's `[platform.services.NAME]` tables merged over the entry's, then the
+//! structure check (unknown keys, kinds, value
 //! types, missing keys; `structure`), then deserialisation into the schema structs, then
 //! validation and resolution (`resolve`). Each stage reports everything it finds.
 
@@ -88,7 +90,7 @@ pub fn parse_with_overrides_in(
 ) -> Result<Scenario, ScenarioError> {
     let fail = |diagnostics| ScenarioError { origin: origin.to_string(), diagnostics };
     let mut loc = Locator::new(source);
-    let syntax = loc.syntax_errors();
+    let syntax: Vec<Diagnostic> = loc.syntax_errors().into_iter().map(mixed_service_forms).collect();
     if !syntax.is_empty() {
         // The recovered document may be missing whole tables: checking it further would
         // only report echoes of the syntax errors.
@@ -111,11 +113,17 @@ pub fn parse_with_overrides_in(
     let expanded = expand_presets(&mut doc);
     errors.extend(expanded.errors.iter().map(|(path, msg)| loc.diagnostic(path, msg)));
 
+    // After the presets, so that a service's table merges over the platform's as merged.
+    let inherited = expand_service_overrides(&mut doc);
+
     let report = structure::check(&mut doc);
     errors.extend(
         report
             .findings
             .iter()
+            // What a service's table inherited from its platform is the platform's, and
+            // reported there.
+            .filter(|f| !inherited.iter().any(|p| is_under(&diagnostics::path_string(&f.path), p)))
             .map(|f| loc.diagnostic_at(&f.path, f.part, &f.message).with_help(f.help.clone())),
     );
     for (array, in_file) in report.renumbered.iter().cloned() {
@@ -173,6 +181,88 @@ fn expand_presets(doc: &mut toml::Table) -> Expanded {
     let renumbered = kept.iter().enumerate().any(|(j, &i)| i != j).then_some(kept);
     *items = expanded;
     Expanded { errors, kept: renumbered }
+}
+
+/// Whether the key path `key` is `prefix` or lies under it.
+fn is_under(key: &str, prefix: &str) -> bool {
+    key.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+}
+
+/// The keys a service may set per platform, in `[platform.services.NAME]`, that are
+/// tables: merged over the platform's table of the same key.
+const PER_SERVICE_TABLES: [&str; 5] = ["instance", "autoscaler", "router", "startup", "spill"];
+
+/// Completes each `[platform.services.NAME]` table: a table it sets (`instance = { cpu =
+/// 2 }`) is merged over the platform's own, key by key, as an entry is merged over its
+/// preset (and, as there, a table of another `kind` replaces the platform's whole). The
+/// schema then sees complete tables, and resolution gives each service the platform's
+/// values for whatever it does not set. Returns the key paths that came from the
+/// platform, whose problems are the platform entry's own.
+fn expand_service_overrides(doc: &mut toml::Table) -> Vec<String> {
+    let mut inherited = Vec::new();
+    let Some(Value::Array(items)) = doc.get_mut("platform") else { return inherited };
+    for (i, item) in items.iter_mut().enumerate() {
+        let Value::Table(entry) = item else { continue };
+        let Some(Value::Table(mut services)) = entry.remove("services") else { continue };
+        for (name, over) in services.iter_mut() {
+            let Value::Table(over) = over else { continue };
+            for key in PER_SERVICE_TABLES {
+                let (Some(Value::Table(base)), Some(Value::Table(mine))) =
+                    (entry.get(key), over.get_mut(key))
+                else {
+                    continue;
+                };
+                if !presets::same_kind(base, mine) {
+                    continue;
+                }
+                let at = diagnostics::path_string(&[
+                    Seg::Key("platform"),
+                    Seg::Index(i),
+                    Seg::Key("services"),
+                    Seg::Name(name.clone()),
+                    Seg::Key(key),
+                ]);
+                from_base(base, mine, &at, &mut inherited);
+                let mut merged = base.clone();
+                presets::merge(&mut merged, mine);
+                *mine = merged;
+            }
+        }
+        entry.insert("services".into(), Value::Table(services));
+    }
+    inherited
+}
+
+/// The key paths under `at` that merging `over` onto `base` takes from `base`.
+fn from_base(base: &toml::Table, over: &toml::Table, at: &str, out: &mut Vec<String>) {
+    for (key, value) in base {
+        let here = format!("{at}.{key}");
+        match (value, over.get(key)) {
+            (_, None) => out.push(here),
+            (Value::Table(b), Some(Value::Table(o))) if presets::same_kind(b, o) => {
+                from_base(b, o, &here, out)
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A TOML "duplicate key" at `[service]` or `[[service]]` is the two ways of writing
+/// services mixed: say so, since the parser cannot.
+fn mixed_service_forms(mut d: Diagnostic) -> Diagnostic {
+    let header = d.snippet.trim_start();
+    let service_header = header.starts_with("[[service]]") || header.starts_with("[service]");
+    if service_header
+        && d.message.contains("duplicate key")
+        && (d.key == "service" || d.key.starts_with("service["))
+    {
+        d.message =
+            "`[service]` and `[[service]]` cannot both appear: a scenario describes one service in a \
+                     [service] table, or a stack of named services in [[service]] entries"
+                .into();
+        d.help = Some("for a stack, write every service as [[service]] with a `name`".into());
+    }
+    d
 }
 
 /// Reads, parses and validates a scenario file.
@@ -271,9 +361,41 @@ mod tests {
 
     /// Nothing panics on any input: every truncation of the scenarios, every line left out,
     /// and thousands of random edits (a fixed xorshift stream, so failures reproduce).
+    /// A stack with every kind of per-service key, for the fuzzing below.
+    const STACK: &str = r#"[traffic]
+profile = "diurnal"
+trough_rps = 1.0
+peak_rps = 9.0
+[[service]]
+name = "api"
+cpu = { dist = "lognormal", p50 = "20ms", p99 = "250ms" }
+slo_p99 = "500ms"
+traffic = { share = 0.5 }
+[[service]]
+name = "admin"
+cpu = "40ms"
+[service.traffic]
+profile = "constant"
+rps = 0.2
+[[platform]]
+name = "eks"
+preset = "eks"
+[platform.services.api]
+instance = { cpu = 2, memory = "4GiB" }
+autoscaler = { target = 0.5 }
+min_instances = 2
+[[platform]]
+name = "run"
+preset = "cloud-run"
+spill = { to = "eks" }
+[platform.services.admin]
+router = { kind = "load-balancer" }
+spill = { to = "eks", threshold = 2.0 }
+"#;
+
     #[test]
     fn no_input_panics() {
-        let sources = [DEFAULT_SCENARIO, TEMPLATES[0].1, TEMPLATES[1].1, TEMPLATES[2].1];
+        let sources = [DEFAULT_SCENARIO, TEMPLATES[0].1, TEMPLATES[1].1, TEMPLATES[2].1, STACK];
         for src in sources {
             for end in (0..=src.len()).filter(|i| src.is_char_boundary(*i)) {
                 survives(&src[..end], &[]);
@@ -348,5 +470,28 @@ mod tests {
                 }
             }
         }
+        let stack_paths = [
+            "service.api.cpu",
+            "service[1].traffic",
+            "service.admin.traffic.share",
+            "service",
+            "service[5].name",
+            "platform.eks.services",
+            "platform.eks.services.api",
+            "platform.run.services.admin.spill.to",
+            "platform[1].services.api.autoscaler.kind",
+            "traffic",
+        ];
+        for path in stack_paths {
+            for piece in pieces {
+                if let Ok(o) = Override::new(path, overrides::typed_value(piece), "--set") {
+                    survives(STACK, &[o]);
+                }
+            }
+        }
+        // Several services on many platforms are refused before they are built.
+        let many = format!("{STACK}{}", "[[platform]]\nname = \"x\"\npreset = \"lambda\"\n".repeat(5001));
+        let e = parse(&many, "many.toml", "many").unwrap_err();
+        assert!(e.diagnostics.iter().any(|d| d.message.contains("at most 10000")), "{e}");
     }
 }

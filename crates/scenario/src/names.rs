@@ -55,6 +55,42 @@ pub fn platform_name_problem(name: &str) -> Option<String> {
     None
 }
 
+/// Longest service name, in characters: a Kubernetes Service's name is a DNS label of at
+/// most 63, and a service's name labels its results and keys its random streams.
+pub const MAX_SERVICE_NAME: usize = 63;
+
+/// The name a stack may not give a service: commands take it to mean every service
+/// (`crossover traffic --service all`).
+pub const RESERVED_SERVICE_NAME: &str = "all";
+
+/// Why `name` cannot name a service, or `None`: lower-case letters, digits and '-', at
+/// most [`MAX_SERVICE_NAME`] characters, not [`RESERVED_SERVICE_NAME`]. Names go into
+/// key paths (`--set service.api.cpu=...`, `platform.eks.services.api`), so they hold
+/// nothing a path would need to quote.
+pub fn service_name_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("must not be empty".into());
+    }
+    let n = name.chars().count();
+    if n > MAX_SERVICE_NAME {
+        return Some(format!(
+            "is {n} characters long; at most {MAX_SERVICE_NAME} (a Kubernetes service name's limit)"
+        ));
+    }
+    if !name.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-') {
+        return Some(format!(
+            "\"{}\" is not a service name: use lower-case letters, digits and '-' (e.g. \"api\", \"worker-2\")",
+            terminal_safe(name)
+        ));
+    }
+    if name == RESERVED_SERVICE_NAME {
+        return Some(format!(
+            "\"{RESERVED_SERVICE_NAME}\" is reserved: commands take it to mean every service; choose another name"
+        ));
+    }
+    None
+}
+
 /// Control characters, and the bidirectional overrides that reorder what a terminal
 /// shows, are what may not reach a terminal raw.
 fn is_unsafe_char(ch: char) -> bool {
@@ -113,6 +149,17 @@ mod tests {
         for bad in ["", "  ", "a\u{1b}[2J", "a\rb", "a\u{202e}b", &"x".repeat(65_536)] {
             assert!(platform_name_problem(bad).is_some(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn service_names_are_short_lower_case_labels_and_not_all() {
+        for good in ["api", "worker-2", "0", "service", &"a".repeat(MAX_SERVICE_NAME)] {
+            assert_eq!(service_name_problem(good), None, "{good}");
+        }
+        for bad in ["", "API", "a.b", "a b", "é", "a_b", "all", &"a".repeat(MAX_SERVICE_NAME + 1)] {
+            assert!(service_name_problem(bad).is_some(), "{bad:?}");
+        }
+        assert!(service_name_problem("x\u{1b}[2J").unwrap().contains("\\u{1b}"));
     }
 
     #[test]

@@ -6,7 +6,10 @@
 //! resolved scenario. Sweeps reuse the same mechanism to vary any key.
 //!
 //! Paths are dotted keys (`service.cpu.p50`); `platform.NAME.key` addresses the
-//! `[[platform]]` whose `name` is NAME, `platform[1].key` the second one; any array can be
+//! `[[platform]]` whose `name` is NAME, `platform[1].key` the second one; in a stack,
+//! `service.NAME.key` addresses the `[[service]]` named NAME and `service[1].key` the
+//! second (a `[service]` table named NAME answers to `service.NAME.key` too, unless NAME
+//! is one of its own keys); any array can be
 //! indexed (`traffic.business_hours[0]`); a key with a dot in it can be quoted
 //! (`billing.fixed_monthly."load balancer"`). The value is read as a TOML value when it is
 //! one (`4`, `2.5`, `true`, `"text"`, `[8, 20]`, `{ kind = "fixed", instances = 2 }`) and
@@ -142,6 +145,7 @@ fn describe(v: &Value) -> String {
 pub fn apply(doc: &mut Table, o: &Override) -> Result<Vec<Seg>, Misfit> {
     let steps = steps(&o.path).map_err(|e| Misfit { message: e.to_string(), help: None })?;
     let steps = name_platform(doc, steps)?;
+    let steps = name_service(doc, steps)?;
     let mut path = Vec::new();
     set(doc, &steps, o.value.clone(), &mut path)?;
     Ok(path)
@@ -191,6 +195,59 @@ fn name_platform(doc: &Table, steps: Vec<Step>) -> Result<Vec<Step>, Misfit> {
         None => format!("platforms: {}", names.join(", ")),
     };
     Err(Misfit { message: format!("no platform named `{wanted}`"), help: Some(help) })
+}
+
+/// Turns `service.NAME` into `service[i]` in a stack (`[[service]]`). In the
+/// single-service form, `service.NAME.key` is `service.key` when NAME is the service's
+/// name and not a key of the table, so that one path reaches a service in either form.
+fn name_service(doc: &Table, steps: Vec<Step>) -> Result<Vec<Step>, Misfit> {
+    let (Some(Step::Key(first)), Some(Step::Key(wanted))) = (steps.first(), steps.get(1)) else {
+        return Ok(steps);
+    };
+    if first != "service" {
+        return Ok(steps);
+    }
+    match doc.get("service") {
+        Some(Value::Array(items)) => {
+            let names: Vec<&str> =
+                items.iter().filter_map(|s| s.get("name").and_then(Value::as_str)).collect();
+            if let Some(i) = items.iter().position(|s| s.get("name").and_then(Value::as_str) == Some(wanted))
+            {
+                if steps.len() == 2 {
+                    return Err(Misfit {
+                        message: format!("`service.{wanted}` names a service but no key in it"),
+                        help: Some(format!("e.g. service.{wanted}.cpu=30ms")),
+                    });
+                }
+                let mut out = vec![Step::Key("service".into()), Step::Index(i)];
+                out.extend_from_slice(&steps[2..]);
+                return Ok(out);
+            }
+            let help = match did_you_mean(wanted, names.iter().copied()) {
+                Some(near) => format!("did you mean `service.{near}`?"),
+                None if names.is_empty() => "this stack has no named [[service]]".to_string(),
+                None => format!("services: {} (or by index: service[0])", names.join(", ")),
+            };
+            Err(Misfit {
+                message: format!(
+                    "no service named `{wanted}`: in a stack (`[[service]]`), a service's keys are set \
+                     as service.NAME.key"
+                ),
+                help: Some(help),
+            })
+        }
+        Some(Value::Table(single)) if steps.len() > 2 => {
+            let is_key = crate::probe::fields::<crate::schema::ServiceSection>().contains(&wanted.as_str());
+            let named = single.get("name").and_then(Value::as_str) == Some(wanted.as_str());
+            if named && !is_key {
+                let mut out = vec![Step::Key("service".into())];
+                out.extend_from_slice(&steps[2..]);
+                return Ok(out);
+            }
+            Ok(steps)
+        }
+        _ => Ok(steps),
+    }
 }
 
 fn set(table: &mut Table, steps: &[Step], value: Value, path: &mut Vec<Seg>) -> Result<(), Misfit> {
@@ -303,6 +360,61 @@ mod tests {
         assert_eq!(path, "platform[1].instance.cpu");
         let (path, _) = set("platform[1].autoscaler.kind=fixed").unwrap();
         assert_eq!(path, "platform[1].autoscaler.kind");
+    }
+
+    fn stack() -> Table {
+        toml::from_str(
+            r#"
+            [[service]]
+            name = "api"
+            cpu = "20ms"
+            [[service]]
+            name = "admin"
+            cpu = "40ms"
+            [[platform]]
+            name = "eks"
+            "#,
+        )
+        .unwrap()
+    }
+
+    fn set_in_stack(arg: &str) -> Result<(String, Table), Misfit> {
+        let mut d = stack();
+        let path = apply(&mut d, &Override::parse(arg).unwrap())?;
+        Ok((path_string(&path), d))
+    }
+
+    #[test]
+    fn services_by_name_or_index() {
+        let (path, d) = set_in_stack("service.admin.cpu=30ms").unwrap();
+        assert_eq!(path, "service[1].cpu");
+        assert_eq!(d["service"][1]["cpu"], Value::String("30ms".into()));
+        let (path, _) = set_in_stack("service[0].io=5ms").unwrap();
+        assert_eq!(path, "service[0].io");
+        let (path, d) = set_in_stack("service.api.traffic.peak_rps=40").unwrap();
+        assert_eq!(path, "service[0].traffic.peak_rps");
+        assert_eq!(d["service"][0]["traffic"]["peak_rps"], Value::Integer(40));
+        let (path, d) = set_in_stack("platform.eks.services.api.instance.cpu=2").unwrap();
+        assert_eq!(path, "platform[0].services.api.instance.cpu");
+        assert_eq!(d["platform"][0]["services"]["api"]["instance"]["cpu"], Value::Integer(2));
+
+        let e = set_in_stack("service.apj.cpu=1ms").unwrap_err();
+        assert!(e.message.contains("no service named `apj`"), "{e:?}");
+        assert_eq!(e.help.as_deref(), Some("did you mean `service.api`?"));
+        let e = set_in_stack("service.cpu=1ms").unwrap_err();
+        assert!(e.message.contains("service.NAME.key"), "{e:?}");
+        let e = set_in_stack("service.api=1ms").unwrap_err();
+        assert!(e.message.contains("names a service but no key"), "{e:?}");
+    }
+
+    #[test]
+    fn a_single_service_answers_to_its_name_and_its_keys() {
+        let mut d: Table = toml::from_str("[service]\nname = \"api\"\ncpu = \"20ms\"\n").unwrap();
+        let path = apply(&mut d, &Override::parse("service.api.cpu=30ms").unwrap()).unwrap();
+        assert_eq!(path_string(&path), "service.cpu");
+        let path = apply(&mut d, &Override::parse("service.cpu=40ms").unwrap()).unwrap();
+        assert_eq!(path_string(&path), "service.cpu");
+        assert_eq!(d["service"]["cpu"], Value::String("40ms".into()));
     }
 
     #[test]

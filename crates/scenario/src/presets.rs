@@ -83,7 +83,7 @@ pub fn names() -> Vec<&'static str> {
 }
 
 /// Whether `over` describes the same kind of thing as `base`, so their keys can mix.
-fn same_kind(base: &Table, over: &Table) -> bool {
+pub(crate) fn same_kind(base: &Table, over: &Table) -> bool {
     ["kind", "dist"].iter().all(|tag| over.get(*tag).is_none() || base.get(*tag) == over.get(*tag))
 }
 
@@ -148,6 +148,99 @@ fn unknown(what: &str, name: &str, known: &[&str]) -> String {
         msg.push_str(&format!("; known: {}", known.join(", ")));
     }
     msg
+}
+
+/// `crossover presets`: one line per preset with its key prices and as-of date.
+pub fn listing() -> String {
+    let rows: Vec<[String; 6]> = all()
+        .iter()
+        .map(|p| {
+            let billing = p.platform.get("billing").and_then(Value::as_table);
+            let price = |key: &str| billing.and_then(|b| b.get(key)).and_then(Value::as_float).unwrap_or(0.0);
+            let per_million = billing.and_then(|b| b.get("per_million_requests")).and_then(Value::as_float);
+            // Node pools bill machines, not pod seconds: show the first machine's price.
+            let node = p
+                .platform
+                .get("nodes")
+                .and_then(|n| n.get("machines"))
+                .and_then(Value::as_array)
+                .and_then(|m| m.first())
+                .and_then(|m| Some((m.get("name")?.as_str()?, m.get("hourly")?.as_float()?)))
+                .filter(|&(_, hourly)| hourly > 0.0);
+            let per_hour = |key: &str, digits: usize| match node {
+                Some(_) => "-".to_string(),
+                None => format!("{:.digits$}", price(key) * 3600.0),
+            };
+            let title = match node {
+                Some((name, hourly)) => format!("{} [{name} ${hourly}/node-h]", p.title),
+                None => p.title.clone(),
+            };
+            [
+                p.name.to_string(),
+                per_hour("vcpu_second", 4),
+                per_hour("gib_second", 5),
+                per_million.map_or("-".into(), |x| format!("{x:.2}")),
+                p.as_of.clone(),
+                title,
+            ]
+        })
+        .collect();
+    let header = ["preset", "$/vCPU-h", "$/GiB-h", "$/M req", "as of", "platform"];
+    let mut widths = header.map(str::len);
+    for r in &rows {
+        for (w, cell) in widths.iter_mut().zip(r) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: [&str; 6]| {
+        let mut s = format!("{:<w0$}", cells[0], w0 = widths[0]);
+        for (i, cell) in cells.iter().enumerate().skip(1).take(4) {
+            s.push_str(&format!("  {:>w$}", cell, w = widths[i]));
+        }
+        s.push_str(&format!("  {}", cells[5]));
+        s + "\n"
+    };
+    let mut out = line(header);
+    for r in &rows {
+        out.push_str(&line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]]));
+    }
+    out.push_str("active prices; `crossover presets NAME` shows every value with its source\n");
+    out
+}
+
+/// `crossover presets NAME`: every value of the preset with the source it comes from.
+pub fn describe(name: &str) -> Result<String, String> {
+    let p = find(name).ok_or_else(|| unknown("preset", name, &names()))?;
+    let mut out = format!("# {}\n# billing: {}\n# prices as of {}\n", p.title, p.billing_model, p.as_of);
+    let mut leaves = Vec::new();
+    flatten(&p.platform, "", &mut leaves);
+    let width = leaves.iter().map(|(k, v)| k.len() + v.len() + 3).max().unwrap_or(0).min(70);
+    out.push_str(&format!("preset = \"{}\"\n", p.name));
+    for (key, value) in leaves {
+        let assignment = format!("{key} = {value}");
+        match p.source_of(&key) {
+            Some(src) => out.push_str(&format!("{assignment:<width$}  # {src}\n")),
+            None => out.push_str(&format!("{assignment}\n")),
+        }
+    }
+    if !p.runtimes.is_empty() {
+        let names: Vec<&str> = p.runtimes.keys().map(String::as_str).collect();
+        out.push_str(&format!("# runtime profiles (runtime = \"...\"): {}\n", names.join(", ")));
+    }
+    Ok(out)
+}
+
+/// Leaf values by dotted path (arrays and distribution tables kept whole).
+fn flatten(t: &Table, prefix: &str, out: &mut Vec<(String, String)>) {
+    for (k, v) in t {
+        let bare = k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        let key = if bare { k.clone() } else { format!("\"{k}\"") };
+        let path = if prefix.is_empty() { key } else { format!("{prefix}.{key}") };
+        match v {
+            Value::Table(inner) if !inner.contains_key("dist") => flatten(inner, &path, out),
+            _ => out.push((path, v.to_string())),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -241,98 +334,5 @@ mod tests {
         assert_eq!(inst["cpu"].as_integer(), Some(2));
         assert_eq!(inst["concurrency"].as_integer(), Some(80), "kept from the preset");
         assert_eq!(inst["cold_start"]["p50"].as_str(), Some("528ms"), "from the go profile");
-    }
-}
-
-/// `crossover presets`: one line per preset with its key prices and as-of date.
-pub fn listing() -> String {
-    let rows: Vec<[String; 6]> = all()
-        .iter()
-        .map(|p| {
-            let billing = p.platform.get("billing").and_then(Value::as_table);
-            let price = |key: &str| billing.and_then(|b| b.get(key)).and_then(Value::as_float).unwrap_or(0.0);
-            let per_million = billing.and_then(|b| b.get("per_million_requests")).and_then(Value::as_float);
-            // Node pools bill machines, not pod seconds: show the first machine's price.
-            let node = p
-                .platform
-                .get("nodes")
-                .and_then(|n| n.get("machines"))
-                .and_then(Value::as_array)
-                .and_then(|m| m.first())
-                .and_then(|m| Some((m.get("name")?.as_str()?, m.get("hourly")?.as_float()?)))
-                .filter(|&(_, hourly)| hourly > 0.0);
-            let per_hour = |key: &str, digits: usize| match node {
-                Some(_) => "-".to_string(),
-                None => format!("{:.digits$}", price(key) * 3600.0),
-            };
-            let title = match node {
-                Some((name, hourly)) => format!("{} [{name} ${hourly}/node-h]", p.title),
-                None => p.title.clone(),
-            };
-            [
-                p.name.to_string(),
-                per_hour("vcpu_second", 4),
-                per_hour("gib_second", 5),
-                per_million.map_or("-".into(), |x| format!("{x:.2}")),
-                p.as_of.clone(),
-                title,
-            ]
-        })
-        .collect();
-    let header = ["preset", "$/vCPU-h", "$/GiB-h", "$/M req", "as of", "platform"];
-    let mut widths = header.map(str::len);
-    for r in &rows {
-        for (w, cell) in widths.iter_mut().zip(r) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let line = |cells: [&str; 6]| {
-        let mut s = format!("{:<w0$}", cells[0], w0 = widths[0]);
-        for (i, cell) in cells.iter().enumerate().skip(1).take(4) {
-            s.push_str(&format!("  {:>w$}", cell, w = widths[i]));
-        }
-        s.push_str(&format!("  {}", cells[5]));
-        s + "\n"
-    };
-    let mut out = line(header);
-    for r in &rows {
-        out.push_str(&line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]]));
-    }
-    out.push_str("active prices; `crossover presets NAME` shows every value with its source\n");
-    out
-}
-
-/// `crossover presets NAME`: every value of the preset with the source it comes from.
-pub fn describe(name: &str) -> Result<String, String> {
-    let p = find(name).ok_or_else(|| unknown("preset", name, &names()))?;
-    let mut out = format!("# {}\n# billing: {}\n# prices as of {}\n", p.title, p.billing_model, p.as_of);
-    let mut leaves = Vec::new();
-    flatten(&p.platform, "", &mut leaves);
-    let width = leaves.iter().map(|(k, v)| k.len() + v.len() + 3).max().unwrap_or(0).min(70);
-    out.push_str(&format!("preset = \"{}\"\n", p.name));
-    for (key, value) in leaves {
-        let assignment = format!("{key} = {value}");
-        match p.source_of(&key) {
-            Some(src) => out.push_str(&format!("{assignment:<width$}  # {src}\n")),
-            None => out.push_str(&format!("{assignment}\n")),
-        }
-    }
-    if !p.runtimes.is_empty() {
-        let names: Vec<&str> = p.runtimes.keys().map(String::as_str).collect();
-        out.push_str(&format!("# runtime profiles (runtime = \"...\"): {}\n", names.join(", ")));
-    }
-    Ok(out)
-}
-
-/// Leaf values by dotted path (arrays and distribution tables kept whole).
-fn flatten(t: &Table, prefix: &str, out: &mut Vec<(String, String)>) {
-    for (k, v) in t {
-        let bare = k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-        let key = if bare { k.clone() } else { format!("\"{k}\"") };
-        let path = if prefix.is_empty() { key } else { format!("{prefix}.{key}") };
-        match v {
-            Value::Table(inner) if !inner.contains_key("dist") => flatten(inner, &path, out),
-            _ => out.push((path, v.to_string())),
-        }
     }
 }

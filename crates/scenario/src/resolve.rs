@@ -7,6 +7,7 @@
 
 use crate::diagnostics::{Diagnostic, Locator, Seg};
 use crate::schema::*;
+use crate::traffic::ServiceTraffic;
 use crossover_engine::{SimDuration, DEFAULT_SCOPE};
 use crossover_platform::{
     AutoscalerSpec, BalancePolicy, ColdStart, ConcurrencyScaling, FlyProxy, FreeTier, IdleBilling,
@@ -17,7 +18,7 @@ use crossover_platform::{
     ClusterAutoscaler, Expander, Hpa, HpaBehavior, HpaMetric, HpaPolicy, HpaRules, HpaSelect, Karpenter,
     KedaActivation, MachineType, NodeAutoscaler, NodeBilling, NodePool, Placement,
 };
-use crossover_workload::{Demand, Dist};
+use crossover_workload::{Demand, Dist, Traffic};
 use std::path::Path;
 
 /// Shortest and longest horizons accepted.
@@ -220,53 +221,288 @@ pub fn resolve(
         }
     }
 
-    let traffic = crate::traffic::resolve_traffic(&mut file.traffic, &mut c);
-    let svc = |k| [Seg::Key("service"), Seg::Key(k)];
-    let demand =
-        Demand { cpu: c.dist(&svc("cpu"), &file.service.cpu), io: c.dist(&svc("io"), &file.service.io) };
+    let horizon = file.simulation.horizon.0;
+    let slo_p99 = file.simulation.slo_p99.map(|d| d.0);
+    let services = resolve_services(&mut file, horizon, slo_p99, &mut c);
 
     if file.platforms.is_empty() {
         c.error(&[Seg::Key("platform")], "no [[platform]] to simulate: add at least one");
     }
-    let mut platforms = Vec::with_capacity(file.platforms.len());
-    for (i, p) in file.platforms.iter_mut().enumerate() {
-        let spec = resolve_platform(i, p, &mut c);
-        if platforms.iter().any(|q: &PlatformSpec| q.name == spec.name) {
+    let names: Vec<String> = services.iter().map(|s| s.name.clone()).collect();
+    let deployments = names.len().saturating_mul(file.platforms.len());
+    if names.len() > 1 && deployments > MAX_DEPLOYMENTS {
+        // Every platform holds a spec per service: refused before building them all.
+        c.error(
+            &[Seg::Key("service")],
+            format!(
+                "{} services on {} platforms are {deployments} deployments to resolve and simulate; at \
+                 most {MAX_DEPLOYMENTS}: split the scenario",
+                names.len(),
+                file.platforms.len()
+            ),
+        );
+        return Err(c.errors);
+    }
+    let mut specs: Vec<Vec<PlatformSpec>> = Vec::with_capacity(file.platforms.len());
+    for i in 0..file.platforms.len() {
+        let per_service = resolve_stack(i, &mut file.platforms[i], &names, &mut c);
+        if specs.iter().any(|q| q.first().map(|q| &q.name) == per_service.first().map(|q| &q.name)) {
             c.error(
                 &[Seg::Key("platform"), Seg::Index(i), Seg::Key("name")],
-                format!("platform name \"{}\" is used twice; names must be unique", spec.name),
+                format!("platform name \"{}\" is used twice; names must be unique", file.platforms[i].name),
             );
         }
-        platforms.push(spec);
+        specs.push(per_service);
     }
-    link_spills(&file, &mut platforms, &mut c);
+    link_spills(&file, &names, &mut specs, &mut c);
+
+    let mut platforms = Vec::with_capacity(specs.len());
+    // With no service (reported above) there is no stack to build.
+    for (i, per_service) in specs.into_iter().enumerate().filter(|_| !names.is_empty()) {
+        let name = file.platforms[i].name.clone();
+        match StackSpec::new(name, per_service) {
+            Ok(stack) => platforms.push(stack),
+            // Only the keys a service may override differ between its specs: this would
+            // be a defect here, but it is reported, not a panic.
+            Err(e) => c.error(&[Seg::Key("platform"), Seg::Index(i)], e),
+        }
+    }
 
     if !c.errors.is_empty() {
         return Err(c.errors);
     }
     Ok(Scenario {
         name: file.name.clone(),
-        horizon: file.simulation.horizon.0,
+        horizon,
         replications: file.simulation.replications,
         seed: file.simulation.seed,
-        slo_p99: file.simulation.slo_p99.map(|d| d.0),
-        services: vec![ServiceLoad {
-            name: DEFAULT_SCOPE.to_string(),
-            traffic,
-            demand,
-            response_gb: file.service.response_size.0 * (1u64 << 30) as f64 / 1e9,
-            slo_p99: file.simulation.slo_p99.map(|d| d.0),
-        }],
-        platforms: platforms.into_iter().map(StackSpec::single).collect(),
+        slo_p99,
+        services,
+        platforms,
         file,
     })
 }
 
-fn resolve_platform(i: usize, p: &mut PlatformSection, c: &mut Checker) -> PlatformSpec {
-    let base = [Seg::Key("platform"), Seg::Index(i)];
-    let at = |keys: &[&'static str]| -> Vec<Seg> {
-        base.iter().cloned().chain(keys.iter().map(|k| Seg::Key(k))).collect()
-    };
+/// Most services a stack may have: far more than any real stack deploys together, and a
+/// bound on the work each simulation does per service.
+pub const MAX_SERVICES: usize = 100;
+
+/// Most (service, platform) pairs a stack may have: each is a resolved spec held in
+/// memory and a fleet in every simulation (100 services on 100 platforms).
+pub const MAX_DEPLOYMENTS: usize = 10_000;
+
+/// The key path of service `i`: `service` in the single-service form, `service[i]` in a
+/// stack.
+fn service_path(file: &ScenarioFile, i: usize) -> Vec<Seg> {
+    match file.service.is_stack() {
+        true => vec![Seg::Key("service"), Seg::Index(i)],
+        false => vec![Seg::Key("service")],
+    }
+}
+
+/// Every service's load: its name, demand, response size, SLO and traffic (its own, or
+/// the top-level `[traffic]`, either times its `share`).
+fn resolve_services(
+    file: &mut ScenarioFile,
+    horizon: SimDuration,
+    slo_p99: Option<SimDuration>,
+    c: &mut Checker,
+) -> Vec<ServiceLoad> {
+    let count = file.service.as_slice().len();
+    if file.service.is_stack() && count == 0 {
+        c.error(&[Seg::Key("service")], "the stack has no service: add at least one [[service]]");
+    }
+    if count > MAX_SERVICES {
+        c.error(
+            &[Seg::Key("service")],
+            format!("a stack may have at most {MAX_SERVICES} services, got {count}"),
+        );
+        return Vec::new();
+    }
+    let top_path = [Seg::Key("traffic")];
+    let top = file.traffic.as_mut().and_then(|t| crate::traffic::resolve_top(t, &top_path, horizon, c));
+    let mut inherits = false;
+    let mut loads: Vec<ServiceLoad> = Vec::with_capacity(count);
+    let is_stack = file.service.is_stack();
+    for i in 0..count {
+        let base = service_path(file, i);
+        let at = |k: &'static str| -> Vec<Seg> { base.iter().cloned().chain([Seg::Key(k)]).collect() };
+        let s = &mut file.service.as_mut_slice()[i];
+        let name = match &s.name {
+            Some(name) => {
+                if let Some(problem) = crate::names::service_name_problem(name) {
+                    c.error(&at("name"), problem);
+                } else if loads.iter().any(|l| &l.name == name) {
+                    c.error(
+                        &at("name"),
+                        format!("service name \"{name}\" is used twice; names must be unique"),
+                    );
+                }
+                name.clone()
+            }
+            None if is_stack => {
+                c.error(
+                    &at("name"),
+                    "missing key `name`: every [[service]] of a stack is named (e.g. name = \"api\")",
+                );
+                format!("service-{i}")
+            }
+            None => DEFAULT_SCOPE.to_string(),
+        };
+        if !is_stack {
+            // The single-service form writes its default name back: the resolved file
+            // says which name keys the service's random streams.
+            s.name.get_or_insert_with(|| name.clone());
+        }
+        let demand = Demand { cpu: c.dist(&at("cpu"), &s.cpu), io: c.dist(&at("io"), &s.io) };
+        let own_slo = s.slo_p99.map(|d| d.0);
+        if own_slo == Some(SimDuration::ZERO) {
+            c.error(&at("slo_p99"), "must be longer than 0s");
+        }
+        let traffic_path = at("traffic");
+        let traffic = match s.traffic.as_mut() {
+            Some(t) => match crate::traffic::resolve_service_traffic(t, &traffic_path, horizon, c) {
+                ServiceTraffic::Own(traffic) => Some(*traffic),
+                ServiceTraffic::Inherited { share } => {
+                    inherits = true;
+                    let share_path: Vec<Seg> =
+                        traffic_path.iter().cloned().chain([Seg::Key("share")]).collect();
+                    top.clone().map(|t| crate::traffic::share(t, share, &share_path, horizon, c))
+                }
+            },
+            None => {
+                inherits = true;
+                top.clone()
+            }
+        };
+        let traffic = match traffic {
+            Some(t) => t,
+            None => {
+                // Reported once the missing [traffic] is known to be needed (below), or
+                // already (a top-level [traffic] that does not resolve).
+                if file.traffic.is_none() {
+                    if is_stack {
+                        c.error(
+                            &at("name"),
+                            format!(
+                                "service \"{name}\" has no `traffic` of its own and there is no top-level \
+                                 [traffic] to inherit: give it a [service.traffic] table, or add [traffic]"
+                            ),
+                        );
+                    } else {
+                        c.error(&[Seg::Key("traffic")], "missing key `traffic`");
+                    }
+                }
+                Traffic::constant(0.0)
+            }
+        };
+        loads.push(ServiceLoad {
+            name,
+            traffic,
+            demand,
+            response_gb: s.response_size.0 * (1u64 << 30) as f64 / 1e9,
+            slo_p99: own_slo.or(slo_p99),
+        });
+    }
+    if file.traffic.is_some() && !inherits && count > 0 {
+        c.error(
+            &top_path,
+            "no service uses the top-level [traffic]: every service has a `traffic` with its own \
+             `profile`; remove [traffic], or leave out a service's profile to inherit it",
+        );
+    }
+    loads
+}
+
+/// The specs of platform `i`, one per service in `services` order: the platform entry,
+/// with each service's `[platform.services.NAME]` keys in place of the platform's.
+/// Problems of the entry itself are reported at the entry's keys; those of a service's
+/// keys at `platform[i].services.NAME.KEY`. A problem a service inherits unchanged from
+/// the entry is reported once, at the entry.
+fn resolve_stack(
+    i: usize,
+    p: &mut PlatformSection,
+    services: &[String],
+    c: &mut Checker,
+) -> Vec<PlatformSpec> {
+    let base: Vec<Seg> = vec![Seg::Key("platform"), Seg::Index(i)];
+    let own = resolve_platform(
+        &|keys| base.iter().cloned().chain(keys.iter().map(|k| Seg::Key(k))).collect(),
+        p,
+        c,
+    );
+    // With no services (a stack refused as a whole, reported already) no name is known.
+    for name in p.services.keys().filter(|_| !services.is_empty()) {
+        if !services.contains(name) {
+            let path = [Seg::Key("platform"), Seg::Index(i), Seg::Key("services"), Seg::Name(name.clone())];
+            let hint = match crate::suggest::did_you_mean(name, services.iter().map(String::as_str)) {
+                Some(near) => format!(" (did you mean \"{near}\"?)"),
+                None => String::new(),
+            };
+            c.error(
+                &path,
+                format!(
+                    "no service is named \"{}\"{hint}: name one of the file's services, {}",
+                    crate::names::terminal_safe(name),
+                    crate::suggest::one_of(&services.iter().map(String::as_str).collect::<Vec<_>>())
+                ),
+            );
+        }
+    }
+    let mut specs = Vec::with_capacity(services.len());
+    for name in services {
+        let Some(overrides) = p.services.get(name).cloned() else {
+            specs.push(own.clone());
+            continue;
+        };
+        let set = overrides.keys();
+        let mut section = overrides.apply(p);
+        let service_base: Vec<Seg> =
+            vec![Seg::Key("platform"), Seg::Index(i), Seg::Key("services"), Seg::Name(name.clone())];
+        let at = |keys: &[&'static str]| -> Vec<Seg> {
+            let prefix = if keys.first().is_some_and(|k| set.contains(k)) { &service_base } else { &base };
+            prefix.iter().cloned().chain(keys.iter().map(|k| Seg::Key(k))).collect()
+        };
+        let before = c.errors.len();
+        let spec = resolve_platform(&at, &mut section, c);
+        // An inherited problem is the entry's own, reported there already.
+        let mut found = c.errors.split_off(before);
+        found.retain(|d| !c.errors.iter().any(|e| e.key == d.key && e.message == d.message));
+        // What remains at one of the entry's keys comes from the service's keys meeting
+        // the entry's (an HPA set for the service over the entry's min_instances = 0): it
+        // is the service's problem, shown at its table.
+        let entry_key = crate::diagnostics::path_string(&base);
+        for d in &mut found {
+            let Some(tail) = d.key.strip_prefix(&entry_key).and_then(|t| t.strip_prefix('.')) else {
+                continue;
+            };
+            if tail.contains('[') || tail.starts_with("services.") {
+                continue;
+            }
+            let mut path = service_base.clone();
+            path.extend(tail.split('.').map(|k| Seg::Name(k.to_string())));
+            *d = c.loc.diagnostic(&path, format!("with this service's keys, {}", d.message));
+        }
+        c.errors.extend(found);
+        // Defaults filled while resolving (a schedule's weekend) go back to the service's
+        // table, so the resolved file shows them.
+        if let Some(o) = p.services.get_mut(name) {
+            if o.autoscaler.is_some() {
+                o.autoscaler = Some(section.autoscaler.clone());
+            }
+        }
+        specs.push(spec);
+    }
+    specs
+}
+
+/// One platform entry as one service runs on it; `at` places a key of the entry (the
+/// entry's own, or the service's override of it).
+fn resolve_platform(
+    at: &dyn Fn(&[&'static str]) -> Vec<Seg>,
+    p: &mut PlatformSection,
+    c: &mut Checker,
+) -> PlatformSpec {
     if let Some(problem) = crate::names::platform_name_problem(&p.name) {
         c.error(&at(&["name"]), problem);
     }
@@ -288,7 +524,7 @@ fn resolve_platform(i: usize, p: &mut PlatformSection, c: &mut Checker) -> Platf
         c.error(&at(&["instance", "gpus"]), format!("must be between 0 and 16, got {}", inst.gpus));
     }
     if let Some(limits) = &p.limits {
-        check_limits(limits, inst, &at, c);
+        check_limits(limits, inst, at, c);
     }
     let init = c.dist(&at(&["instance", "cold_start"]), &inst.cold_start);
     let st = &p.startup;
@@ -680,7 +916,7 @@ fn resolve_platform(i: usize, p: &mut PlatformSection, c: &mut Checker) -> Platf
         },
     };
 
-    let nodes = p.nodes.as_ref().map(|n| resolve_nodes(n, &instance, &at, c));
+    let nodes = p.nodes.as_ref().map(|n| resolve_nodes(n, &instance, at, c));
     PlatformSpec {
         name: p.name.clone(),
         instance,
@@ -698,48 +934,79 @@ fn resolve_platform(i: usize, p: &mut PlatformSection, c: &mut Checker) -> Platf
     }
 }
 
-/// Gives each hybrid platform a copy of its overflow platform, resolved like any other
-/// entry (so a `--set` on the overflow entry changes the hybrid's overflow too).
-fn link_spills(file: &ScenarioFile, platforms: &mut [PlatformSpec], c: &mut Checker) {
+/// The spill section service `name` has on `entry`: its own override, or the entry's.
+fn spill_of<'a>(entry: &'a PlatformSection, name: &str) -> (Option<&'a SpillSection>, bool) {
+    match entry.services.get(name).and_then(|o| o.spill.as_ref()) {
+        Some(own) => (Some(own), true),
+        None => (entry.spill.as_ref(), false),
+    }
+}
+
+/// Gives each hybrid platform's spec of each service a copy of the overflow platform's
+/// spec of the same service, resolved like any other (so a `--set` on the overflow entry,
+/// or on its override for that service, changes the hybrid's overflow too).
+fn link_spills(file: &ScenarioFile, services: &[String], specs: &mut [Vec<PlatformSpec>], c: &mut Checker) {
+    let names: Vec<&str> = file.platforms.iter().map(|p| p.name.as_str()).collect();
     for (i, entry) in file.platforms.iter().enumerate() {
-        let Some(spill) = &entry.spill else { continue };
-        let at = |k: &'static str| [Seg::Key("platform"), Seg::Index(i), Seg::Key("spill"), Seg::Key(k)];
-        let threshold = c.range(&at("threshold"), spill.threshold, 0.01, 100.0);
-        let Some(j) = platforms.iter().position(|p| p.name == spill.to) else {
-            let names: Vec<&str> =
-                platforms.iter().enumerate().filter(|&(k, _)| k != i).map(|(_, p)| p.name.as_str()).collect();
-            let hint = match crate::suggest::did_you_mean(&spill.to, names.iter().copied()) {
-                Some(near) => format!(" (did you mean \"{near}\"?)"),
-                None => String::new(),
+        for (s, service) in services.iter().enumerate() {
+            let (Some(spill), own) = spill_of(entry, service) else { continue };
+            let mut base = vec![Seg::Key("platform"), Seg::Index(i)];
+            if own {
+                base.extend([Seg::Key("services"), Seg::Name(service.clone())]);
+            }
+            let at = |k: &'static str| -> Vec<Seg> {
+                base.iter().cloned().chain([Seg::Key("spill"), Seg::Key(k)]).collect()
             };
-            c.error(
-                &at("to"),
-                format!(
-                    "no [[platform]] is named \"{}\"{hint}; the overflow must be another entry of this \
-                     file: {}",
-                    spill.to,
-                    crate::suggest::one_of(&names)
-                ),
-            );
-            continue;
-        };
-        if j == i {
-            c.error(&at("to"), format!("\"{}\" cannot spill to itself: name another [[platform]]", spill.to));
-            continue;
+            let before = c.errors.len();
+            let threshold = c.range(&at("threshold"), spill.threshold, 0.01, 100.0);
+            let target = names.iter().position(|n| *n == spill.to);
+            match target {
+                None => {
+                    let others: Vec<&str> =
+                        names.iter().enumerate().filter(|&(k, _)| k != i).map(|(_, n)| *n).collect();
+                    let hint = match crate::suggest::did_you_mean(&spill.to, others.iter().copied()) {
+                        Some(near) => format!(" (did you mean \"{near}\"?)"),
+                        None => String::new(),
+                    };
+                    c.error(
+                        &at("to"),
+                        format!(
+                            "no [[platform]] is named \"{}\"{hint}; the overflow must be another entry of \
+                             this file: {}",
+                            spill.to,
+                            crate::suggest::one_of(&others)
+                        ),
+                    );
+                }
+                Some(j) if j == i => {
+                    c.error(
+                        &at("to"),
+                        format!("\"{}\" cannot spill to itself: name another [[platform]]", spill.to),
+                    );
+                }
+                Some(j) if spill_of(&file.platforms[j], service).0.is_some() => {
+                    c.error(
+                        &at("to"),
+                        format!(
+                            "\"{}\" spills to another platform itself; an overflow platform must take what \
+                             it is given (one level of spill-over)",
+                            spill.to
+                        ),
+                    );
+                }
+                Some(j) => {
+                    if let Some(to) = specs.get(j).and_then(|v| v.get(s)).cloned() {
+                        if let Some(spec) = specs.get_mut(i).and_then(|v| v.get_mut(s)) {
+                            spec.spill = Some(Spill { to: Box::new(to), threshold });
+                        }
+                    }
+                }
+            }
+            // Services that share the entry's spill share its problems: reported once.
+            let mut found = c.errors.split_off(before);
+            found.retain(|d| !c.errors.iter().any(|e| e.key == d.key && e.message == d.message));
+            c.errors.extend(found);
         }
-        if file.platforms[j].spill.is_some() {
-            c.error(
-                &at("to"),
-                format!(
-                    "\"{}\" spills to another platform itself; an overflow platform must take what it is \
-                     given (one level of spill-over)",
-                    spill.to
-                ),
-            );
-            continue;
-        }
-        let to = Box::new(platforms[j].clone());
-        platforms[i].spill = Some(Spill { to, threshold });
     }
 }
 

@@ -19,10 +19,65 @@ pub struct ScenarioFile {
     pub description: String,
     #[serde(default)]
     pub simulation: SimulationSection,
-    pub traffic: TrafficSection,
-    pub service: ServiceSection,
+    /// The traffic of every service that does not describe its own (required unless each
+    /// one does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traffic: Option<TrafficSection>,
+    /// One `[service]` table, or a stack of `[[service]]` entries.
+    pub service: Services,
     #[serde(default, rename = "platform")]
     pub platforms: Vec<PlatformSection>,
+}
+
+/// The services of a scenario as written: the single-service form (`[service]`, a stack
+/// of one) or a stack (`[[service]]`, each named). Kept apart so that the resolved
+/// scenario is written back in the form it was read in.
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum Services {
+    One(Box<ServiceSection>),
+    Stack(Vec<ServiceSection>),
+}
+
+impl Services {
+    pub fn as_slice(&self) -> &[ServiceSection] {
+        match self {
+            Services::One(s) => std::slice::from_ref(s),
+            Services::Stack(v) => v,
+        }
+    }
+
+    pub fn as_mut_slice(&mut self) -> &mut [ServiceSection] {
+        match self {
+            Services::One(s) => std::slice::from_mut(s),
+            Services::Stack(v) => v,
+        }
+    }
+
+    pub fn is_stack(&self) -> bool {
+        matches!(self, Services::Stack(_))
+    }
+}
+
+impl<'de> Deserialize<'de> for Services {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = Services;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a [service] table, or [[service]] entries (a stack of named services)")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Services, A::Error> {
+                ServiceSection::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(|s| Services::One(Box::new(s)))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Services, A::Error> {
+                Vec::<ServiceSection>::deserialize(de::value::SeqAccessDeserializer::new(seq))
+                    .map(Services::Stack)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -109,7 +164,14 @@ pub enum DemandPartKind {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrafficSection {
-    pub profile: ProfileKind,
+    /// Required, except in a service's `traffic` that only scales the top-level
+    /// `[traffic]` (`traffic = { share = 0.3 }`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<ProfileKind>,
+    /// Multiplies the rate of this traffic (in a service's own `traffic`, or of the
+    /// top-level `[traffic]` it inherits); absent is 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share: Option<f64>,
     /// constant: requests per second.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rps: Option<f64>,
@@ -350,6 +412,10 @@ fn yes() -> bool {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceSection {
+    /// Required in a stack (`[[service]]`); keys the service's random streams, its
+    /// overrides (`platform.services.NAME`) and its results. `service` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// CPU time per request on one dedicated vCPU.
     pub cpu: DistField,
     /// I/O wait per request (holds a concurrency slot, not the CPU).
@@ -358,6 +424,12 @@ pub struct ServiceSection {
     /// Response size per request, for egress charges.
     #[serde(default = "zero_size")]
     pub response_size: Size,
+    /// The p99 latency this service must meet; absent, `simulation.slo_p99`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slo_p99: Option<Duration>,
+    /// The service's own traffic; absent, the top-level `[traffic]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traffic: Option<TrafficSection>,
 }
 
 fn zero_size() -> Size {
@@ -499,6 +571,87 @@ pub struct PlatformSection {
     /// Hybrid: where requests go while this platform's instances are saturated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spill: Option<SpillSection>,
+    /// Per-service overrides, by service name: what differs for that service on this
+    /// platform. Each table present here has been merged over the platform's own (as a
+    /// preset is merged under an entry) before deserialisation, so it is complete.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub services: BTreeMap<String, ServiceOverrides>,
+}
+
+/// The keys a platform sets per service (`[platform.services.NAME]`); the others (the
+/// tariff, the node pool, interruptions, limits) are shared by every service it runs.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceOverrides {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_instances: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_instances: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_timeout: Option<Duration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<InstanceSection>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoscaler: Option<AutoscalerSection>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub router: Option<RouterSection>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub startup: Option<StartupSection>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spill: Option<SpillSection>,
+}
+
+impl ServiceOverrides {
+    /// The keys this override sets, as `PlatformSection` names them.
+    pub fn keys(&self) -> Vec<&'static str> {
+        let mut keys = Vec::new();
+        let mut add = |set: bool, key| {
+            if set {
+                keys.push(key)
+            }
+        };
+        add(self.min_instances.is_some(), "min_instances");
+        add(self.max_instances.is_some(), "max_instances");
+        add(self.request_timeout.is_some(), "request_timeout");
+        add(self.instance.is_some(), "instance");
+        add(self.autoscaler.is_some(), "autoscaler");
+        add(self.router.is_some(), "router");
+        add(self.startup.is_some(), "startup");
+        add(self.spill.is_some(), "spill");
+        keys
+    }
+
+    /// `platform` as this service runs on it: the platform's keys with these replacing
+    /// theirs.
+    pub fn apply(&self, platform: &PlatformSection) -> PlatformSection {
+        let mut p = platform.clone();
+        p.services = BTreeMap::new();
+        if let Some(v) = self.min_instances {
+            p.min_instances = v;
+        }
+        if let Some(v) = self.max_instances {
+            p.max_instances = v;
+        }
+        if let Some(v) = self.request_timeout {
+            p.request_timeout = v;
+        }
+        if let Some(v) = &self.instance {
+            p.instance = v.clone();
+        }
+        if let Some(v) = &self.autoscaler {
+            p.autoscaler = v.clone();
+        }
+        if let Some(v) = &self.router {
+            p.router = v.clone();
+        }
+        if let Some(v) = &self.startup {
+            p.startup = v.clone();
+        }
+        if let Some(v) = &self.spill {
+            p.spill = Some(v.clone());
+        }
+        p
+    }
 }
 
 /// A hybrid's overflow: another `[[platform]]` of the same file takes the requests that

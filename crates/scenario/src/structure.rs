@@ -94,11 +94,12 @@ fn child_shape(parent: &[&str], key: &str) -> Option<Shape> {
         ([], "traffic") => plain::<TrafficSection>(),
         ([], "service") => plain::<ServiceSection>(),
         ([], "platform") => plain::<PlatformSection>(),
-        (["traffic"], "trace") => plain::<TraceSection>(),
-        (["traffic"], "timestamps") => plain::<TimestampsSection>(),
-        (["traffic"], "series") => plain::<SeriesSection>(),
-        (["traffic"], "bursts") => plain::<BurstsSection>(),
-        (["traffic"], "on_off") => plain::<OnOffSection>(),
+        (["service"], "traffic") => plain::<TrafficSection>(),
+        (["traffic"] | ["service", "traffic"], "trace") => plain::<TraceSection>(),
+        (["traffic"] | ["service", "traffic"], "timestamps") => plain::<TimestampsSection>(),
+        (["traffic"] | ["service", "traffic"], "series") => plain::<SeriesSection>(),
+        (["traffic"] | ["service", "traffic"], "bursts") => plain::<BurstsSection>(),
+        (["traffic"] | ["service", "traffic"], "on_off") => plain::<OnOffSection>(),
         (["service"], "cpu" | "io") => tagged::<DistTable>("dist"),
         (["platform"], "autoscaler") => tagged::<AutoscalerSection>("kind"),
         (["platform"], "instance") => plain::<InstanceSection>(),
@@ -133,6 +134,12 @@ fn holds_a_distribution(path: &[&str]) -> bool {
             | ["platform", "nodes", "autoscaler", "provisioning"]
     ) || path.last() == Some(&"components")
 }
+
+/// The key of a platform entry that holds its per-service overrides, by service name.
+/// Each entry is checked as a [`ServiceOverrides`] whose tables are the platform's own
+/// (so its key is left out of `generic` paths); `key_paths` lists `platform.services`
+/// as one key, since its keys are names.
+const SERVICES: &str = "services";
 
 /// Every key path the schema knows, array indices dropped (`platform.autoscaler.keep_alive`),
 /// with the keys of every kind of a tagged table, in schema order. The reference
@@ -362,6 +369,30 @@ impl Walk {
         for key in keys {
             let generic_parent: Vec<&str> = generic.iter().map(String::as_str).collect();
             let child = child_shape(&generic_parent, &key);
+            if generic_parent == ["platform"] && key == SERVICES {
+                let verdict = match table.get_mut(&key) {
+                    Some(Value::Table(services)) => {
+                        path.push(Seg::Name(key.clone()));
+                        self.service_overrides(path, generic, services);
+                        path.pop();
+                        Verdict::Keep
+                    }
+                    Some(other) => {
+                        let msg = format!(
+                            "expected a table of services by name, such as [platform.services.api], got {}",
+                            type_name(other)
+                        );
+                        self.find(with(path, Seg::Name(key.clone())), Part::Value, msg, None);
+                        Verdict::Remove
+                    }
+                    None => Verdict::Keep,
+                };
+                if verdict == Verdict::Remove {
+                    table.remove(&key);
+                    self.removed(&with(path, Seg::Name(key.clone())));
+                }
+                continue;
+            }
             let verdict = match (child, table.get_mut(&key)) {
                 // A mixture's components mix durations and tables, and each answers to a
                 // weight by its place: every table is checked where it stands (what is
@@ -414,6 +445,59 @@ impl Walk {
             }
         }
         self.whole(path, shape, table, &removed)
+    }
+
+    /// Checks the per-service overrides of a platform entry at `path` (its `services`
+    /// table): each a table of the keys a platform sets per service. A key the platform
+    /// shares among its services (its tariff, its nodes) is named as such, since it is
+    /// a platform key, only not one that differs by service.
+    fn service_overrides(&mut self, path: &mut Vec<Seg>, generic: &mut Vec<String>, services: &mut Table) {
+        let shape = plain::<ServiceOverrides>();
+        let per_service = probe::fields::<ServiceOverrides>();
+        let platform_keys = probe::fields::<PlatformSection>();
+        let names: Vec<String> = services.keys().cloned().collect();
+        for name in names {
+            path.push(Seg::Name(name.clone()));
+            let verdict = match services.get_mut(&name) {
+                Some(Value::Table(entry)) => {
+                    let shared: Vec<String> = entry
+                        .keys()
+                        .filter(|k| platform_keys.contains(&k.as_str()) && !per_service.contains(&k.as_str()))
+                        .cloned()
+                        .collect();
+                    for key in shared {
+                        entry.remove(&key);
+                        self.find(
+                            with(path, Seg::Name(key.clone())),
+                            Part::Key,
+                            format!(
+                                "`{key}` is shared by every service of the platform: set it in the \
+                                 [[platform]] entry itself"
+                            ),
+                            Some(format!("set per service: {}", one_of(per_service))),
+                        );
+                    }
+                    self.table(path, generic, shape, entry)
+                }
+                Some(other) => {
+                    let msg = format!(
+                        "expected a table of the keys this service overrides, such as {{ min_instances = 2 }}, \
+                         got {}",
+                        type_name(other)
+                    );
+                    self.find(path.clone(), Part::Value, msg, None);
+                    Verdict::Remove
+                }
+                None => Verdict::Keep,
+            };
+            if verdict == Verdict::Remove {
+                services.remove(&name);
+                self.removed(path);
+                let element = path_string(path);
+                self.report.masked.push(element);
+            }
+            path.pop();
+        }
     }
 
     /// Checks each table of an array; a table that cannot be used is removed and the
@@ -581,6 +665,15 @@ autoscaler = { kind = "fixed", instances = 1 }
         }
         assert!(paths.contains(&"platform.instance.cold_start.p99".to_string()));
         assert!(paths.contains(&"platform.billing.fixed_monthly".to_string()));
+        // A stack's keys: a service's own traffic has [traffic]'s keys; a platform's
+        // `services` holds names, so it is one key.
+        for p in
+            ["service.name", "service.slo_p99", "service.traffic.share", "service.traffic.bursts.per_day"]
+        {
+            assert!(paths.contains(&p.to_string()), "{p}: {paths:?}");
+        }
+        assert!(paths.contains(&"platform.services".to_string()));
+        assert!(!paths.iter().any(|p| p.starts_with("platform.services.")), "{paths:?}");
         for p in [
             "traffic.bursts.per_day",
             "traffic.trace.file",

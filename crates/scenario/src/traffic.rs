@@ -8,9 +8,10 @@
 //! path, line and column.
 
 use crate::diagnostics::Seg;
-use crate::resolve::{Checker, MAX_RPS};
+use crate::resolve::{Checker, Num, MAX_RPS};
 use crate::schema::*;
-use crossover_engine::SimDuration;
+use crossover_engine::time::NANOS_PER_MINUTE;
+use crossover_engine::{SimDuration, SimTime};
 use crossover_workload::trace::{
     parse_access_log, parse_duration_percentiles, parse_minute_counts, parse_series, parse_timestamps_with,
     AccessLog, SeriesColumns, SeriesValue, TimeFormat, TimestampColumns,
@@ -27,12 +28,20 @@ pub const MAX_BURSTS_PER_DAY: f64 = 1440.0;
 /// On/off sojourns shorter than this would cut the thinning into tiny segments.
 pub const MIN_ON_OFF_SOJOURN: SimDuration = SimDuration::from_secs(1);
 
-fn tp(key: &'static str) -> [Seg; 2] {
-    [Seg::Key("traffic"), Seg::Key(key)]
+/// The key `key` of the traffic table at `b` (`traffic`, or a service's `traffic`).
+fn tp(b: &[Seg], key: &'static str) -> Vec<Seg> {
+    b.iter().cloned().chain([Seg::Key(key)]).collect()
 }
 
-fn sub(table: &'static str, key: &'static str) -> [Seg; 3] {
-    [Seg::Key("traffic"), Seg::Key(table), Seg::Key(key)]
+fn sub(b: &[Seg], table: &'static str, key: &'static str) -> Vec<Seg> {
+    b.iter().cloned().chain([Seg::Key(table), Seg::Key(key)]).collect()
+}
+
+/// How the TOML names the table `table` of the traffic at `b`: `[traffic.trace]`,
+/// `[service.traffic.trace]` (array indices left out, as a header writes them).
+fn header(b: &[Seg], table: &str) -> String {
+    let keys: Vec<&str> = b.iter().filter_map(Seg::key).chain([table]).collect();
+    format!("[{}]", keys.join("."))
 }
 
 const PATTERNS: &[ProfileKind] = &[ProfileKind::Constant, ProfileKind::Diurnal, ProfileKind::Hourly];
@@ -64,15 +73,15 @@ fn quoted_list(kinds: &[ProfileKind]) -> String {
     }
 }
 
-/// Reports every key given that the profile does not take.
-fn reject_misplaced(t: &TrafficSection, c: &mut Checker) {
-    let p = t.profile;
-    let peak_ok: &[ProfileKind] = if t.hourly_weights.is_some() {
+/// Every key of a traffic table but `profile` and `share`: whether it is given, and the
+/// profiles that take it.
+fn given_keys(t: &TrafficSection) -> [(&'static str, bool, &'static [ProfileKind]); 18] {
+    let peak_ok: &'static [ProfileKind] = if t.hourly_weights.is_some() {
         &[ProfileKind::Diurnal, ProfileKind::Hourly]
     } else {
         &[ProfileKind::Diurnal]
     };
-    let keys: [(&'static str, bool, &[ProfileKind]); 18] = [
+    [
         ("rps", t.rps.is_some(), &[ProfileKind::Constant]),
         ("trough_rps", t.trough_rps.is_some(), &[ProfileKind::Diurnal]),
         ("peak_rps", t.peak_rps.is_some(), peak_ok),
@@ -91,8 +100,12 @@ fn reject_misplaced(t: &TrafficSection, c: &mut Checker) {
         ("noise_cv", t.noise_cv != 0.0, RATES),
         ("bursts", t.bursts.is_some(), RATES),
         ("on_off", t.on_off.is_some(), RATES),
-    ];
-    for (key, given, allowed) in keys {
+    ]
+}
+
+/// Reports every key given that the profile does not take.
+fn reject_misplaced(t: &TrafficSection, p: ProfileKind, b: &[Seg], c: &mut Checker) {
+    for (key, given, allowed) in given_keys(t) {
         if given && !allowed.contains(&p) {
             let message = if key == "peak_rps" && p == ProfileKind::Hourly {
                 "with hourly_rps the rates are given already; peak_rps scales hourly_weights".to_string()
@@ -106,65 +119,211 @@ fn reject_misplaced(t: &TrafficSection, c: &mut Checker) {
                     hint(p)
                 )
             };
-            c.error(&tp(key), message);
+            c.error(&tp(b, key), message);
         }
     }
 }
 
-pub(crate) fn resolve_traffic(t: &mut TrafficSection, c: &mut Checker) -> Traffic {
-    reject_misplaced(t, c);
-    let source = match t.profile {
-        ProfileKind::Constant | ProfileKind::Diurnal | ProfileKind::Hourly => {
-            Source::Pattern(resolve_pattern(t, c))
-        }
-        ProfileKind::Trace => resolve_trace(t, c),
-        ProfileKind::Timestamps => resolve_timestamps(t, c),
-        ProfileKind::Series => resolve_series(t, c),
+/// Largest `share`: the same bound as every other multiplier of the traffic.
+pub const MAX_SHARE: f64 = MAX_FACTOR;
+
+/// The top-level `[traffic]` at `b`, with its `share` applied; `None` when it has no
+/// profile (reported).
+pub(crate) fn resolve_top(
+    t: &mut TrafficSection,
+    b: &[Seg],
+    horizon: SimDuration,
+    c: &mut Checker,
+) -> Option<Traffic> {
+    let Some(p) = t.profile else {
+        c.error(&tp(b, "profile"), "missing key `profile` in `traffic`");
+        return None;
     };
-    let fluctuations = resolve_fluctuations(t, c);
+    let traffic = resolve_traffic(t, p, b, c);
+    Some(share(traffic, t.share, &tp(b, "share"), horizon, c))
+}
+
+/// What a service's own `traffic` table at `b` says.
+pub(crate) enum ServiceTraffic {
+    /// Its own traffic (a profile), share applied.
+    Own(Box<Traffic>),
+    /// The top-level `[traffic]` times this share (`traffic = { share = 0.3 }`).
+    Inherited { share: Option<f64> },
+}
+
+/// A service's `traffic` table: with a `profile` it is the service's own traffic, any
+/// profile `[traffic]` takes; without one it may only set `share`, which then scales
+/// the top-level `[traffic]` the service inherits.
+pub(crate) fn resolve_service_traffic(
+    t: &mut TrafficSection,
+    b: &[Seg],
+    horizon: SimDuration,
+    c: &mut Checker,
+) -> ServiceTraffic {
+    match t.profile {
+        Some(p) => {
+            let traffic = resolve_traffic(t, p, b, c);
+            ServiceTraffic::Own(Box::new(share(traffic, t.share, &tp(b, "share"), horizon, c)))
+        }
+        None => {
+            for (key, given, _) in given_keys(t) {
+                if given {
+                    c.error(
+                        &tp(b, key),
+                        "this `traffic` has no `profile`, so it is the top-level [traffic] scaled by \
+                         `share`, and takes no other key: add `profile = ...` to give the service \
+                         traffic of its own",
+                    );
+                }
+            }
+            ServiceTraffic::Inherited { share: t.share }
+        }
+    }
+}
+
+/// `traffic` with its rate multiplied by `share` (absent: unchanged), checked at `key`.
+/// A profile's rates and a trace's or series' per-minute counts are multiplied, so every
+/// fluctuation (bursts, noise, on/off) applies on top as before. Recorded timestamps are
+/// instants, not a rate: a share up to 1 keeps an evenly spread, deterministic subset of
+/// them (request i is kept when floor((i + 1) x share) > floor(i x share), which keeps
+/// floor(n x share) of n); above 1 there are no recorded instants to add, so it is an
+/// error rather than invented requests.
+pub(crate) fn share(
+    traffic: Traffic,
+    share: Option<f64>,
+    key: &[Seg],
+    horizon: SimDuration,
+    c: &mut Checker,
+) -> Traffic {
+    let Some(s) = share else { return traffic };
+    if !s.is_finite() || s <= 0.0 || s > MAX_SHARE {
+        c.error(
+            key,
+            format!(
+                "must be above 0 and at most {MAX_SHARE}, got {}; it multiplies the rate (a service \
+                 with no traffic has no place in the stack)",
+                Num(s)
+            ),
+        );
+        return traffic;
+    }
+    let Traffic { source, fluctuations } = traffic;
+    let source = match source {
+        Source::Pattern(mut pattern) => {
+            pattern.daily = match pattern.daily {
+                DailyProfile::Constant { rps } => DailyProfile::Constant { rps: rps * s },
+                DailyProfile::Diurnal { trough_rps, peak_rps, peak_hour, open_hour, close_hour } => {
+                    DailyProfile::Diurnal {
+                        trough_rps: trough_rps * s,
+                        peak_rps: peak_rps * s,
+                        peak_hour,
+                        open_hour,
+                        close_hour,
+                    }
+                }
+                DailyProfile::Hourly { rps, shape } => {
+                    DailyProfile::Hourly { rps: rps.map(|r| r * s), shape }
+                }
+            };
+            Source::Pattern(pattern)
+        }
+        Source::MinuteCounts(m) => {
+            // Rebuilt from its rates: a minute's rate is its count x scale / 60.
+            let rates: Vec<f64> = (0..m.minutes() as u64).map(|i| m.rate(i * NANOS_PER_MINUTE)).collect();
+            Source::MinuteCounts(MinuteCounts::new(&rates, 60.0 * s, m.repeat))
+        }
+        Source::Timestamps(r) if s > 1.0 => {
+            c.error(
+                key,
+                format!(
+                    "recorded timestamps are replayed as recorded: a share of {} would need requests \
+                     at instants no one recorded; use a share up to 1 (an evenly spread subset of \
+                     the requests), or per-minute counts (profile = \"trace\" or \"series\"), whose \
+                     rate scales",
+                    Num(s)
+                ),
+            );
+            Source::Timestamps(r)
+        }
+        Source::Timestamps(r) => {
+            let kept = (0..r.len())
+                .filter(|&i| ((i + 1) as f64 * s).floor() > (i as f64 * s).floor())
+                .map(|i| (r.time(i), r.duration(i).map(|d| d.0)))
+                .collect();
+            Source::Timestamps(RecordedArrivals::new(kept, r.duration_as))
+        }
+    };
+    let scaled = Traffic { source, fluctuations };
+    if s > 1.0 {
+        let peak = scaled.max_rate_over(SimTime(0), SimTime(horizon.as_nanos()));
+        if peak > MAX_RPS {
+            c.error(
+                key,
+                format!(
+                    "makes the peak rate {} requests/s; at most {} (the rates' own bound)",
+                    Num(peak),
+                    Num(MAX_RPS)
+                ),
+            );
+        }
+    }
+    scaled
+}
+
+pub(crate) fn resolve_traffic(t: &mut TrafficSection, p: ProfileKind, b: &[Seg], c: &mut Checker) -> Traffic {
+    reject_misplaced(t, p, b, c);
+    let source = match p {
+        ProfileKind::Constant | ProfileKind::Diurnal | ProfileKind::Hourly => {
+            Source::Pattern(resolve_pattern(t, p, b, c))
+        }
+        ProfileKind::Trace => resolve_trace(t, b, c),
+        ProfileKind::Timestamps => resolve_timestamps(t, b, c),
+        ProfileKind::Series => resolve_series(t, b, c),
+    };
+    let fluctuations = resolve_fluctuations(t, b, c);
     Traffic { source, fluctuations }
 }
 
 /// A required rate key of the current profile.
-fn need_rps(c: &mut Checker, t: &TrafficSection, key: &'static str, v: Option<f64>) -> f64 {
+fn need_rps(c: &mut Checker, b: &[Seg], p: ProfileKind, key: &'static str, v: Option<f64>) -> f64 {
     match v {
-        Some(v) => c.range(&tp(key), v, 0.0, MAX_RPS),
+        Some(v) => c.range(&tp(b, key), v, 0.0, MAX_RPS),
         None => {
-            c.error(&tp("profile"), format!("profile = \"{}\" needs `{key}`", t.profile.name()));
+            c.error(&tp(b, "profile"), format!("profile = \"{}\" needs `{key}`", p.name()));
             0.0
         }
     }
 }
 
-fn resolve_pattern(t: &mut TrafficSection, c: &mut Checker) -> Pattern {
-    let daily = match t.profile {
+fn resolve_pattern(t: &mut TrafficSection, p: ProfileKind, b: &[Seg], c: &mut Checker) -> Pattern {
+    let daily = match p {
         ProfileKind::Constant => {
             let rps = match t.rps {
-                Some(rps) => c.range(&tp("rps"), rps, 0.0, MAX_RPS),
+                Some(rps) => c.range(&tp(b, "rps"), rps, 0.0, MAX_RPS),
                 None => {
-                    c.error(&tp("profile"), "profile = \"constant\" needs `rps` (requests per second)");
+                    c.error(&tp(b, "profile"), "profile = \"constant\" needs `rps` (requests per second)");
                     0.0
                 }
             };
             DailyProfile::Constant { rps }
         }
-        ProfileKind::Diurnal => resolve_diurnal(t, c),
-        _ => resolve_hourly(t, c),
+        ProfileKind::Diurnal => resolve_diurnal(t, b, c),
+        _ => resolve_hourly(t, b, c),
     };
-    Pattern { daily, weekly: resolve_weekly(t, c), utc_offset_minutes: resolve_offset(t, c) }
+    Pattern { daily, weekly: resolve_weekly(t, b, c), utc_offset_minutes: resolve_offset(t, b, c) }
 }
 
-fn resolve_diurnal(t: &mut TrafficSection, c: &mut Checker) -> DailyProfile {
-    let trough_rps = need_rps(c, t, "trough_rps", t.trough_rps);
-    let peak_rps = need_rps(c, t, "peak_rps", t.peak_rps);
+fn resolve_diurnal(t: &mut TrafficSection, b: &[Seg], c: &mut Checker) -> DailyProfile {
+    let trough_rps = need_rps(c, b, ProfileKind::Diurnal, "trough_rps", t.trough_rps);
+    let peak_rps = need_rps(c, b, ProfileKind::Diurnal, "peak_rps", t.peak_rps);
     if peak_rps < trough_rps {
-        c.error(&tp("peak_rps"), format!("must be >= trough_rps ({trough_rps}), got {peak_rps}"));
+        c.error(&tp(b, "peak_rps"), format!("must be >= trough_rps ({trough_rps}), got {peak_rps}"));
     }
     let peak_hour = *t.peak_hour.get_or_insert(14.0);
     let [open_hour, close_hour] = *t.business_hours.get_or_insert([8.0, 20.0]);
-    c.range(&tp("peak_hour"), peak_hour, 0.0, 24.0);
-    c.range(&tp("business_hours"), open_hour, 0.0, 24.0);
-    c.range(&tp("business_hours"), close_hour, 0.0, 24.0);
+    c.range(&tp(b, "peak_hour"), peak_hour, 0.0, 24.0);
+    c.range(&tp(b, "business_hours"), open_hour, 0.0, 24.0);
+    c.range(&tp(b, "business_hours"), close_hour, 0.0, 24.0);
     let after = |from: f64, to: f64| (to - from).rem_euclid(24.0);
     let rise = after(open_hour, peak_hour);
     // [0, 24] is open all day: a window of 24 hours, not of none.
@@ -172,7 +331,7 @@ fn resolve_diurnal(t: &mut TrafficSection, c: &mut Checker) -> DailyProfile {
     if window == 0.0 {
         // The fault is the window itself, whatever the peak hour.
         c.error(
-            &tp("business_hours"),
+            &tp(b, "business_hours"),
             format!(
                 "opens and closes at the same hour ({open_hour}): give a window such as [8, 20], or [0, 24] \
                  for all day"
@@ -180,7 +339,7 @@ fn resolve_diurnal(t: &mut TrafficSection, c: &mut Checker) -> DailyProfile {
         );
     } else if rise <= 0.0 || rise >= window {
         c.error(
-            &tp("peak_hour"),
+            &tp(b, "peak_hour"),
             format!("must lie strictly inside business_hours [{open_hour}, {close_hour}], got {peak_hour}"),
         );
     }
@@ -188,14 +347,21 @@ fn resolve_diurnal(t: &mut TrafficSection, c: &mut Checker) -> DailyProfile {
 }
 
 /// Exactly `n` finite values within [lo, hi], or an error at the key.
-fn table<const N: usize>(c: &mut Checker, key: &'static str, values: &[f64], lo: f64, hi: f64) -> [f64; N] {
+fn table<const N: usize>(
+    c: &mut Checker,
+    b: &[Seg],
+    key: &'static str,
+    values: &[f64],
+    lo: f64,
+    hi: f64,
+) -> [f64; N] {
     if values.len() != N {
         let what = if N == 24 { "local hours 0 to 23" } else { "Monday to Sunday" };
-        c.error(&tp(key), format!("needs {N} values ({what}), got {}", values.len()));
+        c.error(&tp(b, key), format!("needs {N} values ({what}), got {}", values.len()));
         return [0.0; N];
     }
     if let Some(bad) = values.iter().find(|v| !v.is_finite() || **v < lo || **v > hi) {
-        c.error(&tp(key), format!("every value must be between {lo} and {hi}, got {bad}"));
+        c.error(&tp(b, key), format!("every value must be between {lo} and {hi}, got {bad}"));
     }
     std::array::from_fn(|i| values[i])
 }
@@ -204,7 +370,7 @@ fn table<const N: usize>(c: &mut Checker, key: &'static str, values: &[f64], lo:
 /// far above where dividing by the sum overflows.
 const MIN_TOP_WEIGHT: f64 = 1e-9;
 
-fn resolve_hourly(t: &mut TrafficSection, c: &mut Checker) -> DailyProfile {
+fn resolve_hourly(t: &mut TrafficSection, b: &[Seg], c: &mut Checker) -> DailyProfile {
     let shape = match *t.hourly_shape.get_or_insert(HourlyShapeKind::Step) {
         HourlyShapeKind::Step => HourlyShape::Step,
         HourlyShapeKind::Linear => HourlyShape::Linear,
@@ -213,22 +379,22 @@ fn resolve_hourly(t: &mut TrafficSection, c: &mut Checker) -> DailyProfile {
         (Some(rates), None) => {
             if t.mean_rps.is_some() {
                 c.error(
-                    &tp("mean_rps"),
+                    &tp(b, "mean_rps"),
                     "with hourly_rps the rates are given already; mean_rps scales hourly_weights",
                 );
             }
-            table::<24>(c, "hourly_rps", rates, 0.0, MAX_RPS)
+            table::<24>(c, b, "hourly_rps", rates, 0.0, MAX_RPS)
         }
         (None, Some(weights)) => {
-            let w = table::<24>(c, "hourly_weights", weights, 0.0, 1e12);
+            let w = table::<24>(c, b, "hourly_weights", weights, 0.0, 1e12);
             let sum: f64 = w.iter().sum();
             let max = w.iter().copied().fold(0.0, f64::max);
             if sum <= 0.0 && weights.len() == 24 {
-                c.error(&tp("hourly_weights"), "the weights must not all be zero");
+                c.error(&tp(b, "hourly_weights"), "the weights must not all be zero");
             } else if max > 0.0 && max < MIN_TOP_WEIGHT {
                 // Scaling weights of 1e-320 overflows, and the traffic silently became zero.
                 c.error(
-                    &tp("hourly_weights"),
+                    &tp(b, "hourly_weights"),
                     format!(
                         "the largest weight is {max:e}; weights are relative: scale them so the largest \
                          is at least {MIN_TOP_WEIGHT:e} (e.g. 1 for the busiest hour)"
@@ -236,14 +402,17 @@ fn resolve_hourly(t: &mut TrafficSection, c: &mut Checker) -> DailyProfile {
                 );
             }
             let scale = match (t.mean_rps, t.peak_rps) {
-                (Some(mean), None) => c.range(&tp("mean_rps"), mean, 0.0, MAX_RPS) * 24.0 / sum,
-                (None, Some(peak)) => c.range(&tp("peak_rps"), peak, 0.0, MAX_RPS) / max,
+                (Some(mean), None) => c.range(&tp(b, "mean_rps"), mean, 0.0, MAX_RPS) * 24.0 / sum,
+                (None, Some(peak)) => c.range(&tp(b, "peak_rps"), peak, 0.0, MAX_RPS) / max,
                 (Some(_), Some(_)) => {
-                    c.error(&tp("mean_rps"), "give mean_rps or peak_rps, not both");
+                    c.error(&tp(b, "mean_rps"), "give mean_rps or peak_rps, not both");
                     0.0
                 }
                 (None, None) => {
-                    c.error(&tp("hourly_weights"), "relative weights need a scale: add mean_rps or peak_rps");
+                    c.error(
+                        &tp(b, "hourly_weights"),
+                        "relative weights need a scale: add mean_rps or peak_rps",
+                    );
                     0.0
                 }
             };
@@ -251,12 +420,12 @@ fn resolve_hourly(t: &mut TrafficSection, c: &mut Checker) -> DailyProfile {
             w.map(|x| x * scale)
         }
         (Some(_), Some(_)) => {
-            c.error(&tp("hourly_weights"), "give hourly_rps or hourly_weights, not both");
+            c.error(&tp(b, "hourly_weights"), "give hourly_rps or hourly_weights, not both");
             [0.0; 24]
         }
         (None, None) => {
             c.error(
-                &tp("profile"),
+                &tp(b, "profile"),
                 "profile = \"hourly\" needs `hourly_rps`, or `hourly_weights` with mean_rps or peak_rps",
             );
             [0.0; 24]
@@ -265,28 +434,28 @@ fn resolve_hourly(t: &mut TrafficSection, c: &mut Checker) -> DailyProfile {
     DailyProfile::Hourly { rps, shape }
 }
 
-fn resolve_weekly(t: &mut TrafficSection, c: &mut Checker) -> WeeklyPattern {
+fn resolve_weekly(t: &mut TrafficSection, b: &[Seg], c: &mut Checker) -> WeeklyPattern {
     match &t.weekly_factors {
         Some(factors) => {
             if t.weekend_factor.is_some() {
-                c.error(&tp("weekend_factor"), "give weekend_factor or weekly_factors, not both");
+                c.error(&tp(b, "weekend_factor"), "give weekend_factor or weekly_factors, not both");
             }
-            WeeklyPattern { day_factors: table::<7>(c, "weekly_factors", factors, 0.0, MAX_FACTOR) }
+            WeeklyPattern { day_factors: table::<7>(c, b, "weekly_factors", factors, 0.0, MAX_FACTOR) }
         }
         None => {
             let f = *t.weekend_factor.get_or_insert(1.0);
-            WeeklyPattern::weekend(c.range(&tp("weekend_factor"), f, 0.0, MAX_FACTOR))
+            WeeklyPattern::weekend(c.range(&tp(b, "weekend_factor"), f, 0.0, MAX_FACTOR))
         }
     }
 }
 
-fn resolve_offset(t: &mut TrafficSection, c: &mut Checker) -> i32 {
+fn resolve_offset(t: &mut TrafficSection, b: &[Seg], c: &mut Checker) -> i32 {
     let hours = *t.utc_offset.get_or_insert(0.0);
-    let hours = c.range(&tp("utc_offset"), hours, -12.0, 14.0);
+    let hours = c.range(&tp(b, "utc_offset"), hours, -12.0, 14.0);
     let minutes = hours * 60.0;
     if hours.is_finite() && (minutes - minutes.round()).abs() > 1e-6 {
         c.error(
-            &tp("utc_offset"),
+            &tp(b, "utc_offset"),
             format!("must be a whole number of minutes (5.5 or 5.75 are), got {hours} h"),
         );
     }
@@ -347,36 +516,42 @@ fn trace_error(c: &mut Checker, file_key: &[Seg], functions_key: &[Seg], shown: 
     }
 }
 
-fn resolve_trace(t: &mut TrafficSection, c: &mut Checker) -> Source {
+fn resolve_trace(t: &mut TrafficSection, b: &[Seg], c: &mut Checker) -> Source {
     let empty = Source::MinuteCounts(MinuteCounts::new(&[], 1.0, false));
     let Some(trace) = &t.trace else {
-        c.error(&tp("profile"), "profile = \"trace\" needs a [traffic.trace] table with `file`");
+        c.error(
+            &tp(b, "profile"),
+            format!("profile = \"trace\" needs a {} table with `file`", header(b, "trace")),
+        );
         return empty;
     };
-    let scale = c.range(&sub("trace", "scale"), trace.scale, 0.0, 1e6);
-    let Some((text, shown)) = read(c, &sub("trace", "file"), &trace.file) else {
+    let scale = c.range(&sub(b, "trace", "scale"), trace.scale, 0.0, 1e6);
+    let Some((text, shown)) = read(c, &sub(b, "trace", "file"), &trace.file) else {
         return empty;
     };
     match parse_minute_counts(&text, &trace.functions) {
         Ok(m) => Source::MinuteCounts(MinuteCounts::new(&m.counts, scale, trace.repeat)),
         Err(e) => {
-            trace_error(c, &sub("trace", "file"), &sub("trace", "functions"), &shown, e);
+            trace_error(c, &sub(b, "trace", "file"), &sub(b, "trace", "functions"), &shown, e);
             empty
         }
     }
 }
 
-fn resolve_timestamps(t: &mut TrafficSection, c: &mut Checker) -> Source {
+fn resolve_timestamps(t: &mut TrafficSection, b: &[Seg], c: &mut Checker) -> Source {
     let empty = Source::Timestamps(RecordedArrivals::new(Vec::new(), DemandPart::Cpu));
     let Some(ts) = &t.timestamps else {
-        c.error(&tp("profile"), "profile = \"timestamps\" needs a [traffic.timestamps] table with `file`");
+        c.error(
+            &tp(b, "profile"),
+            format!("profile = \"timestamps\" needs a {} table with `file`", header(b, "timestamps")),
+        );
         return empty;
     };
     let part = match ts.duration_as {
         DemandPartKind::Cpu => DemandPart::Cpu,
         DemandPartKind::Io => DemandPart::Io,
     };
-    let key = sub("timestamps", "file");
+    let key = sub(b, "timestamps", "file");
     let Some((text, shown)) = read(c, &key, &ts.file) else {
         return empty;
     };
@@ -412,14 +587,17 @@ fn time_format(kind: TimeFormatKind) -> TimeFormat {
 }
 
 /// A per-interval series, turned into requests per minute and replayed like a trace.
-fn resolve_series(t: &mut TrafficSection, c: &mut Checker) -> Source {
+fn resolve_series(t: &mut TrafficSection, b: &[Seg], c: &mut Checker) -> Source {
     let empty = Source::MinuteCounts(MinuteCounts::new(&[], 1.0, false));
     let Some(series) = &t.series else {
-        c.error(&tp("profile"), "profile = \"series\" needs a [traffic.series] table with `file`");
+        c.error(
+            &tp(b, "profile"),
+            format!("profile = \"series\" needs a {} table with `file`", header(b, "series")),
+        );
         return empty;
     };
-    let scale = c.range(&sub("series", "scale"), series.scale, 0.0, 1e6);
-    let key = sub("series", "file");
+    let scale = c.range(&sub(b, "series", "scale"), series.scale, 0.0, 1e6);
+    let key = sub(b, "series", "file");
     let Some((text, shown)) = read(c, &key, &series.file) else {
         return empty;
     };
@@ -441,15 +619,18 @@ fn resolve_series(t: &mut TrafficSection, c: &mut Checker) -> Source {
     }
 }
 
-fn resolve_fluctuations(t: &TrafficSection, c: &mut Checker) -> Fluctuations {
-    let noise_cv = c.range(&tp("noise_cv"), t.noise_cv, 0.0, 10.0);
-    let bursts = t.bursts.as_ref().and_then(|b| resolve_bursts(b, c));
+fn resolve_fluctuations(t: &TrafficSection, b: &[Seg], c: &mut Checker) -> Fluctuations {
+    let noise_cv = c.range(&tp(b, "noise_cv"), t.noise_cv, 0.0, 10.0);
+    let bursts = t.bursts.as_ref().and_then(|b2| resolve_bursts(b2, b, c));
     let on_off = t.on_off.as_ref().map(|o| {
-        let on_factor = c.range(&sub("on_off", "on_factor"), o.on_factor, 0.0, MAX_FACTOR);
-        let off_factor = c.range(&sub("on_off", "off_factor"), o.off_factor, 0.0, MAX_FACTOR);
+        let on_factor = c.range(&sub(b, "on_off", "on_factor"), o.on_factor, 0.0, MAX_FACTOR);
+        let off_factor = c.range(&sub(b, "on_off", "off_factor"), o.off_factor, 0.0, MAX_FACTOR);
         for (key, d) in [("mean_on", o.mean_on), ("mean_off", o.mean_off)] {
             if d.0 < MIN_ON_OFF_SOJOURN {
-                c.error(&sub("on_off", key), format!("must be at least {MIN_ON_OFF_SOJOURN}, got {}", d.0));
+                c.error(
+                    &sub(b, "on_off", key),
+                    format!("must be at least {MIN_ON_OFF_SOJOURN}, got {}", d.0),
+                );
             }
         }
         OnOff { on_factor, off_factor, mean_on: o.mean_on.0, mean_off: o.mean_off.0 }
@@ -457,18 +638,18 @@ fn resolve_fluctuations(t: &TrafficSection, c: &mut Checker) -> Fluctuations {
     Fluctuations { bursts, noise_cv, on_off }
 }
 
-fn resolve_bursts(b: &BurstsSection, c: &mut Checker) -> Option<Bursts> {
-    let key = |k| sub("bursts", k);
-    let per_day = c.range(&key("per_day"), b.per_day, 0.0, MAX_BURSTS_PER_DAY);
-    let f50 = c.range(&key("factor_p50"), b.factor_p50, 0.0, MAX_FACTOR);
-    let f99 = c.range(&key("factor_p99"), b.factor_p99, 0.0, MAX_FACTOR);
+fn resolve_bursts(bursts: &BurstsSection, b: &[Seg], c: &mut Checker) -> Option<Bursts> {
+    let key = |k| sub(b, "bursts", k);
+    let per_day = c.range(&key("per_day"), bursts.per_day, 0.0, MAX_BURSTS_PER_DAY);
+    let f50 = c.range(&key("factor_p50"), bursts.factor_p50, 0.0, MAX_FACTOR);
+    let f99 = c.range(&key("factor_p99"), bursts.factor_p99, 0.0, MAX_FACTOR);
     if f50 <= 0.0 {
         c.error(&key("factor_p50"), "must be > 0");
     }
     if f99 < f50 {
         c.error(&key("factor_p99"), format!("must be >= factor_p50 ({f50}), got {f99}"));
     }
-    let (d50, d99) = (b.duration_p50.0, b.duration_p99.0);
+    let (d50, d99) = (bursts.duration_p50.0, bursts.duration_p99.0);
     let longest = SimDuration::from_hours(7 * 24);
     if d50 == SimDuration::ZERO {
         c.error(&key("duration_p50"), "must be positive");
@@ -479,12 +660,12 @@ fn resolve_bursts(b: &BurstsSection, c: &mut Checker) -> Option<Bursts> {
             format!("must be between duration_p50 ({d50}) and {longest}, got {d99}"),
         );
     }
-    for (k, ramp) in [("ramp_up", b.ramp_up.0), ("ramp_down", b.ramp_down.0)] {
+    for (k, ramp) in [("ramp_up", bursts.ramp_up.0), ("ramp_down", bursts.ramp_down.0)] {
         if ramp > SimDuration::from_hours(24) {
             c.error(&key(k), format!("must be at most 1d, got {ramp}"));
         }
     }
-    Bursts::from_percentiles(per_day, (f50, f99), (d50, d99), b.ramp_up.0, b.ramp_down.0).ok()
+    Bursts::from_percentiles(per_day, (f50, f99), (d50, d99), bursts.ramp_up.0, bursts.ramp_down.0).ok()
 }
 
 /// A service-time distribution from an Azure Functions `_run.csv` (see

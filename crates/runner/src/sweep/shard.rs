@@ -59,7 +59,11 @@ fn assignment(plan: &Plan, count: u32) -> Vec<u32> {
     let mut units: Vec<(f64, usize)> = Vec::new();
     for p in &plan.points {
         let s = &p.scenario;
-        let requests = crate::guard::expected_requests(&s.services[0].traffic, s.horizon.as_nanos());
+        let requests: f64 = s
+            .services
+            .iter()
+            .map(|l| crate::guard::expected_requests(&l.traffic, s.horizon.as_nanos()))
+            .sum();
         let work = (requests + UNIT_OVERHEAD_REQUESTS) * s.platforms.len() as f64;
         for _ in 0..s.replications {
             units.push((work, units.len()));
