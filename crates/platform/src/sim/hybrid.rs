@@ -1,18 +1,19 @@
-//! A hybrid platform: the baseline stack, and an overflow stack on another platform fed
-//! only the requests the baseline's services spill.
+//! A hybrid platform: the baseline stack, and an overflow stack on each platform its
+//! services spill to, fed only the requests they spill.
 //!
-//! One loop advances both stacks, always handling the earlier of their next events (the
-//! baseline's first on a tie, so a request spilled at time t meets the overflow
-//! platform as it was at t). The overflow stack holds the services that spill, under
-//! the overflow platform's spec for each, and draws from its own streams only: a
-//! baseline that never saturates is exactly the baseline alone.
+//! One loop advances all the stacks, always handling the earliest of their next events
+//! (the baseline's first on a tie, so a request spilled at time t meets the overflow
+//! platform as it was at t). An overflow stack holds the services that spill to its
+//! platform, under that platform's spec for each, and draws from its own streams only:
+//! a baseline that never saturates is exactly the baseline alone.
 
-use super::outcome::{merge_minutes, Outcome, Parts};
-use super::{Run, ServiceLoad, Stack, STOP_CHECK_EVENTS};
+use super::outcome::{merge_minutes, Outcome, Parts, ServiceOutcome};
+use super::{Run, ServiceLoad, Stack, Totals, STOP_CHECK_EVENTS};
 use crate::spec::PlatformSpec;
+use crossover_engine::SimTime;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Simulates `base` with the overflow platform its services spill to.
+/// Simulates `base` with the overflow platforms its services spill to.
 pub(crate) fn simulate<'a>(
     mut base: Stack<'a>,
     parts: &[(&'a PlatformSpec, &'a ServiceLoad)],
@@ -20,77 +21,97 @@ pub(crate) fn simulate<'a>(
     timeline: bool,
     stop: &AtomicBool,
 ) -> Option<Outcome> {
-    let spilling: Vec<(&PlatformSpec, &ServiceLoad)> = parts
-        .iter()
-        .filter_map(|(spec, load)| spec.spill.as_ref().map(|spill| (&*spill.to, *load)))
-        .collect();
-    let mut overflow = Stack::new(&spilling, run, timeline, false);
-    let peak = run_pair(&mut base, &mut overflow, stop)?;
-    Some(hybrid_outcome(base, overflow, peak))
+    // One overflow stack per platform spilled to, in the order services name them, each
+    // holding the services that spill there under that platform's spec for them.
+    let mut targets: Vec<Vec<(&PlatformSpec, &ServiceLoad)>> = Vec::new();
+    for (spec, load) in parts {
+        let Some(spill) = &spec.spill else { continue };
+        match targets.iter_mut().find(|t| t[0].0.name == spill.to.name) {
+            Some(t) => t.push((&*spill.to, *load)),
+            None => targets.push(vec![(&*spill.to, *load)]),
+        }
+    }
+    let mut overflows: Vec<Stack> = targets.iter().map(|t| Stack::new(t, run, timeline, false)).collect();
+    let peak = run_all(&mut base, &mut overflows, stop)?;
+    Some(hybrid_outcome(base, overflows, peak))
 }
 
-/// The shared loop; returns the peak of instances alive in both stacks at once, or
-/// `None`, leaving both mid-horizon, if `stop` was set.
-fn run_pair<'a>(base: &mut Stack<'a>, overflow: &mut Stack<'a>, stop: &AtomicBool) -> Option<u32> {
+/// The shared loop: always the earliest event of all the stacks, the baseline's first
+/// on a tie, then the overflow stacks' in order. Returns the peak of instances alive in
+/// all of them at once, or `None`, leaving them mid-horizon, if `stop` was set.
+fn run_all<'a>(base: &mut Stack<'a>, overflows: &mut [Stack<'a>], stop: &AtomicBool) -> Option<u32> {
     base.start();
-    overflow.start();
-    let mut peak = base.sh.alive + overflow.sh.alive;
+    for o in overflows.iter_mut() {
+        o.start();
+    }
+    let alive = |base: &Stack, overflows: &[Stack]| base.sh.alive + overflows.iter().map(|o| o.sh.alive).sum::<u32>();
+    let mut peak = alive(base, overflows);
     let mut handled = 0u64;
     loop {
         handled += 1;
         if handled.is_multiple_of(STOP_CHECK_EVENTS) && stop.load(Ordering::Relaxed) {
             return None;
         }
-        match (base.next_event_time(), overflow.next_event_time()) {
-            (None, None) => break,
-            (Some(a), Some(b)) if b < a => overflow.step(None),
-            (None, Some(_)) => overflow.step(None),
-            _ => {
-                base.step(Some(&mut *overflow));
-                overflow.gateway_arrived = base.arrived();
+        let mut next: Option<(SimTime, Option<usize>)> = base.next_event_time().map(|t| (t, None));
+        for (i, o) in overflows.iter_mut().enumerate() {
+            if let Some(t) = o.next_event_time() {
+                if next.is_none_or(|(n, _)| t < n) {
+                    next = Some((t, Some(i)));
+                }
             }
         }
-        peak = peak.max(base.sh.alive + overflow.sh.alive);
+        match next {
+            None => break,
+            Some((_, Some(i))) => overflows[i].step(&mut []),
+            Some((_, None)) => {
+                base.step(overflows);
+                let arrived = base.arrived();
+                for o in overflows.iter_mut() {
+                    o.gateway_arrived = arrived;
+                }
+            }
+        }
+        peak = peak.max(alive(base, overflows));
     }
     base.end();
-    overflow.end();
+    for o in overflows.iter_mut() {
+        o.end();
+    }
     Some(peak)
 }
 
-/// Sums a hybrid's two stacks into one outcome (exactly, from their raw totals) and
-/// keeps each part; each service adds its baseline and overflow parts.
-fn hybrid_outcome(base: Stack, overflow: Stack, peak: u32) -> Outcome {
-    let names: Vec<String> = overflow.services.iter().map(|s| s.name.to_string()).collect();
+/// Sums a hybrid's stacks into one outcome (exactly, from their raw totals) and keeps
+/// the baseline's part and the overflow platforms' (summed, as one part); each service
+/// adds its baseline and overflow parts.
+fn hybrid_outcome(base: Stack, overflows: Vec<Stack>, peak: u32) -> Outcome {
     let (mut b, base_totals) = base.finish();
-    let (o, over_totals) = overflow.finish();
-    let mut sums = base_totals.iter().fold(Default::default(), |mut a: super::Totals, t| {
-        a.add(t);
-        a
-    });
-    let over_sum = over_totals.iter().fold(Default::default(), |mut a: super::Totals, t| {
-        a.add(t);
-        a
-    });
-    sums.add(&over_sum);
-    let per = |sum: u128, n: u64| if n == 0 { 0.0 } else { sum as f64 / n as f64 / 1e9 };
+    let mut sums = Totals::default();
+    base_totals.iter().for_each(|t| sums.add(t));
     b.counters.arrived -= b.counters.spilled;
     for s in &mut b.services {
         s.counters.arrived -= s.counters.spilled;
     }
-    // The overflow stack spills nothing, so the sum's `spilled` is the baseline's.
+    let mut services: Vec<ServiceOutcome> = b.services.clone();
+    let mut o: Option<Outcome> = None;
+    for stack in overflows {
+        let (part, totals) = stack.finish();
+        totals.iter().for_each(|t| sums.add(t));
+        for (j, s) in part.services.iter().enumerate() {
+            let i = b.services.iter().position(|m| m.name == s.name).expect("an overflow service is a baseline's");
+            services[i] = services[i].plus(s, &base_totals[i], &totals[j]);
+        }
+        o = Some(match o {
+            None => part,
+            Some(prev) => prev.and(part),
+        });
+    }
+    let o = o.expect("a hybrid spills to some platform");
+    let per = |sum: u128, n: u64| if n == 0 { 0.0 } else { sum as f64 / n as f64 / 1e9 };
+    // The overflow stacks spill nothing, so the sum's `spilled` is the baseline's.
     let mut counters = b.counters;
     counters.add(&o.counters);
     let mut latency = b.latency.clone();
     latency.merge(&o.latency);
-    let services = b
-        .services
-        .iter()
-        .zip(&base_totals)
-        .map(|(s, mine)| match names.iter().position(|n| *n == s.name) {
-            Some(j) => s.plus(&o.services[j], mine, &over_totals[j]),
-            None => s.clone(),
-        })
-        .collect();
     Outcome {
         counters,
         latency,

@@ -148,6 +148,8 @@ pub fn simulate_unless(input: &SimInput, stop: &AtomicBool) -> Option<Outcome> {
 
 /// The services of one platform in one replication, and what they share.
 pub(crate) struct Stack<'a> {
+    /// The platform's name.
+    name: &'a str,
     sh: Shared<'a>,
     services: Vec<Service<'a>>,
     tariff: &'a Tariff,
@@ -174,6 +176,7 @@ impl<'a> Stack<'a> {
         let horizon = SimDuration::from_nanos(run.horizon.0);
         let streams = Streams::new(run.seed, run.replication);
         Stack {
+            name: &shared.name,
             sh: Shared {
                 events: EventQueue::with_capacity(1024),
                 nodes: shared
@@ -205,7 +208,7 @@ impl<'a> Stack<'a> {
             if t >= self.horizon {
                 break;
             }
-            self.handle(t, event, None);
+            self.handle(t, event, &mut []);
             handled += 1;
             if handled.is_multiple_of(STOP_CHECK_EVENTS) && stop.load(Ordering::Relaxed) {
                 return false;
@@ -233,13 +236,13 @@ impl<'a> Stack<'a> {
     }
 
     /// Handles the next event (the caller knows there is one before the horizon).
-    fn step(&mut self, overflow: Option<&mut Stack<'a>>) {
+    fn step(&mut self, overflow: &mut [Stack<'a>]) {
         if let Some((t, event)) = self.sh.events.pop() {
             self.handle(t, event, overflow);
         }
     }
 
-    fn handle(&mut self, t: SimTime, event: Event, overflow: Option<&mut Stack<'a>>) {
+    fn handle(&mut self, t: SimTime, event: Event, overflow: &mut [Stack<'a>]) {
         debug_assert!(t >= self.sh.now, "the clock never goes backwards");
         self.sh.now = t;
         let sh = &mut self.sh;
@@ -248,7 +251,11 @@ impl<'a> Stack<'a> {
                 let s = &mut self.services[service as usize];
                 s.advance(t);
                 if let Some(request) = s.on_arrival(sh) {
-                    let other = overflow.expect("a service that spills has an overflow stack");
+                    let to = &s.spec.spill.as_ref().expect("only a service that spills spills").to.name;
+                    let other = overflow
+                        .iter_mut()
+                        .find(|o| o.name == *to)
+                        .expect("every platform spilled to has an overflow stack");
                     other.take_spilled(s.name, t, request);
                 }
             }

@@ -289,3 +289,62 @@ impl ServiceOutcome {
         }
     }
 }
+
+impl Outcome {
+    /// Two overflow platforms' outcomes as one part: counts, bills and time averages
+    /// added, latencies merged, each one's services kept. Means of per-request times are
+    /// weighted by the requests each part served, utilisation by its instances.
+    pub(crate) fn and(self, o: Outcome) -> Outcome {
+        let weighted = |a: f64, na: u64, b: f64, nb: u64| {
+            if na + nb == 0 {
+                0.0
+            } else {
+                (a * na as f64 + b * nb as f64) / (na + nb) as f64
+            }
+        };
+        let departed = |c: &Counters| c.completed + c.rejected + c.timed_out;
+        let served = |c: &Counters| c.completed + c.timed_out;
+        let mut counters = self.counters;
+        counters.add(&o.counters);
+        let mut latency = self.latency;
+        latency.merge(&o.latency);
+        let mut services = self.services;
+        services.extend(o.services);
+        Outcome {
+            counters,
+            latency,
+            meters: self.meters,
+            cost: self.cost.plus(&o.cost),
+            mean_instances: self.mean_instances + o.mean_instances,
+            peak_instances: self.peak_instances + o.peak_instances,
+            mean_busy_instances: self.mean_busy_instances + o.mean_busy_instances,
+            utilization: if self.mean_instances + o.mean_instances > 0.0 {
+                (self.utilization * self.mean_instances + o.utilization * o.mean_instances)
+                    / (self.mean_instances + o.mean_instances)
+            } else {
+                0.0
+            },
+            mean_in_system: self.mean_in_system + o.mean_in_system,
+            mean_sojourn_secs: weighted(
+                self.mean_sojourn_secs,
+                departed(&self.counters),
+                o.mean_sojourn_secs,
+                departed(&o.counters),
+            ),
+            mean_queue_wait_secs: weighted(
+                self.mean_queue_wait_secs,
+                served(&self.counters),
+                o.mean_queue_wait_secs,
+                served(&o.counters),
+            ),
+            timeline: merge_minutes(&self.timeline, &o.timeline),
+            mean_nodes: self.mean_nodes + o.mean_nodes,
+            peak_nodes: self.peak_nodes + o.peak_nodes,
+            pending_pods: self.pending_pods + o.pending_pods,
+            mean_pending_secs: weighted(self.mean_pending_secs, self.pending_pods, o.mean_pending_secs, o.pending_pods),
+            parts: None,
+            services,
+            shared_cost: self.shared_cost.plus(&o.shared_cost),
+        }
+    }
+}
