@@ -220,7 +220,7 @@ fn resuming_after_any_number_of_jobs_gives_the_same_result() {
             other => panic!("expected an interruption after {stop_after} jobs, got {:?}", other.map(|_| ())),
         };
         assert_eq!(partial.jobs(), stop_after);
-        let saved = resume::to_text(&partial, 7, s.replications);
+        let saved = resume::to_text(&partial, 7, s.replications, s.services.len());
         let back = resume::parse(&saved, 7, s.replications, &names).unwrap();
         assert_eq!(back, partial);
         let opts = RunOptions { threads: Some(2), resume: Some(back), ..RunOptions::from_scenario(&s) };
@@ -252,7 +252,11 @@ fn a_checkpoint_of_another_scenario_is_refused() {
     // Made for the same file with another seed.
     let other = common::scenario(&MANY_JOBS.replace("seed = 11", "seed = 12"));
     let fp = resume::fingerprint(&other.resolved_toml(env!("CARGO_PKG_VERSION")));
-    std::fs::write(out.join(resume::FILE_NAME), resume::to_text(&empty, fp, s.replications)).unwrap();
+    std::fs::write(
+        out.join(resume::FILE_NAME),
+        resume::to_text(&empty, fp, s.replications, s.services.len()),
+    )
+    .unwrap();
     let args = ["run", scenario.to_str().unwrap(), "-n", "2", "--resume", "--out", out.to_str().unwrap()];
     let o = crossover(&args, dir.path());
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
