@@ -797,6 +797,7 @@ fn write_outputs(scenario: &Scenario, resolved: &str, result: &RunResult, out: &
     // Render everything first, then write: a rendering failure leaves no files behind.
     let mut files: Vec<(String, Vec<u8>)> = [
         ("summary.csv", crossover_report::summary_csv(result)),
+        ("services.csv", crossover_report::services_csv(result)),
         ("replications.csv", crossover_report::replications_csv(result)),
         ("scenario.resolved.toml", resolved.as_bytes().to_vec()),
     ]
