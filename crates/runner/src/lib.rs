@@ -580,10 +580,11 @@ impl<'a> ServiceView<'a> {
         written.parse().unwrap_or(f64::NAN)
     }
 
-    /// Pooled p99 / SLO, if it has an SLO.
+    /// Pooled p99 / SLO, if it has an SLO (a scenario's SLO is never 0; were it, no
+    /// ratio is given rather than an infinite one, which no result file may hold).
     pub fn slo_ratio(&self) -> Option<f64> {
         let slo = self.slo_p99()?.as_nanos() as f64 / 1e6;
-        Some(if slo > 0.0 { self.p99_written_ms() / slo } else { f64::INFINITY })
+        (slo > 0.0).then(|| self.p99_written_ms() / slo)
     }
 
     /// Whether the pooled p99 is within the SLO, if it has one.
