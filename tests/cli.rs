@@ -80,7 +80,7 @@ fn results_are_byte_identical_for_any_thread_count() {
         );
         assert!(o.status.success(), "{}", stderr(&o));
     }
-    for file in ["summary.csv", "replications.csv", "scenario.resolved.toml"] {
+    for file in ["summary.csv", "services.csv", "replications.csv", "scenario.resolved.toml"] {
         let a = std::fs::read(dir.path().join("t1").join(file)).unwrap();
         let b = std::fs::read(dir.path().join("t2").join(file)).unwrap();
         assert!(a == b, "{file} differs between --threads 1 and --threads 2");
@@ -109,7 +109,7 @@ fn the_resolved_scenario_reproduces_the_run() {
     let second = dir.path().join("second");
     let o = crossover(&["run", resolved.to_str().unwrap(), "--out", second.to_str().unwrap()], dir.path());
     assert!(o.status.success(), "{}", stderr(&o));
-    for file in ["summary.csv", "replications.csv"] {
+    for file in ["summary.csv", "services.csv", "replications.csv"] {
         assert_eq!(
             std::fs::read(first.join(file)).unwrap(),
             std::fs::read(second.join(file)).unwrap(),
@@ -240,6 +240,15 @@ fn as_documented(path: &str) -> String {
         }
     }
     path.to_string()
+}
+
+/// Every column of the result files is documented in the README's schema tables.
+#[test]
+fn the_readme_documents_every_result_column() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    for column in crossover_report::SUMMARY_COLUMNS.iter().chain(crossover_report::SERVICES_COLUMNS) {
+        assert!(readme.contains(&format!("`{column}`")), "README.md does not document the column `{column}`");
+    }
 }
 
 /// The README's test command is exactly what CI runs, and every scenario example in the
@@ -818,7 +827,7 @@ fn a_batch_runs_the_good_files_reports_the_bad_one_and_sums_up() {
     assert!(err.contains("`platform[0].autoscaler.instances`"), "{err}");
     let out = dir.path().join("output");
     for name in ["alpha", "beta"] {
-        for file in ["summary.csv", "replications.csv", "scenario.resolved.toml"] {
+        for file in ["summary.csv", "services.csv", "replications.csv", "scenario.resolved.toml"] {
             assert!(out.join(name).join(file).exists(), "{name}/{file}");
         }
     }

@@ -537,12 +537,7 @@ fn run_one(
         progress: bar.callback(),
         resume: from,
         timelines: true,
-        checkpoint: Some(periodic_checkpoint(
-            &checkpoint,
-            fingerprint,
-            scenario.replications,
-            args.checkpoint_every,
-        )),
+        checkpoint: Some(periodic_checkpoint(&checkpoint, fingerprint, scenario, args.checkpoint_every)),
         ..RunOptions::from_scenario(scenario)
     };
     let started = Instant::now();
@@ -559,7 +554,7 @@ fn run_one(
     let result = match outcome {
         Ok(result) => result,
         Err(RunError::Interrupted(partial)) => {
-            let text = resume::to_text(&partial, fingerprint, scenario.replications);
+            let text = resume::to_text(&partial, fingerprint, scenario.replications, scenario.services.len());
             crossover_report::write_atomic(&checkpoint, text.as_bytes())
                 .context("saving the completed simulations")
                 .map_err(Failure::Runtime)?;
@@ -582,7 +577,12 @@ fn run_one(
         Failure::Runtime(e)
     })?;
     if keep {
-        let text = resume::to_text(&resume::completed(&result), fingerprint, scenario.replications);
+        let text = resume::to_text(
+            &resume::completed(&result),
+            fingerprint,
+            scenario.replications,
+            scenario.services.len(),
+        );
         crossover_report::write_atomic(&checkpoint, text.as_bytes())
             .context("saving the finished simulations until the batch ends")
             .map_err(Failure::Runtime)?;
@@ -660,15 +660,16 @@ pub(crate) fn claim_folder(out: &Path, quiet: bool) -> Result<Option<crossover_r
 fn periodic_checkpoint(
     path: &Path,
     fingerprint: u64,
-    replications: u32,
+    scenario: &Scenario,
     seconds: u64,
 ) -> crossover_runner::Checkpointing {
+    let (replications, services) = (scenario.replications, scenario.services.len());
     let path = path.to_path_buf();
     let warned = AtomicBool::new(false);
     crossover_runner::Checkpointing {
         every: std::time::Duration::from_secs(seconds),
         save: Arc::new(move |partial| {
-            let text = resume::to_text(partial, fingerprint, replications);
+            let text = resume::to_text(partial, fingerprint, replications, services);
             if let Err(e) = crossover_report::write_atomic(&path, text.as_bytes()) {
                 if !warned.swap(true, Ordering::Relaxed) {
                     eprintln!("warning: cannot save the periodic checkpoint: {}", safe(&format!("{e:#}")));
@@ -782,9 +783,18 @@ fn load_checkpoint(
         Err(e) => return Err(Failure::Runtime(anyhow::anyhow!("cannot read {}: {e}", path.display()))),
     };
     let names: Vec<String> = scenario.platforms.iter().map(|p| p.name.clone()).collect();
-    resume::parse(&text, fingerprint, scenario.replications, &names)
-        .map(Some)
-        .map_err(|e| Failure::BadInput(format!("error: --resume: the checkpoint {}: {e}", path.display())))
+    let bad =
+        |e: String| Failure::BadInput(format!("error: --resume: the checkpoint {}: {e}", path.display()));
+    let partial =
+        resume::parse(&text, fingerprint, scenario.replications, &names).map_err(|e| bad(e.to_string()))?;
+    // Its fingerprint ties it to this scenario, so only an edited file gets here.
+    match partial.services() {
+        Some(n) if n != scenario.services.len() => Err(bad(format!(
+            "it holds stacks of {n} service(s), the scenario's have {}; delete it, or run without --resume",
+            scenario.services.len()
+        ))),
+        _ => Ok(Some(partial)),
+    }
 }
 
 /// Writes the result files (and the charts and report) all or nothing: an unwritable
@@ -793,6 +803,7 @@ fn write_outputs(scenario: &Scenario, resolved: &str, result: &RunResult, out: &
     // Render everything first, then write: a rendering failure leaves no files behind.
     let mut files: Vec<(String, Vec<u8>)> = [
         ("summary.csv", crossover_report::summary_csv(result)),
+        ("services.csv", crossover_report::services_csv(result)),
         ("replications.csv", crossover_report::replications_csv(result)),
         ("scenario.resolved.toml", resolved.as_bytes().to_vec()),
     ]

@@ -3,7 +3,7 @@
 //! as run.
 
 use crate::charts::{pareto_front, Chart};
-use crate::plot_dir::{PlatformRow, RunData, Table, COST_ITEMS, INFRA_ITEMS};
+use crate::plot_dir::{PlatformRow, RunData, ServiceRow, Table, COST_ITEMS, INFRA_ITEMS};
 use crate::style::{self, Palette};
 use std::fmt::Write;
 
@@ -63,7 +63,8 @@ fn percent(f: f64) -> String {
 
 /// Why `w` wins on cost: what its bill is made of, and the line items that make the
 /// next cheapest candidate (meeting the SLO, if there is one) dearer.
-fn why(w: &PlatformRow, all: &[PlatformRow], slo: Option<f64>) -> Vec<String> {
+fn why(w: &PlatformRow, data: &RunData) -> Vec<String> {
+    let all = &data.summary;
     let mut out = Vec::new();
     let items = bill(w);
     let total: f64 = items.iter().map(|i| i.1).sum();
@@ -83,7 +84,7 @@ fn why(w: &PlatformRow, all: &[PlatformRow], slo: Option<f64>) -> Vec<String> {
     let runner_up = all
         .iter()
         .filter(|p| p.name != w.name && p.cost >= w.cost)
-        .filter(|p| slo.is_none_or(|s| p.p99 <= s))
+        .filter(|p| data.meets_slo(p) != Some(false))
         .min_by(|a, b| a.cost.total_cmp(&b.cost));
     let Some(r) = runner_up else { return out };
     let gap = r.cost - w.cost;
@@ -117,7 +118,11 @@ fn why(w: &PlatformRow, all: &[PlatformRow], slo: Option<f64>) -> Vec<String> {
     if more.is_empty() {
         return out;
     }
-    let next = if slo.is_some() { "the next cheapest meeting the SLO" } else { "the next cheapest" };
+    let next = match (data.has_slo(), data.is_stack()) {
+        (true, false) => "the next cheapest meeting the SLO",
+        (true, true) => "the next cheapest meeting every service's SLO",
+        (false, _) => "the next cheapest",
+    };
     let mut line = format!(
         "Why {} wins: {}, {next}, costs {} more ({} vs {}): it pays {}",
         w.name,
@@ -170,6 +175,122 @@ fn people_line(p: &PlatformRow) -> Option<String> {
     })
 }
 
+/// Without an SLO: the cheapest, the fastest, and that nothing is ruled out on latency.
+fn no_slo_lines(s: &[PlatformRow], cheapest: &PlatformRow, fastest: &PlatformRow) -> Vec<String> {
+    let mut out = vec![format!(
+        "Cheapest: {} at {}/month (infrastructure), p99 {}.",
+        cheapest.name,
+        style::usd(cheapest.cost),
+        style::ms(cheapest.p99)
+    )];
+    if fastest.name == cheapest.name && s.len() > 1 {
+        out.push(format!("{} is also the fastest: no other platform buys a lower p99.", cheapest.name));
+    } else if fastest.name != cheapest.name {
+        out.push(format!(
+            "Fastest: {} with p99 {} at {}/month.",
+            fastest.name,
+            style::ms(fastest.p99),
+            style::usd(fastest.cost)
+        ));
+    }
+    out.push("The scenario sets no SLO (simulation.slo_p99), so no platform is ruled out on latency.".into());
+    out
+}
+
+/// The service of `platform`'s stack furthest above (or closest to) its SLO.
+fn worst_service<'a>(data: &'a RunData, platform: &'a str) -> Option<&'a ServiceRow> {
+    data.services_of(platform)
+        .filter(|r| r.slo_ratio.is_some())
+        .max_by(|a, b| a.slo_ratio.unwrap_or(0.0).total_cmp(&b.slo_ratio.unwrap_or(0.0)))
+}
+
+/// `api (p99 512 ms, SLO 300 ms)`.
+fn against_slo(r: &ServiceRow) -> String {
+    format!("{} (p99 {}, SLO {})", r.service, style::ms(r.p99), style::ms(r.slo.unwrap_or(0.0)))
+}
+
+/// A stack of several services: what runs, the cheapest platform meeting every
+/// service's SLO (or the one closest to meeting them), and who misses which SLO.
+fn stack_lines(data: &RunData, cheapest: &PlatformRow, fastest: &PlatformRow) -> Vec<String> {
+    let s = &data.summary;
+    let names = data.service_names();
+    let mut out = Vec::new();
+    if !data.has_slo() {
+        out.extend(no_slo_lines(s, cheapest, fastest));
+        out.pop();
+        out.push(format!(
+            "No service of the stack has an SLO (slo_p99), so no platform is ruled out on latency; p99 is over all {} services' requests.",
+            names.len()
+        ));
+        return out;
+    }
+    let meeting =
+        s.iter().filter(|p| data.meets_slo(p) == Some(true)).min_by(|a, b| a.cost.total_cmp(&b.cost));
+    match meeting {
+        Some(p) => {
+            let worst = worst_service(data, &p.name);
+            out.push(format!(
+                "Cheapest meeting every service's SLO: {} at {}/month for the stack of {} services{}.",
+                p.name,
+                style::usd(p.cost),
+                names.len(),
+                worst.map_or(String::new(), |w| format!("; closest to its SLO: {}", against_slo(w)))
+            ));
+        }
+        None => {
+            // The platform whose worst service is least far above its SLO.
+            let ratio = |p: &PlatformRow| data.stack_total(&p.name).and_then(|t| t.slo_ratio);
+            let closest = s
+                .iter()
+                .filter(|p| ratio(p).is_some())
+                .min_by(|a, b| ratio(a).unwrap_or(0.0).total_cmp(&ratio(b).unwrap_or(0.0)));
+            match closest.and_then(|p| Some((p, worst_service(data, &p.name)?))) {
+                Some((p, w)) => out.push(format!(
+                    "No platform meets every service's SLO; the closest is {} at {}/month, where {} is {:.2}× its SLO.",
+                    p.name,
+                    style::usd(p.cost),
+                    against_slo(w),
+                    w.slo_ratio.unwrap_or(0.0)
+                )),
+                None => out.push("No platform meets every service's SLO.".into()),
+            }
+        }
+    }
+    let missing: Vec<String> = s
+        .iter()
+        .filter_map(|p| {
+            let misses: Vec<String> =
+                data.services_of(&p.name).filter(|r| r.meets == Some(false)).map(against_slo).collect();
+            (!misses.is_empty()).then(|| format!("on {}: {}", p.name, misses.join(", ")))
+        })
+        .collect();
+    if !missing.is_empty() {
+        out.push(format!("Missing their SLO: {}.", missing.join("; ")));
+    }
+    out
+}
+
+/// Where the winner's stack bill goes by service (allocated), with the nodes' idle
+/// capacity and what is billed once for the stack.
+fn split_line(data: &RunData, w: &PlatformRow) -> Option<String> {
+    let total = data.stack_total(&w.name)?;
+    if w.cost <= 0.0 {
+        return None;
+    }
+    let pct = |v: f64| percent(v / w.cost);
+    let mut parts: Vec<String> = data
+        .services_of(&w.name)
+        .map(|r| format!("{} {} ({})", r.service, style::usd(r.cost), pct(r.cost)))
+        .collect();
+    if total.idle > 0.0 {
+        parts.push(format!("idle node capacity {} ({})", style::usd(total.idle), pct(total.idle)));
+    }
+    if total.shared > 0.0 {
+        parts.push(format!("shared fees {} ({})", style::usd(total.shared), pct(total.shared)));
+    }
+    Some(format!("By service, {}'s {}/month is: {}.", w.name, style::usd(w.cost), parts.join(", ")))
+}
+
 /// Plain-language conclusions, one sentence each.
 pub fn verdict(data: &RunData) -> Vec<String> {
     let mut out = Vec::new();
@@ -180,63 +301,48 @@ pub fn verdict(data: &RunData) -> Vec<String> {
     if !s.is_empty() {
         let cheapest = s.iter().min_by(by_cost).expect("not empty");
         let fastest = s.iter().min_by(|a, b| a.p99.total_cmp(&b.p99)).expect("not empty");
-        match data.slo_ms {
-            Some(slo) => {
-                let meeting: Vec<_> = s.iter().filter(|p| p.p99 <= slo).collect();
-                match meeting.iter().copied().min_by(by_cost) {
-                    Some(p) => out.push(format!(
-                        "Cheapest meeting the SLO (p99 ≤ {}): {} at {}/month, p99 {}.",
-                        style::ms(slo),
-                        p.name,
-                        style::usd(p.cost),
-                        style::ms(p.p99)
-                    )),
-                    None => out.push(format!(
-                        "No platform meets the SLO (p99 ≤ {}); the fastest is {} with p99 {} at {}/month.",
-                        style::ms(slo),
-                        fastest.name,
-                        style::ms(fastest.p99),
-                        style::usd(fastest.cost)
-                    )),
+        if data.is_stack() {
+            out.extend(stack_lines(data, cheapest, fastest));
+        } else {
+            match data.slo_ms {
+                Some(slo) => {
+                    let meeting: Vec<_> = s.iter().filter(|p| p.p99 <= slo).collect();
+                    match meeting.iter().copied().min_by(by_cost) {
+                        Some(p) => out.push(format!(
+                            "Cheapest meeting the SLO (p99 ≤ {}): {} at {}/month, p99 {}.",
+                            style::ms(slo),
+                            p.name,
+                            style::usd(p.cost),
+                            style::ms(p.p99)
+                        )),
+                        None => out.push(format!(
+                            "No platform meets the SLO (p99 ≤ {}); the fastest is {} with p99 {} at {}/month.",
+                            style::ms(slo),
+                            fastest.name,
+                            style::ms(fastest.p99),
+                            style::usd(fastest.cost)
+                        )),
+                    }
+                    let missing: Vec<&str> =
+                        s.iter().filter(|p| p.p99 > slo).map(|p| p.name.as_str()).collect();
+                    if !missing.is_empty() && missing.len() < s.len() {
+                        out.push(format!("Missing the SLO: {}.", missing.join(", ")));
+                    }
                 }
-                let missing: Vec<&str> = s.iter().filter(|p| p.p99 > slo).map(|p| p.name.as_str()).collect();
-                if !missing.is_empty() && missing.len() < s.len() {
-                    out.push(format!("Missing the SLO: {}.", missing.join(", ")));
-                }
-            }
-            None => {
-                out.push(format!(
-                    "Cheapest: {} at {}/month (infrastructure), p99 {}.",
-                    cheapest.name,
-                    style::usd(cheapest.cost),
-                    style::ms(cheapest.p99)
-                ));
-                if fastest.name == cheapest.name && s.len() > 1 {
-                    out.push(format!(
-                        "{} is also the fastest: no other platform buys a lower p99.",
-                        cheapest.name
-                    ));
-                } else if fastest.name != cheapest.name {
-                    out.push(format!(
-                        "Fastest: {} with p99 {} at {}/month.",
-                        fastest.name,
-                        style::ms(fastest.p99),
-                        style::usd(fastest.cost)
-                    ));
-                }
-                out.push(
-                    "The scenario sets no SLO (simulation.slo_p99), so no platform is ruled out on latency."
-                        .into(),
-                );
+                None => out.extend(no_slo_lines(s, cheapest, fastest)),
             }
         }
         // Why: the line items that make the winner's bill and the runner-up's difference.
-        let winner = match data.slo_ms {
-            Some(slo) => s.iter().filter(|p| p.p99 <= slo).min_by(by_cost),
-            None => Some(cheapest),
+        let winner = if data.has_slo() {
+            s.iter().filter(|p| data.meets_slo(p) == Some(true)).min_by(by_cost)
+        } else {
+            Some(cheapest)
         };
         if let Some(w) = winner {
-            out.extend(why(w, s, data.slo_ms));
+            if data.is_stack() {
+                out.extend(split_line(data, w));
+            }
+            out.extend(why(w, data));
         }
         // Is the cheapest clearly cheapest, or within the noise of the runner-up?
         let mut sorted: Vec<_> = s.iter().collect();
@@ -351,6 +457,12 @@ details summary{cursor:pointer;color:#0072b2}td:first-child,th:first-child{text-
 figure{margin:1.5em 0}figure svg{max-width:100%;height:auto;border:1px solid #eee}\
 figcaption{color:#666;font-size:.85em}pre{background:#f7f7f7;padding:12px;overflow-x:auto;font-size:.8em}\
 .src td{text-align:left;white-space:normal}";
+
+/// Added to [`CSS`] for a stack of several services only, so a one-service report is
+/// the same page as before stacks.
+const STACK_CSS: &str =
+    ".services td.l,.services th.l{text-align:left}.services tr.total td{border-bottom:2px solid #bbb}\
+.services tr.unallocated td{color:#666}";
 
 /// A cell of the report's tables: a value of summary.csv, with its interval when it has one.
 #[derive(Clone, Copy)]
@@ -479,6 +591,112 @@ fn bills_html(data: &RunData, palette: &Palette) -> String {
     h
 }
 
+/// A stack of several services: per platform, each service's allocated cost and share
+/// of the bill, its p99 against its SLO, then the nodes' idle capacity and the shared
+/// fees, which with the services make up the platform's whole bill.
+fn services_html(data: &RunData, palette: &Palette) -> String {
+    let mut h = String::new();
+    let names = data.service_names();
+    let _ = writeln!(
+        h,
+        "<p>Every platform runs the same stack of {} services: {}. Each service is allocated the cost of what it uses, as OpenCost allocates a cluster: on serverless platforms its own usage (after its share of a free tier counted once for the stack), on a cluster its pods' requests priced at their nodes' rates. What no service is allocated is shown apart: the nodes' capacity no pod requested (idle), and the fees billed once for the stack (control plane, fixed fees). Services, idle and shared add up to the platform's infrastructure bill in the summary.</p>",
+        names.len(),
+        escape(&names.join(", "))
+    );
+    let misses: Vec<String> = data
+        .summary
+        .iter()
+        .filter_map(|p| {
+            let m: Vec<String> = data
+                .services_of(&p.name)
+                .filter(|r| r.meets == Some(false))
+                .map(|r| escape(&r.service))
+                .collect();
+            (!m.is_empty())
+                .then(|| format!("<li><strong>{}</strong>: {}</li>", escape(&p.name), m.join(", ")))
+        })
+        .collect();
+    if data.has_slo() {
+        if misses.is_empty() {
+            h.push_str("<p class=\"slo-ok\">Every service meets its SLO on every platform.</p>\n");
+        } else {
+            h.push_str("<p>Services missing their SLO (pooled p99 above it), by platform:</p>\n<ul class=\"slo-misses\">\n");
+            for m in misses {
+                let _ = writeln!(h, "{m}");
+            }
+            h.push_str("</ul>\n");
+        }
+    }
+    h.push_str(
+        "<div class=\"wide\"><table class=\"services\"><thead><tr><th>platform</th><th class=\"l\">service</th><th>infra $/month ± 95%</th><th>share of bill</th><th>p99 ms ± 95%</th><th>SLO ms</th><th>p99 / SLO</th><th>SLO</th><th>failed</th></tr></thead><tbody>",
+    );
+    for p in &data.summary {
+        let rows: Vec<&ServiceRow> = data.services_of(&p.name).collect();
+        let Some(total) = data.stack_total(&p.name) else { continue };
+        let share =
+            |v: f64| if total.cost > 0.0 { format!("{:.1}%", 100.0 * v / total.cost) } else { String::new() };
+        let span = rows.len() + 3;
+        let mut first = true;
+        let mut lead = |h: &mut String| {
+            if std::mem::take(&mut first) {
+                let _ = write!(
+                    h,
+                    "<td rowspan=\"{span}\"><span class=\"sw\" style=\"background:{}\"></span>{}</td>",
+                    palette.hex(&p.name),
+                    escape(&p.name)
+                );
+            }
+        };
+        for r in &rows {
+            h.push_str("<tr>");
+            lead(&mut h);
+            let failed =
+                if r.requests > 0.0 { format!("{:.3}%", 100.0 * r.failed / r.requests) } else { "0".into() };
+            let _ = write!(
+                h,
+                "<td class=\"l\">{}</td><td>{:.2} ± {:.2}</td><td>{}</td><td>{:.1} ± {:.1}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&r.service),
+                r.cost,
+                r.cost_ci,
+                share(r.cost),
+                r.p99,
+                r.p99_ci,
+                r.slo.map_or(String::new(), |v| format!("{v:.0}")),
+                r.slo_ratio.map_or(String::new(), |v| format!("{v:.2}")),
+                match r.meets {
+                    Some(true) => "meets",
+                    Some(false) => "<strong>misses</strong>",
+                    None => "",
+                },
+                failed
+            );
+        }
+        for (label, v) in [("idle node capacity", total.idle), ("shared fees", total.shared)] {
+            h.push_str("<tr class=\"unallocated\">");
+            lead(&mut h);
+            let _ = write!(h, "<td class=\"l\"><em>{label}</em></td><td>{v:.2}</td><td>{}</td><td></td><td></td><td></td><td></td><td></td></tr>", share(v));
+        }
+        h.push_str("<tr class=\"total\">");
+        lead(&mut h);
+        let _ = write!(
+            h,
+            "<td class=\"l\"><strong>stack</strong></td><td><strong>{:.2}</strong> ± {:.2}</td><td>100%</td><td>{:.1} ± {:.1}</td><td></td><td>{}</td><td>{}</td><td></td></tr>",
+            total.cost,
+            total.cost_ci,
+            total.p99,
+            total.p99_ci,
+            total.slo_ratio.map_or(String::new(), |v| format!("{v:.2}")),
+            match total.meets {
+                Some(true) => "every service meets",
+                Some(false) => "<strong>misses</strong>",
+                None => "",
+            }
+        );
+    }
+    h.push_str("</tbody></table></div>\n<p class=\"sub\">p99 / SLO: the service's pooled p99 over its SLO (above 1 misses it); on the stack row, the worst service's. The stack's p99 is over every request of every service. ± is the half-width of the 95% confidence interval across replications. Overhead and people (TCO) are in services.csv.</p>\n");
+    h
+}
+
 /// The presets named by the scenario's platforms, with their dates and sources.
 fn presets_html(scenario: &str) -> String {
     let Ok(doc) = toml::from_str::<toml::Table>(scenario) else { return String::new() };
@@ -547,8 +765,9 @@ pub fn report_html(data: &RunData, charts: &[Chart]) -> String {
     let mut h = String::new();
     let _ = write!(
         h,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<h1>{}</h1>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{CSS}{}</style>\n</head>\n<body>\n<h1>{}</h1>\n",
         escape(&title),
+        if data.is_stack() { STACK_CSS } else { "" },
         escape(&title)
     );
     if !description.is_empty() {
@@ -582,6 +801,12 @@ pub fn report_html(data: &RunData, charts: &[Chart]) -> String {
         h.push_str("<h3>Details</h3>\n");
         h.push_str(&table_html(t, &palette, DETAILS, "details"));
         h.push('\n');
+    }
+    // Only a stack of several services gets its own section: with one service the
+    // summary already says everything, and the page reads as it did before stacks.
+    if data.is_stack() {
+        h.push_str("<h2>Services</h2>\n");
+        h.push_str(&services_html(data, &palette));
     }
     if let Some(sweep) = &data.sweep {
         if !sweep.crossovers.is_empty() {
@@ -719,5 +944,61 @@ mod tests {
             html.split("<table class=\"summary\">").nth(1).unwrap().split("</thead>").next().unwrap();
         assert!(summary.matches("<th>").count() <= 8);
         assert!(html.contains("<table class=\"details\">") && html.contains("Where the money goes"));
+    }
+
+    /// A stack of several services gets a Services section (its table, who misses
+    /// which SLO) and its own styles; the verdict judges each service by its own SLO.
+    #[test]
+    fn a_stack_gets_a_services_section_and_verdict() {
+        let d = RunData::parse(&crate::test_stack::files()).unwrap();
+        assert!(d.is_stack());
+        let html = report_html(&d, &[]);
+        assert!(html.contains("<h2>Services</h2>") && html.contains("<table class=\"services\">"));
+        assert!(html.contains(STACK_CSS));
+        let table =
+            html.split("<table class=\"services\">").nth(1).unwrap().split("</table>").next().unwrap();
+        for row in ["api", "worker", "web", "idle node capacity", "shared fees", "stack"] {
+            assert_eq!(table.matches(&format!(">{row}<")).count(), 3, "{row}: a row per platform");
+        }
+        assert_eq!(
+            table.matches("<strong>misses</strong>").count(),
+            4,
+            "api on two platforms, and their stacks"
+        );
+        let v = verdict(&d);
+        assert!(v[0].starts_with("Cheapest meeting every service's SLO: eks at $312/month"), "{v:#?}");
+        assert!(
+            v.contains(&"Missing their SLO: on cloud-run: api (p99 364 ms, SLO 300 ms); on gke-autopilot: api (p99 313 ms, SLO 300 ms).".to_string()),
+            "{v:#?}"
+        );
+        let split = v.iter().find(|l| l.starts_with("By service, eks's $312/month is:")).expect("the split");
+        assert!(split.contains("idle node capacity $101") && split.contains("shared fees $73.00"), "{split}");
+    }
+
+    /// With one service, services.csv adds nothing to the page: the report is the one
+    /// drawn without it, byte for byte.
+    #[test]
+    fn one_service_gets_the_report_it_had_before_stacks() {
+        let mut result = crate::test_stack::result();
+        for p in &mut result.platforms {
+            p.services.truncate(1);
+            p.services[0].latency = None;
+            for r in &mut p.replications {
+                r.services.truncate(1);
+            }
+        }
+        let mut without = RunFiles::default();
+        without.insert("summary.csv", crate::summary_csv(&result));
+        let mut with = without.clone();
+        with.insert("services.csv", crate::services_csv(&result));
+        let (a, b) = (RunData::parse(&without).unwrap(), RunData::parse(&with).unwrap());
+        assert!(!b.is_stack() && b.services.len() == 6);
+        // The service's SLO, from services.csv when the scenario does not say.
+        assert_eq!(b.slo_ms, Some(300.0));
+        let mut a = a;
+        a.slo_ms = Some(300.0);
+        assert_eq!(report_html(&a, &[]), report_html(&b, &[]));
+        assert_eq!(verdict(&a), verdict(&b));
+        assert!(!report_html(&b, &[]).contains("class=\"services\""));
     }
 }

@@ -10,8 +10,15 @@ use std::path::Path;
 
 /// The files a report may use, by name; every one is optional except that a folder
 /// needs `summary.csv` or `sweep.csv`.
-pub const INPUT_FILES: &[&str] =
-    &["summary.csv", "latency.csv", "timeline.csv", "sweep.csv", "crossovers.csv", "scenario.resolved.toml"];
+pub const INPUT_FILES: &[&str] = &[
+    "summary.csv",
+    "services.csv",
+    "latency.csv",
+    "timeline.csv",
+    "sweep.csv",
+    "crossovers.csv",
+    "scenario.resolved.toml",
+];
 
 /// Named file contents.
 #[derive(Clone, Debug, Default)]
@@ -108,14 +115,42 @@ impl Table {
 
     /// The platform name in column `c` of row `i`, checked as a scenario's would be.
     fn platform(&self, i: usize, c: usize) -> Result<&str, PlotError> {
+        self.name(i, c, "platform")
+    }
+
+    /// A name in column `c` of row `i` (`what`: platform, service), refused if a
+    /// scenario could not give it (control characters, a separator, too long).
+    fn name(&self, i: usize, c: usize, what: &str) -> Result<&str, PlotError> {
         let name = self.text(i, c);
         match crossover_scenario::names::platform_name_problem(name) {
             None => Ok(name),
             Some(problem) => Err(PlotError::Csv {
                 file: self.file.clone(),
                 line: i as u64 + 2,
-                message: format!("the platform name {problem}"),
+                message: format!("the {what} name {problem}"),
             }),
+        }
+    }
+
+    /// `true`, `false` or empty (`None`) in column `name` of row `i`.
+    fn flag(&self, i: usize, name: &str) -> Result<Option<bool>, PlotError> {
+        let Some(c) = self.col(name) else { return Ok(None) };
+        match self.text(i, c).trim() {
+            "" => Ok(None),
+            "true" => Ok(Some(true)),
+            "false" => Ok(Some(false)),
+            other => Err(PlotError::Csv {
+                file: self.file.clone(),
+                line: i as u64 + 2,
+                message: format!("`{other}` in column `{name}`: expected true, false or nothing"),
+            }),
+        }
+    }
+
+    fn opt_num(&self, i: usize, name: &str) -> Result<Option<f64>, PlotError> {
+        match self.col(name) {
+            Some(c) => self.num(i, c),
+            None => Ok(None),
         }
     }
 
@@ -174,6 +209,48 @@ pub struct PlatformRow {
     pub overflow_cost: f64,
     pub base_p99: f64,
     pub overflow_p99: f64,
+}
+
+/// One row of `services.csv`: a service of a platform's stack, or (service
+/// [`crate::ALL_SERVICES`]) the stack's total with the part of its bill no service is
+/// allocated.
+#[derive(Clone, Debug, Default)]
+pub struct ServiceRow {
+    pub platform: String,
+    pub service: String,
+    /// Allocated cost (the stack's on the `all` row) under each cost model.
+    pub cost: f64,
+    pub cost_ci: f64,
+    pub overhead: f64,
+    pub tco: f64,
+    /// Share of the stack's infrastructure bill.
+    pub cost_share: f64,
+    pub p50: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub p99_ci: f64,
+    /// The service's SLO in ms (none on the `all` row), p99 / SLO (the worst of the
+    /// stack's on the `all` row) and whether it is met (every one, on the `all` row).
+    pub slo: Option<f64>,
+    pub slo_ratio: Option<f64>,
+    pub meets: Option<bool>,
+    pub requests: f64,
+    pub failed: f64,
+    /// Values of [`COST_ITEMS`], in that order.
+    pub items: Vec<f64>,
+    /// `all` rows: the nodes' capacity no service requested, and the rest of the bill
+    /// billed once for the stack, under each cost model (0 on service rows).
+    pub idle: f64,
+    pub shared: f64,
+    pub shared_overhead: f64,
+    pub shared_tco: f64,
+}
+
+impl ServiceRow {
+    /// The stack's total row of its platform.
+    pub fn is_total(&self) -> bool {
+        self.service == crate::ALL_SERVICES
+    }
 }
 
 /// The pooled latency distribution of one platform: (quantile, latency ms) points.
@@ -246,6 +323,8 @@ pub struct Crossover {
 #[derive(Clone, Debug, Default)]
 pub struct RunData {
     pub summary: Vec<PlatformRow>,
+    /// `services.csv`: every platform's services and its `all` row, in file order.
+    pub services: Vec<ServiceRow>,
     /// `summary.csv` as read, for the report's table.
     pub summary_table: Option<Table>,
     pub latency: Vec<LatencyCurve>,
@@ -264,6 +343,9 @@ impl RunData {
             let t = Table::parse("summary.csv", bytes)?;
             data.summary = summary_rows(&t)?;
             data.summary_table = Some(t);
+        }
+        if let Some(bytes) = files.get("services.csv") {
+            data.services = service_rows(&Table::parse("services.csv", bytes)?)?;
         }
         if let Some(bytes) = files.get("latency.csv") {
             data.latency = latency_curves(&Table::parse("latency.csv", bytes)?)?;
@@ -286,7 +368,58 @@ impl RunData {
             data.slo_ms = slo_ms(&text);
             data.scenario = Some(text);
         }
+        // A single service's SLO may be its own rather than `simulation.slo_p99`.
+        if data.slo_ms.is_none() && !data.is_stack() {
+            data.slo_ms = data.services.iter().find_map(|r| r.slo);
+        }
         Ok(data)
+    }
+
+    /// The services of the stacks (every platform runs the same), in stack order.
+    pub fn service_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for r in self.services.iter().filter(|r| !r.is_total()) {
+            if !names.contains(&r.service) {
+                names.push(r.service.clone());
+            }
+        }
+        names
+    }
+
+    /// Whether the platforms run stacks of several services (the report then shows
+    /// each service; with one, everything reads as it did before stacks).
+    pub fn is_stack(&self) -> bool {
+        self.service_names().len() > 1
+    }
+
+    /// The services of `platform`'s stack (its `all` row apart).
+    pub fn services_of<'a>(&'a self, platform: &'a str) -> impl Iterator<Item = &'a ServiceRow> + 'a {
+        self.services.iter().filter(move |r| r.platform == platform && !r.is_total())
+    }
+
+    /// `platform`'s stack-total row, if `services.csv` has one.
+    pub fn stack_total(&self, platform: &str) -> Option<&ServiceRow> {
+        self.services.iter().find(|r| r.platform == platform && r.is_total())
+    }
+
+    /// Whether `platform` meets the latency target: for a stack of several services,
+    /// every service with an SLO meets it (`None` when none has one); otherwise its
+    /// p99 against `simulation.slo_p99`, as before stacks.
+    pub fn meets_slo(&self, p: &PlatformRow) -> Option<bool> {
+        if self.is_stack() {
+            self.stack_total(&p.name).and_then(|t| t.meets)
+        } else {
+            self.slo_ms.map(|slo| p.p99 <= slo)
+        }
+    }
+
+    /// Whether there is a latency target to judge by (see [`RunData::meets_slo`]).
+    pub fn has_slo(&self) -> bool {
+        if self.is_stack() {
+            self.services.iter().any(|r| r.slo.is_some())
+        } else {
+            self.slo_ms.is_some()
+        }
     }
 
     /// Platform names in run order: `summary.csv`, then any new in the sweep.
@@ -335,6 +468,42 @@ fn summary_rows(t: &Table) -> Result<Vec<PlatformRow>, PlotError> {
                 overflow_cost: n("overflow_cost_month_usd")?,
                 base_p99: n("base_p99_ms")?,
                 overflow_p99: n("overflow_p99_ms")?,
+            })
+        })
+        .collect()
+}
+
+fn service_rows(t: &Table) -> Result<Vec<ServiceRow>, PlotError> {
+    let (platform, service) = (t.require("platform")?, t.require("service")?);
+    for c in ["cost_month_usd", "p99_ms"] {
+        t.require(c)?;
+    }
+    (0..t.rows.len())
+        .map(|i| {
+            let n = |name: &str| t.num_or(i, name, 0.0);
+            let cost = n("cost_month_usd")?;
+            Ok(ServiceRow {
+                platform: t.platform(i, platform)?.to_string(),
+                service: t.name(i, service, "service")?.to_string(),
+                cost,
+                cost_ci: n("cost_month_ci95")?,
+                overhead: t.num_or(i, "cost_overhead_month_usd", cost)?,
+                tco: t.num_or(i, "cost_tco_month_usd", cost)?,
+                cost_share: n("cost_share")?,
+                p50: n("p50_ms")?,
+                p99: n("p99_ms")?,
+                p999: n("p999_ms")?,
+                p99_ci: n("p99_ms_ci95")?,
+                slo: t.opt_num(i, "slo_p99_ms")?,
+                slo_ratio: t.opt_num(i, "slo_ratio")?,
+                meets: t.flag(i, "meets_slo")?,
+                requests: n("requests")?,
+                failed: n("rejected")? + n("timed_out")?,
+                items: COST_ITEMS.iter().map(|(c, _)| n(c)).collect::<Result<_, _>>()?,
+                idle: n("idle_month_usd")?,
+                shared: n("shared_month_usd")?,
+                shared_overhead: n("shared_overhead_month_usd")?,
+                shared_tco: n("shared_tco_month_usd")?,
             })
         })
         .collect()

@@ -76,7 +76,7 @@ pub fn summary_table(result: &RunResult) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crossover_engine::{LatencyRecorder, SimDuration};
+    use crossover_engine::SimDuration;
     use crossover_runner::PlatformSummary;
 
     fn result(names: &[&str]) -> RunResult {
@@ -86,11 +86,7 @@ mod tests {
             horizon: SimDuration::from_secs(60),
             platforms: names
                 .iter()
-                .map(|n| PlatformSummary {
-                    platform: n.to_string(),
-                    replications: Vec::new(),
-                    latency: LatencyRecorder::new(),
-                })
+                .map(|n| PlatformSummary::for_stack(n, vec![("service".into(), None)]))
                 .collect(),
             timelines: Vec::new(),
         }

@@ -11,11 +11,12 @@ pub mod guard;
 pub mod resume;
 pub mod sweep;
 
-pub use checks::{ConservationError, LittleError};
+pub use checks::{ConservationError, LittleError, SplitError};
 
 use crossover_engine::{mean_ci95, LatencyRecorder, MeanCi, SimDuration};
 use crossover_platform::{
-    simulate, simulate_unless, CostBreakdown, CostModel, Counters, MinuteStats, SimInput,
+    simulate, simulate_unless, CostBreakdown, CostModel, Counters, MinuteStats, ServiceLoad, ServiceOutcome,
+    SimInput,
 };
 use crossover_scenario::Scenario;
 use rayon::prelude::*;
@@ -103,9 +104,10 @@ impl fmt::Debug for Progress {
 }
 
 /// The completed part of an interrupted run: per platform (in scenario order), the
-/// metrics of its completed replications (by replication) and their latencies merged.
-/// Histogram merges add counts, so merging the rest into this later gives exactly the
-/// histogram of an uninterrupted run.
+/// metrics of its completed replications (by replication) and their latencies merged
+/// (the stack's, and each service's when the stack has several). Histogram merges add
+/// counts, so merging the rest into this later gives exactly the histograms of an
+/// uninterrupted run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Partial {
     pub platforms: Vec<PartialPlatform>,
@@ -115,7 +117,7 @@ pub struct Partial {
 pub struct PartialPlatform {
     pub platform: String,
     pub replications: Vec<ReplicationMetrics>,
-    pub latency: LatencyRecorder,
+    pub latency: Latencies,
 }
 
 impl Partial {
@@ -132,6 +134,8 @@ pub enum RunError {
     Conservation(ConservationError),
     /// A replication's time-average in system disagrees with its arrivals and sojourns.
     Little(LittleError),
+    /// A replication's services do not add up to its stack (requests or cost lines).
+    Split(SplitError),
     /// Cancelled through [`RunOptions::cancel`]; the completed jobs, to resume from.
     Interrupted(Partial),
     /// The worker threads could not be started (a process limit such as `ulimit -u`).
@@ -189,6 +193,7 @@ impl fmt::Display for RunError {
         match self {
             RunError::Conservation(e) => e.fmt(f),
             RunError::Little(e) => e.fmt(f),
+            RunError::Split(e) => e.fmt(f),
             RunError::Interrupted(p) => write!(f, "interrupted after {} completed simulation(s)", p.jobs()),
             RunError::Threads(e) => e.fmt(f),
             RunError::SweepInterrupted { records } => {
@@ -231,13 +236,98 @@ pub struct ReplicationMetrics {
     /// single platform; `overflow_p99_ms` is 0 when nothing spilled).
     pub base_p99_ms: f64,
     pub overflow_p99_ms: f64,
+    /// What the platform bills once for the whole stack rather than per service (a
+    /// cluster's node capacity no pod requests, in `nodes`; control plane, fixed fees,
+    /// overhead, people): `cost` is this plus every service's `cost`, line by line.
+    pub shared_cost: CostBreakdown,
+    /// Each service of the stack, in stack order (one for a single service).
+    pub services: Vec<ServiceMetrics>,
 }
 
 impl ReplicationMetrics {
     /// Share of dispatched requests that waited for a cold start.
     pub fn cold_start_fraction(&self) -> f64 {
-        let served = self.counters.arrived - self.counters.rejected - self.counters.in_flight;
-        ratio(self.counters.cold_start_requests, served)
+        cold_start_fraction(&self.counters)
+    }
+}
+
+fn cold_start_fraction(c: &Counters) -> f64 {
+    ratio(c.cold_start_requests, c.arrived - c.rejected - c.in_flight)
+}
+
+/// What one service of a stack did in one replication of one platform.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServiceMetrics {
+    /// Its allocated share of the bill (OpenCost's allocation: its own usage on
+    /// serverless, its pods' requests at their nodes' rates on a cluster).
+    pub cost: CostBreakdown,
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p99_ms: f64,
+    pub p999_ms: f64,
+    pub mean_ms: f64,
+    pub counters: Counters,
+    pub mean_instances: f64,
+    pub peak_instances: u32,
+    pub mean_busy_instances: f64,
+    pub utilization: f64,
+    pub mean_in_system: f64,
+    pub mean_sojourn_secs: f64,
+    pub mean_queue_wait_secs: f64,
+    pub pending_pods: u64,
+    pub mean_pending_secs: f64,
+}
+
+impl ServiceMetrics {
+    fn of(s: &ServiceOutcome) -> ServiceMetrics {
+        let q = |p| s.latency.quantile_ms(p);
+        ServiceMetrics {
+            cost: s.cost,
+            p50_ms: q(0.50),
+            p90_ms: q(0.90),
+            p99_ms: q(0.99),
+            p999_ms: q(0.999),
+            mean_ms: s.latency.mean_ms(),
+            counters: s.counters,
+            mean_instances: s.mean_instances,
+            peak_instances: s.peak_instances,
+            mean_busy_instances: s.mean_busy_instances,
+            utilization: s.utilization,
+            mean_in_system: s.mean_in_system,
+            mean_sojourn_secs: s.mean_sojourn_secs,
+            mean_queue_wait_secs: s.mean_queue_wait_secs,
+            pending_pods: s.pending_pods,
+            mean_pending_secs: s.mean_pending_secs,
+        }
+    }
+
+    pub fn cold_start_fraction(&self) -> f64 {
+        cold_start_fraction(&self.counters)
+    }
+}
+
+/// Latency histograms of one replication, or of several merged: the stack's (every
+/// request), and each service's when the stack has more than one. A single service's
+/// latencies are the stack's, so no second copy is held (a histogram is ~230 KB).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Latencies {
+    pub stack: LatencyRecorder,
+    /// Empty, or one per service in stack order.
+    pub services: Vec<LatencyRecorder>,
+}
+
+impl Latencies {
+    /// Adds `other`'s counts (exact: histogram merges add integers). An empty side
+    /// (nothing merged yet) takes the other's services as they are.
+    pub fn merge(&mut self, other: &Latencies) {
+        self.stack.merge(&other.stack);
+        if self.services.is_empty() {
+            self.services = other.services.clone();
+        } else {
+            for (a, b) in self.services.iter_mut().zip(&other.services) {
+                a.merge(b);
+            }
+        }
     }
 }
 
@@ -254,11 +344,106 @@ fn ratio(a: u64, b: u64) -> f64 {
 pub struct PlatformSummary {
     pub platform: String,
     pub replications: Vec<ReplicationMetrics>,
-    /// Every replication's latencies pooled.
+    /// Every replication's latencies pooled (every request of the stack).
     pub latency: LatencyRecorder,
+    /// The stack's services, in stack order.
+    pub services: Vec<ServiceSummary>,
+}
+
+/// One service of a platform's stack over all replications: its name and SLO, and its
+/// latencies pooled.
+#[derive(Clone, Debug)]
+pub struct ServiceSummary {
+    pub name: String,
+    /// The p99 it must meet, if stated.
+    pub slo_p99: Option<SimDuration>,
+    /// Every replication's latencies of this service pooled; `None` in a one-service
+    /// stack, whose service's latencies are the platform's `latency` (see
+    /// [`PlatformSummary::service`]).
+    pub latency: Option<LatencyRecorder>,
 }
 
 impl PlatformSummary {
+    /// No replication yet, for a stack of `services`.
+    pub fn new(platform: &str, services: &[ServiceLoad]) -> PlatformSummary {
+        PlatformSummary::for_stack(platform, services.iter().map(|s| (s.name.clone(), s.slo_p99)).collect())
+    }
+
+    /// No replication yet, for a stack of services given by (name, SLO).
+    pub fn for_stack(platform: &str, services: Vec<(String, Option<SimDuration>)>) -> PlatformSummary {
+        let several = services.len() > 1;
+        PlatformSummary {
+            platform: platform.to_string(),
+            replications: Vec::new(),
+            latency: LatencyRecorder::new(),
+            services: services
+                .into_iter()
+                .map(|(name, slo_p99)| ServiceSummary {
+                    name,
+                    slo_p99,
+                    latency: several.then(LatencyRecorder::new),
+                })
+                .collect(),
+        }
+    }
+
+    /// Merges one replication's (or several pooled) latencies.
+    pub fn merge_latencies(&mut self, l: &Latencies) {
+        self.latency.merge(&l.stack);
+        for (s, l) in self.services.iter_mut().zip(&l.services) {
+            if let Some(pooled) = &mut s.latency {
+                pooled.merge(l);
+            }
+        }
+    }
+
+    /// The pooled latencies as a [`Latencies`] (for a checkpoint).
+    pub fn latencies(&self) -> Latencies {
+        Latencies {
+            stack: self.latency.clone(),
+            services: self.services.iter().filter_map(|s| s.latency.clone()).collect(),
+        }
+    }
+
+    /// Service `index` of the stack.
+    pub fn service(&self, index: usize) -> ServiceView<'_> {
+        ServiceView { summary: self, index }
+    }
+
+    /// Every service of the stack, in stack order.
+    pub fn service_views(&self) -> impl Iterator<Item = ServiceView<'_>> {
+        (0..self.services.len()).map(|index| self.service(index))
+    }
+
+    /// Services with an SLO that meet it (see [`ServiceView::meets_slo`]); `None` when
+    /// no service has an SLO.
+    pub fn services_meeting_slo(&self) -> Option<usize> {
+        let verdicts: Vec<bool> = self.service_views().filter_map(|s| s.meets_slo()).collect();
+        (!verdicts.is_empty()).then(|| verdicts.iter().filter(|m| **m).count())
+    }
+
+    /// The largest p99 / SLO over the services that have an SLO: at most 1 when every
+    /// one meets it. `None` when no service has an SLO.
+    pub fn worst_slo_ratio(&self) -> Option<f64> {
+        self.service_views().filter_map(|s| s.slo_ratio()).reduce(f64::max)
+    }
+
+    /// Mean of each line item the platform bills once for the stack (`shared_cost`).
+    pub fn shared_cost_breakdown(&self) -> CostBreakdown {
+        mean_breakdown(self.replications.iter().map(|r| &r.shared_cost))
+    }
+
+    /// The shared bill under `model`, without the nodes' idle capacity (`nodes`), which
+    /// [`PlatformSummary::idle_cost`] gives on its own.
+    pub fn shared_cost_under(&self, model: CostModel) -> MeanCi {
+        self.ci(|r| r.shared_cost.under(model) - r.shared_cost.nodes)
+    }
+
+    /// A cluster's node cost that no pod's requests account for (0 off clusters).
+    pub fn idle_cost(&self) -> MeanCi {
+        self.ci(|r| r.shared_cost.nodes)
+    }
+
     fn ci(&self, f: impl Fn(&ReplicationMetrics) -> f64) -> MeanCi {
         let xs: Vec<f64> = self.replications.iter().map(f).collect();
         mean_ci95(&xs)
@@ -272,23 +457,7 @@ impl PlatformSummary {
     }
     /// Mean of each cost line item across replications.
     pub fn cost_breakdown(&self) -> CostBreakdown {
-        let m = |f: fn(&CostBreakdown) -> f64| self.ci(|r| f(&r.cost)).mean;
-        CostBreakdown {
-            cpu: m(|c| c.cpu),
-            memory: m(|c| c.memory),
-            idle: m(|c| c.idle),
-            gpu: m(|c| c.gpu),
-            requests: m(|c| c.requests),
-            egress: m(|c| c.egress),
-            stopped: m(|c| c.stopped),
-            nodes: m(|c| c.nodes),
-            control_plane: m(|c| c.control_plane),
-            fixed: m(|c| c.fixed),
-            load_balancer: m(|c| c.load_balancer),
-            nat: m(|c| c.nat),
-            observability: m(|c| c.observability),
-            people: m(|c| c.people),
-        }
+        mean_breakdown(self.replications.iter().map(|r| &r.cost))
     }
     /// p99 across replications (mean of per-replication p99s, with its interval).
     pub fn p99(&self) -> MeanCi {
@@ -333,8 +502,120 @@ impl PlatformSummary {
         t
     }
     pub fn cold_start_fraction(&self) -> f64 {
-        let t = self.totals();
-        ratio(t.cold_start_requests, t.arrived - t.rejected - t.in_flight)
+        cold_start_fraction(&self.totals())
+    }
+}
+
+/// Each line item's mean over `bills` (the Student-t mean, as every other mean here).
+fn mean_breakdown<'a>(bills: impl Iterator<Item = &'a CostBreakdown> + Clone) -> CostBreakdown {
+    let m = |f: fn(&CostBreakdown) -> f64| mean_ci95(&bills.clone().map(f).collect::<Vec<_>>()).mean;
+    CostBreakdown {
+        cpu: m(|c| c.cpu),
+        memory: m(|c| c.memory),
+        idle: m(|c| c.idle),
+        gpu: m(|c| c.gpu),
+        requests: m(|c| c.requests),
+        egress: m(|c| c.egress),
+        stopped: m(|c| c.stopped),
+        nodes: m(|c| c.nodes),
+        control_plane: m(|c| c.control_plane),
+        fixed: m(|c| c.fixed),
+        load_balancer: m(|c| c.load_balancer),
+        nat: m(|c| c.nat),
+        observability: m(|c| c.observability),
+        people: m(|c| c.people),
+    }
+}
+
+/// One service of a platform's stack, over all replications: its share of each
+/// replication's metrics and its pooled latencies.
+#[derive(Clone, Copy, Debug)]
+pub struct ServiceView<'a> {
+    pub summary: &'a PlatformSummary,
+    pub index: usize,
+}
+
+impl<'a> ServiceView<'a> {
+    pub fn name(&self) -> &'a str {
+        &self.summary.services[self.index].name
+    }
+
+    pub fn slo_p99(&self) -> Option<SimDuration> {
+        self.summary.services[self.index].slo_p99
+    }
+
+    /// Its latencies pooled over replications (the platform's in a one-service stack).
+    pub fn latency(&self) -> &'a LatencyRecorder {
+        self.summary.services[self.index].latency.as_ref().unwrap_or(&self.summary.latency)
+    }
+
+    fn metrics(&self) -> impl Iterator<Item = &'a ServiceMetrics> + Clone + 'a {
+        let i = self.index;
+        self.summary.replications.iter().filter_map(move |r| r.services.get(i))
+    }
+
+    fn ci(&self, f: impl Fn(&ServiceMetrics) -> f64) -> MeanCi {
+        mean_ci95(&self.metrics().map(f).collect::<Vec<_>>())
+    }
+
+    /// Its allocated cost under `model`.
+    pub fn cost_under(&self, model: CostModel) -> MeanCi {
+        self.ci(|m| m.cost.under(model))
+    }
+
+    /// Mean of each line item of its allocated cost.
+    pub fn cost_breakdown(&self) -> CostBreakdown {
+        mean_breakdown(self.metrics().map(|m| &m.cost))
+    }
+
+    /// Mean of per-replication p99s, with its interval (as [`PlatformSummary::p99`]).
+    pub fn p99(&self) -> MeanCi {
+        self.ci(|m| m.p99_ms)
+    }
+
+    /// The pooled p99 as `summary.csv` and `services.csv` write it (to the microsecond),
+    /// so that a verdict agrees with the column beside it.
+    pub fn p99_written_ms(&self) -> f64 {
+        let written = format!("{:.3}", self.latency().quantile_ms(0.99));
+        written.parse().unwrap_or(f64::NAN)
+    }
+
+    /// Pooled p99 / SLO, if it has an SLO (a scenario's SLO is never 0; were it, no
+    /// ratio is given rather than an infinite one, which no result file may hold).
+    pub fn slo_ratio(&self) -> Option<f64> {
+        let slo = self.slo_p99()?.as_nanos() as f64 / 1e6;
+        (slo > 0.0).then(|| self.p99_written_ms() / slo)
+    }
+
+    /// Whether the pooled p99 is within the SLO, if it has one.
+    pub fn meets_slo(&self) -> Option<bool> {
+        let slo = self.slo_p99()?.as_nanos() as f64 / 1e6;
+        Some(self.p99_written_ms() <= slo)
+    }
+
+    pub fn mean_instances(&self) -> MeanCi {
+        self.ci(|m| m.mean_instances)
+    }
+
+    pub fn peak_instances(&self) -> u32 {
+        self.metrics().map(|m| m.peak_instances).max().unwrap_or(0)
+    }
+
+    pub fn utilization(&self) -> MeanCi {
+        self.ci(|m| m.utilization)
+    }
+
+    /// Counters summed over replications.
+    pub fn totals(&self) -> Counters {
+        let mut t = Counters::default();
+        for m in self.metrics() {
+            t.add(&m.counters);
+        }
+        t
+    }
+
+    pub fn cold_start_fraction(&self) -> f64 {
+        cold_start_fraction(&self.totals())
     }
 }
 
@@ -367,20 +648,13 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunResult, RunError
 fn run_in_pool(scenario: &Scenario, opts: &RunOptions) -> Result<RunResult, RunError> {
     let n_platforms = scenario.platforms.len();
     let jobs = opts.replications as usize * n_platforms;
-    let mut platforms: Vec<PlatformSummary> = scenario
-        .platforms
-        .iter()
-        .map(|p| PlatformSummary {
-            platform: p.name.clone(),
-            replications: Vec::with_capacity(opts.replications as usize),
-            latency: LatencyRecorder::new(),
-        })
-        .collect();
+    let mut platforms: Vec<PlatformSummary> =
+        scenario.platforms.iter().map(|p| PlatformSummary::new(&p.name, &scenario.services)).collect();
     // Jobs done before: their metrics by job index, their latencies merged at once.
     let mut done: BTreeMap<usize, ReplicationMetrics> = BTreeMap::new();
     if let Some(partial) = &opts.resume {
         for (i, (summary, p)) in platforms.iter_mut().zip(&partial.platforms).enumerate() {
-            summary.latency.merge(&p.latency);
+            summary.merge_latencies(&p.latency);
             for m in &p.replications {
                 done.insert(m.replication as usize * n_platforms + i, m.clone());
             }
@@ -398,7 +672,7 @@ fn run_in_pool(scenario: &Scenario, opts: &RunOptions) -> Result<RunResult, RunE
                     .filter(|(job, _)| *job % n_platforms == i)
                     .map(|(_, m)| m.clone())
                     .collect(),
-                latency: p.latency.clone(),
+                latency: p.latencies(),
             })
             .collect();
         std::sync::Mutex::new(Saved { partial: Partial { platforms }, last: std::time::Instant::now() })
@@ -430,9 +704,7 @@ fn run_in_pool(scenario: &Scenario, opts: &RunOptions) -> Result<RunResult, RunE
                     // saved jobs as they are.
                     let (metrics, latency, _) = &out;
                     let name = &scenario.platforms[platform].name;
-                    let checked = checks::conservation(name, metrics).is_ok()
-                        && checks::littles_law(name, metrics, scenario.horizon).is_ok();
-                    if checked {
+                    if checks::replication(name, &scenario.services, metrics, scenario.horizon).is_ok() {
                         let mut s = saved.lock().unwrap_or_else(|e| e.into_inner());
                         let p = &mut s.partial.platforms[platform];
                         p.replications.push(metrics.clone());
@@ -466,9 +738,8 @@ fn run_in_pool(scenario: &Scenario, opts: &RunOptions) -> Result<RunResult, RunE
             if let Some(minutes) = minutes {
                 timelines.push(PlatformTimeline { platform: summary.platform.clone(), minutes });
             }
-            checks::conservation(&summary.platform, &metrics).map_err(RunError::Conservation)?;
-            checks::littles_law(&summary.platform, &metrics, scenario.horizon).map_err(RunError::Little)?;
-            summary.latency.merge(&latency);
+            checks::replication(&summary.platform, &scenario.services, &metrics, scenario.horizon)?;
+            summary.merge_latencies(&latency);
             summary.replications.push(metrics);
         }
         if interrupted {
@@ -480,7 +751,8 @@ fn run_in_pool(scenario: &Scenario, opts: &RunOptions) -> Result<RunResult, RunE
                 .into_iter()
                 .map(|mut p| {
                     p.replications.sort_by_key(|m| m.replication);
-                    PartialPlatform { platform: p.platform, replications: p.replications, latency: p.latency }
+                    let latency = p.latencies();
+                    PartialPlatform { platform: p.platform, replications: p.replications, latency }
                 })
                 .collect();
             return Err(RunError::Interrupted(Partial { platforms }));
@@ -501,7 +773,7 @@ pub fn replicate(
     seed: u64,
     replication: u32,
     platform: usize,
-) -> (ReplicationMetrics, LatencyRecorder) {
+) -> (ReplicationMetrics, Latencies) {
     let (metrics, latency, _) = replicate_recording(scenario, seed, replication, platform, false, None)
         .expect("a replication without a stop flag runs to its end");
     (metrics, latency)
@@ -509,7 +781,7 @@ pub fn replicate(
 
 /// What a job returns: the replication's metrics, its latencies, and its timeline if
 /// it was asked to record one.
-type Replicated = (ReplicationMetrics, LatencyRecorder, Option<Vec<MinuteStats>>);
+type Replicated = (ReplicationMetrics, Latencies, Option<Vec<MinuteStats>>);
 
 /// [`replicate`], recording the per-minute timeline too if `timeline` is set.
 fn replicate_recording(
@@ -556,8 +828,17 @@ fn replicate_recording(
         overflow_cost: out.parts.as_ref().map_or(0.0, |p| p.overflow.cost.infrastructure()),
         base_p99_ms: out.parts.as_ref().map_or(q(0.99), |p| p.base.latency.quantile_ms(0.99)),
         overflow_p99_ms: out.parts.as_ref().map_or(0.0, |p| p.overflow.latency.quantile_ms(0.99)),
+        shared_cost: out.shared_cost,
+        services: out.services.iter().map(ServiceMetrics::of).collect(),
     };
-    Some((metrics, out.latency, timeline.then_some(out.timeline)))
+    // A single service's latencies are the stack's: not kept twice.
+    let services = if out.services.len() > 1 {
+        out.services.into_iter().map(|s| s.latency).collect()
+    } else {
+        Vec::new()
+    };
+    let latency = Latencies { stack: out.latency, services };
+    Some((metrics, latency, timeline.then_some(out.timeline)))
 }
 
 /// [`replicate`], given up (`None`) once `stop` is set.
@@ -567,7 +848,7 @@ pub fn replicate_unless(
     replication: u32,
     platform: usize,
     stop: Option<&AtomicBool>,
-) -> Option<(ReplicationMetrics, LatencyRecorder)> {
+) -> Option<(ReplicationMetrics, Latencies)> {
     replicate_recording(scenario, seed, replication, platform, false, stop).map(|(m, l, _)| (m, l))
 }
 
@@ -596,4 +877,23 @@ pub fn timeline(scenario: &Scenario, seed: u64, replication: u32) -> Vec<Platfor
             PlatformTimeline { platform: platform.name.clone(), minutes: out.timeline }
         })
         .collect()
+}
+
+/// Values for the tests of several modules.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use crossover_engine::SimDuration;
+    use crossover_platform::ServiceLoad;
+    use crossover_workload::{Demand, Dist, Traffic};
+
+    /// A service named `name` (its traffic and demand matter to no test that uses it).
+    pub fn load(name: &str, slo_ms: Option<u64>) -> ServiceLoad {
+        ServiceLoad {
+            name: name.into(),
+            traffic: Traffic::constant(1.0),
+            demand: Demand { cpu: Dist::Constant { value: 0.001 }, io: Dist::Constant { value: 0.0 } },
+            response_gb: 0.0,
+            slo_p99: slo_ms.map(SimDuration::from_millis),
+        }
+    }
 }

@@ -3,21 +3,30 @@
 //! A checkpoint holds a fingerprint of the resolved scenario (so a different scenario,
 //! seed, replication count or platform selection cannot resume from it), and per
 //! platform the merged latency histogram of its completed replications (HdrHistogram
-//! V2, hex) and each completed replication's metrics, floats as their exact bits. A
-//! resumed run therefore produces byte-identical results to an uninterrupted one.
+//! V2, hex; and each service's, when the stack has several) and each completed
+//! replication's metrics, its services' included, floats as their exact bits. A resumed
+//! run therefore produces byte-identical results to an uninterrupted one.
 //!
 //! ```text
-//! crossover-checkpoint 2
+//! crossover-checkpoint 3
 //! scenario 9f0c1d2e3a4b5c6d
 //! replications 8
 //! platforms 2
+//! services 2
 //! latency 0 1c849303...
 //! latency 1 1c849303...
-//! job 0 0 cost.cpu=3fe0000000000000 ... counters.arrived=1234 ...
+//! service-latency 0 0 1c849303...
+//! service-latency 0 1 1c849303...
+//! service-latency 1 0 1c849303...
+//! service-latency 1 1 1c849303...
+//! job 0 0 cost.cpu=3fe0000000000000 ... service.1.counters.arrived=617 ...
 //! end
 //! ```
+//!
+//! Format 2 (before stacks) had no `services` line and no per-service metrics; such a
+//! checkpoint is refused by name, as is anything else.
 
-use crate::{Partial, PartialPlatform, ReplicationMetrics, RunResult};
+use crate::{Latencies, Partial, PartialPlatform, ReplicationMetrics, RunResult, ServiceMetrics};
 use crossover_engine::LatencyRecorder;
 use crossover_platform::{CostBreakdown, Counters};
 use std::collections::BTreeMap;
@@ -27,7 +36,9 @@ use thiserror::Error;
 /// The checkpoint's file name inside an output folder.
 pub const FILE_NAME: &str = "checkpoint.txt";
 
-const MAGIC: &str = "crossover-checkpoint 2";
+const MAGIC: &str = "crossover-checkpoint 3";
+/// What every version of the format starts with.
+const MAGIC_PREFIX: &str = "crossover-checkpoint ";
 /// The last line: a file without it was cut short.
 const END: &str = "end";
 
@@ -58,29 +69,48 @@ pub fn completed(result: &RunResult) -> Partial {
         .map(|p| PartialPlatform {
             platform: p.platform.clone(),
             replications: p.replications.clone(),
-            latency: p.latency.clone(),
+            latency: p.latencies(),
         })
         .collect();
     Partial { platforms }
 }
 
-/// Renders `partial` of a run of the scenario with `fingerprint` and `replications`.
-pub fn to_text(partial: &Partial, fingerprint: u64, replications: u32) -> String {
+/// Renders `partial` of a run of the scenario with `fingerprint` and `replications`,
+/// whose stacks have `services` services.
+pub fn to_text(partial: &Partial, fingerprint: u64, replications: u32, services: usize) -> String {
     let mut out = format!(
-        "{MAGIC}\nscenario {fingerprint:016x}\nreplications {replications}\nplatforms {}\n",
+        "{MAGIC}\nscenario {fingerprint:016x}\nreplications {replications}\nplatforms {}\nservices {services}\n",
         partial.platforms.len()
     );
     for (i, p) in partial.platforms.iter().enumerate() {
-        let _ = writeln!(out, "latency {i} {}", hex(&p.latency.to_v2_bytes()));
+        let _ = writeln!(out, "latency {i} {}", hex(&p.latency.stack.to_v2_bytes()));
     }
+    if services > 1 {
+        for (i, p) in partial.platforms.iter().enumerate() {
+            for j in 0..services {
+                // A platform with no completed job has no service histograms yet.
+                let empty = LatencyRecorder::new();
+                let l = p.latency.services.get(j).unwrap_or(&empty);
+                let _ = writeln!(out, "service-latency {i} {j} {}", hex(&l.to_v2_bytes()));
+            }
+        }
+    }
+    let value = |out: &mut String, key: &str, value: Field| {
+        let _ = match value {
+            Field::F(x) => write!(out, " {key}={:016x}", x.to_bits()),
+            Field::U(x) => write!(out, " {key}={x}"),
+        };
+    };
     for (i, p) in partial.platforms.iter().enumerate() {
         for m in &p.replications {
             let _ = write!(out, "job {} {i}", m.replication);
-            for (key, value) in fields(m) {
-                let _ = match value {
-                    Field::F(x) => write!(out, " {key}={:016x}", x.to_bits()),
-                    Field::U(x) => write!(out, " {key}={x}"),
-                };
+            for (key, v) in fields(m) {
+                value(&mut out, key, v);
+            }
+            for (j, s) in m.services.iter().enumerate() {
+                for (key, v) in service_fields(s) {
+                    value(&mut out, &format!("service.{j}.{key}"), v);
+                }
             }
             out.push('\n');
         }
@@ -91,7 +121,9 @@ pub fn to_text(partial: &Partial, fingerprint: u64, replications: u32) -> String
 }
 
 /// Reads a checkpoint for a run of the scenario with `fingerprint`, `replications` and
-/// these `platforms` (names, in order).
+/// these `platforms` (names, in order). The number of services per stack is the
+/// file's own (`services`); [`Partial::services`] tells it, for the caller to compare
+/// with the scenario's.
 pub fn parse(
     text: &str,
     fingerprint: u64,
@@ -103,10 +135,17 @@ pub fn parse(
     let mut header = |name: &str| -> Result<(usize, String), CheckpointError> {
         let (n, l) = lines.next().ok_or_else(|| bad(0, &format!("ends before `{name}`")))?;
         if name == MAGIC {
-            return if l == MAGIC {
-                Ok((n, String::new()))
-            } else {
-                Err(bad(n, "not a crossover checkpoint"))
+            return match l.strip_prefix(MAGIC_PREFIX) {
+                _ if l == MAGIC => Ok((n, String::new())),
+                Some(version) => Err(bad(
+                    n,
+                    &format!(
+                        "a checkpoint in format {} (another version of crossover); this version reads \
+                         format 3: delete it, or run without --resume",
+                        version.trim()
+                    ),
+                )),
+                None => Err(bad(n, "not a crossover checkpoint")),
             };
         }
         let value = l.strip_prefix(name).and_then(|r| r.strip_prefix(' '));
@@ -122,23 +161,46 @@ pub fn parse(
     if reps.parse() != Ok(replications) || count.parse() != Ok(platforms.len()) {
         return Err(bad(n.max(m), "replication or platform count differs from the scenario's"));
     }
+    let (n, services) = header("services")?;
+    let services: usize = match services.parse() {
+        Ok(k) if (1..=MAX_SERVICES).contains(&k) => k,
+        _ => return Err(bad(n, &format!("the number of services must be 1 to {MAX_SERVICES}"))),
+    };
     let mut out: Vec<PartialPlatform> = platforms
         .iter()
         .map(|name| PartialPlatform {
             platform: name.clone(),
             replications: Vec::new(),
-            latency: LatencyRecorder::new(),
+            latency: Latencies::default(),
         })
         .collect();
+    let histogram = |n: usize, hex: &str| -> Result<LatencyRecorder, CheckpointError> {
+        let bytes = unhex(hex).ok_or_else(|| bad(n, "bad hexadecimal"))?;
+        LatencyRecorder::from_v2_bytes(&bytes).ok_or_else(|| bad(n, "not a latency histogram"))
+    };
     for (i, p) in out.iter_mut().enumerate() {
         let (n, rest) = header("latency")?;
         let (index, bytes) = rest.split_once(' ').ok_or_else(|| bad(n, "expected `latency INDEX HEX`"))?;
         if index.parse() != Ok(i) {
             return Err(bad(n, &format!("expected the latency of platform {i}")));
         }
-        let bytes = unhex(bytes).ok_or_else(|| bad(n, "bad hexadecimal"))?;
-        p.latency =
-            LatencyRecorder::from_v2_bytes(&bytes).ok_or_else(|| bad(n, "not a latency histogram"))?;
+        p.latency.stack = histogram(n, bytes)?;
+    }
+    // A stack of one service keeps no histogram of its own for it: it is the stack's.
+    if services > 1 {
+        for (i, p) in out.iter_mut().enumerate() {
+            for j in 0..services {
+                let (n, rest) = header("service-latency")?;
+                let mut words = rest.splitn(3, ' ');
+                let (Some(pi), Some(sj), Some(bytes)) = (words.next(), words.next(), words.next()) else {
+                    return Err(bad(n, "expected `service-latency PLATFORM SERVICE HEX`"));
+                };
+                if pi.parse() != Ok(i) || sj.parse() != Ok(j) {
+                    return Err(bad(n, &format!("expected the latency of platform {i}'s service {j}")));
+                }
+                p.latency.services.push(histogram(n, bytes)?);
+            }
+        }
     }
     let mut seen = BTreeMap::new();
     let mut ended = false;
@@ -161,7 +223,7 @@ pub fn parse(
             return Err(bad(n, "replication or platform out of range, or repeated"));
         }
         let values: BTreeMap<&str, &str> = words.filter_map(|w| w.split_once('=')).collect();
-        let m = metrics(rep, &values).map_err(|key| bad(n, &format!("missing or bad `{key}`")))?;
+        let m = metrics(rep, services, &values).map_err(|key| bad(n, &format!("missing or bad `{key}`")))?;
         if let Some(problem) = metrics_problem(&m) {
             return Err(bad(n, &problem));
         }
@@ -174,6 +236,17 @@ pub fn parse(
         p.replications.sort_by_key(|m| m.replication);
     }
     Ok(Partial { platforms: out })
+}
+
+/// The most services a checkpoint's stacks may have (far more than any stack; it bounds
+/// what a damaged count makes the reader expect).
+pub const MAX_SERVICES: usize = 10_000;
+
+impl Partial {
+    /// Services per stack, as the checkpoint's metrics hold them (`None` with no job).
+    pub fn services(&self) -> Option<usize> {
+        self.platforms.iter().flat_map(|p| &p.replications).map(|m| m.services.len()).next()
+    }
 }
 
 enum Field {
@@ -192,7 +265,11 @@ pub const MAX_SAVED: f64 = 1e15;
 /// timed_out + in_flight`, no more spilled than arrived). A file edited or damaged
 /// into a NaN cost or a wrapped counter is refused instead of reaching the results.
 pub fn metrics_problem(m: &ReplicationMetrics) -> Option<String> {
-    for (key, value) in fields(m) {
+    let stack = fields(m).into_iter().map(|(key, v)| (key.to_string(), v));
+    let services = m.services.iter().enumerate().flat_map(|(j, s)| {
+        service_fields(s).into_iter().map(move |(key, v)| (format!("service.{j}.{key}"), v))
+    });
+    for (key, value) in stack.chain(services) {
         match value {
             Field::F(x) if !(x.is_finite() && (0.0..=MAX_SAVED).contains(&x)) => {
                 return Some(format!("`{key}` is {x}; a replication's values are finite, 0 to {MAX_SAVED:e}"))
@@ -203,28 +280,39 @@ pub fn metrics_problem(m: &ReplicationMetrics) -> Option<String> {
             _ => {}
         }
     }
-    let c = &m.counters;
-    let left =
-        [c.completed, c.rejected, c.timed_out, c.in_flight].iter().try_fold(0u64, |a, b| a.checked_add(*b));
-    if left != Some(c.arrived) {
-        return Some(format!(
-            "the counters are not conserved: arrived {} but completed {} + rejected {} + timed out {} + in \
-             flight {}",
-            c.arrived, c.completed, c.rejected, c.timed_out, c.in_flight
-        ));
+    let whole = std::iter::once((String::new(), &m.counters));
+    let each = m.services.iter().enumerate().map(|(j, s)| (format!("service {j}'s "), &s.counters));
+    for (whose, c) in whole.chain(each) {
+        let left = [c.completed, c.rejected, c.timed_out, c.in_flight]
+            .iter()
+            .try_fold(0u64, |a, b| a.checked_add(*b));
+        if left != Some(c.arrived) {
+            return Some(format!(
+                "{whose}counters are not conserved: arrived {} but completed {} + rejected {} + timed out {} \
+                 + in flight {}",
+                c.arrived, c.completed, c.rejected, c.timed_out, c.in_flight
+            ));
+        }
+        // A hybrid's spilled requests are among its arrivals (the baseline saw each first).
+        if c.spilled > c.arrived {
+            return Some(format!(
+                "{whose}`counters.spilled` ({}) exceeds `counters.arrived` ({})",
+                c.spilled, c.arrived
+            ));
+        }
     }
-    // A hybrid's spilled requests are among its arrivals (the baseline saw each first).
-    if c.spilled > c.arrived {
-        return Some(format!(
-            "`counters.spilled` ({}) exceeds `counters.arrived` ({})",
-            c.spilled, c.arrived
-        ));
+    // Every replication has at least one service, and they add up to the stack.
+    if m.services.is_empty() {
+        return Some("no service metrics".into());
     }
-    None
+    crate::checks::split("", m.services.len(), m)
+        .err()
+        .map(|e| format!("the services' {} add up to {} but the stack's is {}", e.what, e.parts, e.stack))
 }
 
-/// Every field of the metrics, by name. Destructured whole, so a field added to the
-/// metrics, counters or costs does not compile until it is saved here too.
+/// Every field of the metrics but its services' ([`service_fields`]), by name.
+/// Destructured whole, so a field added to the metrics, counters or costs does not
+/// compile until it is saved here too.
 fn fields(m: &ReplicationMetrics) -> Vec<(&'static str, Field)> {
     let ReplicationMetrics {
         replication: _,
@@ -249,7 +337,76 @@ fn fields(m: &ReplicationMetrics) -> Vec<(&'static str, Field)> {
         overflow_cost,
         base_p99_ms,
         overflow_p99_ms,
+        shared_cost,
+        services: _,
     } = m;
+    use Field::{F, U};
+    let mut out = cost_fields(cost, COST_KEYS);
+    out.extend([
+        ("p50_ms", F(*p50_ms)),
+        ("p90_ms", F(*p90_ms)),
+        ("p99_ms", F(*p99_ms)),
+        ("p999_ms", F(*p999_ms)),
+        ("mean_ms", F(*mean_ms)),
+    ]);
+    out.extend(counter_fields(counters));
+    out.extend([
+        ("mean_instances", F(*mean_instances)),
+        ("peak_instances", U(u64::from(*peak_instances))),
+        ("mean_busy_instances", F(*mean_busy_instances)),
+        ("utilization", F(*utilization)),
+        ("mean_in_system", F(*mean_in_system)),
+        ("mean_sojourn_secs", F(*mean_sojourn_secs)),
+        ("mean_queue_wait_secs", F(*mean_queue_wait_secs)),
+        ("mean_nodes", F(*mean_nodes)),
+        ("peak_nodes", U(u64::from(*peak_nodes))),
+        ("pending_pods", U(*pending_pods)),
+        ("mean_pending_secs", F(*mean_pending_secs)),
+        ("overflow_cost", F(*overflow_cost)),
+        ("base_p99_ms", F(*base_p99_ms)),
+        ("overflow_p99_ms", F(*overflow_p99_ms)),
+    ]);
+    out.extend(cost_fields(shared_cost, SHARED_COST_KEYS));
+    out
+}
+
+const COST_KEYS: [&str; 14] = [
+    "cost.cpu",
+    "cost.memory",
+    "cost.gpu",
+    "cost.idle",
+    "cost.requests",
+    "cost.egress",
+    "cost.stopped",
+    "cost.nodes",
+    "cost.control_plane",
+    "cost.fixed",
+    "cost.load_balancer",
+    "cost.nat",
+    "cost.observability",
+    "cost.people",
+];
+
+const SHARED_COST_KEYS: [&str; 14] = [
+    "shared_cost.cpu",
+    "shared_cost.memory",
+    "shared_cost.gpu",
+    "shared_cost.idle",
+    "shared_cost.requests",
+    "shared_cost.egress",
+    "shared_cost.stopped",
+    "shared_cost.nodes",
+    "shared_cost.control_plane",
+    "shared_cost.fixed",
+    "shared_cost.load_balancer",
+    "shared_cost.nat",
+    "shared_cost.observability",
+    "shared_cost.people",
+];
+
+/// A bill's lines under `keys` (in [`COST_KEYS`] order). Destructured whole, so a new
+/// line does not compile until it is saved.
+fn cost_fields(c: &CostBreakdown, keys: [&'static str; 14]) -> Vec<(&'static str, Field)> {
     let CostBreakdown {
         cpu,
         memory,
@@ -265,7 +422,96 @@ fn fields(m: &ReplicationMetrics) -> Vec<(&'static str, Field)> {
         nat,
         observability,
         people,
-    } = cost;
+    } = *c;
+    let values = [
+        cpu,
+        memory,
+        gpu,
+        idle,
+        requests,
+        egress,
+        stopped,
+        nodes,
+        control_plane,
+        fixed,
+        load_balancer,
+        nat,
+        observability,
+        people,
+    ];
+    keys.into_iter().zip(values.map(Field::F)).collect()
+}
+
+/// A bill read back from `get(key)` for each of `keys` (in [`COST_KEYS`] order).
+fn cost_from<E>(
+    keys: [&'static str; 14],
+    get: impl Fn(&'static str) -> Result<f64, E>,
+) -> Result<CostBreakdown, E> {
+    Ok(CostBreakdown {
+        cpu: get(keys[0])?,
+        memory: get(keys[1])?,
+        gpu: get(keys[2])?,
+        idle: get(keys[3])?,
+        requests: get(keys[4])?,
+        egress: get(keys[5])?,
+        stopped: get(keys[6])?,
+        nodes: get(keys[7])?,
+        control_plane: get(keys[8])?,
+        fixed: get(keys[9])?,
+        load_balancer: get(keys[10])?,
+        nat: get(keys[11])?,
+        observability: get(keys[12])?,
+        people: get(keys[13])?,
+    })
+}
+
+/// Every field of one service's metrics, by name (saved as `service.J.NAME`).
+/// Destructured whole, like [`fields`].
+fn service_fields(s: &ServiceMetrics) -> Vec<(&'static str, Field)> {
+    let ServiceMetrics {
+        cost,
+        p50_ms,
+        p90_ms,
+        p99_ms,
+        p999_ms,
+        mean_ms,
+        counters,
+        mean_instances,
+        peak_instances,
+        mean_busy_instances,
+        utilization,
+        mean_in_system,
+        mean_sojourn_secs,
+        mean_queue_wait_secs,
+        pending_pods,
+        mean_pending_secs,
+    } = s;
+    use Field::{F, U};
+    let mut out = cost_fields(cost, COST_KEYS);
+    out.extend([
+        ("p50_ms", F(*p50_ms)),
+        ("p90_ms", F(*p90_ms)),
+        ("p99_ms", F(*p99_ms)),
+        ("p999_ms", F(*p999_ms)),
+        ("mean_ms", F(*mean_ms)),
+    ]);
+    out.extend(counter_fields(counters));
+    out.extend([
+        ("mean_instances", F(*mean_instances)),
+        ("peak_instances", U(u64::from(*peak_instances))),
+        ("mean_busy_instances", F(*mean_busy_instances)),
+        ("utilization", F(*utilization)),
+        ("mean_in_system", F(*mean_in_system)),
+        ("mean_sojourn_secs", F(*mean_sojourn_secs)),
+        ("mean_queue_wait_secs", F(*mean_queue_wait_secs)),
+        ("pending_pods", U(*pending_pods)),
+        ("mean_pending_secs", F(*mean_pending_secs)),
+    ]);
+    out
+}
+
+/// Counters by name. Destructured whole.
+fn counter_fields(c: &Counters) -> [(&'static str, Field); 10] {
     let Counters {
         arrived,
         completed,
@@ -277,117 +523,107 @@ fn fields(m: &ReplicationMetrics) -> Vec<(&'static str, Field)> {
         queued,
         interruptions,
         spilled,
-    } = counters;
-    use Field::{F, U};
-    vec![
-        ("cost.cpu", F(*cpu)),
-        ("cost.memory", F(*memory)),
-        ("cost.gpu", F(*gpu)),
-        ("cost.idle", F(*idle)),
-        ("cost.requests", F(*requests)),
-        ("cost.egress", F(*egress)),
-        ("cost.stopped", F(*stopped)),
-        ("cost.nodes", F(*nodes)),
-        ("cost.control_plane", F(*control_plane)),
-        ("cost.fixed", F(*fixed)),
-        ("cost.load_balancer", F(*load_balancer)),
-        ("cost.nat", F(*nat)),
-        ("cost.observability", F(*observability)),
-        ("cost.people", F(*people)),
-        ("p50_ms", F(*p50_ms)),
-        ("p90_ms", F(*p90_ms)),
-        ("p99_ms", F(*p99_ms)),
-        ("p999_ms", F(*p999_ms)),
-        ("mean_ms", F(*mean_ms)),
-        ("counters.arrived", U(*arrived)),
-        ("counters.completed", U(*completed)),
-        ("counters.rejected", U(*rejected)),
-        ("counters.timed_out", U(*timed_out)),
-        ("counters.in_flight", U(*in_flight)),
-        ("counters.cold_starts", U(*cold_starts)),
-        ("counters.cold_start_requests", U(*cold_start_requests)),
-        ("counters.queued", U(*queued)),
-        ("counters.interruptions", U(*interruptions)),
-        ("counters.spilled", U(*spilled)),
-        ("mean_instances", F(*mean_instances)),
-        ("peak_instances", U(u64::from(*peak_instances))),
-        ("mean_busy_instances", F(*mean_busy_instances)),
-        ("utilization", F(*utilization)),
-        ("mean_in_system", F(*mean_in_system)),
-        ("mean_sojourn_secs", F(*mean_sojourn_secs)),
-        ("mean_queue_wait_secs", F(*mean_queue_wait_secs)),
-        ("mean_nodes", F(*mean_nodes)),
-        ("peak_nodes", U(u64::from(*peak_nodes))),
-        ("pending_pods", U(*pending_pods)),
-        ("mean_pending_secs", F(*mean_pending_secs)),
-        ("overflow_cost", F(*overflow_cost)),
-        ("base_p99_ms", F(*base_p99_ms)),
-        ("overflow_p99_ms", F(*overflow_p99_ms)),
+    } = *c;
+    use Field::U;
+    [
+        ("counters.arrived", U(arrived)),
+        ("counters.completed", U(completed)),
+        ("counters.rejected", U(rejected)),
+        ("counters.timed_out", U(timed_out)),
+        ("counters.in_flight", U(in_flight)),
+        ("counters.cold_starts", U(cold_starts)),
+        ("counters.cold_start_requests", U(cold_start_requests)),
+        ("counters.queued", U(queued)),
+        ("counters.interruptions", U(interruptions)),
+        ("counters.spilled", U(spilled)),
     ]
 }
 
-/// The metrics of `replication` from `key=value` words; the missing or bad key on error.
-fn metrics(replication: u32, v: &BTreeMap<&str, &str>) -> Result<ReplicationMetrics, &'static str> {
-    let f = |key: &'static str| -> Result<f64, &'static str> {
+/// Counters read back from `get(key)`.
+fn counters_from<E>(get: impl Fn(&'static str) -> Result<u64, E>) -> Result<Counters, E> {
+    Ok(Counters {
+        arrived: get("counters.arrived")?,
+        completed: get("counters.completed")?,
+        rejected: get("counters.rejected")?,
+        timed_out: get("counters.timed_out")?,
+        in_flight: get("counters.in_flight")?,
+        cold_starts: get("counters.cold_starts")?,
+        cold_start_requests: get("counters.cold_start_requests")?,
+        queued: get("counters.queued")?,
+        interruptions: get("counters.interruptions")?,
+        spilled: get("counters.spilled")?,
+    })
+}
+
+/// The metrics of `replication`, with `services` services, from `key=value` words; the
+/// missing or bad key on error.
+fn metrics(
+    replication: u32,
+    services: usize,
+    v: &BTreeMap<&str, &str>,
+) -> Result<ReplicationMetrics, String> {
+    let f = |key: &str| -> Result<f64, String> {
         let bits = v.get(key).filter(|x| x.len() == 16).and_then(|x| u64::from_str_radix(x, 16).ok());
-        bits.map(f64::from_bits).ok_or(key)
+        bits.map(f64::from_bits).ok_or_else(|| key.to_string())
     };
-    let u = |key: &'static str| -> Result<u64, &'static str> {
-        v.get(key).and_then(|x| x.parse().ok()).ok_or(key)
+    let u = |key: &str| -> Result<u64, String> {
+        v.get(key).and_then(|x| x.parse().ok()).ok_or_else(|| key.to_string())
     };
+    let u32_ = |key: &str| -> Result<u32, String> { u(key)?.try_into().map_err(|_| key.to_string()) };
+    let mut service_metrics = Vec::with_capacity(services);
+    for j in 0..services {
+        let key = |k: &str| format!("service.{j}.{k}");
+        let sf = |k: &str| f(&key(k));
+        let su = |k: &str| u(&key(k));
+        service_metrics.push(ServiceMetrics {
+            cost: cost_from(COST_KEYS, sf)?,
+            p50_ms: sf("p50_ms")?,
+            p90_ms: sf("p90_ms")?,
+            p99_ms: sf("p99_ms")?,
+            p999_ms: sf("p999_ms")?,
+            mean_ms: sf("mean_ms")?,
+            counters: counters_from(su)?,
+            mean_instances: sf("mean_instances")?,
+            peak_instances: u32_(&key("peak_instances"))?,
+            mean_busy_instances: sf("mean_busy_instances")?,
+            utilization: sf("utilization")?,
+            mean_in_system: sf("mean_in_system")?,
+            mean_sojourn_secs: sf("mean_sojourn_secs")?,
+            mean_queue_wait_secs: sf("mean_queue_wait_secs")?,
+            pending_pods: su("pending_pods")?,
+            mean_pending_secs: sf("mean_pending_secs")?,
+        });
+    }
     let m = ReplicationMetrics {
         replication,
-        cost: CostBreakdown {
-            cpu: f("cost.cpu")?,
-            memory: f("cost.memory")?,
-            gpu: f("cost.gpu")?,
-            idle: f("cost.idle")?,
-            requests: f("cost.requests")?,
-            egress: f("cost.egress")?,
-            stopped: f("cost.stopped")?,
-            nodes: f("cost.nodes")?,
-            control_plane: f("cost.control_plane")?,
-            fixed: f("cost.fixed")?,
-            load_balancer: f("cost.load_balancer")?,
-            nat: f("cost.nat")?,
-            observability: f("cost.observability")?,
-            people: f("cost.people")?,
-        },
+        cost: cost_from(COST_KEYS, f)?,
         p50_ms: f("p50_ms")?,
         p90_ms: f("p90_ms")?,
         p99_ms: f("p99_ms")?,
         p999_ms: f("p999_ms")?,
         mean_ms: f("mean_ms")?,
-        counters: Counters {
-            arrived: u("counters.arrived")?,
-            completed: u("counters.completed")?,
-            rejected: u("counters.rejected")?,
-            timed_out: u("counters.timed_out")?,
-            in_flight: u("counters.in_flight")?,
-            cold_starts: u("counters.cold_starts")?,
-            cold_start_requests: u("counters.cold_start_requests")?,
-            queued: u("counters.queued")?,
-            interruptions: u("counters.interruptions")?,
-            spilled: u("counters.spilled")?,
-        },
+        counters: counters_from(u)?,
         mean_instances: f("mean_instances")?,
-        peak_instances: u("peak_instances")?.try_into().map_err(|_| "peak_instances")?,
+        peak_instances: u32_("peak_instances")?,
         mean_busy_instances: f("mean_busy_instances")?,
         utilization: f("utilization")?,
         mean_in_system: f("mean_in_system")?,
         mean_sojourn_secs: f("mean_sojourn_secs")?,
         mean_queue_wait_secs: f("mean_queue_wait_secs")?,
         mean_nodes: f("mean_nodes")?,
-        peak_nodes: u("peak_nodes")?.try_into().map_err(|_| "peak_nodes")?,
+        peak_nodes: u32_("peak_nodes")?,
         pending_pods: u("pending_pods")?,
         mean_pending_secs: f("mean_pending_secs")?,
         overflow_cost: f("overflow_cost")?,
         base_p99_ms: f("base_p99_ms")?,
         overflow_p99_ms: f("overflow_p99_ms")?,
+        shared_cost: cost_from(SHARED_COST_KEYS, f)?,
+        services: service_metrics,
     };
     // Every key written is read: nothing extra, nothing repeated.
-    if v.len() != fields(&m).len() {
-        return Err("(unknown key)");
+    let expected = fields(&m).len() + m.services.iter().map(|s| service_fields(s).len()).sum::<usize>();
+    if v.len() != expected {
+        return Err("(unknown key)".into());
     }
     Ok(m)
 }
@@ -411,8 +647,30 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
 pub(crate) mod tests_support {
     use super::*;
 
+    /// The service of a one-service stack: the stack's own figures.
+    pub fn whole(m: &ReplicationMetrics) -> ServiceMetrics {
+        ServiceMetrics {
+            cost: m.cost,
+            p50_ms: m.p50_ms,
+            p90_ms: m.p90_ms,
+            p99_ms: m.p99_ms,
+            p999_ms: m.p999_ms,
+            mean_ms: m.mean_ms,
+            counters: m.counters,
+            mean_instances: m.mean_instances,
+            peak_instances: m.peak_instances,
+            mean_busy_instances: m.mean_busy_instances,
+            utilization: m.utilization,
+            mean_in_system: m.mean_in_system,
+            mean_sojourn_secs: m.mean_sojourn_secs,
+            mean_queue_wait_secs: m.mean_queue_wait_secs,
+            pending_pods: m.pending_pods,
+            mean_pending_secs: m.mean_pending_secs,
+        }
+    }
+
     pub fn metrics() -> ReplicationMetrics {
-        ReplicationMetrics {
+        let mut m = ReplicationMetrics {
             replication: 0,
             cost: CostBreakdown { cpu: 1.5, ..CostBreakdown::default() },
             p50_ms: 1.0,
@@ -435,7 +693,28 @@ pub(crate) mod tests_support {
             overflow_cost: 0.0,
             base_p99_ms: 3.0,
             overflow_p99_ms: 0.0,
-        }
+            shared_cost: CostBreakdown::default(),
+            services: Vec::new(),
+        };
+        m.services = vec![whole(&m)];
+        m
+    }
+
+    /// [`metrics`] split between two services, `api` and `worker`, with a shared bill.
+    pub fn two_services() -> ReplicationMetrics {
+        let mut m = metrics();
+        m.cost = CostBreakdown { cpu: 1.5, nodes: 119.0, control_plane: 73.0, ..CostBreakdown::default() };
+        m.shared_cost = CostBreakdown { nodes: 29.0, control_plane: 73.0, ..CostBreakdown::default() };
+        let mut api = whole(&m);
+        api.cost = CostBreakdown { cpu: 1.0, nodes: 60.0, ..CostBreakdown::default() };
+        api.counters = Counters { arrived: 3, completed: 3, ..Counters::default() };
+        api.p99_ms = 2.5;
+        let mut worker = whole(&m);
+        worker.cost = CostBreakdown { cpu: 0.5, nodes: 30.0, ..CostBreakdown::default() };
+        worker.counters = Counters { arrived: 2, completed: 2, ..Counters::default() };
+        worker.p99_ms = 7.25;
+        m.services = vec![api, worker];
+        m
     }
 }
 
@@ -444,51 +723,84 @@ mod tests {
     use super::*;
     use crossover_engine::SimDuration;
 
-    fn partial() -> Partial {
+    fn histogram(step: u64) -> LatencyRecorder {
         let mut latency = LatencyRecorder::new();
         for i in 1..500u64 {
-            latency.record(SimDuration::from_micros(i * 997));
+            latency.record(SimDuration::from_micros(i * step));
         }
-        let m = |replication| ReplicationMetrics {
-            replication,
-            cost: CostBreakdown { cpu: 0.1 + replication as f64, fixed: 73.0, ..CostBreakdown::default() },
-            p50_ms: 1.0 / 3.0,
-            p90_ms: 2.5,
-            p99_ms: 9.75,
-            p999_ms: 12.0,
-            mean_ms: std::f64::consts::PI,
-            counters: Counters {
-                arrived: 10,
-                completed: 7,
-                rejected: 1,
-                timed_out: 1,
-                in_flight: 1,
-                spilled: 3,
-                ..Counters::default()
-            },
-            mean_instances: 1.25,
-            peak_instances: 4,
-            mean_busy_instances: 0.5,
-            utilization: 0.1,
-            mean_in_system: 0.01,
-            mean_sojourn_secs: 0.2,
-            mean_queue_wait_secs: 0.0,
-            mean_nodes: 2.5,
-            peak_nodes: 3,
-            pending_pods: 7,
-            mean_pending_secs: 41.5,
-            overflow_cost: 12.5,
-            base_p99_ms: 9.5,
-            overflow_p99_ms: 0.1 + replication as f64,
+        latency
+    }
+
+    /// A one-service stack's checkpoint: two platforms, three replications cut short.
+    fn partial() -> Partial {
+        let m = |replication| {
+            let mut m = ReplicationMetrics {
+                replication,
+                cost: CostBreakdown {
+                    cpu: 0.1 + replication as f64,
+                    fixed: 73.0,
+                    ..CostBreakdown::default()
+                },
+                p50_ms: 1.0 / 3.0,
+                p90_ms: 2.5,
+                p99_ms: 9.75,
+                p999_ms: 12.0,
+                mean_ms: std::f64::consts::PI,
+                counters: Counters {
+                    arrived: 10,
+                    completed: 7,
+                    rejected: 1,
+                    timed_out: 1,
+                    in_flight: 1,
+                    spilled: 3,
+                    ..Counters::default()
+                },
+                mean_instances: 1.25,
+                peak_instances: 4,
+                mean_busy_instances: 0.5,
+                utilization: 0.1,
+                mean_in_system: 0.01,
+                mean_sojourn_secs: 0.2,
+                mean_queue_wait_secs: 0.0,
+                mean_nodes: 2.5,
+                peak_nodes: 3,
+                pending_pods: 7,
+                mean_pending_secs: 41.5,
+                overflow_cost: 12.5,
+                base_p99_ms: 9.5,
+                overflow_p99_ms: 0.1 + replication as f64,
+                shared_cost: CostBreakdown { fixed: 73.0, ..CostBreakdown::default() },
+                services: Vec::new(),
+            };
+            let mut service = tests_support::whole(&m);
+            service.cost.fixed = 0.0;
+            m.services = vec![service];
+            m
         };
         Partial {
             platforms: vec![
-                PartialPlatform { platform: "a".into(), replications: vec![m(0), m(2)], latency },
+                PartialPlatform {
+                    platform: "a".into(),
+                    replications: vec![m(0), m(2)],
+                    latency: Latencies { stack: histogram(997), services: Vec::new() },
+                },
                 PartialPlatform {
                     platform: "b".into(),
                     replications: vec![m(1)],
-                    latency: LatencyRecorder::new(),
+                    latency: Latencies::default(),
                 },
+            ],
+        }
+    }
+
+    /// A two-service stack's checkpoint, each service with its own histogram.
+    fn stack_partial() -> Partial {
+        let m = |replication| ReplicationMetrics { replication, ..tests_support::two_services() };
+        let latency = Latencies { stack: histogram(997), services: vec![histogram(13), histogram(4001)] };
+        Partial {
+            platforms: vec![
+                PartialPlatform { platform: "a".into(), replications: vec![m(0), m(2)], latency },
+                PartialPlatform { platform: "b".into(), replications: vec![], latency: Latencies::default() },
             ],
         }
     }
@@ -500,23 +812,56 @@ mod tests {
     #[test]
     fn round_trips_exactly() {
         let p = partial();
-        let text = to_text(&p, 42, 3);
+        let text = to_text(&p, 42, 3, 1);
+        assert!(!text.contains("service-latency"), "one service keeps no histogram of its own");
         assert_eq!(parse(&text, 42, 3, &names()), Ok(p));
+    }
+
+    /// Every service's metrics and histogram come back bit for bit; a platform with no
+    /// completed job comes back with empty histograms (what merging nothing gives).
+    #[test]
+    fn a_stack_round_trips_exactly() {
+        let p = stack_partial();
+        let text = to_text(&p, 42, 3, 2);
+        assert!(text.contains("\nservices 2\n") && text.contains("service.1.counters.arrived=2"), "{text}");
+        let back = parse(&text, 42, 3, &names()).unwrap();
+        assert_eq!(back.platforms[0], p.platforms[0]);
+        assert_eq!(back.platforms[1].latency.services, vec![LatencyRecorder::new(); 2]);
+        assert_eq!(back.services(), Some(2));
+        assert_eq!(back.platforms[0].replications[1].services[1].p99_ms, 7.25);
+        // Read as a one-service checkpoint, its job lines have keys it does not expect.
+        let as_one = text.replace("\nservices 2\n", "\nservices 1\n");
+        assert!(parse(&as_one, 42, 3, &names()).is_err());
     }
 
     #[test]
     fn another_scenario_is_refused() {
-        let text = to_text(&partial(), 42, 3);
+        let text = to_text(&partial(), 42, 3, 1);
         assert_eq!(parse(&text, 43, 3, &names()), Err(CheckpointError::OtherScenario));
         assert!(matches!(parse(&text, 42, 4, &names()), Err(CheckpointError::Malformed { line: 4, .. })));
     }
 
+    /// A checkpoint of the format before stacks (no per-service metrics) says so,
+    /// rather than naming a missing key.
+    #[test]
+    fn an_older_format_is_refused_by_name() {
+        let old =
+            to_text(&partial(), 42, 3, 1).replacen("crossover-checkpoint 3", "crossover-checkpoint 2", 1);
+        let e = parse(&old, 42, 3, &names()).unwrap_err().to_string();
+        assert!(e.starts_with("line 1: a checkpoint in format 2") && e.contains("delete it"), "{e}");
+        let e = parse("something else\n", 42, 3, &names()).unwrap_err().to_string();
+        assert!(e.contains("not a crossover checkpoint"), "{e}");
+    }
+
     #[test]
     fn damage_is_an_error_not_a_panic() {
-        let text = to_text(&partial(), 42, 3);
-        for cut in 0..text.len() - 1 {
-            assert!(parse(&text[..cut], 42, 3, &names()).is_err(), "cut at {cut}");
+        for (text, services) in [(to_text(&partial(), 42, 3, 1), 1), (to_text(&stack_partial(), 42, 3, 2), 2)]
+        {
+            for cut in 0..text.len() - 1 {
+                assert!(parse(&text[..cut], 42, 3, &names()).is_err(), "{services} service(s), cut at {cut}");
+            }
         }
+        let text = to_text(&partial(), 42, 3, 1);
         let edited = text.replace("counters.arrived=10", "counters.arrived=x");
         let e = parse(&edited, 42, 3, &names()).unwrap_err();
         assert!(e.to_string().contains("counters.arrived"), "{e}");
@@ -525,13 +870,18 @@ mod tests {
         let repeated = text.replace("\nend\n", &format!("\n{}\nend\n", text.lines().nth_back(1).unwrap()));
         assert!(parse(&repeated, 42, 3, &names()).unwrap_err().to_string().contains("repeated"));
         assert!(parse("", 42, 3, &names()).is_err());
+        for count in ["0", "x", "10001"] {
+            let bad = text.replace("\nservices 1\n", &format!("\nservices {count}\n"));
+            let e = parse(&bad, 42, 3, &names()).unwrap_err().to_string();
+            assert!(e.contains("line 5: the number of services"), "{count}: {e}");
+        }
     }
 
     /// Values no replication produces are refused value by value, as a scenario's are:
     /// a NaN cost reached summary.csv, and a wrapped `arrived` made completed > requests.
     #[test]
     fn impossible_values_are_refused() {
-        let text = to_text(&partial(), 42, 3);
+        let text = to_text(&partial(), 42, 3, 1);
         let nan = format!("cost.cpu={:016x}", f64::NAN.to_bits());
         let cpu = format!("cost.cpu={:016x}", 0.1f64.to_bits());
         let negative = format!("cost.cpu={:016x}", (-1.0f64).to_bits());
@@ -547,6 +897,37 @@ mod tests {
             let e = parse(&edited, 42, 3, &names()).unwrap_err().to_string();
             assert!(e.contains(says) && e.starts_with("line "), "{to}: {e}");
         }
+    }
+
+    /// A service's figures are checked like the stack's, and the services must add up
+    /// to the stack: requests and dollars.
+    #[test]
+    fn impossible_service_values_are_refused() {
+        let text = to_text(&stack_partial(), 42, 3, 2);
+        let half = format!("service.1.cost.cpu={:016x}", 0.5f64.to_bits());
+        let nan = format!("service.1.cost.cpu={:016x}", f64::NAN.to_bits());
+        let more = format!("service.1.cost.cpu={:016x}", 0.75f64.to_bits());
+        for (from, to, says) in [
+            (half.as_str(), nan.as_str(), "`service.1.cost.cpu` is NaN"),
+            (
+                "service.0.counters.completed=3",
+                "service.0.counters.completed=2",
+                "service 0's counters are not conserved",
+            ),
+            (half.as_str(), more.as_str(), "the services' cost.cpu add up to 1.75 but the stack's is 1.5"),
+        ] {
+            let edited = text.replacen(from, to, 1);
+            assert_ne!(edited, text, "{from}");
+            let e = parse(&edited, 42, 3, &names()).unwrap_err().to_string();
+            assert!(e.contains(says) && e.starts_with("line "), "{to}: {e}");
+        }
+        // One request moved between services: each conserved, the stack too, but the
+        // services' arrivals no longer add up.
+        let moved = text
+            .replacen("service.0.counters.arrived=3", "service.0.counters.arrived=4", 1)
+            .replacen("service.0.counters.completed=3", "service.0.counters.completed=4", 1);
+        let e = parse(&moved, 42, 3, &names()).unwrap_err().to_string();
+        assert!(e.contains("the services' arrived add up to 6 but the stack's is 5"), "{e}");
     }
 
     #[test]

@@ -21,8 +21,8 @@ pub mod spec;
 
 pub use spec::{Scale, SweepValue, Vary, VaryError};
 
-use crate::{thread_pool, ConservationError, PlatformSummary, ReplicationMetrics, RunError};
-use crossover_engine::{LatencyRecorder, MeanCi};
+use crate::{thread_pool, ConservationError, Latencies, PlatformSummary, ReplicationMetrics, RunError};
+use crossover_engine::MeanCi;
 use crossover_platform::CostModel;
 use crossover_scenario::{Override, Scenario};
 use frontier::Candidate;
@@ -274,12 +274,12 @@ pub struct Job {
 }
 
 /// Runs `jobs` in parallel, in chunks, and hands each result to `sink` in job order.
-/// Conservation is checked for every replication.
+/// Conservation is checked for every replication, of the stack and of each service.
 pub fn execute(
     pool: &rayon::ThreadPool,
     scenarios: &[&Scenario],
     jobs: &[Job],
-    sink: impl FnMut(Job, ReplicationMetrics, LatencyRecorder),
+    sink: impl FnMut(Job, ReplicationMetrics, Latencies),
 ) -> Result<(), ConservationError> {
     execute_resumable(pool, scenarios, jobs, None, None, sink).map(|_| ())
 }
@@ -294,14 +294,14 @@ pub fn execute_resumable(
     jobs: &[Job],
     memo: Option<&checkpoint::Memo>,
     cancel: Option<&AtomicBool>,
-    mut sink: impl FnMut(Job, ReplicationMetrics, LatencyRecorder),
+    mut sink: impl FnMut(Job, ReplicationMetrics, Latencies),
 ) -> Result<bool, ConservationError> {
     let cancelled = || cancel.is_some_and(|c| c.load(Ordering::Relaxed));
     for chunk in jobs.chunks(CHUNK) {
         if cancelled() {
             return Ok(false);
         }
-        let done: Vec<Option<(ReplicationMetrics, LatencyRecorder)>> = pool.install(|| {
+        let done: Vec<Option<(ReplicationMetrics, Latencies)>> = pool.install(|| {
             chunk
                 .par_iter()
                 .map(|j| {
@@ -320,13 +320,8 @@ pub fn execute_resumable(
         // In job order up to the first missing one: what reached `sink` is a prefix.
         for (job, result) in chunk.iter().zip(done) {
             let Some((metrics, latency)) = result else { return Ok(false) };
-            if !metrics.counters.is_conserved() {
-                return Err(ConservationError {
-                    platform: scenarios[job.point].platforms[job.platform].name.clone(),
-                    replication: metrics.replication,
-                    counters: metrics.counters,
-                });
-            }
+            let s = scenarios[job.point];
+            crate::checks::conservation(&s.platforms[job.platform].name, &s.services, &metrics)?;
             sink(*job, metrics, latency);
         }
         if !complete {
@@ -337,14 +332,7 @@ pub fn execute_resumable(
 }
 
 fn empty_summaries(s: &Scenario) -> Vec<PlatformSummary> {
-    s.platforms
-        .iter()
-        .map(|p| PlatformSummary {
-            platform: p.name.clone(),
-            replications: Vec::new(),
-            latency: LatencyRecorder::new(),
-        })
-        .collect()
+    s.platforms.iter().map(|p| PlatformSummary::new(&p.name, &s.services)).collect()
 }
 
 /// Jobs for replications `from..to` of `point`, platforms in scenario order.
@@ -423,7 +411,7 @@ pub fn run_sweep(
                         records.push(shard::record_line(job, &metrics, &latency));
                     }
                     let summary = &mut results[job.point][job.platform];
-                    summary.latency.merge(&latency);
+                    summary.merge_latencies(&latency);
                     summary.replications.push(metrics);
                 },
             )?;

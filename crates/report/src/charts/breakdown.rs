@@ -25,11 +25,11 @@ pub struct Breakdown {
     pub bars: Vec<Bars>,
 }
 
-const TITLE: i32 = 44;
-const HEADING: i32 = 26;
-const ROW: i32 = 30;
-const AXIS: i32 = 50;
-const MARGIN: i32 = 16;
+pub(super) const TITLE: i32 = 44;
+pub(super) const HEADING: i32 = 26;
+pub(super) const ROW: i32 = 30;
+pub(super) const AXIS: i32 = 50;
+pub(super) const MARGIN: i32 = 16;
 /// The widest the name column gets; a longer name is shortened to fit.
 const MAX_NAMES: i32 = 280;
 /// The infrastructure part of a TCO bar, as one block.
@@ -37,7 +37,7 @@ const INFRA_BLOCK: RGBColor = RGBColor(170, 170, 170);
 
 /// `name`, shortened with an ellipsis to `width` pixels so it cannot run into the bars
 /// (only a name wider than the column, over 30 characters, is shortened).
-fn fit(name: &str, width: i32) -> String {
+pub(super) fn fit(name: &str, width: i32) -> String {
     let w = |s: &str| style::text_width(s, style::TICK_SIZE, true);
     if w(name) <= width {
         return name.to_string();
@@ -101,66 +101,92 @@ impl Breakdown {
         style::WIDTH as i32 - 2 * MARGIN
     }
 
-    /// Width of the name column: swatch, gap and the widest name, at most [`MAX_NAMES`].
-    fn names_width(&self) -> i32 {
-        let widest = self.bars.iter().map(|b| style::text_width(&b.name, style::TICK_SIZE, true)).max();
-        (widest.unwrap_or(0) + 22).min(MAX_NAMES)
-    }
-
-    /// One panel: a stacked bar per row of `(colour, value)` segments, its total at its
-    /// end, on an axis from zero that leaves room for the widest total.
     fn panel<DB: DrawingBackend>(
         &self,
         area: &DrawingArea<DB, Shift>,
         heading: &str,
         rows: &[Vec<(RGBColor, f64)>],
     ) -> Result<(), DrawError> {
-        let (head, body) = area.split_vertically(HEADING);
-        head.draw(&Text::new(heading.to_string(), (6, 4), bold(style::TICK_SIZE)))?;
-        let n = rows.len().max(1) as f64;
-        let totals: Vec<f64> = rows.iter().map(|r| r.iter().map(|s| s.1).sum::<f64>()).collect();
-        let top = totals.iter().copied().filter(|v| v.is_finite()).fold(0.0f64, f64::max);
-        let top = if top > 0.0 { top } else { 1.0 };
-        // The scale leaves the widest total's label room right of the longest bar.
-        let label_w =
-            totals.iter().map(|t| style::text_width(&style::usd(*t), style::TICK_SIZE, false)).max();
-        let plot_w = (body.dim_in_pixel().0 as i32 - 6 - MARGIN).max(40);
-        let room = (label_w.unwrap_or(0) + 12).min(plot_w / 2);
-        let end = top * plot_w as f64 / (plot_w - room) as f64;
-        let mut chart = ChartBuilder::on(&body)
-            .margin_left(6)
-            .margin_right(MARGIN)
-            .x_label_area_size(AXIS)
-            .y_label_area_size(0)
-            .build_cartesian_2d(linear(0.0, end, false), linear(0.0, n, false))?;
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .disable_y_axis()
-            .x_desc("USD per 730-hour month")
-            .axis_desc_style(font(style::TICK_SIZE))
-            .label_style(font(style::TICK_SIZE))
-            .x_label_formatter(&|v| format!("${}", style::tick(*v)))
-            .bold_line_style(style::GRID)
-            .draw()?;
-        for (r, (segments, total)) in rows.iter().zip(&totals).enumerate() {
-            let (y0, y1) = (n - r as f64 - 0.8, n - r as f64 - 0.2);
-            let mut x = 0.0;
-            for &(color, v) in segments.iter().filter(|s| s.1 > 0.0) {
-                chart.draw_series([Rectangle::new([(x, y0), (x + v, y1)], color.filled())])?;
-                chart.draw_series([Rectangle::new([(x, y0), (x + v, y1)], WHITE.stroke_width(1))])?;
-                x += v;
-            }
-            let (px, py) = chart.backend_coord(&(x.min(end), (y0 + y1) / 2.0));
-            let (bx, by) = body.get_base_pixel();
-            body.draw(&Text::new(
-                style::usd(*total),
-                (px - bx + 5, py - by),
-                font(style::TICK_SIZE).pos(LEFT_MIDDLE),
-            ))?;
-        }
-        Ok(())
+        stacked_panel(area, heading, rows)
     }
+}
+
+/// Width of the name column: swatch, gap and the widest name, at most [`MAX_NAMES`].
+pub(super) fn names_width(bars: &[Bars]) -> i32 {
+    let widest = bars.iter().map(|b| style::text_width(&b.name, style::TICK_SIZE, true)).max();
+    (widest.unwrap_or(0) + 22).min(MAX_NAMES)
+}
+
+/// The name column: each bar's name with a swatch of its platform's colour tying it to
+/// the other charts, centred on its row (rows start below the panel heading).
+pub(super) fn draw_names<DB: DrawingBackend>(
+    name_col: &DrawingArea<DB, Shift>,
+    bars: &[Bars],
+    width: i32,
+) -> Result<(), DrawError> {
+    for (r, b) in bars.iter().enumerate() {
+        let cy = HEADING + r as i32 * ROW + ROW / 2;
+        name_col.draw(&Rectangle::new([(MARGIN, cy - 6), (MARGIN + 12, cy + 6)], b.color.filled()))?;
+        name_col.draw(&Text::new(
+            fit(&b.name, width - 18),
+            (MARGIN + 18, cy),
+            bold(style::TICK_SIZE).color(&b.color).pos(LEFT_MIDDLE),
+        ))?;
+    }
+    Ok(())
+}
+
+/// One panel: a stacked bar per row of `(colour, value)` segments, its total at its
+/// end, on an axis from zero that leaves room for the widest total.
+pub(super) fn stacked_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    heading: &str,
+    rows: &[Vec<(RGBColor, f64)>],
+) -> Result<(), DrawError> {
+    let (head, body) = area.split_vertically(HEADING);
+    head.draw(&Text::new(heading.to_string(), (6, 4), bold(style::TICK_SIZE)))?;
+    let n = rows.len().max(1) as f64;
+    let totals: Vec<f64> = rows.iter().map(|r| r.iter().map(|s| s.1).sum::<f64>()).collect();
+    let top = totals.iter().copied().filter(|v| v.is_finite()).fold(0.0f64, f64::max);
+    let top = if top > 0.0 { top } else { 1.0 };
+    // The scale leaves the widest total's label room right of the longest bar.
+    let label_w = totals.iter().map(|t| style::text_width(&style::usd(*t), style::TICK_SIZE, false)).max();
+    let plot_w = (body.dim_in_pixel().0 as i32 - 6 - MARGIN).max(40);
+    let room = (label_w.unwrap_or(0) + 12).min(plot_w / 2);
+    let end = top * plot_w as f64 / (plot_w - room) as f64;
+    let mut chart = ChartBuilder::on(&body)
+        .margin_left(6)
+        .margin_right(MARGIN)
+        .x_label_area_size(AXIS)
+        .y_label_area_size(0)
+        .build_cartesian_2d(linear(0.0, end, false), linear(0.0, n, false))?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .disable_y_axis()
+        .x_desc("USD per 730-hour month")
+        .axis_desc_style(font(style::TICK_SIZE))
+        .label_style(font(style::TICK_SIZE))
+        .x_label_formatter(&|v| format!("${}", style::tick(*v)))
+        .bold_line_style(style::GRID)
+        .draw()?;
+    for (r, (segments, total)) in rows.iter().zip(&totals).enumerate() {
+        let (y0, y1) = (n - r as f64 - 0.8, n - r as f64 - 0.2);
+        let mut x = 0.0;
+        for &(color, v) in segments.iter().filter(|s| s.1 > 0.0) {
+            chart.draw_series([Rectangle::new([(x, y0), (x + v, y1)], color.filled())])?;
+            chart.draw_series([Rectangle::new([(x, y0), (x + v, y1)], WHITE.stroke_width(1))])?;
+            x += v;
+        }
+        let (px, py) = chart.backend_coord(&(x.min(end), (y0 + y1) / 2.0));
+        let (bx, by) = body.get_base_pixel();
+        body.draw(&Text::new(
+            style::usd(*total),
+            (px - bx + 5, py - by),
+            font(style::TICK_SIZE).pos(LEFT_MIDDLE),
+        ))?;
+    }
+    Ok(())
 }
 
 impl Draw for Breakdown {
@@ -181,19 +207,9 @@ impl Draw for Breakdown {
         let (panels, below) = rest.split_vertically(panels_h);
         legend.draw(&below, MARGIN, 12, Self::legend_width())?;
 
-        let names = self.names_width();
+        let names = names_width(&self.bars);
         let (name_col, plots) = panels.split_horizontally(MARGIN + names);
-        // Names, each with a swatch of the platform's colour tying it to the other charts,
-        // centred on its row (rows start below the panel heading).
-        for (r, b) in self.bars.iter().enumerate() {
-            let cy = HEADING + r as i32 * ROW + ROW / 2;
-            name_col.draw(&Rectangle::new([(MARGIN, cy - 6), (MARGIN + 12, cy + 6)], b.color.filled()))?;
-            name_col.draw(&Text::new(
-                fit(&b.name, names - 18),
-                (MARGIN + 18, cy),
-                bold(style::TICK_SIZE).color(&b.color).pos(LEFT_MIDDLE),
-            ))?;
-        }
+        draw_names(&name_col, &self.bars, names)?;
         let used = self.used();
         let item_color = |i: usize| style::ITEM_PALETTE[i % style::ITEM_PALETTE.len()];
         let infra: Vec<Vec<(RGBColor, f64)>> = self

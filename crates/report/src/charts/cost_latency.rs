@@ -1,5 +1,10 @@
 //! p99 latency against monthly cost: one point per platform with 95% whiskers on both
 //! axes, the SLO as a line, the Pareto frontier, and labels that do not overlap.
+//!
+//! For a stack of several services with SLOs, one p99 axis cannot show SLOs that
+//! differ by service; the vertical axis is then each platform's worst service's p99
+//! over its SLO (1 is the line every service must stay under), so one point still
+//! says both what the stack costs and whether, and by how much, it misses.
 
 use super::labels::{place, Rect};
 use super::legend::{number_mark, Entry, Legend, Mark};
@@ -30,6 +35,9 @@ pub struct CostLatency {
     pub slo_ms: Option<f64>,
     /// Points carry numbers listed in a legend, rather than their names beside them.
     pub numbered: bool,
+    /// The vertical axis is the worst service's p99 / SLO (`Point::p99` holds it, and
+    /// `slo_ms` is 1), naming that service in the legend.
+    pub ratio: Option<Vec<String>>,
 }
 
 /// Indices of the points no other point beats on both cost and p99 (lower is better on
@@ -52,6 +60,9 @@ pub fn pareto_front(points: &[(f64, f64)]) -> Vec<usize> {
 
 impl CostLatency {
     pub fn from_summary(data: &RunData, palette: &Palette) -> Self {
+        if data.is_stack() && data.has_slo() {
+            return Self::worst_ratio(data, palette);
+        }
         let points = data
             .summary
             .iter()
@@ -69,9 +80,50 @@ impl CostLatency {
             points,
             slo_ms: data.slo_ms,
             numbered: true,
+            ratio: None,
         };
         c.numbered = c.choose_numbered();
         c
+    }
+
+    /// A stack: each platform at its worst service's p99 / SLO, the whisker that
+    /// service's p99 interval over its SLO.
+    fn worst_ratio(data: &RunData, palette: &Palette) -> Self {
+        let mut points = Vec::new();
+        let mut worst = Vec::new();
+        for p in &data.summary {
+            let w = data
+                .services_of(&p.name)
+                .filter(|r| r.slo_ratio.is_some() && r.slo.is_some_and(|s| s > 0.0))
+                .max_by(|a, b| a.slo_ratio.unwrap_or(0.0).total_cmp(&b.slo_ratio.unwrap_or(0.0)));
+            let Some(w) = w else { continue };
+            points.push(Point {
+                name: p.name.clone(),
+                cost: p.cost,
+                cost_ci: p.cost_ci,
+                p99: w.slo_ratio.unwrap_or(0.0),
+                p99_ci: w.p99_ci / w.slo.unwrap_or(1.0),
+                color: palette.color(&p.name),
+            });
+            worst.push(w.service.clone());
+        }
+        let mut c = CostLatency {
+            title: "Worst service's p99 / SLO vs monthly infrastructure cost (95% CI whiskers)".into(),
+            points,
+            slo_ms: Some(1.0),
+            numbered: true,
+            ratio: Some(worst),
+        };
+        c.numbered = c.choose_numbered();
+        c
+    }
+
+    /// A value of the vertical axis as text: a latency, or a ratio to the SLO.
+    fn y_text(&self, v: f64) -> String {
+        match self.ratio {
+            Some(_) => format!("{v:.2}× SLO"),
+            None => style::ms(v),
+        }
     }
 
     /// Direct labels (name, cost, p99 beside each point) read best for a few platforms;
@@ -101,7 +153,16 @@ impl CostLatency {
                 .map(|(i, p)| Entry {
                     color: p.color,
                     mark: Mark::Number(i + 1),
-                    text: format!("{}  {} · p99 {}", p.name, style::usd(p.cost), style::ms(p.p99)),
+                    text: match &self.ratio {
+                        Some(worst) => format!(
+                            "{}  {} · {} p99 {}",
+                            p.name,
+                            style::usd(p.cost),
+                            worst.get(i).map_or("", String::as_str),
+                            self.y_text(p.p99)
+                        ),
+                        None => format!("{}  {} · p99 {}", p.name, style::usd(p.cost), style::ms(p.p99)),
+                    },
                 })
                 .collect(),
         )
@@ -188,7 +249,12 @@ impl CostLatency {
             } else {
                 "monthly infrastructure cost (USD per 730-hour month)"
             })
-            .y_desc(if self.ranges().1 .2 { "p99 latency (ms, log scale)" } else { "p99 latency (ms)" })
+            .y_desc(match (&self.ratio, self.ranges().1 .2) {
+                (None, true) => "p99 latency (ms, log scale)",
+                (None, false) => "p99 latency (ms)",
+                (Some(_), true) => "worst service's p99 / its SLO (log scale)",
+                (Some(_), false) => "worst service's p99 / its SLO",
+            })
             .axis_desc_style(font(style::LABEL_SIZE))
             .label_style(font(style::TICK_SIZE))
             .x_label_formatter(&|v| format!("${}", style::tick(*v)))
@@ -201,7 +267,10 @@ impl CostLatency {
             let red = RGBColor(200, 30, 30);
             chart.draw_series(LineSeries::new([(xr.start, slo), (xr.end, slo)], red.stroke_width(2)))?;
             let (px, py) = chart.backend_coord(&(xr.end, slo));
-            let label = format!("SLO p99 {}", style::ms(slo));
+            let label = match self.ratio {
+                Some(_) => "SLO: every service's p99 at most its SLO".to_string(),
+                None => format!("SLO p99 {}", style::ms(slo)),
+            };
             let (w, _) = root.estimate_text_size(&label, &font(style::TICK_SIZE))?;
             root.draw(&Text::new(label, (px - w as i32 - 6, py - 20), font(style::TICK_SIZE).color(&red)))?;
         }
@@ -291,7 +360,7 @@ impl CostLatency {
         let texts: Vec<String> = self
             .points
             .iter()
-            .map(|p| format!("{} {} · {}", p.name, style::usd(p.cost), style::ms(p.p99)))
+            .map(|p| format!("{} {} · {}", p.name, style::usd(p.cost), self.y_text(p.p99)))
             .collect();
         let sizes: Vec<(i32, i32)> = texts
             .iter()
@@ -368,7 +437,7 @@ mod tests {
     }
 
     fn chart(points: Vec<Point>) -> CostLatency {
-        let mut c = CostLatency { title: String::new(), points, slo_ms: None, numbered: true };
+        let mut c = CostLatency { title: String::new(), points, slo_ms: None, numbered: true, ratio: None };
         c.numbered = c.choose_numbered();
         c
     }

@@ -10,6 +10,7 @@ mod cost_latency;
 pub mod labels;
 mod latency;
 pub mod legend;
+mod services;
 mod sweep;
 mod timeline;
 
@@ -111,6 +112,11 @@ pub fn render_charts(data: &RunData) -> Result<Vec<Chart>, ChartError> {
     if !data.summary.is_empty() {
         let c = breakdown::Breakdown::new(data, &palette);
         charts.push(render("cost-breakdown", &c.title.clone(), &c)?);
+    }
+    // A stack of several services: its bill split by service (one service is its bill).
+    if !data.summary.is_empty() && data.is_stack() {
+        let c = services::ServiceSplit::new(data, &palette);
+        charts.push(render("cost-services", &c.title.clone(), &c)?);
     }
     if !data.timeline.is_empty() {
         let c = timeline::Timeline::new(data, &palette);
@@ -324,5 +330,36 @@ mod tests {
             let drawn = crate::render_report(&f);
             assert!(drawn.is_ok(), "{row}: {:?}", drawn.err());
         }
+    }
+
+    /// A stack of several services adds the cost split by service, and plots each
+    /// platform at its worst service's p99 / SLO; one service draws what it always did.
+    #[test]
+    fn a_stack_adds_the_cost_split_and_plots_the_worst_slo_ratio() {
+        let data = RunData::parse(&crate::test_stack::files()).unwrap();
+        let charts = render_charts(&data).unwrap();
+        assert_eq!(
+            charts.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+            ["cost-latency", "latency", "cost-breakdown", "cost-services"]
+        );
+        let c = cost_latency::CostLatency::from_summary(&data, &Palette::default());
+        let ratios: Vec<f64> = c.points.iter().map(|p| p.p99).collect();
+        let expected: Vec<f64> =
+            data.summary.iter().map(|p| data.stack_total(&p.name).unwrap().slo_ratio.unwrap()).collect();
+        assert_eq!(ratios, expected);
+        assert_eq!(c.slo_ms, Some(1.0));
+        assert!(charts[0].svg.contains("worst service"), "the axis says what it shows");
+        let split = services::ServiceSplit::new(&data, &Palette::default());
+        for (bar, p) in split.bars.iter().zip(&data.summary) {
+            let total: f64 = bar.items.iter().sum();
+            assert!(
+                (total - p.cost).abs() < 1e-3,
+                "{}: the bar ends at the bill ({total} vs {})",
+                p.name,
+                p.cost
+            );
+        }
+        let one = RunData::parse(&files()).unwrap();
+        assert!(!render_charts(&one).unwrap().iter().any(|c| c.name == "cost-services"));
     }
 }

@@ -9,7 +9,7 @@
 //! platforms); its records are shard-file `rec` lines, checked value by value.
 //!
 //! ```text
-//! crossover-sweep-checkpoint 1
+//! crossover-sweep-checkpoint 2
 //! fingerprint 9f0c1d2e3a4b5c6d
 //! rec 0 0 0 ...
 //! end
@@ -17,23 +17,22 @@
 
 use super::shard::parse_record;
 use super::Job;
-use crate::ReplicationMetrics;
-use crossover_engine::LatencyRecorder;
+use crate::{Latencies, ReplicationMetrics};
 use std::collections::HashMap;
 
 /// The checkpoint's file name inside a sweep's output folder.
 pub const FILE_NAME: &str = "sweep-checkpoint.txt";
 
-const MAGIC: &str = "crossover-sweep-checkpoint 1";
+const MAGIC: &str = "crossover-sweep-checkpoint 2";
 
 /// Completed simulations by (point, replication, platform).
 #[derive(Clone, Debug, Default)]
 pub struct Memo {
-    done: HashMap<(usize, u32, usize), (ReplicationMetrics, LatencyRecorder)>,
+    done: HashMap<(usize, u32, usize), (ReplicationMetrics, Latencies)>,
 }
 
 impl Memo {
-    pub fn get(&self, job: Job) -> Option<&(ReplicationMetrics, LatencyRecorder)> {
+    pub fn get(&self, job: Job) -> Option<&(ReplicationMetrics, Latencies)> {
         self.done.get(&(job.point, job.replication, job.platform))
     }
 
@@ -60,8 +59,15 @@ pub fn to_text(fingerprint: u64, records: &[String]) -> String {
 /// Reads a checkpoint of the sweep with `fingerprint`. Errors name the line.
 pub fn parse(text: &str, fingerprint: u64) -> Result<Memo, String> {
     let mut lines = text.lines();
-    if lines.next() != Some(MAGIC) {
-        return Err(format!("line 1: not a sweep checkpoint (`{MAGIC}`)"));
+    match lines.next() {
+        Some(MAGIC) => {}
+        Some(l) if l.starts_with("crossover-sweep-checkpoint ") => {
+            return Err(format!(
+                "line 1: a sweep checkpoint of another version of crossover (`{l}`; this version reads \
+                 `{MAGIC}`); delete it, or run without --resume"
+            ))
+        }
+        _ => return Err(format!("line 1: not a sweep checkpoint (`{MAGIC}`)")),
     }
     match lines.next().and_then(|l| l.strip_prefix("fingerprint ")) {
         Some(f) if f == format!("{fingerprint:016x}") => {}

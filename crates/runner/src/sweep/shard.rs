@@ -5,7 +5,9 @@
 //! platforms; see `assignment`), and a shard simulates every platform of its units. A shard file holds what the merge needs to rebuild the unsharded results
 //! exactly: the sweep's description (the `--vary` specs, each point's seed, replications
 //! and platforms, the SLO) and, per (point, replication, platform), every metric as the
-//! bits of its float and the latency histogram in HdrHistogram's V2 encoding. Merging
+//! bits of its float and the latency histogram in HdrHistogram's V2 encoding (then the
+//! shared bill, each service's metrics and, for a stack of several, each service's
+//! histogram). Merging
 //! pools the same numbers in the same order as a single run, so the merged CSVs are
 //! byte-identical to an unsharded run's.
 //!
@@ -13,13 +15,13 @@
 //! hex-encoded UTF-8 so that any character survives.
 
 use super::{assemble, execute, Job, Plan, PointResult, SweepResult, Vary};
-use crate::{PlatformSummary, ReplicationMetrics, RunError};
-use crossover_engine::LatencyRecorder;
+use crate::{Latencies, PlatformSummary, ReplicationMetrics, RunError, ServiceMetrics};
+use crossover_engine::{LatencyRecorder, SimDuration};
 use crossover_platform::{CostBreakdown, Counters};
 use std::fmt::Write as _;
 use thiserror::Error;
 
-const MAGIC: &str = "crossover-shard 3";
+const MAGIC: &str = "crossover-shard 4";
 
 /// `--shard K/N`: shard K (from 0) of N.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,13 +133,142 @@ fn description(plan: &Plan, slo_ms: Option<f64>) -> String {
     for (i, p) in plan.points.iter().enumerate() {
         let names: Vec<String> = p.scenario.platforms.iter().map(|q| hex(q.name.as_bytes())).collect();
         let _ = writeln!(s, "point {i} {} {} {}", p.scenario.seed, p.scenario.replications, names.join(" "));
+        // The stack every platform runs: each service's name and SLO (ns), for the
+        // merged summaries' per-service columns.
+        let services: Vec<String> = p
+            .scenario
+            .services
+            .iter()
+            .map(|v| {
+                let slo = v.slo_p99.map_or("none".to_string(), |d| d.as_nanos().to_string());
+                format!("{}={slo}", hex(v.name.as_bytes()))
+            })
+            .collect();
+        let _ = writeln!(s, "services {i} {}", services.join(" "));
     }
     s
 }
 
+fn cost_tokens(c: &CostBreakdown) -> [String; 14] {
+    [
+        c.cpu,
+        c.memory,
+        c.gpu,
+        c.idle,
+        c.requests,
+        c.egress,
+        c.stopped,
+        c.nodes,
+        c.control_plane,
+        c.fixed,
+        c.load_balancer,
+        c.nat,
+        c.observability,
+        c.people,
+    ]
+    .map(bits)
+}
+
+fn bits(x: f64) -> String {
+    format!("{:016x}", x.to_bits())
+}
+
+fn parse_cost(t: &[&str]) -> Option<CostBreakdown> {
+    let f = |i: usize| u64::from_str_radix(t.get(i)?, 16).ok().map(f64::from_bits);
+    Some(CostBreakdown {
+        cpu: f(0)?,
+        memory: f(1)?,
+        gpu: f(2)?,
+        idle: f(3)?,
+        requests: f(4)?,
+        egress: f(5)?,
+        stopped: f(6)?,
+        nodes: f(7)?,
+        control_plane: f(8)?,
+        fixed: f(9)?,
+        load_balancer: f(10)?,
+        nat: f(11)?,
+        observability: f(12)?,
+        people: f(13)?,
+    })
+}
+
+/// One service's metrics as tokens: its cost lines, latencies, counters (spilled
+/// last), then instance and queue figures.
+fn service_tokens(m: &ServiceMetrics) -> Vec<String> {
+    let k = &m.counters;
+    let mut t: Vec<String> = cost_tokens(&m.cost).into();
+    t.extend([m.p50_ms, m.p90_ms, m.p99_ms, m.p999_ms, m.mean_ms].map(bits));
+    t.extend(
+        [
+            k.arrived,
+            k.completed,
+            k.rejected,
+            k.timed_out,
+            k.in_flight,
+            k.cold_starts,
+            k.cold_start_requests,
+            k.queued,
+            k.interruptions,
+            k.spilled,
+        ]
+        .map(|x| x.to_string()),
+    );
+    t.push(bits(m.mean_instances));
+    t.push(m.peak_instances.to_string());
+    t.extend(
+        [m.mean_busy_instances, m.utilization, m.mean_in_system, m.mean_sojourn_secs, m.mean_queue_wait_secs]
+            .map(bits),
+    );
+    t.push(m.pending_pods.to_string());
+    t.push(bits(m.mean_pending_secs));
+    t
+}
+
+const SERVICE_TOKENS: usize = 14 + 5 + 10 + 2 + 5 + 2;
+
+fn parse_service(t: &[&str]) -> Option<ServiceMetrics> {
+    if t.len() != SERVICE_TOKENS {
+        return None;
+    }
+    let f = |i: usize| u64::from_str_radix(t[i], 16).ok().map(f64::from_bits);
+    let u = |i: usize| t[i].parse::<u64>().ok();
+    Some(ServiceMetrics {
+        cost: parse_cost(&t[..14])?,
+        p50_ms: f(14)?,
+        p90_ms: f(15)?,
+        p99_ms: f(16)?,
+        p999_ms: f(17)?,
+        mean_ms: f(18)?,
+        counters: Counters {
+            arrived: u(19)?,
+            completed: u(20)?,
+            rejected: u(21)?,
+            timed_out: u(22)?,
+            in_flight: u(23)?,
+            cold_starts: u(24)?,
+            cold_start_requests: u(25)?,
+            queued: u(26)?,
+            interruptions: u(27)?,
+            spilled: u(28)?,
+        },
+        mean_instances: f(29)?,
+        peak_instances: t[30].parse().ok()?,
+        mean_busy_instances: f(31)?,
+        utilization: f(32)?,
+        mean_in_system: f(33)?,
+        mean_sojourn_secs: f(34)?,
+        mean_queue_wait_secs: f(35)?,
+        pending_pods: u(36)?,
+        mean_pending_secs: f(37)?,
+    })
+}
+
+/// The stack's metrics as tokens (its services and shared bill apart: see
+/// [`record_line`]).
 fn metrics_tokens(m: &ReplicationMetrics) -> Vec<String> {
     let c = &m.cost;
-    let f = |x: f64| format!("{:016x}", x.to_bits());
+    let f = bits;
     let k = &m.counters;
     let mut t = vec![m.replication.to_string()];
     t.extend(
@@ -252,6 +383,8 @@ fn parse_metrics(t: &[&str]) -> Option<ReplicationMetrics> {
         overflow_cost: f(41)?,
         base_p99_ms: f(42)?,
         overflow_p99_ms: f(43)?,
+        shared_cost: CostBreakdown::default(),
+        services: Vec::new(),
     })
 }
 
@@ -311,38 +444,58 @@ pub fn run_shard(
 }
 
 /// One simulation as a `rec` line of a shard file or a sweep checkpoint: indices, every
-/// metric as exact bits, the latency histogram in HdrHistogram V2 hex.
-pub fn record_line(job: Job, metrics: &ReplicationMetrics, latency: &LatencyRecorder) -> String {
-    format!(
-        "rec {} {} {} {} {}",
-        job.point,
-        job.replication,
-        job.platform,
-        metrics_tokens(metrics).join(" "),
-        hex(&latency.to_v2_bytes())
-    )
+/// metric of the stack as exact bits, its latency histogram in HdrHistogram V2 hex,
+/// the shared bill, the number of services, each service's metrics and, for a stack
+/// of several, each service's histogram.
+pub fn record_line(job: Job, metrics: &ReplicationMetrics, latency: &Latencies) -> String {
+    let mut t = vec![job.point.to_string(), job.replication.to_string(), job.platform.to_string()];
+    t.extend(metrics_tokens(metrics));
+    t.push(hex(&latency.stack.to_v2_bytes()));
+    t.extend(cost_tokens(&metrics.shared_cost));
+    t.push(metrics.services.len().to_string());
+    for s in &metrics.services {
+        t.extend(service_tokens(s));
+    }
+    t.extend(latency.services.iter().map(|l| hex(&l.to_v2_bytes())));
+    format!("rec {}", t.join(" "))
 }
 
 /// A `rec` line (without `rec `) read back, its values checked as a replication's.
-pub fn parse_record(rest: &str) -> Result<(Job, ReplicationMetrics, LatencyRecorder), String> {
+pub fn parse_record(rest: &str) -> Result<(Job, ReplicationMetrics, Latencies), String> {
     let t: Vec<&str> = rest.split(' ').collect();
-    if t.len() != 3 + METRIC_TOKENS + 1 {
+    let head = 3 + METRIC_TOKENS + 1 + 14 + 1;
+    if t.len() < head {
+        return Err("a record has the wrong number of fields".into());
+    }
+    let services: usize = t[head - 1].parse().map_err(|_| "bad number of services")?;
+    let histograms = if services > 1 { services } else { 0 };
+    let expected = services.checked_mul(SERVICE_TOKENS).and_then(|n| n.checked_add(head + histograms));
+    if services == 0 || expected != Some(t.len()) {
         return Err("a record has the wrong number of fields".into());
     }
     let point = t[0].parse().map_err(|_| "bad point index")?;
     let replication = t[1].parse().map_err(|_| "bad replication index")?;
     let platform = t[2].parse().map_err(|_| "bad platform index")?;
-    let metrics = parse_metrics(&t[3..3 + METRIC_TOKENS]).ok_or("bad metrics")?;
+    let mut metrics = parse_metrics(&t[3..3 + METRIC_TOKENS]).ok_or("bad metrics")?;
+    metrics.shared_cost = parse_cost(&t[head - 15..head - 1]).ok_or("bad metrics")?;
+    let histogram =
+        |h: &str| unhex(h).and_then(|b| LatencyRecorder::from_v2_bytes(&b)).ok_or("bad latency histogram");
+    let stack = histogram(t[3 + METRIC_TOKENS])?;
+    let body = &t[head..];
+    metrics.services = body[..services * SERVICE_TOKENS]
+        .chunks(SERVICE_TOKENS)
+        .map(parse_service)
+        .collect::<Option<Vec<_>>>()
+        .ok_or("bad service metrics")?;
     if let Some(problem) = crate::resume::metrics_problem(&metrics) {
         return Err(problem);
     }
-    let latency = unhex(t[3 + METRIC_TOKENS])
-        .and_then(|b| LatencyRecorder::from_v2_bytes(&b))
-        .ok_or("bad latency histogram")?;
+    let services =
+        body[services * SERVICE_TOKENS..].iter().map(|h| histogram(h)).collect::<Result<Vec<_>, _>>()?;
     if metrics.replication != replication {
         return Err("replication indices disagree".into());
     }
-    Ok((Job { point, replication, platform }, metrics, latency))
+    Ok((Job { point, replication, platform }, metrics, Latencies { stack, services }))
 }
 
 /// FNV-1a of the resolved base scenario and the sweep's description: what a sweep
@@ -368,7 +521,7 @@ pub enum MergeError {
 }
 
 /// One replication of one platform: its metrics and latencies.
-type Slot = (ReplicationMetrics, LatencyRecorder);
+type Slot = (ReplicationMetrics, Latencies);
 
 struct Parsed {
     origin: String,
@@ -376,7 +529,7 @@ struct Parsed {
     index: u32,
     count: u32,
     description: String,
-    records: Vec<(usize, u32, usize, ReplicationMetrics, LatencyRecorder)>,
+    records: Vec<(usize, u32, usize, ReplicationMetrics, Latencies)>,
 }
 
 fn parse_shard(origin: &str, text: &str) -> Result<Parsed, MergeError> {
@@ -429,13 +582,21 @@ struct Described {
     dims: Vec<Vary>,
     /// Per point: replications and platform names.
     points: Vec<(u32, Vec<String>)>,
+    /// Per point: the stack's services, (name, SLO).
+    stacks: Vec<Vec<(String, Option<SimDuration>)>>,
 }
 
 fn describe(origin: &str, text: &str) -> Result<Described, MergeError> {
     let bad =
         |problem: &str| MergeError::Malformed { origin: origin.to_string(), problem: problem.to_string() };
     let utf8 = |h: &str| unhex(h).and_then(|b| String::from_utf8(b).ok()).ok_or_else(|| bad("bad hex text"));
-    let mut d = Described { scenario: String::new(), slo_ms: None, dims: Vec::new(), points: Vec::new() };
+    let mut d = Described {
+        scenario: String::new(),
+        slo_ms: None,
+        dims: Vec::new(),
+        points: Vec::new(),
+        stacks: Vec::new(),
+    };
     for line in text.lines() {
         let (key, rest) = line.split_once(' ').unwrap_or((line, ""));
         match key {
@@ -466,10 +627,26 @@ fn describe(origin: &str, text: &str) -> Result<Described, MergeError> {
                 }
                 d.points.push((reps, names));
             }
+            "services" => {
+                let t: Vec<&str> = rest.split(' ').collect();
+                if t.len() < 2 || t[0].parse::<usize>().ok() != Some(d.stacks.len()) {
+                    return Err(bad("bad services line"));
+                }
+                let mut stack = Vec::new();
+                for s in &t[1..] {
+                    let (name, slo) = s.split_once('=').ok_or_else(|| bad("bad services line"))?;
+                    let slo = match slo {
+                        "none" => None,
+                        ns => Some(SimDuration::from_nanos(ns.parse().map_err(|_| bad("bad service SLO"))?)),
+                    };
+                    stack.push((utf8(name)?, slo));
+                }
+                d.stacks.push(stack);
+            }
             _ => return Err(bad("unknown description line")),
         }
     }
-    if d.points.len() != super::grid_size(&d.dims) {
+    if d.points.len() != super::grid_size(&d.dims) || d.stacks.len() != d.points.len() {
         return Err(bad("the points do not match the --vary grid"));
     }
     Ok(d)
@@ -511,6 +688,7 @@ pub fn merge(files: &[(String, Vec<u8>)]) -> Result<SweepResult, MergeError> {
         return Err(MergeError::Missing { missing: missing.join(", "), count });
     }
     let d = describe(&first.origin, &first.description)?;
+    let first_origin = first.origin.clone();
     // Slot every record at (point, replication, platform), then pool in index order.
     let mut slots: Vec<Vec<Vec<Option<Slot>>>> =
         d.points.iter().map(|(reps, names)| (0..*reps).map(|_| vec![None; names.len()]).collect()).collect();
@@ -536,22 +714,29 @@ pub fn merge(files: &[(String, Vec<u8>)]) -> Result<SweepResult, MergeError> {
     }
     let coords = super::grid(&d.dims);
     let mut points = Vec::with_capacity(slots.len());
-    for ((slot, (_, names)), coords) in slots.into_iter().zip(&d.points).zip(coords) {
-        let mut platforms: Vec<PlatformSummary> = names
-            .iter()
-            .map(|n| PlatformSummary {
-                platform: n.clone(),
-                replications: Vec::new(),
-                latency: LatencyRecorder::new(),
-            })
-            .collect();
+    for (((slot, (_, names)), stack), coords) in slots.into_iter().zip(&d.points).zip(&d.stacks).zip(coords) {
+        let mut platforms: Vec<PlatformSummary> =
+            names.iter().map(|n| PlatformSummary::for_stack(n, stack.clone())).collect();
         for rep in slot {
             for (k, cell) in rep.into_iter().enumerate() {
                 let (m, l) = cell.ok_or_else(|| MergeError::Missing {
                     missing: "(a record of a listed shard)".into(),
                     count,
                 })?;
-                platforms[k].latency.merge(&l);
+                // Every record holds the point's stack: its services' metrics and
+                // (for several) their histograms.
+                let histograms = if stack.len() > 1 { stack.len() } else { 0 };
+                if m.services.len() != stack.len() || l.services.len() != histograms {
+                    return Err(MergeError::Malformed {
+                        origin: first_origin.clone(),
+                        problem: format!(
+                            "a record of point {} does not hold its {} service(s)",
+                            points.len(),
+                            stack.len()
+                        ),
+                    });
+                }
+                platforms[k].merge_latencies(&l);
                 platforms[k].replications.push(m);
             }
         }
@@ -585,12 +770,12 @@ mod tests {
         let files = |t: &str| vec![("f".to_string(), t.as_bytes().to_vec())];
         for text in [
             "",
-            "crossover-shard 3",
-            "crossover-shard 3\nfingerprint 0\nshard 0 1\n",
-            "crossover-shard 3\nfingerprint 0\nshard 2 1\nend\n",
-            "crossover-shard 3\nfingerprint 0\nshard 0 1\nrec 1 2 3\nend\n",
-            "crossover-shard 3\nfingerprint 0\nshard 0 1\nbogus\nend\n",
-            "crossover-shard 3\nfingerprint 0\nshard 0 1\nend\n",
+            "crossover-shard 4",
+            "crossover-shard 4\nfingerprint 0\nshard 0 1\n",
+            "crossover-shard 4\nfingerprint 0\nshard 2 1\nend\n",
+            "crossover-shard 4\nfingerprint 0\nshard 0 1\nrec 1 2 3\nend\n",
+            "crossover-shard 4\nfingerprint 0\nshard 0 1\nbogus\nend\n",
+            "crossover-shard 4\nfingerprint 0\nshard 0 1\nend\n",
         ] {
             assert!(merge(&files(text)).is_err(), "{text:?}");
         }
@@ -631,12 +816,36 @@ mod tests {
         let good = metrics_tokens(&m);
         assert!(parse_metrics(&good.iter().map(String::as_str).collect::<Vec<_>>()).is_some());
         m.cost.cpu = f64::NAN;
-        let tokens = metrics_tokens(&m).join(" ");
-        let text = format!(
-            "crossover-shard 3\nfingerprint 0\nshard 0 1\nrec 0 0 0 {tokens} {}\nend\n",
-            hex(&LatencyRecorder::new().to_v2_bytes())
-        );
+        let job = Job { point: 0, replication: 0, platform: 0 };
+        let rec = record_line(job, &m, &Latencies::default());
+        let text = format!("crossover-shard 4\nfingerprint 0\nshard 0 1\n{rec}\nend\n");
         let e = merge(&[("f".to_string(), text.into_bytes())]).err().unwrap().to_string();
         assert!(e.contains("line 4") && e.contains("`cost.cpu` is NaN"), "{e}");
+    }
+
+    /// A stack's record carries its shared bill, every service's metrics and histogram,
+    /// bit for bit; one whose services do not add up to the stack is refused.
+    #[test]
+    fn a_stack_record_round_trips() {
+        let m = crate::resume::tests_support::two_services();
+        let mut a = LatencyRecorder::new();
+        a.record(SimDuration::from_millis(3));
+        let mut b = LatencyRecorder::new();
+        b.record(SimDuration::from_millis(70));
+        let mut stack = a.clone();
+        stack.merge(&b);
+        let latency = Latencies { stack, services: vec![a, b] };
+        let job = Job { point: 1, replication: 0, platform: 2 };
+        let line = record_line(job, &m, &latency);
+        let back = parse_record(line.strip_prefix("rec ").unwrap()).unwrap();
+        assert_eq!(back, (job, m.clone(), latency.clone()));
+        // A service histogram short, or a service's cost that is no longer its share.
+        let cut = line.rsplit_once(' ').unwrap().0;
+        assert!(parse_record(cut.strip_prefix("rec ").unwrap()).is_err());
+        let mut off = m;
+        off.services[0].cost.nodes += 1.0;
+        let line = record_line(job, &off, &latency);
+        let e = parse_record(line.strip_prefix("rec ").unwrap()).unwrap_err();
+        assert!(e.contains("cost.nodes add up to 120"), "{e}");
     }
 }
