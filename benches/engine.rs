@@ -1,6 +1,7 @@
 //! Criterion benchmarks: the event queue (hold model), arrival and traffic generation,
 //! whole platforms end to end (the default scenario's, and every preset of the default
-//! and Kubernetes scenarios at 100 requests/s), and the runner on one and two threads.
+//! and Kubernetes scenarios at 100 requests/s; one service against a stack of ten carrying
+//! the same traffic), and the runner on one and two threads.
 //! Figures are recorded in the README's performance section.
 
 use criterion::measurement::WallTime;
@@ -135,6 +136,52 @@ fn presets(c: &mut Criterion) {
     group.finish();
 }
 
+/// The presets' day as a stack of ten services, each a tenth of the traffic (the same
+/// requests in all, through ten fleets, autoscalers and, on EKS, one shared cluster).
+fn stack_scenario(services: usize, platform: &str) -> crossover_scenario::Scenario {
+    let mut text = PRESETS_AT_100_RPS.replace("[service]", "[[service]]\nname = \"s0\"");
+    if services > 1 {
+        text = text.replace(
+            "name = \"s0\"",
+            &format!("name = \"s0\"\ntraffic = {{ share = {} }}", 1.0 / services as f64),
+        );
+        let service = text[text.find("[[service]]").expect("a service")..].to_string();
+        for i in 1..services {
+            text.push('\n');
+            text.push_str(&service.replace("name = \"s0\"", &format!("name = \"s{i}\"")));
+        }
+    }
+    text.push_str(&format!("\n[[platform]]\nname = \"{platform}\"\npreset = \"{platform}\"\n"));
+    crossover_scenario::parse(&text, "bench", "bench").expect("the stack bench scenario is valid")
+}
+
+/// One service against ten carrying the same total traffic, on Cloud Run and on EKS;
+/// throughput in simulated requests per second of one core. A stack should keep at
+/// least 80% of the single service's rate.
+fn stacks(c: &mut Criterion) {
+    let mut group = c.benchmark_group("stack_100rps_one_day");
+    group.sample_size(10).sampling_mode(SamplingMode::Flat).measurement_time(Duration::from_secs(20));
+    for platform in ["cloud-run", "eks"] {
+        for services in [1, 10] {
+            let s = stack_scenario(services, platform);
+            let input = SimInput {
+                platform: &s.platforms[0],
+                services: &s.services,
+                horizon: SimDuration::from_hours(24),
+                seed: 1,
+                replication: 0,
+                timeline: false,
+            };
+            let n = simulate(&input).counters.arrived;
+            group.throughput(Throughput::Elements(n));
+            group.bench_function(format!("{platform}/{services}-services"), |b| {
+                b.iter(|| black_box(simulate(&input).counters.arrived))
+            });
+        }
+    }
+    group.finish();
+}
+
 /// Traffic generation as a simulation consumes it: each arrival of the preset
 /// benchmarks' day and its demand (CPU and I/O drawn).
 fn traffic(c: &mut Criterion) {
@@ -181,5 +228,5 @@ fn runner(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, hold, arrivals, traffic, platforms, presets, runner);
+criterion_group!(benches, hold, arrivals, traffic, platforms, presets, stacks, runner);
 criterion_main!(benches);

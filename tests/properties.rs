@@ -119,6 +119,50 @@ fn scenario() -> impl Strategy<Value = (String, Vec<bool>)> {
         })
 }
 
+/// A valid stack: 1 to 5 services, each with traffic and demand of its own and, on
+/// Kubernetes, perhaps a pod shape of its own; 1 or 2 platforms, the first perhaps a
+/// hybrid spilling to the second (every service spills).
+fn stack() -> impl Strategy<Value = String> {
+    let one = (traffic(), service(), prop::option::of((1u32..5, 0usize..3)));
+    (
+        10u64..90,
+        1u32..3,
+        0u64..1000,
+        prop::collection::vec(one, 1..6),
+        prop::collection::vec(platform(), 1..3),
+        prop::bool::ANY,
+    )
+        .prop_map(|(minutes, reps, seed, services, platforms, spill)| {
+            let mut text =
+                format!("[simulation]\nhorizon = \"{minutes}m\"\nreplications = {reps}\nseed = {seed}\n");
+            for (i, (traffic, service, _)) in services.iter().enumerate() {
+                text.push_str(&format!(
+                    "[[service]]\nname = \"s{i}\"\n{service}\n[service.traffic]\n{traffic}\n"
+                ));
+            }
+            for (k, (p, _)) in platforms.iter().enumerate() {
+                text.push_str(&format!("[[platform]]\nname = \"p{k}\"\n{p}\n"));
+                if spill && k == 0 && platforms.len() > 1 {
+                    text.push_str("spill = { to = \"p1\" }\n");
+                }
+                let kubernetes =
+                    ["gke-", "eks", "k8s-"].iter().any(|m| p.contains(&format!("preset = \"{m}")));
+                for (i, (_, _, shape)) in services.iter().enumerate() {
+                    // Quarter vCPUs with 1, 2 or 4 GiB each: a shape every Kubernetes preset
+                    // offers (Autopilot's ratios included) and every node type holds.
+                    if let (true, Some((quarters, ratio))) = (kubernetes, shape) {
+                        let mib = quarters * 256 * [1, 2, 4][*ratio];
+                        text.push_str(&format!(
+                            "[platform.services.s{i}]\ninstance = {{ cpu = {}, memory = \"{mib}MiB\" }}\n",
+                            *quarters as f64 * 0.25
+                        ));
+                    }
+                }
+            }
+            text
+        })
+}
+
 /// Few cases, and a fixed seed so the suite is reproducible; `PROPTEST_RNG_SEED=N` (and
 /// `PROPTEST_CASES=N`) explore further.
 fn config(cases: u32) -> Config {
@@ -174,6 +218,38 @@ proptest! {
                 prop_assert!(r.mean_busy_instances <= r.mean_instances + 1e-9);
                 prop_assert!(r.mean_nodes.is_finite() && r.mean_nodes >= 0.0 && r.mean_nodes <= r.peak_nodes as f64 + 1e-9);
                 prop_assert!(r.mean_pending_secs.is_finite() && r.mean_pending_secs >= 0.0);
+            }
+        }
+    }
+
+    /// Every service of a random stack is conserved, the services add up to the stack
+    /// and the bill splits exactly between them and the shared part, whatever the thread
+    /// count (the runner's own checks run on every replication too).
+    #[test]
+    fn random_stacks_conserve_every_service_and_split_the_bill(text in stack()) {
+        let s = crossover_scenario::parse(&text, "stack.toml", "stack")
+            .unwrap_or_else(|e| panic!("the generator made an invalid stack:\n{e}\n---\n{text}"));
+        let one = run_with(&s, 1);
+        let two = run_with(&s, 2);
+        prop_assert_eq!(crossover_report::summary_csv(&one), crossover_report::summary_csv(&two));
+        prop_assert_eq!(crossover_report::services_csv(&one), crossover_report::services_csv(&two));
+        for p in &one.platforms {
+            for r in &p.replications {
+                prop_assert_eq!(r.services.len(), s.services.len());
+                let mut split = r.shared_cost;
+                let mut arrived = 0;
+                for m in &r.services {
+                    let c = &m.counters;
+                    prop_assert_eq!(c.arrived, c.completed + c.rejected + c.timed_out + c.in_flight, "{}", text);
+                    arrived += c.arrived;
+                    split = split.plus(&m.cost);
+                }
+                prop_assert_eq!(arrived, r.counters.arrived);
+                prop_assert!(r.shared_cost.nodes >= -1e-9, "idle nodes {} < 0\n{}", r.shared_cost.nodes, text);
+                for model in crossover_platform::CostModel::ALL {
+                    let (a, b) = (split.under(model), r.cost.under(model));
+                    prop_assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0), "{}: {} vs {}\n{}", p.platform, a, b, text);
+                }
             }
         }
     }

@@ -53,7 +53,7 @@ pub(crate) struct Resources {
 
 impl Resources {
     fn allocatable(m: &MachineType) -> Resources {
-        Resources { cpu: nano(m.pod_vcpu), memory: nano(m.pod_memory_gib), gpus: m.gpus, pods: u32::MAX }
+        Resources { cpu: nano(m.pod_vcpu), memory: nano(m.pod_memory_gib), gpus: m.gpus, pods: m.max_pods }
     }
 
     fn add(&mut self, s: PodShape, n: u32) {
@@ -636,6 +636,7 @@ pub(crate) mod tests {
             pod_memory_gib: gib - 1.2,
             daemonset_vcpu: 0.15,
             daemonset_memory_gib: 0.2,
+            max_pods: 110,
         }
     }
 
@@ -673,6 +674,17 @@ pub(crate) mod tests {
         let mut exact = m.clone();
         exact.pod_vcpu = 3.0;
         assert_eq!(exact.pods_per_node(&pod(0.1, 0.1)), 30);
+        // Whatever their size, a node takes at most `max_pods`.
+        exact.max_pods = 8;
+        assert_eq!(exact.pods_per_node(&pod(0.1, 0.1)), 8);
+        let pool = pool_of(vec![exact]);
+        let mut c = Cluster::new(&pool, &[pod(0.1, 0.1)], SimDuration::from_hours(1));
+        let n = c.add_node(0, SimTime::ZERO, true);
+        for _ in 0..8 {
+            assert_eq!(c.choose(Placement::FirstFit, 0), Some(n));
+            c.place(n, 0, SimTime::ZERO);
+        }
+        assert_eq!(c.choose(Placement::FirstFit, 0), None, "the ninth pod waits");
     }
 
     #[test]

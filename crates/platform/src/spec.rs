@@ -108,6 +108,9 @@ pub struct MachineType {
     /// Daemonset requests per node (counted in the Cluster Autoscaler's utilisation).
     pub daemonset_vcpu: f64,
     pub daemonset_memory_gib: f64,
+    /// Pods a node of this type takes, whatever their size (the kubelet's `--max-pods`:
+    /// 110 by default, fewer on EKS where each pod takes a VPC address).
+    pub max_pods: u32,
 }
 
 impl MachineType {
@@ -116,7 +119,7 @@ impl MachineType {
         let by =
             |free: f64, need: f64| if need <= 0.0 { u32::MAX } else { ((free + 1e-9) / need).floor() as u32 };
         let gpus = self.gpus.checked_div(pod.gpus).unwrap_or(u32::MAX);
-        by(self.pod_vcpu, pod.vcpu).min(by(self.pod_memory_gib, pod.memory_gib)).min(gpus)
+        by(self.pod_vcpu, pod.vcpu).min(by(self.pod_memory_gib, pod.memory_gib)).min(gpus).min(self.max_pods)
     }
 }
 

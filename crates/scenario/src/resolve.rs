@@ -1071,6 +1071,7 @@ fn resolve_nodes(
                 pod_memory_gib: (m.memory.0 - mem_reserved - ds_mem).max(0.0),
                 daemonset_vcpu: ds_cpu,
                 daemonset_memory_gib: ds_mem,
+                max_pods: m.max_pods,
             }
         })
         .collect();

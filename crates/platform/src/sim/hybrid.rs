@@ -44,7 +44,8 @@ fn run_all<'a>(base: &mut Stack<'a>, overflows: &mut [Stack<'a>], stop: &AtomicB
     for o in overflows.iter_mut() {
         o.start();
     }
-    let alive = |base: &Stack, overflows: &[Stack]| base.sh.alive + overflows.iter().map(|o| o.sh.alive).sum::<u32>();
+    let alive =
+        |base: &Stack, overflows: &[Stack]| base.sh.alive + overflows.iter().map(|o| o.sh.alive).sum::<u32>();
     let mut peak = alive(base, overflows);
     let mut handled = 0u64;
     loop {
@@ -97,7 +98,11 @@ fn hybrid_outcome(base: Stack, overflows: Vec<Stack>, peak: u32) -> Outcome {
         let (part, totals) = stack.finish();
         totals.iter().for_each(|t| sums.add(t));
         for (j, s) in part.services.iter().enumerate() {
-            let i = b.services.iter().position(|m| m.name == s.name).expect("an overflow service is a baseline's");
+            let i = b
+                .services
+                .iter()
+                .position(|m| m.name == s.name)
+                .expect("an overflow service is a baseline's");
             services[i] = services[i].plus(s, &base_totals[i], &totals[j]);
         }
         o = Some(match o {

@@ -341,7 +341,12 @@ impl Outcome {
             mean_nodes: self.mean_nodes + o.mean_nodes,
             peak_nodes: self.peak_nodes + o.peak_nodes,
             pending_pods: self.pending_pods + o.pending_pods,
-            mean_pending_secs: weighted(self.mean_pending_secs, self.pending_pods, o.mean_pending_secs, o.pending_pods),
+            mean_pending_secs: weighted(
+                self.mean_pending_secs,
+                self.pending_pods,
+                o.mean_pending_secs,
+                o.pending_pods,
+            ),
             parts: None,
             services,
             shared_cost: self.shared_cost.plus(&o.shared_cost),

@@ -55,6 +55,7 @@ impl Spec {
             pod_memory_gib: 8.0,
             daemonset_vcpu: 0.0,
             daemonset_memory_gib: 0.0,
+            max_pods: 110,
         };
         let mut s = Spec::serverless("k8s").0;
         s.instance = InstanceSpec { vcpu, memory_gib: gib, gpus: 0, concurrency: 4 };
