@@ -94,7 +94,8 @@ fn a_one_service_stack_is_the_single_service_form() {
 }
 
 /// Every service of every replication is conserved, and the services' shares of the bill
-/// plus the shared part are the bill, on serverless, on a cluster and on a hybrid.
+/// plus the shared part are the bill, on serverless, on a cluster and on a hybrid whose
+/// services spill to two different platforms.
 #[test]
 fn every_service_is_conserved_and_the_bill_splits_exactly() {
     let s = scenario(&format!(
@@ -120,6 +121,8 @@ fn every_service_is_conserved_and_the_bill_splits_exactly() {
         preset = "gke-standard"
         [platform.services.day]
         spill = {{ to = "cloud-run" }}
+        [platform.services.night]
+        spill = {{ to = "fargate", threshold = 0.5 }}
         "#,
         service("day", 14.0),
         service("night", 2.0)
