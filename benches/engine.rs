@@ -174,9 +174,12 @@ fn stacks(c: &mut Criterion) {
             };
             let n = simulate(&input).counters.arrived;
             group.throughput(Throughput::Elements(n));
-            group.bench_function(format!("{platform}/{services}-services"), |b| {
-                b.iter(|| black_box(simulate(&input).counters.arrived))
-            });
+            let name = if services == 1 {
+                format!("{platform}/1-service")
+            } else {
+                format!("{platform}/{services}-services")
+            };
+            group.bench_function(name, |b| b.iter(|| black_box(simulate(&input).counters.arrived)));
         }
     }
     group.finish();

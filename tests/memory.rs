@@ -106,3 +106,55 @@ fn the_hot_loop_does_not_allocate_per_request() {
     assert!(requests > 2_000_000, "{requests}");
     assert!((allocations as u64) * 10 < requests, "{allocations} allocations for {requests} more requests");
 }
+
+/// A stack of five services (the default scenario's traffic split five ways) on Cloud Run
+/// and on EKS, sharing one cluster there: its peak heap is flat in the horizon too, and
+/// its serverless fleets do not allocate per request.
+#[test]
+fn a_stack_is_flat_in_the_horizon_and_does_not_allocate_per_request() {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let stack = |horizon: &str| {
+        let mut text = format!(
+            "[simulation]\nhorizon = \"{horizon}\"\n[traffic]\nprofile = \"diurnal\"\ntrough_rps = 1.0\npeak_rps = 25.0\n"
+        );
+        for i in 0..5 {
+            text.push_str(&format!(
+                "[[service]]\nname = \"s{i}\"\ncpu = {{ dist = \"lognormal\", p50 = \"20ms\", p99 = \"250ms\" }}\n\
+                 io = \"15ms\"\ntraffic = {{ share = 0.2 }}\n"
+            ));
+        }
+        text.push_str("[[platform]]\nname = \"cloud-run\"\npreset = \"cloud-run\"\n[[platform]]\nname = \"eks\"\npreset = \"eks\"\n");
+        crossover_scenario::parse(&text, "stack", "stack").unwrap()
+    };
+    let measure = |horizon: &str, platform: usize| {
+        let s = stack(horizon);
+        let base = CURRENT.load(Relaxed);
+        PEAK.store(base, Relaxed);
+        let allocations = ALLOCATIONS.load(Relaxed);
+        let out = simulate(&SimInput {
+            platform: &s.platforms[platform],
+            services: &s.services,
+            horizon: s.horizon,
+            seed: 1,
+            replication: 0,
+            timeline: false,
+        });
+        (PEAK.load(Relaxed) - base, out.counters.arrived, ALLOCATIONS.load(Relaxed) - allocations)
+    };
+    for platform in [0, 1] {
+        let (one_day, n1, a1) = measure("1d", platform);
+        let (eight_days, n8, a8) = measure("8d", platform);
+        assert!(n8 > 5 * n1, "{n1} vs {n8}");
+        assert!(
+            (eight_days as f64) < 1.10 * one_day as f64,
+            "platform {platform}: peak heap grew with the horizon: {one_day} B for {n1} requests, {eight_days} B for {n8}"
+        );
+        if platform == 0 {
+            let (requests, allocations) = (n8 - n1, a8.saturating_sub(a1));
+            assert!(
+                (allocations as u64) * 10 < requests,
+                "{allocations} allocations for {requests} more requests"
+            );
+        }
+    }
+}

@@ -747,18 +747,68 @@ mod tests {
         };
         let m = 60;
         #[rustfmt::skip]
-        let cases: &[(&str, &[(u32, u64)], u32, u32, u64, u64, u32)] = &[
+        /// (name, recommendations as (replicas, seconds ago), ...): upstream's columns.
+        type Recommendations<'a> = &'a [(u32, u64)];
+        let cases: &[(&str, Recommendations, u32, u32, u64, u64, u32)] = &[
             ("empty recommendations for scaling down", &[], 100, 5, 0, 0, 5),
             ("simple scale down stabilization", &[(4, 2 * m), (5, m)], 100, 3, 0, 180, 5),
             ("simple scale up stabilization", &[(4, 2 * m), (5, m)], 1, 7, 300, 0, 4),
             ("no scale down stabilization", &[(1, 2 * m), (2, m)], 100, 3, 300, 0, 3),
             ("no scale up stabilization", &[(4, 2 * m), (5, m)], 1, 3, 0, 300, 3),
-            ("no scale down stabilization, reuse recommendation element", &[(10, 10 * m), (9, 9 * m)], 100, 3, 0, 0, 3),
-            ("no scale up stabilization, reuse recommendation element", &[(10, 10 * m), (9, 9 * m)], 1, 100, 0, 0, 100),
-            ("scale down stabilization, reuse one of obsolete recommendation element", &[(10, 10 * m), (4, m), (5, 2 * m), (9, 9 * m)], 100, 3, 0, 180, 5),
-            ("scale up stabilization, reuse one of obsolete recommendation element", &[(10, 100 * m), (6, m), (5, 2 * m), (9, 3 * m)], 1, 100, 300, 0, 5),
-            ("scale up and down stabilization, do not scale up when prenormalized rec goes down", &[(2, 100 * m), (3, 3 * m)], 2, 1, 300, 300, 2),
-            ("scale up and down stabilization, do not scale down when prenormalized rec goes up", &[(2, 100 * m), (1, 3 * m)], 2, 3, 300, 300, 2),
+            (
+                "no scale down stabilization, reuse recommendation element",
+                &[(10, 10 * m), (9, 9 * m)],
+                100,
+                3,
+                0,
+                0,
+                3,
+            ),
+            (
+                "no scale up stabilization, reuse recommendation element",
+                &[(10, 10 * m), (9, 9 * m)],
+                1,
+                100,
+                0,
+                0,
+                100,
+            ),
+            (
+                "scale down stabilization, reuse one of obsolete recommendation element",
+                &[(10, 10 * m), (4, m), (5, 2 * m), (9, 9 * m)],
+                100,
+                3,
+                0,
+                180,
+                5,
+            ),
+            (
+                "scale up stabilization, reuse one of obsolete recommendation element",
+                &[(10, 100 * m), (6, m), (5, 2 * m), (9, 3 * m)],
+                1,
+                100,
+                300,
+                0,
+                5,
+            ),
+            (
+                "scale up and down stabilization, do not scale up when prenormalized rec goes down",
+                &[(2, 100 * m), (3, 3 * m)],
+                2,
+                1,
+                300,
+                300,
+                2,
+            ),
+            (
+                "scale up and down stabilization, do not scale down when prenormalized rec goes up",
+                &[(2, 100 * m), (1, 3 * m)],
+                2,
+                3,
+                300,
+                300,
+                2,
+            ),
         ];
         for &(name, list, current, desired, up, down, expected) in cases {
             let s = recs(list);
@@ -782,7 +832,8 @@ mod tests {
         let c = legacy_cfg();
         let m = 60;
         #[rustfmt::skip]
-        let cases: &[(&str, &[(u32, u64)], u32, u32)] = &[
+        type Recommendations<'a> = &'a [(u32, u64)];
+        let cases: &[(&str, Recommendations, u32, u32)] = &[
             ("empty log", &[], 5, 5),
             ("stabilize", &[(4, 2 * m), (5, m)], 3, 5),
             ("no stabilize", &[(1, 2 * m), (2, m)], 3, 3),

@@ -166,7 +166,7 @@ fn a_free_tier_and_fixed_fees_count_once_per_stack() {
 /// node 1 (2 vCPU, 8 GiB: full), the third pending.
 #[test]
 fn pods_of_several_shapes_fill_nodes_by_cpu_and_memory() {
-    let specs = vec![
+    let specs = [
         Spec::fixed_pods(2, 2.0, 2.0, 2).0,
         Spec::fixed_pods(2, 1.0, 6.0, 2).0,
         Spec::fixed_pods(2, 0.5, 1.0, 3).0,

@@ -2,17 +2,22 @@
 //! autoscaler's loops (the Cluster Autoscaler's scan, Karpenter's batches and
 //! disruption), Spot reclaims and node deletion.
 //!
-//! `Nodes` exists only when the platform has a node pool. It keeps node state
+//! `Nodes` exists only when the platform has a node pool. The node autoscalers' loops
+//! are in `cluster_autoscaler.rs` and `karpenter.rs`. It keeps node state
 //! (`Cluster`) and the pending pods of every service, oldest first; the functions here
 //! run at node events and may touch the pods of any service, so they take the stack's
 //! services as well as what is shared.
 
+mod cluster_autoscaler;
+mod karpenter;
+
+pub(crate) use karpenter::on_node_batch;
+
 use super::service::Service;
 use super::{Event, Shared};
-use crate::cluster::{Cluster, Consolidation, NodeLife, PodCounts, Replacement};
-use crate::expander::{self, ScaleUpOption};
+use crate::cluster::{Cluster, NodeLife, PodCounts};
 use crate::instance::Life;
-use crate::spec::{ClusterAutoscaler, InstanceSpec, Karpenter, NodeAutoscaler, NodePool};
+use crate::spec::{InstanceSpec, NodeAutoscaler, NodePool};
 use crossover_engine::{EventQueue, RngStream, SimDuration, SimTime, Streams};
 use std::collections::VecDeque;
 
@@ -20,7 +25,7 @@ pub(crate) struct Nodes<'a> {
     pub pool: &'a NodePool,
     pub cluster: Cluster<'a>,
     /// Pods waiting for a node with room, as (service, slot), oldest first.
-    pending: VecDeque<(u32, u32)>,
+    pub(super) pending: VecDeque<(u32, u32)>,
     /// A pending pod of another service than the one that freed room could be placed:
     /// the stack places pending pods once the current event is handled.
     pub placement_due: bool,
@@ -28,7 +33,7 @@ pub(crate) struct Nodes<'a> {
     /// Spot node reclaims, apart from `node_rng` so that on-demand pools draw the same.
     reclaim_rng: RngStream,
     /// The Cluster Autoscaler expander's tie-breaks, apart so that other draws stay put.
-    expander_rng: RngStream,
+    pub(super) expander_rng: RngStream,
 }
 
 impl<'a> Nodes<'a> {
@@ -101,7 +106,7 @@ impl<'a> Nodes<'a> {
     }
 
     /// The pending pods by service.
-    fn pending_counts(&self) -> PodCounts {
+    pub(super) fn pending_counts(&self) -> PodCounts {
         let mut counts = PodCounts::new();
         for &(s, _) in &self.pending {
             match counts.iter_mut().find(|(t, _)| *t == s as usize) {
@@ -111,42 +116,10 @@ impl<'a> Nodes<'a> {
         }
         counts
     }
-
-    /// What the disruption loop would do now, if anything.
-    fn disruption_command(&self, k: &Karpenter, now: SimTime) -> Option<Consolidation> {
-        let (pool, cluster) = (self.pool, &self.cluster);
-        if !self.pending.is_empty() || cluster.replacing.is_some() {
-            return None;
-        }
-        let mut allowed = cluster.allowed_disruptions(k.budget_percent) as usize;
-        let settled = |n: usize| {
-            let node = &cluster.nodes[n];
-            node.life == NodeLife::Ready && !node.cordoned && now >= node.changed_at + k.consolidate_after
-        };
-        let spare = cluster.serving_nodes().saturating_sub(pool.min_nodes) as usize;
-        let empty: Vec<u32> = (0..cluster.nodes.len())
-            .filter(|&n| settled(n) && cluster.nodes[n].pods == 0)
-            .take(allowed.min(spare))
-            .map(|n| n as u32)
-            .collect();
-        if !empty.is_empty() {
-            return Some(Consolidation { launch: None, nodes: empty });
-        }
-        let mut candidates: Vec<usize> = (0..cluster.nodes.len()).filter(|&n| settled(n)).collect();
-        candidates.sort_by_key(|&n| (cluster.nodes[n].pods, n));
-        allowed = allowed.min(candidates.len());
-        candidates.truncate(allowed);
-        let plan = cluster.consolidation(&candidates)?;
-        let after = cluster.serving_nodes() + u32::from(plan.launch.is_some()) - plan.nodes.len() as u32;
-        if after < pool.min_nodes || (plan.launch.is_some() && cluster.alive >= pool.max_nodes) {
-            return None;
-        }
-        Some(plan)
-    }
 }
 
 /// The node pool of a stack that has one: every node function runs only then.
-fn pool_of<'s, 'a>(sh: &'s mut Shared<'a>) -> &'s mut Nodes<'a> {
+pub(super) fn pool_of<'s, 'a>(sh: &'s mut Shared<'a>) -> &'s mut Nodes<'a> {
     sh.nodes.as_mut().expect("node events and loops exist only with a node pool")
 }
 
@@ -210,7 +183,7 @@ pub(crate) fn place_all_pending<'a>(sh: &mut Shared<'a>, services: &mut [Service
 }
 
 /// Asks for a node of machine type `m`; it is Ready after the provisioning time.
-fn provision_node(sh: &mut Shared, m: usize) -> u32 {
+pub(super) fn provision_node(sh: &mut Shared, m: usize) -> u32 {
     let now = sh.now;
     let nodes = pool_of(sh);
     let provisioning = match &nodes.pool.autoscaler {
@@ -268,7 +241,7 @@ pub(crate) fn on_node_reclaim<'a>(
     services[0].counters.interruptions += 1;
     match life {
         NodeLife::Provisioning => {
-            end_replacement(sh, services, slot, false);
+            karpenter::end_replacement(sh, services, slot, false);
             return pool_of(sh).cluster.remove(slot, now);
         }
         NodeLife::Ready => delete_node(sh, services, slot),
@@ -293,7 +266,7 @@ pub(crate) fn on_node_ready<'a>(
     }
     node.life = NodeLife::Ready;
     node.changed_at = now;
-    end_replacement(sh, services, slot, true);
+    karpenter::end_replacement(sh, services, slot, true);
     place_all_pending(sh, services);
 }
 
@@ -301,172 +274,13 @@ pub(crate) fn on_node_scan<'a>(sh: &mut Shared<'a>, services: &mut [Service<'a>]
     let pool = pool_of(sh).pool;
     let period = match &pool.autoscaler {
         NodeAutoscaler::ClusterAutoscaler(ca) => {
-            cluster_autoscaler_scan(sh, services, ca);
+            cluster_autoscaler::scan(sh, services, ca);
             ca.scan_interval
         }
-        NodeAutoscaler::Karpenter(k) => karpenter_disrupt(sh, services, k),
+        NodeAutoscaler::Karpenter(k) => karpenter::disrupt(sh, services, k),
         NodeAutoscaler::Fixed => return,
     };
     sh.events.schedule(sh.now + period, Event::NodeScan);
-}
-
-/// One Cluster Autoscaler loop (`core/static_autoscaler.go` RunOnce): nodes for pending
-/// pods (bin-packed onto the nodes already on their way first, the rest estimated per
-/// node group by first-fit decreasing, as `estimator/binpacking_estimator.go` does),
-/// and a loop that scaled up ends there. Otherwise every node's unneeded timer is
-/// brought up to date (also during the cooldown after a scale-up, which blocks only the
-/// deletion: a node goes at max(delay_after_add, unneeded_time)); then, out of cooldown
-/// and with no pod pending, the empty nodes unneeded long enough go together, up to
-/// `max_scale_down_parallelism`, and at most one node with pods is drained.
-fn cluster_autoscaler_scan<'a>(sh: &mut Shared<'a>, services: &mut [Service<'a>], ca: &ClusterAutoscaler) {
-    let now = sh.now;
-    let nodes = pool_of(sh);
-    let pool = nodes.pool;
-    let cluster = &nodes.cluster;
-    let pending = nodes.pending.len();
-    if pending > 0 {
-        let uncovered = cluster.uncovered(&nodes.pending_counts());
-        let room = pool.max_nodes.saturating_sub(cluster.alive);
-        // Every machine type that holds a pod is a node group to expand.
-        let options: Vec<ScaleUpOption> = (0..pool.machines.len())
-            .map(|m| {
-                let (nodes, pods, vcpu, memory_gib) = cluster.estimate(m, &uncovered, room);
-                let gpu_pods = uncovered.iter().any(|&(s, _)| cluster.shapes[s].gpus > 0);
-                ScaleUpOption { machine: m, nodes, pods, vcpu, memory_gib, gpu_pods }
-            })
-            .filter(|o| o.nodes > 0)
-            .collect();
-        let size = cluster.serving_nodes();
-        if let Some(o) =
-            expander::choose(ca.expander, &options, &pool.machines, size, &mut nodes.expander_rng)
-        {
-            for _ in 0..o.nodes {
-                provision_node(sh, o.machine);
-            }
-            return;
-        }
-    }
-    let nodes = pool_of(sh);
-    let cluster = &mut nodes.cluster;
-    let cooldown = cluster.last_scale_up.is_some_and(|t| now < t + ca.delay_after_add);
-    let mut ripe = Vec::new();
-    for n in 0..cluster.nodes.len() {
-        if cluster.nodes[n].life != NodeLife::Ready {
-            continue;
-        }
-        let unneeded = cluster.utilization(n) < ca.utilization_threshold
-            && cluster.fits_outside(n, &[n])
-            && cluster.serving_nodes() > pool.min_nodes;
-        let node = &mut cluster.nodes[n];
-        if !unneeded {
-            node.unneeded_since = None;
-            continue;
-        }
-        let since = *node.unneeded_since.get_or_insert(now);
-        if now >= since + ca.unneeded_time {
-            ripe.push(n);
-        }
-    }
-    if cooldown || pending > 0 {
-        return;
-    }
-    let mut deleted: Vec<usize> = Vec::new();
-    let mut serving = cluster.serving_nodes();
-    for &n in &ripe {
-        if cluster.nodes[n].pods == 0
-            && deleted.len() < ca.max_scale_down_parallelism as usize
-            && serving > pool.min_nodes
-        {
-            deleted.push(n);
-            serving -= 1;
-        }
-    }
-    // One node with pods, whose pods fit on what stays.
-    let drained = ripe.iter().copied().find(|&n| {
-        let mut outside = deleted.clone();
-        outside.push(n);
-        cluster.nodes[n].pods > 0
-            && deleted.len() < ca.max_scale_down_parallelism as usize
-            && serving > pool.min_nodes
-            && cluster.fits_outside(n, &outside)
-    });
-    for n in deleted.into_iter().chain(drained) {
-        delete_node(sh, services, n as u32);
-    }
-}
-
-/// Karpenter's disruption loop (kubernetes-sigs/karpenter `pkg/controllers/disruption`),
-/// over nodes whose pods have been unchanged for `consolidate_after`: one decision per
-/// loop, emptiness first (empty nodes go together), else one consolidation (see
-/// `Cluster::consolidation`), all within the NodePool's disruption budget. A decision
-/// waits `validation` (15 s) and is carried out only if the loop then decides the same;
-/// the next loop comes `scan_interval` after that. Returns the time to the next loop.
-fn karpenter_disrupt<'a>(sh: &mut Shared<'a>, services: &mut [Service<'a>], k: &Karpenter) -> SimDuration {
-    let now = sh.now;
-    let nodes = pool_of(sh);
-    let command = nodes.disruption_command(k, now);
-    let validated = nodes.cluster.validating.take();
-    let Some(command) = command else { return k.scan_interval };
-    if k.validation > SimDuration::ZERO && validated.as_ref() != Some(&command) {
-        // A new decision (or one that changed while it waited): wait, then look again.
-        nodes.cluster.validating = Some(command);
-        return k.validation;
-    }
-    match command.launch {
-        None => {
-            for n in command.nodes {
-                delete_node(sh, services, n);
-            }
-        }
-        Some(m) => {
-            for &n in &command.nodes {
-                nodes.cluster.nodes[n as usize].cordoned = true;
-            }
-            let node = provision_node(sh, m);
-            let cluster = &mut pool_of(sh).cluster;
-            let generation = cluster.nodes[node as usize].generation;
-            cluster.replacing = Some(Replacement { node, generation, old: command.nodes });
-        }
-    }
-    k.scan_interval
-}
-
-/// A consolidation's replacement node is Ready: the nodes it replaces are drained
-/// (their pods' replacements go to it); or it never came (reclaimed while
-/// provisioning): they are uncordoned.
-fn end_replacement<'a>(sh: &mut Shared<'a>, services: &mut [Service<'a>], node: u32, ready: bool) {
-    let cluster = &mut pool_of(sh).cluster;
-    let generation = cluster.nodes[node as usize].generation;
-    let Some(r) = cluster.replacing.take_if(|r| r.node == node && r.generation == generation) else {
-        return;
-    };
-    for old in r.old {
-        let cluster = &mut pool_of(sh).cluster;
-        cluster.nodes[old as usize].cordoned = false;
-        if ready && cluster.nodes[old as usize].life == NodeLife::Ready {
-            delete_node(sh, services, old);
-        }
-    }
-}
-
-/// Karpenter's batch: once no pod has gone pending for `batch_idle` (or the window has
-/// lasted `batch_max`), launch the cheapest nodes for the pods still uncovered.
-pub(crate) fn on_node_batch(sh: &mut Shared) {
-    let now = sh.now;
-    let nodes = pool_of(sh);
-    let NodeAutoscaler::Karpenter(k) = &nodes.pool.autoscaler else { return };
-    let Some((opened, last)) = nodes.cluster.batch else { return };
-    let deadline = (last + k.batch_idle).min(opened + k.batch_max);
-    if now < deadline {
-        sh.events.schedule(deadline, Event::NodeBatch);
-        return;
-    }
-    nodes.cluster.batch = None;
-    let uncovered = nodes.cluster.uncovered(&nodes.pending_counts());
-    let room = nodes.pool.max_nodes.saturating_sub(nodes.cluster.alive) as usize;
-    for m in nodes.cluster.karpenter_launches(&uncovered).into_iter().take(room) {
-        provision_node(sh, m);
-    }
 }
 
 /// The pods placed on node `n` (starting, ready or draining), as (service, slot).
@@ -484,7 +298,7 @@ fn pods_on(services: &[Service], n: u32) -> Vec<(usize, u32)> {
 
 /// Drains a node: its pods get replacements elsewhere (a ReplicaSet recreates an
 /// evicted pod at once) and finish what they hold; the node goes with its last pod.
-fn delete_node<'a>(sh: &mut Shared<'a>, services: &mut [Service<'a>], n: u32) {
+pub(super) fn delete_node<'a>(sh: &mut Shared<'a>, services: &mut [Service<'a>], n: u32) {
     let now = sh.now;
     let cluster = &mut pool_of(sh).cluster;
     cluster.nodes[n as usize].life = NodeLife::Deleting;
