@@ -51,7 +51,10 @@ impl<K: Ord + Copy> IndexedHeap<K> {
         self.entries.first().copied()
     }
 
-    /// Puts `id` in the heap with `key`, or changes its key if it is there.
+    /// Puts `id` in the heap with `key`, or changes its key if it is there. Inlined: the
+    /// event loop calls it at nearly every event, and a call costs it the inliner's
+    /// specialisation to its caller (callgrind: about 60 instructions per call).
+    #[inline(always)]
     pub fn set(&mut self, id: u32, key: K) {
         let i = id as usize;
         if i >= self.position.len() {
