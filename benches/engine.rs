@@ -11,7 +11,7 @@ use criterion::{
 };
 use crossover_engine::rng::purpose_id;
 use crossover_engine::{EventQueue, RngStream, SimDuration, SimTime, StreamKey, Streams};
-use crossover_platform::{simulate, SimInput};
+use crossover_platform::{simulate, SimInput, StackSpec};
 use crossover_workload::{Arrivals, DEMAND_STREAM};
 use std::time::Duration;
 
@@ -63,18 +63,28 @@ fn arrivals(c: &mut Criterion) {
 /// simulated requests.
 fn each_platform(group: &mut BenchmarkGroup<WallTime>, s: &crossover_scenario::Scenario) {
     for platform in &s.platforms {
-        let input = SimInput {
-            platform,
-            services: &s.services,
-            horizon: SimDuration::from_hours(24),
-            seed: 1,
-            replication: 0,
-            timeline: false,
-        };
-        let n = simulate(&input).counters.arrived;
-        group.throughput(Throughput::Elements(n));
-        group.bench_function(&platform.name, |b| b.iter(|| black_box(simulate(&input).counters.arrived)));
+        one_day(group, &platform.name, platform, s);
     }
+}
+
+/// One replication of `platform` running `s`'s services over one day, as benchmark `name`.
+fn one_day(
+    group: &mut BenchmarkGroup<WallTime>,
+    name: &str,
+    platform: &StackSpec,
+    s: &crossover_scenario::Scenario,
+) {
+    let input = SimInput {
+        platform,
+        services: &s.services,
+        horizon: SimDuration::from_hours(24),
+        seed: 1,
+        replication: 0,
+        timeline: false,
+    };
+    let n = simulate(&input).counters.arrived;
+    group.throughput(Throughput::Elements(n));
+    group.bench_function(name, |b| b.iter(|| black_box(simulate(&input).counters.arrived)));
 }
 
 /// Every platform of the default scenario over one day; throughput in simulated requests.
@@ -164,22 +174,12 @@ fn stacks(c: &mut Criterion) {
     for platform in ["cloud-run", "eks"] {
         for services in [1, 10] {
             let s = stack_scenario(services, platform);
-            let input = SimInput {
-                platform: &s.platforms[0],
-                services: &s.services,
-                horizon: SimDuration::from_hours(24),
-                seed: 1,
-                replication: 0,
-                timeline: false,
-            };
-            let n = simulate(&input).counters.arrived;
-            group.throughput(Throughput::Elements(n));
             let name = if services == 1 {
                 format!("{platform}/1-service")
             } else {
                 format!("{platform}/{services}-services")
             };
-            group.bench_function(name, |b| b.iter(|| black_box(simulate(&input).counters.arrived)));
+            one_day(&mut group, &name, &s.platforms[0], &s);
         }
     }
     group.finish();

@@ -303,44 +303,12 @@ impl CostBreakdown {
     }
 
     /// Prices meters collected over `horizon` as a 730-hour month. Free tiers come off
-    /// active usage first, then idle usage.
+    /// active usage first, then idle usage. One service's bill: what
+    /// [`CostBreakdown::price_stack`] gives for it alone, with its nodes.
     pub fn price(meters: &Meters, tariff: &Tariff, horizon: SimDuration) -> CostBreakdown {
         let scale = HOURS_PER_MONTH * 3600.0 / horizon.as_secs_f64().max(1e-9);
-        let (active, idle) = if tariff.bills_lifetime() {
-            // A provider that bills the lifetime (a Fargate task, an Autopilot pod's
-            // requests) has no idle line: every billed second is vCPU and memory time.
-            ((meters.active_seconds + meters.idle_at_active_rate_seconds + meters.idle_seconds) * scale, 0.0)
-        } else {
-            (
-                (meters.active_seconds + meters.idle_at_active_rate_seconds) * scale,
-                meters.idle_seconds * scale,
-            )
-        };
-        let (active_cpu, idle_cpu) =
-            after_free(active * meters.vcpu, idle * meters.vcpu, tariff.free_tier.vcpu_seconds);
-        let (active_mem, idle_mem) =
-            after_free(active * meters.memory_gib, idle * meters.memory_gib, tariff.free_tier.gib_seconds);
-        let gpus = meters.gpus as f64;
-        let requests = (meters.requests as f64 * scale - tariff.free_tier.requests).max(0.0);
-        CostBreakdown {
-            cpu: active_cpu * tariff.active.vcpu_second,
-            memory: active_mem * tariff.active.gib_second,
-            gpu: active * gpus * tariff.active.gpu_second,
-            idle: idle_cpu * tariff.idle.vcpu_second
-                + idle_mem * tariff.idle.gib_second
-                + idle * gpus * tariff.idle.gpu_second,
-            requests: requests / 1e6 * tariff.per_million_requests,
-            egress: meters.egress_gb * scale * tariff.egress_per_gb,
-            stopped: meters.stopped_seconds * scale * tariff.stopped_instance_second,
-            nodes: meters.node_usd * scale,
-            control_plane: (tariff.control_plane_monthly - tariff.control_plane_credit_monthly).max(0.0),
-            // + 0.0: an empty float sum is -0.0.
-            fixed: tariff.fixed_monthly.iter().map(|(_, usd)| usd).sum::<f64>() + 0.0,
-            load_balancer: tariff.overhead.load_balancer,
-            nat: tariff.overhead.nat_gateway,
-            observability: tariff.overhead.observability,
-            people: tariff.people.monthly(),
-        }
+        let (bill, _) = CostBreakdown::price_stack(std::slice::from_ref(meters), tariff, horizon);
+        CostBreakdown { nodes: meters.node_usd * scale, ..bill }
     }
 }
 
