@@ -404,13 +404,19 @@ impl<'a> Cluster<'a> {
         self.fit_onto(&self.pods_of(n), &targets).is_empty()
     }
 
-    /// The Cluster Autoscaler's binpacking estimate for one node group: new nodes of type
-    /// `m` for `pods` (largest first, first fit onto the new nodes), at most `max_nodes`
-    /// of them. Returns (nodes, pods scheduled, their vCPU, their GiB).
+    /// The Cluster Autoscaler's binpacking estimate for one node group
+    /// (`estimator/binpacking_estimator.go`): new nodes of type `m` for `pods` (largest
+    /// share of the node first, first fit onto the new nodes), at most `max_nodes` of
+    /// them. Returns (nodes, pods scheduled, their vCPU, their GiB).
     pub fn estimate(&self, m: usize, pods: &PodCounts, max_nodes: u32) -> (u32, u32, f64, f64) {
         let alloc = &self.alloc[m];
+        // Upstream's `DecreasingPodOrderer`: the largest share of the node first, the
+        // score being the pod's CPU over the node's plus its memory over the node's.
+        let share = |need: u64, has: u64| if has == 0 { 0.0 } else { need as f64 / has as f64 };
+        let score =
+            |s: usize| share(self.shapes[s].cpu, alloc.cpu) + share(self.shapes[s].memory, alloc.memory);
         let mut order = pods.clone();
-        order.sort_by_key(|&(s, _)| std::cmp::Reverse(self.shapes[s].size_key()));
+        order.sort_by(|&(a, _), &(b, _)| score(b).total_cmp(&score(a)).then(a.cmp(&b)));
         let mut nodes: Vec<Resources> = Vec::new();
         let (mut placed, mut cpu, mut mem) = (0u32, 0u64, 0u64);
         for (s, mut count) in order {
@@ -508,8 +514,9 @@ impl<'a> Cluster<'a> {
     }
 
     /// Karpenter's launches for pending `pods`, one machine type per NodeClaim. Its
-    /// scheduler (kubernetes-sigs/karpenter `pkg/controllers/provisioning/scheduling`)
-    /// takes pods largest first and adds each to the first NodeClaim that some instance
+    /// scheduler (kubernetes-sigs/karpenter `pkg/controllers/provisioning/scheduling`,
+    /// `queue.go` `byCPUAndMemoryDescending` and `scheduler.go` `add`) takes pods largest
+    /// first and adds each to the open NodeClaim with the fewest pods that some instance
     /// type can still hold it with, else opens a new one; each claim launches the
     /// cheapest type that holds its pods. With pods of one size every claim but the last
     /// holds as many as the largest type does.
@@ -526,11 +533,15 @@ impl<'a> Cluster<'a> {
                 continue;
             }
             for _ in 0..count {
-                let slot = claims.iter().position(|c| {
-                    let mut with = *c;
-                    with.add(shape, 1);
-                    fits_some(&with)
-                });
+                // The open NodeClaim with the fewest pods that some type can still hold
+                // it with (the first on a tie), as the scheduler tries them.
+                let slot = (0..claims.len())
+                    .filter(|&i| {
+                        let mut with = claims[i];
+                        with.add(shape, 1);
+                        fits_some(&with)
+                    })
+                    .min_by_key(|&i| (claims[i].pods, i));
                 match slot {
                     Some(i) => claims[i].add(shape, 1),
                     None => claims.push(alone),
@@ -844,6 +855,26 @@ pub(crate) mod tests {
         // 7 pods: a 2xlarge; 33 pods: two 4xlarge and an xlarge.
         assert_eq!(karpenter_launches(&machines, &capacity, 7), vec![2]);
         assert_eq!(karpenter_launches(&machines, &capacity, 33), vec![3, 3, 1]);
+    }
+
+    /// The Cluster Autoscaler packs the pods that take the largest share of a node first
+    /// (cpu/allocatable + memory/allocatable). On 4 vCPU / 16 GiB nodes, two 1.5 vCPU /
+    /// 12 GiB pods (score 1.125) go first, one a node, and two 2 vCPU / 2 GiB pods
+    /// (0.625) join them: two nodes. Largest CPU first would put both 2-vCPU pods on
+    /// one node and need a node for each memory-heavy pod: three.
+    #[test]
+    fn the_estimate_packs_the_largest_share_of_a_node_first() {
+        let mut m = machine("n", 4.0, 16.0, 0.2);
+        m.pod_vcpu = 4.0;
+        m.pod_memory_gib = 16.0;
+        let pool = pool_of(vec![m]);
+        let c = Cluster::new(&pool, &[pod(2.0, 2.0), pod(1.5, 12.0)], SimDuration::from_hours(1));
+        let (nodes, pods, vcpu, gib) = c.estimate(0, &vec![(0, 2), (1, 2)], 10);
+        assert_eq!((nodes, pods), (2, 4));
+        assert!((vcpu - 7.0).abs() < 1e-9 && (gib - 28.0).abs() < 1e-9);
+        // At most `max_nodes`: one node holds one heavy pod and one light one.
+        assert_eq!(c.estimate(0, &vec![(0, 2), (1, 2)], 1).0, 1);
+        assert_eq!(c.estimate(0, &vec![(0, 2), (1, 2)], 1).1, 2);
     }
 
     #[test]
