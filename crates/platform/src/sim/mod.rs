@@ -31,7 +31,8 @@ use crate::timeline::{Cumulative, TimelineRecorder, MINUTE};
 use crossover_engine::{EventQueue, SimDuration, SimTime, Streams};
 use crossover_workload::{Demand, Traffic};
 use nodes::Nodes;
-use service::{Finished, Queued, Service, Totals};
+use outcome::{Finished, Totals};
+use service::{Queued, Service};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// One service of a stack: its name (which keys its random streams), what arrives and

@@ -2,7 +2,6 @@
 //! stack and for each of its services, and how they are put together (a stack's cost
 //! split between its services, a hybrid's two fleets summed).
 
-use super::service::{Finished, Totals};
 use crate::billing::{CostBreakdown, Meters, Tariff, HOURS_PER_MONTH};
 use crate::timeline::MinuteStats;
 use crossover_engine::{LatencyRecorder, SimDuration, SimTime};
@@ -352,4 +351,45 @@ impl Outcome {
             shared_cost: self.shared_cost.plus(&o.shared_cost),
         }
     }
+}
+
+/// A service's raw sums at the horizon, from which a stack's (or a hybrid's) figures
+/// are computed exactly rather than averaged from averages.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Totals {
+    pub sojourn_ns: u128,
+    pub departed: u64,
+    pub queue_wait_ns: u128,
+    pub dispatched: u64,
+    pub cpu_work: f64,
+    pub vcpu_area: f64,
+    pub pending_wait_ns: u128,
+    pub pending_pods: u64,
+    pub alive_area: u128,
+    pub busy_area: u128,
+    pub in_system_area: u128,
+}
+
+impl Totals {
+    pub fn add(&mut self, o: &Totals) {
+        self.sojourn_ns += o.sojourn_ns;
+        self.departed += o.departed;
+        self.queue_wait_ns += o.queue_wait_ns;
+        self.dispatched += o.dispatched;
+        self.cpu_work += o.cpu_work;
+        self.vcpu_area += o.vcpu_area;
+        self.pending_wait_ns += o.pending_wait_ns;
+        self.pending_pods += o.pending_pods;
+        self.alive_area += o.alive_area;
+        self.busy_area += o.busy_area;
+        self.in_system_area += o.in_system_area;
+    }
+}
+
+/// One service at the horizon.
+pub(crate) struct Finished {
+    pub outcome: ServiceOutcome,
+    pub meters: Meters,
+    pub allocated_usd: f64,
+    pub totals: Totals,
 }

@@ -11,7 +11,7 @@
 //! the requests currently queued or in service, so memory is flat in the horizon.
 
 use super::nodes::Nodes;
-use super::outcome::{Counters, ServiceOutcome};
+use super::outcome::{Counters, Finished, ServiceOutcome, Totals};
 use super::{Event, Run, ServiceLoad, Shared};
 use crate::autoscaler::{fly, Autoscaler, Fleet, MetricHistory, Snapshot, Tick, TickInput};
 use crate::billing::{BilledTime, CostBreakdown, IdleBilling, Meters, Tariff};
@@ -1226,45 +1226,4 @@ impl<'a> Service<'a> {
             assert_eq!(self.available.contains(slot), self.listed(slot), "slot {slot} after {after:?}");
         }
     }
-}
-
-/// A service's raw sums at the horizon, from which a stack's (or a hybrid's) figures
-/// are computed exactly rather than averaged from averages.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Totals {
-    pub sojourn_ns: u128,
-    pub departed: u64,
-    pub queue_wait_ns: u128,
-    pub dispatched: u64,
-    pub cpu_work: f64,
-    pub vcpu_area: f64,
-    pub pending_wait_ns: u128,
-    pub pending_pods: u64,
-    pub alive_area: u128,
-    pub busy_area: u128,
-    pub in_system_area: u128,
-}
-
-impl Totals {
-    pub fn add(&mut self, o: &Totals) {
-        self.sojourn_ns += o.sojourn_ns;
-        self.departed += o.departed;
-        self.queue_wait_ns += o.queue_wait_ns;
-        self.dispatched += o.dispatched;
-        self.cpu_work += o.cpu_work;
-        self.vcpu_area += o.vcpu_area;
-        self.pending_wait_ns += o.pending_wait_ns;
-        self.pending_pods += o.pending_pods;
-        self.alive_area += o.alive_area;
-        self.busy_area += o.busy_area;
-        self.in_system_area += o.in_system_area;
-    }
-}
-
-/// One service at the horizon.
-pub(crate) struct Finished {
-    pub outcome: ServiceOutcome,
-    pub meters: Meters,
-    pub allocated_usd: f64,
-    pub totals: Totals,
 }
