@@ -96,6 +96,10 @@ fn replay(kind: &str, f: fn(&[u8]) -> Option<bool>) {
         let data = std::fs::read(&path).unwrap();
         let outcome =
             std::panic::catch_unwind(|| f(&data)).unwrap_or_else(|_| panic!("{} panics", path.display()));
+        // A file named `*-valid` is a well-formed input of the current format: when a
+        // format changes, its corpus files must be converted, not silently rejected.
+        let valid = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with("-valid"));
+        assert!(!valid || outcome == Some(true), "{} is no longer accepted", path.display());
         match outcome {
             Some(true) => ok += 1,
             Some(false) => err += 1,

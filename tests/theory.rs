@@ -61,6 +61,33 @@ fn fixed_servers_match_erlang_c() {
     }
 }
 
+/// A central queue capped at `max_queue` is the M/M/c/K loss-delay queue (K = c +
+/// max_queue): a request that finds K in the system is refused. Two servers of mean 2 s
+/// work at 1 request/s (a = 2, the queue would grow without bound) and at most three
+/// waiting: the refused share is p_K = (a^K / (c! c^(K-c))) p0.
+#[test]
+fn a_capped_queue_refuses_what_m_m_c_k_blocks() {
+    let text = mmc_scenario(1.0, 2, 1, 1).replace("timeout = \"1h\" }", "timeout = \"1h\", max_queue = 3 }");
+    let result = run(&scenario(&text));
+    let p = &result.platforms[0];
+    let (c, k, a) = (2u32, 5u32, 2.0f64);
+    let term = |n: u32| {
+        let n_f = (1..=n).map(f64::from).product::<f64>();
+        if n < c {
+            a.powi(n as i32) / n_f
+        } else {
+            a.powi(n as i32) / ((1..=c).map(f64::from).product::<f64>() * f64::from(c).powi((n - c) as i32))
+        }
+    };
+    let p0 = 1.0 / (0..=k).map(term).sum::<f64>();
+    let blocked = term(k) * p0;
+    let est = ci_of(p, |r| r.counters.queue_full as f64 / r.counters.arrived as f64);
+    assert!(est.contains(blocked), "P(block) theory {blocked:.4}, sim {est:?}");
+    let t = p.totals();
+    assert!(t.queue_full > 0 && t.queue_full <= t.rejected, "{t:?}");
+    assert!(t.is_conserved());
+}
+
 /// One 10-vCPU instance serving 10 requests at once is the same M/M/10 queue: processor
 /// sharing gives each of up to 10 requests a full vCPU.
 #[test]

@@ -26,7 +26,7 @@ pub use hpa::{Hpa, HpaBehavior, HpaMetric, HpaPolicy, HpaRules, HpaSelect, KedaA
 pub use sim::{simulate, simulate_unless, Counters, Outcome, Parts, ServiceLoad, ServiceOutcome, SimInput};
 pub use spec::{
     AutoscalerSpec, BalancePolicy, ColdStart, ConcurrencyScaling, FlyProxy, InstanceSpec, Interruptions,
-    KedaHttp, PlatformSpec, RouterSpec, Spill, StackSpec, TargetTracking, TrackedMetric,
+    KedaHttp, PlatformSpec, RouterSpec, Spill, StackSpec, TargetTracking, TrackedMetric, DEFAULT_MAX_QUEUE,
 };
 pub use spec::{
     ClusterAutoscaler, Expander, Karpenter, MachineType, NodeAutoscaler, NodeBilling, NodePool, Placement,

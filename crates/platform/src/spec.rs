@@ -280,16 +280,24 @@ pub enum BalancePolicy {
     Random,
 }
 
+/// Requests a router holds waiting by default: the Knative activator's
+/// `breakerQueueDepth`, "the number of requests that are queued on the breaker before the
+/// 503s are sent" (knative/serving `pkg/activator/net/throttler.go`), the one documented
+/// figure for a router's queue among the platforms modelled.
+pub const DEFAULT_MAX_QUEUE: u32 = 10_000;
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum RouterSpec {
     /// One FIFO queue in front of all instances (Cloud Run, the Knative activator):
     /// requests wait there while instances start and are rejected (429) after
     /// `queue_timeout`. A request goes to the least-loaded instance with a free slot.
-    CentralQueue { queue_timeout: SimDuration },
+    /// At most `max_queue` requests wait; more are refused at once (503).
+    CentralQueue { queue_timeout: SimDuration, max_queue: u32 },
     /// A load balancer (ALB, kube-proxy, fly-proxy) assigns each request to a ready
     /// instance at once; what exceeds the instance's concurrency queues inside it. With
-    /// no ready instance the request waits up to `queue_timeout` (0 = rejected at once).
-    LoadBalancer { policy: BalancePolicy, queue_timeout: SimDuration },
+    /// no ready instance the request waits up to `queue_timeout` (0 = rejected at once),
+    /// at most `max_queue` of them.
+    LoadBalancer { policy: BalancePolicy, queue_timeout: SimDuration, max_queue: u32 },
 }
 
 #[derive(Clone, Debug, PartialEq)]

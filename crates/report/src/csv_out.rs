@@ -54,6 +54,7 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "services",
     "services_meeting_slo",
     "worst_slo_ratio",
+    "queue_full",
 ];
 
 /// The service name of each platform's stack-total row in `services.csv` (no service
@@ -152,6 +153,7 @@ pub const REPLICATIONS_COLUMNS: &[&str] = &[
     "base_p99_ms",
     "overflow_p99_ms",
     "interruptions",
+    "queue_full",
 ];
 
 // Adding 0.0 turns -0.0 (e.g. an empty float sum) into 0.0, so no "-0.0000" cells.
@@ -208,6 +210,7 @@ pub(crate) fn summary_row(p: &PlatformSummary) -> Vec<String> {
         p.services.len().to_string(),
         p.services_meeting_slo().map_or(String::new(), |n| n.to_string()),
         p.worst_slo_ratio().map_or(String::new(), frac),
+        t.queue_full.to_string(),
     ])
     .collect()
 }
@@ -376,6 +379,7 @@ fn replication_row(seed: u64, platform: &str, r: &ReplicationMetrics) -> Vec<Str
         ms(r.base_p99_ms),
         ms(r.overflow_p99_ms),
         c.interruptions.to_string(),
+        c.queue_full.to_string(),
     ])
     .collect()
 }

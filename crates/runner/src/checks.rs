@@ -26,7 +26,7 @@ pub struct ConservationError {
     pub replication: u32,
     /// The service whose counters these are; `None` for the stack's totals.
     pub service: Option<Box<str>>,
-    pub counters: Counters,
+    pub counters: Box<Counters>,
 }
 
 /// `platform "NAME"`, or `platform "NAME" service "S"`: what a message is about.
@@ -150,7 +150,7 @@ pub fn conservation(
                 platform: platform.into(),
                 replication: m.replication,
                 service,
-                counters: *counters,
+                counters: Box::new(*counters),
             });
         }
     }

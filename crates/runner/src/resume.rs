@@ -8,7 +8,7 @@
 //! run therefore produces byte-identical results to an uninterrupted one.
 //!
 //! ```text
-//! crossover-checkpoint 3
+//! crossover-checkpoint 4
 //! scenario 9f0c1d2e3a4b5c6d
 //! replications 8
 //! platforms 2
@@ -36,7 +36,7 @@ use thiserror::Error;
 /// The checkpoint's file name inside an output folder.
 pub const FILE_NAME: &str = "checkpoint.txt";
 
-const MAGIC: &str = "crossover-checkpoint 3";
+const MAGIC: &str = "crossover-checkpoint 4";
 /// What every version of the format starts with.
 const MAGIC_PREFIX: &str = "crossover-checkpoint ";
 /// The last line: a file without it was cut short.
@@ -141,8 +141,9 @@ pub fn parse(
                     n,
                     &format!(
                         "a checkpoint in format {} (another version of crossover); this version reads \
-                         format 3: delete it, or run without --resume",
-                        version.trim()
+                         format {}: delete it, or run without --resume",
+                        version.trim(),
+                        &MAGIC[MAGIC_PREFIX.len()..]
                     ),
                 )),
                 None => Err(bad(n, "not a crossover checkpoint")),
@@ -511,7 +512,7 @@ fn service_fields(s: &ServiceMetrics) -> Vec<(&'static str, Field)> {
 }
 
 /// Counters by name. Destructured whole.
-fn counter_fields(c: &Counters) -> [(&'static str, Field); 10] {
+fn counter_fields(c: &Counters) -> [(&'static str, Field); 11] {
     let Counters {
         arrived,
         completed,
@@ -523,6 +524,7 @@ fn counter_fields(c: &Counters) -> [(&'static str, Field); 10] {
         queued,
         interruptions,
         spilled,
+        queue_full,
     } = *c;
     use Field::U;
     [
@@ -536,6 +538,7 @@ fn counter_fields(c: &Counters) -> [(&'static str, Field); 10] {
         ("counters.queued", U(queued)),
         ("counters.interruptions", U(interruptions)),
         ("counters.spilled", U(spilled)),
+        ("counters.queue_full", U(queue_full)),
     ]
 }
 
@@ -552,6 +555,7 @@ fn counters_from<E>(get: impl Fn(&'static str) -> Result<u64, E>) -> Result<Coun
         queued: get("counters.queued")?,
         interruptions: get("counters.interruptions")?,
         spilled: get("counters.spilled")?,
+        queue_full: get("counters.queue_full")?,
     })
 }
 
@@ -841,14 +845,15 @@ mod tests {
         assert!(matches!(parse(&text, 42, 4, &names()), Err(CheckpointError::Malformed { line: 4, .. })));
     }
 
-    /// A checkpoint of the format before stacks (no per-service metrics) says so,
+    /// A checkpoint of an older format (before `queue_full`, or before stacks) says so,
     /// rather than naming a missing key.
     #[test]
     fn an_older_format_is_refused_by_name() {
         let old =
-            to_text(&partial(), 42, 3, 1).replacen("crossover-checkpoint 3", "crossover-checkpoint 2", 1);
+            to_text(&partial(), 42, 3, 1).replacen("crossover-checkpoint 4", "crossover-checkpoint 3", 1);
         let e = parse(&old, 42, 3, &names()).unwrap_err().to_string();
-        assert!(e.starts_with("line 1: a checkpoint in format 2") && e.contains("delete it"), "{e}");
+        assert!(e.starts_with("line 1: a checkpoint in format 3") && e.contains("reads format 4"), "{e}");
+        assert!(e.contains("delete it"), "{e}");
         let e = parse("something else\n", 42, 3, &names()).unwrap_err().to_string();
         assert!(e.contains("not a crossover checkpoint"), "{e}");
     }

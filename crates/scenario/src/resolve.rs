@@ -29,6 +29,8 @@ pub const MAX_REPLICATIONS: u32 = 10_000;
 pub const MAX_RPS: f64 = 1e6;
 pub const MAX_INSTANCES: u32 = 100_000;
 pub const MAX_CONCURRENCY: u32 = 10_000;
+/// The longest router queue accepted: a queue is memory the simulation holds.
+pub const MAX_QUEUE: u32 = 10_000_000;
 /// A generic platform's instance limits: a hundredth of a vCPU (the smallest share a
 /// container scheduler grants usefully) up to the largest machines sold, 1 MiB up to
 /// 24 TiB of memory. Presets narrow these to what each provider allows.
@@ -819,20 +821,26 @@ fn resolve_platform(
              set min_instances to 1 or more, or use a schedule",
         );
     }
+    let (RouterSection::CentralQueue { max_queue, .. } | RouterSection::LoadBalancer { max_queue, .. }) =
+        p.router;
+    if !(1..=MAX_QUEUE).contains(&max_queue) {
+        c.error(&at(&["router", "max_queue"]), format!("must be between 1 and {MAX_QUEUE}, got {max_queue}"));
+    }
     let router = match p.router {
-        RouterSection::CentralQueue { timeout } => {
+        RouterSection::CentralQueue { timeout, max_queue } => {
             if timeout.0 == SimDuration::ZERO {
                 c.error(&at(&["router", "timeout"]), "must be a positive duration, got 0s");
             }
-            RouterSpec::CentralQueue { queue_timeout: timeout.0 }
+            RouterSpec::CentralQueue { queue_timeout: timeout.0, max_queue }
         }
-        RouterSection::LoadBalancer { policy, timeout } => RouterSpec::LoadBalancer {
+        RouterSection::LoadBalancer { policy, timeout, max_queue } => RouterSpec::LoadBalancer {
             policy: match policy {
                 BalancePolicyName::RoundRobin => BalancePolicy::RoundRobin,
                 BalancePolicyName::LeastOutstanding => BalancePolicy::LeastOutstanding,
                 BalancePolicyName::Random => BalancePolicy::Random,
             },
             queue_timeout: timeout.0,
+            max_queue,
         },
     };
     if matches!(p.autoscaler, AutoscalerSection::FlyProxy { .. })

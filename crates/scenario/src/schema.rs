@@ -1190,6 +1190,9 @@ pub enum RouterSection {
         /// How long a request may wait for an instance before a 429.
         #[serde(default = "default_queue_timeout")]
         timeout: Duration,
+        /// Requests waiting at most; more are refused at once.
+        #[serde(default = "default_max_queue")]
+        max_queue: u32,
     },
     /// A load balancer assigning each request to an instance at once.
     LoadBalancer {
@@ -1198,6 +1201,9 @@ pub enum RouterSection {
         /// How long a request may wait when no instance is ready (0: 503 at once).
         #[serde(default = "zero_duration")]
         timeout: Duration,
+        /// Requests waiting at most; more are refused at once.
+        #[serde(default = "default_max_queue")]
+        max_queue: u32,
     },
 }
 
@@ -1209,13 +1215,17 @@ pub enum BalancePolicyName {
     Random,
 }
 
+fn default_max_queue() -> u32 {
+    crossover_platform::DEFAULT_MAX_QUEUE
+}
+
 fn default_policy() -> BalancePolicyName {
     BalancePolicyName::RoundRobin
 }
 
 impl Default for RouterSection {
     fn default() -> Self {
-        RouterSection::CentralQueue { timeout: default_queue_timeout() }
+        RouterSection::CentralQueue { timeout: default_queue_timeout(), max_queue: default_max_queue() }
     }
 }
 

@@ -117,7 +117,7 @@ fn each_service_gets_the_platform_with_only_its_own_overrides() {
     assert_eq!(run_admin.max_instances, 5);
     assert_ne!(run_api.max_instances, 5);
     assert!(
-        matches!(run_admin.router, RouterSpec::CentralQueue { queue_timeout } if queue_timeout == SimDuration::from_secs(5))
+        matches!(run_admin.router, RouterSpec::CentralQueue { queue_timeout, .. } if queue_timeout == SimDuration::from_secs(5))
     );
     assert_ne!(run_api.router, run_admin.router);
     assert_eq!(spec(&s, "run", "worker"), run_api);

@@ -31,6 +31,9 @@ pub struct Counters {
     /// Hybrid: requests the baseline handed to its overflow platform (they are counted
     /// as completed, rejected, ... by the part that served them).
     pub spilled: u64,
+    /// Refused at once because the router's queue was full (`max_queue`); counted in
+    /// `rejected` as well.
+    pub queue_full: u64,
 }
 
 impl Counters {
@@ -50,6 +53,7 @@ impl Counters {
         self.queued += other.queued;
         self.interruptions += other.interruptions;
         self.spilled += other.spilled;
+        self.queue_full += other.queue_full;
     }
 }
 

@@ -454,6 +454,14 @@ impl<'a> Service<'a> {
             self.depart(request.arrival);
             return;
         }
+        if self.queue.len() >= self.max_queue() as usize {
+            // The router's queue is full: refused at once (503), so that an overload
+            // cannot grow it without bound.
+            self.counters.rejected += 1;
+            self.counters.queue_full += 1;
+            self.depart(request.arrival);
+            return;
+        }
         self.queue.push_back(request);
         self.arm_queue_timer(sh);
     }
@@ -489,8 +497,15 @@ impl<'a> Service<'a> {
 
     fn queue_timeout(&self) -> SimDuration {
         match self.spec.router {
-            RouterSpec::CentralQueue { queue_timeout } | RouterSpec::LoadBalancer { queue_timeout, .. } => {
-                queue_timeout
+            RouterSpec::CentralQueue { queue_timeout, .. }
+            | RouterSpec::LoadBalancer { queue_timeout, .. } => queue_timeout,
+        }
+    }
+
+    fn max_queue(&self) -> u32 {
+        match self.spec.router {
+            RouterSpec::CentralQueue { max_queue, .. } | RouterSpec::LoadBalancer { max_queue, .. } => {
+                max_queue
             }
         }
     }

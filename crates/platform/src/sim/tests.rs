@@ -30,7 +30,7 @@ impl Spec {
                 cpu_boost: 1.0,
                 health_check_interval: SimDuration::ZERO,
             },
-            router: RouterSpec::CentralQueue { queue_timeout: SimDuration::from_secs(60) },
+            router: RouterSpec::CentralQueue { queue_timeout: SimDuration::from_secs(60), max_queue: 10_000 },
             autoscaler: AutoscalerSpec::PerRequest { keep_alive: SimDuration::from_minutes(5) },
             min_instances: 0,
             max_instances: 1000,

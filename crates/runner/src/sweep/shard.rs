@@ -21,7 +21,7 @@ use crossover_platform::{CostBreakdown, Counters};
 use std::fmt::Write as _;
 use thiserror::Error;
 
-const MAGIC: &str = "crossover-shard 4";
+const MAGIC: &str = "crossover-shard 5";
 
 /// `--shard K/N`: shard K (from 0) of N.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -222,10 +222,11 @@ fn service_tokens(m: &ServiceMetrics) -> Vec<String> {
     );
     t.push(m.pending_pods.to_string());
     t.push(bits(m.mean_pending_secs));
+    t.push(k.queue_full.to_string());
     t
 }
 
-const SERVICE_TOKENS: usize = 14 + 5 + 10 + 2 + 5 + 2;
+const SERVICE_TOKENS: usize = 14 + 5 + 10 + 2 + 5 + 2 + 1;
 
 fn parse_service(t: &[&str]) -> Option<ServiceMetrics> {
     if t.len() != SERVICE_TOKENS {
@@ -251,6 +252,7 @@ fn parse_service(t: &[&str]) -> Option<ServiceMetrics> {
             queued: u(26)?,
             interruptions: u(27)?,
             spilled: u(28)?,
+            queue_full: u(38)?,
         },
         mean_instances: f(29)?,
         peak_instances: t[30].parse().ok()?,
@@ -321,10 +323,11 @@ fn metrics_tokens(m: &ReplicationMetrics) -> Vec<String> {
     t.push(f(m.mean_pending_secs));
     t.push(k.spilled.to_string());
     t.extend([m.overflow_cost, m.base_p99_ms, m.overflow_p99_ms].map(f));
+    t.push(k.queue_full.to_string());
     t
 }
 
-const METRIC_TOKENS: usize = 1 + 19 + 9 + 2 + 5 + 4 + 4;
+const METRIC_TOKENS: usize = 1 + 19 + 9 + 2 + 5 + 4 + 4 + 1;
 
 fn parse_metrics(t: &[&str]) -> Option<ReplicationMetrics> {
     if t.len() != METRIC_TOKENS {
@@ -359,6 +362,7 @@ fn parse_metrics(t: &[&str]) -> Option<ReplicationMetrics> {
         queued: u(27)?,
         interruptions: u(28)?,
         spilled: u(40)?,
+        queue_full: u(44)?,
     };
     Some(ReplicationMetrics {
         replication: t[0].parse().ok()?,
@@ -770,12 +774,12 @@ mod tests {
         let files = |t: &str| vec![("f".to_string(), t.as_bytes().to_vec())];
         for text in [
             "",
-            "crossover-shard 4",
-            "crossover-shard 4\nfingerprint 0\nshard 0 1\n",
-            "crossover-shard 4\nfingerprint 0\nshard 2 1\nend\n",
-            "crossover-shard 4\nfingerprint 0\nshard 0 1\nrec 1 2 3\nend\n",
-            "crossover-shard 4\nfingerprint 0\nshard 0 1\nbogus\nend\n",
-            "crossover-shard 4\nfingerprint 0\nshard 0 1\nend\n",
+            "crossover-shard 5",
+            "crossover-shard 5\nfingerprint 0\nshard 0 1\n",
+            "crossover-shard 5\nfingerprint 0\nshard 2 1\nend\n",
+            "crossover-shard 5\nfingerprint 0\nshard 0 1\nrec 1 2 3\nend\n",
+            "crossover-shard 5\nfingerprint 0\nshard 0 1\nbogus\nend\n",
+            "crossover-shard 5\nfingerprint 0\nshard 0 1\nend\n",
         ] {
             assert!(merge(&files(text)).is_err(), "{text:?}");
         }
@@ -818,7 +822,7 @@ mod tests {
         m.cost.cpu = f64::NAN;
         let job = Job { point: 0, replication: 0, platform: 0 };
         let rec = record_line(job, &m, &Latencies::default());
-        let text = format!("crossover-shard 4\nfingerprint 0\nshard 0 1\n{rec}\nend\n");
+        let text = format!("crossover-shard 5\nfingerprint 0\nshard 0 1\n{rec}\nend\n");
         let e = merge(&[("f".to_string(), text.into_bytes())]).err().unwrap().to_string();
         assert!(e.contains("line 4") && e.contains("`cost.cpu` is NaN"), "{e}");
     }
