@@ -201,8 +201,7 @@ fn resuming_after_any_number_of_jobs_gives_the_same_result() {
 }
 
 /// The same for a stack of two services: every service's metrics and histograms go
-/// through the checkpoint, so services.csv comes out byte-identical too. Needs the
-/// multi-service simulation loop: `cargo test --test reliability -- --ignored`.
+/// through the checkpoint, so services.csv comes out byte-identical too.
 #[test]
 fn a_stack_resumes_after_any_number_of_jobs() {
     let s = common::scenario(STACK);

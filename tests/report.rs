@@ -558,8 +558,7 @@ fn plot_draws_a_stack_from_its_csv_files() {
 }
 
 /// A stack of two services with their own traffic and SLOs, on a serverless platform
-/// and a cluster, run end to end. Needs the multi-service simulation loop (today
-/// `simulate` runs one service): run with `cargo test --test report -- --ignored`.
+/// and a cluster, run end to end.
 #[test]
 fn a_stack_run_splits_its_bill_by_service() {
     let dir = tempfile::tempdir().unwrap();
