@@ -107,6 +107,7 @@ pub const SERVICES_COLUMNS: &[&str] = &[
     "shared_month_usd",
     "shared_overhead_month_usd",
     "shared_tco_month_usd",
+    "queue_full",
 ];
 
 pub const REPLICATIONS_COLUMNS: &[&str] = &[
@@ -264,6 +265,7 @@ fn service_rows(p: &PlatformSummary) -> Vec<Vec<String>> {
         .chain(breakdown_cells(&s.cost_breakdown()))
         // The unallocated part of the bill is the stack's, on its `all` row.
         .chain(std::iter::repeat_n(String::new(), 4))
+        .chain([t.queue_full.to_string()])
         .collect();
         rows.push(row);
     }
@@ -309,6 +311,7 @@ fn service_rows(p: &PlatformSummary) -> Vec<Vec<String>> {
         usd(p.shared_cost_under(CostModel::Infrastructure).mean),
         usd(p.shared_cost_under(CostModel::Overhead).mean),
         usd(p.shared_cost_under(CostModel::Tco).mean),
+        t.queue_full.to_string(),
     ])
     .collect();
     rows.push(row);
