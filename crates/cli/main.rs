@@ -194,7 +194,7 @@ struct InitArgs {
     #[arg(default_value = "scenario.toml")]
     path: PathBuf,
     /// What to start from: api (one HTTP API on Cloud Run, Fargate, Lambda, GKE Autopilot
-    /// and EKS), stack (a stack's main service on eight platforms, Kubernetes run by you
+    /// and EKS), stack (three services of a stack on eight platforms, Kubernetes run by you
     /// included) or gpu (GPU inference: Cloud Run L4 against an EKS GPU node)
     #[arg(long, value_enum, default_value_t = Template::Api)]
     template: Template,
