@@ -96,6 +96,14 @@ impl Resources {
 /// Pods as a multiset: how many of each shape (by index).
 pub(crate) type PodCounts = Vec<(usize, u32)>;
 
+/// Adds `n` pods of shape `s` to `counts`.
+pub(crate) fn add_pods(counts: &mut PodCounts, s: usize, n: u32) {
+    match counts.iter_mut().find(|(t, _)| *t == s) {
+        Some((_, k)) => *k += n,
+        None => counts.push((s, n)),
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum NodeLife {
     /// Asked for; not Ready yet. Billed already (the VM is running).
@@ -458,10 +466,7 @@ impl<'a> Cluster<'a> {
             let mut pods = PodCounts::new();
             for &n in set {
                 for (s, c) in self.pods_of(n) {
-                    match pods.iter_mut().find(|(t, _)| *t == s) {
-                        Some((_, k)) => *k += c,
-                        None => pods.push((s, c)),
-                    }
+                    add_pods(&mut pods, s, c);
                 }
             }
             let targets: Vec<usize> =

@@ -134,12 +134,6 @@ impl<'a> Autoscaler<'a> {
         }
     }
 
-    /// Whether the count it last asked for keeps instances alive beside `min_instances`
-    /// (not for per-request scaling, whose instances live by their keep-alive).
-    pub fn holds_desired(&self) -> bool {
-        !self.starts_per_request()
-    }
-
     /// Requests waiting for capacity start instances at once (Cloud Run's on-demand
     /// scaling, the Knative activator's poke, the KEDA interceptor's activation): how
     /// many queued requests one starting instance covers, if this kind does it with

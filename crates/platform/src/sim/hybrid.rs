@@ -7,7 +7,7 @@
 //! platform, under that platform's spec for each, and draws from its own streams only:
 //! a baseline that never saturates is exactly the baseline alone.
 
-use super::outcome::{merge_minutes, Outcome, Parts, ServiceOutcome};
+use super::outcome::{mean_secs, merge_minutes, Outcome, Parts, ServiceOutcome};
 use super::{Run, ServiceLoad, Stack, Totals, STOP_CHECK_EVENTS};
 use crate::spec::PlatformSpec;
 use crossover_engine::SimTime;
@@ -32,6 +32,15 @@ pub(crate) fn simulate<'a>(
         }
     }
     let mut overflows: Vec<Stack> = targets.iter().map(|t| Stack::new(t, run, timeline, false)).collect();
+    base.spill_to = parts
+        .iter()
+        .map(|(spec, load)| {
+            let spill = spec.spill.as_ref()?;
+            let o = targets.iter().position(|t| t[0].0.name == spill.to.name)?;
+            let j = targets[o].iter().position(|(_, l)| l.name == load.name)?;
+            Some((o as u32, j as u32))
+        })
+        .collect();
     let peak = run_all(&mut base, &mut overflows, stop)?;
     Some(hybrid_outcome(base, overflows, peak))
 }
@@ -111,7 +120,6 @@ fn hybrid_outcome(base: Stack, overflows: Vec<Stack>, peak: u32) -> Outcome {
         });
     }
     let o = o.expect("a hybrid spills to some platform");
-    let per = |sum: u128, n: u64| if n == 0 { 0.0 } else { sum as f64 / n as f64 / 1e9 };
     // The overflow stacks spill nothing, so the sum's `spilled` is the baseline's.
     let mut counters = b.counters;
     counters.add(&o.counters);
@@ -127,13 +135,13 @@ fn hybrid_outcome(base: Stack, overflows: Vec<Stack>, peak: u32) -> Outcome {
         mean_busy_instances: b.mean_busy_instances + o.mean_busy_instances,
         utilization: if sums.vcpu_area > 0.0 { sums.cpu_work / sums.vcpu_area } else { 0.0 },
         mean_in_system: b.mean_in_system + o.mean_in_system,
-        mean_sojourn_secs: per(sums.sojourn_ns, sums.departed),
-        mean_queue_wait_secs: per(sums.queue_wait_ns, sums.dispatched),
+        mean_sojourn_secs: mean_secs(sums.sojourn_ns, sums.departed),
+        mean_queue_wait_secs: mean_secs(sums.queue_wait_ns, sums.dispatched),
         timeline: merge_minutes(&b.timeline, &o.timeline),
         mean_nodes: b.mean_nodes + o.mean_nodes,
         peak_nodes: b.peak_nodes + o.peak_nodes,
         pending_pods: sums.pending_pods,
-        mean_pending_secs: per(sums.pending_wait_ns, sums.pending_pods),
+        mean_pending_secs: mean_secs(sums.pending_wait_ns, sums.pending_pods),
         services,
         shared_cost: b.shared_cost.plus(&o.shared_cost),
         parts: Some(Box::new(Parts { base: b, overflow: o })),

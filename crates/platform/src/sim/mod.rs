@@ -149,8 +149,6 @@ pub fn simulate_unless(input: &SimInput, stop: &AtomicBool) -> Option<Outcome> {
 
 /// The services of one platform in one replication, and what they share.
 pub(crate) struct Stack<'a> {
-    /// The platform's name.
-    name: &'a str,
     sh: Shared<'a>,
     services: Vec<Service<'a>>,
     tariff: &'a Tariff,
@@ -160,6 +158,9 @@ pub(crate) struct Stack<'a> {
     /// An overflow stack: requests that reached the hybrid's gateway so far (the
     /// baseline's arrivals), for its timeline.
     gateway_arrived: u64,
+    /// A hybrid's baseline: where each service's spilled requests go, as (overflow
+    /// stack, its service), found once rather than by name per request.
+    spill_to: Vec<Option<(u32, u32)>>,
 }
 
 impl<'a> Stack<'a> {
@@ -177,7 +178,6 @@ impl<'a> Stack<'a> {
         let horizon = SimDuration::from_nanos(run.horizon.0);
         let streams = Streams::new(run.seed, run.replication);
         Stack {
-            name: &shared.name,
             sh: Shared {
                 events: EventQueue::with_capacity(1024),
                 nodes: shared
@@ -198,6 +198,7 @@ impl<'a> Stack<'a> {
             horizon: run.horizon,
             takes_arrivals,
             gateway_arrived: 0,
+            spill_to: Vec::new(),
         }
     }
 
@@ -252,12 +253,9 @@ impl<'a> Stack<'a> {
                 let s = &mut self.services[service as usize];
                 s.advance(t);
                 if let Some(request) = s.on_arrival(sh) {
-                    let to = &s.spec.spill.as_ref().expect("only a service that spills spills").to.name;
-                    let other = overflow
-                        .iter_mut()
-                        .find(|o| o.name == *to)
-                        .expect("every platform spilled to has an overflow stack");
-                    other.take_spilled(s.name, t, request);
+                    let (o, j) =
+                        self.spill_to[service as usize].expect("a service that spills has an overflow");
+                    overflow[o as usize].take_spilled(j as usize, t, request);
                 }
             }
             Event::Instance { service, slot, generation } => {
@@ -301,14 +299,9 @@ impl<'a> Stack<'a> {
         self.after_event(event);
     }
 
-    /// An overflow stack receives a request its baseline's service `name` spilled at
-    /// `now` (no event of its own is due before then: the shared loop ran them).
-    fn take_spilled(&mut self, name: &str, now: SimTime, request: Queued) {
-        let i = self
-            .services
-            .iter()
-            .position(|s| s.name == name)
-            .expect("an overflow stack has every service that spills");
+    /// An overflow stack's service `i` receives a request its baseline spilled at `now`
+    /// (no event of its own is due before then: the shared loop ran them).
+    fn take_spilled(&mut self, i: usize, now: SimTime, request: Queued) {
         self.sh.now = now;
         self.services[i].take_spilled(&mut self.sh, now, request);
         self.after_event(Event::Arrival { service: i as u32 });
@@ -366,10 +359,9 @@ impl<'a> Stack<'a> {
             node_area: 0,
         };
         for s in &self.services {
-            let (_, completed, rejected, alive_area) = s.cumulative();
-            c.completed += completed;
-            c.rejected += rejected;
-            c.alive_area += alive_area;
+            c.completed += s.counters.completed;
+            c.rejected += s.counters.rejected;
+            c.alive_area += s.alive_area;
         }
         if let Some(nodes) = &mut self.sh.nodes {
             nodes.cluster.integrate(now);

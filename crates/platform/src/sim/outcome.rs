@@ -220,7 +220,6 @@ pub(crate) fn stack_outcome(
     }
     let mut shared_cost = shared_lines(&cost);
     shared_cost.nodes = cost.nodes - allocated_nodes;
-    let per = |sum: u128, n: u64| if n == 0 { 0.0 } else { sum as f64 / n as f64 / 1e9 };
     let outcome = Outcome {
         counters,
         latency,
@@ -231,18 +230,27 @@ pub(crate) fn stack_outcome(
         mean_busy_instances: totals.busy_area as f64 / horizon_ns,
         utilization: if totals.vcpu_area > 0.0 { totals.cpu_work / totals.vcpu_area } else { 0.0 },
         mean_in_system: totals.in_system_area as f64 / horizon_ns,
-        mean_sojourn_secs: per(totals.sojourn_ns, totals.departed),
-        mean_queue_wait_secs: per(totals.queue_wait_ns, totals.dispatched),
+        mean_sojourn_secs: mean_secs(totals.sojourn_ns, totals.departed),
+        mean_queue_wait_secs: mean_secs(totals.queue_wait_ns, totals.dispatched),
         timeline,
         mean_nodes: nodes.as_ref().map_or(0.0, |n| n.area as f64 / horizon_ns),
         peak_nodes: nodes.as_ref().map_or(0, |n| n.peak),
         pending_pods: totals.pending_pods,
-        mean_pending_secs: per(totals.pending_wait_ns, totals.pending_pods),
+        mean_pending_secs: mean_secs(totals.pending_wait_ns, totals.pending_pods),
         parts: None,
         services,
         shared_cost,
     };
     (outcome, raw)
+}
+
+/// The mean in seconds of `n` durations summing to `sum` ns (0 without any).
+pub(crate) fn mean_secs(sum: u128, n: u64) -> f64 {
+    if n == 0 {
+        0.0
+    } else {
+        sum as f64 / n as f64 / 1e9
+    }
 }
 
 /// The bill's shared part: what the platform charges once, not per service.
@@ -262,7 +270,6 @@ impl ServiceOutcome {
     /// A hybrid's service: the part its baseline kept and the part its overflow platform
     /// served, added from their raw sums.
     pub(crate) fn plus(&self, o: &ServiceOutcome, mine: &Totals, theirs: &Totals) -> ServiceOutcome {
-        let per = |sum: u128, n: u64| if n == 0 { 0.0 } else { sum as f64 / n as f64 / 1e9 };
         let mut counters = self.counters;
         counters.add(&o.counters);
         let mut latency = self.latency.clone();
@@ -279,13 +286,16 @@ impl ServiceOutcome {
             mean_busy_instances: self.mean_busy_instances + o.mean_busy_instances,
             utilization: if vcpu_area > 0.0 { cpu_work / vcpu_area } else { 0.0 },
             mean_in_system: self.mean_in_system + o.mean_in_system,
-            mean_sojourn_secs: per(mine.sojourn_ns + theirs.sojourn_ns, mine.departed + theirs.departed),
-            mean_queue_wait_secs: per(
+            mean_sojourn_secs: mean_secs(
+                mine.sojourn_ns + theirs.sojourn_ns,
+                mine.departed + theirs.departed,
+            ),
+            mean_queue_wait_secs: mean_secs(
                 mine.queue_wait_ns + theirs.queue_wait_ns,
                 mine.dispatched + theirs.dispatched,
             ),
             pending_pods: self.pending_pods + o.pending_pods,
-            mean_pending_secs: per(
+            mean_pending_secs: mean_secs(
                 mine.pending_wait_ns + theirs.pending_wait_ns,
                 mine.pending_pods + theirs.pending_pods,
             ),

@@ -11,7 +11,7 @@
 //! the requests currently queued or in service, so memory is flat in the horizon.
 
 use super::nodes::Nodes;
-use super::outcome::{Counters, Finished, ServiceOutcome, Totals};
+use super::outcome::{mean_secs, Counters, Finished, ServiceOutcome, Totals};
 use super::{Event, Run, ServiceLoad, Shared};
 use crate::autoscaler::{fly, Autoscaler, Fleet, MetricHistory, Snapshot, Tick, TickInput};
 use crate::billing::{BilledTime, CostBreakdown, IdleBilling, Meters, Tariff};
@@ -819,9 +819,10 @@ impl<'a> Service<'a> {
         self.autoscaler.idle_expiry()
     }
 
-    /// Instances that must stay: `min_instances`, and the autoscaler's desire.
+    /// Instances that must stay: `min_instances`, and the autoscaler's desire (not with
+    /// per-request scaling, whose instances live by their keep-alive).
     fn floor(&self) -> u32 {
-        if self.autoscaler.holds_desired() {
+        if !self.autoscaler.starts_per_request() {
             self.desired.max(self.spec.min_instances)
         } else {
             self.spec.min_instances
@@ -1149,11 +1150,6 @@ impl<'a> Service<'a> {
         self.in_system - self.serving
     }
 
-    /// The time-average counters' integrals, for the timeline.
-    pub fn cumulative(&self) -> (u64, u64, u64, u128) {
-        (self.counters.arrived, self.counters.completed, self.counters.rejected, self.alive_area)
-    }
-
     /// Meters every instance life still open at the horizon, and its pods' node shares.
     pub fn close_lives(&mut self, nodes: Option<&Nodes<'a>>) {
         for slot in 0..self.instances.len() as u32 {
@@ -1176,7 +1172,6 @@ impl<'a> Service<'a> {
         self.meters.idle_seconds += self.idle_billed_area as f64 / 1e9;
         self.meters.idle_at_active_rate_seconds += self.idle_at_active_area as f64 / 1e9;
         self.meters.stopped_seconds += self.stopped_area as f64 / 1e9;
-        let per = |sum: u128, n: u64| if n == 0 { 0.0 } else { sum as f64 / n as f64 / 1e9 };
         Finished {
             outcome: ServiceOutcome {
                 name: self.name.to_string(),
@@ -1192,10 +1187,10 @@ impl<'a> Service<'a> {
                     0.0
                 },
                 mean_in_system: self.in_system_area as f64 / horizon_ns,
-                mean_sojourn_secs: per(self.sojourn_ns, self.departed),
-                mean_queue_wait_secs: per(self.queue_wait_ns, self.dispatched),
+                mean_sojourn_secs: mean_secs(self.sojourn_ns, self.departed),
+                mean_queue_wait_secs: mean_secs(self.queue_wait_ns, self.dispatched),
                 pending_pods: self.pending_pods,
-                mean_pending_secs: per(self.pending_wait_ns, self.pending_pods),
+                mean_pending_secs: mean_secs(self.pending_wait_ns, self.pending_pods),
             },
             meters: self.meters,
             allocated_usd: self.allocated_usd,

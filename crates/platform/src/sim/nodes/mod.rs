@@ -15,7 +15,7 @@ pub(crate) use karpenter::on_node_batch;
 
 use super::service::Service;
 use super::{Event, Shared};
-use crate::cluster::{Cluster, NodeLife, PodCounts};
+use crate::cluster::{add_pods, Cluster, NodeLife, PodCounts};
 use crate::instance::Life;
 use crate::spec::{InstanceSpec, NodeAutoscaler, NodePool};
 use crossover_engine::{EventQueue, RngStream, SimDuration, SimTime, Streams};
@@ -99,9 +99,8 @@ impl<'a> Nodes<'a> {
 
     /// The oldest pending pod that fits somewhere, of any service, with its node.
     fn next_any(&mut self) -> Option<(u32, u32, u32)> {
-        let i = (0..self.pending.len()).find(|&i| self.choose(self.pending[i].0).is_some())?;
+        let (i, node) = (0..self.pending.len()).find_map(|i| Some((i, self.choose(self.pending[i].0)?)))?;
         let (s, slot) = self.pending.remove(i).expect("an index found in the list");
-        let node = self.choose(s).expect("it fits");
         Some((s, slot, node))
     }
 
@@ -109,10 +108,7 @@ impl<'a> Nodes<'a> {
     pub(super) fn pending_counts(&self) -> PodCounts {
         let mut counts = PodCounts::new();
         for &(s, _) in &self.pending {
-            match counts.iter_mut().find(|(t, _)| *t == s as usize) {
-                Some((_, n)) => *n += 1,
-                None => counts.push((s as usize, 1)),
-            }
+            add_pods(&mut counts, s as usize, 1);
         }
         counts
     }
