@@ -596,3 +596,25 @@ fn an_interrupted_sweep_resumes_to_identical_files() {
         );
     }
 }
+
+/// `crossover run | head`: the reader goes before the summary is printed. The run ends
+/// quietly (exit 0, its results written) instead of panicking on the broken pipe.
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/mmc-check.toml");
+    let out = dir.path().join("out");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_crossover"))
+        .args(["run", scenario.to_str().unwrap(), "--set", "simulation.horizon=1h", "--out"])
+        .arg(&out)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Closed at once: parsing and simulating take longer than this.
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(out.join("summary.csv").exists());
+}

@@ -5,6 +5,24 @@
 //! `--resume`). Messages go to stderr, the summary table and `validate`'s verdicts to
 //! stdout, data to files.
 
+// Everything printed to stdout goes through these, not std's: when the reader has gone
+// (`crossover run | head`), std's `println!` panics; the rest of the output is simply
+// not wanted, so the process ends quietly instead. Declared before the modules so that
+// they use them too.
+macro_rules! println {
+    () => {
+        $crate::print_out(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::print_out(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+macro_rules! print {
+    ($($arg:tt)*) => {
+        $crate::print_out(format_args!($($arg)*))
+    };
+}
+
 mod progress;
 
 mod plot;
@@ -226,6 +244,18 @@ impl Template {
 pub(crate) enum Failure {
     BadInput(String),
     Runtime(anyhow::Error),
+}
+
+/// Writes to stdout (see `println!` above): a closed pipe ends the process with exit 0,
+/// any other failure to write with a message and exit 1.
+fn print_out(args: std::fmt::Arguments) {
+    if let Err(e) = std::io::stdout().lock().write_fmt(args) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: writing to standard output: {e}");
+        std::process::exit(1);
+    }
 }
 
 fn main() -> ExitCode {
