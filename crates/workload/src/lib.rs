@@ -11,6 +11,7 @@
 //! located error; the scenario layer reads the files.
 
 pub mod arrivals;
+pub mod cron;
 pub mod demand;
 pub mod dist;
 pub mod fluctuation;
@@ -20,6 +21,7 @@ pub mod trace;
 pub mod traffic;
 
 pub use arrivals::Arrivals;
+pub use cron::{CronError, CronSchedule};
 pub use demand::{Demand, DemandPart, RecordedDemand, RequestDemand};
 pub use dist::{Dist, DistError};
 pub use fluctuation::{Bursts, Fluctuations, OnOff};
