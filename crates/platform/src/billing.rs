@@ -73,6 +73,21 @@ pub struct Tariff {
     pub people: People,
 }
 
+impl Tariff {
+    /// Whether `other` bills the same account: what a platform charges once (free tier,
+    /// fixed fees, control plane, overhead, people) is the same. Usage rates may differ
+    /// between services (a worker pool billed by instance beside request-billed
+    /// services, jobs at the jobs rates).
+    pub fn same_account(&self, other: &Tariff) -> bool {
+        self.free_tier == other.free_tier
+            && self.fixed_monthly == other.fixed_monthly
+            && self.control_plane_monthly == other.control_plane_monthly
+            && self.control_plane_credit_monthly == other.control_plane_credit_monthly
+            && self.overhead == other.overhead
+            && self.people == other.people
+    }
+}
+
 /// Monthly costs that are not the platform's own bill but come with it in production:
 /// the article's "hidden costs" (load balancers, NAT gateways, logging and monitoring).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -438,6 +453,67 @@ impl CostBreakdown {
                 ..CostBreakdown::default()
             })
             .collect();
+        (bill, shares)
+    }
+}
+
+impl CostBreakdown {
+    /// [`CostBreakdown::price_stack`] for services billed at rates of their own (a Cloud
+    /// Run worker pool billed by instance beside request-billed services; jobs at the
+    /// jobs rates). What the platform bills once (free tier, fixed fees, control plane,
+    /// overhead, people) comes from `shared`, which every service's tariff must agree
+    /// with on those parts. The free tier comes off the stack's usage as a whole and is
+    /// spread over the services in proportion to their usage; each service's remainder
+    /// is priced at its own rates. With every tariff equal to `shared` this is exactly
+    /// `price_stack`.
+    pub fn price_stack_by(
+        meters: &[Meters],
+        tariffs: &[&Tariff],
+        shared: &Tariff,
+        horizon: SimDuration,
+    ) -> (CostBreakdown, Vec<CostBreakdown>) {
+        debug_assert_eq!(meters.len(), tariffs.len());
+        if tariffs.iter().all(|t| *t == shared) {
+            return CostBreakdown::price_stack(meters, shared, horizon);
+        }
+        let scale = HOURS_PER_MONTH * 3600.0 / horizon.as_secs_f64().max(1e-9);
+        let usage: Vec<Usage> = meters.iter().zip(tariffs).map(|(m, t)| Usage::of(m, t, scale)).collect();
+        let total = usage.iter().fold(Usage::default(), |a, u| a.plus(u));
+        let free = &shared.free_tier;
+        let (active_cpu, idle_cpu) = after_free(total.active_cpu, total.idle_cpu, free.vcpu_seconds);
+        let (active_mem, idle_mem) = after_free(total.active_mem, total.idle_mem, free.gib_seconds);
+        let requests = (total.requests - free.requests).max(0.0);
+        // The part of a service's usage left to pay: the stack's remainder over its whole.
+        let left = |after: f64, whole: f64| if whole > 0.0 { after / whole } else { 0.0 };
+        let (k_acpu, k_icpu) = (left(active_cpu, total.active_cpu), left(idle_cpu, total.idle_cpu));
+        let (k_amem, k_imem) = (left(active_mem, total.active_mem), left(idle_mem, total.idle_mem));
+        let k_req = left(requests, total.requests);
+        let shares: Vec<CostBreakdown> = usage
+            .iter()
+            .zip(tariffs)
+            .map(|(u, t)| CostBreakdown {
+                cpu: u.active_cpu * k_acpu * t.active.vcpu_second,
+                memory: u.active_mem * k_amem * t.active.gib_second,
+                gpu: u.active_gpu * t.active.gpu_second,
+                idle: u.idle_cpu * k_icpu * t.idle.vcpu_second
+                    + u.idle_mem * k_imem * t.idle.gib_second
+                    + u.idle_gpu * t.idle.gpu_second,
+                requests: u.requests * k_req / 1e6 * t.per_million_requests,
+                egress: u.egress * t.egress_per_gb,
+                stopped: u.stopped * t.stopped_instance_second,
+                ..CostBreakdown::default()
+            })
+            .collect();
+        let usage_lines = shares.iter().fold(CostBreakdown::default(), |a, s| a.plus(s));
+        let bill = CostBreakdown {
+            control_plane: (shared.control_plane_monthly - shared.control_plane_credit_monthly).max(0.0),
+            fixed: shared.fixed_monthly.iter().map(|(_, usd)| usd).sum::<f64>() + 0.0,
+            load_balancer: shared.overhead.load_balancer,
+            nat: shared.overhead.nat_gateway,
+            observability: shared.overhead.observability,
+            people: shared.people.monthly(),
+            ..usage_lines
+        };
         (bill, shares)
     }
 }

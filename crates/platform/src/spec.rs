@@ -49,8 +49,11 @@ impl StackSpec {
             return Err(format!("platform \"{name}\" runs no service"));
         };
         for s in &services[1..] {
-            if s.tariff != first.tariff {
-                return Err(format!("platform \"{name}\": every service must be billed by the same tariff"));
+            if !s.tariff.same_account(&first.tariff) {
+                return Err(format!(
+                    "platform \"{name}\": free tier, fixed fees, control plane, overhead and people are the \
+                     platform's, the same for every service (only usage rates may differ per service)"
+                ));
             }
             if s.nodes != first.nodes {
                 return Err(format!("platform \"{name}\": every service must share the same node pool"));
@@ -350,6 +353,10 @@ pub enum TrackedMetric {
     Cpu,
     /// ALBRequestCountPerTarget: requests per task per datapoint period.
     RequestsPerTarget,
+    /// Backlog per task: a queue's visible messages over the running tasks, AWS's
+    /// documented pattern for scaling on Amazon SQS (a metric math expression of
+    /// ApproximateNumberOfMessagesVisible and RunningTaskCount).
+    BacklogPerTask,
 }
 
 #[derive(Clone, Debug, PartialEq)]
