@@ -231,6 +231,12 @@ fn key_paths_of(table: &toml::Table, prefix: &str, out: &mut Vec<String>) {
 /// once, at `service.cpu`; a service's own traffic has the keys of `[traffic]`,
 /// documented there.
 fn as_documented(path: &str) -> String {
+    // A kind's defaults hold the keys of a platform entry.
+    for kind in ["platform.worker.", "platform.cron."] {
+        if let Some(rest) = path.strip_prefix(kind) {
+            return as_documented(&format!("platform.{rest}"));
+        }
+    }
     if let Some(rest) = path.strip_prefix("service.traffic.") {
         return format!("traffic.{rest}");
     }
@@ -330,7 +336,17 @@ fn complete_fragment(block: &str) -> String {
 /// Scenarios the reference's example values are tried against: between them every
 /// documented example fits at least one. Tests run from the repository root, so files are
 /// named from there (the Azure sample is the one in tests/fixtures).
-const DOC_BASES: [&str; 14] = [
+const DOC_BASES: [&str; 15] = [
+    // A scheduled job on a platform with a scheduler.
+    r#"[service]
+kind = "cron"
+schedule = "0 2 * * *"
+cpu = "1m"
+[[platform]]
+name = "p"
+autoscaler = { kind = "fixed", instances = 1 }
+[platform.cron]
+"#,
     // A hybrid: a baseline spilling to a second platform.
     r#"[traffic]
 profile = "constant"

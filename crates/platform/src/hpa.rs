@@ -96,6 +96,12 @@ pub enum HpaMetric {
     Concurrency { target: f64 },
     /// Requests per second per pod (a Pods metric, e.g. from Prometheus).
     RequestsPerSecond { target: f64 },
+    /// Messages in a queue, as KEDA's queue scalers report them: an External metric with
+    /// an `AverageValue` target of `target` messages per replica (`queueLength`, 5 for
+    /// `aws-sqs-queue`), active above `activation` (`activationQueueLength`, 0).
+    /// `in_flight` counts messages being processed too (`scaleOnInFlight`, true: the
+    /// SQS scaler's ApproximateNumberOfMessages + ApproximateNumberOfMessagesNotVisible).
+    QueueLength { target: f64, activation: f64, in_flight: bool },
 }
 
 /// KEDA in front of the HPA: it alone moves between 0 and 1 replica.
@@ -168,7 +174,9 @@ fn usage_ratio(metric: HpaMetric, usage: f64, pods: u32, cpu_request: f64) -> f6
             let target = (target_utilization * 100.0).round().max(1.0);
             utilization as f64 / target
         }
-        HpaMetric::Concurrency { target } | HpaMetric::RequestsPerSecond { target } => {
+        HpaMetric::Concurrency { target }
+        | HpaMetric::RequestsPerSecond { target }
+        | HpaMetric::QueueLength { target, .. } => {
             let average = milli(usage) / pods;
             average as f64 / milli(target).max(1) as f64
         }
@@ -178,6 +186,9 @@ fn usage_ratio(metric: HpaMetric, usage: f64, pods: u32, cpu_request: f64) -> f6
 /// The replica calculator (`GetResourceReplicas` / `calcPlainMetricReplicas`): the
 /// desire before normalisation.
 pub fn raw_desired(cfg: &Hpa, i: &HpaInput) -> u32 {
+    if let HpaMetric::QueueLength { target, .. } = cfg.metric {
+        return external_per_pod(cfg, i, target);
+    }
     if i.ready == 0 {
         // "did not receive metrics for targeted pods": the sync fails, no change.
         return i.current;
@@ -204,6 +215,19 @@ pub fn raw_desired(cfg: &Hpa, i: &HpaInput) -> u32 {
         return i.current;
     }
     replicas
+}
+
+/// An External metric with an `AverageValue` target (`GetExternalPerPodMetricReplicas`):
+/// the metric's total over the target times the replicas asked for; outside the
+/// tolerance, the total over the target, rounded up. Readiness plays no part.
+fn external_per_pod(cfg: &Hpa, i: &HpaInput, target: f64) -> u32 {
+    let usage = milli(i.usage) as f64;
+    let target = milli(target).max(1) as f64;
+    let ratio = usage / (target * f64::from(i.current.max(1)));
+    if (1.0 - ratio).abs() <= cfg.tolerance {
+        return i.current;
+    }
+    ceil(usage / target)
 }
 
 fn ceil(x: f64) -> u32 {
@@ -414,6 +438,27 @@ mod tests {
         assert_eq!(raw_desired(&cfg(), &input(0, 4, 4, 0, 0.8)), 2);
         // No ready pod has metrics: no change.
         assert_eq!(raw_desired(&cfg(), &input(0, 3, 0, 3, 0.0)), 3);
+    }
+
+    /// KEDA's queue scaler is an External metric with an AverageValue target: the
+    /// replicas are the queue's length over the target, whatever the pods' readiness;
+    /// within the tolerance of the replicas asked for, nothing changes. As upstream's
+    /// `GetExternalPerPodMetricReplicas` (replica_calculator.go) and KEDA's SQS example
+    /// ("30 messages, queueLength 10: 3 pods").
+    #[test]
+    fn a_queue_length_target_asks_for_the_queue_over_the_target() {
+        let queue = Hpa {
+            metric: HpaMetric::QueueLength { target: 10.0, activation: 0.0, in_flight: true },
+            ..cfg()
+        };
+        assert_eq!(raw_desired(&queue, &input(0, 1, 1, 0, 30.0)), 3);
+        // No pod ready yet: the external metric still counts.
+        assert_eq!(raw_desired(&queue, &input(0, 2, 0, 2, 95.0)), 10);
+        // 4 replicas for 42 messages: ratio 1.05, within the tolerance.
+        assert_eq!(raw_desired(&queue, &input(0, 4, 4, 0, 42.0)), 4);
+        // 4 replicas for 35: ratio 0.875, outside it -> ceil(3.5) = 4 still; for 25 -> 3.
+        assert_eq!(raw_desired(&queue, &input(0, 4, 4, 0, 25.0)), 3);
+        assert_eq!(raw_desired(&queue, &input(0, 4, 4, 0, 0.0)), 0);
     }
 
     #[test]

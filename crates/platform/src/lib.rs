@@ -23,7 +23,10 @@ pub use billing::{
     CostBreakdown, CostModel, FreeTier, IdleBilling, Meters, Overhead, People, Rates, Tariff, HOURS_PER_MONTH,
 };
 pub use hpa::{Hpa, HpaBehavior, HpaMetric, HpaPolicy, HpaRules, HpaSelect, KedaActivation};
-pub use sim::{simulate, simulate_unless, Counters, Outcome, Parts, ServiceLoad, ServiceOutcome, SimInput};
+pub use sim::{
+    simulate, simulate_unless, Counters, CronJob, JobStats, Outcome, Parts, ServiceLoad, ServiceOutcome,
+    SimInput, Work,
+};
 pub use spec::{
     AutoscalerSpec, BalancePolicy, ColdStart, ConcurrencyScaling, FlyProxy, InstanceSpec, Interruptions,
     KedaHttp, PlatformSpec, RouterSpec, Spill, StackSpec, TargetTracking, TrackedMetric, DEFAULT_MAX_QUEUE,

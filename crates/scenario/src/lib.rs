@@ -30,6 +30,7 @@ pub use resolve::Scenario;
 pub use schema::ScenarioFile;
 pub use structure::key_paths as schema_key_paths;
 
+use crossover_engine::DEFAULT_SCOPE;
 use diagnostics::{Locator, Seg};
 use serde::Deserialize;
 use std::path::Path;
@@ -190,7 +191,35 @@ fn is_under(key: &str, prefix: &str) -> bool {
 
 /// The keys a service may set per platform, in `[platform.services.NAME]`, that are
 /// tables: merged over the platform's table of the same key.
-const PER_SERVICE_TABLES: [&str; 5] = ["instance", "autoscaler", "router", "startup", "spill"];
+const PER_SERVICE_TABLES: [&str; 6] = ["instance", "autoscaler", "router", "startup", "spill", "billing"];
+
+/// The services whose kind has platform defaults (`worker`, `cron`): (name, the
+/// platform key of their defaults). A service without a valid name or kind is left to
+/// the checks that report it.
+fn kinds_with_defaults(doc: &toml::Table) -> Vec<(String, &'static str)> {
+    let entries: Vec<&toml::Table> = match doc.get("service") {
+        Some(Value::Table(one)) => vec![one],
+        Some(Value::Array(many)) => many.iter().filter_map(Value::as_table).collect(),
+        _ => Vec::new(),
+    };
+    let single = matches!(doc.get("service"), Some(Value::Table(_)));
+    entries
+        .into_iter()
+        .filter_map(|t| {
+            let key = match t.get("kind").and_then(Value::as_str)? {
+                "worker" => "worker",
+                "cron" => "cron",
+                _ => return None,
+            };
+            let name = match t.get("name") {
+                Some(Value::String(n)) => n.clone(),
+                None if single => DEFAULT_SCOPE.to_string(),
+                _ => return None,
+            };
+            Some((name, key))
+        })
+        .collect()
+}
 
 /// Completes each `[platform.services.NAME]` table: a table it sets (`instance = { cpu =
 /// 2 }`) is merged over the platform's own, key by key, as an entry is merged over its
@@ -200,10 +229,42 @@ const PER_SERVICE_TABLES: [&str; 5] = ["instance", "autoscaler", "router", "star
 /// platform, whose problems are the platform entry's own.
 fn expand_service_overrides(doc: &mut toml::Table) -> Vec<String> {
     let mut inherited = Vec::new();
+    let kinds = kinds_with_defaults(doc);
     let Some(Value::Array(items)) = doc.get_mut("platform") else { return inherited };
     for (i, item) in items.iter_mut().enumerate() {
         let Value::Table(entry) = item else { continue };
-        let Some(Value::Table(mut services)) = entry.remove("services") else { continue };
+        // A worker or a scheduled job starts from the platform's defaults for its kind
+        // (`[platform.worker]`, `[platform.cron]`), under its own overrides.
+        let mut services = match entry.remove("services") {
+            Some(Value::Table(t)) => t,
+            Some(other) => {
+                entry.insert("services".into(), other);
+                continue;
+            }
+            None => toml::Table::new(),
+        };
+        for (name, key) in &kinds {
+            let Some(Value::Table(defaults)) = entry.get(*key) else { continue };
+            let mut merged = defaults.clone();
+            let at = diagnostics::path_string(&[
+                Seg::Key("platform"),
+                Seg::Index(i),
+                Seg::Key("services"),
+                Seg::Name(name.clone()),
+            ]);
+            match services.get(name) {
+                Some(Value::Table(mine)) => {
+                    from_base(defaults, mine, &at, &mut inherited);
+                    presets::merge(&mut merged, mine);
+                }
+                Some(_) => continue,
+                None => inherited.push(at),
+            }
+            services.insert(name.clone(), Value::Table(merged));
+        }
+        if services.is_empty() {
+            continue;
+        }
         for (name, over) in services.iter_mut() {
             let Value::Table(over) = over else { continue };
             for key in PER_SERVICE_TABLES {

@@ -18,7 +18,8 @@ use crossover_platform::{
     ClusterAutoscaler, Expander, Hpa, HpaBehavior, HpaMetric, HpaPolicy, HpaRules, HpaSelect, Karpenter,
     KedaActivation, MachineType, NodeAutoscaler, NodeBilling, NodePool, Placement,
 };
-use crossover_workload::{Demand, Dist, Traffic};
+use crossover_platform::{CronJob, Work};
+use crossover_workload::{CronSchedule, Demand, Dist, Traffic};
 use std::path::Path;
 
 /// Shortest and longest horizons accepted.
@@ -247,7 +248,7 @@ pub fn resolve(
     }
     let mut specs: Vec<Vec<PlatformSpec>> = Vec::with_capacity(file.platforms.len());
     for i in 0..file.platforms.len() {
-        let per_service = resolve_stack(i, &mut file.platforms[i], &names, &mut c);
+        let per_service = resolve_stack(i, &mut file.platforms[i], &services, &mut c);
         if specs.iter().any(|q| q.first().map(|q| &q.name) == per_service.first().map(|q| &q.name)) {
             c.error(
                 &[Seg::Key("platform"), Seg::Index(i), Seg::Key("name")],
@@ -292,6 +293,89 @@ pub const MAX_SERVICES: usize = 100;
 /// Most (service, platform) pairs a stack may have: each is a resolved spec held in
 /// memory and a fleet in every simulation (100 services on 100 platforms).
 pub const MAX_DEPLOYMENTS: usize = 10_000;
+
+/// Most tasks a scheduled run may have (a Cloud Run Job's limit, 10,000 tasks).
+pub const MAX_TASKS: u32 = 10_000;
+
+/// What kind of work a service does, its cron keys checked: they belong to `kind =
+/// "cron"` alone.
+fn resolve_work(
+    s: &ServiceSection,
+    top_offset: Option<f64>,
+    at: &dyn Fn(&'static str) -> Vec<Seg>,
+    c: &mut Checker,
+) -> Work {
+    let cron_keys = [
+        ("schedule", s.schedule.is_some()),
+        ("tasks", s.tasks.is_some()),
+        ("parallelism", s.parallelism.is_some()),
+        ("deadline", s.deadline.is_some()),
+        ("utc_offset", s.utc_offset.is_some()),
+    ];
+    match s.kind {
+        ServiceKind::Http | ServiceKind::Worker => {
+            for (key, set) in cron_keys {
+                if set {
+                    c.error(&at(key), format!("`{key}` is a scheduled job's: it needs kind = \"cron\""));
+                }
+            }
+            if s.kind == ServiceKind::Worker {
+                Work::Worker
+            } else {
+                Work::Http
+            }
+        }
+        ServiceKind::Cron => {
+            let hours = s.utc_offset.or(top_offset).unwrap_or(0.0);
+            let offset_path = if s.utc_offset.is_some() { at("utc_offset") } else { at("kind") };
+            let hours = c.range(&offset_path, hours, -12.0, 14.0);
+            let minutes = if hours.is_finite() { (hours * 60.0).round() as i32 } else { 0 };
+            if hours.is_finite() && (hours * 60.0 - f64::from(minutes)).abs() > 1e-6 {
+                c.error(
+                    &offset_path,
+                    format!("must be a whole number of minutes (5.5 or 5.75 are), got {hours} h"),
+                );
+            }
+            let schedule = match &s.schedule {
+                None => {
+                    c.error(&at("kind"), "a cron service needs a `schedule` (e.g. schedule = \"0 2 * * *\")");
+                    CronSchedule::parse("@daily", minutes).expect("a valid macro")
+                }
+                Some(text) => match CronSchedule::parse(text, minutes) {
+                    Ok(schedule) => {
+                        if schedule.next_at_or_after(0).is_none() {
+                            c.error(
+                                &at("schedule"),
+                                format!("\"{text}\" never runs (no such day in ten years)"),
+                            );
+                        }
+                        schedule
+                    }
+                    Err(e) => {
+                        c.error(
+                            &at("schedule"),
+                            format!("column {} of the expression: {}", e.column, e.message),
+                        );
+                        CronSchedule::parse("@daily", minutes).expect("a valid macro")
+                    }
+                },
+            };
+            let tasks = s.tasks.unwrap_or(1);
+            if tasks == 0 || tasks > MAX_TASKS {
+                c.error(&at("tasks"), format!("must be between 1 and {MAX_TASKS}, got {tasks}"));
+            }
+            let parallelism = s.parallelism.unwrap_or(1);
+            if parallelism == 0 || parallelism > MAX_TASKS {
+                c.error(&at("parallelism"), format!("must be between 1 and {MAX_TASKS}, got {parallelism}"));
+            }
+            let deadline = s.deadline.map(|d| d.0);
+            if deadline == Some(SimDuration::ZERO) {
+                c.error(&at("deadline"), "must be longer than 0s");
+            }
+            Work::Cron(CronJob { schedule, tasks: tasks.max(1), parallelism: parallelism.max(1), deadline })
+        }
+    }
+}
 
 /// The key path of service `i`: `service` in the single-service form, `service[i]` in a
 /// stack.
@@ -361,6 +445,27 @@ fn resolve_services(
         if own_slo == Some(SimDuration::ZERO) {
             c.error(&at("slo_p99"), "must be longer than 0s");
         }
+        let top_offset = file.traffic.as_ref().and_then(|t| t.utc_offset);
+        let s = &mut file.service.as_mut_slice()[i];
+        let work = resolve_work(s, top_offset, &at, c);
+        if matches!(work, Work::Cron(_)) {
+            // A scheduled job's work comes from its schedule, not from traffic.
+            if s.traffic.is_some() {
+                c.error(
+                    &at("traffic"),
+                    "a cron service runs on its `schedule` (with `tasks` per run): remove its `traffic`",
+                );
+            }
+            loads.push(ServiceLoad {
+                name,
+                traffic: Traffic::constant(0.0),
+                demand,
+                response_gb: s.response_size.0 * (1u64 << 30) as f64 / 1e9,
+                slo_p99: own_slo.or(slo_p99),
+                work,
+            });
+            continue;
+        }
         let traffic_path = at("traffic");
         let traffic = match s.traffic.as_mut() {
             Some(t) => match crate::traffic::resolve_service_traffic(t, &traffic_path, horizon, c) {
@@ -404,6 +509,7 @@ fn resolve_services(
             demand,
             response_gb: s.response_size.0 * (1u64 << 30) as f64 / 1e9,
             slo_p99: own_slo.or(slo_p99),
+            work,
         });
     }
     if file.traffic.is_some() && !inherits && count > 0 {
@@ -422,6 +528,121 @@ fn resolve_services(
 /// keys at `platform[i].services.NAME.KEY`. A problem a service inherits unchanged from
 /// the entry is reported once, at the entry.
 fn resolve_stack(
+    i: usize,
+    p: &mut PlatformSection,
+    loads: &[ServiceLoad],
+    c: &mut Checker,
+) -> Vec<PlatformSpec> {
+    let names: Vec<String> = loads.iter().map(|l| l.name.clone()).collect();
+    let mut specs = resolve_stack_specs(i, p, &names, c);
+    for (spec, load) in specs.iter_mut().zip(loads) {
+        fit_to_work(i, p, spec, load, c);
+    }
+    // A kind's defaults matter only to services of that kind: without one, the resolved
+    // file leaves them out (as it was before workers and jobs).
+    if !loads.iter().any(|l| l.work == Work::Worker) {
+        p.worker = None;
+    }
+    if !loads.iter().any(|l| matches!(l.work, Work::Cron(_))) {
+        p.cron = None;
+    }
+    specs
+}
+
+/// A worker's or a scheduled job's spec, checked and completed for its kind of work:
+/// what the platform cannot do with it is refused, with the reason.
+fn fit_to_work(i: usize, p: &PlatformSection, spec: &mut PlatformSpec, load: &ServiceLoad, c: &mut Checker) {
+    let kind = match load.work {
+        Work::Http => return,
+        Work::Worker => "worker",
+        Work::Cron(_) => "cron",
+    };
+    let own = p.services.contains_key(&load.name);
+    let at = |key: &'static str| -> Vec<Seg> {
+        let mut path = vec![Seg::Key("platform"), Seg::Index(i)];
+        if own {
+            path.extend([Seg::Key("services"), Seg::Name(load.name.clone())]);
+        }
+        path.push(Seg::Key(key));
+        path
+    };
+    if spec.spill.is_some() {
+        c.error(&at("spill"), format!("a {kind} takes no HTTP requests, so it has nothing to spill"));
+    }
+    if let Some(limit) = p.limits.as_ref().and_then(|l| l.max_duration) {
+        // CPU work runs at most one vCPU fast per job (fractions throttle it).
+        let mean = load.demand.cpu.mean() / spec.instance.vcpu.min(1.0) + load.demand.io.mean();
+        if mean > limit.0.as_secs_f64() {
+            c.error(
+                &at("instance"),
+                format!(
+                    "a {kind} task takes {mean:.0} s on average here, longer than the {} s this platform lets \
+                     one run (limits.max_duration): split the work or choose another platform",
+                    limit.0.as_secs_f64()
+                ),
+            );
+        }
+    }
+    match &load.work {
+        Work::Http => {}
+        Work::Worker => {
+            let http_only = match &spec.autoscaler {
+                AutoscalerSpec::FlyProxy(_) => Some(
+                    "fly-proxy starts and stops machines on HTTP requests, and a worker receives none \
+                     (Fly's autostop does not apply to non-HTTP work): run it on always-on machines, \
+                     autoscaler = { kind = \"fixed\" }",
+                ),
+                AutoscalerSpec::KedaHttp(_) => Some(
+                    "the KEDA HTTP scaler counts HTTP requests, and a worker receives none: scale on the \
+                     queue (an hpa with metric = \"queue\" and keda)",
+                ),
+                AutoscalerSpec::TargetTracking(t) if t.metric == TrackedMetric::RequestsPerTarget => Some(
+                    "ALBRequestCountPerTarget counts load-balancer requests, and a worker receives none: \
+                     track metric = \"backlog-per-task\"",
+                ),
+                AutoscalerSpec::Fixed { .. }
+                | AutoscalerSpec::PerRequest { .. }
+                | AutoscalerSpec::Concurrency(_)
+                | AutoscalerSpec::TargetTracking(_)
+                | AutoscalerSpec::Schedule { .. }
+                | AutoscalerSpec::Hpa(_) => None,
+            };
+            if let Some(why) = http_only {
+                c.error(&at("autoscaler"), why.to_string());
+            }
+        }
+        Work::Cron(job) => {
+            if p.cron.is_none() {
+                c.error(
+                    &[Seg::Key("platform"), Seg::Index(i), Seg::Key("name")],
+                    format!(
+                        "service \"{}\" is a scheduled job, and this platform has no scheduler ([platform.cron] \
+                         absent): add `cron = {{}}` to the entry if it can run one, or leave the job to another \
+                         platform",
+                        load.name
+                    ),
+                );
+            }
+            // The job controller starts one instance per task: no autoscaler, no
+            // instance kept, one task at a time on each.
+            spec.autoscaler = AutoscalerSpec::Fixed { instances: 0 };
+            spec.min_instances = 0;
+            spec.instance.concurrency = 1;
+            if spec.max_instances < job.parallelism.min(job.tasks) {
+                c.error(
+                    &at("max_instances"),
+                    format!(
+                        "{} instances at most here, fewer than the job's parallelism ({}): lower \
+                         `parallelism` or raise max_instances",
+                        spec.max_instances, job.parallelism
+                    ),
+                );
+            }
+        }
+    }
+}
+
+fn resolve_stack_specs(
     i: usize,
     p: &mut PlatformSection,
     services: &[String],
@@ -486,6 +707,17 @@ fn resolve_stack(
             *d = c.loc.diagnostic(&path, format!("with this service's keys, {}", d.message));
         }
         c.errors.extend(found);
+        if set.contains(&"billing") && !spec.tariff.same_account(&own.tariff) {
+            let mut path = service_base.clone();
+            path.push(Seg::Key("billing"));
+            c.error(
+                &path,
+                "free tiers, fixed fees, the control plane, overhead and people are billed once for the \
+                 platform: a service may set only its usage rates (vcpu_second, gib_second, gpu_second, \
+                 their idle rates, idle_billing, per_million_requests, egress_per_gb, stopped_per_month, \
+                 rounding, minimum_per_start)",
+            );
+        }
         // Defaults filled while resolving (a schedule's weekend) go back to the service's
         // table, so the resolved file shows them.
         if let Some(o) = p.services.get_mut(name) {
@@ -620,6 +852,10 @@ fn resolve_platform(
                     c.range(&at(&["autoscaler", "target"]), *target, 1e-6, 1e9);
                     TrackedMetric::RequestsPerTarget
                 }
+                TrackedMetricName::BacklogPerTask => {
+                    c.range(&at(&["autoscaler", "target"]), *target, 1e-6, 1e9);
+                    TrackedMetric::BacklogPerTask
+                }
             };
             for (key, n) in [("datapoints_out", datapoints_out), ("datapoints_in", datapoints_in)] {
                 if *n == 0 || *n > 1000 {
@@ -671,6 +907,14 @@ fn resolve_platform(
                 },
                 HpaMetricName::Rps => HpaMetric::RequestsPerSecond {
                     target: c.range(&at(&["autoscaler", "target"]), *target, 1e-6, 1e9),
+                },
+                HpaMetricName::Queue => HpaMetric::QueueLength {
+                    target: c.range(&at(&["autoscaler", "target"]), *target, 1e-3, 1e9),
+                    activation: keda
+                        .as_ref()
+                        .and_then(|k| k.activation)
+                        .map_or(0.0, |a| c.range(&at(&["autoscaler", "keda", "activation"]), a, 0.0, 1e9)),
+                    in_flight: keda.as_ref().and_then(|k| k.in_flight).unwrap_or(true),
                 },
             };
             if keda.is_none() && p.min_instances == 0 {

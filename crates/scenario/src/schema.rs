@@ -427,9 +427,55 @@ pub struct ServiceSection {
     /// The p99 latency this service must meet; absent, `simulation.slo_p99`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slo_p99: Option<Duration>,
-    /// The service's own traffic; absent, the top-level `[traffic]`.
+    /// The service's own traffic; absent, the top-level `[traffic]`. For a worker, jobs
+    /// enqueued per second; a cron service has none (its schedule says when it runs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traffic: Option<TrafficSection>,
+    /// What kind of work it does: `http` (requests and responses, the default),
+    /// `worker` (jobs from a durable queue) or `cron` (a scheduled job).
+    #[serde(default, skip_serializing_if = "ServiceKind::is_http")]
+    pub kind: ServiceKind,
+    /// Cron: when it runs, a standard five-field cron expression in local time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
+    /// Cron: tasks per run (1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tasks: Option<u32>,
+    /// Cron: tasks run at once, at most (1, as a Kubernetes Job's `parallelism`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parallelism: Option<u32>,
+    /// Cron: a run not finished this long after it started counts as missed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<Duration>,
+    /// Cron: the schedule's time zone, hours from the simulation clock (UTC); absent, the
+    /// top-level `traffic.utc_offset`, else 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utc_offset: Option<f64>,
+}
+
+/// What kind of work a service does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceKind {
+    #[default]
+    Http,
+    Worker,
+    Cron,
+}
+
+impl ServiceKind {
+    fn is_http(&self) -> bool {
+        *self == ServiceKind::Http
+    }
+
+    /// The platform key holding this kind's defaults (`[platform.worker]`, `[platform.cron]`).
+    pub fn defaults_key(self) -> Option<&'static str> {
+        match self {
+            ServiceKind::Http => None,
+            ServiceKind::Worker => Some("worker"),
+            ServiceKind::Cron => Some("cron"),
+        }
+    }
 }
 
 fn zero_size() -> Size {
@@ -571,6 +617,13 @@ pub struct PlatformSection {
     /// Hybrid: where requests go while this platform's instances are saturated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spill: Option<SpillSection>,
+    /// What a worker service runs as on this platform, by default (a preset's
+    /// `[worker]`): the keys of `[platform.services.NAME]`, under each worker's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker: Option<ServiceOverrides>,
+    /// What a scheduled job runs as on this platform, by default (a preset's `[cron]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cron: Option<ServiceOverrides>,
     /// Per-service overrides, by service name: what differs for that service on this
     /// platform. Each table present here has been merged over the platform's own (as a
     /// preset is merged under an entry) before deserialisation, so it is complete.
@@ -599,6 +652,10 @@ pub struct ServiceOverrides {
     pub startup: Option<StartupSection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spill: Option<SpillSection>,
+    /// The service's usage rates (a worker pool billed by instance, jobs at the jobs
+    /// rates); the free tier and fixed fees stay the platform's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing: Option<BillingSection>,
 }
 
 impl ServiceOverrides {
@@ -618,6 +675,7 @@ impl ServiceOverrides {
         add(self.router.is_some(), "router");
         add(self.startup.is_some(), "startup");
         add(self.spill.is_some(), "spill");
+        add(self.billing.is_some(), "billing");
         keys
     }
 
@@ -650,6 +708,11 @@ impl ServiceOverrides {
         if let Some(v) = &self.spill {
             p.spill = Some(v.clone());
         }
+        if let Some(v) = &self.billing {
+            p.billing = v.clone();
+        }
+        p.worker = None;
+        p.cron = None;
         p
     }
 }
@@ -864,6 +927,14 @@ pub struct KedaSection {
     pub polling: Duration,
     #[serde(default = "default_cooldown")]
     pub cooldown: Duration,
+    /// Queue scalers (`metric = "queue"`): messages above which the scaler is active
+    /// (`activationQueueLength`, 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activation: Option<f64>,
+    /// Queue scalers: count messages being processed as well as those waiting
+    /// (`scaleOnInFlight`, true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_flight: Option<bool>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -872,6 +943,9 @@ pub enum HpaMetricName {
     Cpu,
     Concurrency,
     Rps,
+    /// Messages in a worker's queue per replica (an External metric, as KEDA's queue
+    /// scalers report it).
+    Queue,
 }
 
 /// cluster-autoscaler's `--expander`, `least-waste` by default since 1.33
@@ -1028,6 +1102,8 @@ pub enum AutoscalerSection {
 pub enum TrackedMetricName {
     Cpu,
     RequestsPerTarget,
+    /// A worker's queue backlog per running task (AWS's pattern for SQS).
+    BacklogPerTask,
 }
 
 fn default_target_concurrency() -> f64 {
@@ -1138,6 +1214,10 @@ pub struct LimitsSection {
     /// Minimum vCPU and memory (GiB) when GPUs are attached.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gpu_min_shape: Option<[f64; 2]>,
+    /// The longest one request, job or task may run (Lambda: 15 minutes): a worker or
+    /// scheduled job whose mean task is longer is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_duration: Option<Duration>,
 }
 
 fn default_keep_alive() -> Duration {

@@ -141,6 +141,10 @@ fn holds_a_distribution(path: &[&str]) -> bool {
 /// as one key, since its keys are names.
 const SERVICES: &str = "services";
 
+/// The keys of a platform entry holding the defaults of a kind of service
+/// (`[platform.worker]`, `[platform.cron]`), each checked as a [`ServiceOverrides`].
+const KIND_DEFAULTS: [&str; 2] = ["worker", "cron"];
+
 /// Every key path the schema knows, array indices dropped (`platform.autoscaler.keep_alive`),
 /// with the keys of every kind of a tagged table, in schema order. The reference
 /// documentation is tested against this list.
@@ -392,6 +396,20 @@ impl Walk {
                     self.removed(&with(path, Seg::Name(key.clone())));
                 }
                 continue;
+            }
+            if generic_parent == ["platform"] && KIND_DEFAULTS.contains(&key.as_str()) {
+                // A kind's defaults are one service's overrides: its tables are the
+                // platform's own.
+                if let Some(Value::Table(defaults)) = table.get_mut(&key) {
+                    path.push(Seg::Name(key.clone()));
+                    let verdict = self.table(path, generic, plain::<ServiceOverrides>(), defaults);
+                    path.pop();
+                    if verdict == Verdict::Remove {
+                        table.remove(&key);
+                        self.removed(&with(path, Seg::Name(key.clone())));
+                    }
+                    continue;
+                }
             }
             let verdict = match (child, table.get_mut(&key)) {
                 // A mixture's components mix durations and tables, and each answers to a

@@ -359,14 +359,22 @@ fn overrides_name_a_known_service_and_set_only_per_service_keys() {
     assert!(d.message.contains("`api`, `admin` or `worker`"), "{e}");
     assert_eq!(d.line, 41);
 
+    let e = err(&STACK.replace("min_instances = 2\n", "min_instances = 2\nnodes = {}\n"));
+    let d = at(&e, "platform[0].services.api.nodes");
+    assert!(d.message.contains("is shared by every service of the platform"), "{e}");
+    assert!(d.help.as_deref().unwrap_or_default().contains("instance"), "{e}");
+    assert_eq!(e.diagnostics.len(), 1, "{e}");
+    // A service's usage rates are its own; what the platform bills once is not.
+    let own_rates =
+        ok(&STACK.replace("min_instances = 2\n", "min_instances = 2\nbilling = { vcpu_second = 1.0 }\n"));
+    assert_eq!(spec(&own_rates, "eks", "api").tariff.active.vcpu_second, 1.0);
+    assert_eq!(spec(&own_rates, "eks", "admin").tariff.active.vcpu_second, 0.0);
     let e = err(&STACK
-        .replace("min_instances = 2\n", "min_instances = 2\nbilling = { vcpu_second = 1.0 }\nnodes = {}\n"));
-    for key in ["billing", "nodes"] {
-        let d = at(&e, &format!("platform[0].services.api.{key}"));
-        assert!(d.message.contains("is shared by every service of the platform"), "{e}");
-        assert!(d.help.as_deref().unwrap_or_default().contains("instance"), "{e}");
-    }
-    assert_eq!(e.diagnostics.len(), 2, "{e}");
+        .replace("min_instances = 2\n", "min_instances = 2\nbilling = { control_plane_monthly = 5.0 }\n"));
+    assert!(
+        at(&e, "platform[0].services.api.billing").message.contains("billed once for the platform"),
+        "{e}"
+    );
 
     let e = err(&STACK.replace("min_instances = 2\n", "min_instancs = 2\n"));
     let d = at(&e, "platform[0].services.api.min_instancs");
@@ -583,4 +591,92 @@ fn hostile_stacks_are_refused_without_panicking() {
         assert!(!e.diagnostics.is_empty());
         let _ = e.to_string();
     }
+}
+
+/// A stack with a worker and a scheduled job on the presets' platforms.
+const JOBS: &str = r#"
+name = "jobs"
+[[service]]
+name = "api"
+cpu = "20ms"
+traffic = { profile = "constant", rps = 2 }
+
+[[service]]
+name = "emails"
+kind = "worker"
+cpu = "2s"
+traffic = { profile = "constant", rps = 1 }
+
+[[service]]
+name = "report"
+kind = "cron"
+schedule = "0 2 * * *"
+tasks = 4
+parallelism = 2
+cpu = "5m"
+
+[[platform]]
+name = "eks"
+preset = "eks"
+
+[[platform]]
+name = "lambda"
+preset = "lambda"
+
+[[platform]]
+name = "fly"
+preset = "fly-machines"
+"#;
+
+#[test]
+fn workers_and_jobs_take_their_platforms_defaults() {
+    let s = ok(JOBS);
+    let emails = spec(&s, "eks", "emails");
+    assert!(matches!(&emails.autoscaler, AutoscalerSpec::Hpa(h) if h.keda.is_some()), "{emails:?}");
+    assert_eq!(emails.min_instances, 0);
+    let report = spec(&s, "eks", "report");
+    assert_eq!(report.autoscaler, AutoscalerSpec::Fixed { instances: 0 });
+    assert_eq!(report.instance.concurrency, 1);
+    // Fly: an always-on machine, not fly-proxy.
+    assert_eq!(spec(&s, "fly", "emails").autoscaler, AutoscalerSpec::Fixed { instances: 1 });
+    // The API keeps the platform's own.
+    assert!(matches!(spec(&s, "fly", "api").autoscaler, AutoscalerSpec::FlyProxy(_)));
+    let kinds: Vec<&str> = s.services.iter().map(|l| l.work.kind()).collect();
+    assert_eq!(kinds, ["http", "worker", "cron"]);
+    // A stack without workers or jobs does not carry their defaults in its resolved file.
+    let resolved = s.resolved_toml("test");
+    assert!(resolved.contains("[platform.worker]"), "{resolved}");
+    let http_only = ok(STACK).resolved_toml("test");
+    assert!(!http_only.contains("[platform.worker]") && !http_only.contains("[platform.cron]"));
+}
+
+#[test]
+fn what_a_platform_cannot_do_with_a_worker_or_a_job_is_refused_with_the_reason() {
+    // A malformed schedule, at its column.
+    let e = err(&JOBS.replace("\"0 2 * * *\"", "\"0 25 * * *\""));
+    let d = at(&e, "service[2].schedule");
+    assert!(d.message.contains("column 3") && d.message.contains("0-23"), "{e}");
+    // A task longer than Lambda's 15 minutes.
+    let e = err(&JOBS.replace("cpu = \"5m\"", "cpu = \"20m\""));
+    let d = e.diagnostics.iter().find(|d| d.message.contains("max_duration")).expect("the limit is named");
+    assert!(d.key.starts_with("platform[1]") && d.message.contains("900 s"), "{e}");
+    // Fly's autostop on a worker.
+    let e = err(&JOBS.replace(
+        "preset = \"fly-machines\"",
+        "preset = \"fly-machines\"\n[platform.services.emails]\nautoscaler = { kind = \"fly-proxy\", soft_limit = 5 }",
+    ));
+    assert!(at(&e, "platform[2].services.emails.autoscaler").message.contains("fly-proxy"), "{e}");
+    // A platform with no scheduler.
+    let e = err(&JOBS.replace(
+        "[[platform]]\nname = \"lambda\"\npreset = \"lambda\"",
+        "[[platform]]\nname = \"vm\"\nautoscaler = { kind = \"fixed\", instances = 1 }",
+    ));
+    assert!(at(&e, "platform[1].name").message.contains("no scheduler"), "{e}");
+    // Cron keys on another kind; traffic on a job.
+    let e = err(&JOBS.replace("kind = \"worker\"", "kind = \"worker\"\ntasks = 3"));
+    assert!(at(&e, "service[1].tasks").message.contains("kind = \"cron\""), "{e}");
+    let e = err(&JOBS.replace("tasks = 4", "tasks = 4\ntraffic = { profile = \"constant\", rps = 1 }"));
+    assert!(at(&e, "service[2].traffic").message.contains("schedule"), "{e}");
+    let e = err(&JOBS.replace("parallelism = 2", "parallelism = 0"));
+    assert!(at(&e, "service[2].parallelism").message.contains("between 1 and"), "{e}");
 }

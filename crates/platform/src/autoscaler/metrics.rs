@@ -15,6 +15,9 @@ pub struct Snapshot {
     pub at: SimTime,
     /// Integral of requests in the system (queued or in service), request-nanoseconds.
     pub in_system_area: u128,
+    /// Requests (jobs) waiting for an instance at that instant: a queue's visible
+    /// messages.
+    pub waiting: u64,
     /// vCPU-nanoseconds of CPU work done.
     pub cpu_work_ns: f64,
     pub arrivals: u64,
@@ -62,6 +65,11 @@ impl MetricHistory {
     /// Arrivals in the window.
     pub fn arrivals(&self, window: SimDuration) -> u64 {
         self.span(window).map_or(0, |(a, b, _)| b.arrivals - a.arrivals)
+    }
+
+    /// Requests waiting at the newest snapshot (a queue's visible messages).
+    pub fn waiting(&self) -> u64 {
+        self.snaps.back().map_or(0, |s| s.waiting)
     }
 
     /// Arrivals per second over the window.

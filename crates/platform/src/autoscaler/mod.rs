@@ -63,8 +63,10 @@ pub(crate) struct TickInput {
     pub fleet: Fleet,
     /// Pods not ready (starting or pending).
     pub unready: u32,
-    /// Requests in the system now.
+    /// Requests in the system now (a queue's visible and in-flight messages).
     pub in_system: u64,
+    /// Requests waiting for an instance now (a queue's visible messages).
+    pub waiting: u64,
     pub min: u32,
     pub max: u32,
 }
@@ -204,12 +206,22 @@ impl<'a> Autoscaler<'a> {
             }
             Autoscaler::Hpa(h, s) => {
                 let window = h.metric_window;
+                let queue = |in_flight: bool| if in_flight { input.in_system } else { input.waiting } as f64;
                 let usage = match h.metric {
                     HpaMetric::Cpu { .. } => history.cpu_in_use(window),
                     HpaMetric::Concurrency { .. } => history.avg_concurrency(window),
                     HpaMetric::RequestsPerSecond { .. } => history.arrival_rate(window),
+                    // KEDA reads the queue's length when the HPA asks.
+                    HpaMetric::QueueLength { in_flight, .. } => queue(in_flight),
                 };
-                let active = history.arrivals(h.sync_period) > 0 || input.in_system > 0;
+                let active = match h.metric {
+                    HpaMetric::QueueLength { activation, in_flight, .. } => queue(in_flight) > activation,
+                    HpaMetric::Cpu { .. }
+                    | HpaMetric::Concurrency { .. }
+                    | HpaMetric::RequestsPerSecond { .. } => {
+                        history.arrivals(h.sync_period) > 0 || input.in_system > 0
+                    }
+                };
                 let hpa = HpaInput {
                     now: fleet.now,
                     current: fleet.desired,

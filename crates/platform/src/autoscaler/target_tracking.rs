@@ -28,6 +28,8 @@ impl TargetTrackingState {
         let value = match cfg.metric {
             TrackedMetric::Cpu => h.cpu_in_use(cfg.period) / (f.vcpu * ready),
             TrackedMetric::RequestsPerTarget => h.arrivals(cfg.period) as f64 / ready,
+            // SQS publishes its queue depth once a minute: the datapoint is the newest.
+            TrackedMetric::BacklogPerTask => h.waiting() as f64 / ready,
         };
         if value > cfg.target {
             self.high += 1;

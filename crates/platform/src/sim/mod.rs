@@ -23,13 +23,13 @@ mod service;
 #[cfg(test)]
 mod tests;
 
-pub use outcome::{Counters, Outcome, Parts, ServiceOutcome};
+pub use outcome::{Counters, JobStats, Outcome, Parts, ServiceOutcome};
 
 use crate::billing::Tariff;
 use crate::spec::{PlatformSpec, StackSpec};
 use crate::timeline::{Cumulative, TimelineRecorder, MINUTE};
 use crossover_engine::{EventQueue, SimDuration, SimTime, Streams};
-use crossover_workload::{Demand, Traffic};
+use crossover_workload::{CronSchedule, Demand, Traffic};
 use nodes::Nodes;
 use outcome::{Finished, Totals};
 use service::{Queued, Service};
@@ -47,6 +47,46 @@ pub struct ServiceLoad {
     /// The p99 latency this service must meet, if stated (results judge by it; the
     /// simulation does not use it).
     pub slo_p99: Option<SimDuration>,
+    pub work: Work,
+}
+
+/// What kind of work a service does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Work {
+    /// Requests and responses: a client waits, and the router may refuse a request or
+    /// let it time out.
+    Http,
+    /// Background jobs in a durable queue (SQS, Pub/Sub, a Redis list): its `traffic`
+    /// is jobs enqueued per second; each instance pulls up to its concurrency. A job is
+    /// never refused or timed out (visibility timeouts and retries are left out); its
+    /// latency is from enqueue to done.
+    Worker,
+    /// A scheduled job (a CronJob, Cloud Run Job, scheduled task).
+    Cron(CronJob),
+}
+
+impl Work {
+    /// Its name in the scenario format and the results: `http`, `worker`, `cron`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Work::Http => "http",
+            Work::Worker => "worker",
+            Work::Cron(_) => "cron",
+        }
+    }
+}
+
+/// A scheduled job: at each run `tasks` tasks, each on an instance of its own (a Job's
+/// pod, a Cloud Run Job task, a Fargate task), at most `parallelism` at once. A run due
+/// while the previous one still runs is skipped (Kubernetes' `concurrencyPolicy:
+/// Forbid`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CronJob {
+    pub schedule: CronSchedule,
+    pub tasks: u32,
+    pub parallelism: u32,
+    /// A run not finished this long after it started counts as missed.
+    pub deadline: Option<SimDuration>,
 }
 
 /// Everything a replication of one platform depends on; `simulate` is a pure function
@@ -402,8 +442,10 @@ impl<'a> Stack<'a> {
                 peak: c.peak,
             }
         });
+        let tariffs: Vec<&Tariff> = self.services.iter().map(|s| &s.spec.tariff).collect();
         let finished: Vec<Finished> = self.services.into_iter().map(|s| s.finish(self.horizon)).collect();
         let timeline = self.sh.timeline.map(|tl| tl.minutes).unwrap_or_default();
-        outcome::stack_outcome(finished, node_meters, self.tariff, self.horizon, self.sh.peak_alive, timeline)
+        let prices = outcome::Prices { shared: self.tariff, services: &tariffs };
+        outcome::stack_outcome(finished, node_meters, prices, self.horizon, self.sh.peak_alive, timeline)
     }
 }

@@ -117,6 +117,29 @@ pub struct ServiceOutcome {
     pub mean_queue_wait_secs: f64,
     pub pending_pods: u64,
     pub mean_pending_secs: f64,
+    /// A worker's backlog and a scheduled job's runs (zero for an HTTP service).
+    pub jobs: JobStats,
+}
+
+/// What a worker's queue and a scheduled job's runs came to in one replication.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct JobStats {
+    /// Jobs waiting (enqueued, not yet taken by an instance): the most at once, and the
+    /// time average over the horizon.
+    pub peak_backlog: u64,
+    pub mean_backlog: f64,
+    /// Scheduled runs started, and those skipped because the previous run was still
+    /// going (`concurrencyPolicy: Forbid`).
+    pub runs: u64,
+    pub skipped_runs: u64,
+    /// Runs that finished later than the deadline, or were still going past it at the
+    /// horizon.
+    pub missed_deadlines: u64,
+    /// Runs finished within the horizon, and their makespan (start to the last task
+    /// done): median and 99th percentile, in seconds (0 without a finished run).
+    pub finished_runs: u64,
+    pub makespan_p50_secs: f64,
+    pub makespan_p99_secs: f64,
 }
 
 /// The two fleets of a hybrid platform. `base.counters.arrived` counts the requests the
@@ -167,13 +190,20 @@ pub(crate) struct NodeMeters {
     pub peak: u32,
 }
 
+/// The tariffs a stack is priced by: the platform's (what it bills once) and each
+/// service's (its usage rates).
+pub(crate) struct Prices<'t> {
+    pub shared: &'t Tariff,
+    pub services: &'t [&'t Tariff],
+}
+
 /// Adds a stack's services up: the bill priced once for all of them (see
 /// `CostBreakdown::price_stack`), each service's share of it, and the platform's
 /// shared part (fixed fees, and the node cost no pod's requests account for).
 pub(crate) fn stack_outcome(
     finished: Vec<Finished>,
     nodes: Option<NodeMeters>,
-    tariff: &Tariff,
+    prices: Prices,
     horizon: SimTime,
     peak_alive: u32,
     timeline: Vec<MinuteStats>,
@@ -181,7 +211,7 @@ pub(crate) fn stack_outcome(
     let length = SimDuration::from_nanos(horizon.0);
     let horizon_ns = horizon.0.max(1) as f64;
     let meters: Vec<Meters> = finished.iter().map(|f| f.meters).collect();
-    let (mut cost, shares) = CostBreakdown::price_stack(&meters, tariff, length);
+    let (mut cost, shares) = CostBreakdown::price_stack_by(&meters, prices.services, prices.shared, length);
     let scale = HOURS_PER_MONTH * 3600.0 / length.as_secs_f64().max(1e-9);
     // The stack's meters: the first service's shape and every service's counts (a lone
     // service's are exactly its own).
@@ -299,6 +329,8 @@ impl ServiceOutcome {
                 mine.pending_wait_ns + theirs.pending_wait_ns,
                 mine.pending_pods + theirs.pending_pods,
             ),
+            // Only HTTP services spill: jobs never leave their own queue.
+            jobs: self.jobs,
         }
     }
 }

@@ -11,8 +11,8 @@
 //! the requests currently queued or in service, so memory is flat in the horizon.
 
 use super::nodes::Nodes;
-use super::outcome::{mean_secs, Counters, Finished, ServiceOutcome, Totals};
-use super::{Event, Run, ServiceLoad, Shared};
+use super::outcome::{mean_secs, Counters, Finished, JobStats, ServiceOutcome, Totals};
+use super::{CronJob, Event, Run, ServiceLoad, Shared, Work};
 use crate::autoscaler::{fly, Autoscaler, Fleet, MetricHistory, Snapshot, Tick, TickInput};
 use crate::billing::{BilledTime, CostBreakdown, IdleBilling, Meters, Tariff};
 use crate::instance::{Instance, Life};
@@ -60,8 +60,18 @@ pub(crate) struct Service<'a> {
     pub name: &'a str,
     pub spec: &'a PlatformSpec,
     idle_meter: IdleMeter,
-    /// The router is a central queue (which keeps the available set).
+    /// The router is a central queue (which keeps the available set). A worker's and a
+    /// scheduled job's durable queue is one too: instances pull from it.
     central_queue: bool,
+    /// Jobs wait in a durable queue: never refused, never timed out.
+    durable: bool,
+    /// A request served later than this is timed out (never, for jobs).
+    timeout: SimDuration,
+    /// A scheduled job's runs, for a cron service.
+    cron: Option<CronRuns<'a>>,
+    /// Jobs waiting (not in service) integrated over time, and the most at once.
+    backlog_area: u128,
+    peak_backlog: u64,
     /// Fly: stopped machines are metered (their root filesystems are billed).
     meters_stopped: bool,
     demand: &'a Demand,
@@ -132,6 +142,17 @@ pub(crate) struct Service<'a> {
     offset: u32,
 }
 
+/// A scheduled job's state: the run in progress and what the runs came to.
+struct CronRuns<'a> {
+    job: &'a CronJob,
+    /// The run in progress started then.
+    running_since: Option<SimTime>,
+    /// Where the next run is looked for (the clock, in ns).
+    next_from: u64,
+    stats: JobStats,
+    makespans: LatencyRecorder,
+}
+
 /// A pod not placed on any node.
 pub(crate) const NO_NODE: u32 = u32::MAX;
 
@@ -148,12 +169,28 @@ impl<'a> Service<'a> {
         let key = |purpose: &str| streams.key(purpose);
         let arrivals = Arrivals::new(load.traffic.clone(), streams, run.horizon);
         let (autoscaler, longest_window) = Autoscaler::new(&spec.autoscaler);
+        let durable = !matches!(load.work, Work::Http);
+        let cron = match &load.work {
+            Work::Cron(job) => Some(CronRuns {
+                job,
+                running_since: None,
+                next_from: 0,
+                stats: JobStats::default(),
+                makespans: LatencyRecorder::new(),
+            }),
+            Work::Http | Work::Worker => None,
+        };
         Service {
             index,
             name: &load.name,
             spec,
             idle_meter: IdleMeter::of(&spec.tariff),
-            central_queue: matches!(spec.router, RouterSpec::CentralQueue { .. }),
+            central_queue: durable || matches!(spec.router, RouterSpec::CentralQueue { .. }),
+            durable,
+            timeout: if durable { SimDuration::MAX } else { spec.request_timeout },
+            cron,
+            backlog_area: 0,
+            peak_backlog: 0,
             meters_stopped: matches!(spec.autoscaler, AutoscalerSpec::FlyProxy(_)),
             demand: &load.demand,
             response_gb: load.response_gb,
@@ -242,6 +279,9 @@ impl<'a> Service<'a> {
         self.alive_area += self.alive as u128 * dt;
         self.busy_area += self.busy as u128 * dt;
         self.in_system_area += self.in_system as u128 * dt;
+        if self.durable {
+            self.backlog_area += (self.in_system - self.serving) as u128 * dt;
+        }
         let idle = || self.alive - self.busy - self.starting;
         match self.idle_meter {
             IdleMeter::Lifetime => {}
@@ -270,6 +310,10 @@ impl<'a> Service<'a> {
     /// A request arrives: drawn, the next arrival scheduled, and routed, unless the
     /// service spills and is saturated: then it is returned, for the overflow platform.
     pub fn on_arrival(&mut self, sh: &mut Shared<'a>) -> Option<Queued> {
+        if self.cron.is_some() {
+            self.on_cron_run(sh);
+            return None;
+        }
         self.counters.arrived += 1;
         // A replayed request's recorded duration belongs to this arrival: read it before
         // asking for the next one.
@@ -289,7 +333,15 @@ impl<'a> Service<'a> {
     /// Schedules the next arrival, if the horizon holds one: the queue's stream for a
     /// lone service, the service's arrival timer in a stack.
     pub fn schedule_arrival(&mut self, sh: &mut Shared<'a>) {
-        if let Some(t) = self.arrivals.next_arrival() {
+        let next = match &mut self.cron {
+            Some(cron) => {
+                let t = cron.job.schedule.next_at_or_after(cron.next_from).map(SimTime);
+                cron.next_from = t.map_or(u64::MAX, |t| t.0.saturating_add(1));
+                t
+            }
+            None => self.arrivals.next_arrival(),
+        };
+        if let Some(t) = next {
             let event = Event::Arrival { service: self.index };
             if self.stride == 1 {
                 sh.events.schedule_stream(t, event);
@@ -304,6 +356,58 @@ impl<'a> Service<'a> {
         self.in_system += 1;
         self.autoscaler.saw_request(self.now);
         self.route(sh, request);
+        if self.durable {
+            self.peak_backlog = self.peak_backlog.max(self.in_system - self.serving);
+        }
+    }
+
+    /// A scheduled run is due: its tasks are enqueued and instances started for them,
+    /// unless the previous run still goes (then this one is skipped).
+    fn on_cron_run(&mut self, sh: &mut Shared<'a>) {
+        let cron = self.cron.as_mut().expect("a cron service");
+        if cron.running_since.is_some() {
+            cron.stats.skipped_runs += 1;
+        } else {
+            cron.stats.runs += 1;
+            cron.running_since = Some(self.now);
+            for _ in 0..cron.job.tasks {
+                let demand = self.demand.draw(&mut self.demand_rng);
+                self.counters.arrived += 1;
+                self.in_system += 1;
+                self.queue.push_back(Queued { arrival: self.now, demand });
+            }
+            self.peak_backlog = self.peak_backlog.max(self.in_system - self.serving);
+            self.start_tasks(sh);
+        }
+        self.schedule_arrival(sh);
+    }
+
+    /// Starts an instance for each task no instance is starting for, while fewer than
+    /// `parallelism` are alive (a Job's pods, one task each).
+    fn start_tasks(&mut self, sh: &mut Shared<'a>) {
+        let Some(cron) = &self.cron else { return };
+        let most = cron.job.parallelism.min(self.spec.max_instances);
+        while self.alive < most && (self.starting as usize) < self.queue.len() {
+            self.start_instance(sh, true);
+        }
+    }
+
+    /// A task of the run ended (done, or lost with its instance): the run finishes with
+    /// its last task; until then the next tasks get instances.
+    fn on_task_ended(&mut self, sh: &mut Shared<'a>) {
+        if self.in_system > 0 {
+            return self.start_tasks(sh);
+        }
+        let now = self.now;
+        let cron = self.cron.as_mut().expect("a cron service");
+        if let Some(since) = cron.running_since.take() {
+            let makespan = now.since(since);
+            cron.stats.finished_runs += 1;
+            cron.makespans.record(makespan);
+            if cron.job.deadline.is_some_and(|d| makespan > d) {
+                cron.stats.missed_deadlines += 1;
+            }
+        }
     }
 
     /// Whether the hybrid gateway sends a new request elsewhere: the requests outstanding
@@ -342,8 +446,14 @@ impl<'a> Service<'a> {
 
     fn route(&mut self, sh: &mut Shared<'a>, request: Queued) {
         match self.spec.router {
-            RouterSpec::CentralQueue { .. } => self.route_central(sh, request),
-            RouterSpec::LoadBalancer { policy, .. } => self.route_balanced(sh, request, policy),
+            // Instances pull jobs from a durable queue, whatever fronts the platform's
+            // HTTP services.
+            RouterSpec::LoadBalancer { policy, .. } if !self.durable => {
+                self.route_balanced(sh, request, policy)
+            }
+            RouterSpec::CentralQueue { .. } | RouterSpec::LoadBalancer { .. } => {
+                self.route_central(sh, request)
+            }
         }
     }
 
@@ -448,6 +558,11 @@ impl<'a> Service<'a> {
     }
 
     fn enqueue(&mut self, sh: &mut Shared<'a>, request: Queued) {
+        if self.durable {
+            // A durable queue keeps every job until an instance takes it.
+            self.queue.push_back(request);
+            return;
+        }
         if self.queue_timeout() == SimDuration::ZERO {
             // A load balancer with no healthy target answers 503 at once.
             self.counters.rejected += 1;
@@ -657,8 +772,12 @@ impl<'a> Service<'a> {
             self.dispatch(sh, slot, request);
         }
         self.take_waiting(sh, slot);
+        if self.cron.is_some() && self.instances[slot as usize].is_idle() {
+            // A task's instance with no task left to run exits at once.
+            return self.stop_instance(sh, slot);
+        }
         // A load balancer that held requests for lack of targets now spreads them.
-        if matches!(self.spec.router, RouterSpec::LoadBalancer { .. }) {
+        if !self.central_queue {
             while let Some(request) = self.queue.pop_front() {
                 self.counters.queued += 1;
                 self.route(sh, request);
@@ -686,9 +805,7 @@ impl<'a> Service<'a> {
         while self.instances[slot as usize].load() < concurrency {
             if let Some(request) = self.local[slot as usize].pop_front() {
                 self.dispatch(sh, slot, request);
-            } else if matches!(self.spec.router, RouterSpec::CentralQueue { .. })
-                && !self.instances[slot as usize].draining
-            {
+            } else if self.central_queue && !self.instances[slot as usize].draining {
                 let Some(request) = self.queue.pop_front() else { break };
                 self.counters.queued += 1;
                 self.dispatch(sh, slot, request);
@@ -769,7 +886,7 @@ impl<'a> Service<'a> {
 
     fn on_completions(&mut self, sh: &mut Shared<'a>, slot: u32) {
         let now = self.now;
-        let timeout = self.spec.request_timeout;
+        let timeout = self.timeout;
         let inst = &mut self.instances[slot as usize];
         inst.advance(now);
         let mut finished = 0u64;
@@ -796,6 +913,11 @@ impl<'a> Service<'a> {
             // Emptied: not busy, though queued work may refill it at this same instant
             // (then its billed busy period simply continues).
             self.busy -= 1;
+        }
+        if finished > 0 && self.cron.is_some() {
+            // One task per instance: it exits, and the run moves on.
+            self.stop_instance(sh, slot);
+            return self.on_task_ended(sh);
         }
         if finished > 0 {
             // Only a finished request frees a slot: a CPU phase ending into I/O leaves the
@@ -867,11 +989,15 @@ impl<'a> Service<'a> {
         self.serving -= lost.len() as u64;
         lost.extend(self.local[slot as usize].drain(..).map(|q| q.arrival));
         lost.extend(self.bound[slot as usize].take().map(|q| q.arrival));
+        let lost_any = !lost.is_empty();
         for arrival in lost {
             self.counters.rejected += 1;
             self.depart(arrival);
         }
         self.stop_instance(sh, slot);
+        if lost_any && self.cron.is_some() {
+            self.on_task_ended(sh);
+        }
     }
 
     /// Stops routing to `slot`; it stops when its last request finishes.
@@ -1006,6 +1132,7 @@ impl<'a> Service<'a> {
         Snapshot {
             at: now,
             in_system_area: self.in_system_area,
+            waiting: self.in_system - self.serving,
             cpu_work_ns: cpu,
             // Spilled requests never reached this fleet's instances or their metrics.
             arrivals: self.counters.arrived - self.counters.spilled,
@@ -1023,7 +1150,8 @@ impl<'a> Service<'a> {
             vcpu: self.spec.instance.vcpu,
         };
         let (min, max) = (self.spec.min_instances, self.spec.max_instances);
-        let input = TickInput { fleet, unready: self.starting, in_system: self.in_system, min, max };
+        let waiting = self.in_system - self.serving;
+        let input = TickInput { fleet, unready: self.starting, in_system: self.in_system, waiting, min, max };
         match self.autoscaler.tick(&self.history, &input) {
             Some(Tick::Desired(d)) => {
                 self.desired = d.clamp(min, max);
@@ -1168,6 +1296,21 @@ impl<'a> Service<'a> {
     /// meters together).
     pub fn finish(mut self, horizon: SimTime) -> Finished {
         self.counters.in_flight = self.in_system;
+        let mut jobs = JobStats {
+            peak_backlog: self.peak_backlog,
+            mean_backlog: self.backlog_area as f64 / horizon.0.max(1) as f64,
+            ..JobStats::default()
+        };
+        if let Some(cron) = &self.cron {
+            let late = |since: SimTime| cron.job.deadline.is_some_and(|d| horizon.since(since) > d);
+            jobs = JobStats {
+                missed_deadlines: cron.stats.missed_deadlines
+                    + u64::from(cron.running_since.is_some_and(late)),
+                makespan_p50_secs: cron.makespans.quantile_ms(0.5) / 1e3,
+                makespan_p99_secs: cron.makespans.quantile_ms(0.99) / 1e3,
+                ..JobStats { peak_backlog: jobs.peak_backlog, mean_backlog: jobs.mean_backlog, ..cron.stats }
+            };
+        }
         let horizon_ns = horizon.0.max(1) as f64;
         self.meters.idle_seconds += self.idle_billed_area as f64 / 1e9;
         self.meters.idle_at_active_rate_seconds += self.idle_at_active_area as f64 / 1e9;
@@ -1191,6 +1334,7 @@ impl<'a> Service<'a> {
                 mean_queue_wait_secs: mean_secs(self.queue_wait_ns, self.dispatched),
                 pending_pods: self.pending_pods,
                 mean_pending_secs: mean_secs(self.pending_wait_ns, self.pending_pods),
+                jobs,
             },
             meters: self.meters,
             allocated_usd: self.allocated_usd,

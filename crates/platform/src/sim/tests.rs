@@ -8,7 +8,7 @@ use crate::spec::{
     AutoscalerSpec, ColdStart, InstanceSpec, MachineType, NodeAutoscaler, NodeBilling, NodePool, Placement,
     RouterSpec,
 };
-use crossover_workload::Dist;
+use crossover_workload::{CronSchedule, Dist};
 
 /// A small spec builder: a serverless fleet scaled per request (one request per
 /// instance), billed per second only while serving, cold starts of 1 s.
@@ -85,6 +85,7 @@ fn load(name: &str, rps: f64, cpu_ms: f64) -> ServiceLoad {
         demand: Demand { cpu: Dist::constant(cpu_ms / 1e3).unwrap(), io: Dist::constant(0.0).unwrap() },
         response_gb: 0.0,
         slo_p99: None,
+        work: Work::Http,
     }
 }
 
@@ -223,4 +224,108 @@ fn a_cluster_bill_splits_into_pods_shares_and_idle() {
     assert!((out.services[1].cost.nodes - share(1.0, 4.0)).abs() < 1e-6);
     let idle = out.cost.nodes - out.services[0].cost.nodes - out.services[1].cost.nodes;
     assert!((out.shared_cost.nodes - idle).abs() < 1e-9 && idle > 0.0);
+}
+
+/// A scheduled job `schedule` of `tasks` tasks of `task_secs` CPU each, at most
+/// `parallelism` at once.
+fn cron(
+    name: &str,
+    schedule: &str,
+    utc_offset_minutes: i32,
+    tasks: u32,
+    parallelism: u32,
+    task_secs: f64,
+) -> ServiceLoad {
+    let mut l = load(name, 0.0, task_secs * 1e3);
+    l.work = Work::Cron(CronJob {
+        schedule: CronSchedule::parse(schedule, utc_offset_minutes).unwrap(),
+        tasks,
+        parallelism,
+        deadline: Some(SimDuration::from_secs(90)),
+    });
+    l
+}
+
+/// A scheduled job's spec as the scenario gives it: no autoscaler, one task per
+/// instance, instances billed for their whole life (Cloud Run Jobs' instance-based
+/// rates) from the start of their cold start.
+fn job_spec() -> PlatformSpec {
+    let mut s = Spec::serverless("run").0;
+    s.autoscaler = AutoscalerSpec::Fixed { instances: 0 };
+    s.tariff = Tariff::per_second(0.000018, 0.000002);
+    s
+}
+
+/// A daily job runs once a day at its local time, over a week exactly seven times; three
+/// tasks of 60 s at two at a time take two waves, each a 1 s start and 60 s of work.
+#[test]
+fn a_daily_job_runs_once_a_day_and_its_tasks_in_waves() {
+    let week = SimDuration::from_hours(24 * 7);
+    // 02:00 at UTC-5 is 07:00 on the clock.
+    let job = cron("nightly", "0 2 * * *", -300, 3, 2, 60.0);
+    let out = run(vec![job_spec()], std::slice::from_ref(&job), week);
+    let s = &out.services[0];
+    let j = s.jobs;
+    assert_eq!((j.runs, j.finished_runs, j.skipped_runs), (7, 7, 0));
+    assert_eq!(s.counters.arrived, 21);
+    assert_eq!(s.counters.completed, 21);
+    assert!(s.counters.is_conserved());
+    // Two waves of (1 s cold start + 60 s): 122 s, past the 90 s deadline every night.
+    assert!((j.makespan_p50_secs - 122.0).abs() < 0.2, "{j:?}");
+    assert_eq!(j.missed_deadlines, 7);
+    assert_eq!(j.peak_backlog, 3);
+    // Instances live only while a task starts or runs: 3 x 61 s a night.
+    let alive_secs = s.mean_instances * week.as_secs_f64();
+    assert!((alive_secs - 7.0 * 3.0 * 61.0).abs() < 1e-6, "{alive_secs}");
+    assert_eq!(s.peak_instances, 2, "parallelism bounds the instances");
+}
+
+/// On a lifetime tariff a run costs exactly the tasks' billed lives at the jobs rates.
+#[test]
+fn a_jobs_cost_is_its_tasks_lives_at_the_jobs_rates() {
+    let week = SimDuration::from_hours(24 * 7);
+    let job = cron("nightly", "30 3 * * *", 0, 4, 4, 60.0);
+    let out = run(vec![job_spec()], std::slice::from_ref(&job), week);
+    // Four tasks a night, each 1 s of start-up and 60 s of work, 1 vCPU and 2 GiB.
+    let seconds = 7.0 * 4.0 * 61.0;
+    let month = 730.0 * 3600.0 / week.as_secs_f64();
+    let expected = seconds * (0.000018 + 2.0 * 0.000002) * month;
+    let total = out.cost.cpu + out.cost.memory + out.cost.idle;
+    assert!((total - expected).abs() < 1e-9 * expected, "{total} vs {expected}");
+    assert_eq!(out.services[0].jobs.finished_runs, 7);
+}
+
+/// Forbid: a run due while the previous one still goes is skipped, not queued.
+#[test]
+fn a_run_due_while_the_last_goes_on_is_skipped() {
+    // Every minute, one task of 90 s: each run overlaps the next minute's.
+    let job = cron("often", "* * * * *", 0, 1, 1, 90.0);
+    let out = run(vec![job_spec()], std::slice::from_ref(&job), SimDuration::from_minutes(10));
+    let j = out.services[0].jobs;
+    // Runs at 0, 2, 4, 6, 8 min (each 91 s); those at odd minutes are skipped.
+    assert_eq!((j.runs, j.skipped_runs), (5, 5), "{j:?}");
+    assert!(out.services[0].counters.is_conserved());
+}
+
+/// A worker's queue never refuses a job, whatever the overload: an instance that
+/// cannot keep up leaves a backlog that is counted, not dropped.
+#[test]
+fn a_worker_keeps_every_job_and_reports_its_backlog() {
+    let mut worker = load("emails", 2.0, 1000.0);
+    worker.work = Work::Worker;
+    let mut spec = Spec::serverless("pool").0;
+    spec.autoscaler = AutoscalerSpec::Fixed { instances: 1 };
+    // The HTTP router would refuse after 1 ms or 3 waiting: a worker's queue does not.
+    spec.router = RouterSpec::CentralQueue { queue_timeout: SimDuration::from_millis(1), max_queue: 3 };
+    spec.request_timeout = SimDuration::from_millis(1);
+    let out = run(vec![spec], std::slice::from_ref(&worker), SimDuration::from_hours(1));
+    let s = &out.services[0];
+    assert_eq!((s.counters.rejected, s.counters.timed_out, s.counters.queue_full), (0, 0, 0));
+    assert!(s.counters.is_conserved());
+    // Two jobs a second at one a second: about 3,600 left at the end.
+    assert!(s.counters.in_flight > 3000, "{:?}", s.counters);
+    assert!(s.jobs.peak_backlog >= s.counters.in_flight - 1);
+    // The backlog grows linearly: its time average is about half its end.
+    let half = s.counters.in_flight as f64 / 2.0;
+    assert!((s.jobs.mean_backlog - half).abs() < 0.1 * half, "{:?}", s.jobs);
 }
