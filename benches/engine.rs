@@ -185,6 +185,34 @@ fn stacks(c: &mut Criterion) {
     group.finish();
 }
 
+/// A worker's queue: jobs at 2 a second, 1 s of work each, on one instance that takes
+/// one at a time (the backlog grows to about 86,000 by the end of the day) and on four
+/// (no backlog). Throughput in jobs: a deep backlog must cost about what no backlog
+/// costs per job (the queue is a FIFO; nothing scans it).
+fn worker_backlog(c: &mut Criterion) {
+    let mut group = c.benchmark_group("worker_one_day");
+    group.sample_size(10).sampling_mode(SamplingMode::Flat).measurement_time(Duration::from_secs(10));
+    for (name, instances) in [("backlog-86k", 1), ("no-backlog", 4)] {
+        let text = format!(
+            r#"
+            [[service]]
+            name = "jobs"
+            kind = "worker"
+            cpu = "1s"
+            traffic = {{ profile = "constant", rps = 2 }}
+            [[platform]]
+            name = "pool"
+            autoscaler = {{ kind = "fixed", instances = {instances} }}
+            instance = {{ cpu = 1, memory = "1GiB", concurrency = 1 }}
+            "#
+        );
+        let s =
+            crossover_scenario::parse(&text, "bench", "bench").expect("the worker bench scenario is valid");
+        one_day(&mut group, name, &s.platforms[0], &s);
+    }
+    group.finish();
+}
+
 /// Traffic generation as a simulation consumes it: each arrival of the preset
 /// benchmarks' day and its demand (CPU and I/O drawn).
 fn traffic(c: &mut Criterion) {
@@ -231,5 +259,5 @@ fn runner(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, hold, arrivals, traffic, platforms, presets, stacks, runner);
+criterion_group!(benches, hold, arrivals, traffic, platforms, presets, stacks, worker_backlog, runner);
 criterion_main!(benches);

@@ -593,3 +593,65 @@ fn hpa_behavior_is_resolved_as_written() {
     let err = hpa(r#"{ kind = "hpa", metric = "cpu", target = 0.6, scale_up = { pods = 0 } }"#).unwrap_err();
     assert!(err.contains("scale_up.pods") && err.contains("between 1 and 10000"), "{err}");
 }
+
+/// A nightly job whose pods do not fit the nodes brings a node up: at 01:00 four tasks
+/// of 1 vCPU and 20 minutes each join the API's two pods on one 4-vCPU node. Two fit
+/// beside the API; the other two wait for a second node (the next scan, then 90 s of
+/// provisioning), and the run's makespan is their wait plus their 20 minutes. Once the
+/// tasks exit, the second node is unneeded and goes 10 minutes later. The job's
+/// allocated cost is its pods' requests at the node's price.
+#[test]
+fn a_nightly_job_that_does_not_fit_brings_a_node_which_then_goes() {
+    let text = format!(
+        r#"
+        [simulation]
+        horizon = "3h"
+        replications = 2
+        [[service]]
+        name = "api"
+        cpu = "10ms"
+        traffic = {{ profile = "constant", rps = 1 }}
+        [[service]]
+        name = "nightly"
+        kind = "cron"
+        schedule = "0 1 * * *"
+        tasks = 4
+        parallelism = 4
+        cpu = "20m"
+        [[platform]]
+        name = "ca"
+        autoscaler = {{ kind = "fixed", instances = 2 }}
+        instance = {{ cpu = 1, memory = "2GiB", concurrency = 80, cold_start = "5s" }}
+        router = {{ kind = "load-balancer", policy = "least-outstanding", timeout = "0s" }}
+        [platform.cron]
+        [platform.nodes]
+        {NODES_4X1}
+        min = 1
+        max = 5
+        autoscaler = {{ kind = "cluster-autoscaler", provisioning = "90s" }}
+        "#
+    );
+    let s = scenario(&text);
+    let result = run(&s);
+    let p = &result.platforms[0];
+    for r in &p.replications {
+        assert_eq!(r.peak_nodes, 2, "{r:?}");
+        let job = &r.services[1];
+        assert_eq!((job.jobs.runs, job.jobs.finished_runs), (1, 1), "{:?}", job.jobs);
+        assert_eq!(job.counters.completed, 4);
+        // Two tasks start at once (5 s, then 20 min); two wait for the node: a scan
+        // (< 10 s), 90 s of provisioning, 5 s of start, 20 min.
+        let makespan = job.jobs.makespan_p99_secs;
+        assert!((1295.0..=1310.0).contains(&makespan), "{makespan}");
+        assert_eq!(job.pending_pods, 2, "{job:?}");
+    }
+    let tl = &timeline(&s, s.seed, 0)[0];
+    let nodes = |minute: usize| tl.minutes[minute].mean_nodes;
+    assert_eq!(nodes(50), 1.0);
+    assert_eq!(nodes(70), 2.0);
+    // The last tasks end about 21.8 minutes past 01:00; the node is unneeded 10 minutes
+    // after that, and gone within a scan or two.
+    assert_eq!(nodes(90), 2.0);
+    assert_eq!(nodes(95), 1.0);
+    assert_eq!(nodes(170), 1.0);
+}

@@ -185,3 +185,61 @@ fn littles_law_holds_per_replication() {
         }
     }
 }
+
+/// A worker with a fixed fleet is an M/M/c queue too, whatever fronts the platform's HTTP
+/// services: here a load balancer that would refuse at once and a 1 s request timeout,
+/// neither of which a durable queue has. Jobs are Poisson, work exponential: the mean
+/// wait is Erlang C's, and the job latency's p99 is the quantile of the FCFS M/M/c
+/// sojourn time, P(T > t) = e^(-mu t) + C mu / (c mu - lambda - mu) (e^(-mu t) -
+/// e^(-(c mu - lambda) t)).
+#[test]
+fn a_worker_with_fixed_instances_is_m_m_c() {
+    let (c, mu, rps) = (10u32, 0.5, 4.0);
+    let text = format!(
+        r#"
+        [simulation]
+        horizon = "2d"
+        replications = 30
+        seed = 11
+        [[service]]
+        name = "jobs"
+        kind = "worker"
+        cpu = {{ dist = "exponential", mean = "2s" }}
+        traffic = {{ profile = "constant", rps = {rps} }}
+        [[platform]]
+        name = "pool"
+        autoscaler = {{ kind = "fixed", instances = {c} }}
+        instance = {{ cpu = 1, memory = "1GiB", concurrency = 1 }}
+        router = {{ kind = "load-balancer", policy = "round-robin", timeout = "0s" }}
+        request_timeout = "1s"
+        "#
+    );
+    let result = run(&scenario(&text));
+    let p = &result.platforms[0];
+    let t = p.totals();
+    assert_eq!((t.rejected, t.timed_out), (0, 0), "a durable queue drops nothing: {t:?}");
+    let a = rps / mu;
+    let erlang = erlang_c(c, a);
+    let rate = f64::from(c) * mu - rps;
+    let mean_wait = erlang / rate;
+    let est_w = ci_of(p, |r| r.mean_queue_wait_secs);
+    assert!(est_w.contains(mean_wait), "Wq theory {mean_wait:.4}, sim {est_w:?}");
+    let tail = |t: f64| (-mu * t).exp() + erlang * mu / (rate - mu) * ((-mu * t).exp() - (-rate * t).exp());
+    let (mut lo, mut hi) = (0.0, 100.0);
+    for _ in 0..100 {
+        let mid = (lo + hi) / 2.0;
+        if tail(mid) > 0.01 {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let p99_ms = lo * 1e3;
+    // Each replication's p99, from a histogram of three significant digits.
+    let est = ci_of(p, |r| r.p99_ms);
+    let slack = 1e-3 * p99_ms;
+    assert!(
+        est.mean - est.half_width - slack <= p99_ms && p99_ms <= est.mean + est.half_width + slack,
+        "p99 theory {p99_ms:.0} ms, sim {est:?}"
+    );
+}

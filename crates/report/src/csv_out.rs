@@ -3,8 +3,9 @@
 //! costs, the nodes' idle capacity and the shared bill) and `replications.csv` (one row
 //! per replication and platform). Column meanings are documented in the README.
 
-use crossover_platform::{CostBreakdown, CostModel};
-use crossover_runner::{PlatformSummary, ReplicationMetrics, RunResult};
+use crossover_engine::SimDuration;
+use crossover_platform::{CostBreakdown, CostModel, HOURS_PER_MONTH};
+use crossover_runner::{JobSummary, PlatformSummary, ReplicationMetrics, RunResult};
 
 pub const SUMMARY_COLUMNS: &[&str] = &[
     "platform",
@@ -64,6 +65,7 @@ pub const ALL_SERVICES: &str = "all";
 pub const SERVICES_COLUMNS: &[&str] = &[
     "platform",
     "service",
+    "kind",
     "replications",
     "cost_month_usd",
     "cost_month_ci95",
@@ -108,6 +110,14 @@ pub const SERVICES_COLUMNS: &[&str] = &[
     "shared_overhead_month_usd",
     "shared_tco_month_usd",
     "queue_full",
+    "peak_backlog",
+    "mean_backlog",
+    "runs",
+    "skipped_runs",
+    "missed_deadlines",
+    "makespan_p50_s",
+    "makespan_p99_s",
+    "cost_per_run_usd",
 ];
 
 pub const REPLICATIONS_COLUMNS: &[&str] = &[
@@ -223,7 +233,7 @@ fn verdict(meets: Option<bool>) -> String {
 
 /// The `services.csv` rows of one platform: each service, then the stack's total
 /// (service `all`) with the part of the bill no service is allocated.
-fn service_rows(p: &PlatformSummary) -> Vec<Vec<String>> {
+fn service_rows(p: &PlatformSummary, horizon: SimDuration) -> Vec<Vec<String>> {
     let total = p.cost_month().mean;
     let share = |cost: f64| frac(if total > 0.0 { cost / total } else { 0.0 });
     let mut rows = Vec::new();
@@ -235,6 +245,7 @@ fn service_rows(p: &PlatformSummary) -> Vec<Vec<String>> {
         let row: Vec<String> = vec![
             p.platform.clone(),
             s.name().to_string(),
+            s.kind().to_string(),
             p.replications.len().to_string(),
             usd(cost.mean),
             usd(cost.half_width),
@@ -266,6 +277,7 @@ fn service_rows(p: &PlatformSummary) -> Vec<Vec<String>> {
         // The unallocated part of the bill is the stack's, on its `all` row.
         .chain(std::iter::repeat_n(String::new(), 4))
         .chain([t.queue_full.to_string()])
+        .chain(job_cells(s.kind(), &s.jobs(), cost.mean, horizon))
         .collect();
         rows.push(row);
     }
@@ -278,6 +290,7 @@ fn service_rows(p: &PlatformSummary) -> Vec<Vec<String>> {
     let row: Vec<String> = vec![
         p.platform.clone(),
         ALL_SERVICES.to_string(),
+        String::new(),
         p.replications.len().to_string(),
         usd(cost.mean),
         usd(cost.half_width),
@@ -313,9 +326,44 @@ fn service_rows(p: &PlatformSummary) -> Vec<Vec<String>> {
         usd(p.shared_cost_under(CostModel::Tco).mean),
         t.queue_full.to_string(),
     ])
+    // A worker's or a job's figures are its own: none for the stack as a whole.
+    .chain(std::iter::repeat_n(String::new(), JOB_COLUMNS))
     .collect();
     rows.push(row);
     rows
+}
+
+/// The job columns at the end of `services.csv`.
+const JOB_COLUMNS: usize = 8;
+
+/// A service's worker and job cells: its backlog (peak, mean), then a scheduled job's
+/// runs per replication, skipped runs, missed deadlines, makespan p50 and p99, and the
+/// cost of one run (its allocated month's cost over the runs a month holds). Empty for
+/// an HTTP service; a worker has no runs.
+fn job_cells(kind: &str, j: &JobSummary, cost_month: f64, horizon: SimDuration) -> Vec<String> {
+    let backlog = [j.peak_backlog.to_string(), format!("{:.4}", j.mean_backlog)];
+    match kind {
+        "worker" => return backlog.into_iter().chain(vec![String::new(); JOB_COLUMNS - 2]).collect(),
+        "cron" => {}
+        _ => return vec![String::new(); JOB_COLUMNS],
+    }
+    let months = horizon.as_secs_f64() / (HOURS_PER_MONTH * 3600.0);
+    let per_run = if j.runs_per_replication > 0.0 {
+        usd(cost_month * months / j.runs_per_replication)
+    } else {
+        String::new()
+    };
+    let [peak, mean] = backlog;
+    vec![
+        peak,
+        mean,
+        format!("{:.4}", j.runs_per_replication),
+        j.skipped_runs.to_string(),
+        j.missed_deadlines.to_string(),
+        format!("{:.3}", j.makespan_p50_secs),
+        format!("{:.3}", j.makespan_p99_secs),
+        per_run,
+    ]
 }
 
 fn ratio(a: u64, b: u64) -> f64 {
@@ -403,7 +451,7 @@ pub fn summary_csv(result: &RunResult) -> Vec<u8> {
 /// `services.csv`: per platform in scenario order, its services in stack order, then
 /// its `all` row.
 pub fn services_csv(result: &RunResult) -> Vec<u8> {
-    to_csv(SERVICES_COLUMNS, result.platforms.iter().flat_map(service_rows))
+    to_csv(SERVICES_COLUMNS, result.platforms.iter().flat_map(|p| service_rows(p, result.horizon)))
 }
 
 /// Rows ordered by replication, then platform in scenario order.

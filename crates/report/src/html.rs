@@ -694,6 +694,40 @@ fn services_html(data: &RunData, palette: &Palette) -> String {
         );
     }
     h.push_str("</tbody></table></div>\n<p class=\"sub\">p99 / SLO: the service's pooled p99 over its SLO (above 1 misses it); on the stack row, the worst service's. The stack's p99 is over every request of every service. ± is the half-width of the 95% confidence interval across replications. Overhead and people (TCO) are in services.csv.</p>\n");
+    h.push_str(&jobs_html(data, palette));
+    h
+}
+
+/// Workers' backlogs and scheduled jobs' runs, by platform, if the stack has any.
+fn jobs_html(data: &RunData, palette: &Palette) -> String {
+    let rows: Vec<&ServiceRow> =
+        data.services.iter().filter(|r| r.kind == "worker" || r.kind == "cron").collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut h = String::from(
+        "<h3>Workers and scheduled jobs</h3>\n<p>A worker's latency is a job's, from enqueue to done; its backlog is the jobs waiting for an instance. A scheduled job's makespan runs from the run's start to its last task done; a run is missed when it ends after its deadline.</p>\n<div class=\"wide\"><table class=\"services\"><thead><tr><th>platform</th><th class=\"l\">service</th><th class=\"l\">kind</th><th>peak backlog</th><th>mean backlog</th><th>runs per replication</th><th>missed deadlines</th><th>makespan p50 s</th><th>makespan p99 s</th><th>$ per run</th></tr></thead><tbody>",
+    );
+    let cell = |v: Option<f64>, digits: usize| v.map_or(String::new(), |v| format!("{v:.digits$}"));
+    for r in rows {
+        let j = &r.jobs;
+        let _ = write!(
+            h,
+            "<tr><td><span class=\"sw\" style=\"background:{}\"></span>{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            palette.hex(&r.platform),
+            escape(&r.platform),
+            escape(&r.service),
+            escape(&r.kind),
+            cell(j.peak_backlog, 0),
+            cell(j.mean_backlog, 2),
+            cell(j.runs, 1),
+            cell(j.missed_deadlines, 0),
+            cell(j.makespan_p50, 0),
+            cell(j.makespan_p99, 0),
+            cell(j.cost_per_run, 3),
+        );
+    }
+    h.push_str("</tbody></table></div>\n");
     h
 }
 

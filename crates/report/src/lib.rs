@@ -151,6 +151,7 @@ pub(crate) mod test_stack {
             mean_queue_wait_secs: 0.0,
             pending_pods: 0,
             mean_pending_secs: 0.0,
+            jobs: crossover_platform::JobStats::default(),
         };
         (m, l)
     }

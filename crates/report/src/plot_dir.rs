@@ -244,6 +244,23 @@ pub struct ServiceRow {
     pub shared: f64,
     pub shared_overhead: f64,
     pub shared_tco: f64,
+    /// `http`, `worker` or `cron` (empty on the `all` row, and `http` in files written
+    /// before workers and jobs existed).
+    pub kind: String,
+    /// A worker's backlog and a scheduled job's runs (`None` where the cell is empty).
+    pub jobs: JobCells,
+}
+
+/// The job columns of a `services.csv` row.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct JobCells {
+    pub peak_backlog: Option<f64>,
+    pub mean_backlog: Option<f64>,
+    pub runs: Option<f64>,
+    pub missed_deadlines: Option<f64>,
+    pub makespan_p50: Option<f64>,
+    pub makespan_p99: Option<f64>,
+    pub cost_per_run: Option<f64>,
 }
 
 impl ServiceRow {
@@ -504,6 +521,30 @@ fn service_rows(t: &Table) -> Result<Vec<ServiceRow>, PlotError> {
                 shared: n("shared_month_usd")?,
                 shared_overhead: n("shared_overhead_month_usd")?,
                 shared_tco: n("shared_tco_month_usd")?,
+                kind: match t.col("kind") {
+                    Some(c) => match t.text(i, c).trim() {
+                        kind @ ("" | "http" | "worker" | "cron") => kind.to_string(),
+                        other => {
+                            return Err(PlotError::Csv {
+                                file: t.file.clone(),
+                                line: i as u64 + 2,
+                                message: format!(
+                                    "`{other}` in column `kind`: expected http, worker, cron or nothing"
+                                ),
+                            })
+                        }
+                    },
+                    None => "http".to_string(),
+                },
+                jobs: JobCells {
+                    peak_backlog: t.opt_num(i, "peak_backlog")?,
+                    mean_backlog: t.opt_num(i, "mean_backlog")?,
+                    runs: t.opt_num(i, "runs")?,
+                    missed_deadlines: t.opt_num(i, "missed_deadlines")?,
+                    makespan_p50: t.opt_num(i, "makespan_p50_s")?,
+                    makespan_p99: t.opt_num(i, "makespan_p99_s")?,
+                    cost_per_run: t.opt_num(i, "cost_per_run_usd")?,
+                },
             })
         })
         .collect()

@@ -286,6 +286,7 @@ mod tests {
             mean_queue_wait_secs: 0.0,
             pending_pods: 0,
             mean_pending_secs: 0.0,
+            jobs: crossover_platform::JobStats::default(),
         }
     }
 

@@ -18,6 +18,7 @@ use crossover_platform::{
     simulate, simulate_unless, CostBreakdown, CostModel, Counters, MinuteStats, ServiceLoad, ServiceOutcome,
     SimInput,
 };
+pub use crossover_platform::{JobStats, Work};
 use crossover_scenario::Scenario;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -276,6 +277,8 @@ pub struct ServiceMetrics {
     pub mean_queue_wait_secs: f64,
     pub pending_pods: u64,
     pub mean_pending_secs: f64,
+    /// A worker's backlog and a scheduled job's runs (all zero for an HTTP service).
+    pub jobs: JobStats,
 }
 
 impl ServiceMetrics {
@@ -298,6 +301,7 @@ impl ServiceMetrics {
             mean_queue_wait_secs: s.mean_queue_wait_secs,
             pending_pods: s.pending_pods,
             mean_pending_secs: s.mean_pending_secs,
+            jobs: s.jobs,
         }
     }
 
@@ -361,12 +365,21 @@ pub struct ServiceSummary {
     /// stack, whose service's latencies are the platform's `latency` (see
     /// [`PlatformSummary::service`]).
     pub latency: Option<LatencyRecorder>,
+    /// `http`, `worker` or `cron` ([`Work::kind`]).
+    pub kind: &'static str,
 }
 
 impl PlatformSummary {
     /// No replication yet, for a stack of `services`.
     pub fn new(platform: &str, services: &[ServiceLoad]) -> PlatformSummary {
-        PlatformSummary::for_stack(platform, services.iter().map(|s| (s.name.clone(), s.slo_p99)).collect())
+        let mut p = PlatformSummary::for_stack(
+            platform,
+            services.iter().map(|s| (s.name.clone(), s.slo_p99)).collect(),
+        );
+        for (summary, load) in p.services.iter_mut().zip(services) {
+            summary.kind = load.work.kind();
+        }
+        p
     }
 
     /// No replication yet, for a stack of services given by (name, SLO).
@@ -382,6 +395,7 @@ impl PlatformSummary {
                     name,
                     slo_p99,
                     latency: several.then(LatencyRecorder::new),
+                    kind: Work::Http.kind(),
                 })
                 .collect(),
         }
@@ -527,6 +541,18 @@ fn mean_breakdown<'a>(bills: impl Iterator<Item = &'a CostBreakdown> + Clone) ->
     }
 }
 
+/// A service's [`JobStats`] over a run's replications ([`ServiceView::jobs`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct JobSummary {
+    pub peak_backlog: u64,
+    pub mean_backlog: f64,
+    pub runs_per_replication: f64,
+    pub skipped_runs: u64,
+    pub missed_deadlines: u64,
+    pub makespan_p50_secs: f64,
+    pub makespan_p99_secs: f64,
+}
+
 /// One service of a platform's stack, over all replications: its share of each
 /// replication's metrics and its pooled latencies.
 #[derive(Clone, Copy, Debug)]
@@ -538,6 +564,11 @@ pub struct ServiceView<'a> {
 impl<'a> ServiceView<'a> {
     pub fn name(&self) -> &'a str {
         &self.summary.services[self.index].name
+    }
+
+    /// `http`, `worker` or `cron`.
+    pub fn kind(&self) -> &'static str {
+        self.summary.services[self.index].kind
     }
 
     pub fn slo_p99(&self) -> Option<SimDuration> {
@@ -603,6 +634,32 @@ impl<'a> ServiceView<'a> {
 
     pub fn utilization(&self) -> MeanCi {
         self.ci(|m| m.utilization)
+    }
+
+    /// A worker's backlog and a scheduled job's runs over the replications: the largest
+    /// backlog of any; the mean backlog, makespan quantiles (over replications with a
+    /// finished run) and runs per replication as means; skipped runs and missed
+    /// deadlines summed.
+    pub fn jobs(&self) -> JobSummary {
+        let n = self.summary.replications.len().max(1) as f64;
+        let jobs: Vec<JobStats> = self.metrics().map(|m| m.jobs).collect();
+        let finished: Vec<&JobStats> = jobs.iter().filter(|j| j.finished_runs > 0).collect();
+        let mean_of = |f: fn(&JobStats) -> f64| {
+            if finished.is_empty() {
+                0.0
+            } else {
+                finished.iter().map(|j| f(j)).sum::<f64>() / finished.len() as f64
+            }
+        };
+        JobSummary {
+            peak_backlog: jobs.iter().map(|j| j.peak_backlog).max().unwrap_or(0),
+            mean_backlog: jobs.iter().map(|j| j.mean_backlog).sum::<f64>() / n,
+            runs_per_replication: jobs.iter().map(|j| j.runs as f64).sum::<f64>() / n,
+            skipped_runs: jobs.iter().map(|j| j.skipped_runs).sum(),
+            missed_deadlines: jobs.iter().map(|j| j.missed_deadlines).sum(),
+            makespan_p50_secs: mean_of(|j| j.makespan_p50_secs),
+            makespan_p99_secs: mean_of(|j| j.makespan_p99_secs),
+        }
     }
 
     /// Counters summed over replications.
@@ -894,6 +951,7 @@ pub(crate) mod test_support {
             demand: Demand { cpu: Dist::Constant { value: 0.001 }, io: Dist::Constant { value: 0.0 } },
             response_gb: 0.0,
             slo_p99: slo_ms.map(SimDuration::from_millis),
+            work: crossover_platform::Work::Http,
         }
     }
 }

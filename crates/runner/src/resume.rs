@@ -28,7 +28,7 @@
 
 use crate::{Latencies, Partial, PartialPlatform, ReplicationMetrics, RunResult, ServiceMetrics};
 use crossover_engine::LatencyRecorder;
-use crossover_platform::{CostBreakdown, Counters};
+use crossover_platform::{CostBreakdown, Counters, JobStats};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use thiserror::Error;
@@ -486,6 +486,7 @@ fn service_fields(s: &ServiceMetrics) -> Vec<(&'static str, Field)> {
         mean_queue_wait_secs,
         pending_pods,
         mean_pending_secs,
+        jobs,
     } = s;
     use Field::{F, U};
     let mut out = cost_fields(cost, COST_KEYS);
@@ -508,7 +509,37 @@ fn service_fields(s: &ServiceMetrics) -> Vec<(&'static str, Field)> {
         ("pending_pods", U(*pending_pods)),
         ("mean_pending_secs", F(*mean_pending_secs)),
     ]);
+    // Only a worker or a scheduled job has any: an HTTP service's lines stay as they were
+    // (and a checkpoint written before workers existed reads as it did).
+    if *jobs != JobStats::default() {
+        out.extend(job_fields(jobs));
+    }
     out
+}
+
+/// A worker's or a scheduled job's figures by name. Destructured whole.
+fn job_fields(j: &JobStats) -> [(&'static str, Field); 8] {
+    let JobStats {
+        peak_backlog,
+        mean_backlog,
+        runs,
+        skipped_runs,
+        missed_deadlines,
+        finished_runs,
+        makespan_p50_secs,
+        makespan_p99_secs,
+    } = *j;
+    use Field::{F, U};
+    [
+        ("jobs.peak_backlog", U(peak_backlog)),
+        ("jobs.mean_backlog", F(mean_backlog)),
+        ("jobs.runs", U(runs)),
+        ("jobs.skipped_runs", U(skipped_runs)),
+        ("jobs.missed_deadlines", U(missed_deadlines)),
+        ("jobs.finished_runs", U(finished_runs)),
+        ("jobs.makespan_p50_secs", F(makespan_p50_secs)),
+        ("jobs.makespan_p99_secs", F(makespan_p99_secs)),
+    ]
 }
 
 /// Counters by name. Destructured whole.
@@ -596,6 +627,20 @@ fn metrics(
             mean_queue_wait_secs: sf("mean_queue_wait_secs")?,
             pending_pods: su("pending_pods")?,
             mean_pending_secs: sf("mean_pending_secs")?,
+            jobs: if v.contains_key(key("jobs.runs").as_str()) {
+                JobStats {
+                    peak_backlog: su("jobs.peak_backlog")?,
+                    mean_backlog: sf("jobs.mean_backlog")?,
+                    runs: su("jobs.runs")?,
+                    skipped_runs: su("jobs.skipped_runs")?,
+                    missed_deadlines: su("jobs.missed_deadlines")?,
+                    finished_runs: su("jobs.finished_runs")?,
+                    makespan_p50_secs: sf("jobs.makespan_p50_secs")?,
+                    makespan_p99_secs: sf("jobs.makespan_p99_secs")?,
+                }
+            } else {
+                JobStats::default()
+            },
         });
     }
     let m = ReplicationMetrics {
@@ -670,6 +715,7 @@ pub(crate) mod tests_support {
             mean_queue_wait_secs: m.mean_queue_wait_secs,
             pending_pods: m.pending_pods,
             mean_pending_secs: m.mean_pending_secs,
+            jobs: JobStats::default(),
         }
     }
 

@@ -263,6 +263,9 @@ fn parse_service(t: &[&str]) -> Option<ServiceMetrics> {
         mean_queue_wait_secs: f(35)?,
         pending_pods: u(36)?,
         mean_pending_secs: f(37)?,
+        // A worker's backlog and a job's runs are not carried: no sweep file reads them
+        // (sweep.csv and its siblings are the stack's figures and each service's p99).
+        jobs: crossover_platform::JobStats::default(),
     })
 }
 
