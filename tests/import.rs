@@ -437,7 +437,8 @@ fn completions_and_the_manual_know_import() {
 #[test]
 fn the_shipped_online_boutique_scenario_is_the_import_of_the_fixture() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let o = crossover(&["import", "tests/fixtures/import/online-boutique", "--name", "online-boutique"], root);
+    let o =
+        crossover(&["import", "tests/fixtures/import/online-boutique", "--name", "online-boutique"], root);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let shipped = std::fs::read_to_string(root.join("scenarios/online-boutique.toml")).unwrap();
     assert_eq!(String::from_utf8_lossy(&o.stdout), shipped, "regenerate: crossover import tests/fixtures/import/online-boutique --name online-boutique > scenarios/online-boutique.toml");
