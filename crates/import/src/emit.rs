@@ -598,7 +598,7 @@ fn secs(s: f64) -> String {
 /// GiB as whole MiB, rounded up (`1GiB`, `615MiB`): a fitted shape's memory.
 fn mib(gib: f64) -> String {
     let m = (gib * 1024.0 - 1e-6).ceil().max(1.0) as u64;
-    if m % 1024 == 0 {
+    if m.is_multiple_of(1024) {
         format!("{}GiB", m / 1024)
     } else {
         format!("{m}MiB")
@@ -611,7 +611,7 @@ pub fn bytes(b: f64) -> String {
     for (unit, f) in
         [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("GB", 1_000_000_000), ("MB", 1_000_000), ("KiB", 1 << 10)]
     {
-        if b % f == 0 {
+        if b.is_multiple_of(f) {
             return format!("{}{unit}", b / f);
         }
     }

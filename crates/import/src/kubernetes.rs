@@ -636,7 +636,7 @@ pub(crate) fn link(hpas: Vec<(String, Hpa)>, out: &mut Imported) {
                 if let Some(Scaling::Hpa(_)) = w.scaling {
                     out.notes.skip(&hpa.loc, format!("a second autoscaler for {target}; the first is kept"));
                 } else {
-                    w.scaling = Some(Scaling::Hpa(hpa));
+                    w.scaling = Some(Scaling::Hpa(Box::new(hpa)));
                 }
             }
             None => {

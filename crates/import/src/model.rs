@@ -58,7 +58,7 @@ pub struct Hpa {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Scaling {
     Fixed(u64),
-    Hpa(Hpa),
+    Hpa(Box<Hpa>),
     /// Knative / Cloud Run: min and max scale, and the per-instance target if set.
     Knative {
         min: u64,
