@@ -197,7 +197,7 @@ fn a_cloud_run_service_keeps_its_revision_settings() {
 
 #[test]
 fn an_ecs_service_and_its_task_definition() {
-    let (doc, text, err) = imported(&["ecs"]);
+    let (doc, text, err) = imported(&["ecs/service.json", "ecs/taskdef.json"]);
     assert_eq!(services(&doc), ["webserver-svc"]);
     let names: Vec<&str> =
         doc["platform"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
@@ -209,6 +209,23 @@ fn an_ecs_service_and_its_task_definition() {
     assert_eq!(num(get(w, "autoscaler.instances")), 2.0, "desiredCount");
     assert_eq!(num(get(w, "min_instances")), 2.0);
     assert!(err.contains("networkConfiguration` is not modelled"), "{err}");
+    runs(&text);
+}
+
+#[test]
+fn ecs_target_tracking_from_application_auto_scaling() {
+    let (doc, text, _) = imported(&["ecs"]);
+    let w = on(&doc, "fargate-spot", "webserver-svc");
+    assert_eq!(get(w, "autoscaler.kind").as_str(), Some("target-tracking"));
+    assert_eq!(get(w, "autoscaler.metric").as_str(), Some("cpu"), "ECSServiceAverageCPUUtilization");
+    assert_eq!(num(get(w, "autoscaler.target")), 0.75, "TargetValue 75");
+    assert_eq!(get(w, "autoscaler.scale_out_cooldown").as_str(), Some("60s"));
+    assert_eq!(get(w, "autoscaler.scale_in_cooldown").as_str(), Some("120s"));
+    assert_eq!(
+        (num(get(w, "min_instances")), num(get(w, "max_instances"))),
+        (2.0, 10.0),
+        "MinCapacity, MaxCapacity"
+    );
     runs(&text);
 }
 

@@ -20,10 +20,16 @@ use crate::ImportError;
 pub enum EcsDoc<'a> {
     TaskDefinition(&'a Node),
     Services(Vec<&'a Node>),
+    /// Application Auto Scaling for ECS: `register-scalable-target` or `put-scaling-policy`
+    /// input (ServiceNamespace `ecs`).
+    Scaling(&'a Node),
 }
 
 /// Recognises a task definition or service(s), also inside the CLI's wrappers.
 pub fn classify(doc: &Node) -> Option<EcsDoc<'_>> {
+    if doc.get("ServiceNamespace").and_then(Node::as_str) == Some("ecs") && doc.get("ResourceId").is_some() {
+        return Some(EcsDoc::Scaling(doc));
+    }
     if doc.get("containerDefinitions").is_some() {
         return Some(EcsDoc::TaskDefinition(doc));
     }
@@ -184,6 +190,70 @@ pub(crate) fn service(file: &str, s: &Node, out: &mut Imported) -> Result<(), Im
             out.notes.skip(&loc(file), format!("service {name}: `{key}` is not modelled"));
         }
     }
+    Ok(())
+}
+
+/// Application Auto Scaling documents for one ECS service, merged: the scalable target
+/// (`MinCapacity`, `MaxCapacity`) and the target tracking policy
+/// (`TargetTrackingScalingPolicyConfiguration`: `TargetValue`, the predefined metric,
+/// `ScaleOutCooldown`, `ScaleInCooldown`), as the Application Auto Scaling API Reference
+/// names them (RegisterScalableTarget, PutScalingPolicy,
+/// docs.aws.amazon.com/autoscaling/application/APIReference/). `ResourceId` is
+/// `service/CLUSTER/SERVICE`. Predefined metrics: `ECSServiceAverageCPUUtilization`
+/// (percent) and `ALBRequestCountPerTarget` (requests per target per minute).
+pub(crate) fn scaling(file: &str, docs: &[&Node], out: &mut Imported) -> Result<(), ImportError> {
+    let Some(first) = docs.first() else { return Ok(()) };
+    let rid = first.get("ResourceId").and_then(Node::as_str).unwrap_or("");
+    let service = rid.rsplit('/').next().unwrap_or(rid).to_string();
+    let (mut min, mut max) = (None, None);
+    let mut policy = None;
+    for d in docs {
+        min = min.or(d.get("MinCapacity").and_then(Node::as_u64));
+        max = max.or(d.get("MaxCapacity").and_then(Node::as_u64));
+        if let Some(c) = d.get("TargetTrackingScalingPolicyConfiguration") {
+            let target = c.get("TargetValue").and_then(Node::as_f64).ok_or_else(|| {
+                ImportError::at(
+                    loc(file),
+                    format!("{rid}: TargetTrackingScalingPolicyConfiguration has no TargetValue"),
+                )
+            })?;
+            let kind = c
+                .path("PredefinedMetricSpecification.PredefinedMetricType")
+                .and_then(Node::as_str)
+                .unwrap_or("a customized metric");
+            let metric = match kind {
+                "ECSServiceAverageCPUUtilization" => Some(("cpu", target / 100.0)),
+                "ALBRequestCountPerTarget" => Some(("requests-per-target", target)),
+                _ => None,
+            };
+            match metric {
+                Some(m) if policy.is_none() => policy = Some((m, c.get("ScaleOutCooldown").and_then(Node::as_f64), c.get("ScaleInCooldown").and_then(Node::as_f64))),
+                _ => out.notes.skip(&loc(file), format!("{rid}: target tracking on {kind} is not modelled (CPU utilisation and requests per target are; one policy is kept)")),
+            }
+        }
+    }
+    let Some(w) =
+        out.workloads.iter_mut().find(|w| matches!(w.origin, Origin::Ecs { .. }) && w.name == service)
+    else {
+        out.notes.skip(
+            &loc(file),
+            format!("{rid}: scales ECS service {service:?}, which is not in the inputs; skipped"),
+        );
+        return Ok(());
+    };
+    let Some(((metric, target), out_cooldown, in_cooldown)) = policy else {
+        out.notes.skip(&loc(file), format!("{rid}: a scalable target without a target tracking policy crossover models: the service keeps its desiredCount"));
+        return Ok(());
+    };
+    let desired = w.replicas.unwrap_or(1);
+    w.scaling = Some(Scaling::TargetTracking {
+        min: min.unwrap_or(desired).max(1),
+        max: max.unwrap_or(desired).max(1),
+        metric,
+        target,
+        out_cooldown,
+        in_cooldown,
+    });
     Ok(())
 }
 

@@ -417,6 +417,21 @@ fn service_overrides(w: &Workload, preset: &str, platform: &toml::Table) -> Vec<
                 );
             }
         }
+        Some(Scaling::TargetTracking { min, max, metric, target, out_cooldown, in_cooldown }) => {
+            let mut parts = vec![format!(
+                "kind = \"target-tracking\", metric = \"{metric}\", target = {}",
+                float(round6(*target))
+            )];
+            if let Some(c) = out_cooldown {
+                parts.push(format!("scale_out_cooldown = {}", quote(&secs(*c))));
+            }
+            if let Some(c) = in_cooldown {
+                parts.push(format!("scale_in_cooldown = {}", quote(&secs(*c))));
+            }
+            lines.push(format!("autoscaler = {{ {} }}", parts.join(", ")));
+            lines.push(format!("min_instances = {min}"));
+            lines.push(format!("max_instances = {}", max.max(min)));
+        }
         Some(Scaling::Fly { min_running, soft, auto_stop, .. }) => {
             let soft = soft.map(|s| format!(", soft_limit = {s}")).unwrap_or_default();
             lines.push(format!("autoscaler = {{ kind = \"fly-proxy\"{soft} }}"));

@@ -249,6 +249,7 @@ pub fn read(sources: &[Source]) -> Result<model::Imported, ImportError> {
     }
     let mut hpas = Vec::new();
     let mut services = Vec::new();
+    let mut scaling: Vec<(&str, String, &Node)> = Vec::new();
     for (file, doc) in &parsed {
         match doc {
             Doc::Yaml(n) if knative::is_cloud_run(n) => knative::read(file, n, &mut out)?,
@@ -257,6 +258,9 @@ pub fn read(sources: &[Source]) -> Result<model::Imported, ImportError> {
             Doc::Json(n) => match ecs::classify(n) {
                 Some(ecs::EcsDoc::TaskDefinition(td)) => ecs::task_definition(file, td, &mut out)?,
                 Some(ecs::EcsDoc::Services(list)) => services.extend(list.into_iter().map(|s| (*file, s.clone()))),
+                Some(ecs::EcsDoc::Scaling(d)) => {
+                    scaling.push((file, d.get("ResourceId").and_then(Node::as_str).unwrap_or("").to_string(), d))
+                }
                 None => out.notes.skip(&loc(file), "JSON that is neither an ECS task definition (containerDefinitions) nor an ECS service (serviceName); skipped"),
             },
             Doc::Fly(t) => fly::read(file, t, &mut out)?,
@@ -264,6 +268,19 @@ pub fn read(sources: &[Source]) -> Result<model::Imported, ImportError> {
     }
     for (file, s) in services {
         ecs::service(file, &s, &mut out)?;
+    }
+    // Application Auto Scaling: every document of one ResourceId together.
+    let mut ids: Vec<&String> = scaling.iter().map(|(_, id, _)| id).collect();
+    ids.dedup();
+    let mut seen: Vec<&String> = Vec::new();
+    for id in ids {
+        if seen.contains(&id) {
+            continue;
+        }
+        seen.push(id);
+        let docs: Vec<&Node> = scaling.iter().filter(|(_, i, _)| i == id).map(|(_, _, d)| *d).collect();
+        let file = scaling.iter().find(|(_, i, _)| i == id).map_or("", |(f, _, _)| *f);
+        ecs::scaling(file, &docs, &mut out)?;
     }
     kubernetes::link(hpas, &mut out);
     Ok(out)

@@ -65,6 +65,16 @@ pub enum Scaling {
         max: Option<u64>,
         target: Option<f64>,
     },
+    /// AWS Application Auto Scaling target tracking on an ECS service: min and max
+    /// capacity, the metric (`cpu` or `requests-per-target`) and its target, cooldowns.
+    TargetTracking {
+        min: u64,
+        max: u64,
+        metric: &'static str,
+        target: f64,
+        out_cooldown: Option<f64>,
+        in_cooldown: Option<f64>,
+    },
     /// fly.toml's `[http_service]`.
     Fly {
         min_running: u64,

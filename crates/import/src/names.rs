@@ -75,8 +75,8 @@ mod tests {
         assert_eq!(names[6].len(), 63);
         assert_ne!(names[5], names[6]);
         assert_eq!(changes.len(), 6, "{changes:?}");
-        assert!(changes[2].contains("reserved"), "{changes:?}");
-        assert!(changes[3].contains("another workload"), "{changes:?}");
+        assert!(changes[1].contains("reserved"), "{changes:?}");
+        assert!(changes[2].contains("another workload"), "{changes:?}");
         for n in &names {
             assert_eq!(service_name_problem(n), None);
         }
