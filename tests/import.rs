@@ -196,6 +196,28 @@ fn a_cloud_run_service_keeps_its_revision_settings() {
 }
 
 #[test]
+fn a_cloud_run_job_is_batch_work_listed_as_not_mapped() {
+    let (out, err, code) = import(&["cloud-run-job.yaml", "cloud-run-service.yaml"]);
+    assert_eq!(code, 0, "{err}");
+    for line in [
+        "# name = \"nightly-report\"",
+        "# kind = \"cron\"",
+        "# tasks = 10",
+        "# parallelism = 5",
+        "# deadline = \"3600s\"",
+        "# each task: 1 vCPU, 2GiB",
+    ] {
+        assert!(out.contains(line), "{line} missing:\n{out}");
+    }
+    assert!(
+        err.contains(
+            "Cloud Run job nightly-report: a batch job: the scenario format has no batch services yet"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
 fn an_ecs_service_and_its_task_definition() {
     let (doc, text, err) = imported(&["ecs/service.json", "ecs/taskdef.json"]);
     assert_eq!(services(&doc), ["webserver-svc"]);
@@ -305,7 +327,6 @@ fn an_imported_scenario_runs_as_the_same_stack_written_by_hand() {
                 "gke-autopilot",
                 "--platform",
                 "cloud-run",
-                "--quiet",
                 "--out",
                 target.to_str().unwrap(),
             ],
@@ -320,7 +341,9 @@ fn an_imported_scenario_runs_as_the_same_stack_written_by_hand() {
     assert!(!imported.is_empty());
     // The run repeats the import's warning; the hand-written file, which assumes
     // nothing, does not get it.
-    let _ = (warnings, plain);
+    assert!(warnings.contains("warning: the traffic is assumed, not measured"), "{warnings}");
+    assert!(warnings.contains("warning: the work per request is assumed"), "{warnings}");
+    assert!(!plain.contains("assumed"), "{plain}");
     let report = std::fs::read_to_string(dir.path().join("imported/report.html")).unwrap();
     assert!(report.contains("the traffic is assumed, not measured"), "the report repeats the warning");
     let report = std::fs::read_to_string(dir.path().join("by-hand/report.html")).unwrap();
@@ -459,4 +482,87 @@ fn the_shipped_online_boutique_scenario_is_the_import_of_the_fixture() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let shipped = std::fs::read_to_string(root.join("scenarios/online-boutique.toml")).unwrap();
     assert_eq!(String::from_utf8_lossy(&o.stdout), shipped, "regenerate: crossover import tests/fixtures/import/online-boutique --name online-boutique > scenarios/online-boutique.toml");
+}
+
+mod hostile {
+    use super::fixtures;
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, RngSeed};
+
+    const FILES: [&str; 7] = [
+        "php-apache.yaml",
+        "behavior.yaml",
+        "keda.yaml",
+        "cloud-run-service.yaml",
+        "ecs/taskdef.json",
+        "ecs/scaling-policy.json",
+        "fly.toml",
+    ];
+
+    /// Imports `name` with its text as given: an error must be located input error, a
+    /// success must give a scenario that validates (never a defect, never a panic).
+    fn import_text(name: &str, text: String) {
+        let source = crossover_import::Source { name: name.to_string(), text };
+        let mut sources = vec![source];
+        if name == "ecs/scaling-policy.json" {
+            // With the service and task definition it scales.
+            for f in ["ecs/service.json", "ecs/taskdef.json"] {
+                let text = std::fs::read_to_string(fixtures().join(f)).unwrap();
+                sources.push(crossover_import::Source { name: f.to_string(), text });
+            }
+        }
+        match crossover_import::read(&sources) {
+            Err(e) => assert!(e.to_string().starts_with(name), "{e}"),
+            Ok(imported) => {
+                let opts = crossover_import::Options { name: "p".into(), ..Default::default() };
+                if let Err(e) = crossover_import::build(&imported, &opts, &fixtures()) {
+                    assert!(!e.contains("a defect of crossover import"), "{e}");
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(Config { cases: 256, rng_seed: RngSeed::Fixed(20_261_206), failure_persistence: None, ..Config::default() })]
+
+        /// A fixture with a span replaced by fragments of quantities, numbers and syntax.
+        #[test]
+        fn mangled_inputs_are_refused_or_imported_never_a_panic(
+            file in 0..FILES.len(),
+            at in 0.0..1.0f64,
+            cut in 0usize..12,
+            insert in proptest::collection::vec(prop::sample::select(vec![
+                "0", "1", "-1", "1e9", "99999999999", "1m", "0m", "1Ki", "100x", "Gi", ".", ":", " ", "\n",
+                "  ", "-", "[", "]", "{", "}", "\"", "'", "&a", "*a", "null", "true", "\u{e9}", "#",
+            ]), 0..4),
+        ) {
+            let name = FILES[file];
+            let text = std::fs::read_to_string(fixtures().join(name)).unwrap();
+            let mut pos = (at * text.len() as f64) as usize;
+            while !text.is_char_boundary(pos) {
+                pos -= 1;
+            }
+            let mut end = (pos + cut).min(text.len());
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
+            let mangled = format!("{}{}{}", &text[..pos], insert.concat(), &text[end..]);
+            import_text(name, mangled);
+        }
+
+        /// Arbitrary text in every format's clothing.
+        #[test]
+        fn arbitrary_text_is_refused_or_imported(text in ".{0,200}", ext in prop::sample::select(vec!["yaml", "json", "toml", "txt"])) {
+            import_text(&format!("x.{ext}"), text);
+        }
+    }
+
+    /// Extreme but valid quantities land inside the format's ranges.
+    #[test]
+    fn extreme_quantities_are_brought_within_range() {
+        let yaml = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: tiny}\nspec:\n  replicas: 999999999\n  template:\n    spec:\n      containers:\n      - name: a\n        resources: {requests: {cpu: 1m, memory: 1Ki}}\n";
+        import_text("tiny.yaml", yaml.to_string());
+        let huge = yaml.replace("1m", "5000").replace("1Ki", "900Ti");
+        import_text("huge.yaml", huge);
+    }
 }

@@ -217,6 +217,13 @@ pub fn scenario(imported: &Imported, opts: &Options) -> Result<(String, Vec<Stri
     Ok((out, stderr))
 }
 
+/// The smallest instance the format takes (`instance.cpu` 0.01 .. 1024).
+const MIN_CPU: f64 = 0.01;
+/// The largest instance count the format takes (`max_instances`).
+const MAX_COUNT: u64 = 100_000;
+/// The longest duration written: a year (the format's limit is ten).
+const MAX_SECS: f64 = 365.0 * 86_400.0;
+
 /// The warning the scenario carries, and every run's report repeats, without `--traffic`.
 pub const TRAFFIC_WARNING: &str = "not in these files: the scenario uses crossover's default profile (1 to 25 requests/s on a business day), split equally between the services unless --share says otherwise; the costs and latencies are those of that assumed traffic, not of yours. Give the real traffic with `crossover import --traffic FILE` or edit [traffic]";
 
@@ -251,8 +258,17 @@ fn job_text(w: &Workload, job: &Job) -> String {
         quote(&names[0]),
         quote(if job.kind == "worker" { "worker" } else { "cron" })
     );
-    if let Some(s) = &job.schedule {
-        let _ = writeln!(t, "schedule = {}", quote(s));
+    match &job.schedule {
+        Some(s) => {
+            let _ = writeln!(t, "schedule = {}", quote(s));
+        }
+        None if job.kind == "batch" => {
+            let _ = writeln!(
+                t,
+                "# no schedule in the file: it runs when started (a scheduler's trigger is not in it)"
+            );
+        }
+        None => {}
     }
     if let Some(n) = job.tasks {
         let _ = writeln!(t, "tasks = {n}");
@@ -325,7 +341,7 @@ fn service_overrides(w: &Workload, preset: &str, platform: &toml::Table) -> Vec<
     let as_is = runs_as_is(&w.origin, preset);
     let inst = platform.get("instance").and_then(Value::as_table);
     let preset_conc = inst.and_then(|i| i.get("concurrency")).and_then(Value::as_integer).unwrap_or(1) as u64;
-    let conc = if as_is { w.concurrency.unwrap_or(preset_conc) } else { preset_conc };
+    let conc = if as_is { w.concurrency.unwrap_or(preset_conc) } else { preset_conc }.clamp(1, 10_000);
     let limits = platform.get("limits").and_then(Value::as_table).cloned().unwrap_or_default();
     let mut instance = Vec::new();
     let mut why = Vec::new();
@@ -339,8 +355,16 @@ fn service_overrides(w: &Workload, preset: &str, platform: &toml::Table) -> Vec<
         .and_then(|m| crossover_scenario::units::parse_size_gib(m).ok())
         .unwrap_or(0.5);
     if w.cpu.is_some() || w.memory.is_some() {
-        let c = w.cpu.unwrap_or(p_cpu);
-        let gib = w.memory.map_or(p_gib, |m| m / 1073741824.0);
+        // Within the format's ranges (instance.cpu 0.01 .. 1024, memory 1 MiB .. 24 TiB): a
+        // request of 1m or 1Ki is a valid quantity but no instance crossover simulates.
+        let c = w.cpu.unwrap_or(p_cpu).clamp(MIN_CPU, 1024.0);
+        let gib = w.memory.map_or(p_gib, |m| m / 1073741824.0).clamp(1.0 / 1024.0, 24576.0);
+        if w.cpu.is_some_and(|x| x < MIN_CPU) {
+            why.push(format!(
+                "{} vCPU raised to crossover's smallest instance, {MIN_CPU}",
+                trim(w.cpu.unwrap_or(0.0))
+            ));
+        }
         if preset == "lambda" {
             // Lambda sells memory; CPU comes with it, one vCPU at 1,769 MB (AWS Lambda
             // Developer Guide, "Configure Lambda function memory": "At 1,769 MB, a function
@@ -357,7 +381,8 @@ fn service_overrides(w: &Workload, preset: &str, platform: &toml::Table) -> Vec<
             let want = Shape { cpu: c, gib };
             let (s, c2, notes) = shapes::fit(&limits, want, conc);
             instance.push(format!("cpu = {}", float(round6(s.cpu))));
-            let exact = (s.gib - want.gib).abs() < 1e-12 && w.memory.is_some();
+            let exact = (s.gib - want.gib).abs() < 1e-12
+                && w.memory.is_some_and(|m| (m / 1073741824.0 - gib).abs() < 1e-12);
             instance.push(format!(
                 "memory = {}",
                 quote(&if exact { bytes(w.memory.unwrap_or(0.0)) } else { mib(s.gib) })
@@ -368,7 +393,7 @@ fn service_overrides(w: &Workload, preset: &str, platform: &toml::Table) -> Vec<
             why.extend(notes);
         }
     } else if as_is && w.concurrency.is_some() {
-        instance.push(format!("concurrency = {conc}"));
+        instance.push(format!("concurrency = {}", conc.clamp(1, 10_000)));
     }
     if !instance.is_empty() {
         let comment =
@@ -387,7 +412,7 @@ fn service_overrides(w: &Workload, preset: &str, platform: &toml::Table) -> Vec<
         }
     }
     let fixed = |n: u64, lines: &mut Vec<String>| {
-        let n = n.max(1);
+        let n = n.clamp(1, MAX_COUNT);
         lines.push(format!("autoscaler = {{ kind = \"fixed\", instances = {n} }}"));
         lines.push(format!("min_instances = {n}"));
     };
@@ -404,12 +429,13 @@ fn service_overrides(w: &Workload, preset: &str, platform: &toml::Table) -> Vec<
                 let frac = (t / conc.max(1) as f64).clamp(0.01, 1.0);
                 lines.push(format!("autoscaler = {{ target_concurrency = {} }}   # autoscaling.knative.dev/target {} of {conc}", float(round6(frac)), trim(*t)));
             }
+            let min = (*min).min(MAX_COUNT);
             lines.push(format!("min_instances = {min}"));
             if let Some(m) = max {
-                lines.push(format!("max_instances = {}", m.max(min).max(&1)));
+                lines.push(format!("max_instances = {}", (*m).clamp(min.max(1), MAX_COUNT)));
             }
-            if let Some(t) = w.timeout_s {
-                lines.push(format!("request_timeout = {}", quote(&secs(t))));
+            if let Some(t) = w.timeout_s.filter(|t| *t > 0.0) {
+                lines.push(format!("request_timeout = {}", quote(&secs(t.min(MAX_SECS)))));
             }
             if w.cpu_boost == Some(false) {
                 lines.push(
@@ -423,20 +449,22 @@ fn service_overrides(w: &Workload, preset: &str, platform: &toml::Table) -> Vec<
                 float(round6(*target))
             )];
             if let Some(c) = out_cooldown {
-                parts.push(format!("scale_out_cooldown = {}", quote(&secs(*c))));
+                parts.push(format!("scale_out_cooldown = {}", quote(&secs(c.min(MAX_SECS)))));
             }
             if let Some(c) = in_cooldown {
-                parts.push(format!("scale_in_cooldown = {}", quote(&secs(*c))));
+                parts.push(format!("scale_in_cooldown = {}", quote(&secs(c.min(MAX_SECS)))));
             }
             lines.push(format!("autoscaler = {{ {} }}", parts.join(", ")));
+            let min = (*min).clamp(1, MAX_COUNT);
             lines.push(format!("min_instances = {min}"));
-            lines.push(format!("max_instances = {}", max.max(min)));
+            lines.push(format!("max_instances = {}", (*max).clamp(min, MAX_COUNT)));
         }
         Some(Scaling::Fly { min_running, soft, auto_stop, .. }) => {
             let soft = soft.map(|s| format!(", soft_limit = {s}")).unwrap_or_default();
             lines.push(format!("autoscaler = {{ kind = \"fly-proxy\"{soft} }}"));
             if *auto_stop {
-                lines.push(format!("min_instances = {min_running}"));
+                let pool = platform.get("max_instances").and_then(Value::as_integer).unwrap_or(10) as u64;
+                lines.push(format!("min_instances = {}", (*min_running).min(pool)));
             } else {
                 let pool = platform.get("max_instances").and_then(Value::as_integer).unwrap_or(10);
                 lines.push(format!("min_instances = {pool}   # auto_stop_machines off: every machine of the pool stays started"));
@@ -490,8 +518,10 @@ fn hpa_lines(h: &Hpa) -> Vec<String> {
 fn rules(r: &Rules) -> Vec<String> {
     let mut p = Vec::new();
     if let Some(s) = r.stabilization_s {
-        p.push(format!("stabilization = {}", quote(&secs(s))));
+        p.push(format!("stabilization = {}", quote(&secs(s.min(MAX_SECS)))));
     }
+    let clamp = |x: Option<(u64, f64)>, hi: u64| x.map(|(n, per)| (n.clamp(1, hi), per.clamp(1.0, MAX_SECS)));
+    let r = &Rules { pods: clamp(r.pods, MAX_COUNT), percent: clamp(r.percent, 10_000), ..r.clone() };
     let periods: Vec<f64> = [r.pods, r.percent].iter().flatten().map(|x| x.1).collect();
     let shared = periods.windows(2).all(|w| w[0] == w[1]);
     if let Some((n, per)) = r.pods {
