@@ -566,3 +566,47 @@ mod hostile {
         import_text("huge.yaml", huge);
     }
 }
+
+#[test]
+fn standard_input_ingresses_and_pods_too_large_for_a_preset() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: big}\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n      - name: big\n        resources: {requests: {cpu: '6', memory: 20Gi}}\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web}\n";
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_crossover"))
+        .args(["import", "-"])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), yaml.as_bytes()).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(text.contains("#   <stdin>:12:1: Ingress web"), "{text}");
+    // A 6-vCPU pod fits no 4-vCPU node: those presets are left out, with the reason.
+    let err = stderr(&o);
+    assert!(err.contains("not mapped: platform eks left out:"), "{err}");
+    let doc: Table = text.parse().unwrap();
+    assert_eq!(num(get(on(&doc, "gke-autopilot", "big"), "instance.cpu")), 6.0);
+    assert!(
+        text.contains("platform k8s-self-managed left out") && text.contains("fits on no node"),
+        "{text}"
+    );
+    crossover_scenario::parse(&text, "stdin", "stdin").unwrap();
+}
+
+#[test]
+fn a_trace_as_the_stacks_traffic() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/azure-functions-2019/10_inv.csv");
+    let out = dir.path().join("s.toml");
+    let (_, err, code) =
+        import(&["fly.toml", "--traffic", trace.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let doc: Table = std::fs::read_to_string(&out).unwrap().parse().unwrap();
+    assert_eq!(doc["traffic"]["profile"].as_str(), Some("trace"));
+    assert!(doc["traffic"]["trace"]["file"].as_str().unwrap().ends_with("10_inv.csv"));
+    let o = crossover(&["validate", out.to_str().unwrap()], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
