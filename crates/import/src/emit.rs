@@ -506,6 +506,9 @@ fn hpa_lines(h: &Hpa) -> Vec<String> {
             quote(&secs(cooldown))
         ));
     }
+    if h.keda.is_some() && h.min == 0 {
+        notes.push("KEDA may scale to zero pods: requests that arrive then fail until a poll wakes one (the files hold no HTTP add-on to hold them)".into());
+    }
     let comment = if notes.is_empty() { String::new() } else { format!("   # {}", notes.join("; ")) };
     let min = if h.keda.is_some() { h.min } else { h.min.max(1) };
     vec![

@@ -314,7 +314,13 @@ pub(crate) fn read(
                 .get("spec")
                 .ok_or_else(|| ImportError::at(loc.clone(), format!("{kind} {name} has no spec")))?;
             w.replicas = Some(match spec.get("replicas") {
-                Some(r) => count(file, r, "spec.replicas")?,
+                Some(r) => match count(file, r, "spec.replicas")? {
+                    0 => {
+                        out.notes.assume(&at(file, r), format!("{kind} {name}: replicas 0 (scaled to zero); imported with one replica, the least a platform runs"));
+                        1
+                    }
+                    n => n,
+                },
                 None => {
                     out.notes
                         .assume(&loc, format!("{kind} {name}: no spec.replicas; Kubernetes' default, 1"));
