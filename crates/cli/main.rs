@@ -90,6 +90,12 @@ enum Command {
         after_help = "Examples:\n  crossover init\n  crossover init --template stack stack.toml\n  crossover init --template gpu gpu.toml --force\n  crossover init --template stack - | less"
     )]
     Init(InitArgs),
+    /// Write a scenario from what you deploy today: Kubernetes manifests, Cloud Run YAML,
+    /// ECS task definitions and services (JSON), fly.toml
+    #[command(
+        after_help = "Examples:\n  crossover import k8s/ --out stack.toml\n  crossover import release/kubernetes-manifests.yaml --share frontend=0.5 --out boutique.toml\n  helm template my-chart | crossover import - --traffic traffic.toml\n  crossover import service.yaml taskdef.json ecs-service.json fly.toml"
+    )]
+    Import(ImportArgs),
     /// Run a scenario at every point of a grid of values (--vary PATH=SPEC) and write
     /// sweep.csv, crossovers.csv and frontier.csv
     Sweep(sweep::SweepArgs),
@@ -221,6 +227,39 @@ struct InitArgs {
     force: bool,
 }
 
+#[derive(Args)]
+struct ImportArgs {
+    /// Files or folders to read, recognised by content (a folder: its .yaml, .yml, .json
+    /// and .toml files, recursively); `-` reads standard input
+    #[arg(required = true, value_name = "FILE_OR_DIR")]
+    inputs: Vec<PathBuf>,
+    /// Where to write the scenario (default: stdout); written whole or not at all
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Overwrite --out if it exists
+    #[arg(long)]
+    force: bool,
+    /// The whole stack's traffic: a TOML file with a [traffic] table, or a recording (an
+    /// Azure Functions per-minute trace, or a CSV or access log of request times); without
+    /// it the scenario gets the default profile, marked as assumed
+    #[arg(long, value_name = "FILE")]
+    traffic: Option<PathBuf>,
+    /// A service's share of the stack's traffic (repeatable), e.g. frontend=0.5; the
+    /// services not named split the rest equally
+    #[arg(long = "share", value_name = "NAME=FRACTION", value_parser = parse_share)]
+    shares: Vec<(String, f64)>,
+    /// The scenario's name (default: the --out file's name without .toml, else "imported")
+    #[arg(long)]
+    name: Option<String>,
+}
+
+fn parse_share(text: &str) -> Result<(String, f64), String> {
+    let (name, value) =
+        text.split_once('=').ok_or_else(|| format!("{text:?}: expected NAME=FRACTION, e.g. frontend=0.5"))?;
+    let v: f64 = value.trim().parse().map_err(|_| format!("{text:?}: {value:?} is not a number"))?;
+    Ok((name.trim().to_string(), v))
+}
+
 /// The templates of `init`, named as in [`crossover_scenario::TEMPLATES`].
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum Template {
@@ -273,6 +312,7 @@ fn main() -> ExitCode {
         Command::Presets(args) => presets(&args),
         Command::Validate(args) => validate(&args),
         Command::Init(args) => init(&args),
+        Command::Import(args) => import(&args),
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Merge(args) => sweep::merge(&args),
         Command::Plot(args) => plot::plot(&args),
@@ -1043,5 +1083,77 @@ fn init(args: &InitArgs) -> Result<u8, Failure> {
         "wrote {p}: a commented starter scenario. Edit it, then:\n  crossover validate {p}\n  crossover run {p}",
         p = path.display()
     );
+    Ok(0)
+}
+
+/// Reads the inputs, writes the scenario (stdout, or `--out` atomically), and prints what
+/// was assumed and what was not mapped on stderr. A malformed input is exit 2 with its
+/// location, and nothing is written.
+fn import(args: &ImportArgs) -> Result<u8, Failure> {
+    let bad = |e: String| Failure::BadInput(format!("error: {e}"));
+    if let Some(out) = &args.out {
+        if out.exists() && !args.force {
+            return Err(bad(format!("{} already exists; pass --force to overwrite it", out.display())));
+        }
+    }
+    let mut sources = Vec::new();
+    for input in &args.inputs {
+        if input.as_os_str() == "-" {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut text)
+                .map_err(|e| bad(format!("<stdin>: cannot read: {e}")))?;
+            sources.push(crossover_import::Source { name: "<stdin>".into(), text });
+        } else {
+            sources.extend(
+                crossover_import::collect(std::slice::from_ref(input)).map_err(|e| bad(e.to_string()))?,
+            );
+        }
+    }
+    let imported = crossover_import::read(&sources).map_err(|e| bad(e.to_string()))?;
+    let base = match &args.out {
+        Some(out) => out
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+        None => PathBuf::from("."),
+    };
+    let traffic = match &args.traffic {
+        Some(file) => Some(crossover_import::traffic::table(file, &base).map_err(|e| bad(e.to_string()))?),
+        None => None,
+    };
+    let name = match (&args.name, &args.out) {
+        (Some(n), _) => n.clone(),
+        (None, Some(out)) => out.file_stem().and_then(|s| s.to_str()).unwrap_or("imported").to_string(),
+        (None, None) => "imported".to_string(),
+    };
+    if let Some(problem) = crossover_scenario::names::scenario_name_problem(&name) {
+        return Err(bad(format!("--name {name:?}: {problem}")));
+    }
+    let opts = crossover_import::Options { name, traffic, shares: args.shares.clone(), excluded: Vec::new() };
+    let (text, notes) = crossover_import::build(&imported, &opts, &base).map_err(|e| {
+        if e.contains("a defect of crossover import") {
+            Failure::Runtime(anyhow::anyhow!(e))
+        } else {
+            bad(e)
+        }
+    })?;
+    match &args.out {
+        None => print!("{text}"),
+        Some(out) => {
+            crossover_report::write_atomic(out, text.as_bytes())
+                .with_context(|| format!("writing {}", out.display()))
+                .map_err(Failure::Runtime)?;
+        }
+    }
+    for n in &notes {
+        eprintln!("{}", safe(n));
+    }
+    if let Some(out) = &args.out {
+        let services = imported.workloads.iter().filter(|w| w.job.is_none()).count();
+        eprintln!(
+            "wrote {p}: {services} service(s). Next:\n  crossover validate {p}\n  crossover run {p}",
+            p = out.display()
+        );
+    }
     Ok(0)
 }

@@ -1,6 +1,7 @@
-//! Warnings about how far a run's numbers can be trusted: a weekly pattern cut short by
-//! the horizon, intervals too few replications cannot give, and intervals wider than the
-//! estimate. Each says what to change. They are drawn from the run's files alone (the
+//! Warnings about how far a run's numbers can be trusted: inputs the scenario marks as
+//! assumed (`assumed = ["traffic", "demand"]`, written by `crossover import`), a weekly
+//! pattern cut short by the horizon, intervals too few replications cannot give, and
+//! intervals wider than the estimate. Each says what to change. They are drawn from the run's files alone (the
 //! resolved scenario and summary.csv), so `crossover plot` puts the same ones in the
 //! report as the run that printed them.
 
@@ -11,12 +12,36 @@ use crossover_engine::time::{NANOS_PER_DAY, NANOS_PER_WEEK as WEEK};
 /// is 12.7 and the interval spans most plausible values.
 pub const MIN_REPLICATIONS: u64 = 3;
 
+/// The caveat of a scenario whose traffic is a placeholder (`assumed = ["traffic"]`).
+pub const ASSUMED_TRAFFIC: &str = "the traffic is assumed, not measured (the scenario's `assumed` \
+     lists it: crossover import found no traffic in the deployment files and used the default \
+     profile): the costs and latencies are those of that traffic, not of yours; give the real \
+     traffic with crossover import --traffic FILE, or edit [traffic]";
+
+/// The caveat of a scenario whose work per request is a placeholder (`assumed = ["demand"]`).
+pub const ASSUMED_DEMAND: &str = "the work per request is assumed, not measured (the scenario's \
+     `assumed` lists it: deployment files do not say how long a request takes): set each \
+     service's cpu and io from your traces or APM before trusting the latencies";
+
 /// The warnings for a run whose resolved scenario is `resolved` and whose summary rows
 /// are `summary`, in a fixed order.
 pub fn caveats(summary: &[PlatformRow], resolved: Option<&str>) -> Vec<String> {
     let doc: Option<toml::Table> = resolved.and_then(|t| toml::from_str(t).ok());
     let get = |section: &str, key: &str| doc.as_ref()?.get(section)?.get(key).cloned();
     let mut out = Vec::new();
+    let assumed: Vec<String> = doc
+        .as_ref()
+        .and_then(|d| d.get("assumed")?.as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    if assumed.iter().any(|a| a == "traffic") {
+        out.push(ASSUMED_TRAFFIC.to_string());
+    }
+    if assumed.iter().any(|a| a == "demand") {
+        out.push(ASSUMED_DEMAND.to_string());
+    }
     let horizon = get("simulation", "horizon")
         .and_then(|v| v.as_str().and_then(|s| crossover_scenario::units::parse_duration(s).ok()));
     if let Some(horizon) = horizon.map(|h| h.as_nanos()) {
@@ -129,6 +154,17 @@ mod tests {
         let flat = "[simulation]\nhorizon = \"1d\"\nreplications = 6\n[traffic]\nweekly_factors = [1, 1, 1, 1, 1, 1, 1]\n";
         assert!(caveats(&[], Some(flat)).is_empty());
         assert_eq!(caveats(&[], Some(&flat.replace("1, 1]", "1, 0.5]"))).len(), 1);
+    }
+
+    #[test]
+    fn assumed_inputs_are_named_first() {
+        let both = "assumed = [\"traffic\", \"demand\"]\n[simulation]\nhorizon = \"7d\"\nreplications = 5\n";
+        let c = caveats(&[], Some(both));
+        assert_eq!(c, vec![ASSUMED_TRAFFIC.to_string(), ASSUMED_DEMAND.to_string()]);
+        assert!(c[0].contains("traffic is assumed") && c[0].contains("--traffic"));
+        let demand = both.replace("\"traffic\", ", "");
+        assert_eq!(caveats(&[], Some(&demand)), vec![ASSUMED_DEMAND.to_string()]);
+        assert!(caveats(&[], Some(&both.replace("assumed = [\"traffic\", \"demand\"]\n", ""))).is_empty());
     }
 
     #[test]

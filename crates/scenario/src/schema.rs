@@ -17,6 +17,11 @@ pub struct ScenarioFile {
     pub name: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
+    /// What the scenario's author did not know and filled with a placeholder (`crossover
+    /// import` marks the traffic and the work per request it could not read from the
+    /// files); every run's report repeats it as a caveat.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assumed: Vec<AssumedName>,
     #[serde(default)]
     pub simulation: SimulationSection,
     /// The traffic of every service that does not describe its own (required unless each
@@ -27,6 +32,16 @@ pub struct ScenarioFile {
     pub service: Services,
     #[serde(default, rename = "platform")]
     pub platforms: Vec<PlatformSection>,
+}
+
+/// A part of a scenario that holds a placeholder rather than a measurement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AssumedName {
+    /// The traffic (`[traffic]` and each service's share).
+    Traffic,
+    /// The work per request (each service's `cpu`, `io` and `response_size`).
+    Demand,
 }
 
 /// The services of a scenario as written: the single-service form (`[service]`, a stack

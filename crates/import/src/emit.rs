@@ -1,0 +1,694 @@
+//! The scenario written from what was imported: a commented TOML file with one
+//! `[[service]]` per workload, the platforms the files describe (their settings as
+//! `[platform.services.NAME]` overrides) and the candidate platforms (each service's size
+//! fitted to what the provider sells), then everything not mapped, as comments.
+//!
+//! The text is written by hand rather than serialised so that every value can carry the
+//! comment saying where it came from; a test parses and validates every output.
+
+use crate::model::{Hpa, HpaMetric, Imported, Job, Origin, Rules, Scaling, Workload};
+use crate::shapes::{self, trim, Shape};
+use std::fmt::Write as _;
+use toml::Value;
+
+/// Platforms every import is compared on, after the ones the files describe: the
+/// serverless presets, then the Kubernetes ones.
+pub const CANDIDATES: &[&str] = &[
+    "cloud-run",
+    "fargate",
+    "container-apps",
+    "fly-machines",
+    "lambda",
+    "gke-autopilot",
+    "gke-standard",
+    "eks",
+    "k8s-self-managed",
+];
+
+/// The presets running a family's own files as they are, in the order listed.
+const KUBERNETES: &[&str] = &["gke-autopilot", "gke-standard", "eks", "k8s-self-managed"];
+
+/// How the scenario is to be written.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// The scenario's `name`.
+    pub name: String,
+    /// A `[traffic]` table for the whole stack (`--traffic`), and where it came from;
+    /// `None`: the default profile, marked as assumed.
+    pub traffic: Option<(toml::Table, String)>,
+    /// `--share NAME=FRACTION`, by the name in the files or in the scenario.
+    pub shares: Vec<(String, f64)>,
+    /// Presets left out, with the reason (a service the provider cannot run as sized).
+    pub excluded: Vec<(String, String)>,
+}
+
+/// The scenario's text, and the lines to print on stderr (assumptions, renames, what was
+/// not mapped); or a usage error (a `--share` naming no service, shares over 1).
+pub fn scenario(imported: &Imported, opts: &Options) -> Result<(String, Vec<String>), String> {
+    let (http, jobs): (Vec<&Workload>, Vec<&Workload>) =
+        imported.workloads.iter().partition(|w| w.job.is_none());
+    if http.is_empty() {
+        return Err(format!(
+            "no service to write: {} (a scenario needs at least one workload that serves requests: a Deployment, StatefulSet, Cloud Run service, ECS service or task definition, or fly.toml app)",
+            if imported.workloads.is_empty() { "the inputs hold no workload".to_string() } else { format!("the {} workload(s) read are jobs or workers", imported.workloads.len()) }
+        ));
+    }
+    let originals: Vec<String> = http.iter().map(|w| w.name.clone()).collect();
+    let (names, renames) = crate::names::assign(&originals);
+    let shares = shares(&originals, &names, &opts.shares)?;
+    let default = default_scenario();
+    let mut out = String::new();
+    let mut stderr = Vec::new();
+
+    // ---- Header -----------------------------------------------------------------------
+    let _ = writeln!(out, "# Imported by `crossover import` from:");
+    for f in &imported.files {
+        let _ = writeln!(out, "#   {}", comment(f));
+    }
+    out.push_str(
+        "#\n# One [[service]] per workload. Each [[platform]] runs every service. The first platforms\n\
+         # are the ones the files describe, with their sizes, replica counts and autoscalers as\n\
+         # [platform.services.NAME] tables; the others are candidates, each service's size rounded\n\
+         # up to the nearest shape the provider sells (said where it had to round).\n",
+    );
+    if !renames.is_empty() {
+        out.push_str(
+            "#\n# Names changed (service names are lower-case letters, digits and '-', unique, not `all`):\n",
+        );
+        for r in &renames {
+            let _ = writeln!(out, "#   {}", comment(r));
+            stderr.push(format!("renamed: {r}"));
+        }
+    }
+    if !imported.notes.assumed.is_empty() {
+        out.push_str("#\n# Assumed where the files say nothing:\n");
+        for a in &imported.notes.assumed {
+            let _ = writeln!(out, "#   {}", comment(a));
+            stderr.push(format!("assumed: {a}"));
+        }
+    }
+    if !imported.load_balancers.is_empty() {
+        let _ = writeln!(
+            out,
+            "#\n# Load balancers the files create ({}); each preset bills its own:",
+            imported.load_balancers.len()
+        );
+        for lb in &imported.load_balancers {
+            let _ = writeln!(out, "#   {}", comment(lb));
+        }
+    }
+    let traffic_note = match &opts.traffic {
+        Some((_, from)) => format!("the traffic is {from}, split between the services by `traffic.share`"),
+        None => TRAFFIC_WARNING.to_string(),
+    };
+    let _ = writeln!(out, "#\n# TRAFFIC: {}", wrap(&traffic_note, "#   "));
+    let _ = writeln!(out, "# WORK PER REQUEST: {}", wrap(DEMAND_WARNING, "#   "));
+    if opts.traffic.is_none() {
+        stderr.push(format!("warning: {TRAFFIC_WARNING}"));
+    }
+    stderr.push(format!("warning: {DEMAND_WARNING}"));
+
+    // ---- Top level ----------------------------------------------------------------------
+    let _ = writeln!(out, "\nname = {}", quote(&opts.name));
+    let _ = writeln!(
+        out,
+        "description = {}",
+        quote(&format!("Imported from {} file(s): {} service(s)", imported.files.len(), http.len()))
+    );
+    let assumed = if opts.traffic.is_none() { "[\"traffic\", \"demand\"]" } else { "[\"demand\"]" };
+    let _ =
+        writeln!(out, "assumed = {assumed}   # what the files do not say: every run's report warns of it");
+    out.push_str("\n[simulation]\nhorizon = \"7d\"\nreplications = 3\nseed = 1\n\n");
+    match &opts.traffic {
+        Some((t, from)) => {
+            let _ = writeln!(out, "# The stack's traffic: {}.", comment(from));
+            out.push_str(&table_text("traffic", t));
+        }
+        None => {
+            out.push_str(
+                "# ASSUMED: crossover's default profile (a B2B business day), for the whole stack.\n",
+            );
+            let t = default.get("traffic").and_then(Value::as_table).cloned().unwrap_or_default();
+            out.push_str(&table_text("traffic", &t));
+        }
+    }
+
+    // ---- Services -----------------------------------------------------------------------
+    let svc = default.get("service").and_then(Value::as_table).cloned().unwrap_or_default();
+    for ((w, name), share) in http.iter().zip(&names).zip(&shares) {
+        let _ = writeln!(
+            out,
+            "\n# {} {} ({}){}",
+            w.kind,
+            comment(&w.name),
+            w.loc,
+            w.image.as_ref().map(|i| format!("; image {}", comment(i))).unwrap_or_default()
+        );
+        out.push_str("[[service]]\n");
+        let _ = writeln!(out, "name = {}", quote(name));
+        for key in ["cpu", "io", "response_size"] {
+            if let Some(v) = svc.get(key) {
+                let _ = writeln!(out, "{key} = {v}   # ASSUMED: the default scenario's");
+            }
+        }
+        let _ = writeln!(out, "traffic = {{ share = {} }}", float(*share));
+    }
+
+    // ---- Platforms ----------------------------------------------------------------------
+    let mut platforms = platform_list(&http);
+    platforms.retain(|p| !opts.excluded.iter().any(|(x, _)| x == p));
+    let families: Vec<&Origin> = http.iter().map(|w| &w.origin).collect();
+    let mut candidates = false;
+    out.push_str("\n# ---- Where the files say the services run now -------------------------------------\n");
+    for preset in &platforms {
+        let described = families.iter().any(|o| runs_as_is(o, preset));
+        if !described && !candidates {
+            candidates = true;
+            out.push_str(
+                "\n# ---- Candidates: each service's size on the nearest shape the provider sells -------\n",
+            );
+        }
+        let p = crossover_scenario::presets::find(preset).ok_or_else(|| format!("no preset {preset}"))?;
+        let _ = writeln!(out, "\n# {}", comment(&p.title));
+        let _ = writeln!(out, "[[platform]]\nname = {}\npreset = {}", quote(preset), quote(preset));
+        for (w, name) in http.iter().zip(&names) {
+            let lines = service_overrides(w, preset, &p.platform);
+            if !lines.is_empty() {
+                let _ = writeln!(out, "[platform.services.{name}]");
+                for l in lines {
+                    let _ = writeln!(out, "{l}");
+                }
+            }
+        }
+    }
+
+    // ---- Jobs and what was not mapped ---------------------------------------------------
+    let mut not_mapped = imported.notes.not_mapped.clone();
+    for (p, why) in &opts.excluded {
+        not_mapped.push(format!("platform {p} left out: {why}"));
+    }
+    let mut job_blocks = String::new();
+    for w in &jobs {
+        match job_entry(w) {
+            JobOut::Service(text) => out.push_str(&text),
+            JobOut::NotMapped { block, reason } => {
+                job_blocks.push_str(&block);
+                not_mapped.push(format!("{}: {} {}: {reason}", w.loc, w.kind, w.name));
+            }
+        }
+    }
+    if !job_blocks.is_empty() {
+        out.push_str(
+            "\n# ---- Batch work, not simulated yet (see NOT MAPPED below) -----------------------------\n",
+        );
+        out.push_str(&job_blocks);
+    }
+    if !not_mapped.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n# ---- NOT MAPPED: read from the files, with no place in this scenario ({}) ----",
+            not_mapped.len()
+        );
+        for n in &not_mapped {
+            let _ = writeln!(out, "#   {}", comment(n));
+            stderr.push(format!("not mapped: {n}"));
+        }
+    }
+    Ok((out, stderr))
+}
+
+/// The smallest instance the format takes (`instance.cpu` 0.01 .. 1024).
+const MIN_CPU: f64 = 0.01;
+/// The largest instance count the format takes (`max_instances`).
+const MAX_COUNT: u64 = 100_000;
+/// The longest duration written: a year (the format's limit is ten).
+const MAX_SECS: f64 = 365.0 * 86_400.0;
+
+/// The warning the scenario carries, and every run's report repeats, without `--traffic`.
+pub const TRAFFIC_WARNING: &str = "not in these files: the scenario uses crossover's default profile (1 to 25 requests/s on a business day), split equally between the services unless --share says otherwise; the costs and latencies are those of that assumed traffic, not of yours. Give the real traffic with `crossover import --traffic FILE` or edit [traffic]";
+
+/// The work per request is not in the files either.
+pub const DEMAND_WARNING: &str = "not in these files: every service gets the default scenario's CPU and I/O time per request (lognormal, p50 20 ms and 15 ms); set each service's `cpu` and `io` from your traces or APM";
+
+/// What a batch workload becomes. The one place to change when the scenario format
+/// gains `kind = "worker"` and `kind = "cron"` services (issue 16): return
+/// `JobOut::Service` with the entry uncommented.
+enum JobOut {
+    #[allow(dead_code)]
+    Service(String),
+    NotMapped {
+        block: String,
+        reason: String,
+    },
+}
+
+fn job_entry(w: &Workload) -> JobOut {
+    let job = w.job.as_ref().expect("a job");
+    JobOut::NotMapped { block: commented(&job_text(w, job)), reason: format!("a {} job: the scenario format has no batch services yet (kind = \"worker\" / \"cron\" is being added); written above, commented out", job.kind) }
+}
+
+/// A job as a `[[service]]` entry of the coming format.
+fn job_text(w: &Workload, job: &Job) -> String {
+    let (names, _) = crate::names::assign(std::slice::from_ref(&w.name));
+    let mut t = format!(
+        "\n# {} {} ({})\n[[service]]\nname = {}\nkind = {}\n",
+        w.kind,
+        comment(&w.name),
+        w.loc,
+        quote(&names[0]),
+        quote(if job.kind == "worker" { "worker" } else { "cron" })
+    );
+    match &job.schedule {
+        Some(s) => {
+            let _ = writeln!(t, "schedule = {}", quote(s));
+        }
+        None if job.kind == "batch" => {
+            let _ = writeln!(
+                t,
+                "# no schedule in the file: it runs when started (a scheduler's trigger is not in it)"
+            );
+        }
+        None => {}
+    }
+    if let Some(n) = job.tasks {
+        let _ = writeln!(t, "tasks = {n}");
+    }
+    if let Some(n) = job.parallelism {
+        let _ = writeln!(t, "parallelism = {n}");
+    }
+    if let Some(d) = job.deadline_s {
+        let _ = writeln!(t, "deadline = {}", quote(&secs(d)));
+    }
+    if let Some(tr) = &job.trigger {
+        let _ = writeln!(t, "# started by a {} queue", comment(tr));
+    }
+    if let (Some(c), Some(m)) = (w.cpu, w.memory) {
+        let _ = writeln!(t, "# each task: {} vCPU, {}", trim(c), bytes(m));
+    }
+    t
+}
+
+fn commented(text: &str) -> String {
+    text.lines()
+        .map(|l| if l.is_empty() || l.starts_with('#') { format!("{l}\n") } else { format!("# {l}\n") })
+        .collect()
+}
+
+/// Whether a service from family `origin` runs on preset `preset` as its files describe.
+fn runs_as_is(origin: &Origin, preset: &str) -> bool {
+    match origin {
+        Origin::Kubernetes => KUBERNETES.contains(&preset),
+        Origin::CloudRun { .. } => preset == "cloud-run" || preset == "cloud-run-instance",
+        Origin::Ecs { .. } => preset.starts_with("fargate"),
+        Origin::Fly => preset == "fly-machines",
+    }
+}
+
+/// The preset a family's files describe.
+fn current(origin: &Origin) -> Vec<&'static str> {
+    match origin {
+        Origin::Kubernetes => KUBERNETES.to_vec(),
+        Origin::CloudRun { instance_billing: true } => vec!["cloud-run-instance"],
+        Origin::CloudRun { instance_billing: false } => vec!["cloud-run"],
+        Origin::Ecs { spot: true, .. } => vec!["fargate-spot"],
+        Origin::Ecs { arm: true, .. } => vec!["fargate-arm"],
+        Origin::Ecs { .. } => vec!["fargate"],
+        Origin::Fly => vec!["fly-machines"],
+    }
+}
+
+/// The platforms: those the files describe (in the order first met), then the candidates.
+fn platform_list(http: &[&Workload]) -> Vec<&'static str> {
+    let mut list: Vec<&'static str> = Vec::new();
+    for w in http {
+        for p in current(&w.origin) {
+            if !list.contains(&p) {
+                list.push(p);
+            }
+        }
+    }
+    for p in CANDIDATES {
+        if !list.contains(p) {
+            list.push(p);
+        }
+    }
+    list
+}
+
+/// The `[platform.services.NAME]` lines for one service on one preset.
+fn service_overrides(w: &Workload, preset: &str, platform: &toml::Table) -> Vec<String> {
+    let mut lines = Vec::new();
+    let as_is = runs_as_is(&w.origin, preset);
+    let inst = platform.get("instance").and_then(Value::as_table);
+    let preset_conc = inst.and_then(|i| i.get("concurrency")).and_then(Value::as_integer).unwrap_or(1) as u64;
+    let conc = if as_is { w.concurrency.unwrap_or(preset_conc) } else { preset_conc }.clamp(1, 10_000);
+    let limits = platform.get("limits").and_then(Value::as_table).cloned().unwrap_or_default();
+    let mut instance = Vec::new();
+    let mut why = Vec::new();
+    let p_cpu = inst
+        .and_then(|i| i.get("cpu"))
+        .and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)))
+        .unwrap_or(1.0);
+    let p_gib = inst
+        .and_then(|i| i.get("memory"))
+        .and_then(Value::as_str)
+        .and_then(|m| crossover_scenario::units::parse_size_gib(m).ok())
+        .unwrap_or(0.5);
+    if w.cpu.is_some() || w.memory.is_some() {
+        // Within the format's ranges (instance.cpu 0.01 .. 1024, memory 1 MiB .. 24 TiB): a
+        // request of 1m or 1Ki is a valid quantity but no instance crossover simulates.
+        let c = w.cpu.unwrap_or(p_cpu).clamp(MIN_CPU, 1024.0);
+        let gib = w.memory.map_or(p_gib, |m| m / 1073741824.0).clamp(1.0 / 1024.0, 24576.0);
+        if w.cpu.is_some_and(|x| x < MIN_CPU) {
+            why.push(format!(
+                "{} vCPU raised to crossover's smallest instance, {MIN_CPU}",
+                trim(w.cpu.unwrap_or(0.0))
+            ));
+        }
+        if preset == "lambda" {
+            // Lambda sells memory; CPU comes with it, one vCPU at 1,769 MB (AWS Lambda
+            // Developer Guide, "Configure Lambda function memory": "At 1,769 MB, a function
+            // has the equivalent of one vCPU"), memory 128 MB to 10,240 MB.
+            let mib = (c * 1769.0).max(gib * 1024.0).clamp(128.0, 10240.0).ceil();
+            instance.push(format!("cpu = {}", float(round6(mib / 1769.0))));
+            instance.push(format!("memory = \"{mib}MiB\""));
+            why.push(format!(
+                "Lambda sells memory, with one vCPU per 1,769 MB: {} vCPU and {} become a {mib} MB function",
+                trim(c),
+                bytes(gib * 1073741824.0)
+            ));
+        } else {
+            let want = Shape { cpu: c, gib };
+            let (s, c2, notes) = shapes::fit(&limits, want, conc);
+            instance.push(format!("cpu = {}", float(round6(s.cpu))));
+            let exact = (s.gib - want.gib).abs() < 1e-12
+                && w.memory.is_some_and(|m| (m / 1073741824.0 - gib).abs() < 1e-12);
+            instance.push(format!(
+                "memory = {}",
+                quote(&if exact { bytes(w.memory.unwrap_or(0.0)) } else { mib(s.gib) })
+            ));
+            if (as_is && w.concurrency.is_some()) || c2 != conc {
+                instance.push(format!("concurrency = {c2}"));
+            }
+            why.extend(notes);
+        }
+    } else if as_is && w.concurrency.is_some() {
+        instance.push(format!("concurrency = {}", conc.clamp(1, 10_000)));
+    }
+    if !instance.is_empty() {
+        let comment =
+            if why.is_empty() { String::new() } else { format!("   # rounded: {}", why.join("; ")) };
+        lines.push(format!("instance = {{ {} }}{comment}", instance.join(", ")));
+    }
+    if !as_is {
+        return lines;
+    }
+    if let Some(s) = w.startup_s.filter(|s| *s > 0.0) {
+        if matches!(w.origin, Origin::Kubernetes) {
+            lines.push(format!(
+                "startup = {{ fixed = {} }}   # readiness probe initialDelaySeconds",
+                quote(&secs(s))
+            ));
+        }
+    }
+    let fixed = |n: u64, lines: &mut Vec<String>| {
+        let n = n.clamp(1, MAX_COUNT);
+        lines.push(format!("autoscaler = {{ kind = \"fixed\", instances = {n} }}"));
+        lines.push(format!("min_instances = {n}"));
+    };
+    match &w.scaling {
+        Some(Scaling::Fixed(n)) => fixed(*n, &mut lines),
+        None => {
+            if let Some(r) = w.replicas {
+                fixed(r, &mut lines);
+            }
+        }
+        Some(Scaling::Hpa(h)) => lines.extend(hpa_lines(h)),
+        Some(Scaling::Knative { min, max, target }) => {
+            if let Some(t) = target {
+                let frac = (t / conc.max(1) as f64).clamp(0.01, 1.0);
+                lines.push(format!("autoscaler = {{ target_concurrency = {} }}   # autoscaling.knative.dev/target {} of {conc}", float(round6(frac)), trim(*t)));
+            }
+            let min = (*min).min(MAX_COUNT);
+            lines.push(format!("min_instances = {min}"));
+            if let Some(m) = max {
+                lines.push(format!("max_instances = {}", (*m).clamp(min.max(1), MAX_COUNT)));
+            }
+            if let Some(t) = w.timeout_s.filter(|t| *t > 0.0) {
+                lines.push(format!("request_timeout = {}", quote(&secs(t.min(MAX_SECS)))));
+            }
+            if w.cpu_boost == Some(false) {
+                lines.push(
+                    "startup = { cpu_boost = 1.0 }   # run.googleapis.com/startup-cpu-boost: false".into(),
+                );
+            }
+        }
+        Some(Scaling::TargetTracking { min, max, metric, target, out_cooldown, in_cooldown }) => {
+            let mut parts = vec![format!(
+                "kind = \"target-tracking\", metric = \"{metric}\", target = {}",
+                float(round6(*target))
+            )];
+            if let Some(c) = out_cooldown {
+                parts.push(format!("scale_out_cooldown = {}", quote(&secs(c.min(MAX_SECS)))));
+            }
+            if let Some(c) = in_cooldown {
+                parts.push(format!("scale_in_cooldown = {}", quote(&secs(c.min(MAX_SECS)))));
+            }
+            lines.push(format!("autoscaler = {{ {} }}", parts.join(", ")));
+            let min = (*min).clamp(1, MAX_COUNT);
+            lines.push(format!("min_instances = {min}"));
+            lines.push(format!("max_instances = {}", (*max).clamp(min, MAX_COUNT)));
+        }
+        Some(Scaling::Fly { min_running, soft, auto_stop, .. }) => {
+            let soft = soft.map(|s| format!(", soft_limit = {s}")).unwrap_or_default();
+            lines.push(format!("autoscaler = {{ kind = \"fly-proxy\"{soft} }}"));
+            if *auto_stop {
+                let pool = platform.get("max_instances").and_then(Value::as_integer).unwrap_or(10) as u64;
+                lines.push(format!("min_instances = {}", (*min_running).min(pool)));
+            } else {
+                let pool = platform.get("max_instances").and_then(Value::as_integer).unwrap_or(10);
+                lines.push(format!("min_instances = {pool}   # auto_stop_machines off: every machine of the pool stays started"));
+            }
+        }
+    }
+    lines
+}
+
+fn hpa_lines(h: &Hpa) -> Vec<String> {
+    let mut parts = vec!["kind = \"hpa\"".to_string()];
+    let mut notes = Vec::new();
+    match &h.metric {
+        Some(HpaMetric::Cpu(t)) => {
+            let v = t.clamp(0.01, 1.0);
+            if (v - t).abs() > 1e-9 {
+                notes.push(format!("a CPU target of {}% is taken as {}% (crossover's pods never use more than their request)", trim(t * 100.0), trim(v * 100.0)));
+            }
+            parts.push(format!("metric = \"cpu\", target = {}", float(round6(v))));
+        }
+        Some(HpaMetric::Rps(t)) => parts.push(format!("metric = \"rps\", target = {}", float(*t))),
+        Some(HpaMetric::Concurrency(t)) => {
+            parts.push(format!("metric = \"concurrency\", target = {}", float(*t)))
+        }
+        None => {
+            parts.push("metric = \"cpu\", target = 0.6".into());
+            notes.push("no metric crossover models: the presets' 60% CPU target".into());
+        }
+    }
+    for (key, r) in [("scale_up", &h.scale_up), ("scale_down", &h.scale_down)] {
+        if let Some(r) = r {
+            parts.push(format!("{key} = {{ {} }}", rules(r).join(", ")));
+        }
+    }
+    if let Some((polling, cooldown)) = h.keda {
+        parts.push(format!(
+            "keda = {{ polling = {}, cooldown = {} }}",
+            quote(&secs(polling)),
+            quote(&secs(cooldown))
+        ));
+    }
+    if h.keda.is_some() && h.min == 0 {
+        notes.push("KEDA may scale to zero pods: requests that arrive then fail until a poll wakes one (the files hold no HTTP add-on to hold them)".into());
+    }
+    let comment = if notes.is_empty() { String::new() } else { format!("   # {}", notes.join("; ")) };
+    let min = if h.keda.is_some() { h.min } else { h.min.max(1) };
+    vec![
+        format!("autoscaler = {{ {} }}{comment}", parts.join(", ")),
+        format!("min_instances = {min}"),
+        format!("max_instances = {}", h.max.max(min).max(1)),
+    ]
+}
+
+fn rules(r: &Rules) -> Vec<String> {
+    let mut p = Vec::new();
+    if let Some(s) = r.stabilization_s {
+        p.push(format!("stabilization = {}", quote(&secs(s.min(MAX_SECS)))));
+    }
+    let clamp = |x: Option<(u64, f64)>, hi: u64| x.map(|(n, per)| (n.clamp(1, hi), per.clamp(1.0, MAX_SECS)));
+    let r = &Rules { pods: clamp(r.pods, MAX_COUNT), percent: clamp(r.percent, 10_000), ..r.clone() };
+    let periods: Vec<f64> = [r.pods, r.percent].iter().flatten().map(|x| x.1).collect();
+    let shared = periods.windows(2).all(|w| w[0] == w[1]);
+    if let Some((n, per)) = r.pods {
+        p.push(format!("pods = {n}"));
+        if !shared {
+            p.push(format!("pods_period = {}", quote(&secs(per))));
+        }
+    }
+    if let Some((n, per)) = r.percent {
+        p.push(format!("percent = {n}"));
+        if !shared {
+            p.push(format!("percent_period = {}", quote(&secs(per))));
+        }
+    }
+    if shared {
+        if let Some(per) = periods.first() {
+            p.push(format!("period = {}", quote(&secs(*per))));
+        }
+    }
+    if let Some(s) = &r.select {
+        p.push(format!("select = {}", quote(&s.to_ascii_lowercase())));
+    }
+    p
+}
+
+/// The services' shares: those given, the rest split what is left equally.
+fn shares(originals: &[String], names: &[String], given: &[(String, f64)]) -> Result<Vec<f64>, String> {
+    let mut out = vec![None; names.len()];
+    for (who, share) in given {
+        let i = names
+            .iter()
+            .position(|n| n == who)
+            .or_else(|| originals.iter().position(|n| n == who))
+            .ok_or_else(|| {
+                format!(
+                    "--share {who}={share}: no service is named {who:?}; the services are {}",
+                    names.join(", ")
+                )
+            })?;
+        if !(share.is_finite() && *share > 0.0 && *share <= 1.0) {
+            return Err(format!(
+                "--share {who}={share}: a share is a fraction of the stack's traffic, above 0 and at most 1"
+            ));
+        }
+        out[i] = Some(*share);
+    }
+    let given_sum: f64 = out.iter().flatten().sum();
+    let rest = out.iter().filter(|s| s.is_none()).count();
+    if rest > 0 && given_sum >= 1.0 - 1e-9 {
+        return Err(format!("--share: the shares given add up to {}, leaving nothing for the {rest} other service(s); give every service a share or leave room", trim(given_sum)));
+    }
+    let each = if rest > 0 { (1.0 - given_sum) / rest as f64 } else { 0.0 };
+    Ok(out.into_iter().map(|s| s.unwrap_or(round6(each))).collect())
+}
+
+fn default_scenario() -> toml::Table {
+    toml::from_str(crossover_scenario::DEFAULT_SCENARIO).unwrap_or_default()
+}
+
+/// `[name]` and its keys, scalars first then sub-tables inline.
+fn table_text(name: &str, t: &toml::Table) -> String {
+    let mut s = format!("[{name}]\n");
+    for (k, v) in t {
+        let _ = writeln!(s, "{} = {v}", key(k));
+    }
+    s
+}
+
+fn key(k: &str) -> String {
+    if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        k.to_string()
+    } else {
+        quote(k)
+    }
+}
+
+/// A TOML basic string.
+pub fn quote(s: &str) -> String {
+    Value::String(s.to_string()).to_string()
+}
+
+/// Text for a comment: one line, no control characters.
+fn comment(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
+/// A long comment wrapped onto lines starting with `prefix`.
+fn wrap(text: &str, prefix: &str) -> String {
+    let mut out = String::new();
+    let mut line = 0;
+    for word in text.split_whitespace() {
+        if line > 0 && line + word.len() > 76 {
+            let _ = write!(out, "\n{prefix}");
+            line = 0;
+        } else if line > 0 {
+            out.push(' ');
+            line += 1;
+        }
+        out.push_str(word);
+        line += word.len();
+    }
+    out
+}
+
+fn round6(v: f64) -> f64 {
+    (v * 1e6).round() / 1e6
+}
+
+/// A TOML float (always with a point or exponent).
+fn float(v: f64) -> String {
+    format!("{v:?}")
+}
+
+/// Seconds as a duration string: `300s`, `0.5s`.
+fn secs(s: f64) -> String {
+    format!("{}s", trim(s))
+}
+
+/// GiB as whole MiB, rounded up (`1GiB`, `615MiB`): a fitted shape's memory.
+fn mib(gib: f64) -> String {
+    let m = (gib * 1024.0 - 1e-6).ceil().max(1.0) as u64;
+    if m.is_multiple_of(1024) {
+        format!("{}GiB", m / 1024)
+    } else {
+        format!("{m}MiB")
+    }
+}
+
+/// Bytes as the shortest exact size string: `64MiB`, `1GiB`, `1000000000B`.
+pub fn bytes(b: f64) -> String {
+    let b = b.round().max(1.0) as u64;
+    for (unit, f) in
+        [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("GB", 1_000_000_000), ("MB", 1_000_000), ("KiB", 1 << 10)]
+    {
+        if b.is_multiple_of(f) {
+            return format!("{}{unit}", b / f);
+        }
+    }
+    format!("{b}B")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_durations_read_back() {
+        assert_eq!(bytes(64.0 * 1048576.0), "64MiB");
+        assert_eq!(bytes(1e9), "1GB");
+        assert_eq!(bytes(1.5 * 1073741824.0), "1536MiB");
+        assert_eq!(bytes(123.0), "123B");
+        assert_eq!(secs(300.0), "300s");
+        assert_eq!(secs(0.5), "0.5s");
+        assert_eq!(float(1.0), "1.0");
+        assert_eq!(float(0.25), "0.25");
+    }
+
+    #[test]
+    fn shares_default_to_an_equal_split_of_what_is_left() {
+        let names: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+        assert_eq!(shares(&names, &names, &[]).unwrap(), vec![0.333333; 3]);
+        assert_eq!(shares(&names, &names, &[("a".into(), 0.5)]).unwrap(), vec![0.5, 0.25, 0.25]);
+        assert!(shares(&names, &names, &[("x".into(), 0.5)]).unwrap_err().contains("no service is named"));
+        assert!(shares(&names, &names, &[("a".into(), 1.0)]).unwrap_err().contains("leaving nothing"));
+        assert!(shares(&names, &names, &[("a".into(), 1.5)]).is_err());
+    }
+}

@@ -1,0 +1,659 @@
+//! Kubernetes manifests: Deployment, StatefulSet, HorizontalPodAutoscaler (`autoscaling/v2`
+//! and `v1`), KEDA ScaledObject and ScaledJob, CronJob, LimitRange, Service (type
+//! LoadBalancer) and Ingress. Other kinds are listed as skipped.
+//!
+//! Facts used, from the Kubernetes documentation (kubernetes.io/docs):
+//! - `spec.replicas` defaults to 1 ("Deployments", concepts/workloads/controllers/deployment:
+//!   ".spec.replicas is an optional field that specifies the number of desired Pods. It
+//!   defaults to 1").
+//! - A pod's request is the sum of its app containers' (and restartable init, "sidecar",
+//!   containers'), or the largest init container's if that is larger ("Init Containers",
+//!   concepts/workloads/pods/init-containers, "Resource sharing within containers": "the
+//!   Pod's effective request/limit for a resource is the higher of: the sum of all app
+//!   containers request/limit for a resource; the effective init request/limit").
+//! - A container with a limit and no request gets the limit as its request ("Resource
+//!   Management for Pods and Containers", concepts/configuration/manage-resources-containers:
+//!   "If you specify a limit for a resource, but do not specify any request, and no
+//!   admission-time mechanism has applied a default request for that resource, then
+//!   Kubernetes copies the limit you specified and uses it as the requested value").
+//!   With neither, a LimitRange's `defaultRequest` (or `default`) applies ("Limit Ranges",
+//!   concepts/policy/limit-range); without one the pod requests nothing.
+//! - HPA: `minReplicas` defaults to 1; `behavior` as in "Horizontal Pod Autoscaling",
+//!   tasks/run-application/horizontal-pod-autoscale (`stabilizationWindowSeconds`,
+//!   policies of type `Pods` / `Percent` with `periodSeconds`, `selectPolicy`).
+//! - KEDA ScaledObject defaults (keda.sh/docs/latest/reference/scaledobject-spec/):
+//!   `pollingInterval` 30 s, `cooldownPeriod` 300 s, `minReplicaCount` 0,
+//!   `maxReplicaCount` 100.
+
+use crate::model::{Hpa, HpaMetric, Imported, Job, Origin, Rules, Scaling, Workload};
+use crate::node::{Loc, Node};
+use crate::{quantity, ImportError};
+
+/// Pod-spec and container keys read elsewhere or with no bearing on cost or latency:
+/// they are summed up in one line per workload rather than listed one by one.
+const INERT_POD_KEYS: &[&str] = &[
+    "containers",
+    "initContainers",
+    "serviceAccountName",
+    "serviceAccount",
+    "securityContext",
+    "volumes",
+    "restartPolicy",
+    "terminationGracePeriodSeconds",
+    "dnsPolicy",
+    "dnsConfig",
+    "automountServiceAccountToken",
+    "imagePullSecrets",
+    "enableServiceLinks",
+    "hostname",
+    "subdomain",
+    "schedulerName",
+    "priorityClassName",
+    "shareProcessNamespace",
+];
+const INERT_CONTAINER_KEYS: &[&str] = &[
+    "name",
+    "image",
+    "resources",
+    "readinessProbe",
+    "ports",
+    "env",
+    "envFrom",
+    "securityContext",
+    "volumeMounts",
+    "livenessProbe",
+    "imagePullPolicy",
+    "command",
+    "args",
+    "workingDir",
+    "terminationMessagePath",
+    "terminationMessagePolicy",
+    "startupProbe",
+    "lifecycle",
+    "restartPolicy",
+    "stdin",
+    "tty",
+];
+
+/// A container's or pod's requests, in vCPUs and bytes.
+#[derive(Clone, Copy, Default)]
+struct Requests {
+    cpu: Option<f64>,
+    memory: Option<f64>,
+}
+
+/// LimitRange defaults for containers, from any LimitRange in the inputs.
+#[derive(Default)]
+pub(crate) struct LimitDefaults {
+    cpu: Option<f64>,
+    memory: Option<f64>,
+    loc: Option<Loc>,
+}
+
+/// Whether a document is a Kubernetes object (has `apiVersion` and `kind`).
+pub fn is_kubernetes(doc: &Node) -> bool {
+    doc.get("apiVersion").is_some() && doc.get("kind").is_some()
+}
+
+fn at(file: &str, node: &Node) -> Loc {
+    Loc { file: file.to_string(), pos: node.pos }
+}
+
+fn name_of(doc: &Node) -> String {
+    doc.path("metadata.name").and_then(Node::as_str).unwrap_or("unnamed").to_string()
+}
+
+/// A quantity at `node`, or a located error.
+fn qty(file: &str, node: &Node, what: &str) -> Result<f64, ImportError> {
+    let text = node.as_str().ok_or_else(|| {
+        ImportError::at(at(file, node), format!("{what}: expected a quantity, found {}", node.kind()))
+    })?;
+    quantity::parse(text).map_err(|e| ImportError::at(at(file, node), format!("{what}: {e}")))
+}
+
+fn count(file: &str, node: &Node, what: &str) -> Result<u64, ImportError> {
+    node.as_u64().ok_or_else(|| {
+        ImportError::at(
+            at(file, node),
+            format!("{what}: expected a whole number, found {:?}", node.as_str().unwrap_or(node.kind())),
+        )
+    })
+}
+
+fn seconds(file: &str, node: &Node, what: &str) -> Result<f64, ImportError> {
+    node.as_f64().filter(|v| *v >= 0.0).ok_or_else(|| {
+        ImportError::at(
+            at(file, node),
+            format!("{what}: expected a number of seconds, found {:?}", node.as_str().unwrap_or(node.kind())),
+        )
+    })
+}
+
+/// Collects LimitRange defaults (a first pass, so a LimitRange anywhere in the inputs
+/// applies to every workload, as it does in its namespace).
+pub(crate) fn limit_defaults(file: &str, doc: &Node, out: &mut LimitDefaults) -> Result<(), ImportError> {
+    if doc.get("kind").and_then(Node::as_str) != Some("LimitRange") {
+        return Ok(());
+    }
+    for limit in doc.path("spec.limits").map(Node::items).unwrap_or_default() {
+        if limit.get("type").and_then(Node::as_str) != Some("Container") {
+            continue;
+        }
+        for table in ["defaultRequest", "default"] {
+            if let Some(t) = limit.get(table) {
+                if let (None, Some(c)) = (out.cpu, t.get("cpu")) {
+                    out.cpu = Some(qty(file, c, "LimitRange cpu")?);
+                }
+                if let (None, Some(m)) = (out.memory, t.get("memory")) {
+                    out.memory = Some(qty(file, m, "LimitRange memory")?);
+                }
+                out.loc.get_or_insert_with(|| at(file, limit));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One container's requests (a limit standing in for a missing request).
+fn container_requests(
+    file: &str,
+    c: &Node,
+    limits: &LimitDefaults,
+    w: &mut Workload,
+    out: &mut Imported,
+) -> Result<Requests, ImportError> {
+    let cname = c.get("name").and_then(Node::as_str).unwrap_or("?");
+    let mut r = Requests::default();
+    for (res, slot) in [("cpu", &mut r.cpu), ("memory", &mut r.memory)] {
+        let req = c.path(&format!("resources.requests.{res}"));
+        let lim = c.path(&format!("resources.limits.{res}"));
+        *slot = match (req, lim) {
+            (Some(q), _) => Some(qty(file, q, &format!("container {cname}: resources.requests.{res}"))?),
+            (None, Some(l)) => {
+                let v = qty(file, l, &format!("container {cname}: resources.limits.{res}"))?;
+                out.notes.assume(&at(file, l), format!("{} {}: container {cname} has a {res} limit and no request; Kubernetes uses the limit as the request", w.kind, w.name));
+                Some(v)
+            }
+            (None, None) => {
+                let d = if res == "cpu" { limits.cpu } else { limits.memory };
+                if let (Some(_), Some(loc)) = (d, &limits.loc) {
+                    out.notes.assume(&at(file, c), format!("{} {}: container {cname} requests no {res}; the LimitRange at {loc} gives it its default", w.kind, w.name));
+                }
+                d
+            }
+        };
+    }
+    for (res, q) in c.path("resources.limits").map(Node::entries).unwrap_or_default() {
+        if res != "cpu" && res != "memory" {
+            out.notes.skip(
+                &at(file, q),
+                format!(
+                    "{} {}: container {cname}: resources.limits.{res} ({}) is not modelled",
+                    w.kind,
+                    w.name,
+                    q.as_str().unwrap_or("?")
+                ),
+            );
+        }
+    }
+    if let Some(delay) = c.path("readinessProbe.initialDelaySeconds") {
+        let d = seconds(file, delay, "readinessProbe.initialDelaySeconds")?;
+        w.startup_s = Some(w.startup_s.unwrap_or(0.0).max(d));
+    }
+    if w.image.is_none() {
+        w.image = c.get("image").and_then(Node::as_str).map(str::to_string);
+    }
+    for (key, v) in c.entries() {
+        if !INERT_CONTAINER_KEYS.contains(&key.as_str()) {
+            out.notes.skip(
+                &at(file, v),
+                format!("{} {}: container {cname}: `{key}` is not modelled", w.kind, w.name),
+            );
+        }
+    }
+    Ok(r)
+}
+
+/// A pod template's requests and the notes about it, into `w`.
+fn pod(
+    file: &str,
+    spec: &Node,
+    limits: &LimitDefaults,
+    w: &mut Workload,
+    out: &mut Imported,
+) -> Result<(), ImportError> {
+    let mut sum = Requests::default();
+    let add = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (None, None) => None,
+        (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
+    };
+    let containers = spec.get("containers").map(Node::items).unwrap_or_default();
+    if containers.is_empty() {
+        return Err(ImportError::at(
+            at(file, spec),
+            format!("{} {}: the pod template has no containers", w.kind, w.name),
+        ));
+    }
+    let mut init_max = Requests::default();
+    for c in containers {
+        let r = container_requests(file, c, limits, w, out)?;
+        sum = Requests { cpu: add(sum.cpu, r.cpu), memory: add(sum.memory, r.memory) };
+    }
+    for c in spec.get("initContainers").map(Node::items).unwrap_or_default() {
+        let r = container_requests(file, c, limits, w, out)?;
+        if c.get("restartPolicy").and_then(Node::as_str) == Some("Always") {
+            sum = Requests { cpu: add(sum.cpu, r.cpu), memory: add(sum.memory, r.memory) };
+        } else {
+            let hi = |a: Option<f64>, b: Option<f64>| match (a, b) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+            init_max = Requests { cpu: hi(init_max.cpu, r.cpu), memory: hi(init_max.memory, r.memory) };
+        }
+    }
+    let effective = |s: Option<f64>, i: Option<f64>| match (s, i) {
+        (Some(s), Some(i)) => Some(s.max(i)),
+        (s, i) => s.or(i),
+    };
+    w.cpu = effective(sum.cpu, init_max.cpu);
+    w.memory = effective(sum.memory, init_max.memory);
+    for (res, v) in [("cpu", w.cpu), ("memory", w.memory)] {
+        if v.is_none() {
+            out.notes.assume(&w.loc, format!(
+                "{} {}: no container requests {res} and no LimitRange gives a default: Kubernetes would schedule it as requesting nothing (BestEffort); crossover gives it the {res} of each platform preset's default pod",
+                w.kind, w.name
+            ));
+        }
+    }
+    for (key, v) in spec.entries() {
+        if !INERT_POD_KEYS.contains(&key.as_str()) {
+            out.notes.skip(&at(file, v), format!("{} {}: pod spec `{key}` is not modelled (placement and scheduling constraints are not simulated)", w.kind, w.name));
+        }
+    }
+    let mut inert: Vec<&str> = spec
+        .entries()
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .filter(|k| *k != "containers" && *k != "initContainers")
+        .collect();
+    for c in containers.iter().chain(spec.get("initContainers").map(Node::items).unwrap_or_default()) {
+        inert.extend(
+            c.entries()
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .filter(|k| !["name", "image", "resources", "readinessProbe"].contains(k)),
+        );
+    }
+    inert.sort_unstable();
+    inert.dedup();
+    if !inert.is_empty() {
+        out.notes.skip(
+            &w.loc,
+            format!("{} {}: read, with no bearing on cost or latency: {}", w.kind, w.name, inert.join(", ")),
+        );
+    }
+    Ok(())
+}
+
+/// Reads one document; returns whether it was a kind this module handles.
+pub(crate) fn read(
+    file: &str,
+    doc: &Node,
+    limits: &LimitDefaults,
+    hpas: &mut Vec<(String, Hpa)>,
+    out: &mut Imported,
+) -> Result<(), ImportError> {
+    let kind = doc.get("kind").and_then(Node::as_str).unwrap_or("");
+    let api = doc.get("apiVersion").and_then(Node::as_str).unwrap_or("");
+    let name = name_of(doc);
+    let loc = at(file, doc);
+    match kind {
+        "Deployment" | "StatefulSet" => {
+            let mut w = Workload::new(&name, kind, loc.clone(), Origin::Kubernetes);
+            let spec = doc
+                .get("spec")
+                .ok_or_else(|| ImportError::at(loc.clone(), format!("{kind} {name} has no spec")))?;
+            w.replicas = Some(match spec.get("replicas") {
+                Some(r) => match count(file, r, "spec.replicas")? {
+                    0 => {
+                        out.notes.assume(&at(file, r), format!("{kind} {name}: replicas 0 (scaled to zero); imported with one replica, the least a platform runs"));
+                        1
+                    }
+                    n => n,
+                },
+                None => {
+                    out.notes
+                        .assume(&loc, format!("{kind} {name}: no spec.replicas; Kubernetes' default, 1"));
+                    1
+                }
+            });
+            let pspec = spec.path("template.spec").ok_or_else(|| {
+                ImportError::at(loc.clone(), format!("{kind} {name} has no spec.template.spec"))
+            })?;
+            pod(file, pspec, limits, &mut w, out)?;
+            for key in ["strategy", "updateStrategy", "volumeClaimTemplates", "podManagementPolicy"] {
+                if let Some(v) = spec.get(key) {
+                    out.notes.skip(&at(file, v), format!("{kind} {name}: spec.{key} is not modelled"));
+                }
+            }
+            out.workloads.push(w);
+        }
+        "HorizontalPodAutoscaler" => {
+            let spec = doc.get("spec").ok_or_else(|| {
+                ImportError::at(loc.clone(), format!("HorizontalPodAutoscaler {name} has no spec"))
+            })?;
+            let target = spec.path("scaleTargetRef.name").and_then(Node::as_str).unwrap_or("").to_string();
+            let min =
+                spec.get("minReplicas").map(|n| count(file, n, "minReplicas")).transpose()?.unwrap_or(1);
+            let max =
+                spec.get("maxReplicas").map(|n| count(file, n, "maxReplicas")).transpose()?.ok_or_else(
+                    || {
+                        ImportError::at(
+                            loc.clone(),
+                            format!("HorizontalPodAutoscaler {name} has no spec.maxReplicas"),
+                        )
+                    },
+                )?;
+            let mut hpa = Hpa {
+                min,
+                max,
+                metric: None,
+                scale_up: None,
+                scale_down: None,
+                keda: None,
+                loc: loc.clone(),
+            };
+            if api.ends_with("/v1") {
+                // autoscaling/v1: CPU only; without a target the controller's default is 80%
+                // (kubernetes/api autoscaling/v1 types.go: "If not specified the default
+                // autoscaling policy will be used", 80%).
+                let pct = spec
+                    .get("targetCPUUtilizationPercentage")
+                    .map(|n| count(file, n, "targetCPUUtilizationPercentage"))
+                    .transpose()?;
+                if pct.is_none() {
+                    out.notes.assume(&loc, format!("HorizontalPodAutoscaler {name}: no targetCPUUtilizationPercentage; the default 80%"));
+                }
+                hpa.metric = Some(HpaMetric::Cpu(pct.unwrap_or(80) as f64 / 100.0));
+            } else {
+                hpa.metric = metrics(file, &name, spec.get("metrics"), out)?;
+                if spec.get("metrics").is_none() {
+                    out.notes.assume(&loc, format!("HorizontalPodAutoscaler {name}: no metrics; Kubernetes' default, 80% CPU utilisation"));
+                    hpa.metric = Some(HpaMetric::Cpu(0.8));
+                }
+                if let Some(b) = spec.get("behavior") {
+                    (hpa.scale_up, hpa.scale_down) = behavior(file, b)?;
+                }
+            }
+            hpas.push((target, hpa));
+        }
+        "ScaledObject" => {
+            let spec = doc
+                .get("spec")
+                .ok_or_else(|| ImportError::at(loc.clone(), format!("ScaledObject {name} has no spec")))?;
+            let target = spec.path("scaleTargetRef.name").and_then(Node::as_str).unwrap_or("").to_string();
+            let num = |key: &str, default: u64| -> Result<u64, ImportError> {
+                spec.get(key).map(|n| count(file, n, key)).transpose().map(|v| v.unwrap_or(default))
+            };
+            let min = num("minReplicaCount", 0)?;
+            let max = num("maxReplicaCount", 100)?;
+            let polling = num("pollingInterval", 30)? as f64;
+            let cooldown = num("cooldownPeriod", 300)? as f64;
+            let mut hpa = Hpa {
+                min,
+                max,
+                metric: None,
+                scale_up: None,
+                scale_down: None,
+                keda: Some((polling, cooldown)),
+                loc: loc.clone(),
+            };
+            if let Some(b) = spec.path("advanced.horizontalPodAutoscalerConfig.behavior") {
+                (hpa.scale_up, hpa.scale_down) = behavior(file, b)?;
+            }
+            let mut queue = None;
+            for t in spec.get("triggers").map(Node::items).unwrap_or_default() {
+                let ty = t.get("type").and_then(Node::as_str).unwrap_or("?");
+                let value = t.path("metadata.value").and_then(Node::as_f64);
+                match (ty, value) {
+                    ("cpu", Some(v)) if hpa.metric.is_none() => hpa.metric = Some(HpaMetric::Cpu(v / 100.0)),
+                    _ if is_queue(ty) => queue = Some(ty.to_string()),
+                    _ => out.notes.skip(&at(file, t), format!("ScaledObject {name}: trigger `{ty}` is not modelled (crossover's HPA scales on CPU, requests per second or requests in flight)")),
+                }
+            }
+            if let Some(q) = queue {
+                // A queue-driven deployment is a worker: find it and make it one.
+                hpas.push((target.clone(), hpa));
+                out.workloads.iter_mut().filter(|w| w.name == target).for_each(|w| w.job = Some(worker(&q)));
+                pending_workers(out).push((target, q));
+            } else {
+                hpas.push((target, hpa));
+            }
+        }
+        "ScaledJob" => {
+            let spec = doc
+                .get("spec")
+                .ok_or_else(|| ImportError::at(loc.clone(), format!("ScaledJob {name} has no spec")))?;
+            let mut w = Workload::new(&name, kind, loc.clone(), Origin::Kubernetes);
+            if let Some(p) = spec.path("jobTargetRef.template.spec") {
+                pod(file, p, limits, &mut w, out)?;
+            }
+            let trigger = spec
+                .get("triggers")
+                .map(Node::items)
+                .unwrap_or_default()
+                .first()
+                .and_then(|t| t.get("type"))
+                .and_then(Node::as_str)
+                .unwrap_or("queue")
+                .to_string();
+            let mut job = worker(&trigger);
+            job.parallelism =
+                spec.path("jobTargetRef.parallelism").map(|n| count(file, n, "parallelism")).transpose()?;
+            job.tasks = spec.get("maxReplicaCount").map(|n| count(file, n, "maxReplicaCount")).transpose()?;
+            job.deadline_s = spec
+                .path("jobTargetRef.activeDeadlineSeconds")
+                .map(|n| seconds(file, n, "activeDeadlineSeconds"))
+                .transpose()?;
+            w.job = Some(job);
+            out.workloads.push(w);
+        }
+        "CronJob" | "Job" => {
+            let mut w = Workload::new(&name, kind, loc.clone(), Origin::Kubernetes);
+            let jspec = if kind == "CronJob" { doc.path("spec.jobTemplate.spec") } else { doc.get("spec") };
+            let jspec = jspec
+                .ok_or_else(|| ImportError::at(loc.clone(), format!("{kind} {name} has no job spec")))?;
+            if let Some(p) = jspec.path("template.spec") {
+                pod(file, p, limits, &mut w, out)?;
+            }
+            w.job = Some(Job {
+                kind: if kind == "CronJob" { "cron" } else { "batch" },
+                schedule: doc.path("spec.schedule").and_then(Node::as_str).map(str::to_string),
+                tasks: jspec.get("completions").map(|n| count(file, n, "completions")).transpose()?,
+                parallelism: jspec.get("parallelism").map(|n| count(file, n, "parallelism")).transpose()?,
+                deadline_s: jspec
+                    .get("activeDeadlineSeconds")
+                    .map(|n| seconds(file, n, "activeDeadlineSeconds"))
+                    .transpose()?,
+                trigger: None,
+            });
+            out.workloads.push(w);
+        }
+        "Service" => match doc.path("spec.type").and_then(Node::as_str) {
+            Some("LoadBalancer") => {
+                out.load_balancers.push(format!("{loc}: Service {name} (type LoadBalancer)"))
+            }
+            t => out.notes.skip(
+                &loc,
+                format!(
+                    "Service {name} (type {}): in-cluster networking costs nothing here",
+                    t.unwrap_or("ClusterIP")
+                ),
+            ),
+        },
+        "Ingress" => out.load_balancers.push(format!("{loc}: Ingress {name}")),
+        "LimitRange" => {}
+        _ => out.notes.skip(&loc, format!("{kind} {name} ({api}): kind not modelled, skipped")),
+    }
+    Ok(())
+}
+
+/// Queue-length triggers: what makes a KEDA-scaled deployment a worker (keda.sh scalers).
+fn is_queue(ty: &str) -> bool {
+    [
+        "rabbitmq",
+        "aws-sqs-queue",
+        "kafka",
+        "azure-servicebus",
+        "azure-queue",
+        "gcp-pubsub",
+        "redis",
+        "redis-streams",
+        "nats-jetstream",
+        "stan",
+        "activemq",
+        "artemis-queue",
+        "ibmmq",
+        "pulsar",
+        "aws-kinesis-stream",
+        "azure-eventhub",
+    ]
+    .iter()
+    .any(|q| ty.starts_with(q))
+}
+
+fn worker(trigger: &str) -> Job {
+    Job {
+        kind: "worker",
+        schedule: None,
+        tasks: None,
+        parallelism: None,
+        deadline_s: None,
+        trigger: Some(trigger.to_string()),
+    }
+}
+
+/// Workers whose ScaledObject came before their Deployment: marked when linking.
+fn pending_workers(out: &mut Imported) -> &mut Vec<(String, String)> {
+    &mut out.pending_workers
+}
+
+/// The first metric of an `autoscaling/v2` HPA the project can model; the rest are noted.
+fn metrics(
+    file: &str,
+    name: &str,
+    list: Option<&Node>,
+    out: &mut Imported,
+) -> Result<Option<HpaMetric>, ImportError> {
+    let mut chosen = None;
+    for m in list.map(Node::items).unwrap_or_default() {
+        let ty = m.get("type").and_then(Node::as_str).unwrap_or("?");
+        let mapped = match ty {
+            "Resource" | "ContainerResource" => {
+                let key = if ty == "Resource" { "resource" } else { "containerResource" };
+                let res = m.path(&format!("{key}.name")).and_then(Node::as_str).unwrap_or("?");
+                let util = m.path(&format!("{key}.target.averageUtilization"));
+                match (res, util) {
+                    ("cpu", Some(u)) => {
+                        Some(HpaMetric::Cpu(count(file, u, "averageUtilization")? as f64 / 100.0))
+                    }
+                    _ => None,
+                }
+            }
+            "Pods" | "Object" | "External" => {
+                let key = ty.to_ascii_lowercase();
+                let metric = m.path(&format!("{key}.metric.name")).and_then(Node::as_str).unwrap_or("");
+                let target = m
+                    .path(&format!("{key}.target.averageValue"))
+                    .or_else(|| m.path(&format!("{key}.target.value")));
+                let requesty = metric.contains("request") || metric.contains("rps") || metric.contains("qps");
+                match target {
+                    Some(t)
+                        if requesty
+                            && (metric.contains("second")
+                                || metric.contains("rps")
+                                || metric.contains("qps")) =>
+                    {
+                        Some(HpaMetric::Rps(qty(file, t, "target")?))
+                    }
+                    Some(t)
+                        if requesty
+                            && (metric.contains("inflight")
+                                || metric.contains("in_flight")
+                                || metric.contains("concurren")) =>
+                    {
+                        Some(HpaMetric::Concurrency(qty(file, t, "target")?))
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        match (mapped, &chosen) {
+            (Some(metric), None) => chosen = Some(metric),
+            (Some(_), Some(_)) => out.notes.skip(&at(file, m), format!("HorizontalPodAutoscaler {name}: a second metric ({ty}); crossover's HPA follows one, the first that it can model")),
+            (None, _) => out.notes.skip(&at(file, m), format!("HorizontalPodAutoscaler {name}: metric of type {ty} is not modelled (CPU utilisation, requests per second and requests in flight are)")),
+        }
+    }
+    Ok(chosen)
+}
+
+/// `spec.behavior`'s `scaleUp` and `scaleDown`.
+fn behavior(file: &str, b: &Node) -> Result<(Option<Rules>, Option<Rules>), ImportError> {
+    let rules = |n: Option<&Node>| -> Result<Option<Rules>, ImportError> {
+        let Some(n) = n else { return Ok(None) };
+        let mut r = Rules {
+            stabilization_s: n
+                .get("stabilizationWindowSeconds")
+                .map(|s| seconds(file, s, "stabilizationWindowSeconds"))
+                .transpose()?,
+            select: n.get("selectPolicy").and_then(Node::as_str).map(str::to_string),
+            ..Rules::default()
+        };
+        for p in n.get("policies").map(Node::items).unwrap_or_default() {
+            let value = p.get("value").map(|v| count(file, v, "policy value")).transpose()?.unwrap_or(0);
+            let period = p
+                .get("periodSeconds")
+                .map(|v| seconds(file, v, "periodSeconds"))
+                .transpose()?
+                .unwrap_or(15.0);
+            match p.get("type").and_then(Node::as_str) {
+                Some("Pods") => r.pods = Some((value, period)),
+                Some("Percent") => r.percent = Some((value, period)),
+                other => {
+                    return Err(ImportError::at(
+                        at(file, p),
+                        format!("policy type {other:?}: Kubernetes allows Pods or Percent"),
+                    ))
+                }
+            }
+        }
+        Ok(Some(r))
+    };
+    Ok((rules(b.get("scaleUp"))?, rules(b.get("scaleDown"))?))
+}
+
+/// Attaches each HPA or ScaledObject to the workload it scales (by name); one that
+/// scales nothing imported is noted.
+pub(crate) fn link(hpas: Vec<(String, Hpa)>, out: &mut Imported) {
+    for (target, hpa) in hpas {
+        match out.workloads.iter_mut().find(|w| w.name == target && w.origin == Origin::Kubernetes) {
+            Some(w) => {
+                if let Some(Scaling::Hpa(_)) = w.scaling {
+                    out.notes.skip(&hpa.loc, format!("a second autoscaler for {target}; the first is kept"));
+                } else {
+                    w.scaling = Some(Scaling::Hpa(Box::new(hpa)));
+                }
+            }
+            None => {
+                out.notes.skip(&hpa.loc, format!("scales `{target}`, which is not in the inputs; skipped"))
+            }
+        }
+    }
+    let pending = std::mem::take(&mut out.pending_workers);
+    for (target, trigger) in pending {
+        for w in out.workloads.iter_mut().filter(|w| w.name == target) {
+            w.job.get_or_insert_with(|| worker(&trigger));
+        }
+    }
+}

@@ -1,0 +1,291 @@
+//! `crossover import`: the configuration a team already runs, read into a scenario.
+//!
+//! Inputs are recognised by content, one format per module: Kubernetes manifests
+//! (`kubernetes.rs`, multi-document YAML as `kubectl`, `helm template` and `kustomize
+//! build` print it), Cloud Run / Knative YAML (`knative.rs`), ECS task definitions and
+//! services (`ecs.rs`, JSON) and `fly.toml` (`fly.rs`). Each reader fills the same
+//! [`model::Imported`]: workloads with their sizes, replicas and autoscalers, and notes on
+//! everything read but not mapped. `emit.rs` writes the scenario from it; `shapes.rs` fits
+//! sizes to what each provider sells; `traffic.rs` reads `--traffic`.
+//!
+//! Invariants: nothing read is dropped silently (each field or kind not mapped is a
+//! note, printed in the output and on stderr); a malformed input is an [`ImportError`]
+//! located at file:line:column (or file and key path, for JSON and TOML values), never a
+//! panic; the library reads only the paths it is given and writes nothing.
+
+pub mod ecs;
+pub mod emit;
+pub mod fly;
+pub mod knative;
+pub mod kubernetes;
+pub mod model;
+pub mod names;
+pub mod node;
+pub mod quantity;
+pub mod shapes;
+pub mod traffic;
+pub mod yaml;
+
+pub use emit::{scenario, Options};
+pub use model::Imported;
+
+use node::{Loc, Node, Pos};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A malformed input: where, and what is wrong.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImportError {
+    pub loc: Loc,
+    pub message: String,
+}
+
+impl ImportError {
+    pub fn at(loc: Loc, message: impl Into<String>) -> ImportError {
+        ImportError { loc, message: message.into() }
+    }
+}
+
+impl fmt::Display for ImportError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{}: {}", self.loc, self.message)
+    }
+}
+
+impl std::error::Error for ImportError {}
+
+/// One input file: the name to show, and its text.
+#[derive(Clone, Debug)]
+pub struct Source {
+    pub name: String,
+    pub text: String,
+}
+
+/// Largest input file read: manifests are kilobytes; this bounds a mistaken path.
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+
+const EXTENSIONS: &[&str] = &["yaml", "yml", "json", "toml"];
+
+/// The files at `paths`: a file as given, a folder's `.yaml`, `.yml`, `.json` and
+/// `.toml` files (recursively, sorted by path, hidden entries left out).
+pub fn collect(paths: &[PathBuf]) -> Result<Vec<Source>, ImportError> {
+    let mut files = Vec::new();
+    for p in paths {
+        let shown = p.display().to_string();
+        let meta =
+            std::fs::metadata(p).map_err(|e| ImportError::at(loc(&shown), format!("cannot read: {e}")))?;
+        if meta.is_dir() {
+            let mut found = Vec::new();
+            walk(p, &mut found, 0)?;
+            if found.is_empty() {
+                return Err(ImportError::at(
+                    loc(&shown),
+                    "the folder holds no .yaml, .yml, .json or .toml file",
+                ));
+            }
+            files.extend(found);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    files
+        .iter()
+        .map(|f| {
+            let shown = f.display().to_string();
+            let size = std::fs::metadata(f).map(|m| m.len()).unwrap_or(0);
+            if size > MAX_FILE_BYTES {
+                return Err(ImportError::at(
+                    loc(&shown),
+                    format!("{size} bytes: larger than the {MAX_FILE_BYTES} bytes an import reads"),
+                ));
+            }
+            let bytes =
+                std::fs::read(f).map_err(|e| ImportError::at(loc(&shown), format!("cannot read: {e}")))?;
+            let text = String::from_utf8(bytes).map_err(|e| {
+                ImportError::at(
+                    loc(&shown),
+                    format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
+                )
+            })?;
+            Ok(Source { name: shown, text })
+        })
+        .collect()
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -> Result<(), ImportError> {
+    if depth > 32 {
+        return Ok(());
+    }
+    let shown = dir.display().to_string();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| ImportError::at(loc(&shown), format!("cannot read the folder: {e}")))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| !p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.')))
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            walk(&p, out, depth + 1)?;
+        } else if p.extension().and_then(|e| e.to_str()).is_some_and(|e| EXTENSIONS.contains(&e)) {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+fn loc(file: &str) -> Loc {
+    Loc { file: file.to_string(), pos: Pos::default() }
+}
+
+/// 1-based line and column of byte `offset` in `text`.
+pub fn line_col(text: &str, offset: usize) -> Pos {
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &text[..end];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    Pos { line, col }
+}
+
+/// The scenario for `imported`, checked by the scenario crate's own validation (files it
+/// names looked up from `base_dir`). A candidate platform that cannot run a service as
+/// sized (a pod larger than its nodes) is left out and the reason listed; any other
+/// problem is a defect of the importer, returned as an error.
+pub fn build(imported: &Imported, opts: &Options, base_dir: &Path) -> Result<(String, Vec<String>), String> {
+    let mut opts = opts.clone();
+    loop {
+        let (text, notes) = emit::scenario(imported, &opts)?;
+        let err = match crossover_scenario::parse_in(&text, "the imported scenario", &opts.name, base_dir) {
+            Ok(_) => return Ok((text, notes)),
+            Err(e) => e,
+        };
+        let doc: toml::Table = text.parse().map_err(|e| format!("the imported scenario is not TOML: {e}"))?;
+        let names: Vec<String> = doc
+            .get("platform")
+            .and_then(toml::Value::as_array)
+            .map(|a| a.iter().filter_map(|p| p.get("name")?.as_str().map(str::to_string)).collect())
+            .unwrap_or_default();
+        let mut dropped = false;
+        for d in &err.diagnostics {
+            let Some(rest) = d.key.strip_prefix("platform[") else { continue };
+            let Some(i) = rest.split(']').next().and_then(|i| i.parse::<usize>().ok()) else { continue };
+            if let Some(name) = names.get(i) {
+                if emit::CANDIDATES.contains(&name.as_str()) && !opts.excluded.iter().any(|(x, _)| x == name)
+                {
+                    opts.excluded.push((name.clone(), format!("{}: {}", d.key, d.message)));
+                    dropped = true;
+                }
+            }
+        }
+        if !dropped {
+            return Err(format!("the imported scenario does not validate (a defect of crossover import; please report it with the input):\n{err}"));
+        }
+    }
+}
+
+/// A parsed document, before it is read.
+enum Doc {
+    Yaml(Node),
+    Json(Node),
+    Fly(toml::Table),
+}
+
+fn extension(name: &str) -> &str {
+    Path::new(name).extension().and_then(|e| e.to_str()).unwrap_or("")
+}
+
+/// Parses one file by its content: JSON (starts with `{` or `[`, unless named .yaml),
+/// TOML (named .toml, or parses as TOML), otherwise YAML.
+fn parse(src: &Source, out: &mut model::Imported) -> Result<Vec<Doc>, ImportError> {
+    let ext = extension(&src.name);
+    let first = src.text.trim_start().chars().next();
+    let yaml_named = ext == "yaml" || ext == "yml";
+    if !yaml_named && matches!(first, Some('{') | Some('[')) {
+        let v: serde_json::Value = serde_json::from_str(&src.text).map_err(|e| {
+            ImportError::at(
+                Loc { file: src.name.clone(), pos: Pos { line: e.line(), col: e.column() } },
+                format!("invalid JSON: {e}"),
+            )
+        })?;
+        let n = node::from_json(&v);
+        return Ok(match &n.value {
+            node::Value::Seq(items) => items.iter().cloned().map(Doc::Json).collect(),
+            _ => vec![Doc::Json(n)],
+        });
+    }
+    if ext == "toml" || (!yaml_named && src.text.parse::<toml::Table>().is_ok()) {
+        let t: toml::Table = src.text.parse().map_err(|e: toml::de::Error| {
+            let pos = e.span().map(|s| line_col(&src.text, s.start)).unwrap_or_default();
+            ImportError::at(Loc { file: src.name.clone(), pos }, format!("invalid TOML: {}", e.message()))
+        })?;
+        if fly::is_fly(&t) {
+            return Ok(vec![Doc::Fly(t)]);
+        }
+        out.notes.skip(&loc(&src.name), "a TOML file that is not a fly.toml (no `app` with [http_service], [[vm]] or [[services]]); skipped");
+        return Ok(Vec::new());
+    }
+    let docs = yaml::load(&src.text).map_err(|e| {
+        ImportError::at(Loc { file: src.name.clone(), pos: e.pos }, format!("invalid YAML: {}", e.message))
+    })?;
+    Ok(docs.into_iter().map(Doc::Yaml).collect())
+}
+
+/// Reads every source into workloads and notes. The sources are parsed first (a
+/// malformed one stops everything), then read in passes, so that what refers to
+/// something else finds it whatever the order of the files: LimitRanges first, then the
+/// workloads, then ECS services and the autoscalers that point at them.
+pub fn read(sources: &[Source]) -> Result<model::Imported, ImportError> {
+    let mut out =
+        model::Imported { files: sources.iter().map(|s| s.name.clone()).collect(), ..Default::default() };
+    let mut parsed = Vec::new();
+    for src in sources {
+        for doc in parse(src, &mut out)? {
+            parsed.push((src.name.as_str(), doc));
+        }
+    }
+    let mut limits = kubernetes::LimitDefaults::default();
+    for (file, doc) in &parsed {
+        if let Doc::Yaml(n) = doc {
+            kubernetes::limit_defaults(file, n, &mut limits)?;
+        }
+    }
+    let mut hpas = Vec::new();
+    let mut services = Vec::new();
+    let mut scaling: Vec<(&str, String, &Node)> = Vec::new();
+    for (file, doc) in &parsed {
+        match doc {
+            Doc::Yaml(n) if knative::is_cloud_run(n) => knative::read(file, n, &mut out)?,
+            Doc::Yaml(n) if kubernetes::is_kubernetes(n) => kubernetes::read(file, n, &limits, &mut hpas, &mut out)?,
+            Doc::Yaml(n) => out.notes.skip(&Loc { file: file.to_string(), pos: n.pos }, "a YAML document without apiVersion and kind: not a Kubernetes or Cloud Run object; skipped"),
+            Doc::Json(n) => match ecs::classify(n) {
+                Some(ecs::EcsDoc::TaskDefinition(td)) => ecs::task_definition(file, td, &mut out)?,
+                Some(ecs::EcsDoc::Services(list)) => services.extend(list.into_iter().map(|s| (*file, s.clone()))),
+                Some(ecs::EcsDoc::Scaling(d)) => {
+                    scaling.push((file, d.get("ResourceId").and_then(Node::as_str).unwrap_or("").to_string(), d))
+                }
+                None => out.notes.skip(&loc(file), "JSON that is neither an ECS task definition (containerDefinitions) nor an ECS service (serviceName); skipped"),
+            },
+            Doc::Fly(t) => fly::read(file, t, &mut out)?,
+        }
+    }
+    for (file, s) in services {
+        ecs::service(file, &s, &mut out)?;
+    }
+    // Application Auto Scaling: every document of one ResourceId together.
+    let mut ids: Vec<&String> = scaling.iter().map(|(_, id, _)| id).collect();
+    ids.dedup();
+    let mut seen: Vec<&String> = Vec::new();
+    for id in ids {
+        if seen.contains(&id) {
+            continue;
+        }
+        seen.push(id);
+        let docs: Vec<&Node> = scaling.iter().filter(|(_, i, _)| i == id).map(|(_, _, d)| *d).collect();
+        let file = scaling.iter().find(|(_, i, _)| i == id).map_or("", |(f, _, _)| *f);
+        ecs::scaling(file, &docs, &mut out)?;
+    }
+    kubernetes::link(hpas, &mut out);
+    Ok(out)
+}

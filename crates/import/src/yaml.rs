@@ -1,0 +1,167 @@
+//! YAML (Kubernetes manifests, Cloud Run `service.yaml`) into [`Node`]s with their lines
+//! and columns, through `yaml-rust2`.
+//!
+//! Why `yaml-rust2`: `serde_yaml` is archived (its author marked it unmaintained in 2024);
+//! its forks `serde_yaml_ng` and `serde_norway` keep its design, a serde deserialiser over
+//! `unsafe-libyaml` (libyaml translated to unsafe Rust), which locates an error but gives
+//! the values it returns no position, so a field we cannot map could not be pointed at.
+//! `yaml-rust2` is maintained (releases through 2025), pure safe Rust, YAML 1.2, and its
+//! parser hands every event with a `Marker` (line and column), from which this module
+//! builds a tree whose every node knows where it starts. `saphyr`, by the same maintainers,
+//! builds such a tree itself but is at 0.0.x with its API still moving. Multi-document
+//! streams (`---`) are what `kubectl`, `helm template` and `kustomize build` print.
+
+use crate::node::{Node, Pos, Value};
+use std::collections::HashMap;
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+/// A YAML syntax error: where, and what the parser said.
+#[derive(Debug, Clone, PartialEq)]
+pub struct YamlError {
+    pub pos: Pos,
+    pub message: String,
+}
+
+/// Deepest nesting accepted: a hostile file of ten thousand `[` must not overflow the stack
+/// of whatever walks the tree.
+const MAX_DEPTH: usize = 200;
+
+/// Every document of `text`, in order (empty documents left out).
+pub fn load(text: &str) -> Result<Vec<Node>, YamlError> {
+    let mut builder = Builder::default();
+    let mut parser = Parser::new_from_str(text);
+    let result = parser.load(&mut builder, true);
+    if let Some(e) = builder.error.take() {
+        return Err(e);
+    }
+    result.map_err(|e| YamlError { pos: pos(*e.marker()), message: e.info().to_string() })?;
+    Ok(builder.docs.into_iter().filter(|d| d.value != Value::Null).collect())
+}
+
+fn pos(m: Marker) -> Pos {
+    // yaml-rust2's lines count from 1 and its columns from 0.
+    Pos { line: m.line(), col: m.col() + 1 }
+}
+
+/// A container being filled: a sequence, or a mapping with the key awaiting its value.
+enum Open {
+    Seq(Vec<Node>, Pos, usize),
+    Map(Vec<(String, Node)>, Option<String>, Pos, usize),
+}
+
+#[derive(Default)]
+struct Builder {
+    docs: Vec<Node>,
+    stack: Vec<Open>,
+    anchors: HashMap<usize, Node>,
+    error: Option<YamlError>,
+}
+
+impl Builder {
+    fn push(&mut self, node: Node, anchor: usize) {
+        if anchor > 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        match self.stack.last_mut() {
+            None => self.docs.push(node),
+            Some(Open::Seq(items, _, _)) => items.push(node),
+            Some(Open::Map(entries, key, start, _)) => match key.take() {
+                Some(k) => entries.push((k, node)),
+                None => match node.value {
+                    // A block mapping starts where its first key does (the parser marks
+                    // the mapping a token later).
+                    Value::Scalar(s) if entries.is_empty() => {
+                        *start = node.pos;
+                        *key = Some(s)
+                    }
+                    Value::Scalar(s) => *key = Some(s),
+                    Value::Null => *key = Some(String::new()),
+                    _ => {
+                        if self.error.is_none() {
+                            self.error = Some(YamlError {
+                                pos: node.pos,
+                                message: "a mapping key must be plain text, not a list or a mapping".into(),
+                            });
+                        }
+                        *key = Some(String::new());
+                    }
+                },
+            },
+        }
+    }
+}
+
+impl MarkedEventReceiver for Builder {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        if self.error.is_some() {
+            return;
+        }
+        let at = pos(mark);
+        if self.stack.len() > MAX_DEPTH {
+            self.error =
+                Some(YamlError { pos: at, message: format!("nested deeper than {MAX_DEPTH} levels") });
+            return;
+        }
+        match ev {
+            Event::Scalar(text, style, anchor, _tag) => {
+                let null = style == TScalarStyle::Plain
+                    && matches!(text.as_str(), "" | "~" | "null" | "Null" | "NULL");
+                let value = if null { Value::Null } else { Value::Scalar(text) };
+                self.push(Node::new(value, at), anchor);
+            }
+            Event::SequenceStart(anchor, _) => self.stack.push(Open::Seq(Vec::new(), at, anchor)),
+            Event::MappingStart(anchor, _) => self.stack.push(Open::Map(Vec::new(), None, at, anchor)),
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (node, anchor) = match self.stack.pop() {
+                    Some(Open::Seq(items, p, a)) => (Node::new(Value::Seq(items), p), a),
+                    Some(Open::Map(entries, _, p, a)) => (Node::new(Value::Map(entries), p), a),
+                    None => return,
+                };
+                self.push(node, anchor);
+            }
+            Event::Alias(id) => match self.anchors.get(&id).cloned() {
+                Some(mut node) => {
+                    node.pos = at;
+                    self.push(node, 0);
+                }
+                None => {
+                    self.error = Some(YamlError { pos: at, message: "an alias to an unknown anchor".into() })
+                }
+            },
+            Event::DocumentEnd => self.anchors.clear(),
+            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentStart => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_keep_their_positions() {
+        let docs = load("a: 1\n---\nkind: Deployment\nspec:\n  replicas: 3\n  list: [x, y]\n").unwrap();
+        assert_eq!(docs.len(), 2);
+        let r = docs[1].path("spec.replicas").unwrap();
+        assert_eq!((r.pos.line, r.pos.col, r.as_u64()), (5, 13, Some(3)));
+        assert_eq!(docs[1].path("spec.list").unwrap().items().len(), 2);
+    }
+
+    #[test]
+    fn syntax_errors_are_located() {
+        let e = load("a: 1\nb: [1, 2\nc: 3\n").unwrap_err();
+        assert!(e.pos.line >= 2, "{e:?}");
+        let e = load("a:\n  - b\n c: d\n").unwrap_err();
+        assert!(e.pos.line == 3, "{e:?}");
+    }
+
+    #[test]
+    fn nulls_aliases_and_quoted_text() {
+        let docs = load("a: ~\nb: 'null'\nc: &x {d: 1}\ne: *x\n").unwrap();
+        assert!(docs[0].get("a").is_none());
+        assert_eq!(docs[0].get("b").unwrap().as_str(), Some("null"));
+        assert_eq!(docs[0].path("e.d").unwrap().as_u64(), Some(1));
+        assert!(load(&"[".repeat(10_000)).is_err());
+    }
+}
