@@ -132,6 +132,19 @@ fn the_printed_plan_reruns_to_the_same_figures() {
         crossover(&["run", "p/plan-infrastructure.toml", "--out", "r", "--threads", "1", "-q"], dir.path());
     assert_eq!(rerun.status.code(), Some(0), "{}", common::stderr(&rerun));
     let read = |p: &str| std::fs::read_to_string(dir.path().join(p)).unwrap();
+    // Byte-identical for any thread count.
+    let one = crossover(&["plan", file.to_str().unwrap(), "--out", "p1", "--threads", "1", "-q"], dir.path());
+    assert_eq!(one.status.code(), Some(0), "{}", common::stderr(&one));
+    for f in [
+        "plan.csv",
+        "plan-comparison.csv",
+        "plan-infrastructure.toml",
+        "plan-tco.toml",
+        "plan.svg",
+        "report.html",
+    ] {
+        assert_eq!(read(&format!("p/{f}")), read(&format!("p1/{f}")), "{f}");
+    }
     let (plan, services) = (read("p/plan.csv"), read("r/services.csv"));
     let header: Vec<&str> = services.lines().next().unwrap().split(',').collect();
     let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
@@ -193,6 +206,23 @@ fn only_services_is_validated() {
     let out = crossover(&["validate", "bad.toml"], dir.path());
     assert_eq!(out.status.code(), Some(2));
     assert!(common::stderr(&out).contains("names no service"), "{}", common::stderr(&out));
+    // plan refuses what it cannot place, with exit 2: a bad file, an unknown platform, a
+    // hybrid.
+    let out = crossover(&["plan", "bad.toml"], dir.path());
+    assert_eq!(out.status.code(), Some(2), "{}", common::stderr(&out));
+    std::fs::write(&file, format!("{HEAD}{SERVICES}{PLATFORMS}")).unwrap();
+    let out = crossover(&["plan", "bad.toml", "--platform", "vn"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(common::stderr(&out).contains("did you mean `vm`"), "{}", common::stderr(&out));
+    let hybrid = format!("{HEAD}{SERVICES}{PLATFORMS}").replacen(
+        "name = \"vm\"\n",
+        "name = \"vm\"\nspill = { to = \"fn\", threshold = 1.0 }\n",
+        1,
+    );
+    std::fs::write(&file, hybrid).unwrap();
+    let out = crossover(&["plan", "bad.toml"], dir.path());
+    assert_eq!(out.status.code(), Some(2), "{}", common::stderr(&out));
+    assert!(common::stderr(&out).contains("spills to another platform"), "{}", common::stderr(&out));
 }
 
 /// A small stack of `n` services with the given traffic (requests/s) on three platforms:

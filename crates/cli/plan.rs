@@ -90,13 +90,16 @@ pub fn plan(args: &PlanArgs) -> Result<u8, Failure> {
     let out = args.out.clone().unwrap_or_else(|| Path::new("output").join(format!("{}-plan", scenario.name)));
     let _lock = claim_folder(&out, args.quiet)?;
     let started = Instant::now();
-    let result =
-        match crossover_runner::plan::plan(&scenario, &PlanOptions { threads: args.threads, progress: None })
-        {
-            Ok(r) => r,
-            Err(PlanError::Input(e)) => return Err(Failure::BadInput(format!("error: {e}"))),
-            Err(PlanError::Run(e)) => return Err(run_failure(e)),
-        };
+    // Each batch of candidates is a round of the bar (simulations of this round).
+    let bar = super::progress::Bar::rounds(args.quiet);
+    let options = PlanOptions { threads: args.threads, progress: bar.callback() };
+    let planned = crossover_runner::plan::plan(&scenario, &options);
+    bar.finish();
+    let result = match planned {
+        Ok(r) => r,
+        Err(PlanError::Input(e)) => return Err(Failure::BadInput(format!("error: {e}"))),
+        Err(PlanError::Run(e)) => return Err(run_failure(e)),
+    };
     let primary = args.cost.model();
     let mut files: Vec<(String, Vec<u8>)> = vec![
         ("plan.csv".into(), crossover_report::plan_csv(&result)),
