@@ -211,7 +211,7 @@ fn only_services_is_validated() {
     let out = crossover(&["plan", "bad.toml"], dir.path());
     assert_eq!(out.status.code(), Some(2), "{}", common::stderr(&out));
     std::fs::write(&file, format!("{HEAD}{SERVICES}{PLATFORMS}")).unwrap();
-    let out = crossover(&["plan", "bad.toml", "--platform", "vn"], dir.path());
+    let out = crossover(&["plan", "bad.toml", "--platform", "vmm"], dir.path());
     assert_eq!(out.status.code(), Some(2));
     assert!(common::stderr(&out).contains("did you mean `vm`"), "{}", common::stderr(&out));
     let hybrid = format!("{HEAD}{SERVICES}{PLATFORMS}").replacen(

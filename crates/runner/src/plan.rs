@@ -21,7 +21,8 @@
 //! otherwise it starts from the best single-platform answer and moves one service at a
 //! time to another platform (or all the services of one platform to another, since a
 //! platform's fixed costs go only with its last service), taking the best move, while
-//! the objective falls. The
+//! the objective falls; then it does the same from every other single-platform answer
+//! and keeps the best plan found. The
 //! objective is lexicographic: fewer services missing their SLO first, then the mean
 //! monthly bill under the chosen cost model, then the assignment itself (so ties are
 //! broken the same way every time).
@@ -52,11 +53,19 @@ impl std::fmt::Display for PlanInputError {
 pub enum Search {
     /// Every assignment evaluated.
     Exhaustive { assignments: u128 },
-    /// Local search from the best single-platform answer (`start`, a platform name, or
-    /// `None` when no platform runs every service and each service started on its
-    /// first candidate): `moves` improving moves taken, `evaluated` assignments
-    /// evaluated, out of `assignments` possible.
-    Local { start: Option<String>, moves: usize, evaluated: usize, assignments: u128 },
+    /// Local search from each of the `starts` single-platform answers (`start`, the best
+    /// of them, a platform name; `None` when no platform runs every service and each
+    /// service started on its first candidate), the plan found from `from`: `moves`
+    /// improving moves taken, `evaluated` assignments evaluated (a cached one again),
+    /// out of `assignments` possible.
+    Local {
+        start: Option<String>,
+        from: Option<String>,
+        starts: usize,
+        moves: usize,
+        evaluated: usize,
+        assignments: u128,
+    },
 }
 
 impl Search {
@@ -65,14 +74,13 @@ impl Search {
             Search::Exhaustive { assignments } => {
                 format!("exhaustive: every one of the {assignments} assignments evaluated")
             }
-            Search::Local { start, moves, evaluated, assignments } => format!(
-                "local search (of {assignments} assignments): from {}, moving one service (or one \
-                 platform's services together) at a time while the total fell; {moves} move(s) taken, \
+            Search::Local { start, from, starts, moves, evaluated, assignments } => format!(
+                "local search (of {assignments} assignments) from each of the {starts} single-platform \
+                 answer(s), the best first ({}), moving one service (or one platform's services \
+                 together) at a time while the total fell; the plan came from {}; {moves} move(s) taken, \
                  {evaluated} assignment(s) evaluated",
-                match start {
-                    Some(p) => format!("the best single-platform answer ({p})"),
-                    None => "each service on its first candidate platform".to_string(),
-                }
+                start.as_deref().unwrap_or("each service on its first candidate platform"),
+                from.as_deref().unwrap_or("each service on its first candidate platform"),
             ),
         }
     }
@@ -386,21 +394,62 @@ pub fn search_with(ev: &mut Evaluator, model: CostModel, limit: u128) -> Result<
     }
     let singles: Vec<Vec<usize>> = (0..ev.scenario.platforms.len()).filter_map(|p| ev.single(p)).collect();
     ev.prepare(&singles)?;
-    let start =
-        singles.iter().map(|a| ev.evaluate(a)).reduce(|a, b| if b.better_than(&a, model) { b } else { a });
-    let (mut current, start_name) = match start {
-        Some(e) => {
-            let name = ev.scenario.platforms[e.assignment[0]].name.clone();
-            (e, Some(name))
+    let mut starts: Vec<(Evaluation, Option<String>)> =
+        singles.iter().map(|a| (ev.evaluate(a), Some(ev.scenario.platforms[a[0]].name.clone()))).collect();
+    if starts.is_empty() {
+        let a: Vec<usize> = candidates.iter().map(|c| c[0]).collect();
+        ev.prepare(std::slice::from_ref(&a))?;
+        starts.push((ev.evaluate(&a), None));
+    }
+    // The best single-platform answer first; then the others: a descent from one
+    // platform's answer reaches plans that a descent from another's cannot, when a
+    // platform is worth its fixed costs only with several services on it.
+    starts.sort_by(|a, b| {
+        if a.0.better_than(&b.0, model) {
+            Ordering::Less
+        } else if b.0.better_than(&a.0, model) {
+            Ordering::Greater
+        } else {
+            Ordering::Equal
         }
-        None => {
-            let a: Vec<usize> = candidates.iter().map(|c| c[0]).collect();
-            ev.prepare(std::slice::from_ref(&a))?;
-            (ev.evaluate(&a), None)
-        }
-    };
-    let mut evaluated = singles.len().max(1);
+    });
+    let first = starts[0].1.clone();
+    let count_starts = starts.len();
+    let mut evaluated = starts.len();
     let mut moves = 0;
+    let mut best: Option<(Evaluation, Option<String>)> = None;
+    for (start, name) in starts {
+        let current = descend(ev, model, &candidates, start, &mut evaluated, &mut moves)?;
+        if best.as_ref().is_none_or(|(b, _)| current.better_than(b, model)) {
+            best = Some((current, name));
+        }
+    }
+    let (best, from) = best.expect("at least one start");
+    Ok(ModelPlan {
+        model,
+        best,
+        search: Search::Local {
+            start: first,
+            from,
+            starts: count_starts,
+            moves,
+            evaluated,
+            assignments: count,
+        },
+    })
+}
+
+/// Moves from `current` to its best neighbour while that lowers the objective: one
+/// service to another platform, or all the services of one platform to another.
+fn descend(
+    ev: &mut Evaluator,
+    model: CostModel,
+    candidates: &[Vec<usize>],
+    mut current: Evaluation,
+    evaluated: &mut usize,
+    moves: &mut usize,
+) -> Result<Evaluation, RunError> {
+    let n = candidates.len();
     // Each move strictly lowers the objective over a finite set: the loop ends.
     loop {
         let mut neighbours: Vec<Vec<usize>> = (0..n)
@@ -432,7 +481,7 @@ pub fn search_with(ev: &mut Evaluator, model: CostModel, limit: u128) -> Result<
             }
         }
         ev.prepare(&neighbours)?;
-        evaluated += neighbours.len();
+        *evaluated += neighbours.len();
         let best =
             neighbours
                 .iter()
@@ -441,16 +490,11 @@ pub fn search_with(ev: &mut Evaluator, model: CostModel, limit: u128) -> Result<
         match best {
             Some(b) if b.better_than(&current, model) => {
                 current = b;
-                moves += 1;
+                *moves += 1;
             }
-            _ => break,
+            _ => return Ok(current),
         }
     }
-    Ok(ModelPlan {
-        model,
-        best: current,
-        search: Search::Local { start: start_name, moves, evaluated, assignments: count },
-    })
 }
 
 /// Every assignment, the last service changing fastest.
