@@ -25,6 +25,7 @@ macro_rules! print {
 
 mod progress;
 
+mod plan;
 mod plot;
 mod sweep;
 
@@ -103,6 +104,13 @@ enum Command {
     Merge(sweep::MergeArgs),
     /// Draw the charts and report.html again from the CSV files of an earlier run
     Plot(plot::PlotArgs),
+    /// Find the cheapest placement of a stack's services on the scenario's platforms with
+    /// every service meeting its SLO, and write plan.csv, plan-comparison.csv, the
+    /// plan-MODEL.toml scenarios that run it, plan.svg and report.html
+    #[command(
+        after_help = "Examples:\n  crossover plan scenarios/startup-stack.toml\n  crossover plan my.toml --cost tco -n 5\n  crossover plan my.toml --platform cloud-run --platform eks --out plans/"
+    )]
+    Plan(plan::PlanArgs),
     /// Print a shell completion script to stdout
     #[command(
         after_help = "Examples:\n  crossover completions bash > ~/.local/share/bash-completion/completions/crossover\n  crossover completions zsh > ~/.zfunc/_crossover\n  crossover completions fish > ~/.config/fish/completions/crossover.fish"
@@ -316,6 +324,7 @@ fn main() -> ExitCode {
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Merge(args) => sweep::merge(&args),
         Command::Plot(args) => plot::plot(&args),
+        Command::Plan(args) => plan::plan(&args),
         Command::Completions(args) => completions(&args),
         Command::Man => man(),
     };
@@ -624,7 +633,8 @@ fn run_one(
     let result = match outcome {
         Ok(result) => result,
         Err(RunError::Interrupted(partial)) => {
-            let text = resume::to_text(&partial, fingerprint, scenario.replications, scenario.services.len());
+            let text =
+                resume::to_text_stacks(&partial, fingerprint, scenario.replications, &stack_sizes(scenario));
             crossover_report::write_atomic(&checkpoint, text.as_bytes())
                 .context("saving the completed simulations")
                 .map_err(Failure::Runtime)?;
@@ -647,11 +657,11 @@ fn run_one(
         Failure::Runtime(e)
     })?;
     if keep {
-        let text = resume::to_text(
+        let text = resume::to_text_stacks(
             &resume::completed(&result),
             fingerprint,
             scenario.replications,
-            scenario.services.len(),
+            &stack_sizes(scenario),
         );
         crossover_report::write_atomic(&checkpoint, text.as_bytes())
             .context("saving the finished simulations until the batch ends")
@@ -725,6 +735,11 @@ pub(crate) fn claim_folder(out: &Path, quiet: bool) -> Result<Option<crossover_r
     Ok(lock)
 }
 
+/// How many services each platform runs (all of them, or its `only_services`).
+fn stack_sizes(scenario: &Scenario) -> Vec<usize> {
+    scenario.platforms.iter().map(|p| p.services.len()).collect()
+}
+
 /// Saves the completed simulations to `path` (atomically: a kill mid-write leaves the
 /// previous save) every `seconds`.
 fn periodic_checkpoint(
@@ -733,13 +748,13 @@ fn periodic_checkpoint(
     scenario: &Scenario,
     seconds: u64,
 ) -> crossover_runner::Checkpointing {
-    let (replications, services) = (scenario.replications, scenario.services.len());
+    let (replications, services) = (scenario.replications, stack_sizes(scenario));
     let path = path.to_path_buf();
     let warned = AtomicBool::new(false);
     crossover_runner::Checkpointing {
         every: std::time::Duration::from_secs(seconds),
         save: Arc::new(move |partial| {
-            let text = resume::to_text(partial, fingerprint, replications, services);
+            let text = resume::to_text_stacks(partial, fingerprint, replications, &services);
             if let Err(e) = crossover_report::write_atomic(&path, text.as_bytes()) {
                 if !warned.swap(true, Ordering::Relaxed) {
                     eprintln!("warning: cannot save the periodic checkpoint: {}", safe(&format!("{e:#}")));
@@ -858,12 +873,15 @@ fn load_checkpoint(
     let partial =
         resume::parse(&text, fingerprint, scenario.replications, &names).map_err(|e| bad(e.to_string()))?;
     // Its fingerprint ties it to this scenario, so only an edited file gets here.
-    match partial.services() {
-        Some(n) if n != scenario.services.len() => Err(bad(format!(
-            "it holds stacks of {n} service(s), the scenario's have {}; delete it, or run without --resume",
-            scenario.services.len()
+    let sizes = stack_sizes(scenario);
+    match partial.services_differ(&sizes) {
+        Some((i, n)) => Err(bad(format!(
+            "it holds stacks of {n} service(s) on platform \"{}\", the scenario's has {}; delete it, or run \
+             without --resume",
+            safe(&scenario.platforms[i].name),
+            sizes[i]
         ))),
-        _ => Ok(Some(partial)),
+        None => Ok(Some(partial)),
     }
 }
 

@@ -197,6 +197,14 @@ pub fn sweep(args: &SweepArgs) -> Result<u8, Failure> {
     };
     let mut base = base;
     select(&mut base, &args.platforms).map_err(Failure::BadInput)?;
+    if o.shard.is_some() && base.has_partial_platforms() {
+        // A shard file records one stack per point, the one every platform runs.
+        return Err(Failure::BadInput(format!(
+            "error: --shard: {} has platforms that run only some services (`only_services`); shards \
+             record one stack that every platform runs: run the sweep without --shard",
+            safe(&origin)
+        )));
+    }
     let plan = match Plan::new(o.varies.clone(), load) {
         Ok(plan) => plan,
         Err(errors) => {

@@ -40,6 +40,10 @@ pub struct PlatformSpec {
 pub struct StackSpec {
     pub name: String,
     pub services: Vec<PlatformSpec>,
+    /// When the platform runs only some of the scenario's services: their indices in
+    /// the scenario's service list, increasing (`services` holds their specs, in that
+    /// order). `None`: every service, in order.
+    pub only: Option<Vec<usize>>,
 }
 
 impl StackSpec {
@@ -59,12 +63,39 @@ impl StackSpec {
                 return Err(format!("platform \"{name}\": every service must share the same node pool"));
             }
         }
-        Ok(StackSpec { name, services })
+        Ok(StackSpec { name, services, only: None })
+    }
+
+    /// The same platform running only the services at `indices` (increasing indices
+    /// into the scenario's services, which this stack's specs follow one for one when
+    /// it runs them all). Indices it does not run are skipped.
+    pub fn only(&self, indices: &[usize]) -> StackSpec {
+        let position = |i: usize| match &self.only {
+            None => Some(i),
+            Some(own) => own.iter().position(|&o| o == i),
+        };
+        let kept: Vec<(usize, usize)> = indices
+            .iter()
+            .filter_map(|&i| position(i).filter(|&p| p < self.services.len()).map(|p| (i, p)))
+            .collect();
+        StackSpec {
+            name: self.name.clone(),
+            services: kept.iter().map(|&(_, p)| self.services[p].clone()).collect(),
+            only: Some(kept.iter().map(|&(i, _)| i).collect()),
+        }
+    }
+
+    /// Whether the platform runs the scenario's service `index`.
+    pub fn runs(&self, index: usize) -> bool {
+        match &self.only {
+            None => index < self.services.len(),
+            Some(own) => own.contains(&index),
+        }
     }
 
     /// A platform running one service.
     pub fn single(spec: PlatformSpec) -> StackSpec {
-        StackSpec { name: spec.name.clone(), services: vec![spec] }
+        StackSpec { name: spec.name.clone(), services: vec![spec], only: None }
     }
 
     /// The platform's shared parts (tariff, node pool), as every service's spec holds them.

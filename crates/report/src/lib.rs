@@ -10,6 +10,7 @@ pub mod caveats;
 pub mod charts;
 mod csv_out;
 pub mod html;
+mod plan_out;
 pub mod plot_dir;
 mod run_csv;
 pub mod style;
@@ -21,6 +22,10 @@ pub use atomic::{lock_folder, probe_writable, remove_stale_temporaries, write_al
 pub use csv_out::{
     replications_csv, services_csv, summary_csv, BatchSummary, ALL_SERVICES, REPLICATIONS_COLUMNS,
     SERVICES_COLUMNS, SUMMARY_COLUMNS,
+};
+pub use plan_out::{
+    plan_comparison_csv, plan_csv, plan_entries, plan_html, plan_svg, PLAN_COLUMNS, PLAN_COMPARISON_COLUMNS,
+    PLAN_ROW,
 };
 pub use plot_dir::{RunData, RunFiles};
 pub use run_csv::{

@@ -8,6 +8,7 @@
 pub mod batch;
 pub mod checks;
 pub mod guard;
+pub mod plan;
 pub mod resume;
 pub mod sweep;
 
@@ -706,7 +707,7 @@ fn run_in_pool(scenario: &Scenario, opts: &RunOptions) -> Result<RunResult, RunE
     let n_platforms = scenario.platforms.len();
     let jobs = opts.replications as usize * n_platforms;
     let mut platforms: Vec<PlatformSummary> =
-        scenario.platforms.iter().map(|p| PlatformSummary::new(&p.name, &scenario.services)).collect();
+        scenario.platforms.iter().map(|p| PlatformSummary::new(&p.name, &scenario.loads(p))).collect();
     // Jobs done before: their metrics by job index, their latencies merged at once.
     let mut done: BTreeMap<usize, ReplicationMetrics> = BTreeMap::new();
     if let Some(partial) = &opts.resume {
@@ -760,8 +761,10 @@ fn run_in_pool(scenario: &Scenario, opts: &RunOptions) -> Result<RunResult, RunE
                     // Only jobs that pass the self-checks are saved: a resumed run takes
                     // saved jobs as they are.
                     let (metrics, latency, _) = &out;
-                    let name = &scenario.platforms[platform].name;
-                    if checks::replication(name, &scenario.services, metrics, scenario.horizon).is_ok() {
+                    let stack = &scenario.platforms[platform];
+                    if checks::replication(&stack.name, &scenario.loads(stack), metrics, scenario.horizon)
+                        .is_ok()
+                    {
                         let mut s = saved.lock().unwrap_or_else(|e| e.into_inner());
                         let p = &mut s.partial.platforms[platform];
                         p.replications.push(metrics.clone());
@@ -795,7 +798,8 @@ fn run_in_pool(scenario: &Scenario, opts: &RunOptions) -> Result<RunResult, RunE
             if let Some(minutes) = minutes {
                 timelines.push(PlatformTimeline { platform: summary.platform.clone(), minutes });
             }
-            checks::replication(&summary.platform, &scenario.services, &metrics, scenario.horizon)?;
+            let loads = scenario.loads(&scenario.platforms[job % n_platforms]);
+            checks::replication(&summary.platform, &loads, &metrics, scenario.horizon)?;
             summary.merge_latencies(&latency);
             summary.replications.push(metrics);
         }
@@ -850,10 +854,11 @@ fn replicate_recording(
     stop: Option<&AtomicBool>,
 ) -> Option<Replicated> {
     let never = AtomicBool::new(false);
+    let stack = &scenario.platforms[platform];
     let out = simulate_unless(
         &SimInput {
-            platform: &scenario.platforms[platform],
-            services: &scenario.services,
+            platform: stack,
+            services: &scenario.loads(stack),
             horizon: scenario.horizon,
             seed,
             replication: replication as u64,
@@ -925,7 +930,7 @@ pub fn timeline(scenario: &Scenario, seed: u64, replication: u32) -> Vec<Platfor
         .map(|platform| {
             let out = simulate(&SimInput {
                 platform,
-                services: &scenario.services,
+                services: &scenario.loads(platform),
                 horizon: scenario.horizon,
                 seed,
                 replication: replication as u64,

@@ -78,15 +78,28 @@ pub fn completed(result: &RunResult) -> Partial {
 /// Renders `partial` of a run of the scenario with `fingerprint` and `replications`,
 /// whose stacks have `services` services.
 pub fn to_text(partial: &Partial, fingerprint: u64, replications: u32, services: usize) -> String {
+    to_text_stacks(partial, fingerprint, replications, &vec![services; partial.platforms.len()])
+}
+
+/// [`to_text`] for stacks whose platforms run different numbers of services
+/// (`only_services`): `services[i]` is platform i's. The `services` line holds one count
+/// when they are all equal (as [`to_text`] writes it), else one per platform, separated
+/// by commas.
+pub fn to_text_stacks(partial: &Partial, fingerprint: u64, replications: u32, services: &[usize]) -> String {
+    let counts = match services.split_first() {
+        Some((first, rest)) if rest.iter().all(|n| n == first) => first.to_string(),
+        _ => services.iter().map(usize::to_string).collect::<Vec<_>>().join(","),
+    };
     let mut out = format!(
-        "{MAGIC}\nscenario {fingerprint:016x}\nreplications {replications}\nplatforms {}\nservices {services}\n",
+        "{MAGIC}\nscenario {fingerprint:016x}\nreplications {replications}\nplatforms {}\nservices {counts}\n",
         partial.platforms.len()
     );
     for (i, p) in partial.platforms.iter().enumerate() {
         let _ = writeln!(out, "latency {i} {}", hex(&p.latency.stack.to_v2_bytes()));
     }
-    if services > 1 {
-        for (i, p) in partial.platforms.iter().enumerate() {
+    for (i, p) in partial.platforms.iter().enumerate() {
+        let services = services.get(i).copied().unwrap_or(1);
+        if services > 1 {
             for j in 0..services {
                 // A platform with no completed job has no service histograms yet.
                 let empty = LatencyRecorder::new();
@@ -163,9 +176,17 @@ pub fn parse(
         return Err(bad(n.max(m), "replication or platform count differs from the scenario's"));
     }
     let (n, services) = header("services")?;
-    let services: usize = match services.parse() {
-        Ok(k) if (1..=MAX_SERVICES).contains(&k) => k,
-        _ => return Err(bad(n, &format!("the number of services must be 1 to {MAX_SERVICES}"))),
+    let mut counts = Vec::new();
+    for word in services.split(',') {
+        match word.parse() {
+            Ok(k) if (1..=MAX_SERVICES).contains(&k) => counts.push(k),
+            _ => return Err(bad(n, &format!("the number of services must be 1 to {MAX_SERVICES}"))),
+        }
+    }
+    let counts: Vec<usize> = match counts.as_slice() {
+        [one] => vec![*one; platforms.len()],
+        all if all.len() == platforms.len() => counts,
+        _ => return Err(bad(n, "expected one number of services, or one per platform")),
     };
     let mut out: Vec<PartialPlatform> = platforms
         .iter()
@@ -188,8 +209,9 @@ pub fn parse(
         p.latency.stack = histogram(n, bytes)?;
     }
     // A stack of one service keeps no histogram of its own for it: it is the stack's.
-    if services > 1 {
-        for (i, p) in out.iter_mut().enumerate() {
+    for (i, p) in out.iter_mut().enumerate() {
+        let services = counts[i];
+        if services > 1 {
             for j in 0..services {
                 let (n, rest) = header("service-latency")?;
                 let mut words = rest.splitn(3, ' ');
@@ -224,7 +246,8 @@ pub fn parse(
             return Err(bad(n, "replication or platform out of range, or repeated"));
         }
         let values: BTreeMap<&str, &str> = words.filter_map(|w| w.split_once('=')).collect();
-        let m = metrics(rep, services, &values).map_err(|key| bad(n, &format!("missing or bad `{key}`")))?;
+        let m = metrics(rep, counts[platform], &values)
+            .map_err(|key| bad(n, &format!("missing or bad `{key}`")))?;
         if let Some(problem) = metrics_problem(&m) {
             return Err(bad(n, &problem));
         }
@@ -247,6 +270,15 @@ impl Partial {
     /// Services per stack, as the checkpoint's metrics hold them (`None` with no job).
     pub fn services(&self) -> Option<usize> {
         self.platforms.iter().flat_map(|p| &p.replications).map(|m| m.services.len()).next()
+    }
+
+    /// The first platform whose jobs hold another number of services than `expected`
+    /// (one count per platform): (its index, the jobs' count).
+    pub fn services_differ(&self, expected: &[usize]) -> Option<(usize, usize)> {
+        self.platforms.iter().enumerate().find_map(|(i, p)| {
+            let want = expected.get(i).copied().unwrap_or(0);
+            p.replications.iter().map(|m| m.services.len()).find(|&n| n != want).map(|n| (i, n))
+        })
     }
 }
 

@@ -321,7 +321,8 @@ pub fn execute_resumable(
         for (job, result) in chunk.iter().zip(done) {
             let Some((metrics, latency)) = result else { return Ok(false) };
             let s = scenarios[job.point];
-            crate::checks::conservation(&s.platforms[job.platform].name, &s.services, &metrics)?;
+            let stack = &s.platforms[job.platform];
+            crate::checks::conservation(&stack.name, &s.loads(stack), &metrics)?;
             sink(*job, metrics, latency);
         }
         if !complete {
@@ -332,7 +333,7 @@ pub fn execute_resumable(
 }
 
 fn empty_summaries(s: &Scenario) -> Vec<PlatformSummary> {
-    s.platforms.iter().map(|p| PlatformSummary::new(&p.name, &s.services)).collect()
+    s.platforms.iter().map(|p| PlatformSummary::new(&p.name, &s.loads(p))).collect()
 }
 
 /// Jobs for replications `from..to` of `point`, platforms in scenario order.

@@ -393,6 +393,39 @@ impl Scenario {
         )
     }
 
+    /// The scenario of a placement: `assignment[s]` is the index of the platform that runs
+    /// service `s`. Each platform that runs some service keeps its entry with
+    /// `only_services` naming them (and only their `[platform.services.NAME]` tables);
+    /// platforms that run none are left out. The scenario is named `name`. Its resolved
+    /// copy, run with `crossover run`, simulates exactly what this scenario does.
+    pub fn placed(&self, assignment: &[usize], name: &str) -> Scenario {
+        let mut out = self.clone();
+        out.name = name.to_string();
+        out.file.name = name.to_string();
+        let mut platforms = Vec::new();
+        let mut entries = Vec::new();
+        for (p, (stack, entry)) in self.platforms.iter().zip(&self.file.platforms).enumerate() {
+            let indices: Vec<usize> =
+                (0..self.services.len()).filter(|&s| assignment.get(s) == Some(&p)).collect();
+            if indices.is_empty() {
+                continue;
+            }
+            let names: Vec<String> = indices.iter().map(|&s| self.services[s].name.clone()).collect();
+            let mut entry = entry.clone();
+            entry.services.retain(|k, _| names.contains(k));
+            entry.only_services = (names.len() < self.services.len()).then_some(names);
+            let stack = stack.only(&indices);
+            platforms.push(match entry.only_services {
+                Some(_) => stack,
+                None => crossover_platform::StackSpec { only: None, ..stack },
+            });
+            entries.push(entry);
+        }
+        out.platforms = platforms;
+        out.file.platforms = entries;
+        out
+    }
+
     /// Keeps only the named platforms, in the scenario's order (so the resolved copy lists
     /// exactly what ran). Every platform draws its own random streams, so a subset gives
     /// each of its platforms the same results as the full run.

@@ -57,6 +57,25 @@ pub struct Scenario {
     pub file: ScenarioFile,
 }
 
+impl Scenario {
+    /// The services `platform` (one of `platforms`) runs, in stack order: every service,
+    /// or those its `only_services` names. Borrowed when it runs them all; a copy
+    /// otherwise (traces are shared behind an `Arc`, so a copy is small).
+    pub fn loads(&self, platform: &StackSpec) -> std::borrow::Cow<'_, [ServiceLoad]> {
+        match &platform.only {
+            None => std::borrow::Cow::Borrowed(&self.services),
+            Some(indices) => {
+                std::borrow::Cow::Owned(indices.iter().map(|&i| self.services[i].clone()).collect())
+            }
+        }
+    }
+
+    /// Whether some platform runs only some of the services (`only_services`).
+    pub fn has_partial_platforms(&self) -> bool {
+        self.platforms.iter().any(|p| p.only.is_some())
+    }
+}
+
 pub(crate) struct Checker<'a> {
     loc: &'a Locator<'a>,
     errors: Vec<Diagnostic>,
@@ -263,8 +282,12 @@ pub fn resolve(
     // With no service (reported above) there is no stack to build.
     for (i, per_service) in specs.into_iter().enumerate().filter(|_| !names.is_empty()) {
         let name = file.platforms[i].name.clone();
+        let only = only_services(i, &file.platforms[i], &names, &mut c);
         match StackSpec::new(name, per_service) {
-            Ok(stack) => platforms.push(stack),
+            Ok(stack) => platforms.push(match only {
+                Some(indices) => stack.only(&indices),
+                None => stack,
+            }),
             // Only the keys a service may override differ between its specs: this would
             // be a defect here, but it is reported, not a panic.
             Err(e) => c.error(&[Seg::Key("platform"), Seg::Index(i)], e),
@@ -284,6 +307,51 @@ pub fn resolve(
         platforms,
         file,
     })
+}
+
+/// The indices of the services a platform entry's `only_services` names (in the file's
+/// order), or `None` without the key. Each name must be a service of the file, once; the
+/// list may not be empty.
+fn only_services(i: usize, p: &PlatformSection, services: &[String], c: &mut Checker) -> Option<Vec<usize>> {
+    let list = p.only_services.as_ref()?;
+    let key = || vec![Seg::Key("platform"), Seg::Index(i), Seg::Key("only_services")];
+    if list.is_empty() {
+        c.error(
+            &key(),
+            format!(
+                "names no service: list at least one of {}, or remove the key to run them all",
+                crate::suggest::one_of(&services.iter().map(String::as_str).collect::<Vec<_>>())
+            ),
+        );
+        return None;
+    }
+    let mut indices = Vec::with_capacity(list.len());
+    for (j, name) in list.iter().enumerate() {
+        let at = key().into_iter().chain([Seg::Index(j)]).collect::<Vec<_>>();
+        match services.iter().position(|s| s == name) {
+            Some(k) if indices.contains(&k) => c.error(
+                &at,
+                format!("\"{}\" is listed twice; name each service once", crate::names::terminal_safe(name)),
+            ),
+            Some(k) => indices.push(k),
+            None => {
+                let hint = match crate::suggest::did_you_mean(name, services.iter().map(String::as_str)) {
+                    Some(near) => format!(" (did you mean \"{near}\"?)"),
+                    None => String::new(),
+                };
+                c.error(
+                    &at,
+                    format!(
+                        "no service is named \"{}\"{hint}: name the file's services, {}",
+                        crate::names::terminal_safe(name),
+                        crate::suggest::one_of(&services.iter().map(String::as_str).collect::<Vec<_>>())
+                    ),
+                );
+            }
+        }
+    }
+    indices.sort_unstable();
+    Some(indices)
 }
 
 /// Most services a stack may have: far more than any real stack deploys together, and a
@@ -535,8 +603,13 @@ fn resolve_stack(
 ) -> Vec<PlatformSpec> {
     let names: Vec<String> = loads.iter().map(|l| l.name.clone()).collect();
     let mut specs = resolve_stack_specs(i, p, &names, c);
-    for (spec, load) in specs.iter_mut().zip(loads) {
-        fit_to_work(i, p, spec, load, c);
+    // A service the platform does not run (`only_services`) asks nothing of it.
+    let runs = |name: &str| p.only_services.as_ref().is_none_or(|only| only.iter().any(|n| n == name));
+    let running: Vec<bool> = loads.iter().map(|l| runs(&l.name)).collect();
+    for ((spec, load), runs) in specs.iter_mut().zip(loads).zip(running) {
+        if runs {
+            fit_to_work(i, p, spec, load, c);
+        }
     }
     // A kind's defaults matter only to services of that kind: without one, the resolved
     // file leaves them out (as it was before workers and jobs).

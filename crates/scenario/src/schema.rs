@@ -639,6 +639,11 @@ pub struct PlatformSection {
     /// What a scheduled job runs as on this platform, by default (a preset's `[cron]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cron: Option<ServiceOverrides>,
+    /// The services this platform runs, when not all of the file's (`crossover plan`
+    /// writes them): names of the file's services, each once; the platform's stack is
+    /// these in the file's order. `None`: every service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only_services: Option<Vec<String>>,
     /// Per-service overrides, by service name: what differs for that service on this
     /// platform. Each table present here has been merged over the platform's own (as a
     /// preset is merged under an entry) before deserialisation, so it is complete.

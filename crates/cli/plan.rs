@@ -1,0 +1,204 @@
+//! `crossover plan`: the cheapest placement of a stack's services on the scenario's
+//! platforms (the search is `crossover_runner::plan`; the files `crossover_report`'s).
+
+use super::{
+    check_threads, claim_folder, report_errors, run_failure, safe, select, Failure, OverrideArgs, VERSION,
+};
+use anyhow::Context;
+use clap::Args;
+use crossover_platform::CostModel;
+use crossover_runner::plan::{PlanError, PlanOptions};
+use crossover_scenario::Override;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// The cost models `--cost` takes.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum CostArg {
+    /// What the provider bills
+    Infra,
+    /// Infrastructure plus load balancers, NAT gateways and observability
+    Overhead,
+    /// Overhead plus the operations people
+    Tco,
+}
+
+impl CostArg {
+    fn model(self) -> CostModel {
+        match self {
+            CostArg::Infra => CostModel::Infrastructure,
+            CostArg::Overhead => CostModel::Overhead,
+            CostArg::Tco => CostModel::Tco,
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct PlanArgs {
+    /// Scenario file (TOML): a stack of services and the platforms they may go to
+    scenario: PathBuf,
+    /// The cost model the plan minimises and prints (every model's plan is in the files)
+    #[arg(long, value_enum, default_value_t = CostArg::Infra)]
+    cost: CostArg,
+    /// Output folder (default: output/<scenario name>-plan/)
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Replications per candidate (the same as --set simulation.replications=N)
+    #[arg(short = 'n', long)]
+    replications: Option<u32>,
+    /// Base seed (the same as --set simulation.seed=S)
+    #[arg(long, value_parser = clap::value_parser!(u64).range(..=i64::MAX as u64))]
+    seed: Option<u64>,
+    /// Worker threads (default: all cores); results are identical for any value
+    #[arg(long)]
+    threads: Option<usize>,
+    #[command(flatten)]
+    overrides: OverrideArgs,
+    /// Consider only this platform (repeatable)
+    #[arg(long = "platform", value_name = "NAME")]
+    platforms: Vec<String>,
+    /// No notes on stderr (errors are still printed)
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+pub fn plan(args: &PlanArgs) -> Result<u8, Failure> {
+    check_threads(args.threads)?;
+    let mut overrides: Vec<Override> = args.overrides.sets.clone();
+    let mut add = |path: &str, value: u64, label: String| -> Result<(), Failure> {
+        let value = crossover_scenario::overrides::typed_value(&value.to_string());
+        let o = Override::new(path, value, label).map_err(|e| Failure::BadInput(format!("error: {e}")))?;
+        overrides.push(o);
+        Ok(())
+    };
+    if let Some(n) = args.replications {
+        add("simulation.replications", n.into(), format!("--replications {n}"))?;
+    }
+    if let Some(seed) = args.seed {
+        add("simulation.seed", seed, format!("--seed {seed}"))?;
+    }
+    let mut scenario = match crossover_scenario::load_with_overrides(&args.scenario, &overrides) {
+        Ok(s) => s,
+        Err(e) => {
+            report_errors(&e);
+            return Ok(2);
+        }
+    };
+    select(&mut scenario, &args.platforms).map_err(Failure::BadInput)?;
+    crossover_runner::plan::check_plannable(&scenario)
+        .map_err(|e| Failure::BadInput(format!("error: {}: {e}", args.scenario.display())))?;
+    let out = args.out.clone().unwrap_or_else(|| Path::new("output").join(format!("{}-plan", scenario.name)));
+    let _lock = claim_folder(&out, args.quiet)?;
+    let started = Instant::now();
+    // Each batch of candidates is a round of the bar (simulations of this round).
+    let bar = super::progress::Bar::rounds(args.quiet);
+    let options = PlanOptions { threads: args.threads, progress: bar.callback() };
+    let planned = crossover_runner::plan::plan(&scenario, &options);
+    bar.finish();
+    let result = match planned {
+        Ok(r) => r,
+        Err(PlanError::Input(e)) => return Err(Failure::BadInput(format!("error: {e}"))),
+        Err(PlanError::Run(e)) => return Err(run_failure(e)),
+    };
+    let primary = args.cost.model();
+    let mut files: Vec<(String, Vec<u8>)> = vec![
+        ("plan.csv".into(), crossover_report::plan_csv(&result)),
+        ("plan-comparison.csv".into(), crossover_report::plan_comparison_csv(&result)),
+    ];
+    for planned in &result.models {
+        files.push((
+            format!("plan-{}.toml", planned.plan.model.name()),
+            planned.placed.resolved_toml(VERSION).into_bytes(),
+        ));
+    }
+    files.push(("plan.svg".into(), crossover_report::plan_svg(&result).into_bytes()));
+    files.push((
+        "report.html".into(),
+        crossover_report::plan_html(&scenario.name, &result, primary).into_bytes(),
+    ));
+    let files: Vec<(PathBuf, Vec<u8>)> = files.into_iter().map(|(n, b)| (out.join(n), b)).collect();
+    crossover_report::write_all_atomic(&files)
+        .with_context(|| format!("writing the plan to {}", out.display()))
+        .map_err(Failure::Runtime)?;
+
+    let p = result.get(primary);
+    let totals = p.run_totals();
+    let total = crossover_engine::mean_ci95(&totals);
+    println!(
+        "=> Plan ({} cost): ${:.2}/month ± {:.2}, {}.",
+        primary.name(),
+        total.mean,
+        total.half_width,
+        if p.plan.best.misses == 0 {
+            "every service meets its SLO".to_string()
+        } else {
+            format!("{} service(s) miss their SLO wherever they go", p.plan.best.misses)
+        }
+    );
+    println!("   Search: {}.", p.plan.search.describe());
+    println!();
+    println!(
+        "{:<24} {:<20} {:>10} {:>8} {:>10} {:>8}  meets",
+        "service", "platform", "$/month", "±95%", "p99 ms", "SLO ms"
+    );
+    for pl in &p.run.platforms {
+        for s in pl.service_views() {
+            let c = s.cost_under(primary);
+            println!(
+                "{:<24} {:<20} {:>10.2} {:>8.2} {:>10.1} {:>8}  {}",
+                safe(s.name()),
+                safe(&pl.platform),
+                c.mean,
+                c.half_width,
+                s.latency().quantile_ms(0.99),
+                s.slo_p99().map_or(String::new(), |d| format!("{:.0}", d.as_nanos() as f64 / 1e6)),
+                s.meets_slo().map_or("", |m| if m { "yes" } else { "NO" })
+            );
+        }
+    }
+    println!();
+    println!(
+        "{:<24} {:>10} {:>8} {:>7} {:>12}  {}",
+        "single platform", "$/month", "±95%", "misses", "plan saves", "95% interval"
+    );
+    for c in &p.comparisons {
+        println!(
+            "{:<24} {:>10.2} {:>8.2} {:>7} {:>12.2}  {:.2} to {:.2}",
+            safe(&c.platform),
+            c.total.mean,
+            c.total.half_width,
+            c.misses,
+            c.saving.mean,
+            c.saving.low(),
+            c.saving.high()
+        );
+    }
+    // Where the cost models disagree.
+    for (s, (service, _)) in p.placements.iter().enumerate() {
+        let places: Vec<&str> = result.models.iter().map(|m| m.placed_platform(s)).collect();
+        if places.iter().any(|x| *x != places[0]) {
+            let per: Vec<String> = result
+                .models
+                .iter()
+                .zip(&places)
+                .map(|(m, x)| format!("{} {}", m.plan.model.name(), x))
+                .collect();
+            println!("   note: {} goes to {}", safe(service), safe(&per.join(", ")));
+        }
+    }
+    println!();
+    println!(
+        "# The [[platform]] entries that run this plan with `crossover run` (the whole scenario: {}):",
+        out.join(format!("plan-{}.toml", primary.name())).display()
+    );
+    print!("{}", crossover_report::plan_entries(p));
+    if !args.quiet {
+        eprintln!(
+            "plan: {} simulations in {:.1} s; results in {}",
+            result.simulations,
+            started.elapsed().as_secs_f64(),
+            out.display()
+        );
+    }
+    Ok(0)
+}
