@@ -618,3 +618,109 @@ fn a_closed_stdout_is_not_a_panic() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(out.join("summary.csv").exists());
 }
+
+/// `crossover ARGS` in `dir` with a file-size limit of 64 KiB and SIGXFSZ ignored: a
+/// write past the limit fails with EFBIG, as a write to a full disk fails, after the
+/// simulation (the charts are larger than that; the probe before it is not).
+#[cfg(unix)]
+fn with_file_size_limit(args: &[&str], dir: &Path) -> Output {
+    Command::new("bash")
+        .arg("-c")
+        .arg(r#"trap "" XFSZ; ulimit -f 64; exec "$0" "$@""#)
+        .arg(env!("CARGO_BIN_EXE_crossover"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+/// The files under `dir`, with their bytes, sorted (nothing for a missing folder).
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return found };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if path.is_dir() {
+            found.extend(tree(&path).into_iter().map(|(n, b)| (format!("{name}/{n}"), b)));
+            found.push((format!("{name}/"), Vec::new()));
+        } else {
+            found.push((name, std::fs::read(&path).unwrap()));
+        }
+    }
+    found.sort();
+    found
+}
+
+/// A write that fails after simulating (a full disk) ends with exit 1 and a message
+/// naming the file, and leaves nothing behind: no output folder where the run created
+/// one (nor its parent), and a folder that was there before exactly as it was (no result
+/// of the failed run mixed with the previous ones, no temporary file). The same for a
+/// batch, a sweep, a merge and `crossover plot`.
+#[cfg(unix)]
+#[test]
+fn a_write_failure_after_simulating_leaves_no_output_behind() {
+    if Command::new("bash").arg("-c").arg("ulimit -f 64").status().map_or(true, |s| !s.success()) {
+        eprintln!("skipped: no bash with ulimit");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("s.toml"), tiny("s", "api")).unwrap();
+    std::fs::write(d.join("t.toml"), tiny("t", "api")).unwrap();
+    let refused = |o: &Output, what: &str| {
+        let err = stderr(o);
+        assert_eq!(o.status.code(), Some(1), "{what}: {err}");
+        assert!(err.contains("File too large"), "{what}: {err}");
+        assert!(!err.contains("panicked"), "{what}: {err}");
+    };
+
+    // A new folder, under a new parent: neither is left.
+    let o = with_file_size_limit(&["run", "s.toml", "-q", "--out", "new/run"], d);
+    refused(&o, "run");
+    assert!(
+        stderr(&o).contains("error: writing results to new/run: cannot write new/run/"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!d.join("new").exists(), "{:?}", tree(&d.join("new")));
+
+    // A folder with the results of an earlier run: still exactly those.
+    let o = crossover(&["run", "s.toml", "-q", "--out", "old"], d);
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::write(d.join("old/notes.txt"), "mine").unwrap();
+    let before = tree(&d.join("old"));
+    let o = with_file_size_limit(&["run", "s.toml", "-q", "--out", "old", "--seed", "9"], d);
+    refused(&o, "run into an existing folder");
+    assert!(tree(&d.join("old")) == before, "the folder changed");
+
+    // A batch: no scenario folder and no batch folder.
+    let o = with_file_size_limit(&["run", "s.toml", "t.toml", "-q", "--out", "batch"], d);
+    refused(&o, "batch");
+    assert!(stderr(&o).contains("batch: 0 ran, 0 bad input, 2 failed"), "{}", stderr(&o));
+    assert!(!d.join("batch").exists(), "{:?}", tree(&d.join("batch")));
+
+    // A sweep: nothing, where it wrote its CSVs one at a time before.
+    let o = with_file_size_limit(&["sweep", "s.toml", "--vary", "traffic.rps=1,2", "-q", "--out", "sw"], d);
+    refused(&o, "sweep");
+    assert!(!d.join("sw").exists(), "{:?}", tree(&d.join("sw")));
+    // A merge of shards: the shard folder as it was, no merged folder.
+    let o =
+        crossover(&["sweep", "s.toml", "--vary", "traffic.rps=1,2", "--shard", "0/1", "--out", "shards"], d);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let shards = tree(&d.join("shards"));
+    let o = with_file_size_limit(&["merge", "shards", "--out", "merged"], d);
+    refused(&o, "merge");
+    assert!(!d.join("merged").exists() && tree(&d.join("shards")) == shards);
+
+    // `crossover plot` redraws every chart or none: stale charts stay stale.
+    for (name, _) in &before {
+        if name.ends_with(".svg") {
+            std::fs::write(d.join("old").join(name), "stale").unwrap();
+        }
+    }
+    let stale = tree(&d.join("old"));
+    let o = with_file_size_limit(&["plot", "old"], d);
+    refused(&o, "plot");
+    assert!(tree(&d.join("old")) == stale, "plot left a mix of old and new charts");
+}

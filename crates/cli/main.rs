@@ -557,7 +557,7 @@ fn run_one(
     }
     // An unwritable folder, or one another run is writing into, fails now, not after
     // the simulation; a folder this run created is removed again if the run fails.
-    let created = !out.exists();
+    let created = missing_folders(out);
     let _lock = claim_folder(out, args.quiet)?;
     let jobs = scenario.replications as usize * scenario.platforms.len();
     let bar = progress::Bar::new(jobs, done, args.quiet);
@@ -573,12 +573,7 @@ fn run_one(
     let started = Instant::now();
     let cpu_before = process_cpu_seconds();
     let outcome = crossover_runner::run(scenario, &opts);
-    let remove_if_created = || {
-        if created {
-            // Only an empty folder goes: remove_dir refuses one with files in it.
-            let _ = std::fs::remove_dir(out);
-        }
-    };
+    let remove_if_created = || remove_created(&created);
     let cpu = cpu_before.zip(process_cpu_seconds()).map(|(before, after)| after - before);
     bar.finish();
     let result = match outcome {
@@ -603,6 +598,15 @@ fn run_one(
     };
     let elapsed = started.elapsed().as_secs_f64();
     write_outputs(scenario, &resolved, &result, out).map_err(|e| {
+        // A periodic checkpoint of this run is kept (and the folder with it): the
+        // simulations it holds need not be run again once the write can succeed.
+        if checkpoint.exists() {
+            return Failure::Runtime(anyhow::anyhow!(
+                "{e:#}; no result file was written, but the simulations saved in {} are kept: once \
+                 the results can be written, run the same command with --resume",
+                checkpoint.display()
+            ));
+        }
         remove_if_created();
         Failure::Runtime(e)
     })?;
@@ -669,6 +673,29 @@ fn run_one(
         );
     }
     Ok(Ran::Done(result))
+}
+
+/// The folders creating `dir` makes (`dir` and its missing ancestors), deepest first:
+/// what a run that fails removes again.
+pub(crate) fn missing_folders(dir: &Path) -> Vec<PathBuf> {
+    let mut missing = Vec::new();
+    let mut at = Some(dir);
+    while let Some(d) = at.filter(|d| !d.as_os_str().is_empty() && std::fs::symlink_metadata(d).is_err()) {
+        missing.push(d.to_path_buf());
+        at = d.parent();
+    }
+    missing
+}
+
+/// Removes the folders a failed run created (from [`missing_folders`]), deepest first,
+/// each only if it is empty: `remove_dir` refuses a folder with anything in it, so
+/// nothing another run (or a batch's other scenario) wrote is touched.
+pub(crate) fn remove_created(folders: &[PathBuf]) {
+    for folder in folders {
+        if std::fs::remove_dir(folder).is_err() {
+            break;
+        }
+    }
 }
 
 /// Makes `out` ready for this process alone: created, writable, locked against other
