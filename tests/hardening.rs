@@ -724,3 +724,85 @@ fn a_write_failure_after_simulating_leaves_no_output_behind() {
     refused(&o, "plot");
     assert!(tree(&d.join("old")) == stale, "plot left a mix of old and new charts");
 }
+
+/// Two hybrid-ready platforms and a stack with per-service overrides and a spill, for
+/// the overrides that break what the file refers to.
+const NAMED: &str = r#"
+name = "named"
+[simulation]
+horizon = "10m"
+replications = 1
+[traffic]
+profile = "constant"
+rps = 2.0
+[[service]]
+name = "api"
+cpu = "10ms"
+traffic = { share = 0.5 }
+[[service]]
+name = "web"
+cpu = "10ms"
+traffic = { share = 0.5 }
+[[platform]]
+name = "eks"
+autoscaler = { kind = "fixed", instances = 1 }
+[[platform]]
+name = "run"
+autoscaler = { kind = "fixed", instances = 1 }
+spill = { to = "eks" }
+[platform.services.api]
+min_instances = 0
+"#;
+
+/// An error an override causes names the override, never a file line it did not come
+/// from: a rename that makes another entry's name a duplicate, that leaves a spill's
+/// `to` or a `[platform.services.NAME]` table naming nothing, an entry replaced by a
+/// value that is not a table (the others' references then name nothing either), the
+/// same through `--vary`. And the file's lines stay innocent.
+#[test]
+fn overrides_are_blamed_for_what_they_break() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("named.toml"), NAMED).unwrap();
+    let o = crossover(&["validate", "named.toml"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    for (set, expected) in [
+        ("platform[0].name=run", &["`platform[0].name`: platform name \"run\" is used twice"][..]),
+        ("platform[1].name=eks", &["`platform[1].name`: platform name \"eks\" is used twice"]),
+        ("platform[0].name=x", &["`platform[1].spill.to`: no [[platform]] is named \"eks\""]),
+        ("platform.eks.name=x", &["`platform[1].spill.to`: no [[platform]] is named \"eks\""]),
+        (
+            "platform[0]=5",
+            &["`platform[0]`: expected a table, got an integer", "`platform[1].spill.to`: no [[platform]]"],
+        ),
+        ("platform[1]=\"run\"", &["`platform[1]`: expected a table, got a string"]),
+        ("service[0].name=web", &["`service[0].name`: service name \"web\" is used twice"]),
+        ("service[0].name=x", &["`platform[1].services.api`: no service is named \"api\""]),
+        ("service.api.name=x", &["`platform[1].services.api`: no service is named \"api\""]),
+        ("service[0].name=all", &["`service[0].name`: \"all\" is reserved"]),
+        (
+            "service[0]=5",
+            &["`service[0]`: expected a table, got an integer", "`platform[1].services.api`: no service"],
+        ),
+        ("platform[1].services=5", &["`platform[1].services`: expected a table of services by name"]),
+    ] {
+        let o = crossover(&["validate", "named.toml", "--set", set], dir.path());
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "--set {set}: {err}");
+        for e in expected {
+            assert!(err.contains(&format!("named.toml (--set {set}): {e}")), "--set {set}: {err}");
+        }
+        assert!(!on_a_line(&err), "--set {set} blamed on the file: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let o = crossover(&["sweep", "named.toml", "--vary", "platform[0].name=run,x"], dir.path());
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("(--vary platform[0].name=run,x (value run)): `platform[0].name`"), "{err}");
+    assert!(err.contains("(--vary platform[0].name=run,x (value x)): `platform[1].spill.to`"), "{err}");
+    assert!(!on_a_line(&err), "blamed on the file: {err}");
+}
+
+/// Whether a message points at a line of named.toml (`named.toml:12:3: ...`).
+fn on_a_line(err: &str) -> bool {
+    (0..10).any(|d| err.contains(&format!("named.toml:{d}")))
+}
