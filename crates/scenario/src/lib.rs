@@ -203,7 +203,15 @@ fn expand_service_overrides(doc: &mut toml::Table) -> Vec<String> {
     let Some(Value::Array(items)) = doc.get_mut("platform") else { return inherited };
     for (i, item) in items.iter_mut().enumerate() {
         let Value::Table(entry) = item else { continue };
-        let Some(Value::Table(mut services)) = entry.remove("services") else { continue };
+        let mut services = match entry.remove("services") {
+            Some(Value::Table(services)) => services,
+            // Not a table (`services = 5`): put back for the structure check to refuse.
+            Some(other) => {
+                entry.insert("services".into(), other);
+                continue;
+            }
+            None => continue,
+        };
         for (name, over) in services.iter_mut() {
             let Value::Table(over) = over else { continue };
             for key in PER_SERVICE_TABLES {
