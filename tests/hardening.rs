@@ -694,6 +694,17 @@ fn a_write_failure_after_simulating_leaves_no_output_behind() {
     refused(&o, "run into an existing folder");
     assert!(tree(&d.join("old")) == before, "the folder changed");
 
+    // A run that saved a periodic checkpoint keeps it, and only it (its simulations
+    // need not be run again), and says so; --resume then writes the results.
+    let o = with_file_size_limit(&["run", "s.toml", "-q", "--out", "kept", "--checkpoint-every", "0"], d);
+    refused(&o, "run with a checkpoint");
+    assert!(stderr(&o).contains("run the same command with --resume"), "{}", stderr(&o));
+    assert_eq!(sorted_files(&d.join("kept")), ["checkpoint.txt"]);
+    let o = crossover(&["run", "s.toml", "--out", "kept", "--resume"], d);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("1 simulation(s) already done"), "{}", stderr(&o));
+    assert!(d.join("kept/summary.csv").exists() && !d.join("kept/checkpoint.txt").exists());
+
     // A batch: no scenario folder and no batch folder.
     let o = with_file_size_limit(&["run", "s.toml", "t.toml", "-q", "--out", "batch"], d);
     refused(&o, "batch");
