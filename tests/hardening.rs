@@ -795,6 +795,9 @@ fn overrides_are_blamed_for_what_they_break() {
             &["`service[0]`: expected a table, got an integer", "`platform[1].services.api`: no service"],
         ),
         ("platform[1].services=5", &["`platform[1].services`: expected a table of services by name"]),
+        // The override made the `router` table the file does not have, without its kind.
+        ("platform[0].router.max_queue=5", &["`platform[0].router.kind`: missing `kind`"]),
+        ("platform[1].services.web.router.max_queue=5", &["`platform[1].services.web.router.kind`: missing"]),
     ] {
         let o = crossover(&["validate", "named.toml", "--set", set], dir.path());
         let err = stderr(&o);

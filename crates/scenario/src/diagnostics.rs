@@ -386,15 +386,15 @@ impl<'a> Locator<'a> {
         }
         let entry = self.entry_of(path);
         if !entry.as_ref().is_some_and(|e| e.2) {
-            // Not in the file, but an override created something under it (`--set
-            // platform.eks.services.apii.min_instances=1` made `services.apii`): that
-            // override is where it came from.
-            if let Some((_, label)) = self
-                .overridden
-                .iter()
-                .rev()
-                .find(|(set, _)| set.len() > path.len() && set[..path.len()] == path[..])
-            {
+            // Not in the file, but an override created the first of its keys the file
+            // lacks (`--set platform.eks.services.apii.min_instances=1` made
+            // `services.apii`; `--set platform[0].router.max_queue=5` made a `router`
+            // with no `kind`): that override is where it came from.
+            let depth = (1..=path.len()).rev().find(|&k| self.file_value(&path[..k]).is_some()).unwrap_or(0);
+            let first_missing = &path[..(depth + 1).min(path.len())];
+            if let Some((_, label)) = self.overridden.iter().rev().find(|(set, _)| {
+                set.len() >= first_missing.len() && set[..first_missing.len()] == *first_missing
+            }) {
                 d.set_by = Some(label.clone());
                 return d;
             }
