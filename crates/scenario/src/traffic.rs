@@ -128,6 +128,9 @@ fn reject_misplaced(t: &TrafficSection, p: ProfileKind, b: &[Seg], c: &mut Check
 
 /// Largest `share`: the same bound as every other multiplier of the traffic.
 pub const MAX_SHARE: f64 = MAX_FACTOR;
+/// The smallest share: a billionth of the highest rate (1e6 requests/s) is a request
+/// every 17 minutes; below it a service has no traffic to speak of.
+pub const MIN_SHARE: f64 = 1e-9;
 
 /// The top-level `[traffic]` at `b`, with its `share` applied; `None` when it has no
 /// profile (reported).
@@ -198,12 +201,13 @@ pub(crate) fn share(
     c: &mut Checker,
 ) -> Traffic {
     let Some(s) = share else { return traffic };
-    if !s.is_finite() || s <= 0.0 || s > MAX_SHARE {
+    // A share of 1e-320 passed `> 0` and gave the service no traffic at all.
+    if !(MIN_SHARE..=MAX_SHARE).contains(&s) {
         c.error(
             key,
             format!(
-                "must be above 0 and at most {MAX_SHARE}, got {}; it multiplies the rate (a service \
-                 with no traffic has no place in the stack)",
+                "must be between {MIN_SHARE:e} and {MAX_SHARE}, got {}; it multiplies the rate (a \
+                 service with no traffic has no place in the stack)",
                 Num(s)
             ),
         );
