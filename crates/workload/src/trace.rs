@@ -1343,7 +1343,8 @@ fn series_sorted<R: BufRead>(input: R, columns: &SeriesColumns) -> Result<Vec<f6
     }
     let origin = reader.origin(rows[0].time);
     let (last, before_last) = (rows[rows.len() - 1], rows[rows.len() - 2]);
-    let end = last.time - origin + (last.time - before_last.time);
+    // Checked: two times 500 years apart (epoch seconds out of order) overflowed here.
+    let end = (last.time - origin).checked_add(last.time - before_last.time).unwrap_or(u64::MAX);
     let minutes = end.div_ceil(NANOS_PER_MINUTE) as usize;
     if minutes > MAX_SERIES_MINUTES {
         return Err(located(last.line, 1, TraceProblem::TooLong { days: minutes / 1440 }));
@@ -1699,6 +1700,11 @@ o2,a2,f2,timer,1,2,3
         let us = SeriesColumns { format: TimeFormat::Seconds, ..Default::default() };
         let e = parse_series("time,value\n0,1\n1772409600,1\n", &us).unwrap_err();
         assert!(matches!(e.problem, TraceProblem::TooLong { .. }), "{e}");
+        // Times 540 years apart, out of order: too long, not an overflow.
+        for text in ["time,value\n17000000000,1\n0,1\n", "time,value\n0,1\n17000000000,1\n"] {
+            let e = parse_series(text, &d).unwrap_err();
+            assert!(matches!(e.problem, TraceProblem::TooLong { .. }), "{e}");
+        }
     }
 
     #[test]
