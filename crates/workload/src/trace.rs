@@ -227,6 +227,9 @@ const MAX_PER_MINUTE: f64 = 60.0 * 1e6;
 const MAX_PER_DAY: f64 = 86_400.0 * 1e6;
 /// A duration in milliseconds: the format's longest, ten years.
 const MAX_DURATION_MS: f64 = 10.0 * 365.0 * 86_400.0 * 1e3;
+/// The same in nanoseconds, for a recorded request's duration (a 1e300-second one was
+/// replayed as 584 years).
+const MAX_DURATION_NANOS: u64 = 10 * 365 * 86_400 * NANOS_PER_SEC;
 
 fn negative(field: &str, text: &str) -> TraceProblem {
     TraceProblem::Negative { field: field.to_string(), text: text.to_string() }
@@ -942,7 +945,7 @@ pub fn read_timestamps<R: BufRead>(
         let duration = match dur {
             Some(d) => {
                 let text = record[d].trim();
-                Some(seconds_to_nanos(text).map_err(|kind| {
+                let nanos = seconds_to_nanos(text).map_err(|kind| {
                     at(
                         d,
                         match kind {
@@ -953,7 +956,16 @@ pub fn read_timestamps<R: BufRead>(
                             SecondsError::NotANumber => not_a_number(&header[d], text),
                         },
                     )
-                })?)
+                })?;
+                if nanos > MAX_DURATION_NANOS {
+                    let problem = TraceProblem::AboveLimit {
+                        field: header[d].clone(),
+                        text: text.into(),
+                        limit: "ten years in seconds",
+                    };
+                    return Err(at(d, problem));
+                }
+                Some(nanos)
             }
             None => None,
         };
@@ -1068,6 +1080,14 @@ pub fn read_access_log<R: BufRead>(
                     let (f_at, f) = fields[5 + k];
                     // -1 is the ALB's "none" (no target reached, or the client went away).
                     seconds[k] = match f.parse::<f64>() {
+                        Ok(v) if v > MAX_DURATION_MS / 1e3 => {
+                            let problem = TraceProblem::AboveLimit {
+                                field: name.to_string(),
+                                text: f.into(),
+                                limit: "ten years in seconds",
+                            };
+                            return Err(at(f_at, problem));
+                        }
                         Ok(v) if v.is_finite() && v >= -1.0 => v,
                         _ => return Err(at(f_at, not_a_number(name, f))),
                     };
@@ -1593,6 +1613,21 @@ o2,a2,f2,timer,1,2,3
         let rebased =
             parse_timestamps("timestamp\n1700000000.25\n1700000001\n", DemandPart::Cpu).unwrap().rebased();
         assert_eq!(rebased.times(), &[0, 750_000_000]);
+    }
+
+    /// A recorded duration beyond ten years (the scenario format's longest) is refused
+    /// at its column, in a CSV log and in an ALB log, instead of being replayed.
+    #[test]
+    fn absurd_recorded_durations_are_refused_at_their_column() {
+        let e = parse_timestamps("timestamp,duration\n1,0.1\n2,1e10\n", DemandPart::Cpu).unwrap_err();
+        assert_eq!((e.line, e.column), (3, 3));
+        assert!(matches!(e.problem, TraceProblem::AboveLimit { .. }), "{e}");
+        assert!(parse_timestamps("timestamp,duration\n1,315000000\n", DemandPart::Cpu).is_ok());
+        let alb =
+            "https 2026-03-02T00:00:01.5Z app/lb/1 1.2.3.4:5 10.0.0.1:80 0.000 1e300 0.000 200 200 0 57\n";
+        let e = parse_access_log(alb, AccessLog::Alb, DemandPart::Io).unwrap_err();
+        assert_eq!((e.line, e.column), (1, 67));
+        assert!(matches!(e.problem, TraceProblem::AboveLimit { .. }), "{e}");
     }
 
     #[test]
