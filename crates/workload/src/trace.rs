@@ -1168,6 +1168,9 @@ impl Default for SeriesColumns {
 /// series is never cut, and a mistaken unit (microseconds read as seconds) is caught.
 pub const MAX_SERIES_MINUTES: usize = 366 * 1440;
 
+/// The highest rate a series may hold, in requests per second: the scenario format's.
+const MAX_SERIES_RATE: f64 = 1e6;
+
 /// [`read_series`] of a text in memory.
 pub fn parse_series(text: &str, columns: &SeriesColumns) -> Result<Vec<f64>, TraceError> {
     read_series(std::io::Cursor::new(text.as_bytes()), columns)
@@ -1206,6 +1209,7 @@ struct SeriesRow {
 /// each row's time (in the format given or detected from the first row) and value.
 struct SeriesRows<R: Read> {
     records: Records<R>,
+    holds: SeriesValue,
     header: Vec<String>,
     time: usize,
     value: usize,
@@ -1241,7 +1245,15 @@ impl<R: BufRead> SeriesRows<R> {
         };
         let (time, value) = (find(&columns.time)?, find(&columns.value)?);
         let last_line = head_pos.line();
-        Ok(SeriesRows { records, header, time, value, format: columns.format, last_line })
+        Ok(SeriesRows {
+            records,
+            holds: columns.holds,
+            header,
+            time,
+            value,
+            format: columns.format,
+            last_line,
+        })
     }
 
     fn next_row(&mut self) -> Result<Option<SeriesRow>, TraceError> {
@@ -1266,6 +1278,19 @@ impl<R: BufRead> SeriesRows<R> {
             Ok(v) if v < 0.0 => return Err(at(vc, negative(&header[vc], text))),
             _ => return Err(at(vc, not_a_number(&header[vc], text))),
         };
+        // No interval can hold more: a value of 1e300 passed and only the resource guard
+        // stopped the run ("inf T requests").
+        let (most, limit) = match self.holds {
+            SeriesValue::Rate => (MAX_SERIES_RATE, "1e6 requests/s (the scenario format's highest rate)"),
+            SeriesValue::Count => (
+                MAX_SERIES_RATE * 60.0 * MAX_SERIES_MINUTES as f64,
+                "3.16e13, a year's requests at 1e6 requests/s",
+            ),
+        };
+        if value > most {
+            let problem = TraceProblem::AboveLimit { field: header[vc].clone(), text: text.into(), limit };
+            return Err(at(vc, problem));
+        }
         let column = if tc == 0 { 1 } else { field_column(&raw(), tc) as u32 };
         Ok(Some(SeriesRow { time, value, line: pos.line(), column }))
     }
@@ -1284,15 +1309,25 @@ impl<R: BufRead> SeriesRows<R> {
 struct Spread {
     holds: SeriesValue,
     counts: Vec<f64>,
+    /// The header of the value column, for errors.
+    value: String,
 }
 
 impl Spread {
     /// Spreads a row's requests evenly over the minutes of [start, stop) (nanoseconds
     /// from the origin); a series may span [`MAX_SERIES_MINUTES`].
-    fn add(&mut self, value: f64, start: u64, stop: u64, line: u64) -> Result<(), TraceError> {
+    /// `line` is the row's, `stop_line` the one whose time ends its interval.
+    fn add(
+        &mut self,
+        value: f64,
+        start: u64,
+        stop: u64,
+        line: u64,
+        stop_line: u64,
+    ) -> Result<(), TraceError> {
         let minutes = stop.div_ceil(NANOS_PER_MINUTE) as usize;
         if minutes > MAX_SERIES_MINUTES {
-            return Err(located(line, 1, TraceProblem::TooLong { days: minutes / 1440 }));
+            return Err(located(stop_line, 1, TraceProblem::TooLong { days: minutes / 1440 }));
         }
         if self.counts.len() < minutes {
             self.counts.resize(minutes, 0.0);
@@ -1302,6 +1337,14 @@ impl Spread {
             SeriesValue::Count => value / seconds,
             SeriesValue::Rate => value,
         };
+        if rate > MAX_SERIES_RATE {
+            let problem = TraceProblem::AboveLimit {
+                field: self.value.clone(),
+                text: format!("{value} over {seconds} s"),
+                limit: "1e6 requests/s (the scenario format's highest rate)",
+            };
+            return Err(located(line, 1, problem));
+        }
         let mut t = start;
         while t < stop {
             let minute = t / NANOS_PER_MINUTE;
@@ -1317,7 +1360,8 @@ impl Spread {
 /// row earlier than the one before it.
 fn series_in_order<R: BufRead>(input: R, columns: &SeriesColumns) -> Result<Option<Vec<f64>>, TraceError> {
     let mut rows = SeriesRows::new(input, columns)?;
-    let mut spread = Spread { holds: columns.holds, counts: Vec::new() };
+    let mut spread =
+        Spread { holds: columns.holds, counts: Vec::new(), value: rows.header[rows.value].clone() };
     let Some(first) = rows.next_row()? else {
         return Err(located(rows.last_line + 1, 1, TraceProblem::NoRows));
     };
@@ -1331,7 +1375,7 @@ fn series_in_order<R: BufRead>(input: R, columns: &SeriesColumns) -> Result<Opti
             let problem = TraceProblem::RepeatedTime { first_line: before.line as usize };
             return Err(located(row.line, row.column as usize, problem));
         }
-        spread.add(before.value, before.time - origin, row.time - origin, row.line)?;
+        spread.add(before.value, before.time - origin, row.time - origin, before.line, row.line)?;
         interval = Some(row.time - before.time);
         before = row;
     }
@@ -1339,7 +1383,7 @@ fn series_in_order<R: BufRead>(input: R, columns: &SeriesColumns) -> Result<Opti
         return Err(located(first.line, 1, TraceProblem::OneRow));
     };
     let start = before.time - origin;
-    spread.add(before.value, start, start + interval, before.line)?;
+    spread.add(before.value, start, start + interval, before.line, before.line)?;
     Ok(Some(spread.counts))
 }
 
@@ -1369,10 +1413,11 @@ fn series_sorted<R: BufRead>(input: R, columns: &SeriesColumns) -> Result<Vec<f6
     if minutes > MAX_SERIES_MINUTES {
         return Err(located(last.line, 1, TraceProblem::TooLong { days: minutes / 1440 }));
     }
-    let mut spread = Spread { holds: columns.holds, counts: vec![0.0; minutes] };
+    let value = reader.header[reader.value].clone();
+    let mut spread = Spread { holds: columns.holds, counts: vec![0.0; minutes], value };
     for (k, row) in rows.iter().enumerate() {
         let stop = rows.get(k + 1).map_or(end, |next| next.time - origin);
-        spread.add(row.value, row.time - origin, stop, row.line)?;
+        spread.add(row.value, row.time - origin, stop, row.line, row.line)?;
     }
     Ok(spread.counts)
 }
@@ -1735,6 +1780,20 @@ o2,a2,f2,timer,1,2,3
         let us = SeriesColumns { format: TimeFormat::Seconds, ..Default::default() };
         let e = parse_series("time,value\n0,1\n1772409600,1\n", &us).unwrap_err();
         assert!(matches!(e.problem, TraceProblem::TooLong { .. }), "{e}");
+        // Values no series holds: at their column when the value alone is absurd, at
+        // the row when its count over its interval is above 1e6 requests/s.
+        let e = parse_series("time,value\n0,1e300\n60,1\n", &d).unwrap_err();
+        assert_eq!((e.line, e.column), (2, 3));
+        assert!(matches!(e.problem, TraceProblem::AboveLimit { .. }), "{e}");
+        let rate = SeriesColumns { holds: SeriesValue::Rate, ..Default::default() };
+        let e = parse_series("time,value\n0,1\n60,2e6\n", &rate).unwrap_err();
+        assert_eq!((e.line, e.column), (3, 4));
+        let e = parse_series("time,value\n0,1\n1,2e6\n2,1\n", &d).unwrap_err();
+        assert_eq!(e.line, 3, "{e}");
+        let unsorted = parse_series("time,value\n2,1\n1,2e6\n0,1\n", &d).unwrap_err();
+        assert_eq!((unsorted.line, &unsorted.problem), (3, &e.problem));
+        assert!(e.to_string().contains("2000000 over 1 s is above 1e6 requests/s"), "{e}");
+        assert!(parse_series("time,value\n0,6e7\n60,1\n", &d).is_ok(), "1e6 requests/s is allowed");
         // Times 540 years apart, out of order: too long, not an overflow.
         for text in ["time,value\n17000000000,1\n0,1\n", "time,value\n0,1\n17000000000,1\n"] {
             let e = parse_series(text, &d).unwrap_err();
