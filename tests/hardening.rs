@@ -597,6 +597,25 @@ fn an_interrupted_sweep_resumes_to_identical_files() {
     }
 }
 
+/// `crossover traffic --out - | head`: the reader goes before the CSV is written. The
+/// command ends quietly (exit 0), as `run` does, not with a "Broken pipe" error.
+#[test]
+fn traffic_to_a_closed_stdout_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), tiny("s", "api").replace("\"10m\"", "\"14d\"")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_crossover"))
+        .args(["traffic", "s.toml", "--out", "-"])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert!(!stderr(&o).contains("panicked") && !stderr(&o).contains("Broken pipe"), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
 /// `crossover run | head`: the reader goes before the summary is printed. The run ends
 /// quietly (exit 0, its results written) instead of panicking on the broken pipe.
 #[test]
@@ -704,6 +723,12 @@ fn a_write_failure_after_simulating_leaves_no_output_behind() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("1 simulation(s) already done"), "{}", stderr(&o));
     assert!(d.join("kept/summary.csv").exists() && !d.join("kept/checkpoint.txt").exists());
+
+    // `crossover traffic`: no folder for a traffic.csv that cannot be written.
+    std::fs::write(d.join("days.toml"), tiny("days", "api").replace("\"10m\"", "\"3d\"")).unwrap();
+    let o = with_file_size_limit(&["traffic", "days.toml", "--out", "tr/t.csv"], d);
+    refused(&o, "traffic");
+    assert!(!d.join("tr").exists(), "{:?}", tree(&d.join("tr")));
 
     // A batch: no scenario folder and no batch folder.
     let o = with_file_size_limit(&["run", "s.toml", "t.toml", "-q", "--out", "batch"], d);

@@ -921,14 +921,17 @@ fn traffic(args: &TrafficArgs) -> Result<u8, Failure> {
     let elapsed = started.elapsed().as_secs_f64();
     let csv = crossover_report::traffic_csv(&rows);
     if to_stdout {
-        std::io::stdout()
-            .write_all(&csv)
-            .context("writing the traffic to stdout")
-            .map_err(Failure::Runtime)?;
+        // Through print_out: a reader that goes first (`| head`) ends the run quietly.
+        print_out(format_args!("{}", String::from_utf8_lossy(&csv)));
     } else {
+        // A folder made for the file goes again if the file cannot be written.
+        let created = out.parent().map(missing_folders).unwrap_or_default();
         crossover_report::write_atomic(&out, &csv)
             .with_context(|| format!("writing the traffic to {}", out.display()))
-            .map_err(Failure::Runtime)?;
+            .map_err(|e| {
+                remove_created(&created);
+                Failure::Runtime(e)
+            })?;
     }
     let s = TrafficSummary::of(&rows, scenario.horizon);
     let summary = [
