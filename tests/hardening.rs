@@ -616,6 +616,26 @@ fn traffic_to_a_closed_stdout_ends_quietly() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
+/// The commands that print to stdout end quietly when the reader goes first:
+/// `completions` panicked (clap_complete's generator unwraps its writes), `man` and
+/// `init -` failed with "Broken pipe".
+#[test]
+fn every_command_printing_to_a_closed_stdout_ends_quietly() {
+    for args in [&["completions", "bash"][..], &["completions", "zsh"], &["man"], &["init", "-"]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_crossover"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        let err = stderr(&o);
+        assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{args:?}: {err}");
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {err}");
+    }
+}
+
 /// `crossover run | head`: the reader goes before the summary is printed. The run ends
 /// quietly (exit 0, its results written) instead of panicking on the broken pipe.
 #[test]

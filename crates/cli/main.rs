@@ -786,7 +786,11 @@ fn summary_json(
 /// `completions SHELL`: the completion script of every command and option.
 fn completions(args: &CompletionsArgs) -> Result<u8, Failure> {
     let mut cmd = Cli::command();
-    clap_complete::generate(args.shell, &mut cmd, "crossover", &mut std::io::stdout());
+    // Generated into memory, then printed: clap_complete panics when a write fails, and
+    // `crossover completions bash | head` closes the pipe early.
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "crossover", &mut script);
+    print!("{}", String::from_utf8_lossy(&script));
     Ok(0)
 }
 
@@ -794,7 +798,7 @@ fn completions(args: &CompletionsArgs) -> Result<u8, Failure> {
 fn man() -> Result<u8, Failure> {
     let mut page = Vec::new();
     clap_mangen::Man::new(Cli::command()).render(&mut page).map_err(|e| Failure::Runtime(e.into()))?;
-    std::io::stdout().write_all(&page).map_err(|e| Failure::Runtime(e.into()))?;
+    print!("{}", String::from_utf8_lossy(&page));
     Ok(0)
 }
 
@@ -1054,10 +1058,7 @@ fn init(args: &InitArgs) -> Result<u8, Failure> {
     let path = &args.path;
     // `-`: the template on stdout, to read or pipe.
     if path.as_os_str() == "-" {
-        std::io::stdout()
-            .write_all(args.template.text().as_bytes())
-            .context("writing the template to stdout")
-            .map_err(Failure::Runtime)?;
+        print!("{}", args.template.text());
         return Ok(0);
     }
     if path.exists() && !args.force {
