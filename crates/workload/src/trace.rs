@@ -1407,8 +1407,8 @@ fn series_sorted<R: BufRead>(input: R, columns: &SeriesColumns) -> Result<Vec<f6
     }
     let origin = reader.origin(rows[0].time);
     let (last, before_last) = (rows[rows.len() - 1], rows[rows.len() - 2]);
-    // Checked: two times 500 years apart (epoch seconds out of order) overflowed here.
-    let end = (last.time - origin).checked_add(last.time - before_last.time).unwrap_or(u64::MAX);
+    // Saturating: two times 500 years apart (epoch seconds out of order) overflowed here.
+    let end = (last.time - origin).saturating_add(last.time - before_last.time);
     let minutes = end.div_ceil(NANOS_PER_MINUTE) as usize;
     if minutes > MAX_SERIES_MINUTES {
         return Err(located(last.line, 1, TraceProblem::TooLong { days: minutes / 1440 }));
