@@ -623,7 +623,10 @@ impl Default for TimestampColumns {
 struct Recent<R> {
     input: R,
     kept: Vec<u8>,
-    /// Offset of `kept[0]` in the input, and its 1-based line.
+    /// Where in `kept` the record looked at begins (what is before it is forgotten, and
+    /// dropped from the buffer now and then rather than at every record).
+    start: usize,
+    /// Offset of `kept[start]` in the input, and its 1-based line.
     from: u64,
     from_line: u64,
     /// The line at which a record grew too long, once one did.
@@ -632,8 +635,9 @@ struct Recent<R> {
 
 impl<R: Read> Read for Recent<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.kept.len() > 2 * MAX_LINE_BYTES {
-            let line = self.from_line + self.kept.iter().filter(|&&b| b == b'\n').count() as u64;
+        let current = &self.kept[self.start..];
+        if current.len() > 2 * MAX_LINE_BYTES {
+            let line = self.from_line + current.iter().filter(|&&b| b == b'\n').count() as u64;
             self.too_long = Some(line);
             return Err(std::io::Error::other("a record is too long"));
         }
@@ -644,18 +648,23 @@ impl<R: Read> Read for Recent<R> {
 }
 
 impl<R> Recent<R> {
-    /// Forgets what comes before byte `at` (the start of the record now looked at).
-    fn forget_before(&mut self, at: u64) {
-        let drop = (at.saturating_sub(self.from) as usize).min(self.kept.len());
-        self.from_line += self.kept[..drop].iter().filter(|&&b| b == b'\n').count() as u64;
-        self.kept.drain(..drop);
+    /// Forgets what comes before `at`, the start of the record now looked at.
+    fn forget_before(&mut self, at: &csv::Position) {
+        let drop = (at.byte().saturating_sub(self.from) as usize).min(self.kept.len() - self.start);
+        self.from_line = at.line();
+        self.start += drop;
         self.from += drop as u64;
+        // Moving the rest to the front at every record copied the read-ahead each time.
+        if self.start >= 16 << 10 && self.start * 2 >= self.kept.len() {
+            self.kept.drain(..self.start);
+            self.start = 0;
+        }
     }
 
     /// The raw bytes of the line starting at byte `at`.
     fn line_bytes(&self, at: u64) -> &[u8] {
-        let start = (at.saturating_sub(self.from) as usize).min(self.kept.len());
-        let rest = &self.kept[start..];
+        let begin = self.start + (at.saturating_sub(self.from) as usize).min(self.kept.len() - self.start);
+        let rest = &self.kept[begin..];
         let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
         let line = &rest[..end];
         line.strip_suffix(b"\r").unwrap_or(line)
@@ -677,7 +686,7 @@ struct Records<R: Read> {
 impl<R: BufRead> Records<R> {
     fn new(mut input: R) -> Result<Self, TraceError> {
         skip_byte_order_mark(&mut input)?;
-        let recent = Recent { input, kept: Vec::new(), from: 0, from_line: 1, too_long: None };
+        let recent = Recent { input, kept: Vec::new(), start: 0, from: 0, from_line: 1, too_long: None };
         let reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(recent);
         Ok(Records { reader, record: csv::StringRecord::new() })
     }
@@ -688,7 +697,7 @@ impl<R: BufRead> Records<R> {
             Ok(false) => Ok(None),
             Ok(true) => {
                 let pos = self.record.position().cloned().unwrap_or_else(csv::Position::new);
-                self.reader.get_mut().forget_before(pos.byte());
+                self.reader.get_mut().forget_before(&pos);
                 Ok(Some(pos))
             }
             Err(e) => Err(self.error(e)),
