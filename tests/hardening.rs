@@ -597,6 +597,45 @@ fn an_interrupted_sweep_resumes_to_identical_files() {
     }
 }
 
+/// `crossover traffic --out - | head`: the reader goes before the CSV is written. The
+/// command ends quietly (exit 0), as `run` does, not with a "Broken pipe" error.
+#[test]
+fn traffic_to_a_closed_stdout_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), tiny("s", "api").replace("\"10m\"", "\"14d\"")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_crossover"))
+        .args(["traffic", "s.toml", "--out", "-"])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert!(!stderr(&o).contains("panicked") && !stderr(&o).contains("Broken pipe"), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+/// The commands that print to stdout end quietly when the reader goes first:
+/// `completions` panicked (clap_complete's generator unwraps its writes), `man` and
+/// `init -` failed with "Broken pipe".
+#[test]
+fn every_command_printing_to_a_closed_stdout_ends_quietly() {
+    for args in [&["completions", "bash"][..], &["completions", "zsh"], &["man"], &["init", "-"]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_crossover"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        let err = stderr(&o);
+        assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{args:?}: {err}");
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {err}");
+    }
+}
+
 /// `crossover run | head`: the reader goes before the summary is printed. The run ends
 /// quietly (exit 0, its results written) instead of panicking on the broken pipe.
 #[test]
@@ -617,4 +656,212 @@ fn a_closed_stdout_is_not_a_panic() {
     assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(out.join("summary.csv").exists());
+}
+
+/// `crossover ARGS` in `dir` with a file-size limit of 64 KiB and SIGXFSZ ignored: a
+/// write past the limit fails with EFBIG, as a write to a full disk fails, after the
+/// simulation (the charts are larger than that; the probe before it is not).
+#[cfg(unix)]
+fn with_file_size_limit(args: &[&str], dir: &Path) -> Output {
+    Command::new("bash")
+        .arg("-c")
+        .arg(r#"trap "" XFSZ; ulimit -f 64; exec "$0" "$@""#)
+        .arg(env!("CARGO_BIN_EXE_crossover"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+/// The files under `dir`, with their bytes, sorted (nothing for a missing folder).
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return found };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if path.is_dir() {
+            found.extend(tree(&path).into_iter().map(|(n, b)| (format!("{name}/{n}"), b)));
+            found.push((format!("{name}/"), Vec::new()));
+        } else {
+            found.push((name, std::fs::read(&path).unwrap()));
+        }
+    }
+    found.sort();
+    found
+}
+
+/// A write that fails after simulating (a full disk) ends with exit 1 and a message
+/// naming the file, and leaves nothing behind: no output folder where the run created
+/// one (nor its parent), and a folder that was there before exactly as it was (no result
+/// of the failed run mixed with the previous ones, no temporary file). The same for a
+/// batch, a sweep, a merge and `crossover plot`.
+#[cfg(unix)]
+#[test]
+fn a_write_failure_after_simulating_leaves_no_output_behind() {
+    if Command::new("bash").arg("-c").arg("ulimit -f 64").status().map_or(true, |s| !s.success()) {
+        eprintln!("skipped: no bash with ulimit");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("s.toml"), tiny("s", "api")).unwrap();
+    std::fs::write(d.join("t.toml"), tiny("t", "api")).unwrap();
+    let refused = |o: &Output, what: &str| {
+        let err = stderr(o);
+        assert_eq!(o.status.code(), Some(1), "{what}: {err}");
+        assert!(err.contains("File too large"), "{what}: {err}");
+        assert!(!err.contains("panicked"), "{what}: {err}");
+    };
+
+    // A new folder, under a new parent: neither is left.
+    let o = with_file_size_limit(&["run", "s.toml", "-q", "--out", "new/run"], d);
+    refused(&o, "run");
+    assert!(
+        stderr(&o).contains("error: writing results to new/run: cannot write new/run/"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!d.join("new").exists(), "{:?}", tree(&d.join("new")));
+
+    // A folder with the results of an earlier run: still exactly those.
+    let o = crossover(&["run", "s.toml", "-q", "--out", "old"], d);
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::write(d.join("old/notes.txt"), "mine").unwrap();
+    let before = tree(&d.join("old"));
+    let o = with_file_size_limit(&["run", "s.toml", "-q", "--out", "old", "--seed", "9"], d);
+    refused(&o, "run into an existing folder");
+    assert!(tree(&d.join("old")) == before, "the folder changed");
+
+    // A run that saved a periodic checkpoint keeps it, and only it (its simulations
+    // need not be run again), and says so; --resume then writes the results.
+    let o = with_file_size_limit(&["run", "s.toml", "-q", "--out", "kept", "--checkpoint-every", "0"], d);
+    refused(&o, "run with a checkpoint");
+    assert!(stderr(&o).contains("run the same command with --resume"), "{}", stderr(&o));
+    assert_eq!(sorted_files(&d.join("kept")), ["checkpoint.txt"]);
+    let o = crossover(&["run", "s.toml", "--out", "kept", "--resume"], d);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("1 simulation(s) already done"), "{}", stderr(&o));
+    assert!(d.join("kept/summary.csv").exists() && !d.join("kept/checkpoint.txt").exists());
+
+    // `crossover traffic`: no folder for a traffic.csv that cannot be written.
+    std::fs::write(d.join("days.toml"), tiny("days", "api").replace("\"10m\"", "\"3d\"")).unwrap();
+    let o = with_file_size_limit(&["traffic", "days.toml", "--out", "tr/t.csv"], d);
+    refused(&o, "traffic");
+    assert!(!d.join("tr").exists(), "{:?}", tree(&d.join("tr")));
+
+    // A batch: no scenario folder and no batch folder.
+    let o = with_file_size_limit(&["run", "s.toml", "t.toml", "-q", "--out", "batch"], d);
+    refused(&o, "batch");
+    assert!(stderr(&o).contains("batch: 0 ran, 0 bad input, 2 failed"), "{}", stderr(&o));
+    assert!(!d.join("batch").exists(), "{:?}", tree(&d.join("batch")));
+
+    // A sweep: nothing, where it wrote its CSVs one at a time before.
+    let o = with_file_size_limit(&["sweep", "s.toml", "--vary", "traffic.rps=1,2", "-q", "--out", "sw"], d);
+    refused(&o, "sweep");
+    assert!(!d.join("sw").exists(), "{:?}", tree(&d.join("sw")));
+    // A merge of shards: the shard folder as it was, no merged folder.
+    let o =
+        crossover(&["sweep", "s.toml", "--vary", "traffic.rps=1,2", "--shard", "0/1", "--out", "shards"], d);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let shards = tree(&d.join("shards"));
+    let o = with_file_size_limit(&["merge", "shards", "--out", "merged"], d);
+    refused(&o, "merge");
+    assert!(!d.join("merged").exists() && tree(&d.join("shards")) == shards);
+
+    // `crossover plot` redraws every chart or none: stale charts stay stale.
+    for (name, _) in &before {
+        if name.ends_with(".svg") {
+            std::fs::write(d.join("old").join(name), "stale").unwrap();
+        }
+    }
+    let stale = tree(&d.join("old"));
+    let o = with_file_size_limit(&["plot", "old"], d);
+    refused(&o, "plot");
+    assert!(tree(&d.join("old")) == stale, "plot left a mix of old and new charts");
+}
+
+/// Two hybrid-ready platforms and a stack with per-service overrides and a spill, for
+/// the overrides that break what the file refers to.
+const NAMED: &str = r#"
+name = "named"
+[simulation]
+horizon = "10m"
+replications = 1
+[traffic]
+profile = "constant"
+rps = 2.0
+[[service]]
+name = "api"
+cpu = "10ms"
+traffic = { share = 0.5 }
+[[service]]
+name = "web"
+cpu = "10ms"
+traffic = { share = 0.5 }
+[[platform]]
+name = "eks"
+autoscaler = { kind = "fixed", instances = 1 }
+[[platform]]
+name = "run"
+autoscaler = { kind = "fixed", instances = 1 }
+spill = { to = "eks" }
+[platform.services.api]
+min_instances = 0
+"#;
+
+/// An error an override causes names the override, never a file line it did not come
+/// from: a rename that makes another entry's name a duplicate, that leaves a spill's
+/// `to` or a `[platform.services.NAME]` table naming nothing, an entry replaced by a
+/// value that is not a table (the others' references then name nothing either), the
+/// same through `--vary`. And the file's lines stay innocent.
+#[test]
+fn overrides_are_blamed_for_what_they_break() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("named.toml"), NAMED).unwrap();
+    let o = crossover(&["validate", "named.toml"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    for (set, expected) in [
+        ("platform[0].name=run", &["`platform[0].name`: platform name \"run\" is used twice"][..]),
+        ("platform[1].name=eks", &["`platform[1].name`: platform name \"eks\" is used twice"]),
+        ("platform[0].name=x", &["`platform[1].spill.to`: no [[platform]] is named \"eks\""]),
+        ("platform.eks.name=x", &["`platform[1].spill.to`: no [[platform]] is named \"eks\""]),
+        (
+            "platform[0]=5",
+            &["`platform[0]`: expected a table, got an integer", "`platform[1].spill.to`: no [[platform]]"],
+        ),
+        ("platform[1]=\"run\"", &["`platform[1]`: expected a table, got a string"]),
+        ("service[0].name=web", &["`service[0].name`: service name \"web\" is used twice"]),
+        ("service[0].name=x", &["`platform[1].services.api`: no service is named \"api\""]),
+        ("service.api.name=x", &["`platform[1].services.api`: no service is named \"api\""]),
+        ("service[0].name=all", &["`service[0].name`: \"all\" is reserved"]),
+        (
+            "service[0]=5",
+            &["`service[0]`: expected a table, got an integer", "`platform[1].services.api`: no service"],
+        ),
+        ("platform[1].services=5", &["`platform[1].services`: expected a table of services by name"]),
+        // The override made the `router` table the file does not have, without its kind.
+        ("platform[0].router.max_queue=5", &["`platform[0].router.kind`: missing `kind`"]),
+        ("platform[1].services.web.router.max_queue=5", &["`platform[1].services.web.router.kind`: missing"]),
+    ] {
+        let o = crossover(&["validate", "named.toml", "--set", set], dir.path());
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "--set {set}: {err}");
+        for e in expected {
+            assert!(err.contains(&format!("named.toml (--set {set}): {e}")), "--set {set}: {err}");
+        }
+        assert!(!on_a_line(&err), "--set {set} blamed on the file: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let o = crossover(&["sweep", "named.toml", "--vary", "platform[0].name=run,x"], dir.path());
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("(--vary platform[0].name=run,x (value run)): `platform[0].name`"), "{err}");
+    assert!(err.contains("(--vary platform[0].name=run,x (value x)): `platform[1].spill.to`"), "{err}");
+    assert!(!on_a_line(&err), "blamed on the file: {err}");
+}
+
+/// Whether a message points at a line of named.toml (`named.toml:12:3: ...`).
+fn on_a_line(err: &str) -> bool {
+    (0..10).any(|d| err.contains(&format!("named.toml:{d}")))
 }

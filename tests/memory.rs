@@ -158,3 +158,65 @@ fn a_stack_is_flat_in_the_horizon_and_does_not_allocate_per_request() {
         }
     }
 }
+
+/// Trace files are read streaming, never whole: the peak heap of resolving a scenario
+/// that replays one depends on what the parsed trace holds (its minutes; for recorded
+/// timestamps, its requests), not on the size of the file. Four days of per-second counts
+/// (345,601 rows) cost what four days of per-minute counts (5,761 rows) do; a thousand
+/// functions of the Azure trace what one does; a request log with a 300-byte column the
+/// replay ignores what the same log without it does. Read whole, each larger file would
+/// add its own size (and the series its rows) to the peak.
+#[test]
+fn trace_files_are_read_streaming_not_whole() {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let peak = |contents: String, traffic: &str| -> (usize, usize) {
+        std::fs::write(dir.path().join("trace.csv"), &contents).unwrap();
+        let text = format!(
+            "{traffic}\n[service]\ncpu = \"10ms\"\n[[platform]]\nname = \"fixed\"\n\
+             autoscaler = {{ kind = \"fixed\", instances = 1 }}\n"
+        );
+        let base = CURRENT.load(Relaxed);
+        PEAK.store(base, Relaxed);
+        let s = crossover_scenario::parse_in(&text, "t.toml", "t", dir.path()).unwrap();
+        let peak = PEAK.load(Relaxed) - base;
+        drop(s);
+        (peak, contents.len())
+    };
+    let series = "[traffic]\nprofile = \"series\"\nseries = { file = \"trace.csv\" }";
+    let every = |seconds: u64| {
+        let rows: String =
+            (0..=4 * 86_400 / seconds).map(|k| format!("{},{}\n", k * seconds, seconds)).collect();
+        format!("time,value\n{rows}")
+    };
+    let trace = "[traffic]\nprofile = \"trace\"\ntrace = { file = \"trace.csv\" }";
+    let functions = |n: usize| {
+        let minutes: Vec<String> = (1..=1440).map(|k| format!("minute_{k}")).collect();
+        let row = vec!["12"; 1440].join(",");
+        let rows: String = (0..n).map(|f| format!("f{f},a,o,{row}\n")).collect();
+        format!("HashFunction,HashApp,HashOwner,{}\n{rows}", minutes.join(","))
+    };
+    let timestamps = "[traffic]\nprofile = \"timestamps\"\ntimestamps = { file = \"trace.csv\" }";
+    let log = |agent: usize| {
+        let agent = "a".repeat(agent);
+        let rows: String = (0..20_000).map(|k| format!("{}.5,0.01,{agent}\n", k * 4)).collect();
+        format!("timestamp,duration,user_agent\n{rows}")
+    };
+    for (what, traffic, small, large) in [
+        ("series", series, every(60), every(1)),
+        ("Azure trace", trace, functions(1), functions(1000)),
+        ("timestamps", timestamps, log(1), log(300)),
+    ] {
+        let ((small_peak, small_size), (large_peak, large_size)) =
+            (peak(small, traffic), peak(large, traffic));
+        eprintln!(
+            "{what}: {small_size} B file, peak {small_peak} B; {large_size} B file, peak {large_peak} B"
+        );
+        assert!(large_size > small_size + (2 << 20), "{what}: {small_size} vs {large_size}");
+        assert!(
+            large_peak < small_peak + (128 << 10),
+            "{what}: the peak heap grew with the file: {small_peak} B for {small_size} B, \
+             {large_peak} B for {large_size} B"
+        );
+    }
+}

@@ -606,7 +606,7 @@ fn run_one(
     }
     // An unwritable folder, or one another run is writing into, fails now, not after
     // the simulation; a folder this run created is removed again if the run fails.
-    let created = !out.exists();
+    let created = missing_folders(out);
     let _lock = claim_folder(out, args.quiet)?;
     let jobs = scenario.replications as usize * scenario.platforms.len();
     let bar = progress::Bar::new(jobs, done, args.quiet);
@@ -622,12 +622,7 @@ fn run_one(
     let started = Instant::now();
     let cpu_before = process_cpu_seconds();
     let outcome = crossover_runner::run(scenario, &opts);
-    let remove_if_created = || {
-        if created {
-            // Only an empty folder goes: remove_dir refuses one with files in it.
-            let _ = std::fs::remove_dir(out);
-        }
-    };
+    let remove_if_created = || remove_created(&created);
     let cpu = cpu_before.zip(process_cpu_seconds()).map(|(before, after)| after - before);
     bar.finish();
     let result = match outcome {
@@ -653,6 +648,15 @@ fn run_one(
     };
     let elapsed = started.elapsed().as_secs_f64();
     write_outputs(scenario, &resolved, &result, out).map_err(|e| {
+        // A periodic checkpoint of this run is kept (and the folder with it): the
+        // simulations it holds need not be run again once the write can succeed.
+        if checkpoint.exists() {
+            return Failure::Runtime(anyhow::anyhow!(
+                "{e:#}; no result file was written, but the simulations saved in {} are kept: once \
+                 the results can be written, run the same command with --resume",
+                checkpoint.display()
+            ));
+        }
         remove_if_created();
         Failure::Runtime(e)
     })?;
@@ -719,6 +723,29 @@ fn run_one(
         );
     }
     Ok(Ran::Done(result))
+}
+
+/// The folders creating `dir` makes (`dir` and its missing ancestors), deepest first:
+/// what a run that fails removes again.
+pub(crate) fn missing_folders(dir: &Path) -> Vec<PathBuf> {
+    let mut missing = Vec::new();
+    let mut at = Some(dir);
+    while let Some(d) = at.filter(|d| !d.as_os_str().is_empty() && std::fs::symlink_metadata(d).is_err()) {
+        missing.push(d.to_path_buf());
+        at = d.parent();
+    }
+    missing
+}
+
+/// Removes the folders a failed run created (from [`missing_folders`]), deepest first,
+/// each only if it is empty: `remove_dir` refuses a folder with anything in it, so
+/// nothing another run (or a batch's other scenario) wrote is touched.
+pub(crate) fn remove_created(folders: &[PathBuf]) {
+    for folder in folders {
+        if std::fs::remove_dir(folder).is_err() {
+            break;
+        }
+    }
 }
 
 /// Makes `out` ready for this process alone: created, writable, locked against other
@@ -814,7 +841,11 @@ fn summary_json(
 /// `completions SHELL`: the completion script of every command and option.
 fn completions(args: &CompletionsArgs) -> Result<u8, Failure> {
     let mut cmd = Cli::command();
-    clap_complete::generate(args.shell, &mut cmd, "crossover", &mut std::io::stdout());
+    // Generated into memory, then printed: clap_complete panics when a write fails, and
+    // `crossover completions bash | head` closes the pipe early.
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "crossover", &mut script);
+    print!("{}", String::from_utf8_lossy(&script));
     Ok(0)
 }
 
@@ -822,7 +853,7 @@ fn completions(args: &CompletionsArgs) -> Result<u8, Failure> {
 fn man() -> Result<u8, Failure> {
     let mut page = Vec::new();
     clap_mangen::Man::new(Cli::command()).render(&mut page).map_err(|e| Failure::Runtime(e.into()))?;
-    std::io::stdout().write_all(&page).map_err(|e| Failure::Runtime(e.into()))?;
+    print!("{}", String::from_utf8_lossy(&page));
     Ok(0)
 }
 
@@ -952,14 +983,17 @@ fn traffic(args: &TrafficArgs) -> Result<u8, Failure> {
     let elapsed = started.elapsed().as_secs_f64();
     let csv = crossover_report::traffic_csv(&rows);
     if to_stdout {
-        std::io::stdout()
-            .write_all(&csv)
-            .context("writing the traffic to stdout")
-            .map_err(Failure::Runtime)?;
+        // Through print_out: a reader that goes first (`| head`) ends the run quietly.
+        print_out(format_args!("{}", String::from_utf8_lossy(&csv)));
     } else {
+        // A folder made for the file goes again if the file cannot be written.
+        let created = out.parent().map(missing_folders).unwrap_or_default();
         crossover_report::write_atomic(&out, &csv)
             .with_context(|| format!("writing the traffic to {}", out.display()))
-            .map_err(Failure::Runtime)?;
+            .map_err(|e| {
+                remove_created(&created);
+                Failure::Runtime(e)
+            })?;
     }
     let s = TrafficSummary::of(&rows, scenario.horizon);
     let summary = [
@@ -1082,10 +1116,7 @@ fn init(args: &InitArgs) -> Result<u8, Failure> {
     let path = &args.path;
     // `-`: the template on stdout, to read or pipe.
     if path.as_os_str() == "-" {
-        std::io::stdout()
-            .write_all(args.template.text().as_bytes())
-            .context("writing the template to stdout")
-            .map_err(Failure::Runtime)?;
+        print!("{}", args.template.text());
         return Ok(0);
     }
     if path.exists() && !args.force {

@@ -6,7 +6,7 @@
 use crate::Failure;
 use anyhow::Context;
 use clap::Args;
-use crossover_report::{write_atomic, RunFiles};
+use crossover_report::{write_all_atomic, RunFiles};
 use crossover_runner::RunResult;
 use crossover_scenario::Scenario;
 use std::path::{Path, PathBuf};
@@ -34,12 +34,12 @@ pub fn plot(args: &PlotArgs) -> Result<u8, Failure> {
     Ok(0)
 }
 
+/// Every chart and the report, or none (a failed write leaves the folder's previous
+/// ones, not a mix of old and new).
 fn write_all(dir: &Path, files: &[(String, Vec<u8>)]) -> anyhow::Result<()> {
-    for (name, bytes) in files {
-        write_atomic(&dir.join(name), bytes)
-            .with_context(|| format!("writing results to {}", dir.display()))?;
-    }
-    Ok(())
+    let files: Vec<(PathBuf, Vec<u8>)> =
+        files.iter().map(|(name, bytes)| (dir.join(name), bytes.clone())).collect();
+    write_all_atomic(&files).with_context(|| format!("writing results to {}", dir.display()))
 }
 
 /// What a run writes after its CSVs: `latency.csv`, `timeline.csv` (replication 0's

@@ -270,6 +270,8 @@ pub fn sweep(args: &SweepArgs) -> Result<u8, Failure> {
         }
         let bytes =
             shard::run_shard(&plan, slo_ms, spec, o.sweep.threads, &resolved).map_err(super::run_failure)?;
+        // Both files or neither. The folder stays even if this shard created it: the
+        // other shards of the array write into it at the same time.
         write(&out, &[(&spec.file_name(), bytes), ("scenario.resolved.toml", resolved.into_bytes())])?;
         eprintln!(
             "shard {} of {} done in {:.1} s: {}",
@@ -281,7 +283,9 @@ pub fn sweep(args: &SweepArgs) -> Result<u8, Failure> {
         return Ok(0);
     }
     let out = args.out.clone().unwrap_or_else(|| Path::new("output").join(format!("{}-sweep", base.name)));
-    // Claimed before simulating: a second sweep into the folder is refused at once.
+    // Claimed before simulating: a second sweep into the folder is refused at once. A
+    // folder this sweep creates is removed again if it fails.
+    let created = super::missing_folders(&out);
     let _lock = super::claim_folder(&out, false)?;
     let fingerprint = shard::sweep_fingerprint(&plan, slo_ms, &resolved);
     let checkpoint = out.join(sw::checkpoint::FILE_NAME);
@@ -329,9 +333,12 @@ pub fn sweep(args: &SweepArgs) -> Result<u8, Failure> {
             );
             return Ok(super::INTERRUPTED);
         }
-        Err(e) => return Err(super::run_failure(e)),
+        Err(e) => {
+            super::remove_created(&created);
+            return Err(super::run_failure(e));
+        }
     };
-    finish(&result, resolved.into_bytes(), &out)?;
+    finish(&result, resolved.into_bytes(), &out).inspect_err(|_| super::remove_created(&created))?;
     // The results supersede the checkpoint.
     if let Err(e) = std::fs::remove_file(&checkpoint) {
         if e.kind() != std::io::ErrorKind::NotFound {
@@ -377,13 +384,14 @@ fn guard(plan: &Plan, threads: Option<usize>, args: &SweepArgs) -> Result<(), St
     }
 }
 
+/// Writes every file into `out`, all or none (a failure, such as a full disk, leaves
+/// none of them and no temporary file).
 fn write(out: &Path, files: &[(&str, Vec<u8>)]) -> Result<(), Failure> {
-    for (name, bytes) in files {
-        crossover_report::write_atomic(&out.join(name), bytes)
-            .with_context(|| format!("writing results to {}", out.display()))
-            .map_err(Failure::Runtime)?;
-    }
-    Ok(())
+    let files: Vec<(PathBuf, Vec<u8>)> =
+        files.iter().map(|(name, bytes)| (out.join(name), bytes.clone())).collect();
+    crossover_report::write_all_atomic(&files)
+        .with_context(|| format!("writing results to {}", out.display()))
+        .map_err(Failure::Runtime)
 }
 
 /// Writes the sweep's files and prints its crossings.
@@ -403,9 +411,9 @@ fn finish(result: &SweepResult, resolved: Vec<u8>, out: &Path) -> Result<(), Fai
     let drawn = crossover_report::render_report(&input)
         .context("drawing the sweep's charts and report")
         .map_err(Failure::Runtime)?;
-    write(out, &files)?;
-    let drawn: Vec<(&str, Vec<u8>)> = drawn.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
-    write(out, &drawn)?;
+    let mut all: Vec<(&str, Vec<u8>)> = files.to_vec();
+    all.extend(drawn.iter().map(|(n, b)| (n.as_str(), b.clone())));
+    write(out, &all)?;
     for note in &result.notes {
         eprintln!("note: {note}");
     }
@@ -489,9 +497,10 @@ pub fn merge(args: &MergeArgs) -> Result<u8, Failure> {
         .map_err(bad)?,
     };
     let resolved = resolved.map(|(_, t)| t).unwrap_or_default();
+    let created = super::missing_folders(&out);
     let _lock = super::claim_folder(&out, false)?;
     eprintln!("merged {} shard file(s) of \"{}\"", files.len(), result.scenario);
-    finish(&result, resolved, &out)?;
+    finish(&result, resolved, &out).inspect_err(|_| super::remove_created(&created))?;
     eprintln!("results in {}", out.display());
     Ok(0)
 }

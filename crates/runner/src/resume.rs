@@ -295,7 +295,8 @@ pub const MAX_SAVED: f64 = 1e15;
 /// Why metrics read back from a file (a checkpoint, a shard) cannot be a replication's,
 /// or `None`: every float finite, non-negative and at most [`MAX_SAVED`], every count
 /// at most that too, and the counters conserved (`arrived = completed + rejected +
-/// timed_out + in_flight`, no more spilled than arrived). A file edited or damaged
+/// timed_out + in_flight`, no more spilled than arrived, no more refused by a full
+/// queue than rejected). A file edited or damaged
 /// into a NaN cost or a wrapped counter is refused instead of reaching the results.
 pub fn metrics_problem(m: &ReplicationMetrics) -> Option<String> {
     let stack = fields(m).into_iter().map(|(key, v)| (key.to_string(), v));
@@ -331,6 +332,13 @@ pub fn metrics_problem(m: &ReplicationMetrics) -> Option<String> {
             return Some(format!(
                 "{whose}`counters.spilled` ({}) exceeds `counters.arrived` ({})",
                 c.spilled, c.arrived
+            ));
+        }
+        // A request refused by a full queue is counted among the rejected too.
+        if c.queue_full > c.rejected {
+            return Some(format!(
+                "{whose}`counters.queue_full` ({}) exceeds `counters.rejected` ({}), which counts them",
+                c.queue_full, c.rejected
             ));
         }
     }
@@ -974,6 +982,7 @@ mod tests {
             ("counters.arrived=10", "counters.arrived=18446744073709551615", "at most 1e15"),
             ("counters.arrived=10", "counters.arrived=9", "not conserved"),
             ("counters.spilled=3", "counters.spilled=11", "`counters.spilled` (11) exceeds"),
+            ("counters.queue_full=0", "counters.queue_full=2", "`counters.queue_full` (2) exceeds"),
         ] {
             let edited = text.replacen(from, to, 1);
             assert_ne!(edited, text, "{from}");

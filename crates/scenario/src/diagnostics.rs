@@ -329,6 +329,47 @@ impl<'a> Locator<'a> {
             .map(|(_, label)| label.as_str())
     }
 
+    /// The override that set the value at `path` (or one of its ancestors), named as
+    /// messages name it; `None` for a value the file has.
+    pub fn overridden_by(&self, path: &[Seg]) -> Option<&str> {
+        self.override_of(&self.as_in_file(path))
+    }
+
+    /// The value the file itself (before any override) has at `path` (file indices).
+    fn file_value(&self, path: &[Seg]) -> Option<&DeValue<'a>> {
+        let (first, rest) = path.split_first()?;
+        let mut value = self.doc.get_ref().get(first.key()?)?.get_ref();
+        for seg in rest {
+            value = match (seg, value) {
+                (Seg::Index(i), DeValue::Array(a)) => a.get(*i)?.get_ref(),
+                (seg, DeValue::Table(t)) => t.get(seg.key()?)?.get_ref(),
+                _ => return None,
+            };
+        }
+        Some(value)
+    }
+
+    /// The override that renamed, or replaced, the entry the file names `name` in the
+    /// array of tables `array` (`platform`, `service`; or the single `[service]` table):
+    /// a reference the file makes to `name` (a spill's `to`, a
+    /// `[platform.services.NAME]` table) is broken by that override, not by the file.
+    pub fn renamed_by(&self, array: &'static str, name: &str) -> Option<&str> {
+        let entries: Vec<Vec<Seg>> = match self.file_value(&[Seg::Key(array)])? {
+            DeValue::Array(items) => (0..items.len()).map(|k| vec![Seg::Key(array), Seg::Index(k)]).collect(),
+            DeValue::Table(_) => vec![vec![Seg::Key(array)]],
+            _ => return None,
+        };
+        entries.into_iter().find_map(|entry| {
+            let at = [entry, vec![Seg::Key("name")]].concat();
+            let named = matches!(self.file_value(&at), Some(DeValue::String(s)) if s == name);
+            if named {
+                self.override_of(&at)
+            } else {
+                None
+            }
+        })
+    }
+
     /// A diagnostic pointing at the value at `path`.
     pub fn diagnostic(&self, path: &[Seg], message: impl Into<String>) -> Diagnostic {
         self.diagnostic_at(path, Part::Value, message)
@@ -345,15 +386,15 @@ impl<'a> Locator<'a> {
         }
         let entry = self.entry_of(path);
         if !entry.as_ref().is_some_and(|e| e.2) {
-            // Not in the file, but an override created something under it (`--set
-            // platform.eks.services.apii.min_instances=1` made `services.apii`): that
-            // override is where it came from.
-            if let Some((_, label)) = self
-                .overridden
-                .iter()
-                .rev()
-                .find(|(set, _)| set.len() > path.len() && set[..path.len()] == path[..])
-            {
+            // Not in the file, but an override created the first of its keys the file
+            // lacks (`--set platform.eks.services.apii.min_instances=1` made
+            // `services.apii`; `--set platform[0].router.max_queue=5` made a `router`
+            // with no `kind`): that override is where it came from.
+            let depth = (1..=path.len()).rev().find(|&k| self.file_value(&path[..k]).is_some()).unwrap_or(0);
+            let first_missing = &path[..(depth + 1).min(path.len())];
+            if let Some((_, label)) = self.overridden.iter().rev().find(|(set, _)| {
+                set.len() >= first_missing.len() && set[..first_missing.len()] == *first_missing
+            }) {
                 d.set_by = Some(label.clone());
                 return d;
             }

@@ -236,7 +236,8 @@ fn expand_service_overrides(doc: &mut toml::Table) -> Vec<String> {
         // A worker or a scheduled job starts from the platform's defaults for its kind
         // (`[platform.worker]`, `[platform.cron]`), under its own overrides.
         let mut services = match entry.remove("services") {
-            Some(Value::Table(t)) => t,
+            Some(Value::Table(services)) => services,
+            // Not a table (`services = 5`): put back for the structure check to refuse.
             Some(other) => {
                 entry.insert("services".into(), other);
                 continue;

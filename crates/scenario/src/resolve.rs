@@ -103,6 +103,25 @@ impl Checker<'_> {
         self.errors.push(self.loc.diagnostic(path, message));
     }
 
+    /// An error at `path` caused by the override `label` (when there is one) rather
+    /// than by the file: it names the override, not the file's line.
+    fn error_caused_by(&mut self, path: &[Seg], label: Option<String>, message: impl Into<String>) {
+        let mut d = self.loc.diagnostic(path, message);
+        if let Some(label) = label {
+            d = Diagnostic { set_by: Some(label), ..Diagnostic::unplaced(d.key, d.message) };
+        }
+        self.errors.push(d);
+    }
+
+    /// Of two entries with one name, the one to blame: the later, unless only the
+    /// earlier's name was set by an override (then the file's later entry is innocent).
+    fn blame_duplicate(&self, earlier: Vec<Seg>, later: Vec<Seg>) -> Vec<Seg> {
+        match (self.loc.overridden_by(&earlier), self.loc.overridden_by(&later)) {
+            (Some(_), None) => earlier,
+            _ => later,
+        }
+    }
+
     /// A finite number within [lo, hi].
     pub(crate) fn range(&mut self, path: &[Seg], value: f64, lo: f64, hi: f64) -> f64 {
         if !value.is_finite() || value < lo || value > hi {
@@ -266,11 +285,14 @@ pub fn resolve(
         return Err(c.errors);
     }
     let mut specs: Vec<Vec<PlatformSpec>> = Vec::with_capacity(file.platforms.len());
+    let name_at = |i: usize| vec![Seg::Key("platform"), Seg::Index(i), Seg::Key("name")];
     for i in 0..file.platforms.len() {
         let per_service = resolve_stack(i, &mut file.platforms[i], &services, &mut c);
-        if specs.iter().any(|q| q.first().map(|q| &q.name) == per_service.first().map(|q| &q.name)) {
+        let same = |q: &Vec<PlatformSpec>| q.first().map(|q| &q.name) == per_service.first().map(|q| &q.name);
+        if let Some(j) = specs.iter().position(same) {
+            let blamed = c.blame_duplicate(name_at(j), name_at(i));
             c.error(
-                &[Seg::Key("platform"), Seg::Index(i), Seg::Key("name")],
+                &blamed,
                 format!("platform name \"{}\" is used twice; names must be unique", file.platforms[i].name),
             );
         }
@@ -481,16 +503,17 @@ fn resolve_services(
     for i in 0..count {
         let base = service_path(file, i);
         let at = |k: &'static str| -> Vec<Seg> { base.iter().cloned().chain([Seg::Key(k)]).collect() };
+        let all = file.service.as_slice();
+        let earlier = (0..i).find(|&k| all[k].name.is_some() && all[k].name == all[i].name);
+        let earlier_name = earlier.map(|k| [service_path(file, k), vec![Seg::Key("name")]].concat());
         let s = &mut file.service.as_mut_slice()[i];
         let name = match &s.name {
             Some(name) => {
                 if let Some(problem) = crate::names::service_name_problem(name) {
                     c.error(&at("name"), problem);
-                } else if loads.iter().any(|l| &l.name == name) {
-                    c.error(
-                        &at("name"),
-                        format!("service name \"{name}\" is used twice; names must be unique"),
-                    );
+                } else if let Some(earlier) = earlier_name.filter(|_| loads.iter().any(|l| &l.name == name)) {
+                    let blamed = c.blame_duplicate(earlier, at("name"));
+                    c.error(&blamed, format!("service name \"{name}\" is used twice; names must be unique"));
                 }
                 name.clone()
             }
@@ -735,8 +758,10 @@ fn resolve_stack_specs(
                 Some(near) => format!(" (did you mean \"{near}\"?)"),
                 None => String::new(),
             };
-            c.error(
+            let renamed = c.loc.renamed_by("service", name).map(str::to_string);
+            c.error_caused_by(
                 &path,
+                renamed,
                 format!(
                     "no service is named \"{}\"{hint}: name one of the file's services, {}",
                     crate::names::terminal_safe(name),
@@ -1293,8 +1318,10 @@ fn link_spills(file: &ScenarioFile, services: &[String], specs: &mut [Vec<Platfo
                         Some(near) => format!(" (did you mean \"{near}\"?)"),
                         None => String::new(),
                     };
-                    c.error(
+                    let renamed = c.loc.renamed_by("platform", &spill.to).map(str::to_string);
+                    c.error_caused_by(
                         &at("to"),
+                        renamed,
                         format!(
                             "no [[platform]] is named \"{}\"{hint}; the overflow must be another entry of \
                              this file: {}",

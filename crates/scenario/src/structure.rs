@@ -440,12 +440,15 @@ impl Walk {
                     path.pop();
                     v
                 }
-                // Tables, or values that can never be one (numbers, booleans, arrays),
-                // are checked element by element; a mix with strings (a mixture's
-                // components) is left to the type check of the whole value.
+                // An array holding a table (`[[platform]]` entries, one replaced by
+                // `--set platform[0]=5`), or only values that can never be one
+                // (numbers, booleans, arrays), is checked element by element, so that a
+                // bad element is reported where it is (or at the override that set it),
+                // not at the file's first entry. Strings alone are left to the type
+                // check of the whole value (mixture components, which may be
+                // durations, are handled above).
                 (Some(child), Some(Value::Array(items)))
-                    if items.iter().all(Value::is_table)
-                        || !items.iter().any(|v| v.is_table() || v.is_str()) =>
+                    if items.iter().any(Value::is_table) || !items.iter().any(Value::is_str) =>
                 {
                     path.push(Seg::Name(key.clone()));
                     generic.push(key.clone());

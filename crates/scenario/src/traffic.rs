@@ -3,7 +3,7 @@
 //! Each profile takes its own keys; a key given for another profile is an error rather
 //! than silently ignored, and the defaults of the keys that apply are written back so
 //! the resolved scenario shows them. Trace files are read here (paths relative to the
-//! scenario file) and parsed by the pure parsers of `crossover_workload::trace`; a
+//! scenario file) and parsed, streaming, by the parsers of `crossover_workload::trace`; a
 //! malformed trace is reported at the scenario key that names it, with the trace's own
 //! path, line and column.
 
@@ -13,13 +13,15 @@ use crate::schema::*;
 use crossover_engine::time::NANOS_PER_MINUTE;
 use crossover_engine::{SimDuration, SimTime};
 use crossover_workload::trace::{
-    parse_access_log, parse_duration_percentiles, parse_minute_counts, parse_series, parse_timestamps_with,
-    AccessLog, SeriesColumns, SeriesValue, TimeFormat, TimestampColumns,
+    read_access_log, read_duration_percentiles, read_minute_counts, read_series, read_timestamps, AccessLog,
+    SeriesColumns, SeriesValue, TimeFormat, TimestampColumns,
 };
 use crossover_workload::{
     Bursts, DailyProfile, DemandPart, Dist, Fluctuations, HourlyShape, MinuteCounts, OnOff, Pattern,
     RecordedArrivals, Source, TraceError, TraceProblem, Traffic, WeeklyPattern,
 };
+use std::fs::File;
+use std::io::BufReader;
 
 /// Largest multiplier accepted anywhere in the traffic (bursts, on/off, weekly).
 pub const MAX_FACTOR: f64 = 1e3;
@@ -126,6 +128,9 @@ fn reject_misplaced(t: &TrafficSection, p: ProfileKind, b: &[Seg], c: &mut Check
 
 /// Largest `share`: the same bound as every other multiplier of the traffic.
 pub const MAX_SHARE: f64 = MAX_FACTOR;
+/// The smallest share: a billionth of the highest rate (1e6 requests/s) is a request
+/// every 17 minutes; below it a service has no traffic to speak of.
+pub const MIN_SHARE: f64 = 1e-9;
 
 /// The top-level `[traffic]` at `b`, with its `share` applied; `None` when it has no
 /// profile (reported).
@@ -196,12 +201,13 @@ pub(crate) fn share(
     c: &mut Checker,
 ) -> Traffic {
     let Some(s) = share else { return traffic };
-    if !s.is_finite() || s <= 0.0 || s > MAX_SHARE {
+    // A share of 1e-320 passed `> 0` and gave the service no traffic at all.
+    if !(MIN_SHARE..=MAX_SHARE).contains(&s) {
         c.error(
             key,
             format!(
-                "must be above 0 and at most {MAX_SHARE}, got {}; it multiplies the rate (a service \
-                 with no traffic has no place in the stack)",
+                "must be between {MIN_SHARE:e} and {MAX_SHARE}, got {}; it multiplies the rate (a \
+                 service with no traffic has no place in the stack)",
                 Num(s)
             ),
         );
@@ -466,18 +472,28 @@ fn resolve_offset(t: &mut TrafficSection, b: &[Seg], c: &mut Checker) -> i32 {
     }
 }
 
-/// The largest trace file read: a trace is held in memory while it is parsed, and a
-/// month of timestamps at a busy service's rate (tens of millions of lines) stays well
-/// below this. Anything larger is almost certainly the wrong file.
+/// The largest trace file read. Files are read streaming (a line at a time, never
+/// whole), so this bounds the reading time rather than memory: a month of timestamps at
+/// a busy service's rate (tens of millions of lines) stays well below it. Anything
+/// larger is almost certainly the wrong file.
 pub const MAX_TRACE_BYTES: u64 = 2 << 30;
 
-/// Reads a file named in the scenario, relative to the scenario's folder. Only a regular
-/// file of at most [`MAX_TRACE_BYTES`] is read: a device such as /dev/zero or a FIFO
-/// would never end. A missing file is the documented "trace not found" error, which the
-/// scenarios that replay a downloadable trace point to in their headers.
-fn read(c: &mut Checker, key: &[Seg], file: &str) -> Option<(String, String)> {
+/// Opens a file named in the scenario, relative to the scenario's folder, for reading
+/// streaming. Only a regular file of at most [`MAX_TRACE_BYTES`] is opened: a device
+/// such as /dev/zero or a FIFO would never end (and a FIFO would block the opening, so
+/// the path is looked at first). A missing file is the documented "trace not found"
+/// error, which the scenarios that replay a downloadable trace point to in their headers.
+fn read(c: &mut Checker, key: &[Seg], file: &str) -> Option<(BufReader<File>, String)> {
     let path = c.base_dir.join(file);
     let shown = path.display().to_string();
+    let not_regular =
+        || format!("{shown} is not a regular file: a trace must be a file (not a folder, device or pipe)");
+    let too_large = |len: u64| {
+        format!(
+            "{shown} is {len} bytes; a trace may be at most {} GiB (cut it to the period you want to simulate)",
+            MAX_TRACE_BYTES >> 30
+        )
+    };
     let problem = match std::fs::metadata(&path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => format!(
             "trace not found: {shown} does not exist (a relative path starts at the scenario's \
@@ -486,19 +502,13 @@ fn read(c: &mut Checker, key: &[Seg], file: &str) -> Option<(String, String)> {
             crate::diagnostics::path_string(key)
         ),
         Err(e) => format!("cannot read {shown}: {e}"),
-        Ok(m) if !m.is_file() => {
-            format!("{shown} is not a regular file: a trace must be a file (not a folder, device or pipe)")
-        }
-        Ok(m) if m.len() > MAX_TRACE_BYTES => format!(
-            "{shown} is {} bytes; a trace may be at most {} GiB (cut it to the period you want to simulate)",
-            m.len(),
-            MAX_TRACE_BYTES >> 30
-        ),
-        Ok(_) => match std::fs::read_to_string(&path) {
-            Ok(text) => return Some((text, shown)),
-            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                format!("{shown} is not UTF-8 text: a trace must be a CSV or text log")
-            }
+        Ok(m) if !m.is_file() => not_regular(),
+        Ok(m) if m.len() > MAX_TRACE_BYTES => too_large(m.len()),
+        // Checked again on the file opened: the path may have changed in between.
+        Ok(_) => match File::open(&path).and_then(|f| f.metadata().map(|m| (f, m))) {
+            Ok((_, m)) if !m.is_file() => not_regular(),
+            Ok((_, m)) if m.len() > MAX_TRACE_BYTES => too_large(m.len()),
+            Ok((f, _)) => return Some((BufReader::new(f), shown)),
             Err(e) => format!("cannot read {shown}: {e}"),
         },
     };
@@ -526,10 +536,10 @@ fn resolve_trace(t: &mut TrafficSection, b: &[Seg], c: &mut Checker) -> Source {
         return empty;
     };
     let scale = c.range(&sub(b, "trace", "scale"), trace.scale, 0.0, 1e6);
-    let Some((text, shown)) = read(c, &sub(b, "trace", "file"), &trace.file) else {
+    let Some((file, shown)) = read(c, &sub(b, "trace", "file"), &trace.file) else {
         return empty;
     };
-    match parse_minute_counts(&text, &trace.functions) {
+    match read_minute_counts(file, &trace.functions) {
         Ok(m) => Source::MinuteCounts(MinuteCounts::new(&m.counts, scale, trace.repeat)),
         Err(e) => {
             trace_error(c, &sub(b, "trace", "file"), &sub(b, "trace", "functions"), &shown, e);
@@ -552,7 +562,7 @@ fn resolve_timestamps(t: &mut TrafficSection, b: &[Seg], c: &mut Checker) -> Sou
         DemandPartKind::Io => DemandPart::Io,
     };
     let key = sub(b, "timestamps", "file");
-    let Some((text, shown)) = read(c, &key, &ts.file) else {
+    let Some((file, shown)) = read(c, &key, &ts.file) else {
         return empty;
     };
     let columns = TimestampColumns {
@@ -561,9 +571,9 @@ fn resolve_timestamps(t: &mut TrafficSection, b: &[Seg], c: &mut Checker) -> Sou
         format: time_format(ts.time_format),
     };
     let parsed = match ts.format {
-        LogFormatKind::Csv => parse_timestamps_with(&text, part, &columns),
-        LogFormatKind::Combined => parse_access_log(&text, AccessLog::Combined, part),
-        LogFormatKind::Alb => parse_access_log(&text, AccessLog::Alb, part),
+        LogFormatKind::Csv => read_timestamps(file, part, &columns),
+        LogFormatKind::Combined => read_access_log(file, AccessLog::Combined, part),
+        LogFormatKind::Alb => read_access_log(file, AccessLog::Alb, part),
     };
     match parsed {
         Ok(r) if ts.rebase => Source::Timestamps(r.rebased()),
@@ -598,7 +608,7 @@ fn resolve_series(t: &mut TrafficSection, b: &[Seg], c: &mut Checker) -> Source 
     };
     let scale = c.range(&sub(b, "series", "scale"), series.scale, 0.0, 1e6);
     let key = sub(b, "series", "file");
-    let Some((text, shown)) = read(c, &key, &series.file) else {
+    let Some((file, shown)) = read(c, &key, &series.file) else {
         return empty;
     };
     let columns = SeriesColumns {
@@ -610,7 +620,7 @@ fn resolve_series(t: &mut TrafficSection, b: &[Seg], c: &mut Checker) -> Source 
         },
         format: time_format(series.time_format),
     };
-    match parse_series(&text, &columns) {
+    match read_series(file, &columns) {
         Ok(counts) => Source::MinuteCounts(MinuteCounts::new(&counts, scale, series.repeat)),
         Err(e) => {
             trace_error(c, &key, &key, &shown, e);
@@ -672,10 +682,10 @@ fn resolve_bursts(bursts: &BurstsSection, b: &[Seg], c: &mut Checker) -> Option<
 /// `DistTable::AzureDurations`).
 pub(crate) fn azure_durations(c: &mut Checker, path: &[Seg], file: &str, functions: &[String]) -> Dist {
     let at = |k: &'static str| -> Vec<Seg> { path.iter().cloned().chain([Seg::Key(k)]).collect() };
-    let Some((text, shown)) = read(c, &at("file"), file) else {
+    let Some((input, shown)) = read(c, &at("file"), file) else {
         return Dist::zero();
     };
-    match parse_duration_percentiles(&text, functions) {
+    match read_duration_percentiles(input, functions) {
         Ok(d) => d,
         Err(e) => {
             trace_error(c, &at("file"), &at("functions"), &shown, e);

@@ -237,10 +237,11 @@ fn share_scales_a_trace_and_thins_recorded_timestamps_evenly() {
 
 #[test]
 fn a_share_out_of_range_or_beyond_the_rate_bound_is_located() {
-    for bad in ["0", "-1.0", "1001", "nan"] {
+    // A subnormal share (1e-320) passed `> 0` and gave the service no traffic.
+    for bad in ["0", "-1.0", "1001", "nan", "1e-320", "1e-10"] {
         let e = err(&STACK.replace("share = 0.3", &format!("share = {bad}")));
         let d = at(&e, "service[1].traffic.share");
-        assert!(d.message.contains("must be above 0 and at most 1000"), "{bad}: {e}");
+        assert!(d.message.contains("must be between 1e-9 and 1000"), "{bad}: {e}");
         assert_eq!(d.line, 24, "{e}");
     }
     let e = err(&STACK.replace("rps = 10.0", "rps = 999999.0").replace("share = 0.3", "share = 2.0"));

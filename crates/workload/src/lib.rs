@@ -7,8 +7,9 @@
 //! and each request's demand come from their own streams, so every platform in a
 //! replication sees the identical request stream (common random numbers).
 //!
-//! Nothing here opens a file: trace parsers take text and return typed values or a
-//! located error; the scenario layer reads the files.
+//! Nothing here opens a file: trace parsers take text or a reader (read streaming, a
+//! line at a time) and return typed values or a located error; the scenario layer opens
+//! the files.
 
 pub mod arrivals;
 pub mod cron;

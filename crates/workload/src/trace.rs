@@ -1,17 +1,26 @@
 //! Recorded traffic: per-minute invocation counts in the Azure Functions trace formats,
 //! request timestamps, and measured duration percentiles.
 //!
-//! Parsing is pure (text in, typed values or a located error out); reading the files is
-//! the scenario layer's job. Every error carries the 1-based line and column (in
+//! Parsing is pure (a reader in, typed values or a located error out); opening the files
+//! is the scenario layer's job. Every error carries the 1-based line and column (in
 //! characters) of the offending field, so a user can jump straight to it in a file with
 //! 1,440 columns. The parsed trace is held once behind an `Arc`: traffic is cloned into
 //! every simulation, and the trace is the only thing whose size grows with its length.
+//!
+//! Files are read streaming, a line (or CSV record) at a time, never whole: what stays in
+//! memory is what the parsed trace needs (per-minute counts for the Azure and per-interval
+//! formats, one distribution per chosen function for durations), except for recorded
+//! timestamps, which are kept because each one is replayed. A line longer than
+//! [`MAX_LINE_BYTES`] is refused where it starts, so no line (a file without newlines)
+//! is held whole either; reading stops at the first bad line.
 
 use crate::demand::DemandPart;
 use crate::dist::Dist;
 use crossover_engine::time::{NANOS_PER_MINUTE, NANOS_PER_SEC};
 use crossover_engine::SimDuration;
+use std::borrow::Cow;
 use std::collections::BTreeSet;
+use std::io::{BufRead, Read, Seek, SeekFrom};
 use std::sync::Arc;
 use thiserror::Error;
 
@@ -73,6 +82,12 @@ pub enum TraceProblem {
     TooLong { days: usize },
     #[error("the header has two `{name}` columns: rename or remove one")]
     DuplicateColumn { name: String },
+    #[error("byte 0x{byte:02x} is not UTF-8 text: a trace must be a CSV or text log saved as UTF-8")]
+    NotUtf8 { byte: u8 },
+    #[error("this line is longer than {limit} bytes: no trace line is that long (is it the right file?)")]
+    LineTooLong { limit: usize },
+    #[error("cannot read the file: {message}")]
+    Unreadable { message: String },
     #[error("`{field}`: \"{text}\" is not a time in the {format} format (seconds, epoch-s, epoch-ms, epoch-us or rfc3339 such as 2026-03-02T14:05:09Z; set time_format)")]
     BadTime { field: String, text: String, format: &'static str },
 }
@@ -212,6 +227,9 @@ const MAX_PER_MINUTE: f64 = 60.0 * 1e6;
 const MAX_PER_DAY: f64 = 86_400.0 * 1e6;
 /// A duration in milliseconds: the format's longest, ten years.
 const MAX_DURATION_MS: f64 = 10.0 * 365.0 * 86_400.0 * 1e3;
+/// The same in nanoseconds, for a recorded request's duration (a 1e300-second one was
+/// replayed as 584 years).
+const MAX_DURATION_NANOS: u64 = 10 * 365 * 86_400 * NANOS_PER_SEC;
 
 fn negative(field: &str, text: &str) -> TraceProblem {
     TraceProblem::Negative { field: field.to_string(), text: text.to_string() }
@@ -260,10 +278,85 @@ fn seconds_to_nanos(text: &str) -> Result<u64, SecondsError> {
     }
 }
 
-/// Non-blank lines with their 1-based numbers; a UTF-8 byte-order mark is ignored.
-fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    text.lines().enumerate().map(|(i, l)| (i + 1, l)).filter(|(_, l)| !l.trim().is_empty())
+/// The longest line (or CSV record) read: a row of the Azure trace's 1,440 minutes is
+/// about 10 KB, a log line a few hundred bytes. A longer one is refused where it starts
+/// rather than held whole (a file with no newline would otherwise be one line).
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+const BYTE_ORDER_MARK: &[u8] = b"\xef\xbb\xbf";
+
+/// A UTF-8 byte-order mark at the start of `input` is skipped.
+fn skip_byte_order_mark<R: BufRead>(input: &mut R) -> Result<(), TraceError> {
+    let start = input.fill_buf().map_err(|e| unreadable(1, &e))?;
+    if start.starts_with(BYTE_ORDER_MARK) {
+        input.consume(BYTE_ORDER_MARK.len());
+    }
+    Ok(())
+}
+
+fn unreadable(line: usize, e: &std::io::Error) -> TraceError {
+    TraceError { line, column: 1, problem: TraceProblem::Unreadable { message: e.to_string() } }
+}
+
+/// Where `bytes` stop being UTF-8 (the 1-based line is the caller's): the column of the
+/// first bad byte, in characters.
+fn not_utf8(line: usize, bytes: &[u8]) -> TraceError {
+    let at = std::str::from_utf8(bytes).err().map_or(bytes.len(), |e| e.valid_up_to());
+    let column = String::from_utf8_lossy(&bytes[..at]).chars().count() + 1;
+    let problem = TraceProblem::NotUtf8 { byte: bytes.get(at).copied().unwrap_or(0) };
+    TraceError { line, column, problem }
+}
+
+/// Lines read one at a time into one buffer: non-blank lines with their 1-based numbers,
+/// `\n` or `\r\n` ends removed, a byte-order mark skipped, each checked for UTF-8 and
+/// bounded by [`MAX_LINE_BYTES`].
+struct Lines<R> {
+    input: R,
+    buf: Vec<u8>,
+    line_no: usize,
+    started: bool,
+}
+
+impl<R: BufRead> Lines<R> {
+    fn new(input: R) -> Self {
+        Lines { input, buf: Vec::new(), line_no: 0, started: false }
+    }
+
+    /// The next non-blank line, or `None` at the end of the input.
+    fn next_line(&mut self) -> Result<Option<(usize, &str)>, TraceError> {
+        if !self.started {
+            self.started = true;
+            skip_byte_order_mark(&mut self.input)?;
+        }
+        loop {
+            self.buf.clear();
+            let limit = MAX_LINE_BYTES as u64 + 1;
+            let read = (&mut self.input)
+                .take(limit)
+                .read_until(b'\n', &mut self.buf)
+                .map_err(|e| unreadable(self.line_no + 1, &e))?;
+            if read == 0 {
+                return Ok(None);
+            }
+            self.line_no += 1;
+            if self.buf.last() == Some(&b'\n') {
+                self.buf.pop();
+                if self.buf.last() == Some(&b'\r') {
+                    self.buf.pop();
+                }
+            } else if self.buf.len() > MAX_LINE_BYTES {
+                let problem = TraceProblem::LineTooLong { limit: MAX_LINE_BYTES };
+                return Err(TraceError { line: self.line_no, column: 1, problem });
+            }
+            match std::str::from_utf8(&self.buf) {
+                Err(_) => return Err(not_utf8(self.line_no, &self.buf)),
+                Ok(text) if text.trim().is_empty() => continue,
+                Ok(_) => break,
+            }
+        }
+        let text = std::str::from_utf8(&self.buf).map_err(|_| not_utf8(self.line_no, &self.buf))?;
+        Ok(Some((self.line_no, text)))
+    }
 }
 
 fn header_of(row: &Row) -> Vec<String> {
@@ -271,7 +364,7 @@ fn header_of(row: &Row) -> Vec<String> {
 }
 
 /// The functions asked for that the file does not have.
-fn check_selection(wanted: &[String], found: &BTreeSet<&str>) -> Result<(), TraceError> {
+fn check_selection(wanted: &[String], found: &BTreeSet<String>) -> Result<(), TraceError> {
     let missing: Vec<String> = wanted.iter().filter(|w| !found.contains(w.as_str())).cloned().collect();
     if missing.is_empty() {
         Ok(())
@@ -280,12 +373,18 @@ fn check_selection(wanted: &[String], found: &BTreeSet<&str>) -> Result<(), Trac
     }
 }
 
+/// [`read_minute_counts`] of a text in memory.
+pub fn parse_minute_counts(text: &str, functions: &[String]) -> Result<MinuteTrace, TraceError> {
+    read_minute_counts(text.as_bytes(), functions)
+}
+
 /// Parses per-minute invocation counts in either Azure layout (recognised by the first
 /// header column), summing the rows whose function hash is in `functions`, or every
-/// row if it is empty. Every row is checked, chosen or not.
-pub fn parse_minute_counts(text: &str, functions: &[String]) -> Result<MinuteTrace, TraceError> {
-    let mut rows = lines(text);
-    let Some((line_no, first)) = rows.next() else {
+/// row if it is empty. Every row is checked, chosen or not. Read a line at a time: only
+/// the header and the per-minute sums are kept.
+pub fn read_minute_counts<R: BufRead>(input: R, functions: &[String]) -> Result<MinuteTrace, TraceError> {
+    let mut rows = Lines::new(input);
+    let Some((line_no, first)) = rows.next_line()? else {
         return Err(TraceError { line: 1, column: 1, problem: TraceProblem::Empty });
     };
     let head = Row::new(line_no, first);
@@ -320,11 +419,12 @@ pub fn parse_minute_counts(text: &str, functions: &[String]) -> Result<MinuteTra
     }
 
     let wanted: BTreeSet<&str> = functions.iter().map(String::as_str).collect();
+    // Only the functions asked for are remembered (to say which the file lacks).
     let mut found = BTreeSet::new();
     let mut counts = vec![0.0; header.len() - fixed.len()];
     let mut summed = 0;
     let mut any_row = false;
-    for (line_no, text) in rows {
+    while let Some((line_no, text)) = rows.next_line()? {
         any_row = true;
         let row = Row::new(line_no, text);
         row.check_width(&header)?;
@@ -332,7 +432,9 @@ pub fn parse_minute_counts(text: &str, functions: &[String]) -> Result<MinuteTra
         let chosen = wanted.is_empty() || wanted.contains(hash);
         if chosen {
             summed += 1;
-            found.insert(hash);
+            if !wanted.is_empty() && !found.contains(hash) {
+                found.insert(hash.to_string());
+            }
         }
         for (k, count) in counts.iter_mut().enumerate() {
             let v = row.number_at_most(
@@ -514,15 +616,114 @@ impl Default for TimestampColumns {
     }
 }
 
-/// A record the csv crate could not read, at its line.
-fn csv_error(e: csv::Error) -> TraceError {
-    let line = e.position().map_or(0, |p| p.line());
-    located(line, 1, TraceProblem::NotANumber { field: "CSV".into(), text: e.to_string() })
+/// The bytes a CSV reader has taken from its input since the record being looked at
+/// began: the raw line of a record as written (quotes and all), to count an error's
+/// column on, without holding the file. What is kept is one record plus the csv crate's
+/// read-ahead; a record longer than [`MAX_LINE_BYTES`] stops the reading.
+struct Recent<R> {
+    input: R,
+    kept: Vec<u8>,
+    /// Where in `kept` the record looked at begins (what is before it is forgotten, and
+    /// dropped from the buffer now and then rather than at every record).
+    start: usize,
+    /// Offset of `kept[start]` in the input, and its 1-based line.
+    from: u64,
+    from_line: u64,
+    /// The line at which a record grew too long, once one did.
+    too_long: Option<u64>,
 }
 
-/// The text of the line starting at `byte`, for the columns of errors.
-fn raw_line(text: &str, byte: u64) -> &str {
-    text.get(byte as usize..).and_then(|t| t.lines().next()).unwrap_or("")
+impl<R: Read> Read for Recent<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let current = &self.kept[self.start..];
+        if current.len() > 2 * MAX_LINE_BYTES {
+            let line = self.from_line + current.iter().filter(|&&b| b == b'\n').count() as u64;
+            self.too_long = Some(line);
+            return Err(std::io::Error::other("a record is too long"));
+        }
+        let n = self.input.read(buf)?;
+        self.kept.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+}
+
+impl<R> Recent<R> {
+    /// Forgets what comes before `at`, the start of the record now looked at.
+    fn forget_before(&mut self, at: &csv::Position) {
+        let drop = (at.byte().saturating_sub(self.from) as usize).min(self.kept.len() - self.start);
+        self.from_line = at.line();
+        self.start += drop;
+        self.from += drop as u64;
+        // Moving the rest to the front at every record copied the read-ahead each time.
+        if self.start >= 16 << 10 && self.start * 2 >= self.kept.len() {
+            self.kept.drain(..self.start);
+            self.start = 0;
+        }
+    }
+
+    /// The raw bytes of the line starting at byte `at`.
+    fn line_bytes(&self, at: u64) -> &[u8] {
+        let begin = self.start + (at.saturating_sub(self.from) as usize).min(self.kept.len() - self.start);
+        let rest = &self.kept[begin..];
+        let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+        let line = &rest[..end];
+        line.strip_suffix(b"\r").unwrap_or(line)
+    }
+
+    /// The text of the line starting at byte `at`, for the columns of errors.
+    fn line_at(&self, at: u64) -> Cow<'_, str> {
+        String::from_utf8_lossy(self.line_bytes(at))
+    }
+}
+
+/// CSV records read one at a time from a stream (`has_headers(false)`, flexible widths):
+/// the csv crate over a [`Recent`], so that every error keeps its line and column.
+struct Records<R: Read> {
+    reader: csv::Reader<Recent<R>>,
+    record: csv::StringRecord,
+}
+
+impl<R: BufRead> Records<R> {
+    fn new(mut input: R) -> Result<Self, TraceError> {
+        skip_byte_order_mark(&mut input)?;
+        let recent = Recent { input, kept: Vec::new(), start: 0, from: 0, from_line: 1, too_long: None };
+        let reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(recent);
+        Ok(Records { reader, record: csv::StringRecord::new() })
+    }
+
+    /// The next record and its position, or `None` at the end.
+    fn next_record(&mut self) -> Result<Option<csv::Position>, TraceError> {
+        match self.reader.read_record(&mut self.record) {
+            Ok(false) => Ok(None),
+            Ok(true) => {
+                let pos = self.record.position().cloned().unwrap_or_else(csv::Position::new);
+                self.reader.get_mut().forget_before(&pos);
+                Ok(Some(pos))
+            }
+            Err(e) => Err(self.error(e)),
+        }
+    }
+
+    /// The raw text of the line the record at `pos` starts on.
+    fn raw(&self, pos: &csv::Position) -> Cow<'_, str> {
+        self.reader.get_ref().line_at(pos.byte())
+    }
+
+    /// A record the csv crate could not read, at its line.
+    fn error(&self, e: csv::Error) -> TraceError {
+        let recent = self.reader.get_ref();
+        let line = e.position().map_or(0, |p| p.line());
+        match e.kind() {
+            csv::ErrorKind::Utf8 { pos: Some(pos), .. } => {
+                not_utf8(pos.line() as usize, recent.line_bytes(pos.byte()))
+            }
+            csv::ErrorKind::Io(_) if recent.too_long.is_some() => {
+                located(recent.too_long.unwrap_or(0), 1, TraceProblem::LineTooLong { limit: MAX_LINE_BYTES })
+            }
+            csv::ErrorKind::Io(io) => unreadable(line.max(recent.from_line) as usize, io),
+            _ => located(line, 1, TraceProblem::NotANumber { field: "CSV".into(), text: e.to_string() }),
+        }
+    }
 }
 
 /// An error at a line (as the csv crate counts them) and column.
@@ -682,26 +883,35 @@ fn time_nanos(field: &str, format: TimeFormat, name: &str) -> Result<u64, TraceP
     }
 }
 
+/// [`read_timestamps`] of a text in memory.
+pub fn parse_timestamps_with(
+    text: &str,
+    duration_as: DemandPart,
+    columns: &TimestampColumns,
+) -> Result<RecordedArrivals, TraceError> {
+    read_timestamps(text.as_bytes(), duration_as, columns)
+}
+
 /// Parses a CSV of request timestamps: a header naming the time column (`timestamp`
 /// unless `columns` says otherwise) and optionally a duration column (seconds); other
 /// columns are ignored, so an exported log can be used as it is. Quoted fields, CRLF
 /// line ends and a byte-order mark are read as CSV has them. Clock times (epoch seconds,
 /// milliseconds or microseconds, RFC 3339) start the horizon at 00:00 UTC of the first
 /// request's day, so time of day is kept.
-pub fn parse_timestamps_with(
-    text: &str,
+///
+/// Read a record at a time, but every time (and duration) is kept: each recorded
+/// request is replayed as it arrived, so the parsed trace is the list itself (16 bytes
+/// a request; the file's other columns are not kept).
+pub fn read_timestamps<R: BufRead>(
+    input: R,
     duration_as: DemandPart,
     columns: &TimestampColumns,
 ) -> Result<RecordedArrivals, TraceError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
-    let mut records = reader.records();
-    let raw_line = |byte: u64| raw_line(text, byte);
-    let Some(head) = records.next().transpose().map_err(csv_error)? else {
+    let mut records = Records::new(input)?;
+    let Some(head_pos) = records.next_record()? else {
         return Err(located(1, 1, TraceProblem::Empty));
     };
-    let head_pos = head.position().cloned().unwrap_or_else(csv::Position::new);
-    let header: Vec<String> = head.iter().map(|h| h.trim().to_string()).collect();
+    let header: Vec<String> = records.record.iter().map(|h| h.trim().to_string()).collect();
     let matching = |name: &str| -> Vec<usize> {
         header.iter().enumerate().filter(|(_, h)| h.eq_ignore_ascii_case(name)).map(|(i, _)| i).collect()
     };
@@ -715,7 +925,7 @@ pub fn parse_timestamps_with(
     };
     for name in [&columns.time, &columns.duration] {
         if let [_, second, ..] = matching(name)[..] {
-            let column = field_column(raw_line(head_pos.byte()), second);
+            let column = field_column(&records.raw(&head_pos), second);
             return Err(located(
                 head_pos.line(),
                 column,
@@ -727,13 +937,15 @@ pub fn parse_timestamps_with(
     let mut format = columns.format;
     let mut requests = Vec::new();
     let mut last_line = head_pos.line();
-    for record in records {
-        let record = record.map_err(csv_error)?;
-        let pos = record.position().cloned().unwrap_or_else(csv::Position::new);
+    while let Some(pos) = records.next_record()? {
         last_line = pos.line();
-        let raw = raw_line(pos.byte());
-        let at = |i: usize, problem: TraceProblem| located(pos.line(), field_column(raw, i), problem);
-        check_width(&record, &header, pos.line(), raw)?;
+        let record = &records.record;
+        let at = |i: usize, problem: TraceProblem| {
+            located(pos.line(), field_column(&records.raw(&pos), i), problem)
+        };
+        if record.len() != header.len() {
+            check_width(record, &header, pos.line(), &records.raw(&pos))?;
+        }
         let field = record[ts].trim();
         if format == TimeFormat::Auto {
             format = TimeFormat::detect(field);
@@ -742,7 +954,7 @@ pub fn parse_timestamps_with(
         let duration = match dur {
             Some(d) => {
                 let text = record[d].trim();
-                Some(seconds_to_nanos(text).map_err(|kind| {
+                let nanos = seconds_to_nanos(text).map_err(|kind| {
                     at(
                         d,
                         match kind {
@@ -753,7 +965,16 @@ pub fn parse_timestamps_with(
                             SecondsError::NotANumber => not_a_number(&header[d], text),
                         },
                     )
-                })?)
+                })?;
+                if nanos > MAX_DURATION_NANOS {
+                    let problem = TraceProblem::AboveLimit {
+                        field: header[d].clone(),
+                        text: text.into(),
+                        limit: "ten years in seconds",
+                    };
+                    return Err(at(d, problem));
+                }
+                Some(nanos)
             }
             None => None,
         };
@@ -799,13 +1020,19 @@ pub fn parse_access_log(
     kind: AccessLog,
     duration_as: DemandPart,
 ) -> Result<RecordedArrivals, TraceError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    read_access_log(text.as_bytes(), kind, duration_as)
+}
+
+/// [`parse_access_log`] read a line at a time (the arrival times are kept, as for
+/// [`read_timestamps`]).
+pub fn read_access_log<R: BufRead>(
+    input: R,
+    kind: AccessLog,
+    duration_as: DemandPart,
+) -> Result<RecordedArrivals, TraceError> {
+    let mut lines = Lines::new(input);
     let mut requests = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let line_no = i + 1;
+    while let Some((line_no, line)) = lines.next_line()? {
         let at = |byte: usize, problem: TraceProblem| TraceError {
             line: line_no,
             column: line[..byte.min(line.len())].chars().count() + 1,
@@ -862,6 +1089,14 @@ pub fn parse_access_log(
                     let (f_at, f) = fields[5 + k];
                     // -1 is the ALB's "none" (no target reached, or the client went away).
                     seconds[k] = match f.parse::<f64>() {
+                        Ok(v) if v > MAX_DURATION_MS / 1e3 => {
+                            let problem = TraceProblem::AboveLimit {
+                                field: name.to_string(),
+                                text: f.into(),
+                                limit: "ten years in seconds",
+                            };
+                            return Err(at(f_at, problem));
+                        }
                         Ok(v) if v.is_finite() && v >= -1.0 => v,
                         _ => return Err(at(f_at, not_a_number(name, f))),
                     };
@@ -942,98 +1177,258 @@ impl Default for SeriesColumns {
 /// series is never cut, and a mistaken unit (microseconds read as seconds) is caught.
 pub const MAX_SERIES_MINUTES: usize = 366 * 1440;
 
+/// The highest rate a series may hold, in requests per second: the scenario format's.
+const MAX_SERIES_RATE: f64 = 1e6;
+
+/// [`read_series`] of a text in memory.
+pub fn parse_series(text: &str, columns: &SeriesColumns) -> Result<Vec<f64>, TraceError> {
+    read_series(std::io::Cursor::new(text.as_bytes()), columns)
+}
+
 /// Parses a per-interval series (a time column and a count or rate column, at any
 /// interval, as Prometheus range queries, Datadog and CloudWatch export them) into
 /// requests per minute. Each row holds until the next row's time (the last row for the
 /// interval before it), so irregular intervals and gaps are spread evenly; rows may come
 /// in any order, but a time may appear once. Clock times start at 00:00 UTC of the first
 /// row's day; seconds count from the start of the horizon.
-pub fn parse_series(text: &str, columns: &SeriesColumns) -> Result<Vec<f64>, TraceError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
-    let mut records = reader.records();
-    let raw_line = |byte: u64| raw_line(text, byte);
-    let Some(head) = records.next().transpose().map_err(csv_error)? else {
-        return Err(located(1, 1, TraceProblem::Empty));
-    };
-    let head_pos = head.position().cloned().unwrap_or_else(csv::Position::new);
-    let header: Vec<String> = head.iter().map(|h| h.trim().to_string()).collect();
-    let find = |name: &String| -> Result<usize, TraceError> {
-        let all: Vec<usize> =
-            header.iter().enumerate().filter(|(_, h)| h.eq_ignore_ascii_case(name)).map(|(i, _)| i).collect();
-        match all[..] {
-            [] => Err(located(head_pos.line(), 1, TraceProblem::MissingHeaderColumn { name: name.clone() })),
-            [one] => Ok(one),
-            [_, second, ..] => Err(located(
-                head_pos.line(),
-                field_column(raw_line(head_pos.byte()), second),
-                TraceProblem::DuplicateColumn { name: name.clone() },
-            )),
+///
+/// Rows in time order (as exports write them) are spread into their minutes as they
+/// are read: only the per-minute counts and the row before are kept. Rows out of order
+/// must be sorted first, which needs all of them (24 bytes a row): the input is then
+/// read again from its start, keeping the rows. The counts are the same either way, bit
+/// for bit.
+pub fn read_series<R: BufRead + Seek>(mut input: R, columns: &SeriesColumns) -> Result<Vec<f64>, TraceError> {
+    if let Some(counts) = series_in_order(&mut input, columns)? {
+        return Ok(counts);
+    }
+    input.seek(SeekFrom::Start(0)).map_err(|e| unreadable(1, &e))?;
+    series_sorted(input, columns)
+}
+
+/// One row of a series: its time, value, line and the column of its time.
+#[derive(Clone, Copy)]
+struct SeriesRow {
+    time: u64,
+    value: f64,
+    line: u64,
+    column: u32,
+}
+
+/// The rows of a series one at a time, checked: the header's two columns found once,
+/// each row's time (in the format given or detected from the first row) and value.
+struct SeriesRows<R: Read> {
+    records: Records<R>,
+    holds: SeriesValue,
+    header: Vec<String>,
+    time: usize,
+    value: usize,
+    format: TimeFormat,
+    last_line: u64,
+}
+
+impl<R: BufRead> SeriesRows<R> {
+    fn new(input: R, columns: &SeriesColumns) -> Result<Self, TraceError> {
+        let mut records = Records::new(input)?;
+        let Some(head_pos) = records.next_record()? else {
+            return Err(located(1, 1, TraceProblem::Empty));
+        };
+        let header: Vec<String> = records.record.iter().map(|h| h.trim().to_string()).collect();
+        let find = |name: &String| -> Result<usize, TraceError> {
+            let all: Vec<usize> = header
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| h.eq_ignore_ascii_case(name))
+                .map(|(i, _)| i)
+                .collect();
+            match all[..] {
+                [] => {
+                    Err(located(head_pos.line(), 1, TraceProblem::MissingHeaderColumn { name: name.clone() }))
+                }
+                [one] => Ok(one),
+                [_, second, ..] => Err(located(
+                    head_pos.line(),
+                    field_column(&records.raw(&head_pos), second),
+                    TraceProblem::DuplicateColumn { name: name.clone() },
+                )),
+            }
+        };
+        let (time, value) = (find(&columns.time)?, find(&columns.value)?);
+        let last_line = head_pos.line();
+        Ok(SeriesRows {
+            records,
+            holds: columns.holds,
+            header,
+            time,
+            value,
+            format: columns.format,
+            last_line,
+        })
+    }
+
+    fn next_row(&mut self) -> Result<Option<SeriesRow>, TraceError> {
+        let Some(pos) = self.records.next_record()? else {
+            return Ok(None);
+        };
+        self.last_line = pos.line();
+        let (record, header, (tc, vc)) = (&self.records.record, &self.header, (self.time, self.value));
+        let raw = || self.records.raw(&pos);
+        let at = |i: usize, problem: TraceProblem| located(pos.line(), field_column(&raw(), i), problem);
+        if record.len() != header.len() {
+            check_width(record, header, pos.line(), &raw())?;
         }
-    };
-    let (tc, vc) = (find(&columns.time)?, find(&columns.value)?);
-    let mut format = columns.format;
-    // (time, value, line, column of the time) of every row.
-    let mut rows: Vec<(u64, f64, u64, usize)> = Vec::new();
-    let mut last_line = head_pos.line();
-    for record in records {
-        let record = record.map_err(csv_error)?;
-        let pos = record.position().cloned().unwrap_or_else(csv::Position::new);
-        last_line = pos.line();
-        let raw = raw_line(pos.byte());
-        let at = |i: usize, problem: TraceProblem| located(pos.line(), field_column(raw, i), problem);
-        check_width(&record, &header, pos.line(), raw)?;
         let field = record[tc].trim();
-        if format == TimeFormat::Auto {
-            format = TimeFormat::detect(field);
+        if self.format == TimeFormat::Auto {
+            self.format = TimeFormat::detect(field);
         }
-        let time = time_nanos(field, format, &header[tc]).map_err(|p| at(tc, p))?;
+        let time = time_nanos(field, self.format, &header[tc]).map_err(|p| at(tc, p))?;
         let text = record[vc].trim();
         let value = match text.parse::<f64>() {
             Ok(v) if v.is_finite() && v >= 0.0 => v,
             Ok(v) if v < 0.0 => return Err(at(vc, negative(&header[vc], text))),
             _ => return Err(at(vc, not_a_number(&header[vc], text))),
         };
-        rows.push((time, value, pos.line(), field_column(raw, tc)));
-    }
-    match rows.len() {
-        0 => return Err(located(last_line + 1, 1, TraceProblem::NoRows)),
-        1 => return Err(located(rows[0].2, 1, TraceProblem::OneRow)),
-        _ => {}
-    }
-    rows.sort_by_key(|r| r.0);
-    if let Some(w) = rows.windows(2).find(|w| w[0].0 == w[1].0) {
-        let (first, again) = if w[0].2 < w[1].2 { (w[0], w[1]) } else { (w[1], w[0]) };
-        return Err(located(again.2, again.3, TraceProblem::RepeatedTime { first_line: first.2 as usize }));
-    }
-    let origin =
-        if format.is_absolute() { rows[0].0 - rows[0].0 % crossover_engine::time::NANOS_PER_DAY } else { 0 };
-    let span = rows[rows.len() - 1].0 - origin;
-    let last_interval = rows[rows.len() - 1].0 - rows[rows.len() - 2].0;
-    let end = span + last_interval;
-    let minutes = end.div_ceil(NANOS_PER_MINUTE) as usize;
-    if minutes > MAX_SERIES_MINUTES {
-        return Err(located(rows[rows.len() - 1].2, 1, TraceProblem::TooLong { days: minutes / 1440 }));
-    }
-    let mut counts = vec![0.0; minutes];
-    for (k, row) in rows.iter().enumerate() {
-        let start = row.0 - origin;
-        let stop = rows.get(k + 1).map_or(end, |next| next.0 - origin);
-        let seconds = (stop - start) as f64 / NANOS_PER_SEC as f64;
-        let rate = match columns.holds {
-            SeriesValue::Count => row.1 / seconds,
-            SeriesValue::Rate => row.1,
+        // No interval can hold more: a value of 1e300 passed and only the resource guard
+        // stopped the run ("inf T requests").
+        let (most, limit) = match self.holds {
+            SeriesValue::Rate => (MAX_SERIES_RATE, "1e6 requests/s (the scenario format's highest rate)"),
+            SeriesValue::Count => (
+                MAX_SERIES_RATE * 60.0 * MAX_SERIES_MINUTES as f64,
+                "3.16e13, a year's requests at 1e6 requests/s",
+            ),
         };
-        // The row's requests, spread evenly over the minutes its interval covers.
+        if value > most {
+            let problem = TraceProblem::AboveLimit { field: header[vc].clone(), text: text.into(), limit };
+            return Err(at(vc, problem));
+        }
+        let column = if tc == 0 { 1 } else { field_column(&raw(), tc) as u32 };
+        Ok(Some(SeriesRow { time, value, line: pos.line(), column }))
+    }
+
+    /// Where clock times start: 00:00 UTC of the earliest row's day.
+    fn origin(&self, earliest: u64) -> u64 {
+        if self.format.is_absolute() {
+            earliest - earliest % crossover_engine::time::NANOS_PER_DAY
+        } else {
+            0
+        }
+    }
+}
+
+/// Requests per minute, a row's interval at a time.
+struct Spread {
+    holds: SeriesValue,
+    counts: Vec<f64>,
+    /// The header of the value column, for errors.
+    value: String,
+}
+
+impl Spread {
+    /// Spreads a row's requests evenly over the minutes of [start, stop) (nanoseconds
+    /// from the origin); a series may span [`MAX_SERIES_MINUTES`].
+    /// `line` is the row's, `stop_line` the one whose time ends its interval.
+    fn add(
+        &mut self,
+        value: f64,
+        start: u64,
+        stop: u64,
+        line: u64,
+        stop_line: u64,
+    ) -> Result<(), TraceError> {
+        let minutes = stop.div_ceil(NANOS_PER_MINUTE) as usize;
+        if minutes > MAX_SERIES_MINUTES {
+            return Err(located(stop_line, 1, TraceProblem::TooLong { days: minutes / 1440 }));
+        }
+        if self.counts.len() < minutes {
+            self.counts.resize(minutes, 0.0);
+        }
+        let seconds = (stop - start) as f64 / NANOS_PER_SEC as f64;
+        let rate = match self.holds {
+            SeriesValue::Count => value / seconds,
+            SeriesValue::Rate => value,
+        };
+        if rate > MAX_SERIES_RATE {
+            let problem = TraceProblem::AboveLimit {
+                field: self.value.clone(),
+                text: format!("{value} over {seconds} s"),
+                limit: "1e6 requests/s (the scenario format's highest rate)",
+            };
+            return Err(located(line, 1, problem));
+        }
         let mut t = start;
         while t < stop {
             let minute = t / NANOS_PER_MINUTE;
             let next = ((minute + 1) * NANOS_PER_MINUTE).min(stop);
-            counts[minute as usize] += rate * (next - t) as f64 / NANOS_PER_SEC as f64;
+            self.counts[minute as usize] += rate * (next - t) as f64 / NANOS_PER_SEC as f64;
             t = next;
         }
+        Ok(())
     }
-    Ok(counts)
+}
+
+/// A series whose rows come in time order, spread as it is read; `None` at the first
+/// row earlier than the one before it.
+fn series_in_order<R: BufRead>(input: R, columns: &SeriesColumns) -> Result<Option<Vec<f64>>, TraceError> {
+    let mut rows = SeriesRows::new(input, columns)?;
+    let mut spread =
+        Spread { holds: columns.holds, counts: Vec::new(), value: rows.header[rows.value].clone() };
+    let Some(first) = rows.next_row()? else {
+        return Err(located(rows.last_line + 1, 1, TraceProblem::NoRows));
+    };
+    let origin = rows.origin(first.time);
+    let (mut before, mut interval) = (first, None);
+    while let Some(row) = rows.next_row()? {
+        if row.time < before.time {
+            return Ok(None);
+        }
+        if row.time == before.time {
+            let problem = TraceProblem::RepeatedTime { first_line: before.line as usize };
+            return Err(located(row.line, row.column as usize, problem));
+        }
+        spread.add(before.value, before.time - origin, row.time - origin, before.line, row.line)?;
+        interval = Some(row.time - before.time);
+        before = row;
+    }
+    let Some(interval) = interval else {
+        return Err(located(first.line, 1, TraceProblem::OneRow));
+    };
+    let start = before.time - origin;
+    spread.add(before.value, start, start + interval, before.line, before.line)?;
+    Ok(Some(spread.counts))
+}
+
+/// A series in any order: every row kept, sorted, then spread.
+fn series_sorted<R: BufRead>(input: R, columns: &SeriesColumns) -> Result<Vec<f64>, TraceError> {
+    let mut reader = SeriesRows::new(input, columns)?;
+    let mut rows = Vec::new();
+    while let Some(row) = reader.next_row()? {
+        rows.push(row);
+    }
+    match rows.len() {
+        0 => return Err(located(reader.last_line + 1, 1, TraceProblem::NoRows)),
+        1 => return Err(located(rows[0].line, 1, TraceProblem::OneRow)),
+        _ => {}
+    }
+    rows.sort_by_key(|r| r.time);
+    if let Some(w) = rows.windows(2).find(|w| w[0].time == w[1].time) {
+        let (first, again) = if w[0].line < w[1].line { (w[0], w[1]) } else { (w[1], w[0]) };
+        let problem = TraceProblem::RepeatedTime { first_line: first.line as usize };
+        return Err(located(again.line, again.column as usize, problem));
+    }
+    let origin = reader.origin(rows[0].time);
+    let (last, before_last) = (rows[rows.len() - 1], rows[rows.len() - 2]);
+    // Saturating: two times 500 years apart (epoch seconds out of order) overflowed here.
+    let end = (last.time - origin).saturating_add(last.time - before_last.time);
+    let minutes = end.div_ceil(NANOS_PER_MINUTE) as usize;
+    if minutes > MAX_SERIES_MINUTES {
+        return Err(located(last.line, 1, TraceProblem::TooLong { days: minutes / 1440 }));
+    }
+    let value = reader.header[reader.value].clone();
+    let mut spread = Spread { holds: columns.holds, counts: vec![0.0; minutes], value };
+    for (k, row) in rows.iter().enumerate() {
+        let stop = rows.get(k + 1).map_or(end, |next| next.time - origin);
+        spread.add(row.value, row.time - origin, stop, row.line, row.line)?;
+    }
+    Ok(spread.counts)
 }
 
 /// The percentile columns of the Azure `_run.csv` / durations files, and their levels.
@@ -1053,8 +1448,14 @@ const DURATION_PERCENTILES: [(&str, f64); 7] = [
 /// mixture weighted by the `Count` column. Columns are found by name, so both the
 /// sampled `N_run.csv` and the original durations layout work.
 pub fn parse_duration_percentiles(text: &str, functions: &[String]) -> Result<Dist, TraceError> {
-    let mut rows = lines(text);
-    let Some((line_no, first)) = rows.next() else {
+    read_duration_percentiles(text.as_bytes(), functions)
+}
+
+/// [`parse_duration_percentiles`] read a line at a time: one distribution per chosen
+/// function is kept.
+pub fn read_duration_percentiles<R: BufRead>(input: R, functions: &[String]) -> Result<Dist, TraceError> {
+    let mut rows = Lines::new(input);
+    let Some((line_no, first)) = rows.next_line()? else {
         return Err(TraceError { line: 1, column: 1, problem: TraceProblem::Empty });
     };
     let head = Row::new(line_no, first);
@@ -1076,7 +1477,7 @@ pub fn parse_duration_percentiles(text: &str, functions: &[String]) -> Result<Di
     let (mut weights, mut components) = (Vec::new(), Vec::new());
     let mut any_row = false;
     let mut last_line = line_no;
-    for (line_no, text) in rows {
+    while let Some((line_no, text)) = rows.next_line()? {
         any_row = true;
         last_line = line_no;
         let row = Row::new(line_no, text);
@@ -1092,7 +1493,9 @@ pub fn parse_duration_percentiles(text: &str, functions: &[String]) -> Result<Di
         if !(wanted.is_empty() || wanted.contains(hash)) {
             continue;
         }
-        found.insert(hash);
+        if !wanted.is_empty() && !found.contains(hash) {
+            found.insert(hash.to_string());
+        }
         let dist = Dist::empirical(&probs, &values).map_err(|e| {
             let problem = TraceProblem::BadPercentiles { function: hash.to_string(), message: e.to_string() };
             row.error_at(pct_cols[0], problem)
@@ -1266,6 +1669,21 @@ o2,a2,f2,timer,1,2,3
         assert_eq!(rebased.times(), &[0, 750_000_000]);
     }
 
+    /// A recorded duration beyond ten years (the scenario format's longest) is refused
+    /// at its column, in a CSV log and in an ALB log, instead of being replayed.
+    #[test]
+    fn absurd_recorded_durations_are_refused_at_their_column() {
+        let e = parse_timestamps("timestamp,duration\n1,0.1\n2,1e10\n", DemandPart::Cpu).unwrap_err();
+        assert_eq!((e.line, e.column), (3, 3));
+        assert!(matches!(e.problem, TraceProblem::AboveLimit { .. }), "{e}");
+        assert!(parse_timestamps("timestamp,duration\n1,315000000\n", DemandPart::Cpu).is_ok());
+        let alb =
+            "https 2026-03-02T00:00:01.5Z app/lb/1 1.2.3.4:5 10.0.0.1:80 0.000 1e300 0.000 200 200 0 57\n";
+        let e = parse_access_log(alb, AccessLog::Alb, DemandPart::Io).unwrap_err();
+        assert_eq!((e.line, e.column), (1, 67));
+        assert!(matches!(e.problem, TraceProblem::AboveLimit { .. }), "{e}");
+    }
+
     #[test]
     fn malformed_timestamps_are_located() {
         let e = parse_timestamps("timestamp,duration\n1,0.1\n2,-0.1\n", DemandPart::Cpu).unwrap_err();
@@ -1371,6 +1789,25 @@ o2,a2,f2,timer,1,2,3
         let us = SeriesColumns { format: TimeFormat::Seconds, ..Default::default() };
         let e = parse_series("time,value\n0,1\n1772409600,1\n", &us).unwrap_err();
         assert!(matches!(e.problem, TraceProblem::TooLong { .. }), "{e}");
+        // Values no series holds: at their column when the value alone is absurd, at
+        // the row when its count over its interval is above 1e6 requests/s.
+        let e = parse_series("time,value\n0,1e300\n60,1\n", &d).unwrap_err();
+        assert_eq!((e.line, e.column), (2, 3));
+        assert!(matches!(e.problem, TraceProblem::AboveLimit { .. }), "{e}");
+        let rate = SeriesColumns { holds: SeriesValue::Rate, ..Default::default() };
+        let e = parse_series("time,value\n0,1\n60,2e6\n", &rate).unwrap_err();
+        assert_eq!((e.line, e.column), (3, 4));
+        let e = parse_series("time,value\n0,1\n1,2e6\n2,1\n", &d).unwrap_err();
+        assert_eq!(e.line, 3, "{e}");
+        let unsorted = parse_series("time,value\n2,1\n1,2e6\n0,1\n", &d).unwrap_err();
+        assert_eq!((unsorted.line, &unsorted.problem), (3, &e.problem));
+        assert!(e.to_string().contains("2000000 over 1 s is above 1e6 requests/s"), "{e}");
+        assert!(parse_series("time,value\n0,6e7\n60,1\n", &d).is_ok(), "1e6 requests/s is allowed");
+        // Times 540 years apart, out of order: too long, not an overflow.
+        for text in ["time,value\n17000000000,1\n0,1\n", "time,value\n0,1\n17000000000,1\n"] {
+            let e = parse_series(text, &d).unwrap_err();
+            assert!(matches!(e.problem, TraceProblem::TooLong { .. }), "{e}");
+        }
     }
 
     #[test]
@@ -1421,5 +1858,164 @@ slow,a,o,100,1000,500,3000,500,510,800,1000,1200,2500,3000
         assert!(matches!(e.problem, TraceProblem::BadPercentiles { .. }), "{e}");
         let e = parse_duration_percentiles("HashFunction,Count\nf,1\n", &all()).unwrap_err();
         assert_eq!(e.problem, TraceProblem::MissingHeaderColumn { name: "percentile_Average_0".into() });
+    }
+
+    /// A file that never ends: `head`, then `line` again and again. It counts the bytes
+    /// taken from it, and cannot seek.
+    struct Endless {
+        head: Vec<u8>,
+        line: Vec<u8>,
+        at: usize,
+        taken: std::rc::Rc<std::cell::Cell<usize>>,
+    }
+
+    impl Endless {
+        fn new(head: &str, line: &str) -> (std::io::BufReader<Self>, std::rc::Rc<std::cell::Cell<usize>>) {
+            let taken = std::rc::Rc::new(std::cell::Cell::new(0));
+            let reader = Endless { head: head.into(), line: line.into(), at: 0, taken: taken.clone() };
+            (std::io::BufReader::new(reader), taken)
+        }
+    }
+
+    impl Read for Endless {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let mut n = 0;
+            while n < buf.len() {
+                let byte = if self.at < self.head.len() {
+                    self.head[self.at]
+                } else {
+                    self.line[(self.at - self.head.len()) % self.line.len()]
+                };
+                buf[n] = byte;
+                self.at += 1;
+                n += 1;
+            }
+            self.taken.set(self.taken.get() + n);
+            Ok(n)
+        }
+    }
+
+    impl Seek for Endless {
+        fn seek(&mut self, _: SeekFrom) -> std::io::Result<u64> {
+            Err(std::io::Error::other("an endless file cannot seek"))
+        }
+    }
+
+    /// Every reader stops at the first bad line of a file that never ends: a parser that
+    /// read the file whole first would never return. It takes what it has read ahead,
+    /// a few buffers, not the file.
+    #[test]
+    fn every_reader_stops_at_the_first_bad_line_of_an_endless_file() {
+        let check = |e: TraceError, taken: usize, line: usize| {
+            assert_eq!(e.line, line, "{e}");
+            assert!(taken < 64 << 10, "{taken} bytes read to find a bad line {line}");
+        };
+        let (r, taken) =
+            Endless::new("HashFunction,HashApp,HashOwner,minute_1\nf,a,o,1\nf,a,o,x\n", "f,a,o,1\n");
+        check(read_minute_counts(r, &[]).unwrap_err(), taken.get(), 3);
+        let (r, taken) = Endless::new("timestamp,duration\n1,0.1\n2,-1\n", "3,0.1\n");
+        check(read_timestamps(r, DemandPart::Cpu, &TimestampColumns::default()).unwrap_err(), taken.get(), 3);
+        let (r, taken) = Endless::new("time,value\n0,1\n60,x\n", "120,1\n");
+        check(read_series(r, &SeriesColumns::default()).unwrap_err(), taken.get(), 3);
+        let (r, taken) = Endless::new(
+            "x - - [02/Mar/2026:00:00:01 +0000] \"GET /\"\nx - - [02/Mar/2026:25:00:00 +0000] \"GET /\"\n",
+            "x - - [02/Mar/2026:00:00:01 +0000] \"GET /\"\n",
+        );
+        check(read_access_log(r, AccessLog::Combined, DemandPart::Cpu).unwrap_err(), taken.get(), 2);
+        let header = "HashFunction,HashApp,HashOwner,Count,percentile_Average_0,percentile_Average_1,\
+            percentile_Average_25,percentile_Average_50,percentile_Average_75,percentile_Average_99,percentile_Average_100\n";
+        let (r, taken) =
+            Endless::new(&format!("{header}f,a,o,10,1,2,3,4,5,6,-7\n"), "f,a,o,10,1,2,3,4,5,6,7\n");
+        check(read_duration_percentiles(r, &[]).unwrap_err(), taken.get(), 2);
+    }
+
+    /// A line that never ends (a file with no newline, a device read by mistake) is
+    /// refused once it passes MAX_LINE_BYTES, not held whole, in both kinds of reader.
+    #[test]
+    fn a_line_that_never_ends_is_refused_where_it_starts() {
+        let too_long = |e: TraceError, taken: usize, line: usize| {
+            assert_eq!(
+                (e.line, e.problem.clone()),
+                (line, TraceProblem::LineTooLong { limit: MAX_LINE_BYTES })
+            );
+            assert!(taken < 3 * MAX_LINE_BYTES, "{taken} bytes read");
+        };
+        let (r, taken) = Endless::new("HashFunction,HashApp,HashOwner,minute_1\nf,a,o,1\n", "0");
+        too_long(read_minute_counts(r, &[]).unwrap_err(), taken.get(), 3);
+        let (r, taken) = Endless::new("timestamp\n1\n", "0");
+        too_long(
+            read_timestamps(r, DemandPart::Cpu, &TimestampColumns::default()).unwrap_err(),
+            taken.get(),
+            3,
+        );
+        let (r, taken) = Endless::new("", "\0");
+        too_long(read_series(r, &SeriesColumns::default()).unwrap_err(), taken.get(), 1);
+        let (r, taken) = Endless::new("", "\0");
+        too_long(read_access_log(r, AccessLog::Alb, DemandPart::Cpu).unwrap_err(), taken.get(), 1);
+        // A long line below the bound is read.
+        let wide = format!("timestamp,note\n1,{}\n", "x".repeat(100_000));
+        assert_eq!(parse_timestamps(&wide, DemandPart::Cpu).unwrap().len(), 1);
+    }
+
+    /// Bytes that are not UTF-8 are located at their line and column, in every reader.
+    #[test]
+    fn bytes_that_are_not_utf8_are_located() {
+        let check = |e: TraceError, at: (usize, usize)| {
+            assert_eq!(
+                (e.line, e.column, e.problem.clone()),
+                (at.0, at.1, TraceProblem::NotUtf8 { byte: 0xe9 })
+            );
+            assert!(e.to_string().contains("byte 0xe9 is not UTF-8 text"), "{e}");
+        };
+        let latin1 =
+            |text: &str| -> Vec<u8> { text.bytes().map(|b| if b == b'~' { 0xe9 } else { b }).collect() };
+        let minutes = latin1("HashFunction,HashApp,HashOwner,minute_1\nf,a~,o,1\n");
+        check(read_minute_counts(&minutes[..], &[]).unwrap_err(), (2, 4));
+        let stamps = latin1("timestamp,path\n1,/\n2,/caf~\n");
+        check(
+            read_timestamps(&stamps[..], DemandPart::Cpu, &TimestampColumns::default()).unwrap_err(),
+            (3, 7),
+        );
+        let series = latin1("time,value\n0,1\n60,1~\n");
+        check(read_series(std::io::Cursor::new(series), &SeriesColumns::default()).unwrap_err(), (3, 5));
+        let log = latin1("x - - [02/Mar/2026:00:00:01 +0000] \"GET /~\"\n");
+        check(read_access_log(&log[..], AccessLog::Combined, DemandPart::Cpu).unwrap_err(), (1, 42));
+    }
+
+    /// A series in time order is spread as it is read, never sought back; the same rows
+    /// in any other order are sorted and give the same counts, bit for bit.
+    #[test]
+    fn a_series_in_any_order_gives_the_counts_of_the_same_series_in_order() {
+        let rows: Vec<String> =
+            (0..500u64).map(|k| format!("{},{}.{}\n", k * 7 + k % 3, k % 17, k % 7)).collect();
+        let in_order = format!("time,value\n{}", rows.concat());
+        // Read in order from a file that cannot seek: the rows were never needed twice.
+        struct NoSeek<'a>(&'a [u8]);
+        impl Read for NoSeek<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                self.0.read(buf)
+            }
+        }
+        impl Seek for NoSeek<'_> {
+            fn seek(&mut self, _: SeekFrom) -> std::io::Result<u64> {
+                Err(std::io::Error::other("cannot seek"))
+            }
+        }
+        let r = std::io::BufReader::new(NoSeek(in_order.as_bytes()));
+        let streamed = read_series(r, &SeriesColumns::default()).unwrap();
+        let mut shuffled = rows.clone();
+        shuffled.reverse();
+        shuffled.swap(3, 300);
+        let sorted =
+            parse_series(&format!("time,value\n{}", shuffled.concat()), &SeriesColumns::default()).unwrap();
+        assert_eq!(streamed.len(), sorted.len());
+        assert!(streamed.iter().zip(&sorted).all(|(a, b)| a.to_bits() == b.to_bits()));
+        let rate = SeriesColumns { holds: SeriesValue::Rate, ..Default::default() };
+        let a = parse_series(&in_order, &rate).unwrap();
+        let b = parse_series(&format!("time,value\n{}", shuffled.concat()), &rate).unwrap();
+        assert!(a.iter().zip(&b).all(|(a, b)| a.to_bits() == b.to_bits()) && a.len() == b.len());
+        // A repeated time in order is found where it is read.
+        let e = parse_series("time,value\n0,1\n60,2\n60,3\n120,1\n", &SeriesColumns::default()).unwrap_err();
+        assert_eq!((e.line, e.column, e.problem), (4, 1, TraceProblem::RepeatedTime { first_line: 3 }));
     }
 }
