@@ -655,3 +655,51 @@ fn a_nightly_job_that_does_not_fit_brings_a_node_which_then_goes() {
     assert_eq!(nodes(95), 1.0);
     assert_eq!(nodes(170), 1.0);
 }
+
+/// A worker scaled by KEDA on its queue goes to zero pods when the queue is empty and
+/// comes back when jobs arrive, losing none: every job that arrived is done or still
+/// queued at the end, none refused or timed out.
+#[test]
+fn a_queue_worker_goes_to_zero_and_back_without_losing_a_job() {
+    let mut hours = vec![0.0; 24];
+    hours[0] = 2.0;
+    hours[3] = 2.0;
+    let text = format!(
+        r#"
+        [simulation]
+        horizon = "6h"
+        replications = 3
+        [[service]]
+        name = "jobs"
+        kind = "worker"
+        cpu = {{ dist = "exponential", mean = "1s" }}
+        traffic = {{ profile = "hourly", hourly_rps = {hours:?} }}
+        [[platform]]
+        name = "keda"
+        min_instances = 0
+        max_instances = 20
+        autoscaler = {{ kind = "hpa", metric = "queue", target = 5.0, keda = {{ polling = "30s", cooldown = "5m" }} }}
+        instance = {{ cpu = 1, memory = "2GiB", concurrency = 1, cold_start = "5s" }}
+        [platform.nodes]
+        {NODES_4X1}
+        min = 1
+        max = 10
+        autoscaler = {{ kind = "cluster-autoscaler", provisioning = "90s" }}
+        "#
+    );
+    let s = scenario(&text);
+    let result = run(&s);
+    let p = &result.platforms[0];
+    let t = p.totals();
+    assert!(t.is_conserved(), "{t:?}");
+    assert_eq!((t.rejected, t.timed_out), (0, 0), "{t:?}");
+    assert!(t.arrived > 3 * 2 * 2 * 3000, "{t:?}");
+    assert!(t.completed + t.in_flight == t.arrived);
+    let tl = &timeline(&s, s.seed, 0)[0];
+    let pods = |minute: usize| tl.minutes[minute].mean_instances;
+    assert!(pods(30) >= 1.0, "busy in hour 0: {}", pods(30));
+    // The queue empties early in hour 1; five minutes of cooldown later: no pod.
+    assert_eq!(pods(150), 0.0);
+    assert!(pods(200) >= 1.0, "back in hour 3: {}", pods(200));
+    assert_eq!(pods(330), 0.0);
+}

@@ -540,6 +540,48 @@ mod tests {
         assert_eq!(one(360, &mut s), 0);
     }
 
+    /// A worker's queue through KEDA and the HPA's legacy path, worked by hand: queue
+    /// length target 5, polls every 30 s, syncs every 15 s, cooldown 300 s, min 0, max
+    /// 20. KEDA alone leaves zero, at a poll that finds the queue above its activation;
+    /// the HPA then asks for ceil(queue / 5), at most max(2 x current, 4) a sync; once the
+    /// queue is empty, the 5-minute downscale window keeps the highest recommendation,
+    /// then the HPA falls to its floor of one and KEDA, 300 s after its last active poll,
+    /// takes the last replica away.
+    #[test]
+    fn a_queue_backlog_through_keda_and_the_hpa_worked_by_hand() {
+        let c = Hpa {
+            metric: HpaMetric::QueueLength { target: 5.0, activation: 0.0, in_flight: true },
+            behavior: None,
+            keda: Some(KedaActivation { polling: SimDuration::from_secs(30), cooldown: SimDuration::from_secs(300) }),
+            ..cfg()
+        };
+        let mut s = HpaState::default();
+        let mut current = 0;
+        // (time, queue length, replicas asked for)
+        let trace: [(u64, f64, u32); 14] = [
+            (0, 0.0, 0),   // a poll: nothing queued, nothing to do
+            (15, 12.0, 0), // not a poll (the last was at 0): stays at zero
+            (30, 12.0, 1), // a poll finds 12 > 0: KEDA activates one replica
+            (45, 12.0, 3), // ceil(12 / 5) = 3, within max(2 x 1, 4)
+            (60, 40.0, 6), // ceil(40 / 5) = 8, limited to 2 x 3 = 6
+            (75, 40.0, 8), // 8, within 12
+            (90, 41.0, 8), // 41 / (5 x 8) = 1.025: within the tolerance; KEDA's last active poll
+            (105, 0.0, 8), // empty: 0 recommended, but the window holds 8
+            (300, 0.0, 8), // a poll, inactive, but not 300 s after t = 90
+            (390, 0.0, 8), // t = 90's 8 is exactly 300 s old: it still counts
+            (405, 0.0, 1), // only zeros in the window: the HPA's floor of one
+            (420, 0.0, 0), // a poll more than 300 s after the last active one: KEDA to zero
+            (435, 7.0, 0), // not a poll: zero waits for KEDA
+            (450, 7.0, 1), // a poll finds the queue: one replica again
+        ];
+        for (t, queue, want) in trace {
+            let active = queue > 0.0;
+            let i = HpaInput { min: 0, max: 20, ..input(t, current, current, 0, queue) };
+            current = s.desired(&c, &i, active);
+            assert_eq!(current, want, "t = {t} s, queue {queue}");
+        }
+    }
+
     // ---- Ported from kubernetes/kubernetes pkg/controller/podautoscaler ----
     // Upstream commit 003e86297d18a8538c9da3619871393f9703bf70 (horizontal_test.go) and the
     // replica_calculator_test.go / metrics/utilization.go of the same era. The tests are
