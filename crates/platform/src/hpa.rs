@@ -552,7 +552,10 @@ mod tests {
         let c = Hpa {
             metric: HpaMetric::QueueLength { target: 5.0, activation: 0.0, in_flight: true },
             behavior: None,
-            keda: Some(KedaActivation { polling: SimDuration::from_secs(30), cooldown: SimDuration::from_secs(300) }),
+            keda: Some(KedaActivation {
+                polling: SimDuration::from_secs(30),
+                cooldown: SimDuration::from_secs(300),
+            }),
             ..cfg()
         };
         let mut s = HpaState::default();

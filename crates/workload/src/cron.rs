@@ -142,9 +142,10 @@ impl CronSchedule {
         let minute = local.div_euclid(NANOS_PER_MINUTE as i64)
             + i64::from(local.rem_euclid(NANOS_PER_MINUTE as i64) != 0);
         let minutes_per_day = (NANOS_PER_DAY / NANOS_PER_MINUTE) as i64;
-        let mut day = minute.div_euclid(minutes_per_day);
+        let first = minute.div_euclid(minutes_per_day);
         let mut from = minute.rem_euclid(minutes_per_day);
-        for _ in 0..3660 {
+        // Ten years of days at most: an expression such as `0 0 30 2 *` never runs.
+        for day in first..first + 3660 {
             if self.runs_on(day) {
                 if let Some(m) = self.first_minute_from(from as u32) {
                     let local_ns = (day * minutes_per_day + m as i64) * NANOS_PER_MINUTE as i64;
@@ -152,7 +153,6 @@ impl CronSchedule {
                     return Some((local_ns - offset) as u64);
                 }
             }
-            day += 1;
             from = 0;
         }
         None
