@@ -326,7 +326,7 @@ fn job_keys(job: &Job) -> String {
     if job.kind == "worker" {
         let _ = writeln!(
             t,
-            "kind = \"worker\"   # started by a {} queue",
+            "kind = \"worker\"   # started by KEDA's {} trigger",
             comment(job.trigger.as_deref().unwrap_or("queue"))
         );
         return t;
