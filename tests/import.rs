@@ -302,6 +302,34 @@ fn an_imported_stack_with_a_worker_and_a_cron_job_runs_as_written_by_hand() {
 }
 
 #[test]
+fn scheduled_jobs_alone_take_no_traffic() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("backup.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: backup\nspec:\n  schedule: \"@midnight\"\n  timeZone: UTC\n  concurrencyPolicy: Forbid\n  jobTemplate:\n    spec:\n      parallelism: 300\n      template:\n        spec:\n          containers:\n          - name: b\n            image: b\n            resources: {requests: {cpu: \"2\", memory: 4Gi}}\n",
+    )
+    .unwrap();
+    let (doc, text, err) = imported(&[file.to_str().unwrap()]);
+    assert!(doc.get("traffic").is_none(), "no [traffic]: nothing takes it\n{text}");
+    assert_eq!(doc["assumed"].as_array().unwrap().len(), 1, "only the demand is assumed");
+    let b = &doc["service"][0];
+    assert_eq!(b["schedule"].as_str(), Some("@midnight"));
+    assert_eq!(num(&b["utc_offset"]), 0.0, "UTC");
+    // No completions with a parallelism: a work-queue Job, one task per pod.
+    assert_eq!((num(&b["tasks"]), num(&b["parallelism"])), (300.0, 300.0));
+    assert!(err.contains("parallelism 300 and no completions"), "{err}");
+    // Kubernetes runs the 300 pods at once; a candidate with fewer instances is left out.
+    assert_eq!(num(get(on(&doc, "eks", "backup"), "max_instances")), 300.0);
+    assert!(err.contains("platform fly-machines left out"), "{err}");
+    assert!(
+        !err.contains("warning: not in these files: the scenario uses crossover's default profile"),
+        "{err}"
+    );
+    runs(&text);
+}
+
+#[test]
 fn a_cloud_run_service_keeps_its_revision_settings() {
     let (doc, text, err) = imported(&["cloud-run-service.yaml"]);
     let names: Vec<&str> =

@@ -118,8 +118,14 @@ pub fn scenario(imported: &Imported, opts: &Options) -> Result<(String, Vec<Stri
             let _ = writeln!(out, "#   {}", comment(lb));
         }
     }
+    // Scheduled jobs alone take no traffic: the scenario then has no [traffic] at all.
+    let fed_any = !fed.is_empty();
+    if !fed_any && opts.traffic.is_some() {
+        return Err("--traffic: every service read is a scheduled job, which runs on its schedule and takes no traffic".into());
+    }
     let traffic_note = match &opts.traffic {
         Some((_, from)) => format!("the traffic is {from}, split between the services by `traffic.share`"),
+        None if !fed_any => "none: every service is a scheduled job, run on its schedule".to_string(),
         None => TRAFFIC_WARNING.to_string(),
     };
     let _ = writeln!(out, "#\n# TRAFFIC: {}", wrap(&traffic_note, "#   "));
@@ -130,7 +136,7 @@ pub fn scenario(imported: &Imported, opts: &Options) -> Result<(String, Vec<Stri
     if crons {
         let _ = writeln!(out, "# SCHEDULED JOBS: {}", wrap(CRON_WARNING, "#   "));
     }
-    if opts.traffic.is_none() {
+    if opts.traffic.is_none() && fed_any {
         stderr.push(format!("warning: {TRAFFIC_WARNING}"));
     }
     if workers {
@@ -148,7 +154,8 @@ pub fn scenario(imported: &Imported, opts: &Options) -> Result<(String, Vec<Stri
         "description = {}",
         quote(&format!("Imported from {} file(s): {} service(s)", imported.files.len(), http.len()))
     );
-    let assumed = if opts.traffic.is_none() { "[\"traffic\", \"demand\"]" } else { "[\"demand\"]" };
+    let assumed =
+        if opts.traffic.is_none() && fed_any { "[\"traffic\", \"demand\"]" } else { "[\"demand\"]" };
     let _ =
         writeln!(out, "assumed = {assumed}   # what the files do not say: every run's report warns of it");
     out.push_str("\n[simulation]\nhorizon = \"7d\"\nreplications = 3\nseed = 1\n\n");
@@ -157,6 +164,7 @@ pub fn scenario(imported: &Imported, opts: &Options) -> Result<(String, Vec<Stri
             let _ = writeln!(out, "# The stack's traffic: {}.", comment(from));
             out.push_str(&table_text("traffic", t));
         }
+        None if !fed_any => {}
         None => {
             out.push_str(
                 "# ASSUMED: crossover's default profile (a B2B business day), for the whole stack.\n",
@@ -351,13 +359,16 @@ fn job_keys(job: &Job) -> String {
             );
         }
     }
-    let tasks = job.tasks.unwrap_or(1).clamp(1, MAX_TASKS);
+    // No completions with a parallelism: a work-queue Job, one task per pod.
+    let work_queue = job.tasks.is_none() && job.parallelism.is_some_and(|p| p > 1);
+    let tasks = if work_queue { job.parallelism } else { job.tasks }.unwrap_or(1).clamp(1, MAX_TASKS);
     let _ = writeln!(
         t,
         "tasks = {tasks}   # {}",
         match job.tasks {
             Some(n) if n != tasks => format!("completions {n}, within crossover's 1 to {MAX_TASKS}"),
             Some(_) => "completions".to_string(),
+            None if work_queue => "no completions: a work-queue Job, one task per pod".to_string(),
             None => "no completions: one".to_string(),
         }
     );
@@ -599,6 +610,16 @@ fn service_overrides(w: &Workload, preset: &str, platform: &toml::Table) -> Vec<
                 let pool = platform.get("max_instances").and_then(Value::as_integer).unwrap_or(10);
                 lines.push(format!("min_instances = {pool}   # auto_stop_machines off: every machine of the pool stays started"));
             }
+        }
+    }
+    if let Some(job) = w.job.as_ref().filter(|j| j.kind == "cron") {
+        // The files' own platform runs as many pods at once as the Job says.
+        let at_once = job.parallelism.unwrap_or(1).min(job.tasks.unwrap_or(u64::MAX)).clamp(1, MAX_TASKS);
+        let pool = platform.get("max_instances").and_then(Value::as_integer).unwrap_or(0).max(0) as u64;
+        if at_once > pool {
+            lines.push(format!(
+                "max_instances = {at_once}   # the Job's parallelism: room for every pod it runs at once"
+            ));
         }
     }
     lines

@@ -514,13 +514,12 @@ pub(crate) fn read(
             if let Some(p) = jspec.path("template.spec") {
                 pod(file, p, limits, &mut w, out)?;
             }
-            let mut tasks = jspec.get("completions").map(|n| count(file, n, "completions")).transpose()?;
+            let tasks = jspec.get("completions").map(|n| count(file, n, "completions")).transpose()?;
             let parallelism = jspec.get("parallelism").map(|n| count(file, n, "parallelism")).transpose()?;
             if let (None, Some(p)) = (tasks, parallelism.filter(|p| *p > 1)) {
                 // Kubernetes "Jobs", "Parallel execution for Jobs": no completions with a
                 // parallelism is a work-queue Job, its pods sharing a queue until one succeeds.
                 out.notes.assume(&at(file, jspec), format!("{kind} {name}: parallelism {p} and no completions (a work-queue Job, done when one pod succeeds): imported as {p} tasks, one per pod"));
-                tasks = Some(p);
             }
             for (key, v) in jspec.entries() {
                 if !["template", "completions", "parallelism", "activeDeadlineSeconds"]
@@ -885,5 +884,39 @@ pub(crate) fn link(hpas: Vec<(String, Hpa)>, out: &mut Imported) {
         for w in out.workloads.iter_mut().filter(|w| w.name == target) {
             w.job.get_or_insert_with(|| worker(&trigger));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_offset_zones_and_only_those() {
+        for z in ["UTC", "Etc/UTC", "GMT", "Etc/GMT", "Etc/GMT+0", "Zulu"] {
+            assert_eq!(zone_offset(z), Some(0.0), "{z}");
+        }
+        // The tz database's Etc zones have POSIX signs: Etc/GMT+5 is UTC-5.
+        assert_eq!(zone_offset("Etc/GMT+5"), Some(-5.0));
+        assert_eq!(zone_offset("Etc/GMT-14"), Some(14.0));
+        assert_eq!(zone_offset("Etc/GMT+12"), Some(-12.0));
+        for z in
+            ["Etc/GMT+13", "Etc/GMT-15", "Etc/GMT+5:30", "Etc/GMT5", "America/New_York", "Europe/Berlin", ""]
+        {
+            assert_eq!(zone_offset(z), None, "{z}");
+        }
+    }
+
+    #[test]
+    fn every_queue_scaler_has_its_keys() {
+        for ty in
+            ["aws-sqs-queue", "azure-servicebus", "rabbitmq", "redis", "redis-streams", "gcp-pubsub", "kafka"]
+        {
+            assert!(is_queue(ty), "{ty}");
+            let (q, key, ..) = QUEUE_KEYS.iter().find(|(q, ..)| ty.starts_with(q)).unwrap();
+            assert_eq!(*q, ty, "the longest prefix comes first");
+            assert!(!key.is_empty());
+        }
+        assert!(!is_queue("cpu") && !is_queue("prometheus"));
     }
 }
