@@ -293,12 +293,27 @@ fn an_imported_stack_with_a_worker_and_a_cron_job_runs_as_written_by_hand() {
             std::fs::read_to_string(target.join("services.csv")).unwrap(),
         )
     };
-    let (imported, imported_services) = run(&out, "imported");
+    let (from_import, import_services) = run(&out, "imported");
     let (by_hand, by_hand_services) = run(&fixtures().join("stack-with-jobs-by-hand.toml"), "by-hand");
-    assert!(!imported.is_empty());
-    assert_eq!(String::from_utf8_lossy(&imported), String::from_utf8_lossy(&by_hand));
-    assert_eq!(imported_services, by_hand_services);
-    assert!(imported_services.contains("nightly-report") && imported_services.contains("emails"));
+    assert!(!from_import.is_empty());
+    assert_eq!(String::from_utf8_lossy(&from_import), String::from_utf8_lossy(&by_hand));
+    assert_eq!(import_services, by_hand_services);
+    assert!(import_services.contains("nightly-report") && import_services.contains("emails"));
+    // --share gives a worker its jobs per second; a scheduled job takes none.
+    let (doc, _, _) = imported(&["stack-with-jobs.yaml", "--share", "emails=0.2"]);
+    let shares: Vec<f64> = doc["service"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s.get("traffic").map(|t| num(&t["share"])))
+        .collect();
+    assert_eq!(shares, [0.8, 0.2]);
+    let (_, err, code) = import(&["stack-with-jobs.yaml", "--share", "nightly-report=0.2"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("nightly-report is a scheduled job: it runs on its schedule and takes no traffic"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -66,6 +66,16 @@ pub fn scenario(imported: &Imported, opts: &Options) -> Result<(String, Vec<Stri
     let (names, renames) = crate::names::assign(&originals);
     // Traffic is shared between the services that take it: HTTP services and workers.
     let fed: Vec<usize> = (0..http.len()).filter(|i| !is_cron(http[*i])).collect();
+    for (who, _) in &opts.shares {
+        if let Some(i) =
+            (0..http.len()).find(|i| is_cron(http[*i]) && (&names[*i] == who || &originals[*i] == who))
+        {
+            return Err(format!(
+                "--share {who}: {} is a scheduled job: it runs on its schedule and takes no traffic",
+                names[i]
+            ));
+        }
+    }
     let fed_shares = shares(
         &fed.iter().map(|i| originals[*i].clone()).collect::<Vec<_>>(),
         &fed.iter().map(|i| names[*i].clone()).collect::<Vec<_>>(),
