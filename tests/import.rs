@@ -660,10 +660,11 @@ mod hostile {
     use proptest::prelude::*;
     use proptest::test_runner::{Config, RngSeed};
 
-    const FILES: [&str; 7] = [
+    const FILES: [&str; 8] = [
         "php-apache.yaml",
         "behavior.yaml",
         "keda.yaml",
+        "workers.yaml",
         "cloud-run-service.yaml",
         "ecs/taskdef.json",
         "ecs/scaling-policy.json",

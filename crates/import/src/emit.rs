@@ -686,11 +686,12 @@ fn hpa_lines(h: &Hpa) -> Vec<String> {
         notes.push("KEDA may scale to zero pods: requests that arrive then fail until a poll wakes one (the files hold no HTTP add-on to hold them)".into());
     }
     let comment = if notes.is_empty() { String::new() } else { format!("   # {}", notes.join("; ")) };
-    let min = if h.keda.is_some() { h.min } else { h.min.max(1) };
+    // Within the format's range (max_instances at most 100,000), as the other autoscalers.
+    let min = if h.keda.is_some() { h.min } else { h.min.max(1) }.min(MAX_COUNT);
     vec![
         format!("autoscaler = {{ {} }}{comment}", parts.join(", ")),
         format!("min_instances = {min}"),
-        format!("max_instances = {}", h.max.max(min).max(1)),
+        format!("max_instances = {}", h.max.max(min).clamp(1, MAX_COUNT)),
     ]
 }
 
