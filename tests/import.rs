@@ -342,6 +342,23 @@ fn scheduled_jobs_alone_take_no_traffic() {
         "{err}"
     );
     runs(&text);
+    // Kubernetes' `?` is `*`; a schedule crossover cannot run is listed, commented out.
+    let odd = dir.path().join("odd.yaml");
+    let job = |name: &str, schedule: &str| {
+        format!("apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: {name}\nspec:\n  schedule: \"{schedule}\"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers:\n          - name: c\n            image: c\n")
+    };
+    std::fs::write(
+        &odd,
+        [job("weekly", "0 0 ? * MON"), job("never", "0 0 30 2 *"), job("tz", "TZ=UTC 0 0 * * *")]
+            .join("---\n"),
+    )
+    .unwrap();
+    let (doc, text, err) = imported(&[odd.to_str().unwrap()]);
+    assert_eq!(services(&doc), ["weekly"]);
+    assert_eq!(doc["service"][0]["schedule"].as_str(), Some("0 0 * * MON"));
+    assert!(err.contains("CronJob never: schedule \"0 0 30 2 *\": never runs"), "{err}");
+    assert!(err.contains("CronJob tz: schedule \"TZ=UTC 0 0 * * *\": column"), "{err}");
+    assert!(text.contains("# name = \"never\""), "{text}");
 }
 
 #[test]

@@ -59,7 +59,15 @@ pub fn scenario(imported: &Imported, opts: &Options) -> Result<(String, Vec<Stri
     if http.is_empty() {
         return Err(format!(
             "no service to write: {} (a scenario needs at least one workload it can simulate: a Deployment, StatefulSet, CronJob, KEDA-scaled worker, Cloud Run service, ECS service or task definition, or fly.toml app)",
-            if imported.workloads.is_empty() { "the inputs hold no workload".to_string() } else { format!("the {} workload(s) read are jobs run only when started", imported.workloads.len()) }
+            if imported.workloads.is_empty() {
+                "the inputs hold no workload".to_string()
+            } else {
+                format!(
+                    "the {} workload(s) read are jobs crossover cannot run: {}",
+                    imported.workloads.len(),
+                    jobs.iter().map(|(w, _, why)| format!("{} {}: {}", w.kind, w.name, why.split("; written above").next().unwrap_or(why))).collect::<Vec<_>>().join("; ")
+                )
+            }
         ));
     }
     let originals: Vec<String> = http.iter().map(|w| w.name.clone()).collect();
@@ -320,7 +328,11 @@ fn job_entry(w: &Workload) -> Option<JobOut> {
     }
     let reason = match (&job.schedule, job.kind) {
         (Some(s), _) => match crossover_workload::cron::CronSchedule::parse(s, 0) {
-            Ok(_) => return Some(JobOut::Service),
+            Ok(c) if c.next_at_or_after(0).is_some() => return Some(JobOut::Service),
+            Ok(_) => format!(
+                "schedule {}: never runs (no such day in the ten years crossover's calendar holds); written above, commented out",
+                quote(s)
+            ),
             Err(e) => format!(
                 "schedule {}: column {} of the expression: {} (crossover reads standard five-field cron); written above, commented out",
                 quote(s),

@@ -559,9 +559,25 @@ pub(crate) fn read(
                     out.notes.skip(&loc, format!("CronJob {name}: no concurrencyPolicy (Kubernetes' default, Allow, lets runs overlap): crossover runs Forbid (a run due while the previous one still goes is skipped)"));
                 }
             }
+            let mut schedule = doc.path("spec.schedule").and_then(Node::as_str).map(str::to_string);
+            if let Some(s) = schedule.as_mut().filter(|s| s.split_whitespace().any(|f| f == "?")) {
+                // "CronJob", schedule syntax: "A question mark (?) in the schedule has the
+                // same meaning as an asterisk *".
+                *s = s
+                    .split_whitespace()
+                    .map(|f| if f == "?" { "*" } else { f })
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                out.notes.assume(
+                    &loc,
+                    format!(
+                        "CronJob {name}: `?` in the schedule means `*` (Kubernetes' CronJob syntax): {s:?}"
+                    ),
+                );
+            }
             w.job = Some(Job {
                 kind: if kind == "CronJob" { "cron" } else { "batch" },
-                schedule: doc.path("spec.schedule").and_then(Node::as_str).map(str::to_string),
+                schedule,
                 time_zone,
                 tasks,
                 parallelism,
