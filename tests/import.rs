@@ -141,9 +141,8 @@ fn hpa_behavior_v1_limit_only_containers_and_probe_delays() {
 #[test]
 fn keda_limit_ranges_workers_and_cron_jobs() {
     let (doc, text, err) = imported(&["keda.yaml"]);
-    // Only the HTTP service is a [[service]]; the worker and the cron job wait, commented
-    // out, for the worker and cron service kinds, and are listed as not mapped.
-    assert_eq!(services(&doc), ["checkout"]);
+    // The HTTP service, the RabbitMQ-scaled worker and the CronJob are all services.
+    assert_eq!(services(&doc), ["checkout", "mailer", "hello"]);
     let c = on(&doc, "eks", "checkout");
     assert_eq!(num(get(c, "instance.cpu")), 0.25, "LimitRange defaultRequest cpu");
     assert_eq!(get(c, "instance.memory").as_str(), Some("256MiB"), "LimitRange defaultRequest memory");
@@ -152,24 +151,214 @@ fn keda_limit_ranges_workers_and_cron_jobs() {
     assert_eq!(get(c, "autoscaler.keda.polling").as_str(), Some("15s"));
     assert_eq!(get(c, "autoscaler.keda.cooldown").as_str(), Some("120s"));
     assert_eq!((num(get(c, "min_instances")), num(get(c, "max_instances"))), (1.0, 20.0));
-    assert!(text.contains("# kind = \"worker\"") && text.contains("# name = \"mailer\""), "{text}");
-    assert!(text.contains("# started by a rabbitmq queue"));
-    for line in [
-        "# kind = \"cron\"",
-        "# schedule = \"* * * * *\"",
-        "# tasks = 3",
-        "# parallelism = 2",
-        "# deadline = \"600s\"",
-    ] {
-        assert!(text.contains(line), "{line} missing:\n{text}");
+    // The worker: RabbitMQ's `value` in QueueLength mode is the target; KEDA's defaults
+    // for polling and cooldown; min and max replica counts.
+    let service = |name: &str| {
+        doc["service"].as_array().unwrap().iter().find(|s| s["name"].as_str() == Some(name)).unwrap().clone()
+    };
+    let mailer = service("mailer");
+    assert_eq!(mailer["kind"].as_str(), Some("worker"));
+    assert_eq!(num(&mailer["traffic"]["share"]), 0.5, "workers share the stack's traffic");
+    for p in ["gke-autopilot", "gke-standard", "eks", "k8s-self-managed"] {
+        let m = on(&doc, p, "mailer");
+        assert_eq!(get(m, "autoscaler.kind").as_str(), Some("hpa"), "{p}");
+        assert_eq!(get(m, "autoscaler.metric").as_str(), Some("queue"), "{p}");
+        assert_eq!(num(get(m, "autoscaler.target")), 20.0, "rabbitmq value 20");
+        assert_eq!(get(m, "autoscaler.keda.polling").as_str(), Some("30s"), "KEDA's default");
+        assert_eq!(get(m, "autoscaler.keda.cooldown").as_str(), Some("300s"), "KEDA's default");
+        assert!(get(m, "autoscaler.keda").get("activation").is_none(), "the trigger has none");
+        assert_eq!((num(get(m, "min_instances")), num(get(m, "max_instances"))), (0.0, 10.0));
     }
+    // The CronJob: schedule, completions, parallelism, activeDeadlineSeconds; no timeZone.
+    let hello = service("hello");
+    assert_eq!(hello["kind"].as_str(), Some("cron"));
+    assert_eq!(hello["schedule"].as_str(), Some("* * * * *"));
+    assert_eq!(num(&hello["tasks"]), 3.0);
+    assert_eq!(num(&hello["parallelism"]), 2.0);
+    assert_eq!(hello["deadline"].as_str(), Some("600s"));
+    assert_eq!(num(&hello["utc_offset"]), 0.0);
+    assert!(hello.get("traffic").is_none(), "a cron service has no traffic");
+    assert_eq!(get(on(&doc, "eks", "hello"), "instance.memory").as_str(), Some("256MiB"));
     assert!(
-        err.contains("not mapped: keda.yaml:")
-            && err.contains("CronJob hello")
-            && err.contains("Deployment mailer"),
+        text.contains("# SCHEDULED JOBS: how long a scheduled job's task runs is not in these"),
+        "{text}"
+    );
+    assert!(err.contains("warning: a worker's jobs per second are not in these files"), "{err}");
+    assert!(
+        err.contains("CronJob hello: no concurrencyPolicy (Kubernetes' default, Allow, lets runs overlap): crossover runs Forbid"),
+        "{err}"
+    );
+    assert!(!text.contains("# [[service]]"), "nothing is commented out:\n{text}");
+    runs(&text);
+}
+
+#[test]
+fn cron_jobs_with_a_time_zone_and_queue_workers() {
+    let (doc, text, err) = imported(&["workers.yaml"]);
+    assert_eq!(services(&doc), ["api", "emails", "transcode", "nightly-report", "digest"]);
+    let service = |name: &str| {
+        doc["service"].as_array().unwrap().iter().find(|s| s["name"].as_str() == Some(name)).unwrap().clone()
+    };
+    // CronJob with timeZone Etc/GMT+5: five hours behind UTC.
+    let r = service("nightly-report");
+    assert_eq!(r["kind"].as_str(), Some("cron"));
+    assert_eq!(r["schedule"].as_str(), Some("0 2 * * *"));
+    assert_eq!(num(&r["utc_offset"]), -5.0, "Etc/GMT+5");
+    assert_eq!((num(&r["tasks"]), num(&r["parallelism"])), (20.0, 10.0));
+    assert_eq!(r["deadline"].as_str(), Some("3600s"));
+    for p in ["gke-autopilot", "eks"] {
+        let n = on(&doc, p, "nightly-report");
+        assert_eq!(num(get(n, "instance.cpu")), 1.0, "{p}");
+        assert_eq!(get(n, "instance.memory").as_str(), Some("2GiB"), "{p}");
+        assert!(n.get("autoscaler").is_none() && n.get("min_instances").is_none(), "{p}: {n:?}");
+    }
+    // Europe/Berlin has daylight saving time: read in UTC, and said; Replace is not Forbid.
+    let d = service("digest");
+    assert_eq!(d["schedule"].as_str(), Some("@daily"));
+    assert_eq!(num(&d["utc_offset"]), 0.0);
+    assert_eq!((num(&d["tasks"]), num(&d["parallelism"])), (1.0, 1.0), "the defaults");
+    assert!(d.get("deadline").is_none());
+    assert!(err.contains("CronJob digest: spec.timeZone \"Europe/Berlin\" is not mapped"), "{err}");
+    assert!(err.contains("the schedule is read in UTC"), "{err}");
+    assert!(
+        err.contains("CronJob digest: concurrencyPolicy Replace is not modelled: crossover runs Forbid"),
+        "{err}"
+    );
+    // Suspended: skipped; a Job with no schedule: commented out and listed.
+    assert!(err.contains("CronJob paused: spec.suspend is true (no run is scheduled); skipped"), "{err}");
+    assert!(!text.contains("name = \"paused\""), "{text}");
+    assert!(text.contains("# name = \"migrate\""), "{text}");
+    assert!(err.contains("Job migrate: a Job runs once, when it is created"), "{err}");
+    // The SQS worker: queueLength, activationQueueLength, scaleOnInFlight, polling,
+    // cooldown, min and max replica counts, on every Kubernetes platform.
+    assert_eq!(service("emails")["kind"].as_str(), Some("worker"));
+    for p in ["gke-autopilot", "gke-standard", "eks", "k8s-self-managed"] {
+        let e = on(&doc, p, "emails");
+        assert_eq!(get(e, "autoscaler.metric").as_str(), Some("queue"), "{p}");
+        assert_eq!(num(get(e, "autoscaler.target")), 10.0, "queueLength");
+        assert_eq!(num(get(e, "autoscaler.keda.activation")), 2.0, "activationQueueLength");
+        assert_eq!(get(e, "autoscaler.keda.in_flight").as_bool(), Some(false), "scaleOnInFlight");
+        assert_eq!(get(e, "autoscaler.keda.polling").as_str(), Some("10s"));
+        assert_eq!(get(e, "autoscaler.keda.cooldown").as_str(), Some("60s"));
+        assert_eq!((num(get(e, "min_instances")), num(get(e, "max_instances"))), (1.0, 15.0));
+        assert_eq!(num(get(e, "instance.cpu")), 0.25);
+    }
+    // The ScaledJob: a worker taking one message per pod, its caveat listed.
+    let t = on(&doc, "eks", "transcode");
+    assert_eq!(service("transcode")["kind"].as_str(), Some("worker"));
+    assert_eq!(num(get(t, "instance.concurrency")), 1.0);
+    assert_eq!(num(get(t, "autoscaler.target")), 3.0, "listLength");
+    assert_eq!(get(t, "autoscaler.keda.polling").as_str(), Some("20s"));
+    assert_eq!((num(get(t, "min_instances")), num(get(t, "max_instances"))), (0.0, 8.0));
+    assert!(err.contains("ScaledJob transcode: one Kubernetes Job per message is not modelled"), "{err}");
+    // Traffic: three fed services (the API and two workers) share it; crons take none.
+    for s in ["api", "emails", "transcode"] {
+        assert!((num(&service(s)["traffic"]["share"]) - 1.0 / 3.0).abs() < 1e-6, "{s}");
+    }
+    // The candidates run them too, each sized to the provider's shapes.
+    assert_eq!(get(on(&doc, "fargate", "transcode"), "instance.memory").as_str(), Some("2GiB"));
+    runs(&text);
+}
+
+#[test]
+fn an_imported_stack_with_a_worker_and_a_cron_job_runs_as_written_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("stack.toml");
+    let (_, err, code) = import(&["stack-with-jobs.yaml", "--out", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let run = |file: &Path, to: &str| {
+        let target = dir.path().join(to);
+        let o = crossover(
+            &[
+                "run",
+                file.to_str().unwrap(),
+                "--set",
+                "simulation.horizon=1d",
+                "-n",
+                "2",
+                "--platform",
+                "eks",
+                "--platform",
+                "gke-autopilot",
+                "--platform",
+                "cloud-run",
+                "--out",
+                target.to_str().unwrap(),
+            ],
+            dir.path(),
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        (
+            std::fs::read(target.join("summary.csv")).unwrap(),
+            std::fs::read_to_string(target.join("services.csv")).unwrap(),
+        )
+    };
+    let (from_import, import_services) = run(&out, "imported");
+    let (by_hand, by_hand_services) = run(&fixtures().join("stack-with-jobs-by-hand.toml"), "by-hand");
+    assert!(!from_import.is_empty());
+    assert_eq!(String::from_utf8_lossy(&from_import), String::from_utf8_lossy(&by_hand));
+    assert_eq!(import_services, by_hand_services);
+    assert!(import_services.contains("nightly-report") && import_services.contains("emails"));
+    // --share gives a worker its jobs per second; a scheduled job takes none.
+    let (doc, _, _) = imported(&["stack-with-jobs.yaml", "--share", "emails=0.2"]);
+    let shares: Vec<f64> = doc["service"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s.get("traffic").map(|t| num(&t["share"])))
+        .collect();
+    assert_eq!(shares, [0.8, 0.2]);
+    let (_, err, code) = import(&["stack-with-jobs.yaml", "--share", "nightly-report=0.2"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("nightly-report is a scheduled job: it runs on its schedule and takes no traffic"),
+        "{err}"
+    );
+}
+
+#[test]
+fn scheduled_jobs_alone_take_no_traffic() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("backup.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: backup\nspec:\n  schedule: \"@midnight\"\n  timeZone: UTC\n  concurrencyPolicy: Forbid\n  jobTemplate:\n    spec:\n      parallelism: 300\n      template:\n        spec:\n          containers:\n          - name: b\n            image: b\n            resources: {requests: {cpu: \"2\", memory: 4Gi}}\n",
+    )
+    .unwrap();
+    let (doc, text, err) = imported(&[file.to_str().unwrap()]);
+    assert!(doc.get("traffic").is_none(), "no [traffic]: nothing takes it\n{text}");
+    assert_eq!(doc["assumed"].as_array().unwrap().len(), 1, "only the demand is assumed");
+    let b = &doc["service"][0];
+    assert_eq!(b["schedule"].as_str(), Some("@midnight"));
+    assert_eq!(num(&b["utc_offset"]), 0.0, "UTC");
+    // No completions with a parallelism: a work-queue Job, one task per pod.
+    assert_eq!((num(&b["tasks"]), num(&b["parallelism"])), (300.0, 300.0));
+    assert!(err.contains("parallelism 300 and no completions"), "{err}");
+    // Kubernetes runs the 300 pods at once; a candidate with fewer instances is left out.
+    assert_eq!(num(get(on(&doc, "eks", "backup"), "max_instances")), 300.0);
+    assert!(err.contains("platform fly-machines left out"), "{err}");
+    assert!(
+        !err.contains("warning: not in these files: the scenario uses crossover's default profile"),
         "{err}"
     );
     runs(&text);
+    // Kubernetes' `?` is `*`; a schedule crossover cannot run is listed, commented out.
+    let odd = dir.path().join("odd.yaml");
+    let job = |name: &str, schedule: &str| {
+        format!("apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: {name}\nspec:\n  schedule: \"{schedule}\"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers:\n          - name: c\n            image: c\n")
+    };
+    std::fs::write(
+        &odd,
+        [job("weekly", "0 0 ? * MON"), job("never", "0 0 30 2 *"), job("tz", "TZ=UTC 0 0 * * *")]
+            .join("---\n"),
+    )
+    .unwrap();
+    let (doc, text, err) = imported(&[odd.to_str().unwrap()]);
+    assert_eq!(services(&doc), ["weekly"]);
+    assert_eq!(doc["service"][0]["schedule"].as_str(), Some("0 0 * * MON"));
+    assert!(err.contains("CronJob never: schedule \"0 0 30 2 *\": never runs"), "{err}");
+    assert!(err.contains("CronJob tz: schedule \"TZ=UTC 0 0 * * *\": column"), "{err}");
+    assert!(text.contains("# name = \"never\""), "{text}");
 }
 
 #[test]
@@ -199,6 +388,7 @@ fn a_cloud_run_service_keeps_its_revision_settings() {
 fn a_cloud_run_job_is_batch_work_listed_as_not_mapped() {
     let (out, err, code) = import(&["cloud-run-job.yaml", "cloud-run-service.yaml"]);
     assert_eq!(code, 0, "{err}");
+    // It has no schedule (a Cloud Scheduler trigger would be elsewhere): not a cron service.
     for line in [
         "# name = \"nightly-report\"",
         "# kind = \"cron\"",
@@ -210,9 +400,7 @@ fn a_cloud_run_job_is_batch_work_listed_as_not_mapped() {
         assert!(out.contains(line), "{line} missing:\n{out}");
     }
     assert!(
-        err.contains(
-            "Cloud Run job nightly-report: a batch job: the scenario format has no batch services yet"
-        ),
+        err.contains("Cloud Run job nightly-report: a job run when started (by hand or by a scheduler whose trigger is not in the file): crossover's scheduled jobs (kind = \"cron\") need a schedule"),
         "{err}"
     );
 }
@@ -489,10 +677,11 @@ mod hostile {
     use proptest::prelude::*;
     use proptest::test_runner::{Config, RngSeed};
 
-    const FILES: [&str; 7] = [
+    const FILES: [&str; 8] = [
         "php-apache.yaml",
         "behavior.yaml",
         "keda.yaml",
+        "workers.yaml",
         "cloud-run-service.yaml",
         "ecs/taskdef.json",
         "ecs/scaling-policy.json",

@@ -45,17 +45,56 @@ pub struct Options {
 /// The scenario's text, and the lines to print on stderr (assumptions, renames, what was
 /// not mapped); or a usage error (a `--share` naming no service, shares over 1).
 pub fn scenario(imported: &Imported, opts: &Options) -> Result<(String, Vec<String>), String> {
-    let (http, jobs): (Vec<&Workload>, Vec<&Workload>) =
-        imported.workloads.iter().partition(|w| w.job.is_none());
+    // Workloads that become services (HTTP, workers, scheduled jobs), and batch work the
+    // format cannot express (listed as not mapped, with the reason).
+    let mut http = Vec::new();
+    let mut jobs = Vec::new();
+    for w in &imported.workloads {
+        match job_entry(w) {
+            None => http.push(w),
+            Some(JobOut::Service) => http.push(w),
+            Some(JobOut::NotMapped { block, reason }) => jobs.push((w, block, reason)),
+        }
+    }
     if http.is_empty() {
         return Err(format!(
-            "no service to write: {} (a scenario needs at least one workload that serves requests: a Deployment, StatefulSet, Cloud Run service, ECS service or task definition, or fly.toml app)",
-            if imported.workloads.is_empty() { "the inputs hold no workload".to_string() } else { format!("the {} workload(s) read are jobs or workers", imported.workloads.len()) }
+            "no service to write: {} (a scenario needs at least one workload it can simulate: a Deployment, StatefulSet, CronJob, KEDA-scaled worker, Cloud Run service, ECS service or task definition, or fly.toml app)",
+            if imported.workloads.is_empty() {
+                "the inputs hold no workload".to_string()
+            } else {
+                format!(
+                    "the {} workload(s) read are jobs crossover cannot run: {}",
+                    imported.workloads.len(),
+                    jobs.iter().map(|(w, _, why)| format!("{} {}: {}", w.kind, w.name, why.split("; written above").next().unwrap_or(why))).collect::<Vec<_>>().join("; ")
+                )
+            }
         ));
     }
     let originals: Vec<String> = http.iter().map(|w| w.name.clone()).collect();
     let (names, renames) = crate::names::assign(&originals);
-    let shares = shares(&originals, &names, &opts.shares)?;
+    // Traffic is shared between the services that take it: HTTP services and workers.
+    let fed: Vec<usize> = (0..http.len()).filter(|i| !is_cron(http[*i])).collect();
+    for (who, _) in &opts.shares {
+        if let Some(i) =
+            (0..http.len()).find(|i| is_cron(http[*i]) && (&names[*i] == who || &originals[*i] == who))
+        {
+            return Err(format!(
+                "--share {who}: {} is a scheduled job: it runs on its schedule and takes no traffic",
+                names[i]
+            ));
+        }
+    }
+    let fed_shares = shares(
+        &fed.iter().map(|i| originals[*i].clone()).collect::<Vec<_>>(),
+        &fed.iter().map(|i| names[*i].clone()).collect::<Vec<_>>(),
+        &opts.shares,
+    )?;
+    let mut shares = vec![None; http.len()];
+    for (i, share) in fed.iter().zip(fed_shares) {
+        shares[*i] = Some(share);
+    }
+    let workers = http.iter().any(|w| w.job.as_ref().is_some_and(|j| j.kind == "worker"));
+    let crons = http.iter().any(|w| is_cron(w));
     let default = default_scenario();
     let mut out = String::new();
     let mut stderr = Vec::new();
@@ -97,16 +136,34 @@ pub fn scenario(imported: &Imported, opts: &Options) -> Result<(String, Vec<Stri
             let _ = writeln!(out, "#   {}", comment(lb));
         }
     }
+    // Scheduled jobs alone take no traffic: the scenario then has no [traffic] at all.
+    let fed_any = !fed.is_empty();
+    if !fed_any && opts.traffic.is_some() {
+        return Err("--traffic: every service read is a scheduled job, which runs on its schedule and takes no traffic".into());
+    }
     let traffic_note = match &opts.traffic {
         Some((_, from)) => format!("the traffic is {from}, split between the services by `traffic.share`"),
+        None if !fed_any => "none: every service is a scheduled job, run on its schedule".to_string(),
         None => TRAFFIC_WARNING.to_string(),
     };
     let _ = writeln!(out, "#\n# TRAFFIC: {}", wrap(&traffic_note, "#   "));
+    if workers {
+        let _ = writeln!(out, "# WORKERS: {}", wrap(WORKER_WARNING, "#   "));
+    }
     let _ = writeln!(out, "# WORK PER REQUEST: {}", wrap(DEMAND_WARNING, "#   "));
-    if opts.traffic.is_none() {
+    if crons {
+        let _ = writeln!(out, "# SCHEDULED JOBS: {}", wrap(CRON_WARNING, "#   "));
+    }
+    if opts.traffic.is_none() && fed_any {
         stderr.push(format!("warning: {TRAFFIC_WARNING}"));
     }
+    if workers {
+        stderr.push(format!("warning: {WORKER_WARNING}"));
+    }
     stderr.push(format!("warning: {DEMAND_WARNING}"));
+    if crons {
+        stderr.push(format!("warning: {CRON_WARNING}"));
+    }
 
     // ---- Top level ----------------------------------------------------------------------
     let _ = writeln!(out, "\nname = {}", quote(&opts.name));
@@ -115,7 +172,8 @@ pub fn scenario(imported: &Imported, opts: &Options) -> Result<(String, Vec<Stri
         "description = {}",
         quote(&format!("Imported from {} file(s): {} service(s)", imported.files.len(), http.len()))
     );
-    let assumed = if opts.traffic.is_none() { "[\"traffic\", \"demand\"]" } else { "[\"demand\"]" };
+    let assumed =
+        if opts.traffic.is_none() && fed_any { "[\"traffic\", \"demand\"]" } else { "[\"demand\"]" };
     let _ =
         writeln!(out, "assumed = {assumed}   # what the files do not say: every run's report warns of it");
     out.push_str("\n[simulation]\nhorizon = \"7d\"\nreplications = 3\nseed = 1\n\n");
@@ -124,6 +182,7 @@ pub fn scenario(imported: &Imported, opts: &Options) -> Result<(String, Vec<Stri
             let _ = writeln!(out, "# The stack's traffic: {}.", comment(from));
             out.push_str(&table_text("traffic", t));
         }
+        None if !fed_any => {}
         None => {
             out.push_str(
                 "# ASSUMED: crossover's default profile (a B2B business day), for the whole stack.\n",
@@ -146,12 +205,32 @@ pub fn scenario(imported: &Imported, opts: &Options) -> Result<(String, Vec<Stri
         );
         out.push_str("[[service]]\n");
         let _ = writeln!(out, "name = {}", quote(name));
-        for key in ["cpu", "io", "response_size"] {
-            if let Some(v) = svc.get(key) {
-                let _ = writeln!(out, "{key} = {v}   # ASSUMED: the default scenario's");
+        match &w.job {
+            None => {
+                for key in ["cpu", "io", "response_size"] {
+                    if let Some(v) = svc.get(key) {
+                        let _ = writeln!(out, "{key} = {v}   # ASSUMED: the default scenario's");
+                    }
+                }
+            }
+            Some(job) => {
+                out.push_str(&job_keys(job));
+                let what = if job.kind == "worker" { "per job" } else { "per task" };
+                for key in ["cpu", "io"] {
+                    if let Some(v) = svc.get(key) {
+                        let _ = writeln!(out, "{key} = {v}   # ASSUMED: the default scenario's, {what}");
+                    }
+                }
             }
         }
-        let _ = writeln!(out, "traffic = {{ share = {} }}", float(*share));
+        if let Some(share) = share {
+            let unit = if w.job.is_some() {
+                "   # jobs per second: this share of the stack's [traffic]"
+            } else {
+                ""
+            };
+            let _ = writeln!(out, "traffic = {{ share = {} }}{unit}", float(*share));
+        }
     }
 
     // ---- Platforms ----------------------------------------------------------------------
@@ -188,18 +267,13 @@ pub fn scenario(imported: &Imported, opts: &Options) -> Result<(String, Vec<Stri
         not_mapped.push(format!("platform {p} left out: {why}"));
     }
     let mut job_blocks = String::new();
-    for w in &jobs {
-        match job_entry(w) {
-            JobOut::Service(text) => out.push_str(&text),
-            JobOut::NotMapped { block, reason } => {
-                job_blocks.push_str(&block);
-                not_mapped.push(format!("{}: {} {}: {reason}", w.loc, w.kind, w.name));
-            }
-        }
+    for (w, block, reason) in &jobs {
+        job_blocks.push_str(block);
+        not_mapped.push(format!("{}: {} {}: {reason}", w.loc, w.kind, w.name));
     }
     if !job_blocks.is_empty() {
         out.push_str(
-            "\n# ---- Batch work, not simulated yet (see NOT MAPPED below) -----------------------------\n",
+            "\n# ---- Jobs run when started, not simulated (see NOT MAPPED below) ----------------------\n",
         );
         out.push_str(&job_blocks);
     }
@@ -223,6 +297,8 @@ const MIN_CPU: f64 = 0.01;
 const MAX_COUNT: u64 = 100_000;
 /// The longest duration written: a year (the format's limit is ten).
 const MAX_SECS: f64 = 365.0 * 86_400.0;
+/// The most tasks a scheduled run may have (the format's `tasks` and `parallelism`).
+const MAX_TASKS: u64 = 10_000;
 
 /// The warning the scenario carries, and every run's report repeats, without `--traffic`.
 pub const TRAFFIC_WARNING: &str = "not in these files: the scenario uses crossover's default profile (1 to 25 requests/s on a business day), split equally between the services unless --share says otherwise; the costs and latencies are those of that assumed traffic, not of yours. Give the real traffic with `crossover import --traffic FILE` or edit [traffic]";
@@ -230,24 +306,111 @@ pub const TRAFFIC_WARNING: &str = "not in these files: the scenario uses crossov
 /// The work per request is not in the files either.
 pub const DEMAND_WARNING: &str = "not in these files: every service gets the default scenario's CPU and I/O time per request (lognormal, p50 20 ms and 15 ms); set each service's `cpu` and `io` from your traces or APM";
 
-/// What a batch workload becomes. The one place to change when the scenario format
-/// gains `kind = "worker"` and `kind = "cron"` services (issue 16): return
-/// `JobOut::Service` with the entry uncommented.
+/// A worker's traffic, which no manifest holds either.
+pub const WORKER_WARNING: &str = "a worker's jobs per second are not in these files either: each worker takes its share of the stack's [traffic] as jobs per second (equal shares unless --share says otherwise); set each worker's `traffic` to its queue's arrival rate";
+
+/// A scheduled job's task duration is not in the files.
+pub const CRON_WARNING: &str = "how long a scheduled job's task runs is not in these files: each task gets the default scenario's CPU and I/O time, so its makespan and cost per run are those of a tiny task; set each job's `cpu` and `io` to one task's work";
+
+/// What a workload that serves no HTTP requests becomes: a service of the scenario (a
+/// queue worker, a scheduled job), or batch work the format cannot express, written
+/// commented out with the reason it is not mapped.
 enum JobOut {
-    #[allow(dead_code)]
-    Service(String),
-    NotMapped {
-        block: String,
-        reason: String,
-    },
+    Service,
+    NotMapped { block: String, reason: String },
 }
 
-fn job_entry(w: &Workload) -> JobOut {
-    let job = w.job.as_ref().expect("a job");
-    JobOut::NotMapped { block: commented(&job_text(w, job)), reason: format!("a {} job: the scenario format has no batch services yet (kind = \"worker\" / \"cron\" is being added); written above, commented out", job.kind) }
+/// `None` for an HTTP service.
+fn job_entry(w: &Workload) -> Option<JobOut> {
+    let job = w.job.as_ref()?;
+    if job.kind == "worker" {
+        return Some(JobOut::Service);
+    }
+    let reason = match (&job.schedule, job.kind) {
+        (Some(s), _) => match crossover_workload::cron::CronSchedule::parse(s, 0) {
+            Ok(c) if c.next_at_or_after(0).is_some() => return Some(JobOut::Service),
+            Ok(_) => format!(
+                "schedule {}: never runs (no such day in the ten years crossover's calendar holds); written above, commented out",
+                quote(s)
+            ),
+            Err(e) => format!(
+                "schedule {}: column {} of the expression: {} (crossover reads standard five-field cron); written above, commented out",
+                quote(s),
+                e.column,
+                e.message
+            ),
+        },
+        (None, _) if w.kind == "Job" => "a Job runs once, when it is created: crossover's scheduled jobs (kind = \"cron\") run on a schedule, and a one-off run is not modelled; written above, commented out (give it a `schedule` to simulate it as a scheduled job)".to_string(),
+        (None, _) => "a job run when started (by hand or by a scheduler whose trigger is not in the file): crossover's scheduled jobs (kind = \"cron\") need a schedule; written above, commented out (give it a `schedule` to simulate it as a scheduled job)".to_string(),
+    };
+    Some(JobOut::NotMapped { block: commented(&job_text(w, job)), reason })
 }
 
-/// A job as a `[[service]]` entry of the coming format.
+fn is_cron(w: &Workload) -> bool {
+    w.job.as_ref().is_some_and(|j| j.kind != "worker")
+}
+
+/// The keys of a worker's or a scheduled job's `[[service]]` entry after its name.
+fn job_keys(job: &Job) -> String {
+    let mut t = String::new();
+    if job.kind == "worker" {
+        let _ = writeln!(
+            t,
+            "kind = \"worker\"   # started by KEDA's {} trigger",
+            comment(job.trigger.as_deref().unwrap_or("queue"))
+        );
+        return t;
+    }
+    t.push_str("kind = \"cron\"\n");
+    if let Some(s) = &job.schedule {
+        let _ = writeln!(t, "schedule = {}", quote(s));
+    }
+    match job.time_zone.as_deref() {
+        Some(z) => match crate::kubernetes::zone_offset(z) {
+            Some(h) => {
+                let _ = writeln!(t, "utc_offset = {h}   # spec.timeZone {}", quote(z));
+            }
+            None => {
+                let _ = writeln!(t, "utc_offset = 0   # spec.timeZone {} is not mapped (see NOT MAPPED): the schedule is read in UTC", quote(z));
+            }
+        },
+        None => {
+            let _ = writeln!(
+                t,
+                "utc_offset = 0   # no spec.timeZone: the kube-controller-manager's zone, taken as UTC"
+            );
+        }
+    }
+    // No completions with a parallelism: a work-queue Job, one task per pod.
+    let work_queue = job.tasks.is_none() && job.parallelism.is_some_and(|p| p > 1);
+    let tasks = if work_queue { job.parallelism } else { job.tasks }.unwrap_or(1).clamp(1, MAX_TASKS);
+    let _ = writeln!(
+        t,
+        "tasks = {tasks}   # {}",
+        match job.tasks {
+            Some(n) if n != tasks => format!("completions {n}, within crossover's 1 to {MAX_TASKS}"),
+            Some(_) => "completions".to_string(),
+            None if work_queue => "no completions: a work-queue Job, one task per pod".to_string(),
+            None => "no completions: one".to_string(),
+        }
+    );
+    let par = job.parallelism.unwrap_or(1).clamp(1, MAX_TASKS);
+    let _ = writeln!(
+        t,
+        "parallelism = {par}   # {}",
+        match job.parallelism {
+            Some(n) if n != par => format!("parallelism {n}, within crossover's 1 to {MAX_TASKS}"),
+            Some(_) => "parallelism".to_string(),
+            None => "no parallelism: one".to_string(),
+        }
+    );
+    if let Some(d) = job.deadline_s.filter(|d| *d > 0.0) {
+        let _ = writeln!(t, "deadline = {}   # activeDeadlineSeconds", quote(&secs(d.min(MAX_SECS))));
+    }
+    t
+}
+
+/// A job as a `[[service]]` entry, for the commented-out block of batch work.
 fn job_text(w: &Workload, job: &Job) -> String {
     let (names, _) = crate::names::assign(std::slice::from_ref(&w.name));
     let mut t = format!(
@@ -471,6 +634,16 @@ fn service_overrides(w: &Workload, preset: &str, platform: &toml::Table) -> Vec<
             }
         }
     }
+    if let Some(job) = w.job.as_ref().filter(|j| j.kind == "cron") {
+        // The files' own platform runs as many pods at once as the Job says.
+        let at_once = job.parallelism.unwrap_or(1).min(job.tasks.unwrap_or(u64::MAX)).clamp(1, MAX_TASKS);
+        let pool = platform.get("max_instances").and_then(Value::as_integer).unwrap_or(0).max(0) as u64;
+        if at_once > pool {
+            lines.push(format!(
+                "max_instances = {at_once}   # the Job's parallelism: room for every pod it runs at once"
+            ));
+        }
+    }
     lines
 }
 
@@ -489,6 +662,9 @@ fn hpa_lines(h: &Hpa) -> Vec<String> {
         Some(HpaMetric::Concurrency(t)) => {
             parts.push(format!("metric = \"concurrency\", target = {}", float(*t)))
         }
+        Some(HpaMetric::Queue { target, .. }) => {
+            parts.push(format!("metric = \"queue\", target = {}", float(round6(target.clamp(1e-3, 1e9)))))
+        }
         None => {
             parts.push("metric = \"cpu\", target = 0.6".into());
             notes.push("no metric crossover models: the presets' 60% CPU target".into());
@@ -499,22 +675,35 @@ fn hpa_lines(h: &Hpa) -> Vec<String> {
             parts.push(format!("{key} = {{ {} }}", rules(r).join(", ")));
         }
     }
+    let queue = match &h.metric {
+        Some(HpaMetric::Queue { activation, in_flight, .. }) => Some((*activation, *in_flight)),
+        _ => None,
+    };
     if let Some((polling, cooldown)) = h.keda {
-        parts.push(format!(
-            "keda = {{ polling = {}, cooldown = {} }}",
-            quote(&secs(polling)),
-            quote(&secs(cooldown))
-        ));
+        let mut keda = vec![
+            format!("polling = {}", quote(&secs(polling.min(MAX_SECS)))),
+            format!("cooldown = {}", quote(&secs(cooldown.min(MAX_SECS)))),
+        ];
+        if let Some((activation, in_flight)) = queue {
+            if let Some(a) = activation {
+                keda.push(format!("activation = {}", float(round6(a.min(1e9)))));
+            }
+            if let Some(f) = in_flight {
+                keda.push(format!("in_flight = {f}"));
+            }
+        }
+        parts.push(format!("keda = {{ {} }}", keda.join(", ")));
     }
-    if h.keda.is_some() && h.min == 0 {
+    if h.keda.is_some() && h.min == 0 && queue.is_none() {
         notes.push("KEDA may scale to zero pods: requests that arrive then fail until a poll wakes one (the files hold no HTTP add-on to hold them)".into());
     }
     let comment = if notes.is_empty() { String::new() } else { format!("   # {}", notes.join("; ")) };
-    let min = if h.keda.is_some() { h.min } else { h.min.max(1) };
+    // Within the format's range (max_instances at most 100,000), as the other autoscalers.
+    let min = if h.keda.is_some() { h.min } else { h.min.max(1) }.min(MAX_COUNT);
     vec![
         format!("autoscaler = {{ {} }}{comment}", parts.join(", ")),
         format!("min_instances = {min}"),
-        format!("max_instances = {}", h.max.max(min).max(1)),
+        format!("max_instances = {}", h.max.max(min).clamp(1, MAX_COUNT)),
     ]
 }
 

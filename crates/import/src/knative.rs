@@ -187,6 +187,7 @@ pub(crate) fn read(file: &str, doc: &Node, out: &mut Imported) -> Result<(), Imp
                     .and_then(|s| s.get("timeoutSeconds"))
                     .map(|n| number(file, n, "timeoutSeconds"))
                     .transpose()?,
+                time_zone: None,
                 trigger: None,
             });
             out.workloads.push(w);

@@ -411,26 +411,41 @@ pub(crate) fn read(
             if let Some(b) = spec.path("advanced.horizontalPodAutoscalerConfig.behavior") {
                 (hpa.scale_up, hpa.scale_down) = behavior(file, b)?;
             }
-            let mut queue = None;
-            for t in spec.get("triggers").map(Node::items).unwrap_or_default() {
+            let triggers = spec.get("triggers").map(Node::items).unwrap_or_default();
+            // A queue trigger makes the deployment a worker, scaled on that queue: the
+            // first one is followed, every other trigger listed.
+            let queue =
+                triggers.iter().find(|t| is_queue(t.get("type").and_then(Node::as_str).unwrap_or("")));
+            for t in triggers {
                 let ty = t.get("type").and_then(Node::as_str).unwrap_or("?");
                 let value = t.path("metadata.value").and_then(Node::as_f64);
+                if let Some(q) = queue {
+                    if std::ptr::eq(t, q) {
+                        hpa.metric = Some(queue_metric(file, &format!("ScaledObject {name}"), t, out)?);
+                    } else {
+                        out.notes.skip(&at(file, t), format!("ScaledObject {name}: trigger `{ty}` is not modelled (a worker scales on one queue: the first queue trigger's)"));
+                    }
+                    continue;
+                }
                 match (ty, value) {
                     ("cpu", Some(v)) if hpa.metric.is_none() => hpa.metric = Some(HpaMetric::Cpu(v / 100.0)),
-                    _ if is_queue(ty) => queue = Some(ty.to_string()),
-                    _ => out.notes.skip(&at(file, t), format!("ScaledObject {name}: trigger `{ty}` is not modelled (crossover's HPA scales on CPU, requests per second or requests in flight)")),
+                    _ => out.notes.skip(&at(file, t), format!("ScaledObject {name}: trigger `{ty}` is not modelled (crossover's HPA scales on CPU, requests per second, requests in flight or a queue's length)")),
                 }
             }
             if let Some(q) = queue {
                 // A queue-driven deployment is a worker: find it and make it one.
+                let ty = q.get("type").and_then(Node::as_str).unwrap_or("queue").to_string();
                 hpas.push((target.clone(), hpa));
-                out.workloads.iter_mut().filter(|w| w.name == target).for_each(|w| w.job = Some(worker(&q)));
-                pending_workers(out).push((target, q));
+                out.workloads.iter_mut().filter(|w| w.name == target).for_each(|w| w.job = Some(worker(&ty)));
+                pending_workers(out).push((target, ty));
             } else {
                 hpas.push((target, hpa));
             }
         }
         "ScaledJob" => {
+            // KEDA starts one Job per message (or per `parallelism` messages); crossover
+            // has no such kind, so it is imported as a worker whose pods pull one message
+            // at a time and stay up between messages until KEDA's cooldown: said in a note.
             let spec = doc
                 .get("spec")
                 .ok_or_else(|| ImportError::at(loc.clone(), format!("ScaledJob {name} has no spec")))?;
@@ -438,27 +453,60 @@ pub(crate) fn read(
             if let Some(p) = spec.path("jobTargetRef.template.spec") {
                 pod(file, p, limits, &mut w, out)?;
             }
-            let trigger = spec
-                .get("triggers")
-                .map(Node::items)
-                .unwrap_or_default()
-                .first()
-                .and_then(|t| t.get("type"))
-                .and_then(Node::as_str)
-                .unwrap_or("queue")
-                .to_string();
-            let mut job = worker(&trigger);
-            job.parallelism =
-                spec.path("jobTargetRef.parallelism").map(|n| count(file, n, "parallelism")).transpose()?;
-            job.tasks = spec.get("maxReplicaCount").map(|n| count(file, n, "maxReplicaCount")).transpose()?;
-            job.deadline_s = spec
-                .path("jobTargetRef.activeDeadlineSeconds")
-                .map(|n| seconds(file, n, "activeDeadlineSeconds"))
-                .transpose()?;
-            w.job = Some(job);
+            let triggers = spec.get("triggers").map(Node::items).unwrap_or_default();
+            let queue =
+                triggers.iter().find(|t| is_queue(t.get("type").and_then(Node::as_str).unwrap_or("")));
+            let Some(q) = queue else {
+                out.notes.skip(&loc, format!("ScaledJob {name}: no queue trigger (KEDA's queue scalers: rabbitmq, aws-sqs-queue, kafka, ...): nothing crossover can start its Jobs from; skipped"));
+                return Ok(());
+            };
+            for t in triggers {
+                if !std::ptr::eq(t, q) {
+                    let ty = t.get("type").and_then(Node::as_str).unwrap_or("?");
+                    out.notes.skip(&at(file, t), format!("ScaledJob {name}: trigger `{ty}` is not modelled (a worker scales on one queue: the first queue trigger's)"));
+                }
+            }
+            let ty = q.get("type").and_then(Node::as_str).unwrap_or("queue").to_string();
+            let num = |key: &str, default: u64| -> Result<u64, ImportError> {
+                spec.get(key).map(|n| count(file, n, key)).transpose().map(|v| v.unwrap_or(default))
+            };
+            let hpa = Hpa {
+                min: num("minReplicaCount", 0)?,
+                max: num("maxReplicaCount", 100)?,
+                metric: Some(queue_metric(file, &format!("ScaledJob {name}"), q, out)?),
+                scale_up: None,
+                scale_down: None,
+                keda: Some((num("pollingInterval", 30)? as f64, 300.0)),
+                loc: loc.clone(),
+            };
+            w.scaling = Some(Scaling::Hpa(Box::new(hpa)));
+            w.concurrency = Some(1);
+            out.notes.skip(&loc, format!("ScaledJob {name}: one Kubernetes Job per message is not modelled: imported as a worker whose pods take one message at a time and stay up between messages until KEDA's cooldown (300 s, a ScaledObject's default; a ScaledJob's Jobs exit when done), so each message's pod start is not paid and idle pod time is counted"));
+            for key in [
+                "jobTargetRef.parallelism",
+                "jobTargetRef.completions",
+                "jobTargetRef.activeDeadlineSeconds",
+                "jobTargetRef.backoffLimit",
+                "scalingStrategy",
+                "successfulJobsHistoryLimit",
+                "failedJobsHistoryLimit",
+                "rollout",
+            ] {
+                if let Some(v) = spec.path(key) {
+                    out.notes.skip(&at(file, v), format!("ScaledJob {name}: spec.{key} is not modelled (its Jobs are imported as a worker's pods)"));
+                }
+            }
+            w.job = Some(worker(&ty));
             out.workloads.push(w);
         }
         "CronJob" | "Job" => {
+            if kind == "CronJob" && doc.path("spec.suspend").and_then(Node::as_bool) == Some(true) {
+                out.notes.skip(
+                    &loc,
+                    format!("CronJob {name}: spec.suspend is true (no run is scheduled); skipped"),
+                );
+                return Ok(());
+            }
             let mut w = Workload::new(&name, kind, loc.clone(), Origin::Kubernetes);
             let jspec = if kind == "CronJob" { doc.path("spec.jobTemplate.spec") } else { doc.get("spec") };
             let jspec = jspec
@@ -466,11 +514,73 @@ pub(crate) fn read(
             if let Some(p) = jspec.path("template.spec") {
                 pod(file, p, limits, &mut w, out)?;
             }
+            let tasks = jspec.get("completions").map(|n| count(file, n, "completions")).transpose()?;
+            let parallelism = jspec.get("parallelism").map(|n| count(file, n, "parallelism")).transpose()?;
+            if let (None, Some(p)) = (tasks, parallelism.filter(|p| *p > 1)) {
+                // Kubernetes "Jobs", "Parallel execution for Jobs": no completions with a
+                // parallelism is a work-queue Job, its pods sharing a queue until one succeeds.
+                out.notes.assume(&at(file, jspec), format!("{kind} {name}: parallelism {p} and no completions (a work-queue Job, done when one pod succeeds): imported as {p} tasks, one per pod"));
+            }
+            for (key, v) in jspec.entries() {
+                if !["template", "completions", "parallelism", "activeDeadlineSeconds"]
+                    .contains(&key.as_str())
+                {
+                    out.notes.skip(
+                        &at(file, v),
+                        format!(
+                            "{kind} {name}: job spec `{key}` is not modelled (a task runs once and succeeds)"
+                        ),
+                    );
+                }
+            }
+            let mut time_zone = None;
+            if kind == "CronJob" {
+                let spec = doc.get("spec").unwrap_or(doc);
+                for (key, v) in spec.entries() {
+                    match key.as_str() {
+                        "schedule" | "jobTemplate" | "suspend" => {}
+                        "timeZone" => {
+                            time_zone = v.as_str().map(str::to_string);
+                            if let Some(z) = &time_zone {
+                                if zone_offset(z).is_none() {
+                                    out.notes.skip(&at(file, v), format!("CronJob {name}: spec.timeZone {z:?} is not mapped (only UTC and the fixed-offset Etc/GMT zones are; a zone with daylight saving time has no one offset): the schedule is read in UTC"));
+                                }
+                            }
+                        }
+                        "concurrencyPolicy" => match v.as_str() {
+                            Some("Forbid") => {}
+                            other => out.notes.skip(&at(file, v), format!("CronJob {name}: concurrencyPolicy {} is not modelled: crossover runs Forbid (a run due while the previous one still goes is skipped)", other.unwrap_or("?"))),
+                        },
+                        "successfulJobsHistoryLimit" | "failedJobsHistoryLimit" => out.notes.skip(&at(file, v), format!("CronJob {name}: spec.{key}: with no bearing on cost or latency")),
+                        _ => out.notes.skip(&at(file, v), format!("CronJob {name}: spec.{key} is not modelled")),
+                    }
+                }
+                if spec.get("concurrencyPolicy").is_none() {
+                    out.notes.skip(&loc, format!("CronJob {name}: no concurrencyPolicy (Kubernetes' default, Allow, lets runs overlap): crossover runs Forbid (a run due while the previous one still goes is skipped)"));
+                }
+            }
+            let mut schedule = doc.path("spec.schedule").and_then(Node::as_str).map(str::to_string);
+            if let Some(s) = schedule.as_mut().filter(|s| s.split_whitespace().any(|f| f == "?")) {
+                // "CronJob", schedule syntax: "A question mark (?) in the schedule has the
+                // same meaning as an asterisk *".
+                *s = s
+                    .split_whitespace()
+                    .map(|f| if f == "?" { "*" } else { f })
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                out.notes.assume(
+                    &loc,
+                    format!(
+                        "CronJob {name}: `?` in the schedule means `*` (Kubernetes' CronJob syntax): {s:?}"
+                    ),
+                );
+            }
             w.job = Some(Job {
                 kind: if kind == "CronJob" { "cron" } else { "batch" },
-                schedule: doc.path("spec.schedule").and_then(Node::as_str).map(str::to_string),
-                tasks: jspec.get("completions").map(|n| count(file, n, "completions")).transpose()?,
-                parallelism: jspec.get("parallelism").map(|n| count(file, n, "parallelism")).transpose()?,
+                schedule,
+                time_zone,
+                tasks,
+                parallelism,
                 deadline_s: jspec
                     .get("activeDeadlineSeconds")
                     .map(|n| seconds(file, n, "activeDeadlineSeconds"))
@@ -498,6 +608,49 @@ pub(crate) fn read(
     Ok(())
 }
 
+/// A CronJob's `spec.timeZone` as hours east of UTC, for the zones that have a fixed
+/// offset: UTC and its aliases, and `Etc/GMT+N` / `Etc/GMT-N` (whose sign is inverted:
+/// "Etc/GMT+5" is five hours behind UTC, the IANA tz database's POSIX convention). Zones
+/// with daylight saving time (America/New_York...) have none: `None`.
+pub fn zone_offset(zone: &str) -> Option<f64> {
+    const UTC: &[&str] = &[
+        "UTC",
+        "Etc/UTC",
+        "Etc/UCT",
+        "UCT",
+        "GMT",
+        "Etc/GMT",
+        "Etc/GMT0",
+        "Etc/GMT+0",
+        "Etc/GMT-0",
+        "GMT0",
+        "GMT+0",
+        "GMT-0",
+        "Etc/Greenwich",
+        "Greenwich",
+        "Etc/Universal",
+        "Universal",
+        "Etc/Zulu",
+        "Zulu",
+    ];
+    if UTC.contains(&zone) {
+        return Some(0.0);
+    }
+    let rest = zone.strip_prefix("Etc/GMT")?;
+    let (sign, digits) = match rest.as_bytes().first()? {
+        b'+' => (-1.0, &rest[1..]),
+        b'-' => (1.0, &rest[1..]),
+        _ => return None,
+    };
+    if digits.is_empty() || digits.len() > 2 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let h: f64 = digits.parse().ok()?;
+    let hours = sign * h;
+    // The tz database has Etc/GMT+1 .. +12 and Etc/GMT-1 .. -14.
+    (-12.0..=14.0).contains(&hours).then_some(hours)
+}
+
 /// Queue-length triggers: what makes a KEDA-scaled deployment a worker (keda.sh scalers).
 fn is_queue(ty: &str) -> bool {
     [
@@ -522,10 +675,102 @@ fn is_queue(ty: &str) -> bool {
     .any(|q| ty.starts_with(q))
 }
 
+/// Each queue scaler's target key (messages per replica), its activation key, and KEDA's
+/// default target where the scaler's page gives one (keda.sh/docs/latest/scalers/: "AWS
+/// SQS Queue" queueLength 5, "Azure Storage Queue" queueLength 5, "Azure Service Bus"
+/// messageCount 5, "Redis Lists" listLength 5, "Apache Kafka" lagThreshold 10).
+const QUEUE_KEYS: &[(&str, &str, &str, Option<f64>)] = &[
+    ("aws-sqs-queue", "queueLength", "activationQueueLength", Some(5.0)),
+    ("azure-queue", "queueLength", "activationQueueLength", Some(5.0)),
+    ("azure-servicebus", "messageCount", "activationMessageCount", Some(5.0)),
+    ("rabbitmq", "value", "activationValue", None),
+    ("redis-streams", "pendingEntriesCount", "activationLagCount", None),
+    ("redis", "listLength", "activationListLength", Some(5.0)),
+    ("gcp-pubsub", "value", "activationValue", None),
+    ("kafka", "lagThreshold", "activationLagThreshold", Some(10.0)),
+    ("nats-jetstream", "lagThreshold", "activationLagThreshold", None),
+    ("stan", "lagThreshold", "activationLagThreshold", None),
+    ("activemq", "targetQueueSize", "activationTargetQueueSize", None),
+    ("artemis-queue", "queueLength", "activationQueueLength", None),
+    ("ibmmq", "queueDepth", "activationQueueDepth", None),
+    ("pulsar", "msgBacklogThreshold", "activationMsgBacklogThreshold", None),
+    ("aws-kinesis-stream", "shardCount", "activationShardCount", None),
+    ("azure-eventhub", "unprocessedEventThreshold", "activationUnprocessedEventThreshold", None),
+];
+
+/// The preset's target when neither the trigger nor KEDA's documentation gives one.
+const QUEUE_TARGET: f64 = 5.0;
+
+/// A queue trigger's target and activation: crossover's HPA `metric = "queue"`.
+fn queue_metric(file: &str, who: &str, t: &Node, out: &mut Imported) -> Result<HpaMetric, ImportError> {
+    let ty = t.get("type").and_then(Node::as_str).unwrap_or("?");
+    let (_, key, act_key, default) = QUEUE_KEYS
+        .iter()
+        .find(|(q, ..)| ty.starts_with(q))
+        .copied()
+        .unwrap_or((ty, "value", "activationValue", None));
+    let number = |k: &str| -> Result<Option<f64>, ImportError> {
+        match t.path(&format!("metadata.{k}")) {
+            None => Ok(None),
+            Some(n) => n.as_f64().filter(|v| v.is_finite() && *v >= 0.0).map(Some).ok_or_else(|| {
+                ImportError::at(
+                    at(file, n),
+                    format!(
+                        "{who}: trigger {ty}: metadata.{k}: expected a number, found {:?}",
+                        n.as_str().unwrap_or(n.kind())
+                    ),
+                )
+            }),
+        }
+    };
+    let mode = t.path("metadata.mode").and_then(Node::as_str);
+    let length_mode = matches!(mode, None | Some("QueueLength") | Some("SubscriptionSize"));
+    let target = match number(key)? {
+        Some(v) if length_mode && v > 0.0 => v,
+        Some(v) => {
+            out.notes.skip(&at(file, t), format!("{who}: trigger {ty}: {key} {} in mode {} is not a queue length per replica; the presets' target, {QUEUE_TARGET} messages per replica", crate::shapes::trim(v), mode.unwrap_or("?")));
+            QUEUE_TARGET
+        }
+        None => {
+            let v = default.unwrap_or(QUEUE_TARGET);
+            let whose = if default.is_some() {
+                "KEDA's default for this scaler"
+            } else {
+                "the presets' target (KEDA's page for this scaler gives it no default)"
+            };
+            out.notes.assume(
+                &at(file, t),
+                format!(
+                    "{who}: trigger {ty} has no metadata.{key}: {} messages per replica, {whose}",
+                    crate::shapes::trim(v)
+                ),
+            );
+            v
+        }
+    };
+    let in_flight = if ty == "aws-sqs-queue" {
+        match t.path("metadata.scaleOnInFlight") {
+            Some(n) => {
+                Some(n.as_bool().or_else(|| n.as_str().and_then(|s| s.parse().ok())).ok_or_else(|| {
+                    ImportError::at(
+                        at(file, n),
+                        format!("{who}: trigger {ty}: metadata.scaleOnInFlight: expected true or false"),
+                    )
+                })?)
+            }
+            None => Some(true),
+        }
+    } else {
+        None
+    };
+    Ok(HpaMetric::Queue { target, activation: number(act_key)?, in_flight })
+}
+
 fn worker(trigger: &str) -> Job {
     Job {
         kind: "worker",
         schedule: None,
+        time_zone: None,
         tasks: None,
         parallelism: None,
         deadline_s: None,
@@ -592,7 +837,7 @@ fn metrics(
         match (mapped, &chosen) {
             (Some(metric), None) => chosen = Some(metric),
             (Some(_), Some(_)) => out.notes.skip(&at(file, m), format!("HorizontalPodAutoscaler {name}: a second metric ({ty}); crossover's HPA follows one, the first that it can model")),
-            (None, _) => out.notes.skip(&at(file, m), format!("HorizontalPodAutoscaler {name}: metric of type {ty} is not modelled (CPU utilisation, requests per second and requests in flight are)")),
+            (None, _) => out.notes.skip(&at(file, m), format!("HorizontalPodAutoscaler {name}: metric of type {ty} is not modelled (CPU utilisation, requests per second and requests in flight are; a queue's length through a KEDA ScaledObject)")),
         }
     }
     Ok(chosen)
@@ -655,5 +900,39 @@ pub(crate) fn link(hpas: Vec<(String, Hpa)>, out: &mut Imported) {
         for w in out.workloads.iter_mut().filter(|w| w.name == target) {
             w.job.get_or_insert_with(|| worker(&trigger));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_offset_zones_and_only_those() {
+        for z in ["UTC", "Etc/UTC", "GMT", "Etc/GMT", "Etc/GMT+0", "Zulu"] {
+            assert_eq!(zone_offset(z), Some(0.0), "{z}");
+        }
+        // The tz database's Etc zones have POSIX signs: Etc/GMT+5 is UTC-5.
+        assert_eq!(zone_offset("Etc/GMT+5"), Some(-5.0));
+        assert_eq!(zone_offset("Etc/GMT-14"), Some(14.0));
+        assert_eq!(zone_offset("Etc/GMT+12"), Some(-12.0));
+        for z in
+            ["Etc/GMT+13", "Etc/GMT-15", "Etc/GMT+5:30", "Etc/GMT5", "America/New_York", "Europe/Berlin", ""]
+        {
+            assert_eq!(zone_offset(z), None, "{z}");
+        }
+    }
+
+    #[test]
+    fn every_queue_scaler_has_its_keys() {
+        for ty in
+            ["aws-sqs-queue", "azure-servicebus", "rabbitmq", "redis", "redis-streams", "gcp-pubsub", "kafka"]
+        {
+            assert!(is_queue(ty), "{ty}");
+            let (q, key, ..) = QUEUE_KEYS.iter().find(|(q, ..)| ty.starts_with(q)).unwrap();
+            assert_eq!(*q, ty, "the longest prefix comes first");
+            assert!(!key.is_empty());
+        }
+        assert!(!is_queue("cpu") && !is_queue("prometheus"));
     }
 }

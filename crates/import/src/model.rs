@@ -40,6 +40,10 @@ pub enum HpaMetric {
     Rps(f64),
     /// Requests in flight per pod.
     Concurrency(f64),
+    /// A KEDA queue scaler: messages per pod (`queueLength` or the scaler's own key), the
+    /// length below which it scales to zero (`activationQueueLength`...), and whether
+    /// messages being processed count (SQS `scaleOnInFlight`), when the trigger says.
+    Queue { target: f64, activation: Option<f64>, in_flight: Option<bool> },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -84,12 +88,15 @@ pub enum Scaling {
     },
 }
 
-/// A batch workload (worker or cron job), held apart until the scenario format has them.
+/// A workload that serves no HTTP requests: a queue worker, a scheduled job (`cron`), or a
+/// job run when started (`batch`, which the scenario format cannot express).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Job {
-    /// `cron`, or `worker` (started by a queue's length).
+    /// `cron`, `batch`, or `worker` (started by a queue's length).
     pub kind: &'static str,
     pub schedule: Option<String>,
+    /// The schedule's time zone (a CronJob's `spec.timeZone`), as written.
+    pub time_zone: Option<String>,
     pub tasks: Option<u64>,
     pub parallelism: Option<u64>,
     pub deadline_s: Option<f64>,
