@@ -29,7 +29,8 @@ pub use sim::{
 };
 pub use spec::{
     AutoscalerSpec, BalancePolicy, ColdStart, ConcurrencyScaling, FlyProxy, InstanceSpec, Interruptions,
-    KedaHttp, PlatformSpec, RouterSpec, Spill, StackSpec, TargetTracking, TrackedMetric, DEFAULT_MAX_QUEUE,
+    KedaHttp, PlatformSpec, RouterSpec, Spill, SqsPoller, StackSpec, TargetTracking, TrackedMetric,
+    DEFAULT_MAX_QUEUE,
 };
 pub use spec::{
     ClusterAutoscaler, Expander, Karpenter, MachineType, NodeAutoscaler, NodeBilling, NodePool, Placement,

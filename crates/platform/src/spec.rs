@@ -358,6 +358,20 @@ pub enum AutoscalerSpec {
     Schedule { weekday: [u32; 24], weekend: [u32; 24] },
     /// The Kubernetes Horizontal Pod Autoscaler (optionally behind KEDA).
     Hpa(Hpa),
+    /// Lambda's SQS event source mapping, for a worker: per-request starts as
+    /// `PerRequest`, within a concurrency that ramps while jobs wait.
+    SqsPoller(SqsPoller),
+}
+
+/// Lambda's SQS event source mapping (see `autoscaler/sqs_poller.rs`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SqsPoller {
+    /// An idle execution environment is kept this long.
+    pub keep_alive: SimDuration,
+    /// Concurrent invocations when messages first appear, and after a quiet minute (5).
+    pub initial: u32,
+    /// Added at each minute that ends with messages waiting (300).
+    pub per_minute: u32,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -18,7 +18,7 @@ use crossover_platform::{
     ClusterAutoscaler, Expander, Hpa, HpaBehavior, HpaMetric, HpaPolicy, HpaRules, HpaSelect, Karpenter,
     KedaActivation, MachineType, NodeAutoscaler, NodeBilling, NodePool, Placement,
 };
-use crossover_platform::{CronJob, Work};
+use crossover_platform::{CronJob, SqsPoller, Work};
 use crossover_workload::{CronSchedule, Demand, Dist, Traffic};
 use std::path::Path;
 
@@ -649,7 +649,24 @@ fn resolve_stack(
 /// what the platform cannot do with it is refused, with the reason.
 fn fit_to_work(i: usize, p: &PlatformSection, spec: &mut PlatformSpec, load: &ServiceLoad, c: &mut Checker) {
     let kind = match load.work {
-        Work::Http => return,
+        Work::Http => {
+            if matches!(spec.autoscaler, AutoscalerSpec::SqsPoller(_)) {
+                let mut path = vec![Seg::Key("platform"), Seg::Index(i)];
+                if p.services.contains_key(&load.name) {
+                    path.extend([Seg::Key("services"), Seg::Name(load.name.clone())]);
+                }
+                path.push(Seg::Key("autoscaler"));
+                c.error(
+                    &path,
+                    format!(
+                        "`sqs-poller` reads a queue, and \"{}\" is an HTTP service: give it kind = \"worker\", or \
+                         per-request scaling",
+                        load.name
+                    ),
+                );
+            }
+            return;
+        }
         Work::Worker => "worker",
         Work::Cron(_) => "cron",
     };
@@ -701,7 +718,8 @@ fn fit_to_work(i: usize, p: &PlatformSection, spec: &mut PlatformSpec, load: &Se
                 | AutoscalerSpec::Concurrency(_)
                 | AutoscalerSpec::TargetTracking(_)
                 | AutoscalerSpec::Schedule { .. }
-                | AutoscalerSpec::Hpa(_) => None,
+                | AutoscalerSpec::Hpa(_)
+                | AutoscalerSpec::SqsPoller(_) => None,
             };
             if let Some(why) = http_only {
                 c.error(&at("autoscaler"), why.to_string());
@@ -896,6 +914,21 @@ fn resolve_platform(
                 c.error(&at(&["autoscaler", "keep_alive"]), "must be a positive duration, got 0s");
             }
             AutoscalerSpec::PerRequest { keep_alive: keep_alive.0 }
+        }
+        AutoscalerSection::SqsPoller { keep_alive, initial, per_minute } => {
+            if keep_alive.0 == SimDuration::ZERO {
+                c.error(&at(&["autoscaler", "keep_alive"]), "must be a positive duration, got 0s");
+            }
+            for (key, n) in [("initial", initial), ("per_minute", per_minute)] {
+                if *n == 0 || *n > 100_000 {
+                    c.error(&at(&["autoscaler", key]), format!("must be between 1 and 100000, got {n}"));
+                }
+            }
+            AutoscalerSpec::SqsPoller(SqsPoller {
+                keep_alive: keep_alive.0,
+                initial: *initial,
+                per_minute: *per_minute,
+            })
         }
         AutoscalerSection::Concurrency {
             target_concurrency,

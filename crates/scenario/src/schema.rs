@@ -1031,6 +1031,16 @@ pub enum AutoscalerSection {
         #[serde(default = "default_keep_alive")]
         keep_alive: Duration,
     },
+    /// Lambda's SQS event source mapping, for a worker: per-request starts within a
+    /// concurrency of `initial` that rises by `per_minute` while jobs wait.
+    SqsPoller {
+        #[serde(default = "default_keep_alive")]
+        keep_alive: Duration,
+        #[serde(default = "default_sqs_initial")]
+        initial: u32,
+        #[serde(default = "default_sqs_per_minute")]
+        per_minute: u32,
+    },
     /// Knative KPA / Cloud Run; defaults are Knative's (config/core/configmaps/autoscaler.yaml).
     Concurrency {
         #[serde(default = "default_target_concurrency")]
@@ -1124,6 +1134,15 @@ pub enum TrackedMetricName {
     RequestsPerTarget,
     /// A worker's queue backlog per running task (AWS's pattern for SQS).
     BacklogPerTask,
+}
+
+/// Lambda's SQS mapping starts with five concurrent batches ...
+fn default_sqs_initial() -> u32 {
+    5
+}
+/// ... and adds up to 300 a minute while messages remain.
+fn default_sqs_per_minute() -> u32 {
+    300
 }
 
 fn default_target_concurrency() -> f64 {

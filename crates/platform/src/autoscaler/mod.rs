@@ -19,16 +19,18 @@ mod keda;
 mod kpa;
 pub(crate) mod metrics;
 mod schedule;
+mod sqs_poller;
 mod target_tracking;
 
 pub(crate) use metrics::{Fleet, MetricHistory, Snapshot};
 
 use crate::hpa::{HpaInput, HpaMetric, HpaState};
-use crate::spec::{AutoscalerSpec, ConcurrencyScaling, FlyProxy, KedaHttp, TargetTracking};
+use crate::spec::{AutoscalerSpec, ConcurrencyScaling, FlyProxy, KedaHttp, SqsPoller, TargetTracking};
 use crate::Hpa;
 use crossover_engine::{SimDuration, SimTime};
 use keda::KedaState;
 use kpa::KpaState;
+use sqs_poller::SqsPollerState;
 use target_tracking::TargetTrackingState;
 
 /// One service's autoscaler: its spec and state.
@@ -48,6 +50,7 @@ pub(crate) enum Autoscaler<'a> {
         weekend: &'a [u32; 24],
     },
     Hpa(&'a Hpa, HpaState),
+    SqsPoller(&'a SqsPoller, SqsPollerState),
 }
 
 /// What a tick decided.
@@ -56,6 +59,8 @@ pub(crate) enum Tick {
     Desired(u32),
     /// fly-proxy: stop at most one excess machine.
     Autostop { soft_limit: u32 },
+    /// The SQS mapping's concurrency changed: jobs waiting may start instances.
+    Concurrency,
 }
 
 /// What a tick knows beyond the metric history.
@@ -91,6 +96,25 @@ impl<'a> Autoscaler<'a> {
             AutoscalerSpec::Hpa(h) => {
                 (Autoscaler::Hpa(h, HpaState::default()), h.metric_window.max(h.sync_period))
             }
+            AutoscalerSpec::SqsPoller(p) => {
+                (Autoscaler::SqsPoller(p, SqsPollerState::new(p)), SimDuration::ZERO)
+            }
+        }
+    }
+
+    /// Instances alive at most now, if this kind limits them below `max_instances`
+    /// (the SQS mapping's concurrency).
+    pub fn instance_cap(&self) -> Option<u32> {
+        match self {
+            Autoscaler::SqsPoller(_, s) => Some(s.cap()),
+            Autoscaler::Fixed
+            | Autoscaler::PerRequest { .. }
+            | Autoscaler::Kpa(..)
+            | Autoscaler::TargetTracking(..)
+            | Autoscaler::KedaHttp(..)
+            | Autoscaler::FlyProxy(_)
+            | Autoscaler::Schedule { .. }
+            | Autoscaler::Hpa(..) => None,
         }
     }
 
@@ -104,6 +128,7 @@ impl<'a> Autoscaler<'a> {
             Autoscaler::FlyProxy(f) => Some(f.check_period),
             Autoscaler::Schedule { .. } => Some(schedule::PERIOD),
             Autoscaler::Hpa(h, _) => Some(h.sync_period),
+            Autoscaler::SqsPoller(..) => Some(sqs_poller::PERIOD),
         }
     }
 
@@ -112,6 +137,7 @@ impl<'a> Autoscaler<'a> {
     pub fn idle_expiry(&self) -> Option<SimDuration> {
         match self {
             Autoscaler::PerRequest { keep_alive } => Some(*keep_alive),
+            Autoscaler::SqsPoller(p, _) => Some(p.keep_alive),
             Autoscaler::Kpa(c, _) => Some(c.idle_retention),
             Autoscaler::Fixed
             | Autoscaler::TargetTracking(..)
@@ -125,7 +151,7 @@ impl<'a> Autoscaler<'a> {
     /// A request that finds no instance starts one for itself and waits for it (Lambda).
     pub fn starts_per_request(&self) -> bool {
         match self {
-            Autoscaler::PerRequest { .. } => true,
+            Autoscaler::PerRequest { .. } | Autoscaler::SqsPoller(..) => true,
             Autoscaler::Fixed
             | Autoscaler::Kpa(..)
             | Autoscaler::TargetTracking(..)
@@ -151,7 +177,8 @@ impl<'a> Autoscaler<'a> {
             | Autoscaler::TargetTracking(..)
             | Autoscaler::FlyProxy(_)
             | Autoscaler::Schedule { .. }
-            | Autoscaler::Hpa(..) => None,
+            | Autoscaler::Hpa(..)
+            | Autoscaler::SqsPoller(..) => None,
         }
     }
 
@@ -166,7 +193,8 @@ impl<'a> Autoscaler<'a> {
             | Autoscaler::KedaHttp(..)
             | Autoscaler::FlyProxy(_)
             | Autoscaler::Schedule { .. }
-            | Autoscaler::Hpa(..) => None,
+            | Autoscaler::Hpa(..)
+            | Autoscaler::SqsPoller(..) => None,
         }
     }
 
@@ -181,7 +209,8 @@ impl<'a> Autoscaler<'a> {
             | Autoscaler::TargetTracking(..)
             | Autoscaler::KedaHttp(..)
             | Autoscaler::FlyProxy(_)
-            | Autoscaler::Schedule { .. } => false,
+            | Autoscaler::Schedule { .. }
+            | Autoscaler::SqsPoller(..) => false,
         }
     }
 
@@ -201,6 +230,10 @@ impl<'a> Autoscaler<'a> {
             Autoscaler::TargetTracking(t, s) => Some(Tick::Desired(s.desired(t, history, fleet))),
             Autoscaler::KedaHttp(k, s) => Some(Tick::Desired(s.desired(k, history, fleet))),
             Autoscaler::FlyProxy(f) => Some(Tick::Autostop { soft_limit: f.soft_limit }),
+            Autoscaler::SqsPoller(p, s) => {
+                s.minute(p, input.waiting, input.max);
+                Some(Tick::Concurrency)
+            }
             Autoscaler::Schedule { weekday, weekend } => {
                 Some(Tick::Desired(schedule::desired(weekday, weekend, fleet.now)))
             }

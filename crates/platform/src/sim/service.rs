@@ -461,7 +461,7 @@ impl<'a> Service<'a> {
         if let Some((_, slot)) = self.available.first() {
             return self.dispatch(sh, slot, request);
         }
-        if self.scales_per_request() && self.alive < self.spec.max_instances {
+        if self.scales_per_request() && self.alive < self.instance_cap() {
             // Lambda: the request waits for the execution environment it caused to start,
             // not for whichever instance frees first.
             let slot = self.start_instance(sh, true);
@@ -1158,10 +1158,28 @@ impl<'a> Service<'a> {
                 self.reconcile(sh);
             }
             Some(Tick::Autostop { soft_limit }) => self.fly_autostop(sh, soft_limit),
+            Some(Tick::Concurrency) => self.start_for_waiting(sh),
             None => {}
         }
         if let Some(period) = self.tick_period() {
             sh.events.schedule(self.now + period, Event::Tick { service: self.index });
+        }
+    }
+
+    /// Instances alive at most now: `max_instances`, or less while an SQS mapping's
+    /// concurrency ramps.
+    fn instance_cap(&self) -> u32 {
+        self.autoscaler.instance_cap().map_or(self.spec.max_instances, |cap| cap.min(self.spec.max_instances))
+    }
+
+    /// Per-request scaling whose limit rose: each waiting job, oldest first, starts the
+    /// instance it will run on, while the limit allows.
+    fn start_for_waiting(&mut self, sh: &mut Shared<'a>) {
+        while self.alive < self.instance_cap() {
+            let Some(job) = self.queue.pop_front() else { return };
+            self.counters.queued += 1;
+            let slot = self.start_instance(sh, true);
+            self.bind(sh, slot, job);
         }
     }
 

@@ -329,3 +329,27 @@ fn a_worker_keeps_every_job_and_reports_its_backlog() {
     let half = s.counters.in_flight as f64 / 2.0;
     assert!((s.jobs.mean_backlog - half).abs() < 0.1 * half, "{:?}", s.jobs);
 }
+
+/// Lambda's SQS mapping: 50 jobs a second of 20 s each want 1,000 at once; the mapping
+/// allows 5 in the first minute, 305 in the second and 605 in the third.
+#[test]
+fn an_sqs_mapping_ramps_by_300_a_minute_while_jobs_wait() {
+    let mut worker = load("jobs", 50.0, 20_000.0);
+    worker.work = Work::Worker;
+    let mut spec = Spec::serverless("lambda").0;
+    spec.autoscaler = AutoscalerSpec::SqsPoller(crate::spec::SqsPoller {
+        keep_alive: SimDuration::from_minutes(10),
+        initial: 5,
+        per_minute: 300,
+    });
+    let peak = |minutes: u64| {
+        let out = run(vec![spec.clone()], std::slice::from_ref(&worker), SimDuration::from_minutes(minutes));
+        assert!(out.counters.is_conserved());
+        assert_eq!(out.counters.rejected, 0);
+        out.peak_instances
+    };
+    // The horizon ends just before each minute's tick.
+    assert_eq!(peak(1), 5);
+    assert_eq!(peak(2), 305);
+    assert_eq!(peak(3), 605);
+}
