@@ -8,7 +8,8 @@
 //! The decisions themselves are pure functions of a `MetricHistory` and the kind's
 //! state, each in its own file with its upstream's cases as tests: `kpa.rs` (Knative),
 //! `target_tracking.rs` (AWS), `keda.rs` (KEDA HTTP), `fly.rs` (fly-proxy),
-//! `schedule.rs` (scheduled actions); the HPA's is `crate::hpa`.
+//! `schedule.rs` (scheduled actions), `sqs_poller.rs` (Lambda's SQS event source
+//! mapping); the HPA's is `crate::hpa`.
 //!
 //! Adding a kind: its spec in `spec.rs` (`AutoscalerSpec`), its file here with its state
 //! and decision, one arm in each `match` below, its keys in the scenario schema and
