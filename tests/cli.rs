@@ -336,7 +336,18 @@ fn complete_fragment(block: &str) -> String {
 /// Scenarios the reference's example values are tried against: between them every
 /// documented example fits at least one. Tests run from the repository root, so files are
 /// named from there (the Azure sample is the one in tests/fixtures).
-const DOC_BASES: [&str; 15] = [
+const DOC_BASES: [&str; 16] = [
+    // A worker scaled as Lambda's SQS mapping.
+    r#"[traffic]
+profile = "constant"
+rps = 2.0
+[service]
+kind = "worker"
+cpu = "1s"
+[[platform]]
+name = "p"
+autoscaler = { kind = "sqs-poller" }
+"#,
     // A scheduled job on a platform with a scheduler.
     r#"[service]
 kind = "cron"
