@@ -130,6 +130,7 @@ mod tests {
             [
                 "fixed",
                 "per-request",
+                "sqs-poller",
                 "concurrency",
                 "target-tracking",
                 "keda-http",
