@@ -398,7 +398,7 @@ pub(crate) fn run_failure(e: RunError) -> Failure {
 fn run(args: &RunArgs) -> Result<u8, Failure> {
     check_threads(args.threads)?;
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let overrides = run_overrides(args)?;
+    let overrides = with_run_settings(&args.overrides.sets, args.replications, args.seed)?;
     let inputs: Vec<Input> = if args.scenarios.is_empty() {
         vec![Input::Default]
     } else {
@@ -476,19 +476,24 @@ fn guard(scenario: &Scenario, threads: usize, args: &RunArgs) -> Result<(), Stri
     }
 }
 
-/// `--set`, then `-n` and `--seed` as overrides, so all are validated and recorded alike.
-fn run_overrides(args: &RunArgs) -> Result<Vec<Override>, Failure> {
-    let mut overrides = args.overrides.sets.clone();
+/// `--set`, then `-n` and `--seed` as overrides, so all are validated and recorded alike
+/// (`run`, `sweep` and `plan` take them the same way).
+pub(crate) fn with_run_settings(
+    sets: &[Override],
+    replications: Option<u32>,
+    seed: Option<u64>,
+) -> Result<Vec<Override>, Failure> {
+    let mut overrides = sets.to_vec();
     let mut add = |path: &str, value: u64, label: String| -> Result<(), Failure> {
         let value = crossover_scenario::overrides::typed_value(&value.to_string());
         let o = Override::new(path, value, label).map_err(|e| Failure::BadInput(format!("error: {e}")))?;
         overrides.push(o);
         Ok(())
     };
-    if let Some(n) = args.replications {
+    if let Some(n) = replications {
         add("simulation.replications", n.into(), format!("--replications {n}"))?;
     }
-    if let Some(seed) = args.seed {
+    if let Some(seed) = seed {
         add("simulation.seed", seed, format!("--seed {seed}"))?;
     }
     Ok(overrides)

@@ -2,13 +2,13 @@
 //! platforms (the search is `crossover_runner::plan`; the files `crossover_report`'s).
 
 use super::{
-    check_threads, claim_folder, report_errors, run_failure, safe, select, Failure, OverrideArgs, VERSION,
+    check_threads, claim_folder, report_errors, run_failure, safe, select, with_run_settings, Failure,
+    OverrideArgs, VERSION,
 };
 use anyhow::Context;
 use clap::Args;
 use crossover_platform::CostModel;
 use crossover_runner::plan::{PlanError, PlanOptions};
-use crossover_scenario::Override;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -64,19 +64,7 @@ pub struct PlanArgs {
 
 pub fn plan(args: &PlanArgs) -> Result<u8, Failure> {
     check_threads(args.threads)?;
-    let mut overrides: Vec<Override> = args.overrides.sets.clone();
-    let mut add = |path: &str, value: u64, label: String| -> Result<(), Failure> {
-        let value = crossover_scenario::overrides::typed_value(&value.to_string());
-        let o = Override::new(path, value, label).map_err(|e| Failure::BadInput(format!("error: {e}")))?;
-        overrides.push(o);
-        Ok(())
-    };
-    if let Some(n) = args.replications {
-        add("simulation.replications", n.into(), format!("--replications {n}"))?;
-    }
-    if let Some(seed) = args.seed {
-        add("simulation.seed", seed, format!("--seed {seed}"))?;
-    }
+    let overrides = with_run_settings(&args.overrides.sets, args.replications, args.seed)?;
     let mut scenario = match crossover_scenario::load_with_overrides(&args.scenario, &overrides) {
         Ok(s) => s,
         Err(e) => {

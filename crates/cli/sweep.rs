@@ -139,18 +139,7 @@ fn options(args: &SweepArgs) -> Result<Options, Failure> {
              point in one place. Merge the shards, then refine or add replications without --shard",
         ));
     }
-    let mut base = args.overrides.sets.clone();
-    let mut add = |path: &str, value: u64, label: String| -> Result<(), Failure> {
-        let value = crossover_scenario::overrides::typed_value(&value.to_string());
-        base.push(Override::new(path, value, label).map_err(bad)?);
-        Ok(())
-    };
-    if let Some(n) = args.replications {
-        add("simulation.replications", n.into(), format!("--replications {n}"))?;
-    }
-    if let Some(seed) = args.seed {
-        add("simulation.seed", seed, format!("--seed {seed}"))?;
-    }
+    let base = super::with_run_settings(&args.overrides.sets, args.replications, args.seed)?;
     Ok(Options {
         varies,
         sweep: SweepOptions {

@@ -71,8 +71,6 @@ pub(crate) struct TickInput {
     pub unready: u32,
     /// Requests in the system now (a queue's visible and in-flight messages).
     pub in_system: u64,
-    /// Requests waiting for an instance now (a queue's visible messages).
-    pub waiting: u64,
     pub min: u32,
     pub max: u32,
 }
@@ -232,7 +230,7 @@ impl<'a> Autoscaler<'a> {
             Autoscaler::KedaHttp(k, s) => Some(Tick::Desired(s.desired(k, history, fleet))),
             Autoscaler::FlyProxy(f) => Some(Tick::Autostop { soft_limit: f.soft_limit }),
             Autoscaler::SqsPoller(p, s) => {
-                s.minute(p, input.waiting, input.max);
+                s.minute(p, history.waiting(), input.max);
                 Some(Tick::Concurrency)
             }
             Autoscaler::Schedule { weekday, weekend } => {
@@ -240,7 +238,9 @@ impl<'a> Autoscaler<'a> {
             }
             Autoscaler::Hpa(h, s) => {
                 let window = h.metric_window;
-                let queue = |in_flight: bool| if in_flight { input.in_system } else { input.waiting } as f64;
+                // The snapshot just taken holds the queue's visible messages.
+                let queue =
+                    |in_flight: bool| if in_flight { input.in_system } else { history.waiting() } as f64;
                 let usage = match h.metric {
                     HpaMetric::Cpu { .. } => history.cpu_in_use(window),
                     HpaMetric::Concurrency { .. } => history.avg_concurrency(window),

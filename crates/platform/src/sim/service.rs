@@ -1150,8 +1150,7 @@ impl<'a> Service<'a> {
             vcpu: self.spec.instance.vcpu,
         };
         let (min, max) = (self.spec.min_instances, self.spec.max_instances);
-        let waiting = self.in_system - self.serving;
-        let input = TickInput { fleet, unready: self.starting, in_system: self.in_system, waiting, min, max };
+        let input = TickInput { fleet, unready: self.starting, in_system: self.in_system, min, max };
         match self.autoscaler.tick(&self.history, &input) {
             Some(Tick::Desired(d)) => {
                 self.desired = d.clamp(min, max);
@@ -1314,21 +1313,20 @@ impl<'a> Service<'a> {
     /// meters together).
     pub fn finish(mut self, horizon: SimTime) -> Finished {
         self.counters.in_flight = self.in_system;
-        let mut jobs = JobStats {
-            peak_backlog: self.peak_backlog,
-            mean_backlog: self.backlog_area as f64 / horizon.0.max(1) as f64,
-            ..JobStats::default()
-        };
-        if let Some(cron) = &self.cron {
-            let late = |since: SimTime| cron.job.deadline.is_some_and(|d| horizon.since(since) > d);
-            jobs = JobStats {
-                missed_deadlines: cron.stats.missed_deadlines
-                    + u64::from(cron.running_since.is_some_and(late)),
+        // A run's counts and makespans (none for a worker or an HTTP service); a run still
+        // going past its deadline at the horizon has missed it too.
+        let mut jobs = self.cron.as_ref().map_or(JobStats::default(), |cron| {
+            let late =
+                cron.running_since.is_some_and(|s| cron.job.deadline.is_some_and(|d| horizon.since(s) > d));
+            JobStats {
+                missed_deadlines: cron.stats.missed_deadlines + u64::from(late),
                 makespan_p50_secs: cron.makespans.quantile_ms(0.5) / 1e3,
                 makespan_p99_secs: cron.makespans.quantile_ms(0.99) / 1e3,
-                ..JobStats { peak_backlog: jobs.peak_backlog, mean_backlog: jobs.mean_backlog, ..cron.stats }
-            };
-        }
+                ..cron.stats
+            }
+        });
+        jobs.peak_backlog = self.peak_backlog;
+        jobs.mean_backlog = self.backlog_area as f64 / horizon.0.max(1) as f64;
         let horizon_ns = horizon.0.max(1) as f64;
         self.meters.idle_seconds += self.idle_billed_area as f64 / 1e9;
         self.meters.idle_at_active_rate_seconds += self.idle_at_active_area as f64 / 1e9;
