@@ -336,7 +336,7 @@ fn complete_fragment(block: &str) -> String {
 /// Scenarios the reference's example values are tried against: between them every
 /// documented example fits at least one. Tests run from the repository root, so files are
 /// named from there (the Azure sample is the one in tests/fixtures).
-const DOC_BASES: [&str; 16] = [
+const DOC_BASES: [&str; 17] = [
     // A worker scaled as Lambda's SQS mapping.
     r#"[traffic]
 profile = "constant"
@@ -512,6 +512,21 @@ cpu = { dist = "azure-durations", file = "tests/fixtures/azure-functions-2019/10
 name = "p"
 preset = "lambda"
 "#,
+    // A stack with a stage.
+    r#"[[service]]
+name = "api"
+cpu = "10ms"
+traffic = { profile = "constant", rps = 1.0 }
+[[service]]
+name = "admin"
+cpu = "10ms"
+traffic = { profile = "constant", rps = 0.1 }
+[[platform]]
+name = "p"
+preset = "lambda"
+[[stage]]
+name = "seed"
+"#,
 ];
 
 /// Every row of the key tables in docs/scenario.md names a real key and gives an example
@@ -535,7 +550,7 @@ fn the_reference_documents_every_key_with_a_valid_example() {
             continue;
         }
         // Keys inside an array of tables are set on its first element.
-        let set = path.replacen("platform.", "platform[0].", 1).replacen(
+        let set = path.replacen("platform.", "platform[0].", 1).replacen("stage.", "stage[0].", 1).replacen(
             "nodes.machines.",
             "nodes.machines[0].",
             1,

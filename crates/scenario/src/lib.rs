@@ -26,7 +26,7 @@ pub mod units;
 
 pub use diagnostics::{Diagnostic, ScenarioError};
 pub use overrides::{Override, OverrideError};
-pub use resolve::Scenario;
+pub use resolve::{Scenario, Stage};
 pub use schema::ScenarioFile;
 pub use structure::key_paths as schema_key_paths;
 
@@ -420,6 +420,72 @@ impl Scenario {
                 Some(_) => stack,
                 None => crossover_platform::StackSpec { only: None, ..stack },
             });
+            entries.push(entry);
+        }
+        out.platforms = platforms;
+        out.file.platforms = entries;
+        out
+    }
+
+    /// The scenario at stage `i` (`[[stage]]`): only the stage's services, each with its
+    /// traffic scaled; each platform keeps the stage's services it runs (`only_services`
+    /// narrowed to them) and is left out when it runs none. A service's random streams
+    /// are keyed by its name, so it draws the same at every stage that has it. The
+    /// scenario is named `<name>-<stage>` and has no stages of its own.
+    pub fn stage(&self, i: usize) -> Scenario {
+        let stage = &self.stages[i];
+        let mut out = self.clone();
+        out.name = format!("{}-{}", self.name, stage.name);
+        out.file.name = out.name.clone();
+        out.stages = Vec::new();
+        out.file.stages = Vec::new();
+        let kept = &stage.services;
+        out.services = kept
+            .iter()
+            .zip(&stage.traffic)
+            .map(|(&s, t)| crossover_platform::ServiceLoad { traffic: t.clone(), ..self.services[s].clone() })
+            .collect();
+        // The file says the same: each kept service's traffic with the stage's share.
+        let mut sections: Vec<schema::ServiceSection> =
+            kept.iter().map(|&s| self.file.service.as_slice()[s].clone()).collect();
+        for section in &mut sections {
+            if section.kind == schema::ServiceKind::Cron {
+                continue;
+            }
+            let share = section.traffic.as_ref().and_then(|t| t.share).unwrap_or(1.0) * stage.scale;
+            match &mut section.traffic {
+                Some(t) => t.share = Some(share),
+                None => {
+                    let mut table = toml::Table::new();
+                    table.insert("share".into(), Value::Float(share));
+                    section.traffic = schema::TrafficSection::deserialize(Value::Table(table)).ok();
+                }
+            }
+        }
+        out.file.service = match &self.file.service {
+            schema::Services::One(_) if sections.len() == 1 => {
+                schema::Services::One(Box::new(sections.pop().expect("one service")))
+            }
+            _ => schema::Services::Stack(sections),
+        };
+        let names: Vec<String> = out.services.iter().map(|s| s.name.clone()).collect();
+        let mut platforms = Vec::new();
+        let mut entries = Vec::new();
+        for (stack, entry) in self.platforms.iter().zip(&self.file.platforms) {
+            let runs: Vec<usize> = kept.iter().copied().filter(|&s| stack.runs(s)).collect();
+            if runs.is_empty() {
+                continue;
+            }
+            let narrowed = stack.only(&runs);
+            // Renumbered to the stage's services.
+            let only: Vec<usize> =
+                runs.iter().map(|s| kept.iter().position(|k| k == s).unwrap_or(0)).collect();
+            let all = only.len() == kept.len();
+            let mut entry = entry.clone();
+            let runs_names: Vec<String> = only.iter().map(|&k| names[k].clone()).collect();
+            entry.services.retain(|k, _| runs_names.contains(k));
+            entry.only_services = (!all).then_some(runs_names);
+            platforms.push(crossover_platform::StackSpec { only: (!all).then_some(only), ..narrowed });
             entries.push(entry);
         }
         out.platforms = platforms;

@@ -55,6 +55,19 @@ pub struct Scenario {
     pub platforms: Vec<StackSpec>,
     /// The file with every default filled in (for `scenario.resolved.toml`).
     pub file: ScenarioFile,
+    /// The file's `[[stage]]` entries, checked (see [`Scenario::stage`]).
+    pub stages: Vec<Stage>,
+}
+
+/// A stage of the stack (`[[stage]]`), resolved.
+#[derive(Clone, Debug)]
+pub struct Stage {
+    pub name: String,
+    pub scale: f64,
+    /// The services at this stage (indices in the scenario, in its order).
+    pub services: Vec<usize>,
+    /// Each of those services' traffic multiplied by `scale` (checked like a `share`).
+    pub traffic: Vec<Traffic>,
 }
 
 impl Scenario {
@@ -316,6 +329,8 @@ pub fn resolve(
         }
     }
 
+    let stages = resolve_stages(&file, &services, horizon, &mut c);
+
     if !c.errors.is_empty() {
         return Err(c.errors);
     }
@@ -328,7 +343,61 @@ pub fn resolve(
         services,
         platforms,
         file,
+        stages,
     })
+}
+
+/// The `[[stage]]` entries: unique names, a scale that is a valid `share`, and the
+/// services each names.
+fn resolve_stages(
+    file: &ScenarioFile,
+    services: &[ServiceLoad],
+    horizon: SimDuration,
+    c: &mut Checker,
+) -> Vec<Stage> {
+    let names: Vec<String> = services.iter().map(|s| s.name.clone()).collect();
+    let mut out: Vec<Stage> = Vec::with_capacity(file.stages.len());
+    for (i, st) in file.stages.iter().enumerate() {
+        let key = |k: &'static str| vec![Seg::Key("stage"), Seg::Index(i), Seg::Key(k)];
+        if let Some(problem) = crate::names::scenario_name_problem(&st.name) {
+            c.error(&key("name"), problem);
+        } else if out.iter().any(|o| o.name == st.name) || file.stages[..i].iter().any(|o| o.name == st.name)
+        {
+            c.error(
+                &key("name"),
+                format!(
+                    "stage name \"{}\" is used twice; names must be unique",
+                    crate::names::terminal_safe(&st.name)
+                ),
+            );
+        }
+        let indices = match &st.services {
+            None => (0..services.len()).collect(),
+            Some(list) => named_services(list, &key("services"), &names, c).unwrap_or_default(),
+        };
+        use crate::traffic::{MAX_SHARE, MIN_SHARE};
+        if !(MIN_SHARE..=MAX_SHARE).contains(&st.scale) {
+            c.error(
+                &key("scale"),
+                format!(
+                    "must be between {MIN_SHARE:e} and {MAX_SHARE}, got {}; it multiplies every service's traffic",
+                    Num(st.scale)
+                ),
+            );
+            continue;
+        }
+        let errors = c.errors.len();
+        let traffic: Vec<Traffic> = indices
+            .iter()
+            .map(|&s| {
+                crate::traffic::share(services[s].traffic.clone(), Some(st.scale), &key("scale"), horizon, c)
+            })
+            .collect();
+        // One message per stage is enough: every service's would repeat it.
+        c.errors.truncate(errors + usize::from(c.errors.len() > errors));
+        out.push(Stage { name: st.name.clone(), scale: st.scale, services: indices, traffic });
+    }
+    out
 }
 
 /// The indices of the services a platform entry's `only_services` names (in the file's
@@ -336,12 +405,18 @@ pub fn resolve(
 /// list may not be empty.
 fn only_services(i: usize, p: &PlatformSection, services: &[String], c: &mut Checker) -> Option<Vec<usize>> {
     let list = p.only_services.as_ref()?;
-    let key = || vec![Seg::Key("platform"), Seg::Index(i), Seg::Key("only_services")];
+    let key = vec![Seg::Key("platform"), Seg::Index(i), Seg::Key("only_services")];
+    named_services(list, &key, services, c)
+}
+
+/// The indices of the services `list` (at `key`) names, in the file's order: each a
+/// service of the file, once, and at least one. `None` when the list is empty.
+fn named_services(list: &[String], key: &[Seg], services: &[String], c: &mut Checker) -> Option<Vec<usize>> {
     if list.is_empty() {
         c.error(
-            &key(),
+            key,
             format!(
-                "names no service: list at least one of {}, or remove the key to run them all",
+                "names no service: list at least one of {}, or remove the key for all of them",
                 crate::suggest::one_of(&services.iter().map(String::as_str).collect::<Vec<_>>())
             ),
         );
@@ -349,7 +424,7 @@ fn only_services(i: usize, p: &PlatformSection, services: &[String], c: &mut Che
     }
     let mut indices = Vec::with_capacity(list.len());
     for (j, name) in list.iter().enumerate() {
-        let at = key().into_iter().chain([Seg::Index(j)]).collect::<Vec<_>>();
+        let at = key.iter().cloned().chain([Seg::Index(j)]).collect::<Vec<_>>();
         match services.iter().position(|s| s == name) {
             Some(k) if indices.contains(&k) => c.error(
                 &at,

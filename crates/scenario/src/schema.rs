@@ -32,6 +32,26 @@ pub struct ScenarioFile {
     pub service: Services,
     #[serde(default, rename = "platform")]
     pub platforms: Vec<PlatformSection>,
+    /// The stages a company grows through (`[[stage]]`): `crossover plan` plans each one.
+    /// Other commands read the file as written, without them.
+    #[serde(default, rename = "stage", skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<StageSection>,
+}
+
+/// One stage of a growing stack (`[[stage]]`): which of the file's services exist at it
+/// and how much traffic they take, relative to the file's.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StageSection {
+    /// Names the stage in the results; unique.
+    pub name: String,
+    /// Multiplies every service's traffic (as a `share` would, on top of the service's
+    /// own); 1 when absent. A cron service's schedule is not scaled.
+    #[serde(default = "one")]
+    pub scale: f64,
+    /// The file's services that exist at this stage, each once; absent, every service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub services: Option<Vec<String>>,
 }
 
 /// A part of a scenario that holds a placeholder rather than a measurement.

@@ -94,6 +94,7 @@ fn child_shape(parent: &[&str], key: &str) -> Option<Shape> {
         ([], "traffic") => plain::<TrafficSection>(),
         ([], "service") => plain::<ServiceSection>(),
         ([], "platform") => plain::<PlatformSection>(),
+        ([], "stage") => plain::<StageSection>(),
         (["service"], "traffic") => plain::<TrafficSection>(),
         (["traffic"] | ["service", "traffic"], "trace") => plain::<TraceSection>(),
         (["traffic"] | ["service", "traffic"], "timestamps") => plain::<TimestampsSection>(),
