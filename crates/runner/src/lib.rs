@@ -10,6 +10,7 @@ pub mod checks;
 pub mod guard;
 pub mod plan;
 pub mod resume;
+pub mod stages;
 pub mod sweep;
 
 pub use checks::{ConservationError, LittleError, SplitError};

@@ -139,9 +139,26 @@ fn model_index(model: CostModel) -> usize {
     CostModel::ALL.iter().position(|m| *m == model).unwrap_or(0)
 }
 
+/// Which assignments a search may return (the stage sweep searches parts of the space
+/// that share one cache of simulations).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Scope {
+    /// `allowed[p]`: whether platform `p` may be used; empty allows every platform.
+    pub allowed: Vec<bool>,
+    /// `Some(false)`: no service on a platform with nodes (Kubernetes), so every service
+    /// serverless; `Some(true)`: at least one service on one; `None`: either.
+    pub kubernetes: Option<bool>,
+}
+
 /// Simulates the candidate subsets and evaluates assignments, caching every subset.
 pub struct Evaluator<'a> {
     scenario: &'a Scenario,
+    /// The part of the space searches look in (every assignment by default).
+    scope: Scope,
+    /// When set, TCO prices each platform with nodes (Kubernetes) at this many operations
+    /// people (its `ops_fte`) instead of the file's, at its own loaded salary: re-pricing,
+    /// no simulation.
+    kubernetes_fte: Option<f64>,
     /// Platforms whose services run apart (no node pool, no spill).
     independent: Vec<bool>,
     /// (platform, services bitmask) -> its simulation over every replication. For an
@@ -161,12 +178,48 @@ impl<'a> Evaluator<'a> {
     ) -> Result<Evaluator<'a>, PlanInputError> {
         check_plannable(scenario)?;
         let independent = scenario.platforms.iter().map(|p| p.shared().nodes.is_none()).collect();
-        Ok(Evaluator { scenario, independent, cache: BTreeMap::new(), threads, progress, simulations: 0 })
+        Ok(Evaluator {
+            scenario,
+            scope: Scope::default(),
+            kubernetes_fte: None,
+            independent,
+            cache: BTreeMap::new(),
+            threads,
+            progress,
+            simulations: 0,
+        })
     }
 
-    /// Platforms service `s` may go to: those that run it.
+    /// Limits later searches to `scope` (simulations already run stay cached).
+    pub fn set_scope(&mut self, scope: Scope) {
+        self.scope = scope;
+    }
+
+    /// Prices TCO with every Kubernetes platform's operations people at `fte` (`None`:
+    /// as the scenario says). Evaluations after this use it.
+    pub fn set_kubernetes_fte(&mut self, fte: Option<f64>) {
+        self.kubernetes_fte = fte;
+    }
+
+    /// Whether platform `p` is in scope for a service (allowed, and serverless when the
+    /// scope wants no Kubernetes).
+    fn in_scope(&self, p: usize) -> bool {
+        self.scope.allowed.get(p).copied().unwrap_or(true)
+            && (self.scope.kubernetes != Some(false) || self.independent[p])
+    }
+
+    /// Whether an assignment is in scope (each platform in scope, and some service on
+    /// Kubernetes when the scope wants one).
+    pub fn admissible(&self, assignment: &[usize]) -> bool {
+        assignment.iter().all(|&p| self.in_scope(p))
+            && (self.scope.kubernetes != Some(true) || assignment.iter().any(|&p| !self.independent[p]))
+    }
+
+    /// Platforms service `s` may go to: those that run it, in scope.
     pub fn candidates(&self, s: usize) -> Vec<usize> {
-        (0..self.scenario.platforms.len()).filter(|&p| self.scenario.platforms[p].runs(s)).collect()
+        (0..self.scenario.platforms.len())
+            .filter(|&p| self.scenario.platforms[p].runs(s) && self.in_scope(p))
+            .collect()
     }
 
     /// Whether platform `p` runs its services apart (serverless): their subset's bill
@@ -262,9 +315,20 @@ impl<'a> Evaluator<'a> {
         let mut misses = 0;
         for (p, mask) in masks(assignment) {
             let bills = self.bills(p, mask);
+            // TCO re-priced with other Kubernetes operations people, if asked.
+            let people = match self.kubernetes_fte {
+                Some(fte) if !self.independent[p] => {
+                    let own = self.scenario.platforms[p].shared().tariff.people;
+                    Some(crossover_platform::People { fte, ..own }.monthly())
+                }
+                _ => None,
+            };
             for (r, bill) in bills.iter().enumerate() {
                 for (m, model) in CostModel::ALL.iter().enumerate() {
-                    totals[m][r] += bill.under(*model);
+                    totals[m][r] += match (model, people) {
+                        (CostModel::Tco, Some(people)) => bill.with_overhead() + people,
+                        _ => bill.under(*model),
+                    };
                 }
             }
             misses += self.verdicts(p, mask).iter().filter(|v| **v == Some(false)).count();
@@ -307,10 +371,16 @@ impl<'a> Evaluator<'a> {
             .fold(1u128, |a, n| a.saturating_mul(n))
     }
 
-    /// Every service on platform `p`, if `p` runs them all.
+    /// Every service on platform `p`, if `p` runs them all and that is in scope.
     pub fn single(&self, p: usize) -> Option<Vec<usize>> {
         let n = self.scenario.services.len();
-        (0..n).all(|s| self.scenario.platforms[p].runs(s)).then(|| vec![p; n])
+        let a = vec![p; n];
+        ((0..n).all(|s| self.scenario.platforms[p].runs(s)) && self.admissible(&a)).then_some(a)
+    }
+
+    /// The scenario evaluated.
+    pub fn scenario(&self) -> &Scenario {
+        self.scenario
     }
 }
 
@@ -383,25 +453,48 @@ pub fn search(ev: &mut Evaluator, model: CostModel) -> Result<ModelPlan, RunErro
 
 /// [`search`], exhaustive up to `limit` assignments (a test compares the two searches).
 pub fn search_with(ev: &mut Evaluator, model: CostModel, limit: u128) -> Result<ModelPlan, RunError> {
+    Ok(search_scoped(ev, model, limit)?.expect("every service has a platform (check_plannable)"))
+}
+
+/// The best assignment in the evaluator's scope (see [`Evaluator::set_scope`]), `None`
+/// when the scope holds none.
+pub fn search_scoped(
+    ev: &mut Evaluator,
+    model: CostModel,
+    limit: u128,
+) -> Result<Option<ModelPlan>, RunError> {
     let n = ev.scenario.services.len();
     let candidates: Vec<Vec<usize>> = (0..n).map(|s| ev.candidates(s)).collect();
+    if candidates.iter().any(Vec::is_empty) {
+        return Ok(None);
+    }
     let count = ev.assignment_count();
     if count <= limit {
-        let all = enumerate(&candidates);
+        let all: Vec<Vec<usize>> = enumerate(&candidates).into_iter().filter(|a| ev.admissible(a)).collect();
         ev.prepare(&all)?;
-        let best = all
-            .iter()
-            .map(|a| ev.evaluate(a))
-            .reduce(|a, b| if b.better_than(&a, model) { b } else { a })
-            .expect("at least one assignment");
-        return Ok(ModelPlan { model, best, search: Search::Exhaustive { assignments: count } });
+        let best =
+            all.iter().map(|a| ev.evaluate(a)).reduce(|a, b| if b.better_than(&a, model) { b } else { a });
+        return Ok(best.map(|best| ModelPlan {
+            model,
+            best,
+            search: Search::Exhaustive { assignments: count },
+        }));
     }
     let singles: Vec<Vec<usize>> = (0..ev.scenario.platforms.len()).filter_map(|p| ev.single(p)).collect();
     ev.prepare(&singles)?;
     let mut starts: Vec<(Evaluation, Option<String>)> =
         singles.iter().map(|a| (ev.evaluate(a), Some(ev.scenario.platforms[a[0]].name.clone()))).collect();
     if starts.is_empty() {
-        let a: Vec<usize> = candidates.iter().map(|c| c[0]).collect();
+        let mut a: Vec<usize> = candidates.iter().map(|c| c[0]).collect();
+        if !ev.admissible(&a) {
+            // The scope wants a service on Kubernetes: the first that can go to one.
+            let k8s =
+                (0..n).find_map(|s| candidates[s].iter().find(|&&p| !ev.independent[p]).map(|&p| (s, p)));
+            match k8s {
+                Some((s, p)) => a[s] = p,
+                None => return Ok(None),
+            }
+        }
         ev.prepare(std::slice::from_ref(&a))?;
         starts.push((ev.evaluate(&a), None));
     }
@@ -429,7 +522,7 @@ pub fn search_with(ev: &mut Evaluator, model: CostModel, limit: u128) -> Result<
         }
     }
     let (best, from) = best.expect("at least one start");
-    Ok(ModelPlan {
+    Ok(Some(ModelPlan {
         model,
         best,
         search: Search::Local {
@@ -440,7 +533,7 @@ pub fn search_with(ev: &mut Evaluator, model: CostModel, limit: u128) -> Result<
             evaluated,
             assignments: count,
         },
-    })
+    }))
 }
 
 /// Moves from `current` to its best neighbour while that lowers the objective: one
@@ -484,6 +577,7 @@ fn descend(
                 neighbours.push(a);
             }
         }
+        neighbours.retain(|a| ev.admissible(a));
         ev.prepare(&neighbours)?;
         *evaluated += neighbours.len();
         let best =
