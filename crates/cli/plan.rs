@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::Args;
 use crossover_platform::CostModel;
 use crossover_runner::plan::{PlanError, PlanOptions};
+use crossover_runner::stages::{Capacity, Pricing, StageOptions, StagesError};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -54,6 +55,11 @@ pub struct PlanArgs {
     threads: Option<usize>,
     #[command(flatten)]
     overrides: OverrideArgs,
+    /// With stages ([[stage]]): also price TCO with every Kubernetes platform's operations
+    /// people at each of these FTE levels (comma-separated, e.g. 0.25,0.5,1,2), re-priced
+    /// from the same simulations
+    #[arg(long, value_delimiter = ',', value_name = "FTE,...")]
+    kubernetes_fte: Vec<f64>,
     /// Consider only this platform (repeatable)
     #[arg(long = "platform", value_name = "NAME")]
     platforms: Vec<String>,
@@ -75,6 +81,15 @@ pub fn plan(args: &PlanArgs) -> Result<u8, Failure> {
     select(&mut scenario, &args.platforms).map_err(Failure::BadInput)?;
     crossover_runner::plan::check_plannable(&scenario)
         .map_err(|e| Failure::BadInput(format!("error: {}: {e}", args.scenario.display())))?;
+    if !scenario.stages.is_empty() {
+        return stages(args, &scenario);
+    }
+    if !args.kubernetes_fte.is_empty() {
+        return Err(Failure::BadInput(format!(
+            "error: --kubernetes-fte re-prices the stages of a stage sweep, and {} has no [[stage]]",
+            args.scenario.display()
+        )));
+    }
     let out = args.out.clone().unwrap_or_else(|| Path::new("output").join(format!("{}-plan", scenario.name)));
     let _lock = claim_folder(&out, args.quiet)?;
     let started = Instant::now();
@@ -183,6 +198,114 @@ pub fn plan(args: &PlanArgs) -> Result<u8, Failure> {
     if !args.quiet {
         eprintln!(
             "plan: {} simulations in {:.1} s; results in {}",
+            result.simulations,
+            started.elapsed().as_secs_f64(),
+            out.display()
+        );
+    }
+    Ok(0)
+}
+
+/// `crossover plan` on a scenario with `[[stage]]` entries: every stage planned, its
+/// class and the all-serverless / Kubernetes difference, and the crossovers.
+fn stages(args: &PlanArgs, scenario: &crossover_scenario::Scenario) -> Result<u8, Failure> {
+    if let Some(bad) = args.kubernetes_fte.iter().find(|f| !(f.is_finite() && **f >= 0.0 && **f <= 100.0)) {
+        return Err(Failure::BadInput(format!(
+            "error: --kubernetes-fte {bad}: each level must be a number of people from 0 to 100"
+        )));
+    }
+    for (i, stage) in scenario.stages.iter().enumerate() {
+        crossover_runner::plan::check_plannable(&scenario.stage(i)).map_err(|e| {
+            Failure::BadInput(format!(
+                "error: {}: stage \"{}\": {e}",
+                args.scenario.display(),
+                safe(&stage.name)
+            ))
+        })?;
+    }
+    let out = args.out.clone().unwrap_or_else(|| Path::new("output").join(format!("{}-plan", scenario.name)));
+    let _lock = claim_folder(&out, args.quiet)?;
+    let started = Instant::now();
+    let bar = super::progress::Bar::rounds(args.quiet);
+    let options = StageOptions {
+        threads: args.threads,
+        progress: bar.callback(),
+        kubernetes_fte: args.kubernetes_fte.clone(),
+    };
+    let planned = crossover_runner::stages::plan_stages(scenario, &options);
+    bar.finish();
+    let result = match planned {
+        Ok(r) => r,
+        Err(StagesError::Input(e)) => return Err(Failure::BadInput(format!("error: {e}"))),
+        Err(StagesError::Run(e)) => return Err(run_failure(e)),
+    };
+    let files: Vec<(PathBuf, Vec<u8>)> = vec![
+        ("stages.csv", crossover_report::stages_csv(&result)),
+        ("stage-crossovers.csv", crossover_report::stage_crossovers_csv(&result)),
+        ("stages.svg", crossover_report::stages_svg(&result).into_bytes()),
+        ("report.html", crossover_report::stages_html(&scenario.name, &result).into_bytes()),
+    ]
+    .into_iter()
+    .map(|(n, b)| (out.join(n), b))
+    .collect();
+    crossover_report::write_all_atomic(&files)
+        .with_context(|| format!("writing the stage sweep to {}", out.display()))
+        .map_err(Failure::Runtime)?;
+
+    let primary = args.cost.model();
+    println!(
+        "=> Stages ({} cost; compute = the best all-serverless plan's infrastructure bill; difference = \
+         all-serverless minus with-Kubernetes, positive when Kubernetes is cheaper):",
+        primary.name()
+    );
+    for capacity in Capacity::ALL {
+        println!();
+        println!(
+            "{:<14} {:<10} {:>10} {:>18} {:<18} {:>22}  placement",
+            "stage", "capacity", "compute", "plan $/month", "class", "difference (95%)"
+        );
+        for r in result.series(capacity, Pricing { model: primary, kubernetes_fte: None }) {
+            let plan = crossover_engine::mean_ci95(&r.plan().totals);
+            let diff = if r.difference.is_empty() {
+                String::new()
+            } else {
+                let d = crossover_engine::mean_ci95(&r.difference);
+                format!("{:.0} ({:.0} to {:.0})", d.mean, d.low(), d.high())
+            };
+            let placement: Vec<String> = r.placements.iter().map(|(s, p)| format!("{s}={p}")).collect();
+            println!(
+                "{:<14} {:<10} {:>10.0} {:>11.0} ± {:<4.0} {:<18} {:>22}  {}",
+                safe(&result.stages[r.stage]),
+                capacity.name(),
+                r.compute.mean,
+                plan.mean,
+                plan.half_width,
+                r.class().name(),
+                diff,
+                safe(&placement.join(" "))
+            );
+        }
+    }
+    println!();
+    if result.crossovers.is_empty() {
+        println!("No crossover: the cheaper half is the same at every stage, under every pricing.");
+    }
+    for c in &result.crossovers {
+        println!(
+            "crossover {:<10} {:<18} between {} and {}: {} cheaper above ${:.0}/month of compute{}",
+            c.capacity.name(),
+            c.pricing.label(),
+            safe(&result.stages[c.lower]),
+            safe(&result.stages[c.lower + 1]),
+            if c.kubernetes_above { "Kubernetes" } else { "serverless" },
+            c.compute,
+            c.ci.map_or(String::new(), |(lo, hi)| format!(" (95%: ${lo:.0} to ${hi:.0})"))
+        );
+    }
+    if !args.quiet {
+        eprintln!(
+            "plan: {} stages, {} simulations in {:.1} s; results in {}",
+            result.stages.len(),
             result.simulations,
             started.elapsed().as_secs_f64(),
             out.display()

@@ -13,6 +13,7 @@ pub mod html;
 mod plan_out;
 pub mod plot_dir;
 mod run_csv;
+mod stages_out;
 pub mod style;
 mod sweep_csv;
 mod table;
@@ -30,6 +31,9 @@ pub use plan_out::{
 pub use plot_dir::{RunData, RunFiles};
 pub use run_csv::{
     busiest_day, latency_csv, quantile_levels, timeline_csv, LATENCY_COLUMNS, TIMELINE_COLUMNS,
+};
+pub use stages_out::{
+    stage_crossovers_csv, stages_csv, stages_html, stages_svg, STAGES_COLUMNS, STAGE_CROSSOVERS_COLUMNS,
 };
 pub use sweep_csv::{crossovers_csv, frontier_csv, sweep_csv, CROSSOVERS_COLUMNS, FRONTIER_COLUMNS};
 pub use table::summary_table;
