@@ -336,7 +336,18 @@ fn complete_fragment(block: &str) -> String {
 /// Scenarios the reference's example values are tried against: between them every
 /// documented example fits at least one. Tests run from the repository root, so files are
 /// named from there (the Azure sample is the one in tests/fixtures).
-const DOC_BASES: [&str; 17] = [
+const DOC_BASES: [&str; 18] = [
+    // A platform with a commitment, so each of its keys can be set alone.
+    r#"[traffic]
+profile = "constant"
+rps = 2.0
+[service]
+cpu = "10ms"
+[[platform]]
+name = "p"
+preset = "fargate"
+billing.commitment = { kind = "compute-savings-plan", term = "1y" }
+"#,
     // A worker scaled as Lambda's SQS mapping.
     r#"[traffic]
 profile = "constant"

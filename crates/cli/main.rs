@@ -933,6 +933,11 @@ fn write_outputs(scenario: &Scenario, resolved: &str, result: &RunResult, out: &
     ]
     .map(|(name, bytes)| (name.to_string(), bytes))
     .into();
+    let commitments: Vec<_> =
+        scenario.platforms.iter().map(|p| p.services[0].tariff.commitment.as_ref()).collect();
+    if let Some(csv) = crossover_report::commitments_csv(result, &commitments) {
+        files.push(("commitments.csv".to_string(), csv));
+    }
     files.extend(plot::run_extras(scenario, result, &files)?);
     let files: Vec<(PathBuf, Vec<u8>)> =
         files.into_iter().map(|(name, bytes)| (out.join(name), bytes)).collect();

@@ -6,6 +6,7 @@
 //! of AWS, Google and Azure price calculators): usage over the horizon is scaled by
 //! 730 h / horizon before free tiers are subtracted.
 
+use crate::commitment::Commitment;
 use crossover_engine::SimDuration;
 
 /// Hours in the billing month every cost is normalised to.
@@ -71,6 +72,8 @@ pub struct Tariff {
     pub overhead: Overhead,
     /// Engineers running the platform, for total cost of ownership.
     pub people: People,
+    /// A Savings Plan or committed use discount bought for the platform, if any.
+    pub commitment: Option<Commitment>,
 }
 
 impl Tariff {
@@ -85,6 +88,7 @@ impl Tariff {
             && self.control_plane_credit_monthly == other.control_plane_credit_monthly
             && self.overhead == other.overhead
             && self.people == other.people
+            && self.commitment == other.commitment
     }
 }
 
@@ -155,6 +159,7 @@ impl Tariff {
             control_plane_credit_monthly: 0.0,
             overhead: Overhead::default(),
             people: People::default(),
+            commitment: None,
         }
     }
 }
@@ -262,6 +267,9 @@ pub struct CostBreakdown {
     pub observability: f64,
     /// Operations people (TCO only).
     pub people: f64,
+    /// A commitment's hourly fee, used or not; the usage it covered is off the
+    /// eligible lines (`nodes`, `cpu`, `memory`, `gpu`, `idle`).
+    pub commitment: f64,
 }
 
 impl CostBreakdown {
@@ -277,6 +285,7 @@ impl CostBreakdown {
             + self.nodes
             + self.control_plane
             + self.fixed
+            + self.commitment
     }
 
     /// Infrastructure plus the hidden costs of a production setup.
@@ -306,6 +315,27 @@ impl CostBreakdown {
             nat: self.nat + other.nat,
             observability: self.observability + other.observability,
             people: self.people + other.people,
+            commitment: self.commitment + other.commitment,
+        }
+    }
+
+    /// The lines a commitment can cover: compute (vCPU, memory, GPUs, idle) and nodes.
+    /// Requests, egress, storage and fixed fees are never covered.
+    pub fn eligible(&self) -> f64 {
+        self.cpu + self.memory + self.gpu + self.idle + self.nodes
+    }
+
+    /// This bill with its eligible lines scaled by `kept` (the share left on demand)
+    /// and `fee` added as the commitment line.
+    pub fn committed(&self, kept: f64, fee: f64) -> CostBreakdown {
+        CostBreakdown {
+            cpu: self.cpu * kept,
+            memory: self.memory * kept,
+            gpu: self.gpu * kept,
+            idle: self.idle * kept,
+            nodes: self.nodes * kept,
+            commitment: self.commitment + fee,
+            ..*self
         }
     }
 
@@ -420,6 +450,7 @@ impl CostBreakdown {
             nat: tariff.overhead.nat_gateway,
             observability: tariff.overhead.observability,
             people: tariff.people.monthly(),
+            commitment: 0.0,
         };
         // A line's share: its whole when the service is alone, else in proportion.
         let share = |line: f64, part: f64, whole: f64| {

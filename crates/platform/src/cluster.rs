@@ -597,6 +597,20 @@ impl<'a> Cluster<'a> {
         self.free_slots.push(n);
     }
 
+    /// What the nodes have cost so far at their hourly prices (before rounding, minimums
+    /// and caps): the closed lives' cost and the open ones' up to `now`.
+    pub fn raw_usd_to(&self, now: SimTime) -> f64 {
+        let open: f64 = self
+            .nodes
+            .iter()
+            .filter(|n| n.life != NodeLife::Gone)
+            .map(|n| {
+                now.since(n.started_at).as_secs_f64() / 3600.0 * self.pool.machines[n.machine].hourly_usd
+            })
+            .sum();
+        self.node_raw_usd + open
+    }
+
     /// Meters the nodes still alive at the end of the horizon.
     pub fn close(&mut self, now: SimTime) {
         self.integrate(now);

@@ -11,6 +11,7 @@
 mod autoscaler;
 pub mod billing;
 mod cluster;
+pub mod commitment;
 pub mod expander;
 pub mod hpa;
 mod instance;
@@ -22,6 +23,7 @@ mod timeline;
 pub use billing::{
     CostBreakdown, CostModel, FreeTier, IdleBilling, Meters, Overhead, People, Rates, Tariff, HOURS_PER_MONTH,
 };
+pub use commitment::{Commitment, CommitmentLevel, Committed, Term};
 pub use hpa::{Hpa, HpaBehavior, HpaMetric, HpaPolicy, HpaRules, HpaSelect, KedaActivation};
 pub use sim::{
     simulate, simulate_unless, Counters, CronJob, JobStats, Outcome, Parts, ServiceLoad, ServiceOutcome,

@@ -56,6 +56,7 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "services_meeting_slo",
     "worst_slo_ratio",
     "queue_full",
+    "cost_commitment_usd",
 ];
 
 /// The service name of each platform's stack-total row in `services.csv` (no service
@@ -118,6 +119,7 @@ pub const SERVICES_COLUMNS: &[&str] = &[
     "makespan_p50_s",
     "makespan_p99_s",
     "cost_per_run_usd",
+    "cost_commitment_usd",
 ];
 
 pub const REPLICATIONS_COLUMNS: &[&str] = &[
@@ -165,6 +167,7 @@ pub const REPLICATIONS_COLUMNS: &[&str] = &[
     "overflow_p99_ms",
     "interruptions",
     "queue_full",
+    "cost_commitment_usd",
 ];
 
 // Adding 0.0 turns -0.0 (e.g. an empty float sum) into 0.0, so no "-0.0000" cells.
@@ -222,6 +225,7 @@ pub(crate) fn summary_row(p: &PlatformSummary) -> Vec<String> {
         p.services_meeting_slo().map_or(String::new(), |n| n.to_string()),
         p.worst_slo_ratio().map_or(String::new(), frac),
         t.queue_full.to_string(),
+        usd(b.commitment),
     ])
     .collect()
 }
@@ -278,6 +282,7 @@ fn service_rows(p: &PlatformSummary, horizon: SimDuration) -> Vec<Vec<String>> {
         .chain(std::iter::repeat_n(String::new(), 4))
         .chain([t.queue_full.to_string()])
         .chain(job_cells(s.kind(), &s.jobs(), cost.mean, horizon))
+        .chain([usd(s.cost_breakdown().commitment)])
         .collect();
         rows.push(row);
     }
@@ -328,6 +333,7 @@ fn service_rows(p: &PlatformSummary, horizon: SimDuration) -> Vec<Vec<String>> {
     ])
     // A worker's or a job's figures are its own: none for the stack as a whole.
     .chain(std::iter::repeat_n(String::new(), JOB_COLUMNS))
+    .chain([usd(p.cost_breakdown().commitment)])
     .collect();
     rows.push(row);
     rows
@@ -431,6 +437,7 @@ fn replication_row(seed: u64, platform: &str, r: &ReplicationMetrics) -> Vec<Str
         ms(r.overflow_p99_ms),
         c.interruptions.to_string(),
         c.queue_full.to_string(),
+        usd(r.cost.commitment),
     ])
     .collect()
 }

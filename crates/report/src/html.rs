@@ -791,6 +791,37 @@ fn scenario_name(data: &RunData) -> (String, String) {
 }
 
 /// The whole page. `charts` are inlined as SVG in the order given.
+/// The commitments table: each platform's programme, the level bought, how much of the
+/// eligible usage it covered and what it saved, from `commitments.csv` as written.
+fn commitments_html(t: &Table) -> String {
+    let cell = |i: usize, name: &str| t.col(name).map_or(String::new(), |c| escape(t.text(i, c)));
+    let mut h = String::from(
+        "<div class=\"wide\"><table class=\"commitments\"><thead><tr><th>platform</th><th>programme</th><th>discount</th><th>level $/hour</th><th>covered</th><th>used</th><th>on demand $/month</th><th>saving $/month</th></tr></thead><tbody>",
+    );
+    let pct = |i: usize, name: &str| {
+        t.col(name).and_then(|c| t.text(i, c).parse::<f64>().ok()).map_or(String::new(), percent)
+    };
+    for i in 0..t.rows.len() {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{} {}</td><td>{}</td><td>{} ± {}</td><td>{}</td><td>{}</td><td>{}</td><td>{} ± {}</td></tr>",
+            cell(i, "platform"),
+            cell(i, "kind"),
+            cell(i, "term"),
+            pct(i, "discount"),
+            cell(i, "level_usd_per_hour"),
+            cell(i, "level_ci95"),
+            pct(i, "covered_fraction"),
+            pct(i, "utilisation"),
+            cell(i, "on_demand_month_usd"),
+            cell(i, "saving_month_usd"),
+            cell(i, "saving_ci95"),
+        );
+    }
+    h.push_str("</tbody></table></div>\n<p class=\"sub\">A commitment is paid every hour, used or not, and covers eligible usage (nodes, or vCPU, memory and GPUs) worth up to level / (1 − discount) at on-demand prices in that hour; the rest is billed on demand. Covered: the share of eligible usage it covered; used: the share of the commitment used. The infrastructure cost above includes its fee (the commitment line); on demand is the same usage without it. An \"auto\" level is the best for each replication's own hours, chosen with hindsight.</p>\n");
+    h
+}
+
 pub fn report_html(data: &RunData, charts: &[Chart]) -> String {
     let palette = Palette::new(data.platforms().iter().map(String::as_str));
     let (name, description) = scenario_name(data);
@@ -831,6 +862,10 @@ pub fn report_html(data: &RunData, charts: &[Chart]) -> String {
             h.push_str("<h3>Where the money goes</h3>\n");
             h.push_str(&bills_html(data, &palette));
             h.push_str("\n<p class=\"sub\">Overhead: load balancer, NAT gateway and observability; people: operations staff (FTE × loaded salary / 12). TCO = infrastructure + overhead + people.</p>\n");
+        }
+        if let Some(c) = &data.commitments {
+            h.push_str("<h3>Commitments</h3>\n");
+            h.push_str(&commitments_html(c));
         }
         h.push_str("<h3>Details</h3>\n");
         h.push_str(&table_html(t, &palette, DETAILS, "details"));

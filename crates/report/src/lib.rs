@@ -8,6 +8,7 @@
 mod atomic;
 pub mod caveats;
 pub mod charts;
+mod commitments_csv;
 mod csv_out;
 pub mod html;
 mod plan_out;
@@ -20,6 +21,7 @@ mod table;
 mod traffic_csv;
 
 pub use atomic::{lock_folder, probe_writable, remove_stale_temporaries, write_all_atomic, FolderLock};
+pub use commitments_csv::{commitments_csv, COMMITMENTS_COLUMNS};
 pub use csv_out::{
     replications_csv, services_csv, summary_csv, BatchSummary, ALL_SERVICES, REPLICATIONS_COLUMNS,
     SERVICES_COLUMNS, SUMMARY_COLUMNS,

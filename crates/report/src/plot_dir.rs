@@ -17,6 +17,7 @@ pub const INPUT_FILES: &[&str] = &[
     "timeline.csv",
     "sweep.csv",
     "crossovers.csv",
+    "commitments.csv",
     "scenario.resolved.toml",
 ];
 
@@ -167,7 +168,7 @@ impl Table {
 }
 
 /// The cost line items of `summary.csv`, with the labels the breakdown chart uses.
-/// The first ten make up the infrastructure cost; the last four are overhead and people.
+/// The first eleven make up the infrastructure cost; the last four are overhead and people.
 pub const COST_ITEMS: &[(&str, &str)] = &[
     ("cost_cpu_usd", "vCPU"),
     ("cost_memory_usd", "memory"),
@@ -179,13 +180,14 @@ pub const COST_ITEMS: &[(&str, &str)] = &[
     ("cost_nodes_usd", "nodes"),
     ("cost_control_plane_usd", "control plane"),
     ("cost_fixed_usd", "other fixed fees"),
+    ("cost_commitment_usd", "commitment fee"),
     ("cost_load_balancer_usd", "load balancer"),
     ("cost_nat_usd", "NAT gateway"),
     ("cost_observability_usd", "observability"),
     ("cost_people_usd", "operations people"),
 ];
 /// How many of [`COST_ITEMS`] are infrastructure.
-pub const INFRA_ITEMS: usize = 10;
+pub const INFRA_ITEMS: usize = 11;
 
 /// One platform's row of `summary.csv`.
 #[derive(Clone, Debug, Default)]
@@ -351,6 +353,8 @@ pub struct RunData {
     pub scenario: Option<String>,
     /// `simulation.slo_p99` of the resolved scenario, in ms.
     pub slo_ms: Option<f64>,
+    /// `commitments.csv` as read, when some platform has a commitment.
+    pub commitments: Option<Table>,
 }
 
 impl RunData {
@@ -369,6 +373,13 @@ impl RunData {
         }
         if let Some(bytes) = files.get("timeline.csv") {
             data.timeline = timeline_series(&Table::parse("timeline.csv", bytes)?)?;
+        }
+        if let Some(bytes) = files.get("commitments.csv") {
+            let t = Table::parse("commitments.csv", bytes)?;
+            for i in 0..t.rows.len() {
+                t.platform(i, 0)?;
+            }
+            data.commitments = Some(t);
         }
         if let Some(bytes) = files.get("sweep.csv") {
             let mut sweep = sweep_data(&Table::parse("sweep.csv", bytes)?)?;

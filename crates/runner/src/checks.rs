@@ -318,6 +318,7 @@ mod tests {
             overflow_p99_ms: 0.0,
             shared_cost: CostBreakdown::default(),
             services: vec![service(counters, l, w, CostBreakdown::default())],
+            commitment: None,
         }
     }
 

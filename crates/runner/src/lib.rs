@@ -20,7 +20,7 @@ use crossover_platform::{
     simulate, simulate_unless, CostBreakdown, CostModel, Counters, MinuteStats, ServiceLoad, ServiceOutcome,
     SimInput,
 };
-pub use crossover_platform::{JobStats, Work};
+pub use crossover_platform::{Committed, JobStats, Work};
 use crossover_scenario::Scenario;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -245,6 +245,9 @@ pub struct ReplicationMetrics {
     pub shared_cost: CostBreakdown,
     /// Each service of the stack, in stack order (one for a single service).
     pub services: Vec<ServiceMetrics>,
+    /// The platform's commitment, if it has one: its level and what it came to per
+    /// month (its fee is `cost.commitment`).
+    pub commitment: Option<Committed>,
 }
 
 impl ReplicationMetrics {
@@ -464,6 +467,11 @@ impl PlatformSummary {
         let xs: Vec<f64> = self.replications.iter().map(f).collect();
         mean_ci95(&xs)
     }
+    /// A commitment's figure over replications (`None` for a platform without one).
+    pub fn commitment(&self, f: impl Fn(&Committed) -> f64) -> Option<MeanCi> {
+        let xs: Option<Vec<f64>> = self.replications.iter().map(|r| r.commitment.as_ref().map(&f)).collect();
+        xs.filter(|xs| !xs.is_empty()).map(|xs| mean_ci95(&xs))
+    }
     /// Infrastructure cost per month (what the provider bills).
     pub fn cost_month(&self) -> MeanCi {
         self.cost_under(CostModel::Infrastructure)
@@ -540,6 +548,7 @@ fn mean_breakdown<'a>(bills: impl Iterator<Item = &'a CostBreakdown> + Clone) ->
         nat: m(|c| c.nat),
         observability: m(|c| c.observability),
         people: m(|c| c.people),
+        commitment: m(|c| c.commitment),
     }
 }
 
@@ -893,6 +902,7 @@ fn replicate_recording(
         overflow_p99_ms: out.parts.as_ref().map_or(0.0, |p| p.overflow.latency.quantile_ms(0.99)),
         shared_cost: out.shared_cost,
         services: out.services.iter().map(ServiceMetrics::of).collect(),
+        commitment: out.commitment,
     };
     // A single service's latencies are the stack's: not kept twice.
     let services = if out.services.len() > 1 {

@@ -29,6 +29,7 @@
 
 use crate::{thread_pool, Progress, RunError, RunOptions, RunResult};
 use crossover_engine::{mean_ci95, LatencyRecorder, MeanCi};
+use crossover_platform::commitment::{self, add_hours, Hour};
 use crossover_platform::{simulate, CostBreakdown, CostModel, Meters, SimInput, StackSpec};
 use crossover_scenario::Scenario;
 use rayon::prelude::*;
@@ -94,6 +95,9 @@ struct Subset {
     /// The meters of a lone service on a serverless platform, per replication (what a
     /// bill of several is priced from).
     meters: Vec<Meters>,
+    /// Its eligible usage by the hour, per replication (empty without a commitment):
+    /// what a commitment over several lone services is priced from.
+    hours: Vec<Vec<Hour>>,
     /// Each service's SLO verdict (pooled p99 as written, against its SLO), in stack
     /// order; `None` without an SLO.
     meets: Vec<Option<bool>>,
@@ -277,7 +281,7 @@ impl<'a> Evaluator<'a> {
                     }
                     let latencies: Vec<LatencyRecorder> =
                         out.services.into_iter().map(|s| s.latency).collect();
-                    (out.cost, out.meters, latencies)
+                    (out.cost, out.meters, out.eligible_hours, latencies)
                 })
                 .collect()
         });
@@ -288,8 +292,10 @@ impl<'a> Evaluator<'a> {
             let mut pooled = vec![LatencyRecorder::new(); n];
             let mut cost = Vec::with_capacity(reps);
             let mut meters = Vec::with_capacity(reps);
+            let mut hours = Vec::with_capacity(reps);
             for _ in 0..reps {
-                let (c, m, lat) = results.next().expect("one result per job");
+                let (c, m, h, lat) = results.next().expect("one result per job");
+                hours.push(h);
                 for (a, b) in pooled.iter_mut().zip(&lat) {
                     a.merge(b);
                 }
@@ -303,7 +309,7 @@ impl<'a> Evaluator<'a> {
                     Some(written_p99(l) <= slo.as_nanos() as f64 / 1e6)
                 })
                 .collect();
-            self.cache.insert((p, mask), Subset { cost, meters, meets });
+            self.cache.insert((p, mask), Subset { cost, meters, hours, meets });
         }
         Ok(())
     }
@@ -350,7 +356,14 @@ impl<'a> Evaluator<'a> {
         (0..self.scenario.replications as usize)
             .map(|r| {
                 let meters: Vec<Meters> = lone.iter().map(|l| l.meters[r]).collect();
-                CostBreakdown::price_stack_by(&meters, &tariffs, shared, self.scenario.horizon).0
+                let mut bill =
+                    CostBreakdown::price_stack_by(&meters, &tariffs, shared, self.scenario.horizon).0;
+                // A commitment covers the services' usage together, hour by hour.
+                if let Some(c) = &shared.commitment {
+                    let hours = lone.iter().fold(Vec::new(), |acc, l| add_hours(&acc, &l.hours[r]));
+                    commitment::apply(c, &hours, self.scenario.horizon, &mut bill, &mut []);
+                }
+                bill
             })
             .collect()
     }

@@ -28,7 +28,7 @@
 
 use crate::{Latencies, Partial, PartialPlatform, ReplicationMetrics, RunResult, ServiceMetrics};
 use crossover_engine::LatencyRecorder;
-use crossover_platform::{CostBreakdown, Counters, JobStats};
+use crossover_platform::{Committed, CostBreakdown, Counters, JobStats};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use thiserror::Error;
@@ -380,6 +380,7 @@ fn fields(m: &ReplicationMetrics) -> Vec<(&'static str, Field)> {
         overflow_p99_ms,
         shared_cost,
         services: _,
+        commitment,
     } = m;
     use Field::{F, U};
     let mut out = cost_fields(cost, COST_KEYS);
@@ -408,10 +409,28 @@ fn fields(m: &ReplicationMetrics) -> Vec<(&'static str, Field)> {
         ("overflow_p99_ms", F(*overflow_p99_ms)),
     ]);
     out.extend(cost_fields(shared_cost, SHARED_COST_KEYS));
+    if let Some(c) = commitment {
+        out.extend(commitment_fields(c));
+    }
     out
 }
 
-const COST_KEYS: [&str; 14] = [
+/// A commitment's figures, written only for a platform that has one. Destructured
+/// whole, like [`fields`].
+fn commitment_fields(c: &Committed) -> [(&'static str, Field); 6] {
+    let Committed { level, eligible, fee, covered, uncovered, utilisation } = *c;
+    use Field::F;
+    [
+        ("commitment.level", F(level)),
+        ("commitment.eligible", F(eligible)),
+        ("commitment.fee", F(fee)),
+        ("commitment.covered", F(covered)),
+        ("commitment.uncovered", F(uncovered)),
+        ("commitment.utilisation", F(utilisation)),
+    ]
+}
+
+const COST_KEYS: [&str; 15] = [
     "cost.cpu",
     "cost.memory",
     "cost.gpu",
@@ -426,9 +445,10 @@ const COST_KEYS: [&str; 14] = [
     "cost.nat",
     "cost.observability",
     "cost.people",
+    "cost.commitment",
 ];
 
-const SHARED_COST_KEYS: [&str; 14] = [
+const SHARED_COST_KEYS: [&str; 15] = [
     "shared_cost.cpu",
     "shared_cost.memory",
     "shared_cost.gpu",
@@ -443,11 +463,13 @@ const SHARED_COST_KEYS: [&str; 14] = [
     "shared_cost.nat",
     "shared_cost.observability",
     "shared_cost.people",
+    "shared_cost.commitment",
 ];
 
 /// A bill's lines under `keys` (in [`COST_KEYS`] order). Destructured whole, so a new
-/// line does not compile until it is saved.
-fn cost_fields(c: &CostBreakdown, keys: [&'static str; 14]) -> Vec<(&'static str, Field)> {
+/// line does not compile until it is saved. The commitment line is written only when a
+/// commitment was paid, so a checkpoint without one reads as it always did.
+fn cost_fields(c: &CostBreakdown, keys: [&'static str; 15]) -> Vec<(&'static str, Field)> {
     let CostBreakdown {
         cpu,
         memory,
@@ -463,6 +485,7 @@ fn cost_fields(c: &CostBreakdown, keys: [&'static str; 14]) -> Vec<(&'static str
         nat,
         observability,
         people,
+        commitment,
     } = *c;
     let values = [
         cpu,
@@ -480,13 +503,19 @@ fn cost_fields(c: &CostBreakdown, keys: [&'static str; 14]) -> Vec<(&'static str
         observability,
         people,
     ];
-    keys.into_iter().zip(values.map(Field::F)).collect()
+    let mut out: Vec<_> = keys.into_iter().zip(values.map(Field::F)).collect();
+    if commitment != 0.0 {
+        out.push((keys[14], Field::F(commitment)));
+    }
+    out
 }
 
-/// A bill read back from `get(key)` for each of `keys` (in [`COST_KEYS`] order).
+/// A bill read back from `get(key)` for each of `keys` (in [`COST_KEYS`] order); the
+/// commitment line only if `has` it.
 fn cost_from<E>(
-    keys: [&'static str; 14],
+    keys: [&'static str; 15],
     get: impl Fn(&'static str) -> Result<f64, E>,
+    has: impl Fn(&'static str) -> bool,
 ) -> Result<CostBreakdown, E> {
     Ok(CostBreakdown {
         cpu: get(keys[0])?,
@@ -503,6 +532,7 @@ fn cost_from<E>(
         nat: get(keys[11])?,
         observability: get(keys[12])?,
         people: get(keys[13])?,
+        commitment: if has(keys[14]) { get(keys[14])? } else { 0.0 },
     })
 }
 
@@ -651,7 +681,7 @@ fn metrics(
         let sf = |k: &str| f(&key(k));
         let su = |k: &str| u(&key(k));
         service_metrics.push(ServiceMetrics {
-            cost: cost_from(COST_KEYS, sf)?,
+            cost: cost_from(COST_KEYS, sf, |k| v.contains_key(key(k).as_str()))?,
             p50_ms: sf("p50_ms")?,
             p90_ms: sf("p90_ms")?,
             p99_ms: sf("p99_ms")?,
@@ -685,7 +715,7 @@ fn metrics(
     }
     let m = ReplicationMetrics {
         replication,
-        cost: cost_from(COST_KEYS, f)?,
+        cost: cost_from(COST_KEYS, f, |k| v.contains_key(k))?,
         p50_ms: f("p50_ms")?,
         p90_ms: f("p90_ms")?,
         p99_ms: f("p99_ms")?,
@@ -706,8 +736,20 @@ fn metrics(
         overflow_cost: f("overflow_cost")?,
         base_p99_ms: f("base_p99_ms")?,
         overflow_p99_ms: f("overflow_p99_ms")?,
-        shared_cost: cost_from(SHARED_COST_KEYS, f)?,
+        shared_cost: cost_from(SHARED_COST_KEYS, f, |k| v.contains_key(k))?,
         services: service_metrics,
+        commitment: if v.contains_key("commitment.level") {
+            Some(Committed {
+                level: f("commitment.level")?,
+                eligible: f("commitment.eligible")?,
+                fee: f("commitment.fee")?,
+                covered: f("commitment.covered")?,
+                uncovered: f("commitment.uncovered")?,
+                utilisation: f("commitment.utilisation")?,
+            })
+        } else {
+            None
+        },
     };
     // Every key written is read: nothing extra, nothing repeated.
     let expected = fields(&m).len() + m.services.iter().map(|s| service_fields(s).len()).sum::<usize>();
@@ -785,6 +827,7 @@ pub(crate) mod tests_support {
             overflow_p99_ms: 0.0,
             shared_cost: CostBreakdown::default(),
             services: Vec::new(),
+            commitment: None,
         };
         m.services = vec![whole(&m)];
         m
@@ -861,6 +904,7 @@ mod tests {
                 overflow_p99_ms: 0.1 + replication as f64,
                 shared_cost: CostBreakdown { fixed: 73.0, ..CostBreakdown::default() },
                 services: Vec::new(),
+                commitment: None,
             };
             let mut service = tests_support::whole(&m);
             service.cost.fixed = 0.0;

@@ -18,7 +18,7 @@ use crossover_platform::{
     ClusterAutoscaler, Expander, Hpa, HpaBehavior, HpaMetric, HpaPolicy, HpaRules, HpaSelect, Karpenter,
     KedaActivation, MachineType, NodeAutoscaler, NodeBilling, NodePool, Placement,
 };
-use crossover_platform::{CronJob, SqsPoller, Work};
+use crossover_platform::{Commitment, CommitmentLevel, CronJob, SqsPoller, Term, Work};
 use crossover_workload::{CronSchedule, Demand, Dist, Traffic};
 use std::path::Path;
 
@@ -1372,6 +1372,7 @@ fn resolve_platform(
                 1e8,
             ),
         },
+        commitment: resolve_commitment(b, &p.name, at, c),
     };
 
     let nodes = p.nodes.as_ref().map(|n| resolve_nodes(n, &instance, at, c));
@@ -1390,6 +1391,95 @@ fn resolve_platform(
         // Linked to its target once every platform is resolved (`link_spills`).
         spill: None,
     }
+}
+
+/// Highest discount a commitment may have: every published programme is below it.
+const MAX_DISCOUNT: f64 = 0.9;
+
+/// The platform's commitment, its discount from the platform's `commitments` unless
+/// stated.
+fn resolve_commitment(
+    b: &BillingSection,
+    platform: &str,
+    at: &dyn Fn(&[&'static str]) -> Vec<Seg>,
+    c: &mut Checker,
+) -> Option<Commitment> {
+    for (kind, rates) in &b.commitments {
+        for (term, rate) in [("1y", rates.one_year), ("3y", rates.three_years)] {
+            if let Some(d) = rate {
+                if !d.is_finite() || !(0.0..=MAX_DISCOUNT).contains(&d) {
+                    c.error(
+                        &at(&["billing", "commitments"]),
+                        format!(
+                            "{kind}.{term} must be a discount between 0 and {MAX_DISCOUNT}, got {}",
+                            Num(d)
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    let s = b.commitment.as_ref()?;
+    let Some(term) = Term::parse(&s.term) else {
+        c.error(
+            &at(&["billing", "commitment", "term"]),
+            format!("must be \"1y\" or \"3y\", got \"{}\"", s.term),
+        );
+        return None;
+    };
+    let level = match &s.level {
+        CommitmentLevelField::Word(w) if w == "auto" => CommitmentLevel::Auto,
+        CommitmentLevelField::Word(w) => {
+            c.error(
+                &at(&["billing", "commitment", "level"]),
+                format!("must be \"auto\" or USD per hour (a number >= 0), got \"{w}\""),
+            );
+            return None;
+        }
+        CommitmentLevelField::Usd(usd) => {
+            CommitmentLevel::PerHour(c.range(&at(&["billing", "commitment", "level"]), *usd, 0.0, 1e6))
+        }
+    };
+    let listed = b.commitments.get(&s.kind);
+    let discount = match (s.discount, listed) {
+        (Some(d), _) => c.range(&at(&["billing", "commitment", "discount"]), d, 0.0, MAX_DISCOUNT),
+        (None, Some(rates)) => {
+            let rate = match term {
+                Term::OneYear => rates.one_year,
+                Term::ThreeYears => rates.three_years,
+            };
+            match rate {
+                Some(d) => d,
+                None => {
+                    c.error(
+                        &at(&["billing", "commitment", "term"]),
+                        format!(
+                            "{platform} lists no {term} rate for {}: state its `discount` (a fraction off on-demand prices)",
+                            s.kind
+                        ),
+                    );
+                    return None;
+                }
+            }
+        }
+        (None, None) => {
+            let sold: Vec<&str> = b.commitments.keys().map(String::as_str).collect();
+            let message = if sold.is_empty() {
+                format!(
+                    "{platform} lists no commitment programme (none found for it, or it runs on Spot): \
+                     name one with its `discount` (a fraction off on-demand prices)"
+                )
+            } else {
+                format!(
+                    "{platform} sells {}; another programme needs its `discount` (a fraction off on-demand prices)",
+                    sold.join(", ")
+                )
+            };
+            c.error(&at(&["billing", "commitment", "kind"]), message);
+            return None;
+        }
+    };
+    Some(Commitment { kind: s.kind.clone(), term, discount, level })
 }
 
 /// The spill section service `name` has on `entry`: its own override, or the entry's.

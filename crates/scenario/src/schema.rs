@@ -1430,6 +1430,51 @@ pub struct BillingSection {
     pub ops_fte: f64,
     #[serde(default = "default_loaded_salary")]
     pub ops_loaded_salary: f64,
+    /// The discount programmes the platform sells, by name: the discount off on-demand
+    /// prices for each term (presets list them, with their sources).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub commitments: BTreeMap<String, CommitmentRates>,
+    /// The programme bought, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commitment: Option<CommitmentSection>,
+}
+
+/// A programme's discount off on-demand prices, by term (no upfront payment).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommitmentRates {
+    #[serde(rename = "1y", default, skip_serializing_if = "Option::is_none")]
+    pub one_year: Option<f64>,
+    #[serde(rename = "3y", default, skip_serializing_if = "Option::is_none")]
+    pub three_years: Option<f64>,
+}
+
+/// A commitment bought for the platform: `{ kind, term, level }`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommitmentSection {
+    /// One of the platform's `commitments` (or any name, with `discount`).
+    pub kind: String,
+    /// `1y` or `3y`.
+    pub term: String,
+    /// `"auto"`, or USD paid per hour.
+    #[serde(default = "default_commitment_level")]
+    pub level: CommitmentLevelField,
+    /// Fraction off on-demand prices; defaults to the platform's rate for the kind and term.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount: Option<f64>,
+}
+
+/// `"auto"` or a number of USD per hour.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum CommitmentLevelField {
+    Usd(f64),
+    Word(String),
+}
+
+fn default_commitment_level() -> CommitmentLevelField {
+    CommitmentLevelField::Word("auto".into())
 }
 
 /// The article's "$180K average fully-loaded cost per engineer".
@@ -1463,6 +1508,8 @@ impl Default for BillingSection {
             observability_monthly: 0.0,
             ops_fte: 0.0,
             ops_loaded_salary: default_loaded_salary(),
+            commitments: BTreeMap::new(),
+            commitment: None,
         }
     }
 }

@@ -144,6 +144,11 @@ fn hybrid_outcome(base: Stack, overflows: Vec<Stack>, peak: u32) -> Outcome {
         mean_pending_secs: mean_secs(sums.pending_wait_ns, sums.pending_pods),
         services,
         shared_cost: b.shared_cost.plus(&o.shared_cost),
+        commitment: match (b.commitment, o.commitment) {
+            (Some(x), Some(y)) => Some(x.plus(&y)),
+            (x, y) => x.or(y),
+        },
+        eligible_hours: crate::commitment::add_hours(&b.eligible_hours, &o.eligible_hours),
         parts: Some(Box::new(Parts { base: b, overflow: o })),
     }
 }

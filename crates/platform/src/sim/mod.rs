@@ -26,6 +26,7 @@ mod tests;
 pub use outcome::{Counters, JobStats, Outcome, Parts, ServiceOutcome};
 
 use crate::billing::Tariff;
+use crate::commitment::Hour;
 use crate::spec::{PlatformSpec, StackSpec};
 use crate::timeline::{Cumulative, TimelineRecorder, MINUTE};
 use crossover_engine::{EventQueue, SimDuration, SimTime, Streams};
@@ -127,6 +128,8 @@ pub(crate) enum Event {
     },
     /// A timeline minute ends.
     Minute,
+    /// An hour of a platform with a commitment ends.
+    Hour,
     /// A node finishes provisioning.
     Node {
         slot: u32,
@@ -201,7 +204,19 @@ pub(crate) struct Stack<'a> {
     /// A hybrid's baseline: where each service's spilled requests go, as (overflow
     /// stack, its service), found once rather than by name per request.
     spill_to: Vec<Option<(u32, u32)>>,
+    /// Eligible spend by the hour, kept only when the platform has a commitment.
+    hourly: Option<HourlySpend>,
 }
+
+/// Eligible on-demand spend of each hour closed so far: a commitment's hours.
+#[derive(Default)]
+struct HourlySpend {
+    hours: Vec<Hour>,
+    /// Spend up to the last hour closed.
+    last: f64,
+}
+
+const HOUR: SimDuration = SimDuration::from_hours(1);
 
 impl<'a> Stack<'a> {
     /// A stack of `services` (each a spec and its load); the platform's shared parts
@@ -239,6 +254,7 @@ impl<'a> Stack<'a> {
             takes_arrivals,
             gateway_arrived: 0,
             spill_to: Vec::new(),
+            hourly: shared.tariff.commitment.is_some().then(HourlySpend::default),
         }
     }
 
@@ -269,6 +285,9 @@ impl<'a> Stack<'a> {
         }
         if self.sh.timeline.is_some() {
             self.sh.events.schedule(SimTime::ZERO + MINUTE, Event::Minute);
+        }
+        if self.hourly.is_some() && SimTime::ZERO + HOUR < self.horizon {
+            self.sh.events.schedule(SimTime::ZERO + HOUR, Event::Hour);
         }
     }
 
@@ -318,6 +337,13 @@ impl<'a> Stack<'a> {
             Event::Minute => {
                 self.advance_all(t);
                 self.on_minute();
+            }
+            Event::Hour => {
+                self.advance_all(t);
+                self.close_hour();
+                if t + HOUR < self.horizon {
+                    self.sh.events.schedule(t + HOUR, Event::Hour);
+                }
             }
             Event::Node { slot, generation } => {
                 self.advance_all(t);
@@ -380,6 +406,22 @@ impl<'a> Stack<'a> {
         if self.sh.timeline.as_ref().is_some_and(|tl| self.horizon.0 > tl.closed() * MINUTE.as_nanos()) {
             self.on_minute();
         }
+        if self.hourly.as_ref().is_some_and(|h| self.horizon.0 > h.hours.len() as u64 * HOUR.as_nanos()) {
+            self.close_hour();
+        }
+    }
+
+    /// Closes the hour that ends now (or the horizon's last, partial hour): its
+    /// eligible spend is the difference of two running totals.
+    fn close_hour(&mut self) {
+        let now = self.sh.now;
+        let nodes = self.sh.nodes.as_ref().map_or(0.0, |n| n.cluster.raw_usd_to(now));
+        let spend = nodes + self.services.iter().map(Service::on_demand_spend).sum::<f64>();
+        let Some(h) = &mut self.hourly else { return };
+        let start = h.hours.len() as u64 * HOUR.as_nanos();
+        let length = (now.0 - start) as f64 / HOUR.as_nanos() as f64;
+        h.hours.push(Hour { length, on_demand: spend - h.last });
+        h.last = spend;
     }
 
     /// Requests that arrived at the stack's services.
@@ -446,6 +488,15 @@ impl<'a> Stack<'a> {
         let finished: Vec<Finished> = self.services.into_iter().map(|s| s.finish(self.horizon)).collect();
         let timeline = self.sh.timeline.map(|tl| tl.minutes).unwrap_or_default();
         let prices = outcome::Prices { shared: self.tariff, services: &tariffs };
-        outcome::stack_outcome(finished, node_meters, prices, self.horizon, self.sh.peak_alive, timeline)
+        let hours = self.hourly.map(|h| h.hours);
+        outcome::stack_outcome(
+            finished,
+            node_meters,
+            prices,
+            self.horizon,
+            self.sh.peak_alive,
+            timeline,
+            hours,
+        )
     }
 }

@@ -3,6 +3,7 @@
 //! split between its services, a hybrid's two fleets summed).
 
 use crate::billing::{CostBreakdown, Meters, Tariff, HOURS_PER_MONTH};
+use crate::commitment::{self, Committed, Hour};
 use crate::timeline::MinuteStats;
 use crossover_engine::{LatencyRecorder, SimDuration, SimTime};
 
@@ -96,6 +97,13 @@ pub struct Outcome {
     /// load balancer, NAT, observability and people. `cost` is this plus every
     /// service's `cost`, line by line.
     pub shared_cost: CostBreakdown,
+    /// The platform's commitment, if it has one: its level and what it came to, in USD
+    /// per month.
+    pub commitment: Option<Committed>,
+    /// With a commitment: each hour's eligible usage at on-demand prices from the
+    /// time-averages (the shape a commitment is priced over; see
+    /// [`commitment::apply`]). Empty without one.
+    pub eligible_hours: Vec<Hour>,
 }
 
 /// One service of a stack on one platform.
@@ -207,6 +215,7 @@ pub(crate) fn stack_outcome(
     horizon: SimTime,
     peak_alive: u32,
     timeline: Vec<MinuteStats>,
+    hours: Option<Vec<Hour>>,
 ) -> (Outcome, Vec<Totals>) {
     let length = SimDuration::from_nanos(horizon.0);
     let horizon_ns = horizon.0.max(1) as f64;
@@ -250,6 +259,12 @@ pub(crate) fn stack_outcome(
     }
     let mut shared_cost = shared_lines(&cost);
     shared_cost.nodes = cost.nodes - allocated_nodes;
+    let eligible_hours = hours.unwrap_or_default();
+    let commitment = prices.shared.commitment.as_ref().map(|c| {
+        let mut parts: Vec<&mut CostBreakdown> = services.iter_mut().map(|s| &mut s.cost).collect();
+        parts.push(&mut shared_cost);
+        commitment::apply(c, &eligible_hours, length, &mut cost, &mut parts)
+    });
     let outcome = Outcome {
         counters,
         latency,
@@ -270,6 +285,8 @@ pub(crate) fn stack_outcome(
         parts: None,
         services,
         shared_cost,
+        commitment,
+        eligible_hours,
     };
     (outcome, raw)
 }
@@ -395,6 +412,11 @@ impl Outcome {
             parts: None,
             services,
             shared_cost: self.shared_cost.plus(&o.shared_cost),
+            commitment: match (self.commitment, o.commitment) {
+                (Some(a), Some(b)) => Some(a.plus(&b)),
+                (a, b) => a.or(b),
+            },
+            eligible_hours: commitment::add_hours(&self.eligible_hours, &o.eligible_hours),
         }
     }
 }

@@ -1295,6 +1295,26 @@ impl<'a> Service<'a> {
         self.in_system - self.serving
     }
 
+    /// Its instances' usage so far at the tariff's on-demand rates, from the
+    /// time-averages (areas brought to the last `advance`): the shape of a
+    /// commitment's hours, not a bill (lives are rounded and billed when they end, and
+    /// time spent starting is left out where idle time is billed apart).
+    pub fn on_demand_spend(&self) -> f64 {
+        let i = &self.spec.instance;
+        let t = &self.spec.tariff;
+        let per_ns = |r: &crate::billing::Rates| {
+            (i.vcpu * r.vcpu_second + i.memory_gib * r.gib_second + f64::from(i.gpus) * r.gpu_second) / 1e9
+        };
+        let (active, idle) = (per_ns(&t.active), per_ns(&t.idle));
+        match self.idle_meter {
+            IdleMeter::Lifetime => self.alive_area as f64 * active,
+            IdleMeter::All | IdleMeter::MinInstances | IdleMeter::AtMinReplicas => {
+                (self.busy_area + self.idle_at_active_area) as f64 * active
+                    + self.idle_billed_area as f64 * idle
+            }
+        }
+    }
+
     /// Meters every instance life still open at the horizon, and its pods' node shares.
     pub fn close_lives(&mut self, nodes: Option<&Nodes<'a>>) {
         for slot in 0..self.instances.len() as u32 {

@@ -21,7 +21,7 @@ use crossover_platform::{CostBreakdown, Counters};
 use std::fmt::Write as _;
 use thiserror::Error;
 
-const MAGIC: &str = "crossover-shard 5";
+const MAGIC: &str = "crossover-shard 6";
 
 /// `--shard K/N`: shard K (from 0) of N.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -190,6 +190,8 @@ fn parse_cost(t: &[&str]) -> Option<CostBreakdown> {
         nat: f(11)?,
         observability: f(12)?,
         people: f(13)?,
+        // The commitment line is the record's last token (see `service_tokens`).
+        commitment: 0.0,
     })
 }
 
@@ -223,10 +225,11 @@ fn service_tokens(m: &ServiceMetrics) -> Vec<String> {
     t.push(m.pending_pods.to_string());
     t.push(bits(m.mean_pending_secs));
     t.push(k.queue_full.to_string());
+    t.push(bits(m.cost.commitment));
     t
 }
 
-const SERVICE_TOKENS: usize = 14 + 5 + 10 + 2 + 5 + 2 + 1;
+const SERVICE_TOKENS: usize = 14 + 5 + 10 + 2 + 5 + 2 + 1 + 1;
 
 fn parse_service(t: &[&str]) -> Option<ServiceMetrics> {
     if t.len() != SERVICE_TOKENS {
@@ -235,7 +238,7 @@ fn parse_service(t: &[&str]) -> Option<ServiceMetrics> {
     let f = |i: usize| u64::from_str_radix(t[i], 16).ok().map(f64::from_bits);
     let u = |i: usize| t[i].parse::<u64>().ok();
     Some(ServiceMetrics {
-        cost: parse_cost(&t[..14])?,
+        cost: CostBreakdown { commitment: f(SERVICE_TOKENS - 1)?, ..parse_cost(&t[..14])? },
         p50_ms: f(14)?,
         p90_ms: f(15)?,
         p99_ms: f(16)?,
@@ -327,10 +330,11 @@ fn metrics_tokens(m: &ReplicationMetrics) -> Vec<String> {
     t.push(k.spilled.to_string());
     t.extend([m.overflow_cost, m.base_p99_ms, m.overflow_p99_ms].map(f));
     t.push(k.queue_full.to_string());
+    t.push(f(c.commitment));
     t
 }
 
-const METRIC_TOKENS: usize = 1 + 19 + 9 + 2 + 5 + 4 + 4 + 1;
+const METRIC_TOKENS: usize = 1 + 19 + 9 + 2 + 5 + 4 + 4 + 1 + 1;
 
 fn parse_metrics(t: &[&str]) -> Option<ReplicationMetrics> {
     if t.len() != METRIC_TOKENS {
@@ -353,6 +357,7 @@ fn parse_metrics(t: &[&str]) -> Option<ReplicationMetrics> {
         nat: f(12)?,
         observability: f(13)?,
         people: f(14)?,
+        commitment: f(METRIC_TOKENS - 1)?,
     };
     let counters = Counters {
         arrived: u(20)?,
@@ -392,6 +397,8 @@ fn parse_metrics(t: &[&str]) -> Option<ReplicationMetrics> {
         overflow_p99_ms: f(43)?,
         shared_cost: CostBreakdown::default(),
         services: Vec::new(),
+        // Not carried, like a job's figures: no sweep file reads them.
+        commitment: None,
     })
 }
 
@@ -777,12 +784,12 @@ mod tests {
         let files = |t: &str| vec![("f".to_string(), t.as_bytes().to_vec())];
         for text in [
             "",
-            "crossover-shard 5",
-            "crossover-shard 5\nfingerprint 0\nshard 0 1\n",
-            "crossover-shard 5\nfingerprint 0\nshard 2 1\nend\n",
-            "crossover-shard 5\nfingerprint 0\nshard 0 1\nrec 1 2 3\nend\n",
-            "crossover-shard 5\nfingerprint 0\nshard 0 1\nbogus\nend\n",
-            "crossover-shard 5\nfingerprint 0\nshard 0 1\nend\n",
+            "crossover-shard 6",
+            "crossover-shard 6\nfingerprint 0\nshard 0 1\n",
+            "crossover-shard 6\nfingerprint 0\nshard 2 1\nend\n",
+            "crossover-shard 6\nfingerprint 0\nshard 0 1\nrec 1 2 3\nend\n",
+            "crossover-shard 6\nfingerprint 0\nshard 0 1\nbogus\nend\n",
+            "crossover-shard 6\nfingerprint 0\nshard 0 1\nend\n",
         ] {
             assert!(merge(&files(text)).is_err(), "{text:?}");
         }
@@ -825,7 +832,7 @@ mod tests {
         m.cost.cpu = f64::NAN;
         let job = Job { point: 0, replication: 0, platform: 0 };
         let rec = record_line(job, &m, &Latencies::default());
-        let text = format!("crossover-shard 5\nfingerprint 0\nshard 0 1\n{rec}\nend\n");
+        let text = format!("crossover-shard 6\nfingerprint 0\nshard 0 1\n{rec}\nend\n");
         let e = merge(&[("f".to_string(), text.into_bytes())]).err().unwrap().to_string();
         assert!(e.contains("line 4") && e.contains("`cost.cpu` is NaN"), "{e}");
     }
