@@ -88,10 +88,11 @@ fn a_growing_steady_service_flips_to_kubernetes_where_its_bill_passes_a_node() {
         assert!((big.compute.mean - 126.1).abs() < 2.0, "{:?}", big.compute);
         assert!(mean(&small.difference) < -55.0 && mean(&big.difference) > 48.0);
     }
-    // One crossover per capacity under the infrastructure model, at a node's $73 (plus
+    // No Spot and no commitment here, so the four capacities agree. One crossover per
+    // capacity under the infrastructure model, at a node's $73 (plus
     // rare's cents; less the node's first 30 s of provisioning), inside its interval.
     let found: Vec<_> = result.crossovers.iter().filter(|c| c.pricing == infra).collect();
-    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!(found.len(), 4, "{found:?}");
     for c in found {
         assert_eq!(c.lower, 0);
         assert!(c.kubernetes_above);
@@ -105,7 +106,7 @@ fn a_growing_steady_service_flips_to_kubernetes_where_its_bill_passes_a_node() {
     assert!(tco.iter().all(|r| r.class() == Class::AllServerless));
     // The files: one row per stage, capacity and pricing (3 models + 1 FTE level).
     let csv = String::from_utf8(crossover_report::stages_csv(&result)).unwrap();
-    assert_eq!(csv.lines().count(), 1 + 2 * 2 * 4);
+    assert_eq!(csv.lines().count(), 1 + 2 * 4 * 4);
     let crossings = String::from_utf8(crossover_report::stage_crossovers_csv(&result)).unwrap();
     assert!(crossings
         .lines()

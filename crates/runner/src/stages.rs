@@ -7,8 +7,8 @@
 //! every service serverless, and the best plan with at least one service on a platform
 //! with nodes (Kubernetes). Those two halves partition the assignments, so the better of
 //! the two is the stage's plan. Each search is repeated:
-//! - per capacity: `on-demand` (no Spot platform: none with interruptions) and
-//!   `with-spot` (every platform);
+//! - per capacity: `on-demand` (no Spot platform, none with interruptions, and no
+//!   platform that buys a commitment), `with-commitments`, `with-spot` and `with-both`;
 //! - per pricing: each cost model, and TCO again with every Kubernetes platform's
 //!   operations people at each `kubernetes_fte` level, re-priced from the same meters
 //!   (nothing is simulated again).
@@ -29,22 +29,40 @@ use crossover_engine::{mean_ci95, MeanCi};
 use crossover_platform::CostModel;
 use crossover_scenario::Scenario;
 
-/// Which platforms a stage's plan may use.
+/// Which platforms a stage's plan may use: Spot capacity (a platform with
+/// interruptions) and commitments (a platform whose tariff buys one) allowed or not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Capacity {
-    /// No platform with Spot interruptions.
+    /// Neither: on-demand prices only.
     OnDemand,
-    /// Every platform.
+    /// Platforms with a commitment, no Spot.
+    WithCommitments,
+    /// Spot platforms, no commitment.
     WithSpot,
+    /// Every platform.
+    WithBoth,
 }
 
 impl Capacity {
-    pub const ALL: [Capacity; 2] = [Capacity::OnDemand, Capacity::WithSpot];
+    pub const ALL: [Capacity; 4] =
+        [Capacity::OnDemand, Capacity::WithCommitments, Capacity::WithSpot, Capacity::WithBoth];
 
     pub fn name(self) -> &'static str {
         match self {
             Capacity::OnDemand => "on-demand",
+            Capacity::WithCommitments => "with-commitments",
             Capacity::WithSpot => "with-spot",
+            Capacity::WithBoth => "with-both",
+        }
+    }
+
+    /// Whether a platform with (or without) Spot and a commitment is allowed.
+    pub fn allows(self, spot: bool, committed: bool) -> bool {
+        match self {
+            Capacity::OnDemand => !spot && !committed,
+            Capacity::WithCommitments => !spot,
+            Capacity::WithSpot => !committed,
+            Capacity::WithBoth => true,
         }
     }
 }
@@ -247,6 +265,11 @@ fn is_spot(scenario: &Scenario, p: usize) -> bool {
         .any(|s| s.interruptions.is_some() || s.nodes.as_ref().is_some_and(|n| n.interruptions.is_some()))
 }
 
+/// Whether platform `p` of `scenario` buys a commitment (`billing.commitment`).
+fn is_committed(scenario: &Scenario, p: usize) -> bool {
+    scenario.platforms[p].shared().tariff.commitment.is_some()
+}
+
 /// Plans every stage of `scenario` (which has `[[stage]]` entries).
 pub fn plan_stages(scenario: &Scenario, opts: &StageOptions) -> Result<StagesResult, StagesError> {
     let mut pricings: Vec<Pricing> =
@@ -263,7 +286,7 @@ pub fn plan_stages(scenario: &Scenario, opts: &StageOptions) -> Result<StagesRes
         })?;
         for capacity in Capacity::ALL {
             let allowed: Vec<bool> = (0..staged.platforms.len())
-                .map(|p| capacity == Capacity::WithSpot || !is_spot(&staged, p))
+                .map(|p| capacity.allows(is_spot(&staged, p), is_committed(&staged, p)))
                 .collect();
             // The stage's compute spend: the best all-serverless plan on infrastructure.
             ev.set_kubernetes_fte(None);
