@@ -115,6 +115,22 @@ fn a_growing_steady_service_flips_to_kubernetes_where_its_bill_passes_a_node() {
         .starts_with("on-demand,infrastructure,,small,big,all-serverless,mix,kubernetes,"));
 }
 
+/// The files are the same for any thread count.
+#[test]
+fn the_stage_files_are_the_same_for_any_thread_count() {
+    let s = scenario(STACK);
+    let files = |threads| {
+        let opts = StageOptions { threads: Some(threads), progress: None, kubernetes_fte: vec![0.5] };
+        let r = plan_stages(&s, &opts).unwrap();
+        (
+            crossover_report::stages_csv(&r),
+            crossover_report::stage_crossovers_csv(&r),
+            crossover_report::stages_svg(&r),
+        )
+    };
+    assert_eq!(files(1), files(2));
+}
+
 /// TCO re-priced at another `ops_fte` for the Kubernetes platforms equals the TCO of the
 /// scenario that says that `ops_fte`, assignment by assignment.
 #[test]
