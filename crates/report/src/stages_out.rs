@@ -5,6 +5,7 @@
 //! `report.html`.
 
 use crate::csv_out::{to_csv, usd};
+use crossover_platform::CostModel;
 use crossover_runner::stages::{Capacity, Half, Pricing, StageRow, StagesResult};
 use std::fmt::Write;
 
@@ -144,17 +145,26 @@ fn esc(s: &str) -> String {
 const COLOURS: [&str; 8] =
     ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"];
 
-/// `stages.svg`: per capacity, the paired difference (best all-serverless plan minus
+/// `stages.svg`: per capacity (infrastructure and overhead in one panel, TCO in
+/// another), the paired difference (best all-serverless plan minus
 /// best plan with Kubernetes, $/month) against the stage's compute spend (log scale),
 /// one line per pricing, with 95% bars; above zero Kubernetes is cheaper.
 pub fn stages_svg(result: &StagesResult) -> String {
     let (width, panel_h, left, right, top) = (760.0f64, 300.0f64, 70.0f64, 170.0f64, 30.0f64);
     let pricings = result.pricings();
+    // TCO's people dwarf the rest: its lines get panels of their own.
+    let groups: [(&str, Vec<Pricing>); 2] = [
+        (
+            "infrastructure and overhead",
+            pricings.iter().filter(|p| p.model != CostModel::Tco).copied().collect(),
+        ),
+        ("TCO", pricings.iter().filter(|p| p.model == CostModel::Tco).copied().collect()),
+    ];
     let mut body = String::new();
     let mut y0 = 10.0;
-    for capacity in Capacity::ALL {
+    for (capacity, (what, group)) in Capacity::ALL.iter().flat_map(|&c| groups.iter().map(move |g| (c, g))) {
         let series: Vec<(Pricing, Vec<&StageRow>)> =
-            pricings.iter().map(|&p| (p, result.series(capacity, p))).collect();
+            group.iter().map(|&p| (p, result.series(capacity, p))).collect();
         let points: Vec<(f64, f64, f64)> = series
             .iter()
             .flat_map(|(_, rows)| rows.iter())
@@ -177,7 +187,7 @@ pub fn stages_svg(result: &StagesResult) -> String {
         let py = |y: f64| y0 + top + (ymax - y) / span * plot_h;
         let _ = writeln!(
             body,
-            r#"<text x="4" y="{:.1}" font-weight="bold">{}: serverless minus Kubernetes ($/month, 95% bars; above 0 Kubernetes is cheaper) against compute spend</text>"#,
+            r#"<text x="4" y="{:.1}" font-weight="bold">{}, {what}: serverless minus Kubernetes ($/month, 95% bars; above 0 Kubernetes is cheaper)</text>"#,
             y0 + 14.0,
             capacity.name()
         );
