@@ -350,8 +350,13 @@ impl<'a> Evaluator<'a> {
         let stack = &self.scenario.platforms[p];
         let shared = &stack.shared().tariff;
         // Each service's usage at its own rates (a worker pool, jobs), the rest once.
-        let tariffs: Vec<&crossover_platform::Tariff> =
-            bits(mask).map(|s| &stack.services[s].tariff).collect();
+        // A platform that runs only some services (`only_services`) holds their specs in
+        // its own order.
+        let spec = |s: usize| match &stack.only {
+            None => &stack.services[s],
+            Some(own) => &stack.services[own.iter().position(|&o| o == s).expect("the platform runs it")],
+        };
+        let tariffs: Vec<&crossover_platform::Tariff> = bits(mask).map(|s| &spec(s).tariff).collect();
         let lone: Vec<&Subset> = bits(mask).map(|s| &self.cache[&(p, 1u128 << s)]).collect();
         (0..self.scenario.replications as usize)
             .map(|r| {
