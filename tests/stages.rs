@@ -115,6 +115,26 @@ fn a_growing_steady_service_flips_to_kubernetes_where_its_bill_passes_a_node() {
         .starts_with("on-demand,infrastructure,,small,big,all-serverless,mix,kubernetes,"));
 }
 
+/// A capacity that leaves a service without a platform has no rows at that stage: here
+/// `heavy` runs only on Spot nodes, so only the Spot capacities plan.
+#[test]
+fn a_capacity_without_a_platform_for_a_service_is_left_out() {
+    let text = STACK
+        .replacen("name = \"fn\"\n", "name = \"fn\"\nonly_services = [\"rare\"]\n", 1)
+        .replacen(
+            "autoscaler = { kind = \"cluster-autoscaler\", provisioning = \"30s\" }\n",
+            "autoscaler = { kind = \"cluster-autoscaler\", provisioning = \"30s\" }\ninterruptions = { rate_per_hour = 0.00001, warning = \"2m\" }\n",
+            1,
+        );
+    let s = scenario(&text);
+    let opts = StageOptions { threads: Some(2), progress: None, kubernetes_fte: Vec::new() };
+    let result = plan_stages(&s, &opts).unwrap();
+    let capacities: std::collections::BTreeSet<Capacity> = result.rows.iter().map(|r| r.capacity).collect();
+    assert_eq!(capacities.into_iter().collect::<Vec<_>>(), vec![Capacity::WithSpot, Capacity::WithBoth]);
+    assert!(result.rows.iter().all(|r| r.serverless.is_none() && r.class() == Class::Mix));
+    assert!(result.crossovers.is_empty());
+}
+
 /// The files are the same for any thread count.
 #[test]
 fn the_stage_files_are_the_same_for_any_thread_count() {

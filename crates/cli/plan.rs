@@ -296,7 +296,7 @@ fn stages(args: &PlanArgs, scenario: &crossover_scenario::Scenario) -> Result<u8
             c.capacity.name(),
             c.pricing.label(),
             safe(&result.stages[c.lower]),
-            safe(&result.stages[c.lower + 1]),
+            safe(&result.stages[c.upper]),
             if c.kubernetes_above { "Kubernetes" } else { "serverless" },
             c.compute,
             c.ci.map_or(String::new(), |(lo, hi)| format!(" (95%: ${lo:.0} to ${hi:.0})"))

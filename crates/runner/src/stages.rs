@@ -162,7 +162,7 @@ impl StageRow {
             }
             (Some(s), None) => s,
             (None, Some(k)) => k,
-            (None, None) => unreachable!("a stage has some plan (check_plannable)"),
+            (None, None) => unreachable!("a capacity with no plan has no row (plan_stages)"),
         }
     }
 
@@ -188,8 +188,9 @@ fn better(a: &Half, b: &Half) -> bool {
 pub struct StageCrossover {
     pub capacity: Capacity,
     pub pricing: Pricing,
-    /// The lower stage (index); the upper is the next.
+    /// The two neighbouring stages (indices) it lies between.
     pub lower: usize,
+    pub upper: usize,
     /// Kubernetes is the cheaper half above the crossover (the usual direction).
     pub kubernetes_above: bool,
     /// The compute spend where the mean difference is zero, and its 95% interval.
@@ -288,6 +289,11 @@ pub fn plan_stages(scenario: &Scenario, opts: &StageOptions) -> Result<StagesRes
             let allowed: Vec<bool> = (0..staged.platforms.len())
                 .map(|p| capacity.allows(is_spot(&staged, p), is_committed(&staged, p)))
                 .collect();
+            // A capacity that leaves some service without a platform has no plan here.
+            ev.set_scope(Scope { allowed: allowed.clone(), kubernetes: None });
+            if (0..staged.services.len()).any(|s| ev.candidates(s).is_empty()) {
+                continue;
+            }
             // The stage's compute spend: the best all-serverless plan on infrastructure.
             ev.set_kubernetes_fte(None);
             ev.set_scope(Scope { allowed: allowed.clone(), kubernetes: Some(false) });
@@ -385,6 +391,7 @@ pub fn crossovers(result: &StagesResult) -> Vec<StageCrossover> {
                     capacity,
                     pricing,
                     lower: series[i].stage,
+                    upper: series[j].stage,
                     kubernetes_above: !seg.positive_below,
                     compute: l.x,
                     ci: l.ci,
