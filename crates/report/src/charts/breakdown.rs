@@ -244,6 +244,17 @@ impl Draw for Breakdown {
     }
 }
 
+/// Line item `i`'s colour. The commitment line came last and takes the palette's last
+/// colour, so every other line keeps the colour it had before it.
+fn item_color(i: usize) -> RGBColor {
+    let k = match i.cmp(&COMMITMENT_ITEM) {
+        std::cmp::Ordering::Less => i,
+        std::cmp::Ordering::Equal => style::ITEM_PALETTE.len() - 1,
+        std::cmp::Ordering::Greater => i - 1,
+    };
+    style::ITEM_PALETTE[k % style::ITEM_PALETTE.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,15 +268,4 @@ mod tests {
         assert!(style::text_width(&short, style::TICK_SIZE, true) <= 150);
         assert_eq!(fit(long, 0), "…");
     }
-}
-
-/// Line item `i`'s colour. The commitment line came last and takes the palette's last
-/// colour, so every other line keeps the colour it had before it.
-fn item_color(i: usize) -> RGBColor {
-    let k = match i.cmp(&COMMITMENT_ITEM) {
-        std::cmp::Ordering::Less => i,
-        std::cmp::Ordering::Equal => style::ITEM_PALETTE.len() - 1,
-        std::cmp::Ordering::Greater => i - 1,
-    };
-    style::ITEM_PALETTE[k % style::ITEM_PALETTE.len()]
 }
