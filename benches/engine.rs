@@ -1,8 +1,8 @@
 //! Criterion benchmarks: the event queue (hold model), arrival and traffic generation,
 //! whole platforms end to end (the default scenario's, and every preset of the default
 //! and Kubernetes scenarios at 100 requests/s; one service against a stack of ten carrying
-//! the same traffic), and the runner on one and two threads.
-//! Figures are recorded in the README's performance section.
+//! the same traffic), M/M/100 against the bare loop it needs at least, and the runner on
+//! one and two threads. Figures are recorded in docs/performance.md.
 
 use criterion::measurement::WallTime;
 use criterion::{
@@ -13,6 +13,9 @@ use crossover_engine::rng::purpose_id;
 use crossover_engine::{EventQueue, RngStream, SimDuration, SimTime, StreamKey, Streams};
 use crossover_platform::{simulate, SimInput, StackSpec};
 use crossover_workload::{Arrivals, DEMAND_STREAM};
+use rand_distr::{Distribution, Exp1};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 use std::time::Duration;
 
 /// The classic hold model: a queue of N pending events; each step pops the earliest and
@@ -236,6 +239,79 @@ fn traffic(c: &mut Criterion) {
     group.finish();
 }
 
+/// M/M/100 at load 0.9 (90 requests/s, exponential work of mean 1 s, 100 servers, one
+/// FIFO queue) over one day, twice: through crossover (a fixed fleet of 100 behind a
+/// central queue: docs/performance.md's M/M/100), and as the bare loop such a simulation needs at least: ChaCha8 draws, ziggurat exponentials, a
+/// binary heap of departures, a FIFO of waiting arrival times, an HDR histogram of
+/// latencies. Their ratio is how close the simulator runs to that limit.
+fn mm100(c: &mut Criterion) {
+    let text = r#"
+        [traffic]
+        profile = "constant"
+        rps = 90.0
+        [service]
+        cpu = { dist = "exponential", mean = "1s" }
+        [[platform]]
+        name = "m-m-100"
+        autoscaler = { kind = "fixed", instances = 100 }
+        instance = { cpu = 1, memory = "1GiB", concurrency = 1, cold_start = "0s" }
+        router = { kind = "central-queue", timeout = "1h" }
+        billing = { vcpu_second = 0.000024, gib_second = 0.0000025 }
+    "#;
+    let s = crossover_scenario::parse(text, "bench", "bench").expect("the M/M/100 bench scenario is valid");
+    let mut group = c.benchmark_group("mm100_one_day");
+    group.sample_size(10).sampling_mode(SamplingMode::Flat).measurement_time(Duration::from_secs(20));
+    one_day(&mut group, "crossover", &s.platforms[0], &s);
+    let bare = || {
+        let horizon = SimDuration::from_hours(24).as_nanos();
+        let mut rng = RngStream::new(StreamKey::new(1, 0, 1));
+        let mut exp_ns = |mean_ns: f64| {
+            let e: f64 = Exp1.sample(&mut rng);
+            (e * mean_ns) as u64
+        };
+        let mut departures: BinaryHeap<Reverse<u64>> = BinaryHeap::with_capacity(128);
+        let mut waiting: VecDeque<u64> = VecDeque::new();
+        let mut latency = crossover_engine::LatencyRecorder::new();
+        let (mut free, mut served) = (100u32, 0u64);
+        let mut next_arrival = exp_ns(1e9 / 90.0);
+        loop {
+            let departure = departures.peek().map_or(u64::MAX, |d| d.0);
+            if next_arrival.min(departure) >= horizon {
+                break;
+            }
+            if next_arrival <= departure {
+                let now = next_arrival;
+                if free > 0 {
+                    free -= 1;
+                    let work = exp_ns(1e9);
+                    departures.push(Reverse(now + work));
+                    latency.record(SimDuration::from_nanos(work));
+                } else {
+                    waiting.push_back(now);
+                }
+                next_arrival = now + exp_ns(1e9 / 90.0);
+                served += 1;
+            } else {
+                let now = departure;
+                departures.pop();
+                match waiting.pop_front() {
+                    Some(arrived) => {
+                        let work = exp_ns(1e9);
+                        departures.push(Reverse(now + work));
+                        latency.record(SimDuration::from_nanos(now + work - arrived));
+                    }
+                    None => free += 1,
+                }
+            }
+        }
+        black_box(latency.quantile_ms(0.99));
+        served
+    };
+    group.throughput(Throughput::Elements(bare()));
+    group.bench_function("bare_loop", |b| b.iter(bare));
+    group.finish();
+}
+
 /// The Monte Carlo runner on the default scenario (shortened to one day, 4 replications)
 /// on one and on two threads: the ratio of the two is the parallel speed-up.
 fn runner(c: &mut Criterion) {
@@ -259,5 +335,5 @@ fn runner(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, hold, arrivals, traffic, platforms, presets, stacks, worker_backlog, runner);
+criterion_group!(benches, hold, arrivals, traffic, platforms, presets, stacks, worker_backlog, mm100, runner);
 criterion_main!(benches);

@@ -297,3 +297,69 @@ fn the_readme_documents_the_plan_columns() {
         assert!(readme.contains(&format!("`{column}`")), "README.md does not document the column `{column}`");
     }
 }
+
+/// With a commitment on both platforms, the plan's total is what running its scenario
+/// bills: a serverless platform's commitment is priced over its services' hours together
+/// (each simulated alone), a cluster's over the subset's own run.
+#[test]
+fn a_plan_with_commitments_reruns_to_its_total() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("stack.toml");
+    let committed = PLATFORMS
+        .replace(
+            "billing = { vcpu_second = 0.000024, idle_vcpu_second = 0.0, rounding = \"1ms\" }",
+            "billing = { vcpu_second = 0.000024, idle_vcpu_second = 0.0, rounding = \"1ms\", \
+             commitment = { kind = \"flex\", term = \"1y\", discount = 0.3 } }",
+        )
+        .replace(
+            "[platform.nodes]",
+            "billing.commitment = { kind = \"ri\", term = \"3y\", discount = 0.5 }\n[platform.nodes]",
+        );
+    assert_ne!(committed, PLATFORMS);
+    std::fs::write(&file, format!("name = \"two\"\n{HEAD}{SERVICES}{committed}")).unwrap();
+    let out = crossover(&["plan", file.to_str().unwrap(), "--out", "p", "-q"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let read = |p: &str| std::fs::read_to_string(dir.path().join(p)).unwrap();
+    let comparison = read("p/plan-comparison.csv");
+    let plan_total: f64 = comparison
+        .lines()
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .find(|r| r[0] == "infrastructure" && r[1] == "plan")
+        .unwrap()[2]
+        .parse()
+        .unwrap();
+    let rerun = crossover(&["run", "p/plan-infrastructure.toml", "--out", "r", "-q"], dir.path());
+    assert_eq!(rerun.status.code(), Some(0), "{}", common::stderr(&rerun));
+    let summary = read("r/summary.csv");
+    let header: Vec<&str> = summary.lines().next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let rows: Vec<Vec<&str>> = summary.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let total: f64 = rows.iter().map(|r| r[col("cost_month_usd")].parse::<f64>().unwrap()).sum();
+    assert!((total - plan_total).abs() < 1e-3, "plan {plan_total} vs run {total}");
+    // Some platform of the plan paid a commitment.
+    assert!(rows.iter().any(|r| r[col("cost_commitment_usd")].parse::<f64>().unwrap() > 0.0), "{summary}");
+}
+
+/// A commitment on a serverless platform covers its services' hours together: the
+/// evaluator, pricing the two lone services' meters and hours, bills what a run of the
+/// stack bills, and the commitment is worth something there (the heavy service uses
+/// the platform around the clock).
+#[test]
+fn a_serverless_commitment_covers_the_services_together() {
+    let committed = PLATFORMS.replace(
+        "billing = { vcpu_second = 0.000024, idle_vcpu_second = 0.0, rounding = \"1ms\" }",
+        "billing = { vcpu_second = 0.000024, idle_vcpu_second = 0.0, rounding = \"1ms\", \
+         commitment = { kind = \"flex\", term = \"1y\", discount = 0.3 } }",
+    );
+    let s = scenario(&format!("{HEAD}{SERVICES}{committed}"));
+    let whole = run(&s);
+    let mut ev = Evaluator::new(&s, Some(2), None).unwrap();
+    ev.prepare(&[vec![0, 0]]).unwrap();
+    let evaluated = ev.evaluate(&[0, 0]);
+    for (r, m) in whole.platforms[0].replications.iter().enumerate() {
+        assert!(m.cost.commitment > 0.0 && m.commitment.unwrap().saving() > 0.0);
+        let x = evaluated.total(CostModel::Infrastructure)[r];
+        let y = m.cost.infrastructure();
+        assert!((x - y).abs() < 1e-9 * y, "replication {r}: evaluator {x} vs run {y}");
+    }
+}

@@ -439,8 +439,9 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 
 /// One service: a run writes every file it wrote before stacks of several services
 /// existed, byte for byte (charts, report.html, latency, timeline, replications but for
-/// its later `queue_full` column), and summary.csv only gains the three stack columns and
-/// `queue_full` at its end; services.csv is new.
+/// its later `queue_full` and `cost_commitment_usd` columns), and summary.csv only gains
+/// the three stack columns, `queue_full` and `cost_commitment_usd` at its end;
+/// services.csv is new.
 #[test]
 fn one_service_results_are_what_they_were_before_stacks() {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/one-service");
@@ -459,13 +460,15 @@ fn one_service_results_are_what_they_were_before_stacks() {
             bytes.truncate(end);
         }
         if file == "replications.csv" {
-            // Its one later column, `queue_full`, taken off each line (checked below).
+            // Its two later columns, `queue_full` and `cost_commitment_usd`, taken off
+            // each line (checked below).
             let text = String::from_utf8(bytes).unwrap();
-            let lines: Vec<&str> = text.lines().map(|l| l.rsplit_once(',').unwrap().0).collect();
+            let lines: Vec<&str> = text.lines().map(|l| l.rsplitn(3, ',').nth(2).unwrap()).collect();
             assert!(
-                text.starts_with(&format!("{},queue_full\n", lines[0])),
-                "replications.csv's last column"
+                text.starts_with(&format!("{},queue_full,cost_commitment_usd\n", lines[0])),
+                "replications.csv's last columns"
             );
+            assert!(text.lines().skip(1).all(|l| l.ends_with(",0.0000")), "no commitment, no fee");
             bytes = format!("{}\n", lines.join("\n")).into_bytes();
         }
         assert_eq!(format!("{:016x}", fnv1a(&bytes)), digest, "{file} changed");
@@ -481,12 +484,12 @@ fn one_service_results_are_what_they_were_before_stacks() {
     for (b, n) in before.lines().zip(now.lines()) {
         let (kept, added) = n.split_at(b.len());
         assert_eq!(kept, b);
-        assert_eq!(added.matches(',').count(), 4, "{added}");
+        assert_eq!(added.matches(',').count(), 5, "{added}");
     }
     assert_eq!(
         now.lines().next().unwrap(),
         format!(
-            "{},services,services_meeting_slo,worst_slo_ratio,queue_full",
+            "{},services,services_meeting_slo,worst_slo_ratio,queue_full,cost_commitment_usd",
             before.lines().next().unwrap()
         )
     );

@@ -798,9 +798,9 @@ fn commitments_html(t: &Table) -> String {
     let mut h = String::from(
         "<div class=\"wide\"><table class=\"commitments\"><thead><tr><th>platform</th><th>programme</th><th>discount</th><th>level $/hour</th><th>covered</th><th>used</th><th>on demand $/month</th><th>saving $/month</th></tr></thead><tbody>",
     );
-    let pct = |i: usize, name: &str| {
-        t.col(name).and_then(|c| t.text(i, c).parse::<f64>().ok()).map_or(String::new(), percent)
-    };
+    let num = |i: usize, name: &str| t.col(name).and_then(|c| t.text(i, c).parse::<f64>().ok());
+    let pct = |i: usize, name: &str| num(i, name).map_or(String::new(), percent);
+    let money = |i: usize, name: &str| num(i, name).map_or(String::new(), style::usd);
     for i in 0..t.rows.len() {
         let _ = write!(
             h,
@@ -813,9 +813,9 @@ fn commitments_html(t: &Table) -> String {
             cell(i, "level_ci95"),
             pct(i, "covered_fraction"),
             pct(i, "utilisation"),
-            cell(i, "on_demand_month_usd"),
-            cell(i, "saving_month_usd"),
-            cell(i, "saving_ci95"),
+            money(i, "on_demand_month_usd"),
+            money(i, "saving_month_usd"),
+            money(i, "saving_ci95"),
         );
     }
     h.push_str("</tbody></table></div>\n<p class=\"sub\">A commitment is paid every hour, used or not, and covers eligible usage (nodes, or vCPU, memory and GPUs) worth up to level / (1 − discount) at on-demand prices in that hour; the rest is billed on demand. Covered: the share of eligible usage it covered; used: the share of the commitment used. The infrastructure cost above includes its fee (the commitment line); on demand is the same usage without it. An \"auto\" level is the best for each replication's own hours, chosen with hindsight.</p>\n");

@@ -268,6 +268,7 @@ pub(crate) mod test_stack {
                         overflow_p99_ms: 0.0,
                         shared_cost: *shared,
                         services: parts.iter().map(|(m, _)| m.clone()).collect(),
+                        commitment: None,
                     };
                     p.merge_latencies(&crossover_runner::Latencies {
                         stack,

@@ -186,6 +186,8 @@ pub const COST_ITEMS: &[(&str, &str)] = &[
     ("cost_observability_usd", "observability"),
     ("cost_people_usd", "operations people"),
 ];
+/// The commitment fee's place in [`COST_ITEMS`].
+pub const COMMITMENT_ITEM: usize = 10;
 /// How many of [`COST_ITEMS`] are infrastructure.
 pub const INFRA_ITEMS: usize = 11;
 

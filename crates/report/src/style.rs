@@ -44,7 +44,7 @@ const PALETTE: [RGBColor; 14] = [
 /// Colours of cost line items in the breakdown chart (distinct from nothing in
 /// particular: there the bars, not the colours, name the platform). One per line item
 /// (14), so no two items of a chart share a colour.
-pub const ITEM_PALETTE: [RGBColor; 14] = [
+pub const ITEM_PALETTE: [RGBColor; 15] = [
     RGBColor(31, 119, 180),
     RGBColor(174, 199, 232),
     RGBColor(255, 127, 14),
@@ -59,6 +59,7 @@ pub const ITEM_PALETTE: [RGBColor; 14] = [
     RGBColor(127, 127, 127),
     RGBColor(188, 189, 34),
     RGBColor(23, 190, 207),
+    RGBColor(219, 219, 141),
 ];
 
 /// A fixed colour for each platform: its position in the run's platform order (the

@@ -872,6 +872,8 @@ mod tests {
                 cost: CostBreakdown {
                     cpu: 0.1 + replication as f64,
                     fixed: 73.0,
+                    // Replication 2 paid a commitment; the others had none.
+                    commitment: if replication == 2 { 0.3 } else { 0.0 },
                     ..CostBreakdown::default()
                 },
                 p50_ms: 1.0 / 3.0,
@@ -904,7 +906,14 @@ mod tests {
                 overflow_p99_ms: 0.1 + replication as f64,
                 shared_cost: CostBreakdown { fixed: 73.0, ..CostBreakdown::default() },
                 services: Vec::new(),
-                commitment: None,
+                commitment: (replication == 2).then_some(Committed {
+                    level: 0.125,
+                    eligible: 2.1,
+                    fee: 0.3,
+                    covered: 0.4,
+                    uncovered: 1.7,
+                    utilisation: 1.0 / 3.0,
+                }),
             };
             let mut service = tests_support::whole(&m);
             service.cost.fixed = 0.0;
@@ -948,6 +957,7 @@ mod tests {
         let p = partial();
         let text = to_text(&p, 42, 3, 1);
         assert!(!text.contains("service-latency"), "one service keeps no histogram of its own");
+        assert_eq!(text.matches("commitment.level=").count(), 1, "only where there is one");
         assert_eq!(parse(&text, 42, 3, &names()), Ok(p));
     }
 

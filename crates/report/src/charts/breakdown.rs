@@ -8,7 +8,7 @@
 
 use super::legend::{Entry, Legend, Mark, LEFT_MIDDLE};
 use super::{bold, font, linear, Draw, DrawError};
-use crate::plot_dir::{RunData, COST_ITEMS, INFRA_ITEMS};
+use crate::plot_dir::{RunData, COMMITMENT_ITEM, COST_ITEMS, INFRA_ITEMS};
 use crate::style::{self, Palette};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -82,7 +82,7 @@ impl Breakdown {
             .used()
             .into_iter()
             .map(|i| Entry {
-                color: style::ITEM_PALETTE[i % style::ITEM_PALETTE.len()],
+                color: item_color(i),
                 mark: Mark::Swatch,
                 text: format!("{}{}", COST_ITEMS[i].1, if i >= INFRA_ITEMS { " (TCO)" } else { "" }),
             })
@@ -211,7 +211,6 @@ impl Draw for Breakdown {
         let (name_col, plots) = panels.split_horizontally(MARGIN + names);
         draw_names(&name_col, &self.bars, names)?;
         let used = self.used();
-        let item_color = |i: usize| style::ITEM_PALETTE[i % style::ITEM_PALETTE.len()];
         let infra: Vec<Vec<(RGBColor, f64)>> = self
             .bars
             .iter()
@@ -243,6 +242,17 @@ impl Draw for Breakdown {
         self.panel(&right, "Total cost of ownership (own scale)", &tco)?;
         Ok(())
     }
+}
+
+/// Line item `i`'s colour. The commitment line came last and takes the palette's last
+/// colour, so every other line keeps the colour it had before it.
+fn item_color(i: usize) -> RGBColor {
+    let k = match i.cmp(&COMMITMENT_ITEM) {
+        std::cmp::Ordering::Less => i,
+        std::cmp::Ordering::Equal => style::ITEM_PALETTE.len() - 1,
+        std::cmp::Ordering::Greater => i - 1,
+    };
+    style::ITEM_PALETTE[k % style::ITEM_PALETTE.len()]
 }
 
 #[cfg(test)]

@@ -466,6 +466,7 @@ pub fn record_line(job: Job, metrics: &ReplicationMetrics, latency: &Latencies) 
     t.extend(metrics_tokens(metrics));
     t.push(hex(&latency.stack.to_v2_bytes()));
     t.extend(cost_tokens(&metrics.shared_cost));
+    t.push(bits(metrics.shared_cost.commitment));
     t.push(metrics.services.len().to_string());
     for s in &metrics.services {
         t.extend(service_tokens(s));
@@ -477,7 +478,7 @@ pub fn record_line(job: Job, metrics: &ReplicationMetrics, latency: &Latencies) 
 /// A `rec` line (without `rec `) read back, its values checked as a replication's.
 pub fn parse_record(rest: &str) -> Result<(Job, ReplicationMetrics, Latencies), String> {
     let t: Vec<&str> = rest.split(' ').collect();
-    let head = 3 + METRIC_TOKENS + 1 + 14 + 1;
+    let head = 3 + METRIC_TOKENS + 1 + 15 + 1;
     if t.len() < head {
         return Err("a record has the wrong number of fields".into());
     }
@@ -491,7 +492,10 @@ pub fn parse_record(rest: &str) -> Result<(Job, ReplicationMetrics, Latencies), 
     let replication = t[1].parse().map_err(|_| "bad replication index")?;
     let platform = t[2].parse().map_err(|_| "bad platform index")?;
     let mut metrics = parse_metrics(&t[3..3 + METRIC_TOKENS]).ok_or("bad metrics")?;
-    metrics.shared_cost = parse_cost(&t[head - 15..head - 1]).ok_or("bad metrics")?;
+    metrics.shared_cost = CostBreakdown {
+        commitment: u64::from_str_radix(t[head - 2], 16).map(f64::from_bits).map_err(|_| "bad metrics")?,
+        ..parse_cost(&t[head - 16..head - 2]).ok_or("bad metrics")?
+    };
     let histogram =
         |h: &str| unhex(h).and_then(|b| LatencyRecorder::from_v2_bytes(&b)).ok_or("bad latency histogram");
     let stack = histogram(t[3 + METRIC_TOKENS])?;
@@ -841,7 +845,12 @@ mod tests {
     /// bit for bit; one whose services do not add up to the stack is refused.
     #[test]
     fn a_stack_record_round_trips() {
-        let m = crate::resume::tests_support::two_services();
+        let mut m = crate::resume::tests_support::two_services();
+        // A commitment's fee is carried for the stack, the shared part and each service.
+        m.cost.commitment = 3.0;
+        m.shared_cost.commitment = 0.5;
+        m.services[0].cost.commitment = 1.0;
+        m.services[1].cost.commitment = 1.5;
         let mut a = LatencyRecorder::new();
         a.record(SimDuration::from_millis(3));
         let mut b = LatencyRecorder::new();
