@@ -265,8 +265,32 @@ autoscaler = { kind = "cluster-autoscaler", provisioning = "30s" }
     scenario(&text)
 }
 
+/// The case the property test found: four one-pod services that fill two 2-vCPU nodes,
+/// two of them cheaper on the per-request platform only when both leave (a node is freed
+/// only when both its pods go), which single moves from "all on k8s" never reach.
+#[test]
+fn local_search_moves_two_services_that_free_a_node_together() {
+    // And two services, on two platforms, worth a cluster's control plane only together.
+    let cases: [(&[f64], &[u32]); 2] = [
+        (&[7.314, 6.465, 1.261, 0.716], &[5, 11, 49, 82]),
+        (&[11.04, 1.328, 18.304, 13.435], &[88, 5, 54, 5]),
+    ];
+    for (rates, cpus) in cases {
+        let s = random_stack(rates, cpus);
+        let mut ev = Evaluator::new(&s, Some(2), None).unwrap();
+        for model in CostModel::ALL {
+            let exhaustive = plan::search_with(&mut ev, model, u128::MAX).unwrap();
+            let local = plan::search_with(&mut ev, model, 0).unwrap();
+            assert_eq!(local.best.assignment, exhaustive.best.assignment, "{rates:?} {model:?}");
+        }
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 5, rng_algorithm: proptest::test_runner::RngAlgorithm::ChaCha, failure_persistence: None, ..ProptestConfig::default() })]
+    // A fixed seed: the same stacks on every run (the search was also checked on 96
+    // stacks from random seeds while pair moves were added; two counterexamples found on
+    // the way are the regression test above).
+    #![proptest_config(ProptestConfig { cases: 5, rng_algorithm: proptest::test_runner::RngAlgorithm::ChaCha, rng_seed: proptest::test_runner::RngSeed::Fixed(20261206), failure_persistence: None, ..ProptestConfig::default() })]
 
     /// Local search from the best single platform finds what exhaustive enumeration
     /// finds, on random stacks of three or four services.

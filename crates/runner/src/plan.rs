@@ -20,7 +20,8 @@
 //! The search is exhaustive when there are at most [`EXHAUSTIVE_LIMIT`] assignments;
 //! otherwise it starts from the best single-platform answer and moves one service at a
 //! time to another platform (or all the services of one platform to another, since a
-//! platform's fixed costs go only with its last service), taking the best move, while
+//! platform's fixed costs go only with its last service; and, when neither lowers the
+//! objective, any two services together to a third platform), taking the best move, while
 //! the objective falls; then it does the same from every other single-platform answer
 //! and keeps the best plan found. The
 //! objective is lexicographic: fewer services missing their SLO first, then the mean
@@ -603,14 +604,55 @@ fn descend(
                 .iter()
                 .map(|a| ev.evaluate(a))
                 .reduce(|a, b| if b.better_than(&a, model) { b } else { a });
+        let best = match best {
+            Some(b) if b.better_than(&current, model) => Some(b),
+            // Stuck: try moving two services together to one other platform. On a
+            // cluster a node is freed only when every pod on it goes, and a platform's
+            // fixed costs (a control plane) are worth paying only for several services,
+            // so a pair may be worth moving where neither alone is (cases the property
+            // test found: two pods sharing a node; two services opening a cluster).
+            _ => {
+                let pairs = pair_moves(ev, candidates, &current.assignment);
+                ev.prepare(&pairs)?;
+                *evaluated += pairs.len();
+                pairs
+                    .iter()
+                    .map(|a| ev.evaluate(a))
+                    .reduce(|a, b| if b.better_than(&a, model) { b } else { a })
+                    .filter(|b| b.better_than(&current, model))
+            }
+        };
         match best {
-            Some(b) if b.better_than(&current, model) => {
+            Some(b) => {
                 current = b;
                 *moves += 1;
             }
-            _ => return Ok(current),
+            None => return Ok(current),
         }
     }
+}
+
+/// Every assignment that moves two services together to a platform that runs both and
+/// was neither's, within the evaluator's scope.
+fn pair_moves(ev: &Evaluator, candidates: &[Vec<usize>], current: &[usize]) -> Vec<Vec<usize>> {
+    let n = current.len();
+    let mut out = Vec::new();
+    for s in 0..n {
+        for t in s + 1..n {
+            for &to in candidates[s]
+                .iter()
+                .filter(|&&q| q != current[s] && q != current[t] && candidates[t].contains(&q))
+            {
+                let mut a = current.to_vec();
+                a[s] = to;
+                a[t] = to;
+                if ev.admissible(&a) {
+                    out.push(a);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Every assignment, the last service changing fastest.
