@@ -173,8 +173,13 @@ fn bits(x: f64) -> String {
     format!("{:016x}", x.to_bits())
 }
 
+/// A float read back from [`bits`].
+fn unbits(token: &str) -> Option<f64> {
+    u64::from_str_radix(token, 16).ok().map(f64::from_bits)
+}
+
 fn parse_cost(t: &[&str]) -> Option<CostBreakdown> {
-    let f = |i: usize| u64::from_str_radix(t.get(i)?, 16).ok().map(f64::from_bits);
+    let f = |i: usize| unbits(t.get(i)?);
     Some(CostBreakdown {
         cpu: f(0)?,
         memory: f(1)?,
@@ -235,7 +240,7 @@ fn parse_service(t: &[&str]) -> Option<ServiceMetrics> {
     if t.len() != SERVICE_TOKENS {
         return None;
     }
-    let f = |i: usize| u64::from_str_radix(t[i], 16).ok().map(f64::from_bits);
+    let f = |i: usize| unbits(t[i]);
     let u = |i: usize| t[i].parse::<u64>().ok();
     Some(ServiceMetrics {
         cost: CostBreakdown { commitment: f(SERVICE_TOKENS - 1)?, ..parse_cost(&t[..14])? },
@@ -340,7 +345,7 @@ fn parse_metrics(t: &[&str]) -> Option<ReplicationMetrics> {
     if t.len() != METRIC_TOKENS {
         return None;
     }
-    let f = |i: usize| u64::from_str_radix(t[i], 16).ok().map(f64::from_bits);
+    let f = |i: usize| unbits(t[i]);
     let u = |i: usize| t[i].parse::<u64>().ok();
     let cost = CostBreakdown {
         cpu: f(1)?,
@@ -493,7 +498,7 @@ pub fn parse_record(rest: &str) -> Result<(Job, ReplicationMetrics, Latencies), 
     let platform = t[2].parse().map_err(|_| "bad platform index")?;
     let mut metrics = parse_metrics(&t[3..3 + METRIC_TOKENS]).ok_or("bad metrics")?;
     metrics.shared_cost = CostBreakdown {
-        commitment: u64::from_str_radix(t[head - 2], 16).map(f64::from_bits).map_err(|_| "bad metrics")?,
+        commitment: unbits(t[head - 2]).ok_or("bad metrics")?,
         ..parse_cost(&t[head - 16..head - 2]).ok_or("bad metrics")?
     };
     let histogram =
@@ -627,9 +632,7 @@ fn describe(origin: &str, text: &str) -> Result<Described, MergeError> {
                 }
             }
             "slo_ms" if rest == "none" => d.slo_ms = None,
-            "slo_ms" => {
-                d.slo_ms = Some(f64::from_bits(u64::from_str_radix(rest, 16).map_err(|_| bad("bad slo_ms"))?))
-            }
+            "slo_ms" => d.slo_ms = Some(unbits(rest).ok_or_else(|| bad("bad slo_ms"))?),
             "vary" => d.dims.push(Vary::parse(&utf8(rest)?).map_err(|e| bad(&e.to_string()))?),
             "point" => {
                 let t: Vec<&str> = rest.split(' ').collect();
