@@ -75,10 +75,11 @@ impl PartialOrd for IoPhase {
     }
 }
 
-/// `x.ceil() as u64`, without the libm call the baseline x86-64 target makes for `ceil`:
-/// truncation is exact, and so is the comparison that says whether it rounded down.
+/// `x.ceil() as u64` (saturating: 0 for a negative or NaN `x`), without the libm call
+/// the baseline x86-64 target makes for `ceil`: truncation is exact, and so is the
+/// comparison that says whether it rounded down.
 #[inline]
-fn ceil_to_u64(x: f64) -> u64 {
+pub(crate) fn ceil_to_u64(x: f64) -> u64 {
     let t = x as u64;
     if (t as f64) < x {
         t.saturating_add(1)

@@ -27,12 +27,9 @@ impl KpaState {
         let ready = f.ready.max(1) as f64;
         let target = cfg.target_concurrency * f.concurrency as f64;
         let want = |window| {
-            let by_concurrency = ceil_div(h.avg_concurrency(window), target);
-            let by_cpu = if cfg.target_cpu > 0.0 {
-                ceil_div(h.cpu_in_use(window), f.vcpu * cfg.target_cpu)
-            } else {
-                0
-            };
+            let (concurrency, cpu) = h.concurrency_and_cpu(window);
+            let by_concurrency = ceil_div(concurrency, target);
+            let by_cpu = if cfg.target_cpu > 0.0 { ceil_div(cpu, f.vcpu * cfg.target_cpu) } else { 0 };
             by_concurrency.max(by_cpu)
         };
         let max_up = (cfg.max_scale_up_rate * ready).ceil() as u32;

@@ -6,6 +6,7 @@
 //! history and their own small state, which is what lets tests replay hand-worked
 //! traces.
 
+use crate::instance::ceil_to_u64;
 use crossover_engine::{SimDuration, SimTime};
 use std::collections::VecDeque;
 
@@ -65,6 +66,14 @@ impl MetricHistory {
         self.span(window).map_or(0.0, |(a, b, dt)| (b.cpu_work_ns - a.cpu_work_ns) / dt)
     }
 
+    /// `avg_concurrency` and `cpu_in_use` over the same window, finding it once (a
+    /// KPA tick asks both of two windows, every 2 s whatever the traffic).
+    pub fn concurrency_and_cpu(&self, window: SimDuration) -> (f64, f64) {
+        self.span(window).map_or((0.0, 0.0), |(a, b, dt)| {
+            ((b.in_system_area - a.in_system_area) as f64 / dt, (b.cpu_work_ns - a.cpu_work_ns) / dt)
+        })
+    }
+
     /// Arrivals in the window.
     pub fn arrivals(&self, window: SimDuration) -> u64 {
         self.span(window).map_or(0, |(a, b, _)| b.arrivals - a.arrivals)
@@ -97,7 +106,9 @@ pub(crate) fn ceil_div(x: f64, per: f64) -> u32 {
     if per <= 0.0 || x <= 0.0 {
         0
     } else {
-        (x / per - 1e-9).ceil().clamp(0.0, u32::MAX as f64) as u32
+        // `(x / per - 1e-9).ceil().clamp(0.0, u32::MAX as f64) as u32`, without the libm
+        // call `ceil` is on the baseline target (at every autoscaler tick).
+        ceil_to_u64(x / per - 1e-9).min(u64::from(u32::MAX)) as u32
     }
 }
 
@@ -125,5 +136,37 @@ pub(crate) mod testing {
 
     pub fn fleet(now_s: u64, ready: u32, desired: u32) -> Fleet {
         Fleet { now: SimTime(now_s * S), ready, desired, concurrency: 100, vcpu: 1.0 }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `ceil_div` rounds as `f64::ceil` clamped into a u32 does, at the edges (exact
+    /// integers, just above and below them, huge, infinite and NaN quotients) and on
+    /// a spread of ordinary ones.
+    #[test]
+    fn ceil_div_equals_the_float_ceiling() {
+        let reference = |x: f64, per: f64| {
+            if per <= 0.0 || x <= 0.0 {
+                0
+            } else {
+                (x / per - 1e-9).ceil().clamp(0.0, u32::MAX as f64) as u32
+            }
+        };
+        let mut xs =
+            vec![0.0, 1e-12, 1e-9, 2e-9, 0.5, 1.0, 1.0 + 1e-9, 1.0 + 3e-9, 7.0, 1e9, 4.3e9, 1e19, 1e300];
+        xs.extend([f64::INFINITY, f64::NAN, -1.0, f64::MIN_POSITIVE, u32::MAX as f64, u64::MAX as f64]);
+        let mut u: u64 = 0x853C_49E6_748F_EA9B;
+        for _ in 0..10_000 {
+            u = u.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            xs.push((u >> 11) as f64 / (1u64 << 40) as f64);
+        }
+        for &x in &xs {
+            for per in [1.0, 0.7, 3.0, 100.0, 1e-6, 0.0, -1.0, f64::INFINITY] {
+                assert_eq!(ceil_div(x, per), reference(x, per), "x {x} per {per}");
+            }
+        }
     }
 }
