@@ -94,13 +94,12 @@ impl<K: Ord + Copy> IndexedHeap<K> {
         self.position[id as usize] = ABSENT;
         let last = self.entries.pop().expect("the heap holds the removed id");
         if at < self.entries.len() {
-            // The last entry fills the hole: up if it is less than the hole's parent
-            // (possible only when the hole is not on its branch), else down.
-            if at > 0 && less(&last, &self.entries[(at - 1) / 2]) {
-                self.sift_up(at, last);
-            } else {
-                self.sift_down(at, last);
-            }
+            // The last entry fills the hole. It is usually among the greatest (a leaf),
+            // so the hole first goes down to a leaf, the lesser child moving up (one
+            // comparison a level instead of two), and the last entry rises from there
+            // (rarely far; past `at` only when the hole was not on its branch).
+            let leaf = self.hole_to_leaf(at);
+            self.sift_up(leaf, last);
         }
         Some(key)
     }
@@ -141,6 +140,36 @@ impl<K: Ord + Copy> IndexedHeap<K> {
             }
             *entries.get_unchecked_mut(at) = moving;
             *position.get_unchecked_mut(moving.1 as usize) = at as u32;
+        }
+    }
+
+    /// Moves the hole at `at` down to a leaf, the lesser child moving up into it at each
+    /// level; returns where the hole ends. Its entry must be written by the caller.
+    #[inline(always)]
+    fn hole_to_leaf(&mut self, mut at: usize) -> usize {
+        let n = self.entries.len();
+        assert!(at < n);
+        let (entries, position) = (self.entries.as_mut_slice(), self.position.as_mut_slice());
+        // SAFETY: children are read only below `n = entries.len()`, and `at` stays
+        // below it (asserted, then each step moves to a child below `n`); ids in
+        // `entries` are below `position.len()` as in `sift_up`.
+        unsafe {
+            loop {
+                let left = 2 * at + 1;
+                if left >= n {
+                    return at;
+                }
+                let right = left + 1;
+                let child = if right < n && less(entries.get_unchecked(right), entries.get_unchecked(left)) {
+                    right
+                } else {
+                    left
+                };
+                let below = *entries.get_unchecked(child);
+                *entries.get_unchecked_mut(at) = below;
+                *position.get_unchecked_mut(below.1 as usize) = at as u32;
+                at = child;
+            }
         }
     }
 
