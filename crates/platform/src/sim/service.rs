@@ -935,12 +935,14 @@ impl<'a> Service<'a> {
             self.stop_instance(sh, slot);
             return self.on_task_ended(sh);
         }
+        // Waiting requests first: a slot that takes one at once is not listed as free in
+        // between (each dispatch relists it).
+        self.take_waiting(sh, slot);
         if finished > 0 {
             // Only a finished request frees a slot: a CPU phase ending into I/O leaves the
             // load, and so the available set, as it was.
             self.relist(slot);
         }
-        self.take_waiting(sh, slot);
         let inst = &mut self.instances[slot as usize];
         if inst.is_idle() {
             inst.end_busy_period(now, self.spec.tariff.rounding);
