@@ -240,24 +240,13 @@ fn traffic(c: &mut Criterion) {
 }
 
 /// M/M/100 at load 0.9 (90 requests/s, exponential work of mean 1 s, 100 servers, one
-/// FIFO queue) over one day, twice: through crossover (a fixed fleet of 100 behind a
-/// central queue: docs/performance.md's M/M/100), and as the bare loop such a simulation needs at least: ChaCha8 draws, ziggurat exponentials, a
-/// binary heap of departures, a FIFO of waiting arrival times, an HDR histogram of
-/// latencies. Their ratio is how close the simulator runs to that limit.
+/// FIFO queue) over one day, twice: through crossover (`scenarios/mm100.toml`: a fixed
+/// fleet of 100 behind a central queue, docs/performance.md's M/M/100), and as the bare
+/// loop such a simulation needs at least: ChaCha8 draws, ziggurat exponentials, a binary
+/// heap of departures, a FIFO of waiting arrival times, an HDR histogram of latencies.
+/// Their ratio is how close the simulator runs to that limit.
 fn mm100(c: &mut Criterion) {
-    let text = r#"
-        [traffic]
-        profile = "constant"
-        rps = 90.0
-        [service]
-        cpu = { dist = "exponential", mean = "1s" }
-        [[platform]]
-        name = "m-m-100"
-        autoscaler = { kind = "fixed", instances = 100 }
-        instance = { cpu = 1, memory = "1GiB", concurrency = 1, cold_start = "0s" }
-        router = { kind = "central-queue", timeout = "1h" }
-        billing = { vcpu_second = 0.000024, gib_second = 0.0000025 }
-    "#;
+    let text = include_str!("scenarios/mm100.toml");
     let s = crossover_scenario::parse(text, "bench", "bench").expect("the M/M/100 bench scenario is valid");
     let mut group = c.benchmark_group("mm100_one_day");
     group.sample_size(10).sampling_mode(SamplingMode::Flat).measurement_time(Duration::from_secs(20));

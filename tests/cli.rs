@@ -180,6 +180,26 @@ fn usage_errors_exit_2() {
     assert_eq!(crossover(&["--version"], dir.path()).status.code(), Some(0));
 }
 
+/// The performance workloads in benches/scenarios/ are valid, also at the low rate
+/// docs/performance.md runs them at, and that page names each one.
+#[test]
+fn every_performance_workload_is_valid_and_documented() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/performance.md")).unwrap();
+    let mut n = 0;
+    for entry in std::fs::read_dir(root.join("benches/scenarios")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            common::load_shipped(&path, &[]);
+            common::load_shipped(&path, &["traffic.rps=1.0"]);
+            let name = path.file_name().unwrap().to_str().unwrap();
+            assert!(doc.contains(&format!("benches/scenarios/{name}")), "docs/performance.md names {name}");
+            n += 1;
+        }
+    }
+    assert!(n >= 4, "{n} workloads");
+}
+
 /// Every scenario in scenarios/ is valid, and together they use every key of the format,
 /// so each feature has a ready example.
 #[test]
