@@ -33,6 +33,24 @@ fn less<K: Ord>(a: &(K, u32), b: &(K, u32)) -> bool {
     }
 }
 
+/// Where the lesser of the children at `left` and `left + 1` (if that one exists) is.
+///
+/// # Safety
+/// `left` must be below `entries.len()`.
+#[inline(always)]
+unsafe fn lesser_child<K: Ord>(entries: &[(K, u32)], left: usize) -> usize {
+    let right = left + 1;
+    // SAFETY: `left` is in bounds (the caller's promise), and `right` is read only when
+    // it is too.
+    if right < entries.len()
+        && less(unsafe { entries.get_unchecked(right) }, unsafe { entries.get_unchecked(left) })
+    {
+        right
+    } else {
+        left
+    }
+}
+
 impl<K: Ord + Copy> IndexedHeap<K> {
     pub fn new() -> Self {
         IndexedHeap { entries: Vec::new(), position: Vec::new() }
@@ -159,12 +177,7 @@ impl<K: Ord + Copy> IndexedHeap<K> {
                 if left >= n {
                     return at;
                 }
-                let right = left + 1;
-                let child = if right < n && less(entries.get_unchecked(right), entries.get_unchecked(left)) {
-                    right
-                } else {
-                    left
-                };
+                let child = lesser_child(entries, left);
                 let below = *entries.get_unchecked(child);
                 *entries.get_unchecked_mut(at) = below;
                 *position.get_unchecked_mut(below.1 as usize) = at as u32;
@@ -186,12 +199,7 @@ impl<K: Ord + Copy> IndexedHeap<K> {
                 if left >= n {
                     break;
                 }
-                let right = left + 1;
-                let child = if right < n && less(entries.get_unchecked(right), entries.get_unchecked(left)) {
-                    right
-                } else {
-                    left
-                };
+                let child = lesser_child(entries, left);
                 let below = *entries.get_unchecked(child);
                 if !less(&below, &moving) {
                     break;
