@@ -982,6 +982,8 @@ impl<'a> Service<'a> {
             let warning = self.spec.interruptions.as_ref().map_or(SimDuration::ZERO, |i| i.warning);
             self.counters.interruptions += 1;
             let inst = &mut self.instances[slot as usize];
+            // Its next completion is computed from now (below): the clock must be now's.
+            inst.advance(self.now);
             inst.noticed = true;
             inst.interrupt_at = self.now + warning;
             self.drain(sh, slot);
@@ -1000,6 +1002,8 @@ impl<'a> Service<'a> {
     /// Stops `slot` at once (its machine is gone): whatever runs or waits on it is lost.
     pub fn kill(&mut self, sh: &mut Shared<'a>, slot: u32) {
         let inst = &mut self.instances[slot as usize];
+        // The CPU work done up to its last event counts, deferred CPU-phase ends included.
+        inst.catch_up(self.now);
         if !inst.is_idle() {
             self.busy -= 1;
         }
@@ -1036,11 +1040,12 @@ impl<'a> Service<'a> {
 
     /// Computes the slot's next event and schedules it if it changed.
     fn reschedule(&mut self, sh: &mut Shared<'a>, slot: u32) {
-        let inst = &self.instances[slot as usize];
+        let idle_expiry = self.idle_expiry();
+        let inst = &mut self.instances[slot as usize];
         let next = match inst.life {
             Life::Starting => Some(inst.ready_at),
             Life::Ready if !inst.is_idle() => inst.next_completion(self.now),
-            Life::Ready => self.idle_expiry().map(|d| inst.idle_since + d),
+            Life::Ready => idle_expiry.map(|d| inst.idle_since + d),
             Life::Pending | Life::Stopped => None,
         };
         let next = next.unwrap_or(SimTime::MAX).min(inst.interrupt_at);
