@@ -315,7 +315,17 @@ impl Instance {
         // in the tag, so the least tag gives the least end exactly, with one division
         // and one rounding instead of one per request.
         let mut next = self.io.peek().map_or(SimTime::MAX, |w| w.io_end);
-        if self.defers() {
+        // Set again below while ends are deferred; never left over from an earlier
+        // state (a settle can bring the instance into deferring without a reschedule
+        // until the event is handled).
+        self.next_cpu_end = SimTime::MAX;
+        if self.defers() && self.cpu_phase() == 1 {
+            // One request at full share (the usual case): its end, then its I/O.
+            let c = self.cpu.peek().expect("one in its CPU phase");
+            let end = now + SimDuration::from_nanos(ceil_to_u64((c.finish_tag - self.vclock).max(0.0)));
+            self.next_cpu_end = end;
+            next = next.min(end + c.io);
+        } else if self.defers() {
             // The CPU phases end in tag order at full share: walk them as `advance` will
             // replay them, and take the least end of an I/O wait (or of a request
             // without one).
@@ -518,7 +528,7 @@ mod tests {
     }
 
     /// Runs `n` requests (a tenth with no CPU work, a tenth with no I/O; means of CPU
-    /// work, I/O and gaps in ms) through the instance and through the reference scan,
+    /// work, I/O and gaps in ms; at most `cap` held at once) through the instance and through the reference scan,
     /// each on its own events (the scan has one
     /// at every CPU-phase end; the instance defers those that change no share): both
     /// finish every request at the same instant and do the same CPU work, bit for bit.
@@ -527,6 +537,7 @@ mod tests {
         vcpu: f64,
         n: usize,
         (cpu_ms, io_ms, gap_ms): (f64, f64, f64),
+        cap: usize,
         tick: Option<SimDuration>,
     ) -> (usize, usize, usize) {
         let mut rng = crossover_engine::RngStream::new(crossover_engine::StreamKey::new(4, 0, 2));
@@ -552,6 +563,7 @@ mod tests {
         fn run<M>(
             model: &mut M,
             arrivals: &[(SimTime, SimDuration, SimDuration)],
+            cap: usize,
             tick: Option<SimDuration>,
             mut next: impl FnMut(&mut M, SimTime) -> Option<SimTime>,
             mut step: impl FnMut(&mut M, SimTime, &mut Vec<(SimTime, SimTime)>),
@@ -561,6 +573,7 @@ mod tests {
         ) -> (Vec<(SimTime, SimTime)>, usize, usize) {
             let (mut done, mut events, mut most) = (Vec::new(), 0, 0);
             let mut k = 0;
+            let mut waiting = std::collections::VecDeque::new();
             let mut pending = next(model, SimTime::ZERO);
             let mut next_tick = tick.map(|d| SimTime::ZERO + d);
             loop {
@@ -581,8 +594,14 @@ mod tests {
                 events += 1;
                 step(model, now, &mut done);
                 while arrivals.get(k).is_some_and(|a| a.0 == now) {
-                    admit(model, now, arrivals[k].1, arrivals[k].2);
+                    waiting.push_back((arrivals[k].1, arrivals[k].2));
                     k += 1;
+                }
+                // Up to `cap` held at once, the rest wait: a request that frees a slot
+                // lets the next one in at the same event, as `take_waiting` does.
+                while load(model) < cap {
+                    let Some((cpu, io)) = waiting.pop_front() else { break };
+                    admit(model, now, cpu, io);
                 }
                 pending = next(model, now);
                 most = most.max(load(model));
@@ -595,13 +614,19 @@ mod tests {
         let (heaps_done, inst_events, most_held) = run(
             &mut inst,
             &arrivals,
+            cap,
             tick,
             |m, now| m.next_completion(now),
             |m, now, done| {
                 m.advance(now);
                 m.settle(now, |arrival| done.push((now, arrival)));
             },
-            |m, now, cpu, io| m.admit(now, now, cpu, io),
+            // As the simulation dispatches: the clock brought to now first (again, after
+            // the settle of an event at the same instant).
+            |m, now, cpu, io| {
+                m.advance(now);
+                m.admit(now, now, cpu, io)
+            },
             |m, now| m.advance(now),
             |m| m.load(),
         );
@@ -609,6 +634,7 @@ mod tests {
         let (scan_done, scan_events, _) = run(
             &mut scan,
             &arrivals,
+            cap,
             tick,
             |m, now| m.next_completion(now),
             |m, now, done| {
@@ -629,7 +655,7 @@ mod tests {
     /// once): the phase heaps finish requests as the scan does.
     #[test]
     fn the_phase_heaps_finish_requests_as_a_linear_scan_does() {
-        let (_, _, most_held) = against_the_scan(2.0, 3000, (40.0, 30.0, 2.0), None);
+        let (_, _, most_held) = against_the_scan(2.0, 3000, (40.0, 30.0, 2.0), usize::MAX, None);
         assert!(most_held > 300, "the instance held {most_held} at most");
     }
 
@@ -637,23 +663,27 @@ mod tests {
     /// change no share and have no event, yet every request finishes when it did.
     #[test]
     fn cpu_phase_ends_at_full_share_need_no_event() {
-        let (inst_events, scan_events, _) = against_the_scan(4.0, 3000, (40.0, 30.0, 40.0), None);
+        let (inst_events, scan_events, _) = against_the_scan(4.0, 3000, (40.0, 30.0, 40.0), usize::MAX, None);
         // Three events a request at most with one per phase end; a deferred end saves one.
         assert!(
             (inst_events as f64) < 0.8 * scan_events as f64,
             "{inst_events} events against the scan's {scan_events}"
         );
         // A fractional vCPU never defers (a lone request runs below full share).
-        let (inst_events, scan_events, _) = against_the_scan(0.5, 500, (40.0, 30.0, 200.0), None);
+        let (inst_events, scan_events, _) = against_the_scan(0.5, 500, (40.0, 30.0, 200.0), usize::MAX, None);
         assert_eq!(inst_events, scan_events);
         // Autoscaler ticks bring the clock forward between events (every 3 ms, more often
         // than requests come): a deferred end keeps the instant its event would have had.
-        let (inst_events, scan_events, _) = against_the_scan(4.0, 3000, (40.0, 30.0, 40.0), Some(ms(3)));
+        let (inst_events, scan_events, _) =
+            against_the_scan(4.0, 3000, (40.0, 30.0, 40.0), usize::MAX, Some(ms(3)));
         assert!((inst_events as f64) < 0.8 * scan_events as f64);
         // Near saturation (2 vCPUs 95% busy): shares below one leave the clock fractional
         // and long busy periods let it grow, where recomputing an end from a tick's clock
         // instead of keeping its instant rounds differently now and then.
-        against_the_scan(2.0, 20_000, (40.0, 30.0, 21.0), Some(ms(1)));
+        against_the_scan(2.0, 20_000, (40.0, 30.0, 21.0), usize::MAX, Some(ms(1)));
+        // Three held at most on two vCPUs, the rest waiting: a request let in at the
+        // event whose settle brought the instance back to full share.
+        against_the_scan(2.0, 20_000, (40.0, 10.0, 21.0), 3, Some(ms(1)));
     }
 
     #[test]
