@@ -97,6 +97,15 @@ pub(crate) fn ceil_to_u64(x: f64) -> u64 {
     }
 }
 
+/// When a CPU phase with finish tag `tag` ends, computed at `at` with the virtual clock
+/// at `vclock` and each request's share `share`: at + ceil(max(tag - vclock, 0) / share)
+/// (the tag's work left, at that share, rounded up to a whole nanosecond). With a share
+/// of 1 the division is exact.
+#[inline]
+fn cpu_end(at: SimTime, tag: f64, vclock: f64, share: f64) -> SimTime {
+    at + SimDuration::from_nanos(ceil_to_u64((tag - vclock).max(0.0) / share))
+}
+
 /// Half a nanosecond of work: completion times are rounded up to whole nanoseconds, so
 /// a tag within this of the virtual clock is done.
 const TAG_EPSILON: f64 = 0.5;
@@ -246,9 +255,8 @@ impl Instance {
                 self.io.push(IoPhase { io_end: end + c.io, arrival: c.arrival });
             }
             // The next end, as the event at this one would have scheduled it (full share).
-            self.next_cpu_end = self.cpu.peek().map_or(SimTime::MAX, |c| {
-                end + SimDuration::from_nanos(ceil_to_u64((c.finish_tag - self.vclock).max(0.0)))
-            });
+            self.next_cpu_end =
+                self.cpu.peek().map_or(SimTime::MAX, |c| cpu_end(end, c.finish_tag, self.vclock, 1.0));
         }
     }
 
@@ -321,35 +329,32 @@ impl Instance {
     /// When the instance's next event is due, if it has one: the next CPU-phase end
     /// that changes a share, or the next end of a request (see the module comment).
     pub fn next_completion(&mut self, now: SimTime) -> Option<SimTime> {
-        // A CPU phase ends at now + ceil(max(tag - vclock, 0) / share): non-decreasing
-        // in the tag, so the least tag gives the least end exactly, with one division
-        // and one rounding instead of one per request.
         let mut next = self.io.peek().map_or(SimTime::MAX, |w| w.io_end);
         // Set again below while ends are deferred; never left over from an earlier
         // state (a settle can bring the instance into deferring without a reschedule
         // until the event is handled).
         self.next_cpu_end = SimTime::MAX;
-        if self.defers() && self.cpu_phase() == 1 {
-            // One request at full share (the usual case): its end, then its I/O.
-            let c = self.cpu.peek().expect("one in its CPU phase");
-            let end = now + SimDuration::from_nanos(ceil_to_u64((c.finish_tag - self.vclock).max(0.0)));
-            self.next_cpu_end = end;
-            next = next.min(end + c.io);
-        } else if self.defers() {
-            // The CPU phases end in tag order at full share: walk them as `advance` will
-            // replay them, and take the least end of an I/O wait (or of a request
+        if self.defers() {
+            debug_assert_eq!(self.vclock_at, now);
+            let n = self.cpu_phase();
+            if n == 1 {
+                // One request at full share (the usual case): its end, then its I/O.
+                let c = self.cpu.peek().expect("one in its CPU phase");
+                self.next_cpu_end = cpu_end(now, c.finish_tag, self.vclock, 1.0);
+                return Some(next.min(self.next_cpu_end + c.io));
+            }
+            // The CPU phases end in tag order at full share: walk them as `catch_up`
+            // will replay them, and take the least end of an I/O wait (or of a request
             // without one).
             let mut phases = [(0.0f64, SimDuration::ZERO); DEFER_MAX];
-            let n = self.cpu_phase();
             for (slot, c) in phases.iter_mut().zip(self.cpu.iter()) {
                 *slot = (c.finish_tag, c.io);
             }
             phases[..n].sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-            let (mut at, mut vclock) = (self.vclock_at, self.vclock);
+            let (mut at, mut vclock) = (now, self.vclock);
             let mut i = 0;
-            debug_assert_eq!(self.vclock_at, now);
             while i < n {
-                let end = at + SimDuration::from_nanos(ceil_to_u64((phases[i].0 - vclock).max(0.0)));
+                let end = cpu_end(at, phases[i].0, vclock, 1.0);
                 if i == 0 {
                     // Fixed now, as the first end's event would be: a tick that brings
                     // the clock forward before then does not move it.
@@ -367,8 +372,9 @@ impl Instance {
                 }
             }
         } else if let Some(c) = self.cpu.peek() {
-            let work_left = (c.finish_tag - self.vclock).max(0.0);
-            next = next.min(now + SimDuration::from_nanos(ceil_to_u64(work_left / self.share())));
+            // Ends are non-decreasing in the tag, so the least tag gives the least end
+            // exactly, with one division and one rounding instead of one per request.
+            next = next.min(cpu_end(now, c.finish_tag, self.vclock, self.share()));
         }
         (next != SimTime::MAX).then_some(next)
     }
@@ -537,6 +543,108 @@ mod tests {
         }
     }
 
+    /// What the comparison drives, the instance and the reference scan alike.
+    trait Model {
+        /// The next event, computed after each event only (as the simulation
+        /// reschedules an instance).
+        fn next_event(&mut self, now: SimTime) -> Option<SimTime>;
+        /// The event: the clock brought to `now` and what is due finished.
+        fn on_event(&mut self, now: SimTime, done: &mut Vec<(SimTime, SimTime)>);
+        /// A request let in at `now`.
+        fn let_in(&mut self, now: SimTime, cpu: SimDuration, io: SimDuration);
+        /// A tick between events: only the clock moves (an autoscaler's snapshot).
+        fn on_tick(&mut self, now: SimTime);
+        fn held(&self) -> usize;
+    }
+
+    impl Model for Instance {
+        fn next_event(&mut self, now: SimTime) -> Option<SimTime> {
+            self.next_completion(now)
+        }
+        fn on_event(&mut self, now: SimTime, done: &mut Vec<(SimTime, SimTime)>) {
+            self.advance(now);
+            self.settle(now, |arrival| done.push((now, arrival)));
+        }
+        fn let_in(&mut self, now: SimTime, cpu: SimDuration, io: SimDuration) {
+            // As the simulation dispatches: the clock brought to now first (again, after
+            // the settle of an event at the same instant).
+            self.advance(now);
+            self.admit(now, now, cpu, io);
+        }
+        fn on_tick(&mut self, now: SimTime) {
+            self.advance(now);
+        }
+        fn held(&self) -> usize {
+            self.load()
+        }
+    }
+
+    impl Model for Scan {
+        fn next_event(&mut self, now: SimTime) -> Option<SimTime> {
+            self.next_completion(now)
+        }
+        fn on_event(&mut self, now: SimTime, done: &mut Vec<(SimTime, SimTime)>) {
+            self.advance(now);
+            self.settle(now, done);
+        }
+        fn let_in(&mut self, now: SimTime, cpu: SimDuration, io: SimDuration) {
+            self.admit(now, cpu, io);
+        }
+        fn on_tick(&mut self, now: SimTime) {
+            self.advance(now);
+        }
+        fn held(&self) -> usize {
+            self.list.len()
+        }
+    }
+
+    /// Events are arrivals and the model's own next event; ticks (every `tick`) come
+    /// between them; up to `cap` requests are held at once and the rest wait, a request
+    /// that frees a slot letting the next one in at the same event, as `take_waiting`
+    /// does. Returns (finished (instant, arrival) pairs, events, most held at once).
+    fn run(
+        model: &mut impl Model,
+        arrivals: &[(SimTime, SimDuration, SimDuration)],
+        cap: usize,
+        tick: Option<SimDuration>,
+    ) -> (Vec<(SimTime, SimTime)>, usize, usize) {
+        let (mut done, mut events, mut most) = (Vec::new(), 0, 0);
+        let mut k = 0;
+        let mut waiting = std::collections::VecDeque::new();
+        let mut pending = model.next_event(SimTime::ZERO);
+        let mut next_tick = tick.map(|d| SimTime::ZERO + d);
+        loop {
+            let due = match (pending, arrivals.get(k)) {
+                (Some(c), Some(a)) => c.min(a.0),
+                (Some(c), None) => c,
+                (None, Some(a)) => a.0,
+                (None, None) => break,
+            };
+            if let (Some(t), Some(d)) = (next_tick, tick) {
+                if t < due {
+                    model.on_tick(t);
+                    next_tick = Some(t + d);
+                    continue;
+                }
+            }
+            let now = due;
+            events += 1;
+            model.on_event(now, &mut done);
+            while arrivals.get(k).is_some_and(|a| a.0 == now) {
+                waiting.push_back((arrivals[k].1, arrivals[k].2));
+                k += 1;
+            }
+            while model.held() < cap {
+                let Some((cpu, io)) = waiting.pop_front() else { break };
+                model.let_in(now, cpu, io);
+            }
+            pending = model.next_event(now);
+            most = most.max(model.held());
+        }
+        done.sort();
+        (done, events, most)
+    }
+
     /// Runs `n` requests (a tenth with no CPU work, a tenth with no I/O; means of CPU
     /// work, I/O and gaps in ms; at most `cap` held at once) through the instance and through the reference scan,
     /// each on its own events (the scan has one
@@ -565,96 +673,11 @@ mod tests {
             arrivals.push((at, cpu, io));
             at += SimDuration::from_secs_f64(rng.exponential(gap_ms / 1e3));
         }
-        // One loop for either: events are arrivals and the model's own next event, which
-        // is computed after each event only (as the simulation reschedules an instance);
-        // a tick between events only brings the clock forward (as an autoscaler's
-        // snapshot does).
-        #[allow(clippy::too_many_arguments)]
-        fn run<M>(
-            model: &mut M,
-            arrivals: &[(SimTime, SimDuration, SimDuration)],
-            cap: usize,
-            tick: Option<SimDuration>,
-            mut next: impl FnMut(&mut M, SimTime) -> Option<SimTime>,
-            mut step: impl FnMut(&mut M, SimTime, &mut Vec<(SimTime, SimTime)>),
-            mut admit: impl FnMut(&mut M, SimTime, SimDuration, SimDuration),
-            mut advance: impl FnMut(&mut M, SimTime),
-            load: impl Fn(&M) -> usize,
-        ) -> (Vec<(SimTime, SimTime)>, usize, usize) {
-            let (mut done, mut events, mut most) = (Vec::new(), 0, 0);
-            let mut k = 0;
-            let mut waiting = std::collections::VecDeque::new();
-            let mut pending = next(model, SimTime::ZERO);
-            let mut next_tick = tick.map(|d| SimTime::ZERO + d);
-            loop {
-                let due = match (pending, arrivals.get(k)) {
-                    (Some(c), Some(a)) => c.min(a.0),
-                    (Some(c), None) => c,
-                    (None, Some(a)) => a.0,
-                    (None, None) => break,
-                };
-                if let (Some(t), Some(d)) = (next_tick, tick) {
-                    if t < due {
-                        advance(model, t);
-                        next_tick = Some(t + d);
-                        continue;
-                    }
-                }
-                let now = due;
-                events += 1;
-                step(model, now, &mut done);
-                while arrivals.get(k).is_some_and(|a| a.0 == now) {
-                    waiting.push_back((arrivals[k].1, arrivals[k].2));
-                    k += 1;
-                }
-                // Up to `cap` held at once, the rest wait: a request that frees a slot
-                // lets the next one in at the same event, as `take_waiting` does.
-                while load(model) < cap {
-                    let Some((cpu, io)) = waiting.pop_front() else { break };
-                    admit(model, now, cpu, io);
-                }
-                pending = next(model, now);
-                most = most.max(load(model));
-            }
-            done.sort();
-            (done, events, most)
-        }
         let mut inst = Instance::new(vcpu, 100_000);
         inst.begin_life(0, SimTime::ZERO, SimTime::ZERO, SimTime::MAX);
-        let (heaps_done, inst_events, most_held) = run(
-            &mut inst,
-            &arrivals,
-            cap,
-            tick,
-            |m, now| m.next_completion(now),
-            |m, now, done| {
-                m.advance(now);
-                m.settle(now, |arrival| done.push((now, arrival)));
-            },
-            // As the simulation dispatches: the clock brought to now first (again, after
-            // the settle of an event at the same instant).
-            |m, now, cpu, io| {
-                m.advance(now);
-                m.admit(now, now, cpu, io)
-            },
-            |m, now| m.advance(now),
-            |m| m.load(),
-        );
+        let (heaps_done, inst_events, most_held) = run(&mut inst, &arrivals, cap, tick);
         let mut scan = Scan { vcpu, vclock: 0.0, vclock_at: SimTime::ZERO, list: vec![], cpu_work_ns: 0.0 };
-        let (scan_done, scan_events, _) = run(
-            &mut scan,
-            &arrivals,
-            cap,
-            tick,
-            |m, now| m.next_completion(now),
-            |m, now, done| {
-                m.advance(now);
-                m.settle(now, done);
-            },
-            |m, now, cpu, io| m.admit(now, cpu, io),
-            |m, now| m.advance(now),
-            |m| m.list.len(),
-        );
+        let (scan_done, scan_events, _) = run(&mut scan, &arrivals, cap, tick);
         assert_eq!(heaps_done.len(), n);
         assert_eq!(heaps_done, scan_done);
         assert_eq!(inst.cpu_work_ns.to_bits(), scan.cpu_work_ns.to_bits());
