@@ -52,6 +52,12 @@ pub struct Empirical {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Mixture {
     cumulative: Vec<f64>,
+    /// A guide table (Chen and Asau, 1974): entry j is the first component whose
+    /// cumulative weight is above j / n, for n entries, one per component. A draw starts
+    /// there and steps to its component, one or two steps on average whatever the
+    /// weights, instead of a binary search: with a component per Azure function, a
+    /// thousand of them, the search's ten dependent loads were a tenth of a run.
+    guide: Vec<u32>,
     components: Vec<Dist>,
 }
 
@@ -256,7 +262,11 @@ impl Dist {
         }
         // Rounding must not leave a sliver above the last cumulative weight.
         *cumulative.last_mut().expect("not empty") = 1.0;
-        Ok(Dist::Mixture(Arc::new(Mixture { cumulative, components })))
+        let n = cumulative.len() as f64;
+        let guide = (0..cumulative.len())
+            .map(|j| cumulative.partition_point(|&c| c <= j as f64 / n) as u32)
+            .collect();
+        Ok(Dist::Mixture(Arc::new(Mixture { cumulative, guide, components })))
     }
 
     pub fn zero() -> Dist {
@@ -345,10 +355,22 @@ impl Empirical {
 }
 
 impl Mixture {
-    /// The component chosen by a uniform draw `u` in (0, 1).
+    /// The component chosen by a uniform draw `u` in (0, 1): the first whose cumulative
+    /// weight is above `u`.
+    #[inline]
     fn component(&self, u: f64) -> &Dist {
-        let i = self.cumulative.partition_point(|&c| c <= u).min(self.components.len() - 1);
-        &self.components[i]
+        let n = self.cumulative.len();
+        let mut i = self.guide[((u * n as f64) as usize).min(n - 1)] as usize;
+        // The guide's entry is that first component, or one just before it, unless the
+        // product above rounded up across an entry: step back then forward, which from
+        // any start ends where a binary search does (the weights are in order).
+        while i > 0 && self.cumulative[i - 1] > u {
+            i -= 1;
+        }
+        while i < n && self.cumulative[i] <= u {
+            i += 1;
+        }
+        &self.components[i.min(n - 1)]
     }
 
     /// Probability of component i.
@@ -531,6 +553,38 @@ mod tests {
         assert_cdf(&v, 5.0, 0.95);
         let slow_share: Vec<f64> = v.iter().copied().filter(|&x| x > 5.0).collect();
         assert_mean(&slow_share, 10.5, 1.0 / 12f64.sqrt());
+    }
+
+    /// The guide table picks the component a binary search over the cumulative weights
+    /// picks, for weights as skewed as the Azure sample's counts (one function with
+    /// most of the calls, runs of zeros, a long tail of ones), at every cumulative
+    /// weight, the floats either side of it, the guide's own bucket edges and a spread
+    /// of draws.
+    #[test]
+    fn the_guide_table_finds_the_binary_search_component() {
+        let mut skewed = vec![1_000_000.0, 0.0, 0.0, 3.0];
+        skewed.extend((0..300).map(|i| if i % 7 == 0 { 0.0 } else { 1.0 + (i % 5) as f64 }));
+        skewed.extend([5e5, 1e-9, 0.0, 2.0]);
+        // Equal weights put cumulative weights on the guide's bucket edges, where a draw
+        // just below an edge can round up into the next bucket.
+        for weights in [skewed, vec![1.0; 3], vec![1.0; 10], vec![1.0; 49], vec![2.0, 1.0, 0.0, 1.0, 2.0]] {
+            let n = weights.len();
+            let d =
+                Dist::mixture(&weights, (0..n).map(|i| Dist::constant(i as f64).unwrap()).collect()).unwrap();
+            let Dist::Mixture(m) = &d else { panic!("a mixture") };
+            let search = |u: f64| m.cumulative.partition_point(|&c| c <= u).min(n - 1) as f64;
+            let mut probes: Vec<f64> = (1..20_000).map(|k| k as f64 / 20_000.0).collect();
+            for &c in &m.cumulative {
+                probes.extend([c, c.next_down(), c.next_up()]);
+            }
+            probes.extend((0..=n).flat_map(|j| {
+                let edge = j as f64 / n as f64;
+                [edge, edge.next_down(), edge.next_up()]
+            }));
+            for u in probes.into_iter().filter(|u| *u > 0.0 && *u < 1.0) {
+                assert_eq!(m.component(u).mean(), search(u), "{n} components, u = {u:e}");
+            }
+        }
     }
 
     #[test]
