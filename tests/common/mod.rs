@@ -44,7 +44,7 @@ pub fn erlang_c(c: u32, a: f64) -> f64 {
 /// The shipped scenarios that replay a trace the user downloads (their headers say where
 /// from and where to put it), and the overrides that point them at the 10-function sample
 /// kept in tests/fixtures (paths relative to scenarios/).
-pub const DOWNLOADED_TRACES: [(&str, &[&str]); 2] = [
+pub const DOWNLOADED_TRACES: [(&str, &[&str]); 3] = [
     (
         "azure-function.toml",
         &[
@@ -53,6 +53,14 @@ pub const DOWNLOADED_TRACES: [(&str, &[&str]); 2] = [
         ],
     ),
     ("azure-replay.toml", &["traffic.trace.file=../tests/fixtures/azure-functions-2019/10_inv.csv"]),
+    // benches/scenarios/: the performance workload of the Azure day.
+    (
+        "azure-day.toml",
+        &[
+            "traffic.trace.file=../../tests/fixtures/azure-functions-2019/10_inv.csv",
+            "service.io.file=../../tests/fixtures/azure-functions-2019/10_run.csv",
+        ],
+    ),
 ];
 
 /// Loads a shipped scenario with `sets` (`KEY=VALUE`). One that replays a downloaded trace
