@@ -148,10 +148,11 @@ fn azure_replay_reproduces_the_sample() {
 #[test]
 fn a_missing_downloaded_trace_is_reported_where_it_is_named() {
     for (name, _) in common::DOWNLOADED_TRACES {
-        let scenario = format!("scenarios/{name}");
+        let scenario = name.to_string();
         let trace = std::fs::read_to_string(repo().join(&scenario)).unwrap();
         let file = trace.lines().find(|l| l.starts_with("file = ")).unwrap().to_string();
-        if repo().join("scenarios").join(&file[8..file.len() - 1]).exists() {
+        let folder = repo().join(&scenario).parent().unwrap().to_path_buf();
+        if folder.join(&file[8..file.len() - 1]).exists() {
             continue; // downloaded: nothing to report
         }
         let dir = scratch(&format!("missing-{name}"));

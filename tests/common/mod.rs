@@ -43,19 +43,22 @@ pub fn erlang_c(c: u32, a: f64) -> f64 {
 
 /// The shipped scenarios that replay a trace the user downloads (their headers say where
 /// from and where to put it), and the overrides that point them at the 10-function sample
-/// kept in tests/fixtures (paths relative to scenarios/).
+/// kept in tests/fixtures (paths relative to the scenario's folder).
 pub const DOWNLOADED_TRACES: [(&str, &[&str]); 3] = [
     (
-        "azure-function.toml",
+        "scenarios/azure-function.toml",
         &[
             "traffic.trace.file=../tests/fixtures/azure-functions-2019/10_inv.csv",
             "service.cpu.file=../tests/fixtures/azure-functions-2019/10_run.csv",
         ],
     ),
-    ("azure-replay.toml", &["traffic.trace.file=../tests/fixtures/azure-functions-2019/10_inv.csv"]),
-    // benches/scenarios/: the performance workload of the Azure day.
     (
-        "azure-day.toml",
+        "scenarios/azure-replay.toml",
+        &["traffic.trace.file=../tests/fixtures/azure-functions-2019/10_inv.csv"],
+    ),
+    // The performance workload of the Azure day.
+    (
+        "benches/scenarios/azure-day.toml",
         &[
             "traffic.trace.file=../../tests/fixtures/azure-functions-2019/10_inv.csv",
             "service.io.file=../../tests/fixtures/azure-functions-2019/10_run.csv",
@@ -71,9 +74,8 @@ pub fn load_shipped(path: &std::path::Path, sets: &[&str]) -> Scenario {
     let parse = |sets: &[&str]| -> Vec<crossover_scenario::Override> {
         sets.iter().map(|s| s.parse().unwrap_or_else(|e| panic!("{s}: {e:?}"))).collect()
     };
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let result = crossover_scenario::load_with_overrides(path, &parse(sets));
-    let Some((_, fixture)) = DOWNLOADED_TRACES.iter().find(|(n, _)| *n == name) else {
+    let Some((_, fixture)) = DOWNLOADED_TRACES.iter().find(|(n, _)| path.ends_with(n)) else {
         return result.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     };
     match result {
