@@ -315,10 +315,7 @@ impl Dist {
                 Err(_) => self.mean(),
             },
             Dist::Empirical(e) => e.quantile(rng.open01()),
-            Dist::Mixture(m) => {
-                let u = rng.open01();
-                m.component(u).sample_secs(rng)
-            }
+            Dist::Mixture(m) => m.sample_secs(rng),
         }
     }
 
@@ -355,6 +352,14 @@ impl Empirical {
 }
 
 impl Mixture {
+    /// Draws one value in seconds: a component, then a value of it. Kept out of line:
+    /// inlined, its search loops made every other distribution's draw dearer.
+    #[inline(never)]
+    fn sample_secs(&self, rng: &mut RngStream) -> f64 {
+        let u = rng.open01();
+        self.component(u).sample_secs(rng)
+    }
+
     /// The component chosen by a uniform draw `u` in (0, 1): the first whose cumulative
     /// weight is above `u`.
     #[inline]
