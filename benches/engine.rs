@@ -240,7 +240,7 @@ fn traffic(c: &mut Criterion) {
 }
 
 /// M/M/100 at load 0.9 (90 requests/s, exponential work of mean 1 s, 100 servers, one
-/// FIFO queue) over one day, twice: through crossover (`scenarios/mm100.toml`: a fixed
+/// FIFO queue) over one day, twice: through crossover (`benches/scenarios/mm100.toml`: a fixed
 /// fleet of 100 behind a central queue, docs/performance.md's M/M/100), and as the bare
 /// loop such a simulation needs at least: ChaCha8 draws, ziggurat exponentials, a binary
 /// heap of departures, a FIFO of waiting arrival times, an HDR histogram of latencies.

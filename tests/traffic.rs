@@ -147,24 +147,24 @@ fn azure_replay_reproduces_the_sample() {
 /// documented, located "trace not found" error, exit 2 and write nothing.
 #[test]
 fn a_missing_downloaded_trace_is_reported_where_it_is_named() {
-    for (name, _) in common::DOWNLOADED_TRACES {
-        let scenario = name.to_string();
-        let trace = std::fs::read_to_string(repo().join(&scenario)).unwrap();
+    for (scenario, _) in common::DOWNLOADED_TRACES {
+        let path = repo().join(scenario);
+        let trace = std::fs::read_to_string(&path).unwrap();
         let file = trace.lines().find(|l| l.starts_with("file = ")).unwrap().to_string();
-        let folder = repo().join(&scenario).parent().unwrap().to_path_buf();
-        if folder.join(&file[8..file.len() - 1]).exists() {
+        if path.parent().unwrap().join(&file[8..file.len() - 1]).exists() {
             continue; // downloaded: nothing to report
         }
+        let name = path.file_stem().unwrap().to_str().unwrap();
         let dir = scratch(&format!("missing-{name}"));
         let out = dir.join("t.csv");
-        let o = crossover(&["traffic", &scenario, "--out", out.to_str().unwrap()]);
+        let o = crossover(&["traffic", scenario, "--out", out.to_str().unwrap()]);
         assert_eq!(o.status.code(), Some(2), "{name}");
         let stderr = String::from_utf8(o.stderr).unwrap();
         assert!(stderr.contains(&format!("{scenario}:")), "located: {stderr}");
         assert!(stderr.contains("traffic.trace.file"), "{stderr}");
         assert!(stderr.contains("trace not found"), "{stderr}");
         assert!(!out.exists());
-        let o = crossover(&["validate", &scenario]);
+        let o = crossover(&["validate", scenario]);
         assert_eq!(o.status.code(), Some(2), "{name}");
         assert!(String::from_utf8(o.stderr).unwrap().contains("trace not found"));
         std::fs::remove_dir_all(dir).unwrap();

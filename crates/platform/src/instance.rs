@@ -249,14 +249,23 @@ impl Instance {
             let end = self.next_cpu_end;
             self.advance_to(end);
             let reached = self.vclock + TAG_EPSILON;
-            while self.cpu.peek().is_some_and(|c| c.finish_tag <= reached) {
-                let c = self.cpu.pop().expect("peeked");
+            while let Some(c) = self.pop_cpu_done(reached) {
                 debug_assert!(c.io != SimDuration::ZERO, "a request without I/O ends at an event");
                 self.io.push(IoPhase { io_end: end + c.io, arrival: c.arrival });
             }
             // The next end, as the event at this one would have scheduled it (full share).
             self.next_cpu_end =
                 self.cpu.peek().map_or(SimTime::MAX, |c| cpu_end(end, c.finish_tag, self.vclock, 1.0));
+        }
+    }
+
+    /// Takes the request whose CPU phase ended by virtual time `reached`, if any.
+    #[inline(always)]
+    fn pop_cpu_done(&mut self, reached: f64) -> Option<CpuPhase> {
+        if self.cpu.peek().is_some_and(|c| c.finish_tag <= reached) {
+            self.cpu.pop()
+        } else {
+            None
         }
     }
 
@@ -303,8 +312,7 @@ impl Instance {
         let reached = self.vclock + TAG_EPSILON;
         // One call of `done` (so that it is inlined): each pass finishes one request.
         loop {
-            let arrival = if self.cpu.peek().is_some_and(|c| c.finish_tag <= reached) {
-                let c = self.cpu.pop().expect("peeked");
+            let arrival = if let Some(c) = self.pop_cpu_done(reached) {
                 if c.io != SimDuration::ZERO {
                     self.io.push(IoPhase { io_end: now + c.io, arrival: c.arrival });
                     continue;
@@ -646,10 +654,10 @@ mod tests {
     }
 
     /// Runs `n` requests (a tenth with no CPU work, a tenth with no I/O; means of CPU
-    /// work, I/O and gaps in ms; at most `cap` held at once) through the instance and through the reference scan,
-    /// each on its own events (the scan has one
-    /// at every CPU-phase end; the instance defers those that change no share): both
-    /// finish every request at the same instant and do the same CPU work, bit for bit.
+    /// work, I/O and gaps in ms; at most `cap` held at once) through the instance and
+    /// through the reference scan, each on its own events (the scan has one at every
+    /// CPU-phase end; the instance defers those that change no share): both finish every
+    /// request at the same instant and do the same CPU work, bit for bit.
     /// Returns (instance events, scan events, most requests held at once).
     fn against_the_scan(
         vcpu: f64,

@@ -1040,15 +1040,15 @@ impl<'a> Service<'a> {
 
     /// Computes the slot's next event and schedules it if it changed.
     fn reschedule(&mut self, sh: &mut Shared<'a>, slot: u32) {
-        let idle_expiry = self.idle_expiry();
-        let inst = &mut self.instances[slot as usize];
+        let inst = &self.instances[slot as usize];
         let next = match inst.life {
             Life::Starting => Some(inst.ready_at),
-            Life::Ready if !inst.is_idle() => inst.next_completion(self.now),
-            Life::Ready => idle_expiry.map(|d| inst.idle_since + d),
+            Life::Ready if !inst.is_idle() => self.instances[slot as usize].next_completion(self.now),
+            // Looked up only here: most reschedules are of busy instances.
+            Life::Ready => self.idle_expiry().map(|d| inst.idle_since + d),
             Life::Pending | Life::Stopped => None,
         };
-        let next = next.unwrap_or(SimTime::MAX).min(inst.interrupt_at);
+        let next = next.unwrap_or(SimTime::MAX).min(self.instances[slot as usize].interrupt_at);
         if next != self.pending_at[slot as usize] {
             let inst = &mut self.instances[slot as usize];
             inst.generation = inst.generation.wrapping_add(1);
