@@ -4,6 +4,7 @@
 //! `autoscaler_test.go`.
 
 use super::metrics::{ceil_div, Fleet, MetricHistory};
+use crate::instance::ceil_to_u64;
 use crate::spec::ConcurrencyScaling;
 use crossover_engine::SimTime;
 
@@ -32,8 +33,11 @@ impl KpaState {
             let by_cpu = if cfg.target_cpu > 0.0 { ceil_div(cpu, f.vcpu * cfg.target_cpu) } else { 0 };
             by_concurrency.max(by_cpu)
         };
-        let max_up = (cfg.max_scale_up_rate * ready).ceil() as u32;
-        let max_down = (ready / cfg.max_scale_down_rate).floor() as u32;
+        // `.ceil() as u32` and `.floor() as u32` without their libm calls (at every
+        // tick): a saturating cast truncates, which is the floor for all but negative
+        // quotients, and those both casts take to 0.
+        let max_up = ceil_to_u64(cfg.max_scale_up_rate * ready).min(u64::from(u32::MAX)) as u32;
+        let max_down = (ready / cfg.max_scale_down_rate) as u32;
         let stable = want(cfg.stable_window).clamp(max_down, max_up.max(max_down));
         let panic_uncapped = want(cfg.panic_window);
         let panic = panic_uncapped.clamp(max_down, max_up.max(max_down));
@@ -74,6 +78,23 @@ mod tests {
             max_scale_up_rate: 1000.0,
             max_scale_down_rate: 2.0,
             idle_retention: SimDuration::ZERO,
+        }
+    }
+
+    /// The scale-rate bounds round as `f64::ceil` and `f64::floor` cast to u32 do: on
+    /// exact integers, either side of them, the u32 range's edge, and non-finite or
+    /// negative products.
+    #[test]
+    fn rate_bounds_round_as_ceil_and_floor() {
+        let mut xs = vec![0.0, -0.0, -0.5, -1.0, -1.5, 0.5, 1.0, 2.5, 1e-300, f64::NAN, f64::INFINITY];
+        xs.extend([f64::NEG_INFINITY, u32::MAX as f64, u32::MAX as f64 + 0.5, 4294967296.0, 1e30]);
+        for k in 0..2000 {
+            let x = f64::from(k) / 8.0;
+            xs.extend([x, x.next_up(), x.next_down()]);
+        }
+        for x in xs {
+            assert_eq!(ceil_to_u64(x).min(u64::from(u32::MAX)) as u32, x.ceil() as u32, "ceil {x}");
+            assert_eq!(x as u32, x.floor() as u32, "floor {x}");
         }
     }
 
