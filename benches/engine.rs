@@ -216,6 +216,49 @@ fn worker_backlog(c: &mut Criterion) {
     group.finish();
 }
 
+/// Cloud Run and EKS at a constant 1 and 100 requests/s for a day, with the per-minute
+/// timeline a run charts. Throughput in requests, so the two rates compare per request
+/// directly: a low rate should cost no more per request than a high one, though at
+/// 1 req/s a KPA tick comes every two requests and a timeline minute every sixty.
+fn rates(c: &mut Criterion) {
+    let mut group = c.benchmark_group("rate_one_day");
+    group.sample_size(10).sampling_mode(SamplingMode::Flat).measurement_time(Duration::from_secs(20));
+    for preset in ["cloud-run", "eks"] {
+        for rps in [1, 100] {
+            let text = format!(
+                r#"
+                [traffic]
+                profile = "constant"
+                rps = {rps}
+                [service]
+                cpu = {{ dist = "lognormal", p50 = "20ms", p99 = "250ms" }}
+                io = {{ dist = "lognormal", p50 = "15ms", p99 = "120ms" }}
+                response_size = "20KB"
+                [[platform]]
+                name = "{preset}"
+                preset = "{preset}"
+                "#
+            );
+            let s =
+                crossover_scenario::parse(&text, "bench", "bench").expect("the rate bench scenario is valid");
+            let input = SimInput {
+                platform: &s.platforms[0],
+                services: &s.services,
+                horizon: SimDuration::from_hours(24),
+                seed: 1,
+                replication: 0,
+                timeline: true,
+            };
+            let n = simulate(&input).counters.arrived;
+            group.throughput(Throughput::Elements(n));
+            group.bench_function(format!("{preset}_{rps}rps"), |b| {
+                b.iter(|| black_box(simulate(&input).counters.arrived))
+            });
+        }
+    }
+    group.finish();
+}
+
 /// Traffic generation as a simulation consumes it: each arrival of the preset
 /// benchmarks' day and its demand (CPU and I/O drawn).
 fn traffic(c: &mut Criterion) {
@@ -324,5 +367,17 @@ fn runner(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, hold, arrivals, traffic, platforms, presets, stacks, worker_backlog, mm100, runner);
+criterion_group!(
+    benches,
+    hold,
+    arrivals,
+    traffic,
+    platforms,
+    presets,
+    rates,
+    stacks,
+    worker_backlog,
+    mm100,
+    runner
+);
 criterion_main!(benches);
