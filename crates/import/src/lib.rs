@@ -161,6 +161,24 @@ pub fn build(imported: &Imported, opts: &Options, base_dir: &Path) -> Result<(St
             Ok(_) => return Ok((text, notes)),
             Err(e) => e,
         };
+        // The `[traffic]` table is the user's own (`--traffic`), written out as given: a
+        // mistake in it is theirs to fix, not a defect of the import.
+        if let Some((_, from)) = &opts.traffic {
+            let theirs: Vec<String> = err
+                .diagnostics
+                .iter()
+                .filter(|d| {
+                    d.key == "traffic" || d.key.starts_with("traffic.") || d.key.starts_with("traffic[")
+                })
+                .map(|d| match &d.help {
+                    Some(help) => format!("`{}`: {} ({help})", d.key, d.message),
+                    None => format!("`{}`: {}", d.key, d.message),
+                })
+                .collect();
+            if !theirs.is_empty() {
+                return Err(format!("--traffic: {from}: {}", theirs.join("; ")));
+            }
+        }
         let doc: toml::Table = text.parse().map_err(|e| format!("the imported scenario is not TOML: {e}"))?;
         let names: Vec<String> = doc
             .get("platform")

@@ -1,0 +1,30 @@
+//! Hostile and mistaken input found by fuzzing (`fuzz/fuzz_targets/import.rs`): each must
+//! give an error that says where and what is wrong, never a panic, a hang, a huge
+//! allocation, or an error blaming crossover for the user's own mistake.
+
+use crossover_import::{build, read, Options, Source};
+use std::path::Path;
+
+fn source(name: &str, text: &str) -> Source {
+    Source { name: name.into(), text: text.into() }
+}
+
+const DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec:\n  template:\n    spec:\n      containers:\n      - resources: {requests: {cpu: 100m, memory: 64Mi}}\n";
+
+/// A mistake in the `--traffic` table is the user's: named as theirs, with the key and
+/// what is accepted, not reported as a defect of crossover import.
+#[test]
+fn a_bad_traffic_table_is_the_users_mistake() {
+    let imported = read(&[source("a.yaml", DEPLOYMENT)]).unwrap();
+    let traffic: toml::Table =
+        "profile = \"timestamps\"\ntimestAmps = { file = \"requests.csv\" }\n".parse().unwrap();
+    let opts = Options {
+        name: "t".into(),
+        traffic: Some((traffic, "the [traffic] table of t.toml".into())),
+        ..Options::default()
+    };
+    let e = build(&imported, &opts, Path::new(".")).unwrap_err();
+    assert!(!e.contains("defect"), "{e}");
+    assert!(e.starts_with("--traffic: the [traffic] table of t.toml: "), "{e}");
+    assert!(e.contains("`traffic.timestAmps`: unknown key `timestAmps` (did you mean `timestamps`?)"), "{e}");
+}
