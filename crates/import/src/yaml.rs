@@ -27,6 +27,12 @@ pub struct YamlError {
 /// of whatever walks the tree.
 const MAX_DEPTH: usize = 200;
 
+/// Most that aliases may copy, in bytes of tree (see [`weight`]). Each alias is a full copy
+/// of what its anchor names, so a few hundred bytes of anchors naming anchors ("billion
+/// laughs") would otherwise ask for exponential memory and time. Real manifests alias a
+/// few small defaults; this is far above them and far below a machine's memory.
+const MAX_ALIAS_BYTES: usize = 16 << 20;
+
 /// Every document of `text`, in order (empty documents left out).
 pub fn load(text: &str) -> Result<Vec<Node>, YamlError> {
     let mut builder = Builder::default();
@@ -54,14 +60,30 @@ enum Open {
 struct Builder {
     docs: Vec<Node>,
     stack: Vec<Open>,
-    anchors: HashMap<usize, Node>,
+    /// Each anchor's node, and its [`weight`].
+    anchors: HashMap<usize, (Node, usize)>,
+    /// What the aliases read so far have copied.
+    alias_bytes: usize,
     error: Option<YamlError>,
+}
+
+/// Roughly the bytes `node` takes: each node, key and scalar text.
+fn weight(node: &Node) -> usize {
+    std::mem::size_of::<Node>()
+        + match &node.value {
+            Value::Null => 0,
+            Value::Scalar(s) => s.len(),
+            Value::Seq(items) => items.iter().map(weight).sum(),
+            Value::Map(entries) => {
+                entries.iter().map(|(k, v)| std::mem::size_of::<String>() + k.len() + weight(v)).sum()
+            }
+        }
 }
 
 impl Builder {
     fn push(&mut self, node: Node, anchor: usize) {
         if anchor > 0 {
-            self.anchors.insert(anchor, node.clone());
+            self.anchors.insert(anchor, (node.clone(), weight(&node)));
         }
         match self.stack.last_mut() {
             None => self.docs.push(node),
@@ -120,8 +142,19 @@ impl MarkedEventReceiver for Builder {
                 };
                 self.push(node, anchor);
             }
-            Event::Alias(id) => match self.anchors.get(&id).cloned() {
-                Some(mut node) => {
+            Event::Alias(id) => match self.anchors.get(&id) {
+                Some((_, w)) if self.alias_bytes.saturating_add(*w) > MAX_ALIAS_BYTES => {
+                    self.error = Some(YamlError {
+                        pos: at,
+                        message: format!(
+                            "the aliases (`*name`) up to here copy more than {} MiB of values: each alias is a copy of what its anchor names, and anchors naming aliases multiply them; write the values out or alias less",
+                            MAX_ALIAS_BYTES >> 20
+                        ),
+                    })
+                }
+                Some((node, w)) => {
+                    self.alias_bytes += *w;
+                    let mut node = node.clone();
                     node.pos = at;
                     self.push(node, 0);
                 }

@@ -28,3 +28,18 @@ fn a_bad_traffic_table_is_the_users_mistake() {
     assert!(e.starts_with("--traffic: the [traffic] table of t.toml: "), "{e}");
     assert!(e.contains("`traffic.timestAmps`: unknown key `timestAmps` (did you mean `timestamps`?)"), "{e}");
 }
+
+/// Aliases repeated level by level ("billion laughs"): each level doubles what the
+/// previous one names, so copying every alias out would take memory and time
+/// exponential in the file's few hundred bytes.
+#[test]
+fn aliases_that_expand_exponentially_are_refused() {
+    let mut text = String::from("a0: &a0 [x, x]\n");
+    for i in 1..40 {
+        text.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}]\n", p = i - 1));
+    }
+    let e = read(&[source("bomb.yaml", &text)]).unwrap_err();
+    assert_eq!(e.loc.file, "bomb.yaml");
+    assert!(e.loc.pos.line > 1, "{e}");
+    assert!(e.message.contains("alias"), "{e}");
+}
