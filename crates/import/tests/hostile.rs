@@ -43,3 +43,18 @@ fn aliases_that_expand_exponentially_are_refused() {
     assert!(e.loc.pos.line > 1, "{e}");
     assert!(e.message.contains("alias"), "{e}");
 }
+
+/// More workloads than a scenario holds: the error names the first one too many and the
+/// limit, as the user's to fix (the scenario's validation said "a defect of crossover
+/// import"; and naming thousands of duplicates tried each against all those taken).
+#[test]
+fn more_services_than_a_scenario_holds_are_refused_by_name() {
+    let text = DEPLOYMENT.repeat(101).replace("\napiVersion", "\n---\napiVersion");
+    let imported = read(&[source("many.yaml", &text)]).unwrap();
+    assert_eq!(imported.workloads.len(), 101);
+    let opts = Options { name: "t".into(), ..Options::default() };
+    let e = build(&imported, &opts, Path::new(".")).unwrap_err();
+    assert!(!e.contains("defect"), "{e}");
+    assert!(e.starts_with("many.yaml:901:1: Deployment a: 101 workloads"), "{e}");
+    assert!(e.contains("at most 100"), "{e}");
+}
