@@ -131,14 +131,30 @@ pub(crate) fn task_definition(file: &str, td: &Node, out: &mut Imported) -> Resu
             out.notes.skip(&loc(file), format!("task definition {family}: `{key}` is not modelled"));
         }
     }
-    out.notes.assume(
-        &loc(file),
-        format!("task definition {family}: one task, until an ECS service in the inputs says how many"),
-    );
+    out.notes.assume(&loc(file), format!("task definition {family}{ONE_TASK}"));
     w.replicas = Some(1);
     w.scaling = Some(Scaling::Fixed(1));
     out.workloads.push(w);
     Ok(())
+}
+
+/// The end of the assumption a task definition without a service gets.
+const ONE_TASK: &str = ": one task, until an ECS service in the inputs says how many";
+
+/// Drops the "one task" assumption of every task definition a service was read for: once,
+/// after all services, as each service scanning every note took time quadratic in the
+/// input.
+pub(crate) fn drop_served_assumptions(out: &mut Imported) {
+    let served = std::mem::take(&mut out.served_families);
+    if served.is_empty() {
+        return;
+    }
+    const TD: &str = "task definition ";
+    out.notes.assumed.retain(|n| {
+        let Some(head) = n.strip_suffix(ONE_TASK) else { return true };
+        // The note is "LOC: task definition FAMILY" + ONE_TASK (FAMILY may hold anything).
+        !head.match_indices(TD).any(|(i, _)| served.contains(&head[i + TD.len()..]))
+    });
 }
 
 /// An ECS service: sets its task definition's count and capacity, or is noted.
@@ -171,11 +187,7 @@ pub(crate) fn service(file: &str, s: &Node, out: &mut Imported) -> Result<(), Im
             if let Origin::Ecs { arm, .. } = w.origin {
                 w.origin = Origin::Ecs { spot, arm };
             }
-            out.notes.assumed.retain(|n| {
-                !n.ends_with(&format!(
-                    "task definition {family}: one task, until an ECS service in the inputs says how many"
-                ))
-            });
+            out.served_families.insert(family.clone());
         }
         None => out.notes.skip(
             &loc(file),

@@ -64,6 +64,12 @@ pub struct Source {
 /// Largest input file read: manifests are kilobytes; this bounds a mistaken path.
 pub const MAX_FILE_BYTES: u64 = 64 << 20;
 
+/// Most objects read in one import (YAML documents, JSON documents and list items, ECS
+/// services): a stack's files hold tens to hundreds, and the passes that match objects to
+/// one another (autoscalers to workloads, services to task definitions) take time
+/// quadratic in their number; a 64 MiB file of small objects holds hundreds of thousands.
+pub const MAX_OBJECTS: usize = 10_000;
+
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json", "toml"];
 
 /// The files at `paths`: a file as given, a folder's `.yaml`, `.yml`, `.json` and
@@ -131,6 +137,20 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -> Result<(), ImportEr
         }
     }
     Ok(())
+}
+
+/// The error for the object past [`MAX_OBJECTS`].
+fn too_many(file: &str, doc: &Doc) -> ImportError {
+    let pos = match doc {
+        Doc::Yaml(n) | Doc::Json(n) => n.pos,
+        Doc::Fly(_) => Pos::default(),
+    };
+    ImportError::at(
+        Loc { file: file.to_string(), pos },
+        format!(
+            "more than {MAX_OBJECTS} objects (YAML documents, JSON documents and list items, ECS services) in the inputs: a stack's files hold tens to hundreds; import the files of one stack at a time"
+        ),
+    )
 }
 
 fn loc(file: &str) -> Loc {
@@ -260,6 +280,9 @@ pub fn read(sources: &[Source]) -> Result<model::Imported, ImportError> {
     let mut parsed = Vec::new();
     for src in sources {
         for doc in parse(src, &mut out)? {
+            if parsed.len() == MAX_OBJECTS {
+                return Err(too_many(&src.name, &doc));
+            }
             parsed.push((src.name.as_str(), doc));
         }
     }
@@ -279,7 +302,12 @@ pub fn read(sources: &[Source]) -> Result<model::Imported, ImportError> {
             Doc::Yaml(n) => out.notes.skip(&Loc { file: file.to_string(), pos: n.pos }, "a YAML document without apiVersion and kind: not a Kubernetes or Cloud Run object; skipped"),
             Doc::Json(n) => match ecs::classify(n) {
                 Some(ecs::EcsDoc::TaskDefinition(td)) => ecs::task_definition(file, td, &mut out)?,
-                Some(ecs::EcsDoc::Services(list)) => services.extend(list.into_iter().map(|s| (*file, s.clone()))),
+                Some(ecs::EcsDoc::Services(list)) => {
+                    if services.len() + list.len() > MAX_OBJECTS {
+                        return Err(too_many(file, doc));
+                    }
+                    services.extend(list.into_iter().map(|s| (*file, s.clone())))
+                }
                 Some(ecs::EcsDoc::Scaling(d)) => {
                     scaling.push((file, d.get("ResourceId").and_then(Node::as_str).unwrap_or("").to_string(), d))
                 }
@@ -291,17 +319,19 @@ pub fn read(sources: &[Source]) -> Result<model::Imported, ImportError> {
     for (file, s) in services {
         ecs::service(file, &s, &mut out)?;
     }
-    // Application Auto Scaling: every document of one ResourceId together.
-    let mut ids: Vec<&String> = scaling.iter().map(|(_, id, _)| id).collect();
-    ids.dedup();
-    let mut seen: Vec<&String> = Vec::new();
-    for id in ids {
-        if seen.contains(&id) {
-            continue;
-        }
-        seen.push(id);
-        let docs: Vec<&Node> = scaling.iter().filter(|(_, i, _)| i == id).map(|(_, _, d)| *d).collect();
-        let file = scaling.iter().find(|(_, i, _)| i == id).map_or("", |(f, _, _)| *f);
+    ecs::drop_served_assumptions(&mut out);
+    // Application Auto Scaling: every document of one ResourceId together, in the order
+    // each id first appears, the file being that of its first document.
+    let mut groups: Vec<(&str, Vec<&Node>)> = Vec::new();
+    let mut group_of: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (file, id, d) in &scaling {
+        let g = *group_of.entry(id.as_str()).or_insert_with(|| {
+            groups.push((*file, Vec::new()));
+            groups.len() - 1
+        });
+        groups[g].1.push(*d);
+    }
+    for (file, docs) in groups {
         ecs::scaling(file, &docs, &mut out)?;
     }
     kubernetes::link(hpas, &mut out);

@@ -58,3 +58,22 @@ fn more_services_than_a_scenario_holds_are_refused_by_name() {
     assert!(e.starts_with("many.yaml:901:1: Deployment a: 101 workloads"), "{e}");
     assert!(e.contains("at most 100"), "{e}");
 }
+
+/// Hundreds of thousands of small objects (a 64 MiB file allows them) made the passes
+/// matching autoscalers to workloads and services to task definitions run for hours:
+/// past `MAX_OBJECTS` the import stops, located at the first object too many.
+#[test]
+fn more_objects_than_an_import_reads_are_refused() {
+    let n = crossover_import::MAX_OBJECTS;
+    let yaml = "a: 1\n---\n".repeat(n + 1);
+    let e = read(&[source("many.yaml", &yaml)]).unwrap_err();
+    assert_eq!((e.loc.file.as_str(), e.loc.pos.line), ("many.yaml", 2 * n + 1), "{e}");
+    assert!(e.message.contains(&format!("more than {n} objects")), "{e}");
+    // ECS services listed inside one document count one by one.
+    let service = r#"{"serviceName": "s", "taskDefinition": "f:1"}"#;
+    let json = format!(r#"{{"services": [{}]}}"#, vec![service; n + 1].join(","));
+    let e = read(&[source("services.json", &json)]).unwrap_err();
+    assert!(e.message.contains(&format!("more than {n} objects")), "{e}");
+    // Exactly the limit is read.
+    assert!(read(&[source("many.yaml", &"a: 1\n---\n".repeat(n))]).is_ok());
+}
