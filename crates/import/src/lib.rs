@@ -30,6 +30,7 @@ pub use emit::{scenario, Options};
 pub use model::Imported;
 
 use node::{Loc, Node, Pos};
+use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -82,7 +83,7 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<Source>, ImportError> {
             std::fs::metadata(p).map_err(|e| ImportError::at(loc(&shown), format!("cannot read: {e}")))?;
         if meta.is_dir() {
             let mut found = Vec::new();
-            walk(p, &mut found, 0)?;
+            walk(p, &mut found, &mut HashSet::new(), 0)?;
             if found.is_empty() {
                 return Err(ImportError::at(
                     loc(&shown),
@@ -118,8 +119,21 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<Source>, ImportError> {
         .collect()
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -> Result<(), ImportError> {
+/// `dir`'s files into `out`; `seen` holds the folders walked (resolved), so that a
+/// symbolic link to a folder already walked (a link to `.` or to a parent) is not walked
+/// again: every file under it read once more per level, or two such links doubling the
+/// walk at each of the 32 levels allowed.
+fn walk(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    seen: &mut HashSet<PathBuf>,
+    depth: usize,
+) -> Result<(), ImportError> {
     if depth > 32 {
+        return Ok(());
+    }
+    let resolved = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    if !seen.insert(resolved) {
         return Ok(());
     }
     let shown = dir.display().to_string();
@@ -131,7 +145,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -> Result<(), ImportEr
     entries.sort();
     for p in entries {
         if p.is_dir() {
-            walk(&p, out, depth + 1)?;
+            walk(&p, out, seen, depth + 1)?;
         } else if p.extension().and_then(|e| e.to_str()).is_some_and(|e| EXTENSIONS.contains(&e)) {
             out.push(p);
         }

@@ -1,6 +1,7 @@
-//! Hostile and mistaken input found by fuzzing (`fuzz/fuzz_targets/import.rs`): each must
-//! give an error that says where and what is wrong, never a panic, a hang, a huge
-//! allocation, or an error blaming crossover for the user's own mistake.
+//! Hostile and mistaken input, found by fuzzing (`fuzz/fuzz_targets/import.rs`) or by
+//! reading the code around what it found: each must give an error that says where and
+//! what is wrong, never a panic, a hang, a huge allocation, or an error blaming crossover
+//! for the user's own mistake.
 
 use crossover_import::{build, read, Options, Source};
 use std::path::Path;
@@ -76,4 +77,21 @@ fn more_objects_than_an_import_reads_are_refused() {
     assert!(e.message.contains(&format!("more than {n} objects")), "{e}");
     // Exactly the limit is read.
     assert!(read(&[source("many.yaml", &"a: 1\n---\n".repeat(n))]).is_ok());
+}
+
+/// A symbolic link back to a folder being walked (`here -> .`): each file was read once
+/// per level of the 32 walked (and two such links doubled the walk at every level, 2^33
+/// folders). Each folder is now walked once.
+#[cfg(unix)]
+#[test]
+fn symbolic_link_loops_are_walked_once() {
+    let dir = std::env::temp_dir().join(format!("crossover-import-links-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::write(dir.join("sub/a.yaml"), DEPLOYMENT).unwrap();
+    std::os::unix::fs::symlink(".", dir.join("sub/here")).unwrap();
+    let files = crossover_import::collect(std::slice::from_ref(&dir));
+    std::fs::remove_dir_all(&dir).unwrap();
+    let files = files.unwrap();
+    assert_eq!(files.len(), 1, "{:?}", files.iter().map(|f| &f.name).collect::<Vec<_>>());
 }
