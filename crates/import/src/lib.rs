@@ -32,6 +32,7 @@ pub use model::Imported;
 use node::{Loc, Node, Pos};
 use std::collections::HashSet;
 use std::fmt;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 /// A malformed input: where, and what is wrong.
@@ -106,8 +107,18 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<Source>, ImportError> {
                     format!("{size} bytes: larger than the {MAX_FILE_BYTES} bytes an import reads"),
                 ));
             }
-            let bytes =
-                std::fs::read(f).map_err(|e| ImportError::at(loc(&shown), format!("cannot read: {e}")))?;
+            // The size a device or a pipe reports is 0 whatever it yields (`/dev/zero` never
+            // ends): the read itself stops one byte past the limit.
+            let mut bytes = Vec::new();
+            std::fs::File::open(f)
+                .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+                .map_err(|e| ImportError::at(loc(&shown), format!("cannot read: {e}")))?;
+            if bytes.len() as u64 > MAX_FILE_BYTES {
+                return Err(ImportError::at(
+                    loc(&shown),
+                    format!("more than the {MAX_FILE_BYTES} bytes an import reads"),
+                ));
+            }
             let text = String::from_utf8(bytes).map_err(|e| {
                 ImportError::at(
                     loc(&shown),

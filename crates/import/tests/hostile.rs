@@ -95,3 +95,12 @@ fn symbolic_link_loops_are_walked_once() {
     let files = files.unwrap();
     assert_eq!(files.len(), 1, "{:?}", files.iter().map(|f| &f.name).collect::<Vec<_>>());
 }
+
+/// A device or pipe reports a size of 0 whatever it yields: `/dev/zero` was read until
+/// memory ran out. The read stops past the 64 MiB an import reads.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_endless_file_is_read_no_further_than_the_limit() {
+    let e = crossover_import::collect(&["/dev/zero".into()]).unwrap_err();
+    assert_eq!(e.to_string(), format!("/dev/zero: more than the {} bytes an import reads", 64 << 20));
+}
