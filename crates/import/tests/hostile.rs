@@ -104,3 +104,14 @@ fn an_endless_file_is_read_no_further_than_the_limit() {
     let e = crossover_import::collect(&["/dev/zero".into()]).unwrap_err();
     assert_eq!(e.to_string(), format!("/dev/zero: more than the {} bytes an import reads", 64 << 20));
 }
+
+/// The same for `--traffic`.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_endless_traffic_file_is_read_no_further_than_the_limit() {
+    let e = crossover_import::traffic::table(Path::new("/dev/zero"), Path::new(".")).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!("/dev/zero: --traffic: more than the {} bytes an import reads", 64 << 20)
+    );
+}
