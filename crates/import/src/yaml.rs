@@ -34,14 +34,26 @@ const MAX_DEPTH: usize = 200;
 const MAX_ALIAS_BYTES: usize = 16 << 20;
 
 /// Every document of `text`, in order (empty documents left out).
+///
+/// The events are pulled one by one rather than pushed by `Parser::load`, which recurses
+/// once per level of nesting: block nesting has no limit in the parser (only flow nesting
+/// does), so twenty kilobytes of `? ? ? ...` or `- - - ...` overflowed the stack before
+/// [`MAX_DEPTH`] could stop anything. Pulled, the first error ends the parse.
 pub fn load(text: &str) -> Result<Vec<Node>, YamlError> {
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
-    let result = parser.load(&mut builder, true);
-    if let Some(e) = builder.error.take() {
-        return Err(e);
+    loop {
+        let (ev, mark) = parser
+            .next_token()
+            .map_err(|e| YamlError { pos: pos(*e.marker()), message: e.info().to_string() })?;
+        if ev == Event::StreamEnd {
+            break;
+        }
+        builder.on_event(ev, mark);
+        if let Some(e) = builder.error.take() {
+            return Err(e);
+        }
     }
-    result.map_err(|e| YamlError { pos: pos(*e.marker()), message: e.info().to_string() })?;
     Ok(builder.docs.into_iter().filter(|d| d.value != Value::Null).collect())
 }
 
@@ -196,5 +208,16 @@ mod tests {
         assert_eq!(docs[0].get("b").unwrap().as_str(), Some("null"));
         assert_eq!(docs[0].path("e.d").unwrap().as_u64(), Some(1));
         assert!(load(&"[".repeat(10_000)).is_err());
+    }
+
+    /// Block nesting, which the parser does not bound, stops at `MAX_DEPTH` (the
+    /// parser's own `load` recursed once per level and overflowed the stack).
+    #[test]
+    fn deep_block_nesting_is_refused_not_a_stack_overflow() {
+        for text in ["? ".repeat(100_000), "- ".repeat(100_000), "a:\n".to_string() + &"- ".repeat(100_000)] {
+            let e = load(&text).unwrap_err();
+            assert_eq!(e.message, format!("nested deeper than {MAX_DEPTH} levels"), "{e:?}");
+            assert_eq!(e.pos.line, 1 + text.starts_with('a') as usize, "{e:?}");
+        }
     }
 }
