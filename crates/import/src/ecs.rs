@@ -60,18 +60,29 @@ fn loc(file: &str) -> Loc {
 fn task_cpu(text: &str) -> Option<f64> {
     let t = text.trim().to_ascii_lowercase();
     if let Some(v) = t.strip_suffix("vcpu") {
-        return v.trim().parse::<f64>().ok().filter(|v| *v > 0.0);
+        return v.trim().parse::<f64>().ok().filter(|v| v.is_finite() && *v > 0.0);
     }
-    t.parse::<f64>().ok().filter(|v| *v > 0.0).map(|units| units / 1024.0)
+    // Finite: `parse` takes "inf" (and "NaN", which `> 0.0` already refuses).
+    t.parse::<f64>().ok().filter(|v| v.is_finite() && *v > 0.0).map(|units| units / 1024.0)
 }
 
 /// `"512"` (MiB), `"2 GB"`, `"2GB"` in bytes (ECS's GB is GiB: "2 GB" is 2048 MiB).
 fn task_memory(text: &str) -> Option<f64> {
     let t = text.trim().to_ascii_lowercase();
     if let Some(v) = t.strip_suffix("gb") {
-        return v.trim().parse::<f64>().ok().filter(|v| *v > 0.0).map(|g| g * 1024.0 * 1048576.0);
+        return v
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .map(|g| g * 1024.0 * 1048576.0)
+            .filter(|b| b.is_finite() && *b > 0.0);
     }
-    t.trim_end_matches("mb").trim().parse::<f64>().ok().filter(|v| *v > 0.0).map(|m| m * 1048576.0)
+    t.trim_end_matches("mb")
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .map(|m| m * 1048576.0)
+        .filter(|b| b.is_finite() && *b > 0.0)
 }
 
 pub(crate) fn task_definition(file: &str, td: &Node, out: &mut Imported) -> Result<(), ImportError> {

@@ -360,5 +360,20 @@ pub fn read(sources: &[Source]) -> Result<model::Imported, ImportError> {
         ecs::scaling(file, &docs, &mut out)?;
     }
     kubernetes::link(hpas, &mut out);
+    // Each value is checked where it is read, but sums are not: two containers of 1e308
+    // cores add up to infinity, which no shape fits (and a NaN made fitting panic).
+    for w in &out.workloads {
+        for (what, v) in [("CPU", w.cpu), ("memory", w.memory)] {
+            if let Some(v) = v.filter(|v| !v.is_finite()) {
+                return Err(ImportError::at(
+                    w.loc.clone(),
+                    format!(
+                        "{} {}: its {what} comes to {v}: every size must be a finite number",
+                        w.kind, w.name
+                    ),
+                ));
+            }
+        }
+    }
     Ok(out)
 }

@@ -115,3 +115,33 @@ fn an_endless_traffic_file_is_read_no_further_than_the_limit() {
         format!("/dev/zero: --traffic: more than the {} bytes an import reads", 64 << 20)
     );
 }
+
+/// Sizes that are not finite numbers: Rust's float parsing takes "NaN" and "inf", a
+/// product overflows, and sums of finite requests overflow. A NaN size made fitting a
+/// provider's shapes panic (`f64::clamp` on NaN bounds); each is now an error at the file.
+#[test]
+fn sizes_that_are_not_finite_are_refused() {
+    // Two containers each asking for 9.99e307 cores (a quantity's exponent stops at 30).
+    let cpu = "9".repeat(308);
+    let pods = format!("apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: a}}\nspec:\n  template:\n    spec:\n      containers:\n      - resources: {{requests: {{cpu: \"{cpu}\", memory: 1Gi}}}}\n      - resources: {{requests: {{cpu: \"{cpu}\", memory: 1Gi}}}}\n");
+    for (name, text, says) in [
+        ("fly.toml", "app = \"a\"\n[http_service]\n[[vm]]\nsize = \"shared-cpu-NaNx\"\n", "not a Fly size"),
+        ("fly.toml", "app = \"a\"\n[http_service]\n[[vm]]\nsize = \"performance-infx\"\n", "not a Fly size"),
+        ("fly.toml", "app = \"a\"\n[http_service]\n[[vm]]\nmemory = \"1e308gb\"\n", "expected a size"),
+        (
+            "t.json",
+            r#"{"family": "f", "cpu": "inf", "memory": "512", "containerDefinitions": [{}]}"#,
+            "not a size ECS accepts",
+        ),
+        (
+            "t.json",
+            r#"{"family": "f", "cpu": "256", "memory": "1e308 GB", "containerDefinitions": [{}]}"#,
+            "not a size ECS accepts",
+        ),
+        ("a.yaml", &pods, "Deployment a: its CPU comes to inf"),
+    ] {
+        let e = read(&[source(name, text)]).unwrap_err();
+        assert_eq!(e.loc.file, name);
+        assert!(e.message.contains(says), "{name}: {e}");
+    }
+}
