@@ -1,7 +1,8 @@
 //! The fuzzing corpus kept as regression tests: every file under
 //! `tests/fuzz-regressions/scenario/` goes through the scenario pipeline and every file
-//! under `tests/fuzz-regressions/trace/` through the trace parsers, exactly as the
-//! cargo-fuzz targets in `fuzz/` feed them. Each must give a value or an error, never a
+//! under `tests/fuzz-regressions/trace/` through the trace parsers (`readers/` through
+//! what reads crossover's own files back, `import/` through `crossover import`), exactly as
+//! the cargo-fuzz targets in `fuzz/` feed them. Each must give a value or an error, never a
 //! panic. The files are the inputs that crashed (fixed since) and a few small ones that
 //! reach far into the parsers.
 
@@ -169,4 +170,39 @@ fn readers_input(data: &[u8]) -> Option<bool> {
 #[test]
 fn readers_corpus_gives_results_or_errors() {
     replay("readers", readers_input);
+}
+
+/// The body of `fuzz/fuzz_targets/import.rs`: files read by `crossover import` and written
+/// into a scenario; refused only for a reason the user can act on.
+fn import_input(data: &[u8]) -> Option<bool> {
+    let (&selector, rest) = data.split_first()?;
+    let text = std::str::from_utf8(rest).ok()?;
+    let (files, traffic) = text.split_once("\n#traffic\n").unwrap_or((text, ""));
+    let mut parts = files.split("\n#file ");
+    let first = ["fuzz.yaml", "fuzz.json", "fly.toml", "<stdin>"][usize::from(selector % 4)];
+    let mut sources = vec![crossover_import::Source { name: first.into(), text: parts.next()?.into() }];
+    for part in parts {
+        let (name, body) = part.split_once('\n').unwrap_or((part, ""));
+        sources.push(crossover_import::Source { name: name.trim().into(), text: body.into() });
+    }
+    let Ok(imported) = crossover_import::read(&sources) else { return Some(false) };
+    let traffic = traffic
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|t| t.get("traffic")?.as_table().cloned())
+        .map(|t| (t, "the fuzz input".to_string()));
+    let opts = crossover_import::Options { name: "fuzz".into(), traffic, ..Default::default() };
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/files");
+    Some(match crossover_import::build(&imported, &opts, &base) {
+        Ok(_) => true,
+        Err(e) => {
+            assert!(!e.contains("a defect of crossover import"), "{e}");
+            false
+        }
+    })
+}
+
+#[test]
+fn import_corpus_gives_results_or_errors() {
+    replay("import", import_input);
 }

@@ -60,18 +60,29 @@ fn loc(file: &str) -> Loc {
 fn task_cpu(text: &str) -> Option<f64> {
     let t = text.trim().to_ascii_lowercase();
     if let Some(v) = t.strip_suffix("vcpu") {
-        return v.trim().parse::<f64>().ok().filter(|v| *v > 0.0);
+        return v.trim().parse::<f64>().ok().filter(|v| v.is_finite() && *v > 0.0);
     }
-    t.parse::<f64>().ok().filter(|v| *v > 0.0).map(|units| units / 1024.0)
+    // Finite: `parse` takes "inf" (and "NaN", which `> 0.0` already refuses).
+    t.parse::<f64>().ok().filter(|v| v.is_finite() && *v > 0.0).map(|units| units / 1024.0)
 }
 
 /// `"512"` (MiB), `"2 GB"`, `"2GB"` in bytes (ECS's GB is GiB: "2 GB" is 2048 MiB).
 fn task_memory(text: &str) -> Option<f64> {
     let t = text.trim().to_ascii_lowercase();
     if let Some(v) = t.strip_suffix("gb") {
-        return v.trim().parse::<f64>().ok().filter(|v| *v > 0.0).map(|g| g * 1024.0 * 1048576.0);
+        return v
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .map(|g| g * 1024.0 * 1048576.0)
+            .filter(|b| b.is_finite() && *b > 0.0);
     }
-    t.trim_end_matches("mb").trim().parse::<f64>().ok().filter(|v| *v > 0.0).map(|m| m * 1048576.0)
+    t.trim_end_matches("mb")
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .map(|m| m * 1048576.0)
+        .filter(|b| b.is_finite() && *b > 0.0)
 }
 
 pub(crate) fn task_definition(file: &str, td: &Node, out: &mut Imported) -> Result<(), ImportError> {
@@ -131,14 +142,30 @@ pub(crate) fn task_definition(file: &str, td: &Node, out: &mut Imported) -> Resu
             out.notes.skip(&loc(file), format!("task definition {family}: `{key}` is not modelled"));
         }
     }
-    out.notes.assume(
-        &loc(file),
-        format!("task definition {family}: one task, until an ECS service in the inputs says how many"),
-    );
+    out.notes.assume(&loc(file), format!("task definition {family}{ONE_TASK}"));
     w.replicas = Some(1);
     w.scaling = Some(Scaling::Fixed(1));
     out.workloads.push(w);
     Ok(())
+}
+
+/// The end of the assumption a task definition without a service gets.
+const ONE_TASK: &str = ": one task, until an ECS service in the inputs says how many";
+
+/// Drops the "one task" assumption of every task definition a service was read for: once,
+/// after all services, as each service scanning every note took time quadratic in the
+/// input.
+pub(crate) fn drop_served_assumptions(out: &mut Imported) {
+    let served = std::mem::take(&mut out.served_families);
+    if served.is_empty() {
+        return;
+    }
+    const TD: &str = "task definition ";
+    out.notes.assumed.retain(|n| {
+        let Some(head) = n.strip_suffix(ONE_TASK) else { return true };
+        // The note is "LOC: task definition FAMILY" + ONE_TASK (FAMILY may hold anything).
+        !head.match_indices(TD).any(|(i, _)| served.contains(&head[i + TD.len()..]))
+    });
 }
 
 /// An ECS service: sets its task definition's count and capacity, or is noted.
@@ -171,11 +198,7 @@ pub(crate) fn service(file: &str, s: &Node, out: &mut Imported) -> Result<(), Im
             if let Origin::Ecs { arm, .. } = w.origin {
                 w.origin = Origin::Ecs { spot, arm };
             }
-            out.notes.assumed.retain(|n| {
-                !n.ends_with(&format!(
-                    "task definition {family}: one task, until an ECS service in the inputs says how many"
-                ))
-            });
+            out.served_families.insert(family.clone());
         }
         None => out.notes.skip(
             &loc(file),

@@ -8,6 +8,7 @@
 
 use crate::model::{Hpa, HpaMetric, Imported, Job, Origin, Rules, Scaling, Workload};
 use crate::shapes::{self, trim, Shape};
+use crossover_scenario::resolve::MAX_SERVICES;
 use std::fmt::Write as _;
 use toml::Value;
 
@@ -68,6 +69,19 @@ pub fn scenario(imported: &Imported, opts: &Options) -> Result<(String, Vec<Stri
                     jobs.iter().map(|(w, _, why)| format!("{} {}: {}", w.kind, w.name, why.split("; written above").next().unwrap_or(why))).collect::<Vec<_>>().join("; ")
                 )
             }
+        ));
+    }
+    // The scenario format's own bound, checked here so that the user hears which workload
+    // is one too many (the scenario's validation would blame the import), and before
+    // naming them (each duplicate name is tried against those taken).
+    if http.len() > MAX_SERVICES {
+        let w = http[MAX_SERVICES];
+        return Err(format!(
+            "{}: {} {}: {} workloads to write as services, and a scenario holds at most {MAX_SERVICES}: import the files of one stack at a time",
+            w.loc,
+            w.kind,
+            w.name,
+            http.len()
         ));
     }
     let originals: Vec<String> = http.iter().map(|w| w.name.clone()).collect();

@@ -30,7 +30,9 @@ pub use emit::{scenario, Options};
 pub use model::Imported;
 
 use node::{Loc, Node, Pos};
+use std::collections::HashSet;
 use std::fmt;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 /// A malformed input: where, and what is wrong.
@@ -64,6 +66,12 @@ pub struct Source {
 /// Largest input file read: manifests are kilobytes; this bounds a mistaken path.
 pub const MAX_FILE_BYTES: u64 = 64 << 20;
 
+/// Most objects read in one import (YAML documents, JSON documents and list items, ECS
+/// services): a stack's files hold tens to hundreds, and the passes that match objects to
+/// one another (autoscalers to workloads, services to task definitions) take time
+/// quadratic in their number; a 64 MiB file of small objects holds hundreds of thousands.
+pub const MAX_OBJECTS: usize = 10_000;
+
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json", "toml"];
 
 /// The files at `paths`: a file as given, a folder's `.yaml`, `.yml`, `.json` and
@@ -76,7 +84,7 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<Source>, ImportError> {
             std::fs::metadata(p).map_err(|e| ImportError::at(loc(&shown), format!("cannot read: {e}")))?;
         if meta.is_dir() {
             let mut found = Vec::new();
-            walk(p, &mut found, 0)?;
+            walk(p, &mut found, &mut HashSet::new(), 0)?;
             if found.is_empty() {
                 return Err(ImportError::at(
                     loc(&shown),
@@ -99,8 +107,18 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<Source>, ImportError> {
                     format!("{size} bytes: larger than the {MAX_FILE_BYTES} bytes an import reads"),
                 ));
             }
-            let bytes =
-                std::fs::read(f).map_err(|e| ImportError::at(loc(&shown), format!("cannot read: {e}")))?;
+            // The size a device or a pipe reports is 0 whatever it yields (`/dev/zero` never
+            // ends): the read itself stops one byte past the limit.
+            let mut bytes = Vec::new();
+            std::fs::File::open(f)
+                .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+                .map_err(|e| ImportError::at(loc(&shown), format!("cannot read: {e}")))?;
+            if bytes.len() as u64 > MAX_FILE_BYTES {
+                return Err(ImportError::at(
+                    loc(&shown),
+                    format!("more than the {MAX_FILE_BYTES} bytes an import reads"),
+                ));
+            }
             let text = String::from_utf8(bytes).map_err(|e| {
                 ImportError::at(
                     loc(&shown),
@@ -112,8 +130,21 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<Source>, ImportError> {
         .collect()
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -> Result<(), ImportError> {
+/// `dir`'s files into `out`; `seen` holds the folders walked (resolved), so that a
+/// symbolic link to a folder already walked (a link to `.` or to a parent) is not walked
+/// again: every file under it read once more per level, or two such links doubling the
+/// walk at each of the 32 levels allowed.
+fn walk(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    seen: &mut HashSet<PathBuf>,
+    depth: usize,
+) -> Result<(), ImportError> {
     if depth > 32 {
+        return Ok(());
+    }
+    let resolved = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    if !seen.insert(resolved) {
         return Ok(());
     }
     let shown = dir.display().to_string();
@@ -125,12 +156,26 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -> Result<(), ImportEr
     entries.sort();
     for p in entries {
         if p.is_dir() {
-            walk(&p, out, depth + 1)?;
+            walk(&p, out, seen, depth + 1)?;
         } else if p.extension().and_then(|e| e.to_str()).is_some_and(|e| EXTENSIONS.contains(&e)) {
             out.push(p);
         }
     }
     Ok(())
+}
+
+/// The error for the object past [`MAX_OBJECTS`].
+fn too_many(file: &str, doc: &Doc) -> ImportError {
+    let pos = match doc {
+        Doc::Yaml(n) | Doc::Json(n) => n.pos,
+        Doc::Fly(_) => Pos::default(),
+    };
+    ImportError::at(
+        Loc { file: file.to_string(), pos },
+        format!(
+            "more than {MAX_OBJECTS} objects (YAML documents, JSON documents and list items, ECS services) in the inputs: a stack's files hold tens to hundreds; import the files of one stack at a time"
+        ),
+    )
 }
 
 fn loc(file: &str) -> Loc {
@@ -161,6 +206,24 @@ pub fn build(imported: &Imported, opts: &Options, base_dir: &Path) -> Result<(St
             Ok(_) => return Ok((text, notes)),
             Err(e) => e,
         };
+        // The `[traffic]` table is the user's own (`--traffic`), written out as given: a
+        // mistake in it is theirs to fix, not a defect of the import.
+        if let Some((_, from)) = &opts.traffic {
+            let theirs: Vec<String> = err
+                .diagnostics
+                .iter()
+                .filter(|d| {
+                    d.key == "traffic" || d.key.starts_with("traffic.") || d.key.starts_with("traffic[")
+                })
+                .map(|d| match &d.help {
+                    Some(help) => format!("`{}`: {} ({help})", d.key, d.message),
+                    None => format!("`{}`: {}", d.key, d.message),
+                })
+                .collect();
+            if !theirs.is_empty() {
+                return Err(format!("--traffic: {from}: {}", theirs.join("; ")));
+            }
+        }
         let doc: toml::Table = text.parse().map_err(|e| format!("the imported scenario is not TOML: {e}"))?;
         let names: Vec<String> = doc
             .get("platform")
@@ -242,6 +305,9 @@ pub fn read(sources: &[Source]) -> Result<model::Imported, ImportError> {
     let mut parsed = Vec::new();
     for src in sources {
         for doc in parse(src, &mut out)? {
+            if parsed.len() == MAX_OBJECTS {
+                return Err(too_many(&src.name, &doc));
+            }
             parsed.push((src.name.as_str(), doc));
         }
     }
@@ -261,7 +327,12 @@ pub fn read(sources: &[Source]) -> Result<model::Imported, ImportError> {
             Doc::Yaml(n) => out.notes.skip(&Loc { file: file.to_string(), pos: n.pos }, "a YAML document without apiVersion and kind: not a Kubernetes or Cloud Run object; skipped"),
             Doc::Json(n) => match ecs::classify(n) {
                 Some(ecs::EcsDoc::TaskDefinition(td)) => ecs::task_definition(file, td, &mut out)?,
-                Some(ecs::EcsDoc::Services(list)) => services.extend(list.into_iter().map(|s| (*file, s.clone()))),
+                Some(ecs::EcsDoc::Services(list)) => {
+                    if services.len() + list.len() > MAX_OBJECTS {
+                        return Err(too_many(file, doc));
+                    }
+                    services.extend(list.into_iter().map(|s| (*file, s.clone())))
+                }
                 Some(ecs::EcsDoc::Scaling(d)) => {
                     scaling.push((file, d.get("ResourceId").and_then(Node::as_str).unwrap_or("").to_string(), d))
                 }
@@ -273,19 +344,36 @@ pub fn read(sources: &[Source]) -> Result<model::Imported, ImportError> {
     for (file, s) in services {
         ecs::service(file, &s, &mut out)?;
     }
-    // Application Auto Scaling: every document of one ResourceId together.
-    let mut ids: Vec<&String> = scaling.iter().map(|(_, id, _)| id).collect();
-    ids.dedup();
-    let mut seen: Vec<&String> = Vec::new();
-    for id in ids {
-        if seen.contains(&id) {
-            continue;
-        }
-        seen.push(id);
-        let docs: Vec<&Node> = scaling.iter().filter(|(_, i, _)| i == id).map(|(_, _, d)| *d).collect();
-        let file = scaling.iter().find(|(_, i, _)| i == id).map_or("", |(f, _, _)| *f);
+    ecs::drop_served_assumptions(&mut out);
+    // Application Auto Scaling: every document of one ResourceId together, in the order
+    // each id first appears, the file being that of its first document.
+    let mut groups: Vec<(&str, Vec<&Node>)> = Vec::new();
+    let mut group_of: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (file, id, d) in &scaling {
+        let g = *group_of.entry(id.as_str()).or_insert_with(|| {
+            groups.push((*file, Vec::new()));
+            groups.len() - 1
+        });
+        groups[g].1.push(*d);
+    }
+    for (file, docs) in groups {
         ecs::scaling(file, &docs, &mut out)?;
     }
     kubernetes::link(hpas, &mut out);
+    // Each value is checked where it is read, but sums are not: two containers of 1e308
+    // cores add up to infinity, which no shape fits (and a NaN made fitting panic).
+    for w in &out.workloads {
+        for (what, v) in [("CPU", w.cpu), ("memory", w.memory)] {
+            if let Some(v) = v.filter(|v| !v.is_finite()) {
+                return Err(ImportError::at(
+                    w.loc.clone(),
+                    format!(
+                        "{} {}: its {what} comes to {v}: every size must be a finite number",
+                        w.kind, w.name
+                    ),
+                ));
+            }
+        }
+    }
     Ok(out)
 }

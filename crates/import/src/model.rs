@@ -178,4 +178,7 @@ pub struct Imported {
     pub files: Vec<String>,
     /// KEDA ScaledObjects on a queue whose deployment was not read yet: (name, trigger).
     pub(crate) pending_workers: Vec<(String, String)>,
+    /// Task definition families an ECS service was read for: their "one task" assumption
+    /// is dropped once every service is read ([`crate::ecs::drop_served_assumptions`]).
+    pub(crate) served_families: std::collections::BTreeSet<String>,
 }

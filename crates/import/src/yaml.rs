@@ -27,15 +27,33 @@ pub struct YamlError {
 /// of whatever walks the tree.
 const MAX_DEPTH: usize = 200;
 
+/// Most that aliases may copy, in bytes of tree (see [`weight`]). Each alias is a full copy
+/// of what its anchor names, so a few hundred bytes of anchors naming anchors ("billion
+/// laughs") would otherwise ask for exponential memory and time. Real manifests alias a
+/// few small defaults; this is far above them and far below a machine's memory.
+const MAX_ALIAS_BYTES: usize = 16 << 20;
+
 /// Every document of `text`, in order (empty documents left out).
+///
+/// The events are pulled one by one rather than pushed by `Parser::load`, which recurses
+/// once per level of nesting: block nesting has no limit in the parser (only flow nesting
+/// does), so twenty kilobytes of `? ? ? ...` or `- - - ...` overflowed the stack before
+/// [`MAX_DEPTH`] could stop anything. Pulled, the first error ends the parse.
 pub fn load(text: &str) -> Result<Vec<Node>, YamlError> {
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
-    let result = parser.load(&mut builder, true);
-    if let Some(e) = builder.error.take() {
-        return Err(e);
+    loop {
+        let (ev, mark) = parser
+            .next_token()
+            .map_err(|e| YamlError { pos: pos(*e.marker()), message: e.info().to_string() })?;
+        if ev == Event::StreamEnd {
+            break;
+        }
+        builder.on_event(ev, mark);
+        if let Some(e) = builder.error.take() {
+            return Err(e);
+        }
     }
-    result.map_err(|e| YamlError { pos: pos(*e.marker()), message: e.info().to_string() })?;
     Ok(builder.docs.into_iter().filter(|d| d.value != Value::Null).collect())
 }
 
@@ -54,14 +72,30 @@ enum Open {
 struct Builder {
     docs: Vec<Node>,
     stack: Vec<Open>,
-    anchors: HashMap<usize, Node>,
+    /// Each anchor's node, and its [`weight`].
+    anchors: HashMap<usize, (Node, usize)>,
+    /// What the aliases read so far have copied.
+    alias_bytes: usize,
     error: Option<YamlError>,
+}
+
+/// Roughly the bytes `node` takes: each node, key and scalar text.
+fn weight(node: &Node) -> usize {
+    std::mem::size_of::<Node>()
+        + match &node.value {
+            Value::Null => 0,
+            Value::Scalar(s) => s.len(),
+            Value::Seq(items) => items.iter().map(weight).sum(),
+            Value::Map(entries) => {
+                entries.iter().map(|(k, v)| std::mem::size_of::<String>() + k.len() + weight(v)).sum()
+            }
+        }
 }
 
 impl Builder {
     fn push(&mut self, node: Node, anchor: usize) {
         if anchor > 0 {
-            self.anchors.insert(anchor, node.clone());
+            self.anchors.insert(anchor, (node.clone(), weight(&node)));
         }
         match self.stack.last_mut() {
             None => self.docs.push(node),
@@ -120,8 +154,19 @@ impl MarkedEventReceiver for Builder {
                 };
                 self.push(node, anchor);
             }
-            Event::Alias(id) => match self.anchors.get(&id).cloned() {
-                Some(mut node) => {
+            Event::Alias(id) => match self.anchors.get(&id) {
+                Some((_, w)) if self.alias_bytes.saturating_add(*w) > MAX_ALIAS_BYTES => {
+                    self.error = Some(YamlError {
+                        pos: at,
+                        message: format!(
+                            "the aliases (`*name`) up to here copy more than {} MiB of values: each alias is a copy of what its anchor names, and anchors naming aliases multiply them; write the values out or alias less",
+                            MAX_ALIAS_BYTES >> 20
+                        ),
+                    })
+                }
+                Some((node, w)) => {
+                    self.alias_bytes += *w;
+                    let mut node = node.clone();
                     node.pos = at;
                     self.push(node, 0);
                 }
@@ -163,5 +208,16 @@ mod tests {
         assert_eq!(docs[0].get("b").unwrap().as_str(), Some("null"));
         assert_eq!(docs[0].path("e.d").unwrap().as_u64(), Some(1));
         assert!(load(&"[".repeat(10_000)).is_err());
+    }
+
+    /// Block nesting, which the parser does not bound, stops at `MAX_DEPTH` (the
+    /// parser's own `load` recursed once per level and overflowed the stack).
+    #[test]
+    fn deep_block_nesting_is_refused_not_a_stack_overflow() {
+        for text in ["? ".repeat(100_000), "- ".repeat(100_000), "a:\n".to_string() + &"- ".repeat(100_000)] {
+            let e = load(&text).unwrap_err();
+            assert_eq!(e.message, format!("nested deeper than {MAX_DEPTH} levels"), "{e:?}");
+            assert_eq!(e.pos.line, 1 + text.starts_with('a') as usize, "{e:?}");
+        }
     }
 }

@@ -1,0 +1,147 @@
+//! Hostile and mistaken input, found by fuzzing (`fuzz/fuzz_targets/import.rs`) or by
+//! reading the code around what it found: each must give an error that says where and
+//! what is wrong, never a panic, a hang, a huge allocation, or an error blaming crossover
+//! for the user's own mistake.
+
+use crossover_import::{build, read, Options, Source};
+use std::path::Path;
+
+fn source(name: &str, text: &str) -> Source {
+    Source { name: name.into(), text: text.into() }
+}
+
+const DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec:\n  template:\n    spec:\n      containers:\n      - resources: {requests: {cpu: 100m, memory: 64Mi}}\n";
+
+/// A mistake in the `--traffic` table is the user's: named as theirs, with the key and
+/// what is accepted, not reported as a defect of crossover import.
+#[test]
+fn a_bad_traffic_table_is_the_users_mistake() {
+    let imported = read(&[source("a.yaml", DEPLOYMENT)]).unwrap();
+    let traffic: toml::Table =
+        "profile = \"timestamps\"\ntimestAmps = { file = \"requests.csv\" }\n".parse().unwrap();
+    let opts = Options {
+        name: "t".into(),
+        traffic: Some((traffic, "the [traffic] table of t.toml".into())),
+        ..Options::default()
+    };
+    let e = build(&imported, &opts, Path::new(".")).unwrap_err();
+    assert!(!e.contains("defect"), "{e}");
+    assert!(e.starts_with("--traffic: the [traffic] table of t.toml: "), "{e}");
+    assert!(e.contains("`traffic.timestAmps`: unknown key `timestAmps` (did you mean `timestamps`?)"), "{e}");
+}
+
+/// Aliases repeated level by level ("billion laughs"): each level doubles what the
+/// previous one names, so copying every alias out would take memory and time
+/// exponential in the file's few hundred bytes.
+#[test]
+fn aliases_that_expand_exponentially_are_refused() {
+    let mut text = String::from("a0: &a0 [x, x]\n");
+    for i in 1..40 {
+        text.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}]\n", p = i - 1));
+    }
+    let e = read(&[source("bomb.yaml", &text)]).unwrap_err();
+    assert_eq!(e.loc.file, "bomb.yaml");
+    assert!(e.loc.pos.line > 1, "{e}");
+    assert!(e.message.contains("alias"), "{e}");
+}
+
+/// More workloads than a scenario holds: the error names the first one too many and the
+/// limit, as the user's to fix (the scenario's validation said "a defect of crossover
+/// import"; and naming thousands of duplicates tried each against all those taken).
+#[test]
+fn more_services_than_a_scenario_holds_are_refused_by_name() {
+    let text = DEPLOYMENT.repeat(101).replace("\napiVersion", "\n---\napiVersion");
+    let imported = read(&[source("many.yaml", &text)]).unwrap();
+    assert_eq!(imported.workloads.len(), 101);
+    let opts = Options { name: "t".into(), ..Options::default() };
+    let e = build(&imported, &opts, Path::new(".")).unwrap_err();
+    assert!(!e.contains("defect"), "{e}");
+    assert!(e.starts_with("many.yaml:901:1: Deployment a: 101 workloads"), "{e}");
+    assert!(e.contains("at most 100"), "{e}");
+}
+
+/// Hundreds of thousands of small objects (a 64 MiB file allows them) made the passes
+/// matching autoscalers to workloads and services to task definitions run for hours:
+/// past `MAX_OBJECTS` the import stops, located at the first object too many.
+#[test]
+fn more_objects_than_an_import_reads_are_refused() {
+    let n = crossover_import::MAX_OBJECTS;
+    let yaml = "a: 1\n---\n".repeat(n + 1);
+    let e = read(&[source("many.yaml", &yaml)]).unwrap_err();
+    assert_eq!((e.loc.file.as_str(), e.loc.pos.line), ("many.yaml", 2 * n + 1), "{e}");
+    assert!(e.message.contains(&format!("more than {n} objects")), "{e}");
+    // ECS services listed inside one document count one by one.
+    let service = r#"{"serviceName": "s", "taskDefinition": "f:1"}"#;
+    let json = format!(r#"{{"services": [{}]}}"#, vec![service; n + 1].join(","));
+    let e = read(&[source("services.json", &json)]).unwrap_err();
+    assert!(e.message.contains(&format!("more than {n} objects")), "{e}");
+    // Exactly the limit is read.
+    assert!(read(&[source("many.yaml", &"a: 1\n---\n".repeat(n))]).is_ok());
+}
+
+/// A symbolic link back to a folder being walked (`here -> .`): each file was read once
+/// per level of the 32 walked (and two such links doubled the walk at every level, 2^33
+/// folders). Each folder is now walked once.
+#[cfg(unix)]
+#[test]
+fn symbolic_link_loops_are_walked_once() {
+    let dir = std::env::temp_dir().join(format!("crossover-import-links-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::write(dir.join("sub/a.yaml"), DEPLOYMENT).unwrap();
+    std::os::unix::fs::symlink(".", dir.join("sub/here")).unwrap();
+    let files = crossover_import::collect(std::slice::from_ref(&dir));
+    std::fs::remove_dir_all(&dir).unwrap();
+    let files = files.unwrap();
+    assert_eq!(files.len(), 1, "{:?}", files.iter().map(|f| &f.name).collect::<Vec<_>>());
+}
+
+/// A device or pipe reports a size of 0 whatever it yields: `/dev/zero` was read until
+/// memory ran out. The read stops past the 64 MiB an import reads.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_endless_file_is_read_no_further_than_the_limit() {
+    let e = crossover_import::collect(&["/dev/zero".into()]).unwrap_err();
+    assert_eq!(e.to_string(), format!("/dev/zero: more than the {} bytes an import reads", 64 << 20));
+}
+
+/// The same for `--traffic`.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_endless_traffic_file_is_read_no_further_than_the_limit() {
+    let e = crossover_import::traffic::table(Path::new("/dev/zero"), Path::new(".")).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!("/dev/zero: --traffic: more than the {} bytes an import reads", 64 << 20)
+    );
+}
+
+/// Sizes that are not finite numbers: Rust's float parsing takes "NaN" and "inf", a
+/// product overflows, and sums of finite requests overflow. A NaN size made fitting a
+/// provider's shapes panic (`f64::clamp` on NaN bounds); each is now an error at the file.
+#[test]
+fn sizes_that_are_not_finite_are_refused() {
+    // Two containers each asking for 9.99e307 cores (a quantity's exponent stops at 30).
+    let cpu = "9".repeat(308);
+    let pods = format!("apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: a}}\nspec:\n  template:\n    spec:\n      containers:\n      - resources: {{requests: {{cpu: \"{cpu}\", memory: 1Gi}}}}\n      - resources: {{requests: {{cpu: \"{cpu}\", memory: 1Gi}}}}\n");
+    for (name, text, says) in [
+        ("fly.toml", "app = \"a\"\n[http_service]\n[[vm]]\nsize = \"shared-cpu-NaNx\"\n", "not a Fly size"),
+        ("fly.toml", "app = \"a\"\n[http_service]\n[[vm]]\nsize = \"performance-infx\"\n", "not a Fly size"),
+        ("fly.toml", "app = \"a\"\n[http_service]\n[[vm]]\nmemory = \"1e308gb\"\n", "expected a size"),
+        (
+            "t.json",
+            r#"{"family": "f", "cpu": "inf", "memory": "512", "containerDefinitions": [{}]}"#,
+            "not a size ECS accepts",
+        ),
+        (
+            "t.json",
+            r#"{"family": "f", "cpu": "256", "memory": "1e308 GB", "containerDefinitions": [{}]}"#,
+            "not a size ECS accepts",
+        ),
+        ("a.yaml", &pods, "Deployment a: its CPU comes to inf"),
+    ] {
+        let e = read(&[source(name, text)]).unwrap_err();
+        assert_eq!(e.loc.file, name);
+        assert!(e.message.contains(says), "{name}: {e}");
+    }
+}
