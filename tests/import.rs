@@ -567,6 +567,23 @@ fn broken_yaml_is_located_and_nothing_is_written() {
     assert!(stdout.is_empty() && !out.exists());
 }
 
+/// Standard input is bounded like a file: a pipe that never ends (`/dev/zero` here) is
+/// read no further than the 64 MiB an import reads, then refused, and nothing is written.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_endless_standard_input_is_refused_at_the_limit() {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_crossover"))
+        .args(["import", "-"])
+        .current_dir(fixtures())
+        .stdin(std::fs::File::open("/dev/zero").unwrap())
+        .output()
+        .expect("the binary runs");
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim_end(), format!("error: <stdin>: more than the {} bytes an import reads", 64 << 20));
+    assert!(o.stdout.is_empty());
+}
+
 #[test]
 fn broken_json_is_located() {
     let dir = tempfile::tempdir().unwrap();

@@ -1158,9 +1158,9 @@ fn import(args: &ImportArgs) -> Result<u8, Failure> {
     let mut sources = Vec::new();
     for input in &args.inputs {
         if input.as_os_str() == "-" {
-            let mut text = String::new();
-            std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut text)
-                .map_err(|e| bad(format!("<stdin>: cannot read: {e}")))?;
+            // Bounded like a file: a pipe can run forever.
+            let text = crossover_import::read_text(std::io::stdin().lock(), "<stdin>", "")
+                .map_err(|e| bad(e.to_string()))?;
             sources.push(crossover_import::Source { name: "<stdin>".into(), text });
         } else {
             sources.extend(

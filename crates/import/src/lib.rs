@@ -107,27 +107,33 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<Source>, ImportError> {
                     format!("{size} bytes: larger than the {MAX_FILE_BYTES} bytes an import reads"),
                 ));
             }
-            // The size a device or a pipe reports is 0 whatever it yields (`/dev/zero` never
-            // ends): the read itself stops one byte past the limit.
-            let mut bytes = Vec::new();
-            std::fs::File::open(f)
-                .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
-                .map_err(|e| ImportError::at(loc(&shown), format!("cannot read: {e}")))?;
-            if bytes.len() as u64 > MAX_FILE_BYTES {
-                return Err(ImportError::at(
-                    loc(&shown),
-                    format!("more than the {MAX_FILE_BYTES} bytes an import reads"),
-                ));
-            }
-            let text = String::from_utf8(bytes).map_err(|e| {
-                ImportError::at(
-                    loc(&shown),
-                    format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
-                )
-            })?;
+            let text = std::fs::File::open(f)
+                .map_err(|e| ImportError::at(loc(&shown), format!("cannot read: {e}")))
+                .and_then(|file| read_text(file, &shown, ""))?;
             Ok(Source { name: shown, text })
         })
         .collect()
+}
+
+/// At most [`MAX_FILE_BYTES`] of UTF-8 text from `reader` (a file, `--traffic`'s file,
+/// standard input), errors located at `shown` and prefixed by `what` (say `--traffic: `).
+/// The read itself stops one byte past the limit: a device or a pipe reports a size of 0
+/// whatever it yields, and `/dev/zero` never ends.
+pub fn read_text(reader: impl std::io::Read, shown: &str, what: &str) -> Result<String, ImportError> {
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| ImportError::at(loc(shown), format!("{what}cannot read: {e}")))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(ImportError::at(
+            loc(shown),
+            format!("{what}more than the {MAX_FILE_BYTES} bytes an import reads"),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        ImportError::at(loc(shown), format!("{what}not UTF-8 text (byte {})", e.utf8_error().valid_up_to()))
+    })
 }
 
 /// `dir`'s files into `out`; `seen` holds the folders walked (resolved), so that a

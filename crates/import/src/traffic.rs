@@ -7,7 +7,6 @@
 
 use crate::node::{Loc, Pos};
 use crate::{line_col, ImportError};
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 /// The `[traffic]` table `file` gives, and a phrase saying where it came from;
@@ -15,24 +14,9 @@ use std::path::{Path, PathBuf};
 pub fn table(file: &Path, scenario_dir: &Path) -> Result<(toml::Table, String), ImportError> {
     let shown = file.display().to_string();
     let at = |pos: Pos| Loc { file: shown.clone(), pos };
-    // Bounded like the inputs (`crate::MAX_FILE_BYTES`): a device or a pipe reports no
-    // size, and `/dev/zero` never ends.
-    let mut bytes = Vec::new();
-    std::fs::File::open(file)
-        .and_then(|f| f.take(crate::MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(|e| ImportError::at(at(Pos::default()), format!("--traffic: cannot read: {e}")))?;
-    if bytes.len() as u64 > crate::MAX_FILE_BYTES {
-        return Err(ImportError::at(
-            at(Pos::default()),
-            format!("--traffic: more than the {} bytes an import reads", crate::MAX_FILE_BYTES),
-        ));
-    }
-    let text = String::from_utf8(bytes).map_err(|e| {
-        ImportError::at(
-            at(Pos::default()),
-            format!("--traffic: not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
-        )
-    })?;
+    let text = std::fs::File::open(file)
+        .map_err(|e| ImportError::at(at(Pos::default()), format!("--traffic: cannot read: {e}")))
+        .and_then(|f| crate::read_text(f, &shown, "--traffic: "))?;
     let is_toml = file.extension().is_some_and(|e| e == "toml") || text.trim_start().starts_with('[');
     if is_toml && !text.trim_start().starts_with("HashOwner") {
         let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| {
