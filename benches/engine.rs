@@ -77,13 +77,25 @@ fn one_day(
     platform: &StackSpec,
     s: &crossover_scenario::Scenario,
 ) {
+    day(group, name, platform, s, false)
+}
+
+/// `one_day`, with or without the per-minute timeline (a run keeps one for the
+/// replication it charts).
+fn day(
+    group: &mut BenchmarkGroup<WallTime>,
+    name: &str,
+    platform: &StackSpec,
+    s: &crossover_scenario::Scenario,
+    timeline: bool,
+) {
     let input = SimInput {
         platform,
         services: &s.services,
         horizon: SimDuration::from_hours(24),
         seed: 1,
         replication: 0,
-        timeline: false,
+        timeline,
     };
     let n = simulate(&input).counters.arrived;
     group.throughput(Throughput::Elements(n));
@@ -241,19 +253,7 @@ fn rates(c: &mut Criterion) {
             );
             let s =
                 crossover_scenario::parse(&text, "bench", "bench").expect("the rate bench scenario is valid");
-            let input = SimInput {
-                platform: &s.platforms[0],
-                services: &s.services,
-                horizon: SimDuration::from_hours(24),
-                seed: 1,
-                replication: 0,
-                timeline: true,
-            };
-            let n = simulate(&input).counters.arrived;
-            group.throughput(Throughput::Elements(n));
-            group.bench_function(format!("{preset}_{rps}rps"), |b| {
-                b.iter(|| black_box(simulate(&input).counters.arrived))
-            });
+            day(&mut group, &format!("{preset}_{rps}rps"), &s.platforms[0], &s, true);
         }
     }
     group.finish();
