@@ -14,6 +14,7 @@
 
 use crate::model::{Imported, Origin, Scaling, Workload};
 use crate::node::{Loc, Node, Pos};
+use crate::quantity::usable_size;
 use crate::ImportError;
 
 /// What an ECS JSON document holds.
@@ -60,29 +61,18 @@ fn loc(file: &str) -> Loc {
 fn task_cpu(text: &str) -> Option<f64> {
     let t = text.trim().to_ascii_lowercase();
     if let Some(v) = t.strip_suffix("vcpu") {
-        return v.trim().parse::<f64>().ok().filter(|v| v.is_finite() && *v > 0.0);
+        return v.trim().parse::<f64>().ok().filter(usable_size);
     }
-    // Finite: `parse` takes "inf" (and "NaN", which `> 0.0` already refuses).
-    t.parse::<f64>().ok().filter(|v| v.is_finite() && *v > 0.0).map(|units| units / 1024.0)
+    t.parse::<f64>().ok().filter(usable_size).map(|units| units / 1024.0)
 }
 
 /// `"512"` (MiB), `"2 GB"`, `"2GB"` in bytes (ECS's GB is GiB: "2 GB" is 2048 MiB).
 fn task_memory(text: &str) -> Option<f64> {
     let t = text.trim().to_ascii_lowercase();
     if let Some(v) = t.strip_suffix("gb") {
-        return v
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .map(|g| g * 1024.0 * 1048576.0)
-            .filter(|b| b.is_finite() && *b > 0.0);
+        return v.trim().parse::<f64>().ok().map(|g| g * 1024.0 * 1048576.0).filter(usable_size);
     }
-    t.trim_end_matches("mb")
-        .trim()
-        .parse::<f64>()
-        .ok()
-        .map(|m| m * 1048576.0)
-        .filter(|b| b.is_finite() && *b > 0.0)
+    t.trim_end_matches("mb").trim().parse::<f64>().ok().map(|m| m * 1048576.0).filter(usable_size)
 }
 
 pub(crate) fn task_definition(file: &str, td: &Node, out: &mut Imported) -> Result<(), ImportError> {

@@ -11,6 +11,7 @@
 
 use crate::model::{Imported, Origin, Scaling, Workload};
 use crate::node::{Loc, Node, Pos};
+use crate::quantity::usable_size;
 use crate::ImportError;
 
 pub fn is_fly(doc: &toml::Table) -> bool {
@@ -36,15 +37,13 @@ fn memory(text: &str) -> Option<f64> {
     } else {
         (t.as_str(), 1.0)
     };
-    // Finite, as `parse` takes "inf" and "1e308gb" overflows.
-    num.trim().parse::<f64>().ok().map(|v| v * factor * 1048576.0).filter(|b| b.is_finite() && *b > 0.0)
+    num.trim().parse::<f64>().ok().map(|v| v * factor * 1048576.0).filter(usable_size)
 }
 
 /// vCPUs and MB of a `size` preset.
 fn size(name: &str) -> Option<(f64, f64)> {
     let (family, n) = name.rsplit_once('-')?;
-    // `parse` takes "NaN" and "inf" too: a NaN size made shape fitting panic (`clamp`).
-    let n: f64 = n.strip_suffix('x')?.parse().ok().filter(|n: &f64| n.is_finite() && *n > 0.0)?;
+    let n: f64 = n.strip_suffix('x')?.parse().ok().filter(usable_size)?;
     match family {
         "shared-cpu" => Some((n, 256.0)),
         "performance" => Some((n, 2048.0 * n)),

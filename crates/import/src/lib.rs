@@ -107,9 +107,7 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<Source>, ImportError> {
                     format!("{size} bytes: larger than the {MAX_FILE_BYTES} bytes an import reads"),
                 ));
             }
-            let text = std::fs::File::open(f)
-                .map_err(|e| ImportError::at(loc(&shown), format!("cannot read: {e}")))
-                .and_then(|file| read_text(file, &shown, ""))?;
+            let text = read_file(f, &shown, "")?;
             Ok(Source { name: shown, text })
         })
         .collect()
@@ -134,6 +132,13 @@ pub fn read_text(reader: impl std::io::Read, shown: &str, what: &str) -> Result<
     String::from_utf8(bytes).map_err(|e| {
         ImportError::at(loc(shown), format!("{what}not UTF-8 text (byte {})", e.utf8_error().valid_up_to()))
     })
+}
+
+/// [`read_text`] of the file at `path`.
+pub(crate) fn read_file(path: &Path, shown: &str, what: &str) -> Result<String, ImportError> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| ImportError::at(loc(shown), format!("{what}cannot read: {e}")))?;
+    read_text(file, shown, what)
 }
 
 /// `dir`'s files into `out`; `seen` holds the folders walked (resolved), so that a

@@ -62,6 +62,13 @@ pub fn parse(text: &str) -> Result<f64, String> {
     Ok(v)
 }
 
+/// A size that can be used: finite and above 0. Rust's float parsing takes "NaN" and
+/// "inf", and a product of parsed numbers can overflow; a NaN size made shape fitting
+/// panic (`f64::clamp`).
+pub(crate) fn usable_size(v: &f64) -> bool {
+    v.is_finite() && *v > 0.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse;

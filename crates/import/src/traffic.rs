@@ -14,9 +14,7 @@ use std::path::{Path, PathBuf};
 pub fn table(file: &Path, scenario_dir: &Path) -> Result<(toml::Table, String), ImportError> {
     let shown = file.display().to_string();
     let at = |pos: Pos| Loc { file: shown.clone(), pos };
-    let text = std::fs::File::open(file)
-        .map_err(|e| ImportError::at(at(Pos::default()), format!("--traffic: cannot read: {e}")))
-        .and_then(|f| crate::read_text(f, &shown, "--traffic: "))?;
+    let text = crate::read_file(file, &shown, "--traffic: ")?;
     let is_toml = file.extension().is_some_and(|e| e == "toml") || text.trim_start().starts_with('[');
     if is_toml && !text.trim_start().starts_with("HashOwner") {
         let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| {
