@@ -228,15 +228,16 @@ fn worker_backlog(c: &mut Criterion) {
     group.finish();
 }
 
-/// Cloud Run and EKS at a constant 1 and 100 requests/s for a day, with the per-minute
-/// timeline a run charts. Throughput in requests, so the two rates compare per request
-/// directly: a low rate should cost no more per request than a high one, though at
-/// 1 req/s a KPA tick comes every two requests and a timeline minute every sixty.
+/// Cloud Run and EKS at a constant 0.1, 1 and 100 requests/s for a day, with the
+/// per-minute timeline a run charts. Throughput in requests, so the rates compare per
+/// request directly: a low rate should cost no more per request than a high one, though
+/// at 0.1 req/s a KPA tick is due every fifth of a request (most are skipped while the
+/// service is quiet) and a timeline minute every sixth.
 fn rates(c: &mut Criterion) {
     let mut group = c.benchmark_group("rate_one_day");
     group.sample_size(10).sampling_mode(SamplingMode::Flat).measurement_time(Duration::from_secs(20));
     for preset in ["cloud-run", "eks"] {
-        for rps in [1, 100] {
+        for rps in ["0.1", "1", "100"] {
             let text = format!(
                 r#"
                 [traffic]

@@ -6,7 +6,7 @@
 use super::metrics::{ceil_div, Fleet, MetricHistory};
 use crate::instance::ceil_to_u64;
 use crate::spec::ConcurrencyScaling;
-use crossover_engine::SimTime;
+use crossover_engine::{SimDuration, SimTime};
 
 /// Knative KPA state: panic mode and the pods it ratchets up to.
 #[derive(Clone, Debug, Default)]
@@ -26,18 +26,11 @@ impl KpaState {
     /// target, Cloud Run's CPU driver is computed alike and the larger wins.
     pub fn desired(&mut self, cfg: &ConcurrencyScaling, h: &MetricHistory, f: Fleet) -> u32 {
         let ready = f.ready.max(1) as f64;
-        let target = cfg.target_concurrency * f.concurrency as f64;
+        let (max_down, max_up) = rate_bounds(cfg, ready);
         let want = |window| {
             let (concurrency, cpu) = h.concurrency_and_cpu(window);
-            let by_concurrency = ceil_div(concurrency, target);
-            let by_cpu = if cfg.target_cpu > 0.0 { ceil_div(cpu, f.vcpu * cfg.target_cpu) } else { 0 };
-            by_concurrency.max(by_cpu)
+            want(cfg, f, concurrency, cpu)
         };
-        // `.ceil() as u32` and `.floor() as u32` without their libm calls (at every
-        // tick): a saturating cast truncates, which is the floor for all but negative
-        // quotients, and those both casts take to 0.
-        let max_up = ceil_to_u64(cfg.max_scale_up_rate * ready).min(u64::from(u32::MAX)) as u32;
-        let max_down = (ready / cfg.max_scale_down_rate) as u32;
         let stable = want(cfg.stable_window).clamp(max_down, max_up.max(max_down));
         let panic_uncapped = want(cfg.panic_window);
         let panic = panic_uncapped.clamp(max_down, max_up.max(max_down));
@@ -58,6 +51,49 @@ impl KpaState {
             stable
         }
     }
+
+    /// The first tick after `f.now` and before `limit` (ticks every `period`) at which
+    /// `desired` could answer other than `answered`, its answer now, if nothing enters
+    /// the service and its fleet stays as it is; `SimTime::MAX` if none will. Out of
+    /// panic the answer is the stable window's desire, and with no new load the
+    /// window's averages only fall, so the desire does too, and is worked out as
+    /// `desired` will work it out. The panic window cannot trigger, for the same
+    /// reason. None in panic, whose ratchet and expiry follow the clock.
+    pub fn quiet_until(
+        &self,
+        cfg: &ConcurrencyScaling,
+        h: &MetricHistory,
+        f: Fleet,
+        answered: u32,
+        period: SimDuration,
+        limit: SimTime,
+    ) -> Option<SimTime> {
+        if self.in_panic() {
+            return None;
+        }
+        let (max_down, max_up) = rate_bounds(cfg, f.ready.max(1) as f64);
+        h.first_quiet_change(cfg.stable_window, period, limit, |concurrency, cpu| {
+            want(cfg, f, concurrency, cpu).clamp(max_down, max_up.max(max_down)) != answered
+        })
+    }
+}
+
+/// A window's desire: by concurrency, or by CPU where Cloud Run's CPU target is set,
+/// whichever is larger.
+fn want(cfg: &ConcurrencyScaling, f: Fleet, concurrency: f64, cpu: f64) -> u32 {
+    let by_concurrency = ceil_div(concurrency, cfg.target_concurrency * f.concurrency as f64);
+    let by_cpu = if cfg.target_cpu > 0.0 { ceil_div(cpu, f.vcpu * cfg.target_cpu) } else { 0 };
+    by_concurrency.max(by_cpu)
+}
+
+/// The scale rates' bounds on a desire, (down, up), from the ready pods.
+fn rate_bounds(cfg: &ConcurrencyScaling, ready: f64) -> (u32, u32) {
+    // `.ceil() as u32` and `.floor() as u32` without their libm calls (at every tick):
+    // a saturating cast truncates, which is the floor for all but negative quotients,
+    // and those both casts take to 0.
+    let max_up = ceil_to_u64(cfg.max_scale_up_rate * ready).min(u64::from(u32::MAX)) as u32;
+    let max_down = (ready / cfg.max_scale_down_rate) as u32;
+    (max_down, max_up)
 }
 
 #[cfg(test)]
@@ -239,5 +275,75 @@ mod tests {
         let h = history(&[(60, 6.0, 3.0, 0)]);
         let f = Fleet { concurrency: 80, ..fleet(60, 5, 5) };
         assert_eq!(KpaState::default().desired(&cfg, &h, f), 5);
+    }
+
+    /// The first quiet tick whose desire differs is where `desired`, asked at every tick
+    /// with the quiet snapshots taken, first answers otherwise: load that falls away
+    /// over minutes, by concurrency and by CPU, through the scale-down cap, from one to
+    /// hundreds of ready pods; in panic there is no answer.
+    #[test]
+    fn quiet_until_is_the_first_tick_desired_answers_otherwise() {
+        let mut u: u64 = 0x5851_F42D_4C95_7F2D;
+        let mut next = |m: u64| {
+            u ^= u << 13;
+            u ^= u >> 7;
+            u ^= u << 17;
+            u % m
+        };
+        let (mut found, mut never, mut panics) = (0, 0, 0);
+        for case in 0..500 {
+            let cfg = ConcurrencyScaling {
+                target_concurrency: 0.6,
+                target_cpu: if case % 2 == 0 { 0.6 } else { 0.0 },
+                max_scale_down_rate: [2.0, 1.0, 10.0][case % 3],
+                ..kpa()
+            };
+            let period = cfg.tick;
+            let ready = [1, 2, 7, 300][next(4) as usize];
+            let f = |at: SimTime| Fleet { now: at, ready, desired: ready, concurrency: 80, vcpu: 1.0 };
+            // A window of ticks of load (some of them idle), then a few quiet ones.
+            let busy = 31 + next(40);
+            let quiet = next(40);
+            let mut steps = Vec::new();
+            for k in 0..busy + quiet {
+                let load = if k < busy && next(3) > 0 { (next(4000) as f64) / 10.0 } else { 0.0 };
+                steps.push((2, load, load * next(100) as f64 / 100.0, 0));
+            }
+            let h = history(&steps);
+            let now = h.newest().unwrap().at;
+            let mut st = KpaState::default();
+            let answered = st.desired(&cfg, &h, f(now));
+            let limit = [SimTime::MAX, now + SimDuration::from_secs(1 + next(100))][case % 2];
+            let got = st.quiet_until(&cfg, &h, f(now), answered, period, limit);
+            if st.in_panic() {
+                assert_eq!(got, None, "case {case}");
+                panics += 1;
+                continue;
+            }
+            // Every tick from now on, until one answers otherwise.
+            let newest = *h.newest().unwrap();
+            let mut each = h.clone();
+            let mut expected = SimTime::MAX;
+            let mut t = now;
+            while t <= now + cfg.stable_window + period + period {
+                t = t + period;
+                if t.0 >= limit.0.div_ceil(period.as_nanos()).saturating_mul(period.as_nanos()) {
+                    break;
+                }
+                each.push(Snapshot { at: t, ..newest });
+                if st.clone().desired(&cfg, &each, f(t)) != answered {
+                    expected = t;
+                    break;
+                }
+            }
+            assert_eq!(got, Some(expected), "case {case}: ready {ready}, answered {answered}");
+            if expected == SimTime::MAX {
+                never += 1;
+            } else {
+                found += 1;
+            }
+        }
+        // The cases reach every outcome.
+        assert!(found > 100 && never > 10 && panics > 10, "{found} {never} {panics}");
     }
 }

@@ -49,9 +49,16 @@ impl MetricHistory {
     pub fn push(&mut self, s: Snapshot) {
         debug_assert!(self.all.last().is_none_or(|b| b.at <= s.at), "snapshots come in time order");
         self.all.push(s);
+        self.trim(s.at);
+    }
+
+    /// Drops what the longest window no longer holds now that the newest snapshot is at
+    /// `newest`. Which snapshots stay depends only on the newest's time, so trimming
+    /// after several pushes leaves what trimming after each would.
+    fn trim(&mut self, newest: SimTime) {
         // Keep one snapshot at or before the start of the longest window.
         while self.all.len() - self.oldest > 2
-            && self.all[self.oldest + 1].at.0 + self.keep.as_nanos() <= s.at.0
+            && self.all[self.oldest + 1].at.0 + self.keep.as_nanos() <= newest.0
         {
             self.oldest += 1;
         }
@@ -115,9 +122,87 @@ impl MetricHistory {
     /// `avg_concurrency` and `cpu_in_use` over the same window, finding it once (a
     /// KPA tick asks both of two windows, every 2 s whatever the traffic).
     pub fn concurrency_and_cpu(&self, window: SimDuration) -> (f64, f64) {
-        self.span(window).map_or((0.0, 0.0), |(a, b, dt)| {
-            (area_f64(b.in_system_area - a.in_system_area) / dt, (b.cpu_work_ns - a.cpu_work_ns) / dt)
-        })
+        self.span(window).map_or((0.0, 0.0), |(a, b, dt)| between(a, b, dt))
+    }
+
+    /// Looking ahead while the service is quiet: nothing in the system and no CPU work
+    /// from the newest snapshot on, so every later snapshot is a copy of it taken on the
+    /// ticks' grid (every `period` from zero, as every snapshot is). Each tick moves a
+    /// `window`'s start one snapshot on at the same span, so the averages it holds fall
+    /// (or stay) from tick to tick, and reach zero once the window is past the newest.
+    /// Returns the first tick before `limit` at whose averages `changed` holds, or
+    /// `SimTime::MAX` if none; `changed` must keep holding as the averages fall further,
+    /// so it is asked at the last tick first and then by bisection, at most a few
+    /// times. None where it cannot tell: while the window reaches back past the
+    /// history (its span then grows at every tick).
+    pub fn first_quiet_change(
+        &self,
+        window: SimDuration,
+        period: SimDuration,
+        limit: SimTime,
+        mut changed: impl FnMut(f64, f64) -> bool,
+    ) -> Option<SimTime> {
+        let snaps = self.snaps();
+        let newest = snaps.last()?;
+        let (now, w, p) = (newest.at.0, window.as_nanos(), period.as_nanos());
+        if p == 0 || now < w || snaps[0].at.0 > now - w {
+            return None;
+        }
+        let from = self.first_at_or_after(now - w, window);
+        let span = (now - snaps[from].at.0) as f64;
+        // The averages at the tick whose window starts at snapshot `k` (past the newest:
+        // at a copy of it).
+        let mut changed_at = |k: usize| {
+            let (concurrency, cpu) = between(snaps.get(k).unwrap_or(newest), newest, span);
+            changed(concurrency, cpu)
+        };
+        // The last tick before `limit`, as a count of ticks from now.
+        let last =
+            if limit == SimTime::MAX { u64::MAX } else { limit.0.div_ceil(p).saturating_sub(now / p + 1) };
+        let reach = from.saturating_add(usize::try_from(last).unwrap_or(usize::MAX)).min(snaps.len());
+        if last == 0 || !changed_at(reach) {
+            return Some(SimTime::MAX);
+        }
+        // The first window start in (from, reach] at which `changed` holds.
+        let (mut lo, mut hi) = (from + 1, reach);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if changed_at(mid) {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        debug_assert!(
+            snaps.get(lo).is_none_or(|s| s.at.0 == snaps[from].at.0 + (lo - from) as u64 * p),
+            "snapshots are a tick apart"
+        );
+        Some(SimTime(now + (lo - from) as u64 * p))
+    }
+
+    /// Takes the snapshots of the ticks skipped while the service was quiet: copies of
+    /// the newest at `from`, `from + period`, ... before `until`, leaving the history as
+    /// pushing each would have. Only those the window will still hold are pushed: a
+    /// long quiet spell costs a window's snapshots, not one per tick.
+    pub fn push_quiet(&mut self, from: SimTime, period: SimDuration, until: SimTime) {
+        let Some(&newest) = self.snaps().last() else { return };
+        let p = period.as_nanos();
+        if until <= from || p == 0 {
+            return;
+        }
+        let last = from.0 + (until.0 - 1 - from.0) / p * p;
+        // The history keeps one snapshot at or before the window's start: the latest
+        // copy a window before `last` is the oldest it keeps, and everything before it
+        // goes, pushed or not.
+        let mut at = from.0;
+        if let Some(start) = last.checked_sub(self.keep.as_nanos()) {
+            if start >= from.0 {
+                at = from.0 + (start - from.0) / p * p;
+            }
+        }
+        let copies = (last - at) / p + 1;
+        self.all.extend((0..copies).map(|i| Snapshot { at: SimTime(at + i * p), ..newest }));
+        self.trim(SimTime(last));
     }
 
     /// Arrivals in the window.
@@ -125,15 +210,27 @@ impl MetricHistory {
         self.span(window).map_or(0, |(a, b, _)| b.arrivals - a.arrivals)
     }
 
+    /// The newest snapshot.
+    pub fn newest(&self) -> Option<&Snapshot> {
+        self.snaps().last()
+    }
+
     /// Requests waiting at the newest snapshot (a queue's visible messages).
     pub fn waiting(&self) -> u64 {
-        self.snaps().last().map_or(0, |s| s.waiting)
+        self.newest().map_or(0, |s| s.waiting)
     }
 
     /// Arrivals per second over the window.
     pub fn arrival_rate(&self, window: SimDuration) -> f64 {
         self.span(window).map_or(0.0, |(a, b, dt)| (b.arrivals - a.arrivals) as f64 / (dt / 1e9))
     }
+}
+
+/// The average requests in the system and vCPUs busy between two snapshots `dt`
+/// nanoseconds apart.
+#[inline]
+fn between(a: &Snapshot, b: &Snapshot, dt: f64) -> (f64, f64) {
+    (area_f64(b.in_system_area - a.in_system_area) / dt, (b.cpu_work_ns - a.cpu_work_ns) / dt)
 }
 
 /// What a tick knows about the fleet.
@@ -314,5 +411,113 @@ mod tests {
                 assert_eq!(ceil_div(x, per), reference(x, per), "x {x} per {per}");
             }
         }
+    }
+
+    /// A history of ticks every `p` ns from zero, with load in `busy` ticks (area and
+    /// CPU work grow there), then quiet: the shape `first_quiet_change` and
+    /// `push_quiet` look at.
+    fn ticked(keep: u64, p: u64, busy: &[bool], next: &mut impl FnMut(u64) -> u64) -> MetricHistory {
+        let mut h = MetricHistory::new(SimDuration::from_nanos(keep));
+        let mut s = Snapshot::default();
+        h.push(s);
+        for &b in busy {
+            s.at = SimTime(s.at.0 + p);
+            if b {
+                s.in_system_area += u128::from(next(5 * p) + 1);
+                s.cpu_work_ns += (next(3 * p) + 1) as f64 / 3.0;
+                s.arrivals += next(4);
+            }
+            h.push(s);
+        }
+        h
+    }
+
+    fn xorshift(mut u: u64) -> impl FnMut(u64) -> u64 {
+        move |m: u64| {
+            u ^= u << 13;
+            u ^= u >> 7;
+            u ^= u << 17;
+            u % m.max(1)
+        }
+    }
+
+    /// Taking the skipped ticks' snapshots at once leaves the history exactly as taking
+    /// each at its tick would: gaps from none to thousands of ticks, windows shorter and
+    /// longer than a tick, ends on and off the grid.
+    #[test]
+    fn push_quiet_leaves_the_history_as_each_tick_would() {
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
+        for case in 0..400 {
+            let p = 1 + next(5);
+            let keep = [1, p / 2, p, 3 * p, 30 * p + 1, 60 * p][case % 6].max(1);
+            let busy: Vec<bool> = (0..next(90)).map(|_| next(3) == 0).collect();
+            let mut quick = ticked(keep, p, &busy, &mut xorshift(case as u64 + 1));
+            let mut each = ticked(keep, p, &busy, &mut xorshift(case as u64 + 1));
+            let newest = *each.snaps().last().unwrap();
+            let from = newest.at.0 + p;
+            let until = from + [0, 1, p, p + 1, 7 * p, 3000 * p + next(p)][case % 6];
+            let mut at = from;
+            while at < until {
+                each.push(Snapshot { at: SimTime(at), ..newest });
+                at += p;
+            }
+            quick.push_quiet(SimTime(from), SimDuration::from_nanos(p), SimTime(until));
+            assert_eq!(quick.snaps(), each.snaps(), "case {case}: p {p} keep {keep} until {until}");
+        }
+    }
+
+    /// The first quiet tick before a limit at which a window's averages meet a
+    /// condition (one that keeps holding as they fall) is the one found by taking every
+    /// tick's snapshot and asking `concurrency_and_cpu`: conditions on either average
+    /// with thresholds from always to never, limits on and off the grid, near and far.
+    #[test]
+    fn first_quiet_change_is_the_first_tick_that_sees_the_change() {
+        let mut next = xorshift(0xD1B5_4A32_D192_ED03);
+        let (mut found, mut none) = (0, 0);
+        for case in 0..600 {
+            let p = 1 + next(4);
+            let keep = 30 * p + next(3 * p);
+            let window = SimDuration::from_nanos([keep, keep / 10 + 1, 3 * p][case % 3]);
+            let busy: Vec<bool> = (0..40 + next(60)).map(|k| k < 20 || next(4) == 0).collect();
+            let h = ticked(keep, p, &busy, &mut xorshift(case as u64 + 7));
+            let (c0, u0) = h.concurrency_and_cpu(window);
+            let threshold = [0.0, 0.3, 0.7, 1.0][case % 4];
+            let by_cpu = case % 5 == 0;
+            let pred = |c: f64, u: f64| if by_cpu { u < u0 * threshold } else { c < c0 * threshold };
+            let newest = *h.newest().unwrap();
+            let limit = match case % 3 {
+                0 => SimTime::MAX,
+                1 => SimTime(newest.at.0 + next(40 * p)),
+                _ => SimTime(newest.at.0 + next(8) * p),
+            };
+            let found_at = h.first_quiet_change(window, SimDuration::from_nanos(p), limit, pred);
+            let mut each = h.clone();
+            let mut expected = SimTime::MAX;
+            let mut t = newest.at.0 + p;
+            while t < limit.0.div_ceil(p).saturating_mul(p) && t <= newest.at.0 + window.as_nanos() + 3 * p {
+                each.push(Snapshot { at: SimTime(t), ..newest });
+                let (c, u) = each.concurrency_and_cpu(window);
+                if pred(c, u) {
+                    expected = SimTime(t);
+                    break;
+                }
+                t += p;
+            }
+            assert_eq!(
+                found_at,
+                Some(expected),
+                "case {case}: p {p} keep {keep} window {window:?} limit {limit:?}"
+            );
+            if expected == SimTime::MAX {
+                none += 1;
+            } else {
+                found += 1;
+            }
+        }
+        assert!(found > 150 && none > 150, "{found} {none}");
+        // Early in a run the window reaches back past the history: no answer.
+        let h = ticked(600, 10, &[true, false], &mut xorshift(3));
+        let w = SimDuration::from_nanos(600);
+        assert_eq!(h.first_quiet_change(w, SimDuration::from_nanos(10), SimTime::MAX, |_, _| true), None);
     }
 }

@@ -131,6 +131,35 @@ impl<'a> Autoscaler<'a> {
         }
     }
 
+    /// With nothing entering the service and its fleet as it is, the first tick after
+    /// `fleet.now` and before `limit` (ticks every `period`) whose decision may differ
+    /// from `answered`, this tick's (`SimTime::MAX` if none will): every tick before it
+    /// decides the same
+    /// and only takes its snapshot, so the service may skip them (the KPA's idle
+    /// retention, the other thing its ticks act on, ends at each instance's own
+    /// `idle_expiry` timer). None where that is not worked out: every kind but the KPA,
+    /// whose ticks every 2 s dominate a quiet service's cost.
+    pub fn quiet_until(
+        &self,
+        history: &MetricHistory,
+        fleet: Fleet,
+        answered: u32,
+        period: SimDuration,
+        limit: SimTime,
+    ) -> Option<SimTime> {
+        match self {
+            Autoscaler::Kpa(c, s) => s.quiet_until(c, history, fleet, answered, period, limit),
+            Autoscaler::Fixed
+            | Autoscaler::PerRequest { .. }
+            | Autoscaler::TargetTracking(..)
+            | Autoscaler::KedaHttp(..)
+            | Autoscaler::FlyProxy(_)
+            | Autoscaler::Schedule { .. }
+            | Autoscaler::Hpa(..)
+            | Autoscaler::SqsPoller(..) => None,
+        }
+    }
+
     /// How long an idle instance waits before it may be stopped, if that is decided per
     /// instance rather than at ticks.
     pub fn idle_expiry(&self) -> Option<SimDuration> {

@@ -125,6 +125,8 @@ pub(crate) enum Event {
     },
     Tick {
         service: u32,
+        /// Stale unless the service's current one (see `Service::wake`).
+        generation: u32,
     },
     /// A timeline minute ends.
     Minute,
@@ -182,6 +184,7 @@ pub fn simulate_unless(input: &SimInput, stop: &AtomicBool) -> Option<Outcome> {
         input.platform.services.iter().zip(input.services).collect();
     let mut base = Stack::new(&parts, &run, input.timeline, true);
     if !input.platform.is_hybrid() {
+        base.let_skip_quiet_ticks();
         if !base.run(stop) {
             return None;
         }
@@ -258,6 +261,16 @@ impl<'a> Stack<'a> {
         }
     }
 
+    /// A lone service without a node pool may skip its quiet ticks: every event that
+    /// changes what its autoscaler sees is then its own, and no other service's tick or
+    /// node event could meet a resumed tick at the same instant in another order. (A
+    /// hybrid's stacks take spilled requests outside their own events.)
+    fn let_skip_quiet_ticks(&mut self) {
+        if let ([one], None) = (self.services.as_mut_slice(), &self.sh.nodes) {
+            one.let_skip_quiet_ticks();
+        }
+    }
+
     /// Runs the horizon. Returns false, leaving the stack mid-horizon, if `stop` was set.
     fn run(&mut self, stop: &AtomicBool) -> bool {
         self.start();
@@ -310,6 +323,7 @@ impl<'a> Stack<'a> {
         match event {
             Event::Arrival { service } => {
                 let s = &mut self.services[service as usize];
+                s.wake(sh, t);
                 s.advance(t);
                 if let Some(request) = s.on_arrival(sh) {
                     let (o, j) =
@@ -319,6 +333,7 @@ impl<'a> Stack<'a> {
             }
             Event::Instance { service, slot, generation } => {
                 let s = &mut self.services[service as usize];
+                s.wake(sh, t);
                 s.advance(t);
                 if s.instances[slot as usize].generation == generation {
                     s.on_instance_event(sh, slot);
@@ -326,13 +341,16 @@ impl<'a> Stack<'a> {
             }
             Event::QueueTimeout { service } => {
                 let s = &mut self.services[service as usize];
+                s.wake(sh, t);
                 s.advance(t);
                 s.on_queue_timeout(sh);
             }
-            Event::Tick { service } => {
+            Event::Tick { service, generation } => {
                 let s = &mut self.services[service as usize];
-                s.advance(t);
-                s.on_tick(sh);
+                if s.tick_is_current(generation) {
+                    s.advance(t);
+                    s.on_tick(sh);
+                }
             }
             Event::Minute => {
                 self.advance_all(t);

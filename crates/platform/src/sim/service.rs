@@ -17,6 +17,7 @@ use crate::autoscaler::{fly, Autoscaler, Fleet, MetricHistory, Snapshot, Tick, T
 use crate::billing::{BilledTime, CostBreakdown, IdleBilling, Meters, Tariff};
 use crate::instance::{Instance, Life};
 use crate::spec::{AutoscalerSpec, BalancePolicy, PlatformSpec, RouterSpec};
+use crate::timeline::MINUTE;
 use crossover_engine::{IndexedHeap, LatencyRecorder, RngStream, SimDuration, SimTime, Streams};
 use crossover_workload::{Arrivals, Demand, RequestDemand, DEMAND_STREAM};
 use std::collections::VecDeque;
@@ -113,6 +114,20 @@ pub(crate) struct Service<'a> {
     routable_stale: bool,
     autoscaler: Autoscaler<'a>,
     history: MetricHistory,
+    /// Ticks may be skipped while the service is quiet (`quiet_until`): set for a lone
+    /// service without a node pool, where every event that can change what a tick sees
+    /// is the service's own.
+    skips_quiet_ticks: bool,
+    /// While quiet: the first tick skipped. Its snapshots are taken when the service
+    /// wakes (`wake`) or the next tick scheduled comes.
+    quiet_since: Option<SimTime>,
+    /// The tick scheduled now carries this; a tick from before a wake is stale.
+    tick_generation: u32,
+    /// When the next arrival is due (`MAX`: none).
+    next_arrival: SimTime,
+    /// Ticks handled, for the tests that check quiet ones were skipped.
+    #[cfg(test)]
+    pub ticks: u64,
     desired: u32,
     next_seq: u64,
     pub alive: u32,
@@ -221,6 +236,12 @@ impl<'a> Service<'a> {
             routable_stale: true,
             autoscaler,
             history: MetricHistory::new(longest_window),
+            skips_quiet_ticks: false,
+            quiet_since: None,
+            tick_generation: 0,
+            next_arrival: SimTime::MAX,
+            #[cfg(test)]
+            ticks: 0,
             desired: spec.initial_instances(),
             next_seq: 0,
             alive: 0,
@@ -351,6 +372,7 @@ impl<'a> Service<'a> {
             }
             None => self.arrivals.next_arrival(),
         };
+        self.next_arrival = next.unwrap_or(SimTime::MAX);
         if let Some(t) = next {
             let event = Event::Arrival { service: self.index };
             if self.stride == 1 {
@@ -1163,19 +1185,24 @@ impl<'a> Service<'a> {
     }
 
     pub fn on_tick(&mut self, sh: &mut Shared<'a>) {
+        let period = self.tick_period().expect("only a service whose autoscaler ticks has ticks");
+        #[cfg(test)]
+        {
+            self.ticks += 1;
+        }
+        if let Some(from) = self.quiet_since.take() {
+            // The ticks skipped while the service was quiet took their snapshots.
+            self.history.push_quiet(from, period, self.now);
+        }
         let snapshot = self.snapshot();
         self.history.push(snapshot);
-        let fleet = Fleet {
-            now: self.now,
-            ready: self.alive - self.starting - self.draining,
-            desired: self.desired,
-            concurrency: self.spec.instance.concurrency,
-            vcpu: self.spec.instance.vcpu,
-        };
+        let fleet = self.fleet();
         let (min, max) = (self.spec.min_instances, self.spec.max_instances);
         let input = TickInput { fleet, unready: self.starting, in_system: self.in_system, min, max };
+        let mut answered = None;
         match self.autoscaler.tick(&self.history, &input) {
             Some(Tick::Desired(d)) => {
+                answered = Some(d);
                 self.desired = d.clamp(min, max);
                 self.reconcile(sh);
             }
@@ -1183,9 +1210,94 @@ impl<'a> Service<'a> {
             Some(Tick::Concurrency) => self.start_for_waiting(sh),
             None => {}
         }
-        if let Some(period) = self.tick_period() {
-            sh.events.schedule(self.now + period, Event::Tick { service: self.index });
+        self.schedule_tick(sh, period, answered);
+    }
+
+    /// What a tick knows about the fleet now.
+    fn fleet(&self) -> Fleet {
+        Fleet {
+            now: self.now,
+            ready: self.alive - self.starting - self.draining,
+            desired: self.desired,
+            concurrency: self.spec.instance.concurrency,
+            vcpu: self.spec.instance.vcpu,
         }
+    }
+
+    /// Schedules the next tick; or, if the service is quiet and the ticks ahead would
+    /// only take their snapshots, the one before the first that may do more (`MAX`:
+    /// none), whose own processing then schedules that one as the tick before it would
+    /// have (a tick's place among events at the same instant is fixed when it is
+    /// scheduled). A service at 0.1 requests a second has five ticks a request.
+    fn schedule_tick(&mut self, sh: &mut Shared<'a>, period: SimDuration, answered: Option<u32>) {
+        let next = self.now + period;
+        let due = answered.and_then(|d| self.quiet_until(d, period)).unwrap_or(next);
+        let at = if due > next + period {
+            self.quiet_since = Some(next);
+            if due == SimTime::MAX {
+                return;
+            }
+            SimTime(due.0 - period.as_nanos())
+        } else {
+            next
+        };
+        sh.events.schedule(at, Event::Tick { service: self.index, generation: self.tick_generation });
+    }
+
+    /// The first tick after now that may do more than take its snapshot while nothing
+    /// enters the service, which it decided `answered` at now; None if not worked out.
+    /// Quiet is nothing in the system and no instance starting or draining: then only an
+    /// event of its own (an arrival, an instance's timer), which wakes it, changes the
+    /// fleet or the load its autoscaler sees. Until its decision changes, a tick
+    /// reconciles nothing but idle instances past their retention, and an instance's
+    /// retention ends at its own timer (`idle_expiry`), which wakes the service first.
+    /// Only the ticks before the next arrival's are looked at (it wakes the service),
+    /// and only if there is one: at a request a tick or more, looking ahead would cost
+    /// more than it saves.
+    fn quiet_until(&self, answered: u32, period: SimDuration) -> Option<SimTime> {
+        if !self.skips_quiet_ticks
+            || self.next_arrival <= self.now + period
+            || self.in_system != 0
+            || self.starting != 0
+            || self.draining != 0
+        {
+            return None;
+        }
+        self.autoscaler.quiet_until(&self.history, self.fleet(), answered, period, self.next_arrival)
+    }
+
+    /// Lets the service skip its quiet ticks if its autoscaler ticks more often than the
+    /// timeline's minutes (a minute's end then always comes before a tick at the same
+    /// instant, resumed or not) and it is not a scheduled job.
+    pub fn let_skip_quiet_ticks(&mut self) {
+        self.skips_quiet_ticks = self.cron.is_none() && self.tick_period().is_some_and(|p| p < MINUTE);
+    }
+
+    /// An event of the service's own (`Stack::handle` calls this first): if the service
+    /// was quiet, the ticks skipped before now take their snapshots and ticking resumes
+    /// at the first tick from now, after this event: it was scheduled before the
+    /// service went quiet, so it came before that tick anyway.
+    #[inline]
+    pub fn wake(&mut self, sh: &mut Shared<'a>, now: SimTime) {
+        if let Some(from) = self.quiet_since.take() {
+            self.resume_ticks(sh, from, now);
+        }
+    }
+
+    #[cold]
+    fn resume_ticks(&mut self, sh: &mut Shared<'a>, from: SimTime, now: SimTime) {
+        let period = self.tick_period().expect("only a service whose autoscaler ticks goes quiet");
+        self.history.push_quiet(from, period, now);
+        let p = period.as_nanos();
+        let at = SimTime(now.0.div_ceil(p) * p).max(from);
+        // The tick scheduled before the service went quiet, if any, is stale.
+        self.tick_generation = self.tick_generation.wrapping_add(1);
+        sh.events.schedule(at, Event::Tick { service: self.index, generation: self.tick_generation });
+    }
+
+    /// Whether a tick of this generation is the one scheduled now.
+    pub fn tick_is_current(&self, generation: u32) -> bool {
+        self.tick_generation == generation
     }
 
     /// Instances alive at most now: `max_instances`, or less while an SQS mapping's
@@ -1309,7 +1421,7 @@ impl<'a> Service<'a> {
         if let Some(period) = self.tick_period() {
             let first = self.snapshot();
             self.history.push(first);
-            sh.events.schedule(SimTime::ZERO + period, Event::Tick { service: self.index });
+            sh.events.schedule(SimTime::ZERO + period, Event::Tick { service: self.index, generation: 0 });
         }
     }
 

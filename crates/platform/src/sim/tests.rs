@@ -5,10 +5,10 @@
 use super::*;
 use crate::billing::{FreeTier, Rates, Tariff};
 use crate::spec::{
-    AutoscalerSpec, ColdStart, InstanceSpec, MachineType, NodeAutoscaler, NodeBilling, NodePool, Placement,
-    RouterSpec,
+    AutoscalerSpec, ColdStart, ConcurrencyScaling, InstanceSpec, MachineType, NodeAutoscaler, NodeBilling,
+    NodePool, Placement, RouterSpec,
 };
-use crossover_workload::{CronSchedule, Dist};
+use crossover_workload::{CronSchedule, DemandPart, Dist, RecordedArrivals, Source};
 
 /// A small spec builder: a serverless fleet scaled per request (one request per
 /// instance), billed per second only while serving, cold starts of 1 s.
@@ -352,4 +352,107 @@ fn an_sqs_mapping_ramps_by_300_a_minute_while_jobs_wait() {
     assert_eq!(peak(1), 5);
     assert_eq!(peak(2), 305);
     assert_eq!(peak(3), 605);
+}
+
+/// A fleet scaled by Knative's KPA with Cloud Run's preset values, `min` instances kept.
+fn kpa_spec(min: u32) -> PlatformSpec {
+    let mut s = Spec::serverless("run").0;
+    s.instance.concurrency = 80;
+    s.autoscaler = AutoscalerSpec::Concurrency(ConcurrencyScaling {
+        target_concurrency: 0.6,
+        target_cpu: 0.6,
+        tick: SimDuration::from_secs(2),
+        stable_window: SimDuration::from_secs(60),
+        panic_window: SimDuration::from_secs(6),
+        panic_threshold: 2.0,
+        max_scale_up_rate: 1000.0,
+        max_scale_down_rate: 2.0,
+        idle_retention: SimDuration::from_minutes(15),
+    });
+    s.min_instances = min;
+    s
+}
+
+/// A lone service's run with its timeline, with or without skipping quiet ticks: the
+/// outcome in full, and the ticks handled.
+fn lone(spec: PlatformSpec, load: &ServiceLoad, skip: bool, horizon: SimDuration) -> (String, u64) {
+    let stack = StackSpec::new("p".into(), vec![spec]).unwrap();
+    let parts = [(&stack.services[0], load)];
+    let run = Run { seed: 11, replication: 0, horizon: SimTime(horizon.as_nanos()) };
+    let mut s = Stack::new(&parts, &run, true, true);
+    if skip {
+        s.let_skip_quiet_ticks();
+    }
+    assert!(s.run(&AtomicBool::new(false)));
+    let ticks = s.services[0].ticks;
+    (format!("{:?}", s.finish().0), ticks)
+}
+
+/// Skipping a quiet service's ticks changes nothing: the outcome, timeline included, is
+/// the same to the last digit, at rates from one request every two minutes (idle
+/// retention running out between them) to a few a second, with and without an instance
+/// kept, and for requests replayed on the ticks' grid and at the minutes' ends, where a
+/// resumed tick meets other events at the same instant. Two fleets: Cloud Run's (80
+/// requests an instance, short requests: the desire rarely leaves 1) and one request an
+/// instance with requests of seconds, whose desire follows the load and panics. At 0.1
+/// requests a second most ticks go.
+#[test]
+fn skipping_quiet_ticks_changes_nothing() {
+    let short = Demand {
+        cpu: Dist::lognormal_p50_p99(0.020, 0.250).unwrap(),
+        io: Dist::lognormal_p50_p99(0.015, 0.120).unwrap(),
+    };
+    let long = Demand {
+        cpu: Dist::lognormal_p50_p99(1.0, 8.0).unwrap(),
+        io: Dist::lognormal_p50_p99(0.5, 5.0).unwrap(),
+    };
+    // Replayed: whole even seconds and minutes' ends, gaps from 0 to 20 minutes.
+    let mut u: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = |m: u64| {
+        u ^= u << 13;
+        u ^= u >> 7;
+        u ^= u << 17;
+        u % m
+    };
+    let (mut at, mut times) = (0u64, Vec::new());
+    while at < 6 * 3600 {
+        at += [0, 2, 4, 10, 60, 120, 600, 1200][next(8) as usize];
+        at = if next(3) == 0 { at / 60 * 60 } else { at };
+        times.push((at * 1_000_000_000, None));
+    }
+    let replayed = Traffic {
+        source: Source::Timestamps(RecordedArrivals::new(times, DemandPart::Cpu)),
+        fluctuations: Default::default(),
+    };
+    let mut traffic: Vec<(String, Traffic)> = [1.0 / 120.0, 0.1, 0.5, 3.0]
+        .iter()
+        .map(|&rps| (format!("{rps} req/s"), Traffic::constant(rps)))
+        .collect();
+    traffic.push(("replayed".into(), replayed));
+    let horizon = SimDuration::from_hours(6);
+    for (concurrency, demand) in [(80, &short), (1, &long)] {
+        for (name, traffic) in &traffic {
+            let load =
+                ServiceLoad { traffic: traffic.clone(), demand: demand.clone(), ..load("api", 1.0, 1.0) };
+            for min in [0, 1] {
+                let spec = || {
+                    let mut s = kpa_spec(min);
+                    s.instance.concurrency = concurrency;
+                    s
+                };
+                let (skipping, fewer) = lone(spec(), &load, true, horizon);
+                let (every, all) = lone(spec(), &load, false, horizon);
+                let case = format!("{name}, concurrency {concurrency}, min {min}");
+                assert_eq!(
+                    all,
+                    horizon.as_nanos() / 2_000_000_000 - 1,
+                    "{case}: every tick before the horizon"
+                );
+                assert!(skipping == every, "{case}: skipping quiet ticks changed the outcome");
+                if name == "0.1 req/s" && concurrency == 80 {
+                    assert!(fewer * 3 < all, "{case}: {fewer} ticks of {all}");
+                }
+            }
+        }
+    }
 }
