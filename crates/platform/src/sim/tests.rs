@@ -5,8 +5,8 @@
 use super::*;
 use crate::billing::{FreeTier, Rates, Tariff};
 use crate::spec::{
-    AutoscalerSpec, ColdStart, ConcurrencyScaling, InstanceSpec, MachineType, NodeAutoscaler, NodeBilling,
-    NodePool, Placement, RouterSpec,
+    AutoscalerSpec, ColdStart, ConcurrencyScaling, InstanceSpec, Interruptions, MachineType, NodeAutoscaler,
+    NodeBilling, NodePool, Placement, RouterSpec,
 };
 use crossover_workload::{CronSchedule, DemandPart, Dist, RecordedArrivals, Source};
 
@@ -392,9 +392,10 @@ fn lone(spec: PlatformSpec, load: &ServiceLoad, skip: bool, horizon: SimDuration
 /// the same to the last digit, at rates from one request every two minutes (idle
 /// retention running out between them) to a few a second, with and without an instance
 /// kept, and for requests replayed on the ticks' grid and at the minutes' ends, where a
-/// resumed tick meets other events at the same instant. Two fleets: Cloud Run's (80
-/// requests an instance, short requests: the desire rarely leaves 1) and one request an
-/// instance with requests of seconds, whose desire follows the load and panics. At 0.1
+/// resumed tick meets other events at the same instant. Fleets: Cloud Run's (80
+/// requests an instance, short requests: the desire rarely leaves 1); one request an
+/// instance with requests of seconds, whose desire follows the load and panics; and that
+/// one capped at two instances, with queue timeouts and Spot-like interruptions. At 0.1
 /// requests a second most ticks go.
 #[test]
 fn skipping_quiet_ticks_changes_nothing() {
@@ -430,7 +431,14 @@ fn skipping_quiet_ticks_changes_nothing() {
         .collect();
     traffic.push(("replayed".into(), replayed));
     let horizon = SimDuration::from_hours(6);
-    for (concurrency, demand) in [(80, &short), (1, &long)] {
+    // The second fleet also in a tight spot: two instances at most, requests waiting for
+    // them (and giving up after 20 s), instances interrupted (a notice, a replacement).
+    let tight = |s: &mut PlatformSpec| {
+        s.max_instances = 2;
+        s.router = RouterSpec::CentralQueue { queue_timeout: SimDuration::from_secs(20), max_queue: 10_000 };
+        s.interruptions = Some(Interruptions { rate_per_hour: 0.5, warning: SimDuration::from_secs(30) });
+    };
+    for (concurrency, demand, squeezed) in [(80, &short, false), (1, &long, false), (1, &long, true)] {
         for (name, traffic) in &traffic {
             let load =
                 ServiceLoad { traffic: traffic.clone(), demand: demand.clone(), ..load("api", 1.0, 1.0) };
@@ -438,11 +446,14 @@ fn skipping_quiet_ticks_changes_nothing() {
                 let spec = || {
                     let mut s = kpa_spec(min);
                     s.instance.concurrency = concurrency;
+                    if squeezed {
+                        tight(&mut s);
+                    }
                     s
                 };
                 let (skipping, fewer) = lone(spec(), &load, true, horizon);
                 let (every, all) = lone(spec(), &load, false, horizon);
-                let case = format!("{name}, concurrency {concurrency}, min {min}");
+                let case = format!("{name}, concurrency {concurrency}, min {min}, squeezed {squeezed}");
                 assert_eq!(
                     all,
                     horizon.as_nanos() / 2_000_000_000 - 1,
