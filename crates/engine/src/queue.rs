@@ -14,6 +14,14 @@
 //! plain events share one sequence counter, so the pop order, FIFO among equal times
 //! across both, is exactly that of scheduling every move as a new event and ignoring
 //! the superseded ones.
+//!
+//! A periodic event whose handler would do nothing for a while but schedule the next
+//! (an autoscaler's tick while its service is quiet) can be left to the queue as a
+//! recurrence: each occurrence before a given time is passed over where it would have
+//! been popped, taking the sequence number its handler would have taken for the next,
+//! and the first occurrence from that time on is a plain event. Every other event then
+//! gets the sequence number and pops in the place it would have with each occurrence
+//! handled, so skipping them changes nothing but the work.
 
 use crate::indexed::IndexedHeap;
 use crate::time::SimTime;
@@ -61,7 +69,20 @@ pub struct EventQueue<E> {
     /// arrival). Kept beside the heap rather than pushed into and popped from it once
     /// per request; it takes its sequence number like any other event.
     stream: Option<Entry<E>>,
+    /// Recurrences (see the module's comment), by id; `recurring_next` is the earliest.
+    recurrences: Vec<Option<Recurrence<E>>>,
+    recurring_next: Option<(SimTime, u64, u32)>,
     next_seq: u64,
+}
+
+/// A periodic event whose occurrences before `until` are passed over.
+struct Recurrence<E> {
+    /// The next occurrence and its sequence number.
+    time: SimTime,
+    seq: u64,
+    period: u64,
+    until: SimTime,
+    event: E,
 }
 
 /// Where the earliest pending event is.
@@ -91,6 +112,8 @@ impl<E> EventQueue<E> {
             timer_events: Vec::new(),
             fired: None,
             stream: None,
+            recurrences: Vec::new(),
+            recurring_next: None,
             next_seq: 0,
         }
     }
@@ -133,6 +156,74 @@ impl<E> EventQueue<E> {
         self.timers.set(id, (time, seq));
     }
 
+    /// Schedules `event` at `time`, then every `period`, the occurrences before `until`
+    /// passed over (see the module's comment) and the first from `until` on a plain
+    /// event. `id` names the recurrence for `end_recurrence`; it must have none.
+    pub fn schedule_recurrence(&mut self, id: u32, time: SimTime, period: u64, until: SimTime, event: E) {
+        debug_assert!(period > 0, "a recurrence advances");
+        let i = id as usize;
+        if i >= self.recurrences.len() {
+            self.recurrences.resize_with(i + 1, || None);
+        }
+        debug_assert!(self.recurrences[i].is_none(), "one recurrence per id");
+        let seq = self.take_seq();
+        if time >= until {
+            self.heap.push(Entry { time, seq, event });
+            return;
+        }
+        self.recurrences[i] = Some(Recurrence { time, seq, period, until, event });
+        self.find_recurring_next();
+    }
+
+    /// Ends recurrence `id` early: its next occurrence (which no event popped so far
+    /// comes after) becomes a plain event, in its place. Returns its time, or None if
+    /// `id` has no recurrence.
+    pub fn end_recurrence(&mut self, id: u32) -> Option<SimTime> {
+        let r = self.recurrences.get_mut(id as usize)?.take()?;
+        self.heap.push(Entry { time: r.time, seq: r.seq, event: r.event });
+        self.find_recurring_next();
+        Some(r.time)
+    }
+
+    fn find_recurring_next(&mut self) {
+        self.recurring_next = self
+            .recurrences
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.as_ref().map(|r| (r.time, r.seq, i as u32)))
+            .min();
+    }
+
+    /// Passes over the occurrences due before the earliest pending event, in their
+    /// places, each taking the sequence number of the next.
+    #[cold]
+    fn pass_over_recurrences(&mut self) {
+        while let Some((time, seq, id)) = self.recurring_next {
+            if self.first().is_some_and(|(_, key)| key < (time, seq)) {
+                return;
+            }
+            // A lone recurrence passes over every occurrence before the next event at
+            // once: each after this one takes a sequence number above every pending
+            // event's, so it comes before that event exactly if it comes earlier.
+            let alone = self.recurrences.iter().filter(|r| r.is_some()).count() == 1;
+            // (Their numbers would be consecutive, above every pending event's and below
+            // every event's to come: one number serves for the last.)
+            let next_event = self.first().map(|(_, (t, _))| t);
+            let next_seq = self.take_seq();
+            let slot = &mut self.recurrences[id as usize];
+            let r = slot.as_mut().expect("the earliest recurrence is pending");
+            let end = next_event.map_or(r.until, |t| t.min(r.until));
+            let more = if alone && end.0 > r.time.0 { (end.0 - r.time.0 - 1) / r.period } else { 0 };
+            r.time = SimTime(r.time.0.saturating_add(r.period.saturating_mul(more + 1)));
+            r.seq = next_seq;
+            if r.time >= r.until {
+                let r = slot.take().expect("checked above");
+                self.heap.push(Entry { time: r.time, seq: r.seq, event: r.event });
+            }
+            self.find_recurring_next();
+        }
+    }
+
     /// Removes the entry of the timer last popped, if it was not set again.
     #[inline]
     fn drop_fired(&mut self) {
@@ -168,6 +259,9 @@ impl<E> EventQueue<E> {
 
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         self.drop_fired();
+        if self.recurring_next.is_some() {
+            self.pass_over_recurrences();
+        }
         match self.first()? {
             (Source::Timer(id), (time, _)) => {
                 let event = self.timer_events[id as usize].take().expect("a set timer has its event");
@@ -181,10 +275,14 @@ impl<E> EventQueue<E> {
 
     pub fn peek_time(&mut self) -> Option<SimTime> {
         self.drop_fired();
+        if self.recurring_next.is_some() {
+            self.pass_over_recurrences();
+        }
         self.first().map(|(_, (time, _))| time)
     }
 
-    /// Pending events, timers and the stream's included.
+    /// Pending events, timers and the stream's included (a recurrence's occurrences
+    /// passed over are not).
     pub fn len(&self) -> usize {
         self.heap.len() + self.timers.len() - usize::from(self.fired.is_some())
             + usize::from(self.stream.is_some())
@@ -202,6 +300,8 @@ impl<E> EventQueue<E> {
         self.timer_events.iter_mut().for_each(|e| *e = None);
         self.fired = None;
         self.stream = None;
+        self.recurrences.iter_mut().for_each(|r| *r = None);
+        self.recurring_next = None;
         self.next_seq = 0;
     }
 }
@@ -367,5 +467,104 @@ mod tests {
             }
         }
         assert!(from_timers.len() > 4_000, "{}", from_timers.len());
+    }
+
+    /// A recurrence pops as the periodic event it stands for would, handled at every
+    /// occurrence (each scheduling the next) with those before its end doing nothing
+    /// more: every other event (plain, timer and stream, on coarse times so that ties
+    /// with the occurrences are common) comes out in the same order, quiet spells start
+    /// at loud occurrences and end on time or early, two recurrences at once.
+    #[test]
+    fn a_recurrence_pops_as_the_occurrences_it_passes_over() {
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        enum Ev {
+            Other(u32),
+            Tick(u32),
+            Arrival(u32),
+        }
+        let mut rng = crate::RngStream::new(crate::StreamKey::new(5, 0, 11));
+        let mut draw = |n: u64| (rng.open01() * n as f64) as u64;
+        let periods = [3u64, 4];
+        let mut loud_ticks = 0;
+        let mut passed_over = 0;
+        for _round in 0..200 {
+            let mut ticking: EventQueue<Ev> = EventQueue::new();
+            let mut skipping: EventQueue<Ev> = EventQueue::new();
+            for q in [&mut ticking, &mut skipping] {
+                for id in 0..2 {
+                    q.schedule(SimTime(periods[id]), Ev::Tick(id as u32));
+                }
+                q.schedule_stream(SimTime(1), Ev::Arrival(0));
+            }
+            // The ticking queue's occurrences before `quiet_until` do nothing more.
+            let mut quiet_until = [SimTime(0); 2];
+            let mut other = 0u32;
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            // Sparse rounds leave long gaps for a lone recurrence to pass over at once.
+            let spread = 1 + draw(8);
+            for _ in 0..400 {
+                // The ticking queue: pass over the quiet occurrences as their handler would.
+                let (t, ev) = loop {
+                    let (t, ev) = ticking.pop().expect("ticks recur");
+                    match ev {
+                        Ev::Tick(id) if t < quiet_until[id as usize] => {
+                            ticking.schedule(SimTime(t.0 + periods[id as usize]), ev);
+                            passed_over += 1;
+                        }
+                        _ => break (t, ev),
+                    }
+                };
+                let (t2, ev2) = skipping.pop().expect("ticks recur");
+                a.push((t, ev));
+                b.push((t2, ev2));
+                assert_eq!(a, b);
+                // Handled alike in both.
+                match ev {
+                    Ev::Tick(id) => {
+                        loud_ticks += 1;
+                        let i = id as usize;
+                        let next = SimTime(t.0 + periods[i]);
+                        if draw(2) == 0 {
+                            let until = SimTime(next.0 + periods[i] * (1 + draw(6)));
+                            quiet_until[i] = until;
+                            ticking.schedule(next, ev);
+                            skipping.schedule_recurrence(id, next, periods[i], until, ev);
+                        } else {
+                            for q in [&mut ticking, &mut skipping] {
+                                q.schedule(next, ev);
+                            }
+                        }
+                    }
+                    Ev::Arrival(k) => {
+                        let at = SimTime(t.0 + draw(4 * spread));
+                        for q in [&mut ticking, &mut skipping] {
+                            q.schedule_stream(at, Ev::Arrival(k + 1));
+                        }
+                        // An arrival may end a quiet spell early.
+                        let i = draw(4) as usize;
+                        if i < 2 {
+                            // None once the last occurrence passed over made the next
+                            // a plain event (the spell had ended anyway).
+                            let ended = skipping.end_recurrence(i as u32);
+                            assert!(ended.is_none() || quiet_until[i] > t, "{t:?}");
+                            quiet_until[i] = quiet_until[i].min(t);
+                        }
+                    }
+                    Ev::Other(_) => {}
+                }
+                for _ in 0..draw(3) {
+                    other += 1;
+                    let at = SimTime(t.0 + draw(6 * spread));
+                    let timer = (draw(2) == 0).then(|| draw(3) as u32);
+                    for q in [&mut ticking, &mut skipping] {
+                        match timer {
+                            Some(id) => q.set_timer(id, at, Ev::Other(other)),
+                            None => q.schedule(at, Ev::Other(other)),
+                        }
+                    }
+                }
+            }
+        }
+        assert!(loud_ticks > 8_000 && passed_over > 3_000, "{loud_ticks} {passed_over}");
     }
 }

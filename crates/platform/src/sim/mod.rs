@@ -125,8 +125,6 @@ pub(crate) enum Event {
     },
     Tick {
         service: u32,
-        /// Stale unless the service's current one (see `Service::wake`).
-        generation: u32,
     },
     /// A timeline minute ends.
     Minute,
@@ -261,13 +259,13 @@ impl<'a> Stack<'a> {
         }
     }
 
-    /// A lone service without a node pool may skip its quiet ticks: every event that
-    /// changes what its autoscaler sees is then its own, and no other service's tick or
-    /// node event could meet a resumed tick at the same instant in another order. (A
-    /// hybrid's stacks take spilled requests outside their own events.)
+    /// Without a node pool the services may skip their quiet ticks: every event that
+    /// changes what a service's autoscaler sees is then its own, which wakes it. (A
+    /// node pool's events start and stop pods, and a hybrid's stacks take spilled
+    /// requests, outside the services' own events.)
     fn let_skip_quiet_ticks(&mut self) {
-        if let ([one], None) = (self.services.as_mut_slice(), &self.sh.nodes) {
-            one.let_skip_quiet_ticks();
+        if self.sh.nodes.is_none() {
+            self.services.iter_mut().for_each(Service::let_skip_quiet_ticks);
         }
     }
 
@@ -323,7 +321,7 @@ impl<'a> Stack<'a> {
         match event {
             Event::Arrival { service } => {
                 let s = &mut self.services[service as usize];
-                s.wake(sh, t);
+                s.wake(sh);
                 s.advance(t);
                 if let Some(request) = s.on_arrival(sh) {
                     let (o, j) =
@@ -333,7 +331,7 @@ impl<'a> Stack<'a> {
             }
             Event::Instance { service, slot, generation } => {
                 let s = &mut self.services[service as usize];
-                s.wake(sh, t);
+                s.wake(sh);
                 s.advance(t);
                 if s.instances[slot as usize].generation == generation {
                     s.on_instance_event(sh, slot);
@@ -341,16 +339,14 @@ impl<'a> Stack<'a> {
             }
             Event::QueueTimeout { service } => {
                 let s = &mut self.services[service as usize];
-                s.wake(sh, t);
+                s.wake(sh);
                 s.advance(t);
                 s.on_queue_timeout(sh);
             }
-            Event::Tick { service, generation } => {
+            Event::Tick { service } => {
                 let s = &mut self.services[service as usize];
-                if s.tick_is_current(generation) {
-                    s.advance(t);
-                    s.on_tick(sh);
-                }
+                s.advance(t);
+                s.on_tick(sh);
             }
             Event::Minute => {
                 self.advance_all(t);

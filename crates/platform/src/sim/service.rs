@@ -17,7 +17,6 @@ use crate::autoscaler::{fly, Autoscaler, Fleet, MetricHistory, Snapshot, Tick, T
 use crate::billing::{BilledTime, CostBreakdown, IdleBilling, Meters, Tariff};
 use crate::instance::{Instance, Life};
 use crate::spec::{AutoscalerSpec, BalancePolicy, PlatformSpec, RouterSpec};
-use crate::timeline::MINUTE;
 use crossover_engine::{IndexedHeap, LatencyRecorder, RngStream, SimDuration, SimTime, Streams};
 use crossover_workload::{Arrivals, Demand, RequestDemand, DEMAND_STREAM};
 use std::collections::VecDeque;
@@ -114,17 +113,21 @@ pub(crate) struct Service<'a> {
     routable_stale: bool,
     autoscaler: Autoscaler<'a>,
     history: MetricHistory,
-    /// Ticks may be skipped while the service is quiet (`quiet_until`): set for a lone
-    /// service without a node pool, where every event that can change what a tick sees
-    /// is the service's own.
+    /// Ticks may be skipped while the service is quiet (`quiet_until`): set in a stack
+    /// without a node pool, where every event that can change what a tick sees is the
+    /// service's own.
     skips_quiet_ticks: bool,
-    /// While quiet: the first tick skipped. Its snapshots are taken when the service
-    /// wakes (`wake`) or the next tick scheduled comes.
+    /// The first tick skipped since the last handled: the skipped ticks' snapshots are
+    /// taken at the next tick handled.
     quiet_since: Option<SimTime>,
-    /// The tick scheduled now carries this; a tick from before a wake is stale.
-    tick_generation: u32,
+    /// The ticks are a recurrence in the event queue (its id is the service's index),
+    /// passed over until the first that may decide otherwise or an event of the
+    /// service's own (`wake`).
+    ticks_recur: bool,
     /// When the next arrival is due (`MAX`: none).
     next_arrival: SimTime,
+    /// The end of the run: a recurrence of quiet ticks ends there at the latest.
+    horizon: SimTime,
     /// Ticks handled, for the tests that check quiet ones were skipped.
     #[cfg(test)]
     pub ticks: u64,
@@ -238,8 +241,9 @@ impl<'a> Service<'a> {
             history: MetricHistory::new(longest_window),
             skips_quiet_ticks: false,
             quiet_since: None,
-            tick_generation: 0,
+            ticks_recur: false,
             next_arrival: SimTime::MAX,
+            horizon: run.horizon,
             #[cfg(test)]
             ticks: 0,
             desired: spec.initial_instances(),
@@ -1191,7 +1195,9 @@ impl<'a> Service<'a> {
             self.ticks += 1;
         }
         if let Some(from) = self.quiet_since.take() {
-            // The ticks skipped while the service was quiet took their snapshots.
+            // The ticks skipped while the service was quiet take their snapshots; this
+            // one came as a plain event, so they recur no more.
+            self.ticks_recur = false;
             self.history.push_quiet(from, period, self.now);
         }
         let snapshot = self.snapshot();
@@ -1225,23 +1231,22 @@ impl<'a> Service<'a> {
     }
 
     /// Schedules the next tick; or, if the service is quiet and the ticks ahead would
-    /// only take their snapshots, the one before the first that may do more (`MAX`:
-    /// none), whose own processing then schedules that one as the tick before it would
-    /// have (a tick's place among events at the same instant is fixed when it is
-    /// scheduled). A service at 0.1 requests a second has five ticks a request.
+    /// only take their snapshots, leaves them to the event queue as a recurrence passed
+    /// over until the first that may do more (or the horizon): each takes its place and
+    /// its sequence number as if handled, so every other event pops exactly where it
+    /// would. A service at 0.1 requests a second has five ticks a request.
     fn schedule_tick(&mut self, sh: &mut Shared<'a>, period: SimDuration, answered: Option<u32>) {
         let next = self.now + period;
-        let due = answered.and_then(|d| self.quiet_until(d, period)).unwrap_or(next);
-        let at = if due > next + period {
-            self.quiet_since = Some(next);
-            if due == SimTime::MAX {
-                return;
+        let event = Event::Tick { service: self.index };
+        match answered.and_then(|d| self.quiet_until(d, period)) {
+            Some(due) if due > next => {
+                self.quiet_since = Some(next);
+                self.ticks_recur = true;
+                let until = due.min(self.horizon);
+                sh.events.schedule_recurrence(self.index, next, period.as_nanos(), until, event);
             }
-            SimTime(due.0 - period.as_nanos())
-        } else {
-            next
-        };
-        sh.events.schedule(at, Event::Tick { service: self.index, generation: self.tick_generation });
+            Some(_) | None => sh.events.schedule(next, event),
+        }
     }
 
     /// The first tick after now that may do more than take its snapshot while nothing
@@ -1266,38 +1271,25 @@ impl<'a> Service<'a> {
         self.autoscaler.quiet_until(&self.history, self.fleet(), answered, period, self.next_arrival)
     }
 
-    /// Lets the service skip its quiet ticks if its autoscaler ticks more often than the
-    /// timeline's minutes (a minute's end then always comes before a tick at the same
-    /// instant, resumed or not) and it is not a scheduled job.
+    /// Lets the service skip its quiet ticks (see `skips_quiet_ticks`).
     pub fn let_skip_quiet_ticks(&mut self) {
-        self.skips_quiet_ticks = self.cron.is_none() && self.tick_period().is_some_and(|p| p < MINUTE);
+        self.skips_quiet_ticks = true;
     }
 
-    /// An event of the service's own (`Stack::handle` calls this first): if the service
-    /// was quiet, the ticks skipped before now take their snapshots and ticking resumes
-    /// at the first tick from now, after this event: it was scheduled before the
-    /// service went quiet, so it came before that tick anyway.
+    /// An event of the service's own (`Stack::handle` calls this first): its ticks stop
+    /// being passed over, from the next on. The skipped ones take their snapshots at
+    /// that tick: nothing before it reads them.
     #[inline]
-    pub fn wake(&mut self, sh: &mut Shared<'a>, now: SimTime) {
-        if let Some(from) = self.quiet_since.take() {
-            self.resume_ticks(sh, from, now);
+    pub fn wake(&mut self, sh: &mut Shared<'a>) {
+        if self.ticks_recur {
+            self.end_recurring_ticks(sh);
         }
     }
 
     #[cold]
-    fn resume_ticks(&mut self, sh: &mut Shared<'a>, from: SimTime, now: SimTime) {
-        let period = self.tick_period().expect("only a service whose autoscaler ticks goes quiet");
-        self.history.push_quiet(from, period, now);
-        let p = period.as_nanos();
-        let at = SimTime(now.0.div_ceil(p) * p).max(from);
-        // The tick scheduled before the service went quiet, if any, is stale.
-        self.tick_generation = self.tick_generation.wrapping_add(1);
-        sh.events.schedule(at, Event::Tick { service: self.index, generation: self.tick_generation });
-    }
-
-    /// Whether a tick of this generation is the one scheduled now.
-    pub fn tick_is_current(&self, generation: u32) -> bool {
-        self.tick_generation == generation
+    fn end_recurring_ticks(&mut self, sh: &mut Shared<'a>) {
+        self.ticks_recur = false;
+        sh.events.end_recurrence(self.index);
     }
 
     /// Instances alive at most now: `max_instances`, or less while an SQS mapping's
@@ -1421,7 +1413,7 @@ impl<'a> Service<'a> {
         if let Some(period) = self.tick_period() {
             let first = self.snapshot();
             self.history.push(first);
-            sh.events.schedule(SimTime::ZERO + period, Event::Tick { service: self.index, generation: 0 });
+            sh.events.schedule(SimTime::ZERO + period, Event::Tick { service: self.index });
         }
     }
 
