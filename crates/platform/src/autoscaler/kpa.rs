@@ -283,13 +283,7 @@ mod tests {
     /// hundreds of ready pods; in panic there is no answer.
     #[test]
     fn quiet_until_is_the_first_tick_desired_answers_otherwise() {
-        let mut u: u64 = 0x5851_F42D_4C95_7F2D;
-        let mut next = |m: u64| {
-            u ^= u << 13;
-            u ^= u >> 7;
-            u ^= u << 17;
-            u % m
-        };
+        let mut next = xorshift(0x5851_F42D_4C95_7F2D);
         let (mut found, mut never, mut panics) = (0, 0, 0);
         for case in 0..500 {
             let cfg = ConcurrencyScaling {

@@ -291,6 +291,16 @@ pub(crate) mod testing {
         h
     }
 
+    /// A small xorshift generator for the randomized tests: each call draws below `m`.
+    pub fn xorshift(mut u: u64) -> impl FnMut(u64) -> u64 {
+        move |m: u64| {
+            u ^= u << 13;
+            u ^= u >> 7;
+            u ^= u << 17;
+            u % m.max(1)
+        }
+    }
+
     pub fn fleet(now_s: u64, ready: u32, desired: u32) -> Fleet {
         Fleet { now: SimTime(now_s * S), ready, desired, concurrency: 100, vcpu: 1.0 }
     }
@@ -298,6 +308,7 @@ pub(crate) mod testing {
 
 #[cfg(test)]
 mod tests {
+    use super::testing::xorshift;
     use super::*;
 
     /// The walk from either end finds the window's first snapshot where a binary search
@@ -306,13 +317,7 @@ mod tests {
     /// between and on the snapshots, near either end or far from both.
     #[test]
     fn first_at_or_after_matches_a_binary_search() {
-        let mut u: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut next = |m: u64| {
-            u ^= u << 13;
-            u ^= u >> 7;
-            u ^= u << 17;
-            u % m
-        };
+        let mut next = super::testing::xorshift(0x2545_F491_4F6C_DD1D);
         for len in 1..40 {
             for keep in [1, 10, 55, 400] {
                 let mut h = MetricHistory::new(SimDuration::from_nanos(keep));
@@ -430,15 +435,6 @@ mod tests {
             h.push(s);
         }
         h
-    }
-
-    fn xorshift(mut u: u64) -> impl FnMut(u64) -> u64 {
-        move |m: u64| {
-            u ^= u << 13;
-            u ^= u >> 7;
-            u ^= u << 17;
-            u % m.max(1)
-        }
     }
 
     /// Taking the skipped ticks' snapshots at once leaves the history exactly as taking

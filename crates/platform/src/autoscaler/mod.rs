@@ -134,11 +134,11 @@ impl<'a> Autoscaler<'a> {
     /// With nothing entering the service and its fleet as it is, the first tick after
     /// `fleet.now` and before `limit` (ticks every `period`) whose decision may differ
     /// from `answered`, this tick's (`SimTime::MAX` if none will): every tick before it
-    /// decides the same
-    /// and only takes its snapshot, so the service may skip them (the KPA's idle
-    /// retention, the other thing its ticks act on, ends at each instance's own
-    /// `idle_expiry` timer). None where that is not worked out: every kind but the KPA,
-    /// whose ticks every 2 s dominate a quiet service's cost.
+    /// decides the same and only takes its snapshot, so the service may skip them (the
+    /// KPA's idle retention, the other thing its ticks act on, ends at each instance's
+    /// own `idle_expiry` timer, which `limit` comes before). None where that is not
+    /// worked out: every kind but the KPA, whose ticks every 2 s dominate a quiet
+    /// service's cost.
     pub fn quiet_until(
         &self,
         history: &MetricHistory,

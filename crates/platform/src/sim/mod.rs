@@ -260,9 +260,8 @@ impl<'a> Stack<'a> {
     }
 
     /// Without a node pool the services may skip their quiet ticks: every event that
-    /// changes what a service's autoscaler sees is then its own, which wakes it. (A
-    /// node pool's events start and stop pods, and a hybrid's stacks take spilled
-    /// requests, outside the services' own events.)
+    /// changes what a service's autoscaler sees is then its own (a node pool's events
+    /// start and stop pods, and a hybrid's stacks take spilled requests, outside them).
     fn let_skip_quiet_ticks(&mut self) {
         if self.sh.nodes.is_none() {
             self.services.iter_mut().for_each(Service::let_skip_quiet_ticks);
@@ -321,7 +320,6 @@ impl<'a> Stack<'a> {
         match event {
             Event::Arrival { service } => {
                 let s = &mut self.services[service as usize];
-                s.wake(sh);
                 s.advance(t);
                 if let Some(request) = s.on_arrival(sh) {
                     let (o, j) =
@@ -331,7 +329,6 @@ impl<'a> Stack<'a> {
             }
             Event::Instance { service, slot, generation } => {
                 let s = &mut self.services[service as usize];
-                s.wake(sh);
                 s.advance(t);
                 if s.instances[slot as usize].generation == generation {
                     s.on_instance_event(sh, slot);
@@ -339,7 +336,6 @@ impl<'a> Stack<'a> {
             }
             Event::QueueTimeout { service } => {
                 let s = &mut self.services[service as usize];
-                s.wake(sh);
                 s.advance(t);
                 s.on_queue_timeout(sh);
             }

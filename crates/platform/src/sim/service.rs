@@ -120,10 +120,6 @@ pub(crate) struct Service<'a> {
     /// The first tick skipped since the last handled: the skipped ticks' snapshots are
     /// taken at the next tick handled.
     quiet_since: Option<SimTime>,
-    /// The ticks are a recurrence in the event queue (its id is the service's index),
-    /// passed over until the first that may decide otherwise or an event of the
-    /// service's own (`wake`).
-    ticks_recur: bool,
     /// When the next arrival is due (`MAX`: none).
     next_arrival: SimTime,
     /// The end of the run: a recurrence of quiet ticks ends there at the latest.
@@ -241,7 +237,6 @@ impl<'a> Service<'a> {
             history: MetricHistory::new(longest_window),
             skips_quiet_ticks: false,
             quiet_since: None,
-            ticks_recur: false,
             next_arrival: SimTime::MAX,
             horizon: run.horizon,
             #[cfg(test)]
@@ -1195,9 +1190,7 @@ impl<'a> Service<'a> {
             self.ticks += 1;
         }
         if let Some(from) = self.quiet_since.take() {
-            // The ticks skipped while the service was quiet take their snapshots; this
-            // one came as a plain event, so they recur no more.
-            self.ticks_recur = false;
+            // The ticks passed over while the service was quiet take their snapshots.
             self.history.push_quiet(from, period, self.now);
         }
         let snapshot = self.snapshot();
@@ -1232,64 +1225,51 @@ impl<'a> Service<'a> {
 
     /// Schedules the next tick; or, if the service is quiet and the ticks ahead would
     /// only take their snapshots, leaves them to the event queue as a recurrence passed
-    /// over until the first that may do more (or the horizon): each takes its place and
-    /// its sequence number as if handled, so every other event pops exactly where it
-    /// would. A service at 0.1 requests a second has five ticks a request.
+    /// over until the first that may do more, or the first from the service's next event
+    /// on (or the horizon's): each takes its place and its sequence number as if
+    /// handled, so every other event pops exactly where it would. A service at 0.1
+    /// requests a second has five ticks a request.
     fn schedule_tick(&mut self, sh: &mut Shared<'a>, period: SimDuration, answered: Option<u32>) {
         let next = self.now + period;
         let event = Event::Tick { service: self.index };
         match answered.and_then(|d| self.quiet_until(d, period)) {
-            Some(due) if due > next => {
+            Some(until) if until > next => {
                 self.quiet_since = Some(next);
-                self.ticks_recur = true;
-                let until = due.min(self.horizon);
+                let until = until.min(self.horizon);
                 sh.events.schedule_recurrence(self.index, next, period.as_nanos(), until, event);
             }
             Some(_) | None => sh.events.schedule(next, event),
         }
     }
 
-    /// The first tick after now that may do more than take its snapshot while nothing
-    /// enters the service, which it decided `answered` at now; None if not worked out.
-    /// Quiet is nothing in the system and no instance starting or draining: then only an
-    /// event of its own (an arrival, an instance's timer), which wakes it, changes the
-    /// fleet or the load its autoscaler sees. Until its decision changes, a tick
-    /// reconciles nothing but idle instances past their retention, and an instance's
-    /// retention ends at its own timer (`idle_expiry`), which wakes the service first.
-    /// Only the ticks before the next arrival's are looked at (it wakes the service),
-    /// and only if there is one: at a request a tick or more, looking ahead would cost
-    /// more than it saves.
+    /// While the service is quiet (nothing in the system, no instance starting or
+    /// draining, no queue timer), what a tick sees changes only at an event of its own:
+    /// its next arrival or an instance's timer (an idle instance's expiry). Returns the
+    /// first tick after now that may do more than take its snapshot: the first before
+    /// that event at which the decision (`answered` now) may differ, or else that
+    /// event's time. None if not quiet, or if that event comes before the next tick
+    /// (at a request a tick or more, looking ahead would cost more than it saves).
     fn quiet_until(&self, answered: u32, period: SimDuration) -> Option<SimTime> {
         if !self.skips_quiet_ticks
             || self.next_arrival <= self.now + period
             || self.in_system != 0
             || self.starting != 0
             || self.draining != 0
+            || self.queue_timer_armed
         {
             return None;
         }
-        self.autoscaler.quiet_until(&self.history, self.fleet(), answered, period, self.next_arrival)
+        let own = self.pending_at.iter().fold(self.next_arrival, |t, &at| t.min(at));
+        if own <= self.now + period {
+            return None;
+        }
+        let due = self.autoscaler.quiet_until(&self.history, self.fleet(), answered, period, own)?;
+        Some(due.min(own))
     }
 
     /// Lets the service skip its quiet ticks (see `skips_quiet_ticks`).
     pub fn let_skip_quiet_ticks(&mut self) {
         self.skips_quiet_ticks = true;
-    }
-
-    /// An event of the service's own (`Stack::handle` calls this first): its ticks stop
-    /// being passed over, from the next on. The skipped ones take their snapshots at
-    /// that tick: nothing before it reads them.
-    #[inline]
-    pub fn wake(&mut self, sh: &mut Shared<'a>) {
-        if self.ticks_recur {
-            self.end_recurring_ticks(sh);
-        }
-    }
-
-    #[cold]
-    fn end_recurring_ticks(&mut self, sh: &mut Shared<'a>) {
-        self.ticks_recur = false;
-        sh.events.end_recurrence(self.index);
     }
 
     /// Instances alive at most now: `max_instances`, or less while an SQS mapping's

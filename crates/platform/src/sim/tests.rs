@@ -418,13 +418,7 @@ fn skipping_quiet_ticks_changes_nothing() {
         io: Dist::lognormal_p50_p99(0.5, 5.0).unwrap(),
     };
     // Replayed: whole even seconds and minutes' ends, gaps from 0 to 20 minutes.
-    let mut u: u64 = 0x2545_F491_4F6C_DD1D;
-    let mut next = |m: u64| {
-        u ^= u << 13;
-        u ^= u >> 7;
-        u ^= u << 17;
-        u % m
-    };
+    let mut next = crate::autoscaler::metrics::testing::xorshift(0x2545_F491_4F6C_DD1D);
     let (mut at, mut times) = (0u64, Vec::new());
     while at < 6 * 3600 {
         at += [0, 2, 4, 10, 60, 120, 600, 1200][next(8) as usize];
