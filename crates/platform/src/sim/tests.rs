@@ -517,3 +517,54 @@ fn skipping_quiet_ticks_in_a_stack_changes_nothing() {
     assert!(all.iter().all(|&n| n == horizon.as_nanos() / 2_000_000_000 - 1), "{all:?}");
     assert!(fewer[0] * 5 < all[0] && fewer[4] * 5 < all[4], "{fewer:?} of {all:?}");
 }
+
+/// Skipping quiet ticks changes nothing whatever the KPA's settings: 40 random stacks of
+/// one to three services, ticks from 1 to 10 s (dividing a minute or not), windows
+/// that are or are not whole ticks, idle retention from none to 20 minutes, the CPU
+/// driver on or off, 1 to 80 requests an instance, rates from one request every three
+/// minutes to two a second.
+#[test]
+fn skipping_quiet_ticks_changes_nothing_whatever_the_settings() {
+    let mut next = crate::autoscaler::metrics::testing::xorshift(0x9E6C_63D0_676A_9A99);
+    let mut skipped = 0;
+    for case in 0..40 {
+        let services = 1 + next(3) as usize;
+        let mut specs = Vec::new();
+        let mut loads = Vec::new();
+        for i in 0..services {
+            let tick = SimDuration::from_millis(1000 * (1 + next(10)) + 500 * next(2));
+            let stable = SimDuration::from_millis(6_000 + next(114_000));
+            let mut s = kpa_spec(u32::from(next(4) == 0));
+            s.instance.concurrency = [1, 4, 80][next(3) as usize];
+            s.autoscaler = AutoscalerSpec::Concurrency(ConcurrencyScaling {
+                target_concurrency: [0.6, 0.7, 1.0][next(3) as usize],
+                target_cpu: [0.0, 0.6][next(2) as usize],
+                tick,
+                stable_window: stable,
+                panic_window: SimDuration::from_nanos(stable.as_nanos() / (2 + next(10))),
+                panic_threshold: 1.5 + next(4) as f64 / 2.0,
+                max_scale_up_rate: [2.0, 10.0, 1000.0][next(3) as usize],
+                max_scale_down_rate: [1.5, 2.0, 10.0][next(3) as usize],
+                idle_retention: SimDuration::from_secs([0, 60, 900, 1200][next(4) as usize]),
+            });
+            specs.push(s);
+            let rps = [1.0 / 180.0, 0.02, 0.1, 0.3, 2.0][next(5) as usize];
+            let p50 = [0.02, 0.3, 2.0][next(3) as usize];
+            let demand = Demand {
+                cpu: Dist::lognormal_p50_p99(p50, p50 * 8.0).unwrap(),
+                io: Dist::lognormal_p50_p99(p50 / 2.0, p50 * 4.0).unwrap(),
+            };
+            loads.push(ServiceLoad {
+                traffic: Traffic::constant(rps),
+                demand,
+                ..load(&format!("s{i}"), 1.0, 1.0)
+            });
+        }
+        let horizon = SimDuration::from_hours(2);
+        let (skipping, fewer) = ticked(specs.clone(), &loads, true, horizon);
+        let (every, all) = ticked(specs, &loads, false, horizon);
+        assert!(skipping == every, "case {case}: skipping quiet ticks changed the outcome");
+        skipped += all.iter().sum::<u64>() - fewer.iter().sum::<u64>();
+    }
+    assert!(skipped > 10_000, "{skipped} ticks skipped");
+}
