@@ -190,20 +190,20 @@ impl<E> EventQueue<E> {
     #[cold]
     fn pass_over_recurrences(&mut self) {
         while let Some((time, seq, id)) = self.recurring_next {
-            if self.first().is_some_and(|(_, key)| key < (time, seq)) {
+            let next_event = self.first().map(|(_, key)| key);
+            if next_event.is_some_and(|key| key < (time, seq)) {
                 return;
             }
             // A lone recurrence passes over every occurrence before the next event at
             // once: each after this one takes a sequence number above every pending
             // event's, so it comes before that event exactly if it comes earlier.
-            let alone = self.recurrences.iter().filter(|r| r.is_some()).count() == 1;
             // (Their numbers would be consecutive, above every pending event's and below
             // every event's to come: one number serves for the last.)
-            let next_event = self.first().map(|(_, (t, _))| t);
+            let alone = self.recurrences.iter().filter(|r| r.is_some()).count() == 1;
             let next_seq = self.take_seq();
             let slot = &mut self.recurrences[id as usize];
             let r = slot.as_mut().expect("the earliest recurrence is pending");
-            let end = next_event.map_or(r.until, |t| t.min(r.until));
+            let end = next_event.map_or(r.until, |(t, _)| t.min(r.until));
             let more = if alone && end.0 > r.time.0 { (end.0 - r.time.0 - 1) / r.period } else { 0 };
             r.time = SimTime(r.time.0.saturating_add(r.period.saturating_mul(more + 1)));
             r.seq = next_seq;
@@ -272,8 +272,8 @@ impl<E> EventQueue<E> {
         self.first().map(|(_, (time, _))| time)
     }
 
-    /// Pending events, timers and the stream's included (a recurrence's occurrences
-    /// passed over are not).
+    /// Pending events, timers and the stream's included (a recurrence's next occurrence
+    /// is not, until it is a plain event).
     pub fn len(&self) -> usize {
         self.heap.len() + self.timers.len() - usize::from(self.fired.is_some())
             + usize::from(self.stream.is_some())

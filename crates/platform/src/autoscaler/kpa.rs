@@ -26,14 +26,14 @@ impl KpaState {
     /// target, Cloud Run's CPU driver is computed alike and the larger wins.
     pub fn desired(&mut self, cfg: &ConcurrencyScaling, h: &MetricHistory, f: Fleet) -> u32 {
         let ready = f.ready.max(1) as f64;
-        let (max_down, max_up) = rate_bounds(cfg, ready);
+        let cap = rate_cap(cfg, ready);
         let want = |window| {
             let (concurrency, cpu) = h.concurrency_and_cpu(window);
             want(cfg, f, concurrency, cpu)
         };
-        let stable = want(cfg.stable_window).clamp(max_down, max_up.max(max_down));
+        let stable = cap(want(cfg.stable_window));
         let panic_uncapped = want(cfg.panic_window);
-        let panic = panic_uncapped.clamp(max_down, max_up.max(max_down));
+        let panic = cap(panic_uncapped);
         // Upstream compares the panic window's desire before the rate caps
         // (`dppc / readyPodsCount >= PanicThreshold`).
         if panic_uncapped as f64 / ready >= cfg.panic_threshold {
@@ -71,9 +71,9 @@ impl KpaState {
         if self.in_panic() {
             return None;
         }
-        let (max_down, max_up) = rate_bounds(cfg, f.ready.max(1) as f64);
+        let cap = rate_cap(cfg, f.ready.max(1) as f64);
         h.first_quiet_change(cfg.stable_window, period, limit, |concurrency, cpu| {
-            want(cfg, f, concurrency, cpu).clamp(max_down, max_up.max(max_down)) != answered
+            cap(want(cfg, f, concurrency, cpu)) != answered
         })
     }
 }
@@ -86,14 +86,14 @@ fn want(cfg: &ConcurrencyScaling, f: Fleet, concurrency: f64, cpu: f64) -> u32 {
     by_concurrency.max(by_cpu)
 }
 
-/// The scale rates' bounds on a desire, (down, up), from the ready pods.
-fn rate_bounds(cfg: &ConcurrencyScaling, ready: f64) -> (u32, u32) {
+/// A desire bounded by the scale rates, from the ready pods.
+fn rate_cap(cfg: &ConcurrencyScaling, ready: f64) -> impl Fn(u32) -> u32 {
     // `.ceil() as u32` and `.floor() as u32` without their libm calls (at every tick):
     // a saturating cast truncates, which is the floor for all but negative quotients,
     // and those both casts take to 0.
     let max_up = ceil_to_u64(cfg.max_scale_up_rate * ready).min(u64::from(u32::MAX)) as u32;
     let max_down = (ready / cfg.max_scale_down_rate) as u32;
-    (max_down, max_up)
+    move |desire| desire.clamp(max_down, max_up.max(max_down))
 }
 
 #[cfg(test)]

@@ -150,29 +150,21 @@ impl MetricHistory {
         }
         let from = self.first_at_or_after(now - w, window);
         let span = (now - snaps[from].at.0) as f64;
-        // The averages at the tick whose window starts at snapshot `k` (past the newest:
-        // at a copy of it).
-        let mut changed_at = |k: usize| {
-            let (concurrency, cpu) = between(snaps.get(k).unwrap_or(newest), newest, span);
+        // Whether `changed` holds at the tick whose window starts at `first`.
+        let mut changed_from = |first: &Snapshot| {
+            let (concurrency, cpu) = between(first, newest, span);
             changed(concurrency, cpu)
         };
-        // The last tick before `limit`, as a count of ticks from now.
+        // The last tick before `limit`, as a count of ticks from now, and where its
+        // window starts (past the newest: at a copy of it).
         let last =
             if limit == SimTime::MAX { u64::MAX } else { limit.0.div_ceil(p).saturating_sub(now / p + 1) };
         let reach = from.saturating_add(usize::try_from(last).unwrap_or(usize::MAX)).min(snaps.len());
-        if last == 0 || !changed_at(reach) {
+        if last == 0 || !changed_from(snaps.get(reach).unwrap_or(newest)) {
             return Some(SimTime::MAX);
         }
         // The first window start in (from, reach] at which `changed` holds.
-        let (mut lo, mut hi) = (from + 1, reach);
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            if changed_at(mid) {
-                hi = mid;
-            } else {
-                lo = mid + 1;
-            }
-        }
+        let lo = from + 1 + snaps[from + 1..reach].partition_point(|s| !changed_from(s));
         debug_assert!(
             snaps.get(lo).is_none_or(|s| s.at.0 == snaps[from].at.0 + (lo - from) as u64 * p),
             "snapshots are a tick apart"
@@ -185,7 +177,7 @@ impl MetricHistory {
     /// pushing each would have. Only those the window will still hold are pushed: a
     /// long quiet spell costs a window's snapshots, not one per tick.
     pub fn push_quiet(&mut self, from: SimTime, period: SimDuration, until: SimTime) {
-        let Some(&newest) = self.snaps().last() else { return };
+        let Some(&newest) = self.newest() else { return };
         let p = period.as_nanos();
         if until <= from || p == 0 {
             return;

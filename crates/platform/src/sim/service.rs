@@ -1251,7 +1251,6 @@ impl<'a> Service<'a> {
     /// (at a request a tick or more, looking ahead would cost more than it saves).
     fn quiet_until(&self, answered: u32, period: SimDuration) -> Option<SimTime> {
         if !self.skips_quiet_ticks
-            || self.next_arrival <= self.now + period
             || self.in_system != 0
             || self.starting != 0
             || self.draining != 0
