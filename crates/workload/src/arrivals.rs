@@ -6,7 +6,9 @@
 //! candidates arrive at the segment's exact maximum rate and are accepted with
 //! probability lambda(t) / max. Because the exponential is memoryless, a candidate that
 //! overshoots the segment simply restarts from the segment's end. Per-minute bounds keep
-//! acceptance near 100% even when the peak is twenty times the trough. Only the next
+//! acceptance near 100% even when the peak is twenty times the trough; where the rate is
+//! flat at the bound through a segment (a constant or step profile, a per-minute trace,
+//! off a burst's ramps), every candidate is kept without computing it. Only the next
 //! arrival, the bursts in progress and the current minute's noise are ever held, so
 //! memory does not grow with the horizon.
 
@@ -39,6 +41,12 @@ struct Thinning {
     segment_end: u64,
     /// Maximum rate in the current segment, in requests per second.
     bound: f64,
+    /// Whether the rate is at the bound throughout the segment, so every candidate is
+    /// accepted without a draw and the rate need not be computed for each.
+    at_bound: bool,
+    /// Tests turn the shortcut off, to check it against the rate computed every time.
+    #[cfg(test)]
+    every_rate: bool,
 }
 
 struct Replay {
@@ -57,7 +65,17 @@ impl Arrivals {
             _ => {
                 let path = FluctuationPath::new(&traffic.fluctuations, streams);
                 let rng = streams.stream(ARRIVALS_STREAM);
-                let mut t = Thinning { traffic, path, rng, now: 0, segment_end: 0, bound: 0.0 };
+                let mut t = Thinning {
+                    traffic,
+                    path,
+                    rng,
+                    now: 0,
+                    segment_end: 0,
+                    bound: 0.0,
+                    at_bound: false,
+                    #[cfg(test)]
+                    every_rate: false,
+                };
                 t.enter_segment(0);
                 Mode::Thinning(t)
             }
@@ -111,6 +129,27 @@ impl Thinning {
         self.segment_end = minute_end.min(self.path.next_change_after(start));
         let (a, b) = (SimTime(start), SimTime(self.segment_end));
         self.bound = self.traffic.max_rate_over(a, b) * self.path.max_over(start, self.segment_end);
+        // Flat, the rate is one float throughout (the same product of the same factors),
+        // so the test below gives every candidate the answer it gives the first.
+        self.at_bound = self.traffic.flat_over(a, b)
+            && self.path.flat_over(start, self.segment_end)
+            && self.rate_at(start) >= self.bound;
+        #[cfg(test)]
+        if self.every_rate {
+            self.at_bound = false;
+        }
+    }
+
+    /// The rate at `t`, inside the current segment.
+    #[inline]
+    fn rate_at(&self, t: u64) -> f64 {
+        self.traffic.rate(SimTime(t)) * self.path.factor_at(t)
+    }
+
+    /// Thinning's test: a candidate at `rate` is kept with probability rate / bound.
+    #[inline]
+    fn accepts(&mut self, rate: f64) -> bool {
+        rate >= self.bound || self.rng.open01() * self.bound < rate
     }
 
     #[inline]
@@ -131,9 +170,8 @@ impl Thinning {
             }
             self.now = (candidate as u64).min(self.segment_end - 1);
             // The segment holds no change point, so the path needs no advance here.
-            let rate = self.traffic.rate(SimTime(self.now)) * self.path.factor_at(self.now);
-            // A rate at the bound is accepted without a draw (always, for constant traffic).
-            if rate >= self.bound || self.rng.open01() * self.bound < rate {
+            // A rate at the bound is accepted without a draw.
+            if self.at_bound || self.accepts(self.rate_at(self.now)) {
                 if self.now >= horizon {
                     return None;
                 }
@@ -414,6 +452,96 @@ mod tests {
         // counts inherit the noise's kurtosis, 4.57); through d cv / d var =
         // 1 / (2 lambda^2 cv) that is an sd of 0.0020 on the implied cv: 4 sd.
         assert!((implied_cv - cv).abs() < 0.0082, "implied cv {implied_cv}");
+    }
+
+    /// Arrivals with the rate computed for every candidate, as before the flat-segment
+    /// shortcut.
+    fn every_rate(traffic: Traffic, horizon: u64, seed: u64) -> Vec<SimTime> {
+        let mut a = arrivals(traffic, horizon, seed);
+        let Mode::Thinning(t) = &mut a.mode else { panic!("a thinning source") };
+        t.every_rate = true;
+        let start = t.now;
+        t.enter_segment(start);
+        a.collect()
+    }
+
+    /// Skipping the rate where it is flat at the bound gives the same arrivals, to the
+    /// nanosecond, as computing it for every candidate: on the flat sources (constant,
+    /// a step table across hours, weekdays and a half-hour offset, per-minute counts),
+    /// with bursts ramping up and down, on/off clients and noise on top, and on the
+    /// sloped ones it must leave alone (diurnal, a linear table).
+    #[test]
+    fn flat_segments_skip_the_rate_and_change_nothing() {
+        let mut step = [0.4; 24];
+        for (h, r) in step.iter_mut().enumerate() {
+            *r += (h % 7) as f64 * 0.9;
+        }
+        let weekly = WeeklyPattern { day_factors: [1.0, 0.9, 0.9, 1.0, 1.2, 1.6, 1.4] };
+        let hourly = |shape| {
+            Traffic::pattern(Pattern {
+                daily: DailyProfile::Hourly { rps: step, shape },
+                weekly,
+                utc_offset_minutes: -330,
+            })
+        };
+        let diurnal = Traffic::pattern(Pattern::new(DailyProfile::Diurnal {
+            trough_rps: 0.5,
+            peak_rps: 6.0,
+            peak_hour: 14.0,
+            open_hour: 8.0,
+            close_hour: 20.0,
+        }));
+        let counts: Vec<f64> = (0..300).map(|m| ((m * 37) % 11) as f64 * 20.0).collect();
+        let mut noisy = Traffic::constant(4.0);
+        noisy.fluctuations.noise_cv = 0.4;
+        let mut spiky_step = hourly(HourlyShape::Step);
+        spiky_step.fluctuations = spiky().fluctuations;
+        let cases = [
+            ("constant", Traffic::constant(3.0)),
+            ("spiky", spiky()),
+            ("noisy", noisy),
+            ("step", hourly(HourlyShape::Step)),
+            ("spiky step", spiky_step),
+            ("minute counts", replay(&counts, 1.0, true)),
+            ("linear", hourly(HourlyShape::Linear)),
+            ("diurnal", diurnal),
+        ];
+        for (name, traffic) in cases {
+            for seed in [1, 2] {
+                let horizon = 2 * NANOS_PER_DAY;
+                let fast: Vec<SimTime> = arrivals(traffic.clone(), horizon, seed).collect();
+                let slow = every_rate(traffic.clone(), horizon, seed);
+                assert!(fast.len() > 10_000, "{name}: {} arrivals", fast.len());
+                assert!(fast == slow, "{name}, seed {seed}: the shortcut changed the arrivals");
+            }
+        }
+    }
+
+    /// Which segments count as flat: the constant profile, a step table within one local
+    /// hour and day, one clock minute of a per-minute source; not a slope, nor an hour or
+    /// a local day crossed.
+    #[test]
+    fn flat_over_is_true_exactly_where_the_rate_cannot_move() {
+        let minute = |m: u64| SimTime(m * NANOS_PER_MINUTE);
+        assert!(Traffic::constant(2.0).flat_over(minute(0), minute(60 * 24)));
+        let step = Pattern {
+            daily: DailyProfile::Hourly { rps: [1.0; 24], shape: HourlyShape::Step },
+            weekly: WeeklyPattern { day_factors: [1.0, 2.0, 1.0, 1.0, 1.0, 1.0, 1.0] },
+            utc_offset_minutes: -30,
+        };
+        // Local hours start at the clock's half hours.
+        assert!(step.flat_over(30 * NANOS_PER_MINUTE, 90 * NANOS_PER_MINUTE));
+        assert!(!step.flat_over(30 * NANOS_PER_MINUTE, 90 * NANOS_PER_MINUTE + 1));
+        // Across local midnight the weekly factor changes, even on a constant profile.
+        let days = Pattern { daily: DailyProfile::Constant { rps: 1.0 }, ..step.clone() };
+        let midnight = NANOS_PER_DAY + 30 * NANOS_PER_MINUTE;
+        assert!(days.flat_over(midnight - 10, midnight));
+        assert!(!days.flat_over(midnight - 10, midnight + 1));
+        let linear = DailyProfile::Hourly { rps: [1.0; 24], shape: HourlyShape::Linear };
+        assert!(!linear.flat_over(0, 10));
+        let counts = replay(&[1.0, 2.0], 1.0, true);
+        assert!(counts.flat_over(minute(1), minute(2)));
+        assert!(!counts.flat_over(minute(1), SimTime(minute(2).0 + 1)));
     }
 
     /// Arrival generation is lazy: 30 days at up to 2,000 requests a second with bursts

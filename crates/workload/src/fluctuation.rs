@@ -337,6 +337,17 @@ impl FluctuationPath {
         f
     }
 
+    /// Whether the multiplier is the same float at every integer time in [a, b), given no
+    /// change point inside (a, b). Noise and on/off are constant there; each burst's
+    /// factor is linear there, and computed by a formula monotone in the time, so it is
+    /// one value throughout exactly if it is one value at both ends.
+    pub fn flat_over(&self, a: u64, b: u64) -> bool {
+        let last = b.saturating_sub(1).max(a);
+        self.bursts
+            .as_ref()
+            .is_none_or(|s| s.active.iter().all(|burst| burst.factor_at(a) == burst.factor_at(last)))
+    }
+
     /// The first time after `t` at which a factor stops being linear: a minute boundary
     /// (noise), an on/off switch, or a burst breakpoint.
     pub fn next_change_after(&self, t: u64) -> u64 {
@@ -540,5 +551,33 @@ mod tests {
         }
         assert!(pieces > 3 * 1440, "noise alone cuts every minute");
         assert!(path.held_bursts() < 16);
+    }
+
+    /// Between change points the multiplier is flat exactly where no burst ramps: then
+    /// it is one value at every sampled time, and on a ramp it is not.
+    #[test]
+    fn flat_over_between_change_points_is_true_exactly_off_the_ramps() {
+        let fl = Fluctuations { bursts: Some(spiky(40.0)), noise_cv: 0.3, on_off: None };
+        let mut path = FluctuationPath::new(&fl, Streams::new(3, 1));
+        let (mut t, mut flat, mut ramps) = (0, 0, 0);
+        while t < 3 * NANOS_PER_DAY {
+            path.advance(t);
+            let next = path.next_change_after(t);
+            let on_ramp = path.bursts.as_ref().is_some_and(|s| {
+                s.active.iter().any(|b| (t >= b.start && t < b.full) || (t >= b.fade && t < b.end))
+            });
+            let values: Vec<f64> = (0..8).map(|k| path.factor_at(t + (next - t - 1) * k / 7)).collect();
+            let one_value = values.iter().all(|&v| v == values[0]);
+            assert_eq!(path.flat_over(t, next), !on_ramp, "at {t}");
+            if path.flat_over(t, next) {
+                assert!(one_value, "flat at {t}, yet {values:?}");
+                flat += 1;
+            } else {
+                assert!(!one_value, "a ramp at {t}, yet one value");
+                ramps += 1;
+            }
+            t = next;
+        }
+        assert!(flat > 1000 && ramps > 50, "{flat} flat pieces, {ramps} on ramps");
     }
 }

@@ -118,6 +118,18 @@ impl DailyProfile {
         }
     }
 
+    /// Whether the rate is the same float at every time of day in [a, b) (a < b <= one
+    /// day): true of a constant profile, and of a step table within one hour.
+    pub fn flat_over(&self, a: u64, b: u64) -> bool {
+        match self {
+            DailyProfile::Constant { .. } => true,
+            DailyProfile::Hourly { shape: HourlyShape::Step, .. } => {
+                a / NANOS_PER_HOUR == b.saturating_sub(1).max(a) / NANOS_PER_HOUR
+            }
+            DailyProfile::Diurnal { .. } | DailyProfile::Hourly { shape: HourlyShape::Linear, .. } => false,
+        }
+    }
+
     pub fn peak_rps(&self) -> f64 {
         match self {
             DailyProfile::Constant { rps } => *rps,
@@ -177,6 +189,16 @@ impl Pattern {
         let day = local.div_euclid(NANOS_PER_DAY as i64);
         let ns_of_day = local.rem_euclid(NANOS_PER_DAY as i64) as u64;
         self.daily.rate_at(ns_of_day) * self.weekly.factor(day)
+    }
+
+    /// Whether lambda is the same float at every time in [a, b) on the simulation clock:
+    /// within one local day (one weekly factor) on a daily profile flat there.
+    pub fn flat_over(&self, a: u64, b: u64) -> bool {
+        let day_ns = NANOS_PER_DAY as i64;
+        let (la, last) = (self.local(a), self.local(b.saturating_sub(1).max(a)));
+        let day = la.div_euclid(day_ns);
+        day == last.div_euclid(day_ns)
+            && self.daily.flat_over((la - day * day_ns) as u64, (last - day * day_ns) as u64 + 1)
     }
 
     /// An upper bound (the exact maximum) of lambda over [a, b) on the simulation clock.

@@ -53,6 +53,17 @@ impl Traffic {
         }
     }
 
+    /// Whether the source rate is the same float at every time in [a, b): a flat pattern
+    /// there, or one clock minute of a per-minute source.
+    pub fn flat_over(&self, a: SimTime, b: SimTime) -> bool {
+        match &self.source {
+            Source::Pattern(p) => p.flat_over(a.0, b.0),
+            Source::MinuteCounts(_) | Source::Timestamps(_) => {
+                a.0 / NANOS_PER_MINUTE == b.0.saturating_sub(1).max(a.0) / NANOS_PER_MINUTE
+            }
+        }
+    }
+
     /// An upper bound of the source rate over [a, b); exact for every source. The
     /// per-minute sources are constant within a clock minute, so their bound is the
     /// largest of the minutes touched.
