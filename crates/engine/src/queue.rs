@@ -482,8 +482,8 @@ mod tests {
             let mut ticking: EventQueue<Ev> = EventQueue::new();
             let mut skipping: EventQueue<Ev> = EventQueue::new();
             for q in [&mut ticking, &mut skipping] {
-                for id in 0..2 {
-                    q.schedule(SimTime(periods[id]), Ev::Tick(id as u32));
+                for (id, &period) in periods.iter().enumerate() {
+                    q.schedule(SimTime(period), Ev::Tick(id as u32));
                 }
                 q.schedule_stream(SimTime(1), Ev::Arrival(0));
             }

@@ -320,7 +320,7 @@ mod tests {
             let mut expected = SimTime::MAX;
             let mut t = now;
             while t <= now + cfg.stable_window + period + period {
-                t = t + period;
+                t += period;
                 if t.0 >= limit.0.div_ceil(period.as_nanos()).saturating_mul(period.as_nanos()) {
                     break;
                 }
