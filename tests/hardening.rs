@@ -865,3 +865,37 @@ fn overrides_are_blamed_for_what_they_break() {
 fn on_a_line(err: &str) -> bool {
     (0..10).any(|d| err.contains(&format!("named.toml:{d}")))
 }
+
+/// An output file that exists as a FIFO or a folder is refused before any work (exit 2)
+/// and left as it was: the file is written under a temporary name and renamed over the
+/// target, and `traffic --out` naming a device node, run as root, once replaced the
+/// device itself with a plain file.
+#[cfg(unix)]
+#[test]
+fn an_output_file_that_is_not_a_regular_file_is_never_replaced() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), tiny("s", "api")).unwrap();
+    let fifo = dir.path().join("pipe");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    std::fs::create_dir(dir.path().join("folder")).unwrap();
+    for (args, refused) in [
+        (&["traffic", "s.toml", "--out", "pipe"][..], "--out pipe"),
+        (&["traffic", "s.toml", "--out", "folder"], "--out folder"),
+        (&["init", "pipe", "--force"], "init pipe"),
+        (&["init", "folder", "--force"], "init folder"),
+    ] {
+        let o = crossover_within(args, dir.path(), Duration::from_secs(30));
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(&format!("{refused}: exists and is not a regular file")), "{args:?}: {err}");
+    }
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["folder", "pipe", "s.toml"]);
+    assert_eq!(std::fs::read_dir(dir.path().join("folder")).unwrap().count(), 0);
+}

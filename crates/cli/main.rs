@@ -945,7 +945,25 @@ fn write_outputs(scenario: &Scenario, resolved: &str, result: &RunResult, out: &
         .with_context(|| format!("writing results to {}", out.display()))
 }
 
+/// An output file named on the command line must be a regular file if it exists: the
+/// output goes to a temporary file renamed over it, which would replace a device node
+/// (run as root, the system's own) or a FIFO with a plain file, and a folder can only
+/// fail after the work.
+fn check_out_file(path: &Path, what: &str) -> Result<(), Failure> {
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() => Err(Failure::BadInput(format!(
+            "error: {what} {}: exists and is not a regular file (a folder, device or pipe is not \
+             replaced); name a file, or `-` for standard output",
+            safe(&path.display().to_string())
+        ))),
+        _ => Ok(()),
+    }
+}
+
 fn traffic(args: &TrafficArgs) -> Result<u8, Failure> {
+    if let Some(out) = args.out.as_deref().filter(|o| o.as_os_str() != "-") {
+        check_out_file(out, "--out")?;
+    }
     let scenario = crossover_scenario::load(&args.scenario).map_err(|e| Failure::BadInput(e.to_string()))?;
     let seed = args.seed.unwrap_or(scenario.seed);
     let chosen = chosen_services(&scenario, args.service.as_deref()).map_err(Failure::BadInput)?;
@@ -1129,6 +1147,7 @@ fn init(args: &InitArgs) -> Result<u8, Failure> {
         print!("{}", args.template.text());
         return Ok(0);
     }
+    check_out_file(path, "init")?;
     if path.exists() && !args.force {
         return Err(Failure::BadInput(format!(
             "error: {} already exists; pass --force to overwrite it",
