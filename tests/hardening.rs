@@ -899,3 +899,24 @@ fn an_output_file_that_is_not_a_regular_file_is_never_replaced() {
     assert_eq!(names, ["folder", "pipe", "s.toml"]);
     assert_eq!(std::fs::read_dir(dir.path().join("folder")).unwrap().count(), 0);
 }
+
+/// Sweep counts beyond any use are refused at once (exit 2, the option named): an
+/// unbounded --max-replications made an adaptive sweep run past its resource guard for
+/// ever, and --shard 0/4294967295 aborted on a 34 GB allocation.
+#[test]
+fn absurd_sweep_counts_are_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), tiny("s", "api")).unwrap();
+    for (args, named) in [
+        (&["--ci-target", "1e-9", "--max-replications", "4000000000"][..], "--max-replications 4000000000"),
+        (&["--shard", "0/4294967295"], "--shard"),
+    ] {
+        let mut all = vec!["sweep", "s.toml", "--vary", "traffic.rps=1,2", "--out", "o", "-q"];
+        all.extend_from_slice(args);
+        let o = crossover_within(&all, dir.path(), Duration::from_secs(30));
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(named) && (err.contains("at most") || err.contains("between 1 and")), "{err}");
+        assert!(!dir.path().join("o").exists(), "{args:?}");
+    }
+}

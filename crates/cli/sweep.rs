@@ -128,8 +128,12 @@ fn options(args: &SweepArgs) -> Result<Options, Failure> {
     };
     let ci_target =
         args.ci_target.as_deref().map(percent).transpose().map_err(|e| bad(format!("--ci-target: {e}")))?;
-    if args.max_replications == 0 {
-        return Err(bad("--max-replications must be at least 1"));
+    let most = crossover_scenario::resolve::MAX_REPLICATIONS;
+    if args.max_replications == 0 || args.max_replications > most {
+        return Err(bad(format!(
+            "--max-replications {}: must be between 1 and {most}, as simulation.replications",
+            args.max_replications
+        )));
     }
     let shard =
         args.shard.as_deref().map(ShardSpec::parse).transpose().map_err(|e| bad(format!("--shard: {e}")))?;
