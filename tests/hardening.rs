@@ -920,3 +920,26 @@ fn absurd_sweep_counts_are_refused_at_once() {
         assert!(!dir.path().join("o").exists(), "{args:?}");
     }
 }
+
+/// A scenario file is read up to 64 MiB and no further, by every command that reads one:
+/// a device that never ends was read until memory ran out. (A sparse file stands in for
+/// it here.)
+#[test]
+fn an_endless_scenario_file_is_refused_not_read_for_ever() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = std::fs::File::create(dir.path().join("big.toml")).unwrap();
+    big.set_len(crossover_scenario::MAX_SCENARIO_BYTES + 1).unwrap();
+    for args in [
+        &["validate", "big.toml"][..],
+        &["run", "big.toml", "--out", "o"],
+        &["sweep", "big.toml", "--vary", "traffic.rps=1,2", "--out", "o"],
+        &["plan", "big.toml", "--out", "o"],
+        &["traffic", "big.toml", "--out", "o/t.csv"],
+    ] {
+        let o = crossover_within(args, dir.path(), Duration::from_secs(60));
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("big.toml: longer than 64 MiB"), "{args:?}: {err}");
+        assert!(!dir.path().join("o").exists(), "{args:?}");
+    }
+}

@@ -164,8 +164,13 @@ pub fn sweep(args: &SweepArgs) -> Result<u8, Failure> {
     let o = options(args)?;
     let path = &args.scenario;
     let origin = path.display().to_string();
-    let source =
-        std::fs::read_to_string(path).map_err(|e| bad(format!("{origin}: cannot read the file: {e}")))?;
+    let source = match crossover_scenario::read_source(path) {
+        Ok(source) => source,
+        Err(e) => {
+            report_errors(&e);
+            return Ok(2);
+        }
+    };
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("scenario").to_string();
     let base_dir =
         path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
