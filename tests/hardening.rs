@@ -943,3 +943,21 @@ fn an_endless_scenario_file_is_refused_not_read_for_ever() {
         assert!(!dir.path().join("o").exists(), "{args:?}");
     }
 }
+
+/// A plan whose placement alone is beyond the limits is refused at once, as a run is
+/// (exit 2, the estimate, --yes named), with nothing written: with no guard, 31 days at
+/// 10,000 replications of a stack planned for days.
+#[test]
+fn a_plan_beyond_the_limits_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["startup-stack.toml", "stage-sweep.toml"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(file);
+        let path = path.to_str().unwrap();
+        let args = ["plan", path, "--set", "simulation.horizon=31d", "-n", "10000", "--out", "o"];
+        let o = crossover_within(&args, dir.path(), Duration::from_secs(60));
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains("simulates at least its placement") && err.contains("--yes"), "{err}");
+        assert!(!dir.path().join("o").exists());
+    }
+}
