@@ -961,3 +961,21 @@ fn a_plan_beyond_the_limits_is_refused_at_once() {
         assert!(!dir.path().join("o").exists());
     }
 }
+
+/// A file without `name` is named after its file; when that name cannot name a folder
+/// (a space in it), the error says where the name came from and what to add, instead of
+/// blaming a `name` key the file does not have.
+#[test]
+fn a_bad_name_from_the_file_name_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = tiny("x", "api").replacen("name = \"x\"\n", "", 1);
+    std::fs::write(dir.path().join("my api.toml"), &text).unwrap();
+    let o = crossover(&["validate", "my api.toml"], dir.path());
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("\"my api\" cannot name an output folder"), "{err}");
+    assert!(err.contains("has no `name`, so it is named after its file: add `name = \"...\"`"), "{err}");
+    // With a `name` the file's name does not matter.
+    std::fs::write(dir.path().join("my api.toml"), format!("name = \"mine\"\n{text}")).unwrap();
+    assert_eq!(crossover(&["validate", "my api.toml"], dir.path()).status.code(), Some(0));
+}
