@@ -979,3 +979,38 @@ fn a_bad_name_from_the_file_name_says_so() {
     std::fs::write(dir.path().join("my api.toml"), format!("name = \"mine\"\n{text}")).unwrap();
     assert_eq!(crossover(&["validate", "my api.toml"], dir.path()).status.code(), Some(0));
 }
+
+/// A FIFO where `plot` or `merge` expects a file is refused (exit 2, named) instead of
+/// read: reading one blocked for ever, as a link to a device that never ends did.
+#[cfg(unix)]
+#[test]
+fn plot_and_merge_refuse_a_pipe_instead_of_waiting_on_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), tiny("s", "api")).unwrap();
+    let mkfifo = |path: &Path| {
+        let _ = std::fs::remove_file(path);
+        assert!(Command::new("mkfifo").arg(path).status().unwrap().success());
+    };
+    let o = crossover(&["run", "s.toml", "--out", "o", "-q"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    mkfifo(&dir.path().join("o/latency.csv"));
+    let o = crossover_within(&["plot", "o"], dir.path(), Duration::from_secs(30));
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("latency.csv is not a regular file"), "{err}");
+
+    for k in 0..2 {
+        let shard = format!("{k}/2");
+        let o = crossover(
+            &["sweep", "s.toml", "--vary", "traffic.rps=1,2", "--shard", &shard, "--out", "shards"],
+            dir.path(),
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    mkfifo(&dir.path().join("shards/shard-1-of-2.txt"));
+    let o = crossover_within(&["merge", "shards", "--out", "merged"], dir.path(), Duration::from_secs(30));
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("shard-1-of-2.txt: not a regular file"), "{err}");
+    assert!(!dir.path().join("merged").exists());
+}

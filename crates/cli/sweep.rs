@@ -435,6 +435,17 @@ fn finish(result: &SweepResult, resolved: Vec<u8>, out: &Path) -> Result<(), Fai
     Ok(())
 }
 
+/// A FIFO or a device in a shard folder is refused before it is read: reading one never
+/// ended. (A folder of that name fails to read with its own message.)
+fn not_a_pipe(path: &Path) -> Result<(), Failure> {
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() && !m.is_dir() => {
+            Err(bad(format!("{}: not a regular file (a device or a pipe is not read)", path.display())))
+        }
+        _ => Ok(()),
+    }
+}
+
 pub fn merge(args: &MergeArgs) -> Result<u8, Failure> {
     let mut files = Vec::new();
     let mut resolved: Option<(PathBuf, Vec<u8>)> = None;
@@ -465,6 +476,7 @@ pub fn merge(args: &MergeArgs) -> Result<u8, Failure> {
             (dir, vec![input.clone()])
         };
         let r = dir.join("scenario.resolved.toml");
+        not_a_pipe(&r)?;
         let text = std::fs::read(&r)
             .map_err(|e| bad(format!("{}: {e} (every shard folder has one)", r.display())))?;
         match &resolved {
@@ -479,6 +491,7 @@ pub fn merge(args: &MergeArgs) -> Result<u8, Failure> {
             None => resolved = Some((r, text)),
         }
         for name in names {
+            not_a_pipe(&name)?;
             let bytes = std::fs::read(&name).map_err(|e| bad(format!("{}: {e}", name.display())))?;
             files.push((name.display().to_string(), bytes));
         }

@@ -36,7 +36,8 @@ impl RunFiles {
         self.files.get(name).map(Vec::as_slice)
     }
 
-    /// Reads every [`INPUT_FILES`] entry present in `dir`.
+    /// Reads every [`INPUT_FILES`] entry present in `dir`. Each must be a regular file
+    /// (followed through a link): a FIFO or a device of that name never ended.
     pub fn read_dir(dir: &Path) -> Result<RunFiles, PlotError> {
         if !dir.is_dir() {
             return Err(PlotError::NotAFolder(dir.to_path_buf()));
@@ -44,6 +45,9 @@ impl RunFiles {
         let mut files = RunFiles::default();
         for name in INPUT_FILES {
             let path = dir.join(name);
+            if std::fs::metadata(&path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+                return Err(PlotError::NotAFile(path));
+            }
             match std::fs::read(&path) {
                 Ok(bytes) => files.insert(name, bytes),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
