@@ -1014,3 +1014,18 @@ fn plot_and_merge_refuse_a_pipe_instead_of_waiting_on_it() {
     assert!(err.contains("shard-1-of-2.txt: not a regular file"), "{err}");
     assert!(!dir.path().join("merged").exists());
 }
+
+/// A checkpoint that is not text is damaged like one of another scenario: bad input
+/// (exit 2) that says what to do, not a runtime failure.
+#[test]
+fn a_binary_checkpoint_is_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), tiny("s", "api")).unwrap();
+    let o = crossover(&["run", "s.toml", "--out", "o", "-q"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::write(dir.path().join("o/checkpoint.txt"), [0xff, 0xfe, 0x00, 0x80]).unwrap();
+    let o = crossover(&["run", "s.toml", "--out", "o", "-q", "--resume"], dir.path());
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("not a crossover checkpoint") && err.contains("without --resume"), "{err}");
+}

@@ -901,6 +901,14 @@ fn load_checkpoint(
             eprintln!("note: --resume: no checkpoint in {}; running from the start", path.display());
             return Ok(None);
         }
+        // Not text: damaged, as a checkpoint of another scenario is (bad input).
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            return Err(Failure::BadInput(format!(
+                "error: --resume: the checkpoint {}: not a crossover checkpoint ({e}); delete it, or run \
+                 without --resume",
+                path.display()
+            )))
+        }
         Err(e) => return Err(Failure::Runtime(anyhow::anyhow!("cannot read {}: {e}", path.display()))),
     };
     let names: Vec<String> = scenario.platforms.iter().map(|p| p.name.clone()).collect();
