@@ -960,6 +960,12 @@ fn a_plan_beyond_the_limits_is_refused_at_once() {
         assert!(err.contains("simulates at least its placement") && err.contains("--yes"), "{err}");
         assert!(!dir.path().join("o").exists());
     }
+    // A bad option is reported alone, before any estimate is announced.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/stage-sweep.toml");
+    let o = crossover(&["plan", path.to_str().unwrap(), "--kubernetes-fte", "nan"], dir.path());
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.starts_with("error: --kubernetes-fte NaN"), "{err}");
 }
 
 /// A file without `name` is named after its file; when that name cannot name a folder

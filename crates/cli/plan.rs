@@ -86,7 +86,6 @@ pub fn plan(args: &PlanArgs) -> Result<u8, Failure> {
     select(&mut scenario, &args.platforms).map_err(Failure::BadInput)?;
     crossover_runner::plan::check_plannable(&scenario)
         .map_err(|e| Failure::BadInput(format!("error: {}: {e}", args.scenario.display())))?;
-    guard(&scenario, args)?;
     if !scenario.stages.is_empty() {
         return stages(args, &scenario);
     }
@@ -96,6 +95,7 @@ pub fn plan(args: &PlanArgs) -> Result<u8, Failure> {
             args.scenario.display()
         )));
     }
+    guard(&scenario, args)?;
     let out = args.out.clone().unwrap_or_else(|| Path::new("output").join(format!("{}-plan", scenario.name)));
     let _lock = claim_folder(&out, args.quiet)?;
     let started = Instant::now();
@@ -267,6 +267,7 @@ fn stages(args: &PlanArgs, scenario: &crossover_scenario::Scenario) -> Result<u8
             ))
         })?;
     }
+    guard(scenario, args)?;
     let out = args.out.clone().unwrap_or_else(|| Path::new("output").join(format!("{}-plan", scenario.name)));
     let _lock = claim_folder(&out, args.quiet)?;
     let started = Instant::now();
