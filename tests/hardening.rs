@@ -1035,3 +1035,27 @@ fn a_binary_checkpoint_is_bad_input() {
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("not a crossover checkpoint") && err.contains("without --resume"), "{err}");
 }
+
+/// `plot` on a folder whose summary.csv or sweep.csv was cut after its header refuses it
+/// (exit 2, the file and line), leaving the folder's report as it was: it drew an empty
+/// report over the good one and exited 0.
+#[test]
+fn plot_refuses_a_results_file_cut_after_its_header() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), tiny("s", "api")).unwrap();
+    let o = crossover(&["run", "s.toml", "--out", "run", "-q"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = crossover(&["sweep", "s.toml", "--vary", "traffic.rps=1,2", "--out", "sweep", "-q"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    for (folder, file) in [("run", "summary.csv"), ("sweep", "sweep.csv")] {
+        let path = dir.path().join(folder).join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, format!("{}\n", text.lines().next().unwrap())).unwrap();
+        let report = std::fs::read(dir.path().join(folder).join("report.html")).unwrap();
+        let o = crossover(&["plot", folder], dir.path());
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{file}: {err}");
+        assert!(err.contains(&format!("{file}, line 2: no rows after the header")), "{err}");
+        assert_eq!(std::fs::read(dir.path().join(folder).join("report.html")).unwrap(), report, "{file}");
+    }
+}

@@ -54,6 +54,16 @@ impl RunFiles {
                 Err(source) => return Err(PlotError::Read { path, source }),
             }
         }
+        // The files every run or sweep writes rows into, cut after their header: refused
+        // rather than drawn as an empty report over the folder's good one.
+        for (name, why) in [
+            ("summary.csv", "a run writes a row per platform"),
+            ("sweep.csv", "a sweep writes a row per point and platform"),
+        ] {
+            if let Some(bytes) = files.get(name) {
+                Table::parse(name, bytes)?.require_rows(why)?;
+            }
+        }
         Ok(files)
     }
 }
@@ -72,6 +82,18 @@ pub struct Table {
 }
 
 impl Table {
+    /// An error unless the file has a row after its header.
+    pub fn require_rows(&self, why: &str) -> Result<(), PlotError> {
+        if self.rows.is_empty() {
+            return Err(PlotError::Csv {
+                file: self.file.clone(),
+                line: 2,
+                message: format!("no rows after the header ({why}): is the file cut short?"),
+            });
+        }
+        Ok(())
+    }
+
     pub fn parse(file: &str, bytes: &[u8]) -> Result<Table, PlotError> {
         let bad = |line: u64, message: String| PlotError::Csv { file: file.to_string(), line, message };
         let mut r = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
