@@ -33,7 +33,7 @@ use anyhow::Context;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use crossover_engine::Streams;
 use crossover_platform::ServiceLoad;
-use crossover_runner::batch::{folder_names, BatchTally};
+use crossover_runner::batch::{folder_names, BatchTally, BATCH_SUMMARY};
 use crossover_runner::guard::{Limits, WorkEstimate};
 use crossover_runner::{resume, RunError, RunOptions, RunResult};
 use crossover_scenario::{Override, Scenario, ScenarioError};
@@ -524,7 +524,12 @@ fn run_batch(
     let mut summary = crossover_report::BatchSummary::default();
     let mut finished = Vec::new();
     for (scenario, folder) in scenarios.iter().zip(&folders) {
-        if *folder != scenario.name {
+        if scenario.name == BATCH_SUMMARY {
+            eprintln!(
+                "note: \"{BATCH_SUMMARY}\" is the batch summary's file name; this scenario's results go to {}",
+                base.join(folder).display()
+            );
+        } else if *folder != scenario.name {
             eprintln!(
                 "note: another scenario of this batch is also named \"{}\"; this one's results go to {}",
                 scenario.name,
@@ -561,7 +566,7 @@ fn run_batch(
         }
     }
     if tally.ran > 0 {
-        let path = base.join("batch-summary.csv");
+        let path = base.join(BATCH_SUMMARY);
         crossover_report::write_atomic(&path, &summary.to_csv())
             .with_context(|| "writing the batch summary")
             .map_err(Failure::Runtime)?;
