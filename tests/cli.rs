@@ -936,6 +936,22 @@ fn batch_scenarios_sharing_a_name_keep_their_own_folders() {
     assert_eq!(batch.lines().filter(|l| l.starts_with("same-2,")).count(), 2, "{batch}");
 }
 
+/// A scenario named like the batch summary keeps its results in a folder of its own, and
+/// the summary is written: its folder once took the summary's place, and the batch
+/// failed (exit 1) after every run had finished.
+#[test]
+fn a_scenario_named_like_the_batch_summary_leaves_it_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = write(dir.path(), "a.toml", &tiny("batch-summary.csv"));
+    let b = write(dir.path(), "b.toml", &tiny("b"));
+    let o = crossover(&["run", &a, &b, "--out", "results"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("is the batch summary's file name"), "{}", stderr(&o));
+    assert!(dir.path().join("results/batch-summary.csv-2/summary.csv").is_file());
+    let batch = std::fs::read_to_string(dir.path().join("results/batch-summary.csv")).unwrap();
+    assert!(batch.lines().any(|l| l.starts_with("batch-summary.csv-2,")), "{batch}");
+}
+
 #[test]
 fn a_failed_run_in_a_batch_does_not_stop_the_others_and_exits_1() {
     let dir = tempfile::tempdir().unwrap();

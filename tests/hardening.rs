@@ -865,3 +865,197 @@ fn overrides_are_blamed_for_what_they_break() {
 fn on_a_line(err: &str) -> bool {
     (0..10).any(|d| err.contains(&format!("named.toml:{d}")))
 }
+
+/// An output file that exists as a FIFO or a folder is refused before any work (exit 2)
+/// and left as it was: the file is written under a temporary name and renamed over the
+/// target, and `traffic --out` naming a device node, run as root, once replaced the
+/// device itself with a plain file.
+#[cfg(unix)]
+#[test]
+fn an_output_file_that_is_not_a_regular_file_is_never_replaced() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), tiny("s", "api")).unwrap();
+    let fifo = dir.path().join("pipe");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    std::fs::create_dir(dir.path().join("folder")).unwrap();
+    for (args, refused) in [
+        (&["traffic", "s.toml", "--out", "pipe"][..], "--out pipe"),
+        (&["traffic", "s.toml", "--out", "folder"], "--out folder"),
+        (&["init", "pipe", "--force"], "init pipe"),
+        (&["init", "folder", "--force"], "init folder"),
+    ] {
+        let o = crossover_within(args, dir.path(), Duration::from_secs(30));
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(&format!("{refused}: exists and is not a regular file")), "{args:?}: {err}");
+    }
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["folder", "pipe", "s.toml"]);
+    assert_eq!(std::fs::read_dir(dir.path().join("folder")).unwrap().count(), 0);
+}
+
+/// Sweep counts beyond any use are refused at once (exit 2, the option named): an
+/// unbounded --max-replications made an adaptive sweep run past its resource guard for
+/// ever, and --shard 0/4294967295 aborted on a 34 GB allocation.
+#[test]
+fn absurd_sweep_counts_are_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), tiny("s", "api")).unwrap();
+    for (args, named) in [
+        (&["--ci-target", "1e-9", "--max-replications", "4000000000"][..], "--max-replications 4000000000"),
+        (&["--shard", "0/4294967295"], "--shard"),
+    ] {
+        let mut all = vec!["sweep", "s.toml", "--vary", "traffic.rps=1,2", "--out", "o", "-q"];
+        all.extend_from_slice(args);
+        let o = crossover_within(&all, dir.path(), Duration::from_secs(30));
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(named) && (err.contains("at most") || err.contains("between 1 and")), "{err}");
+        assert!(!dir.path().join("o").exists(), "{args:?}");
+    }
+}
+
+/// A scenario file is read up to 64 MiB and no further, by every command that reads one:
+/// a device that never ends was read until memory ran out. (A sparse file stands in for
+/// it here.)
+#[test]
+fn an_endless_scenario_file_is_refused_not_read_for_ever() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = std::fs::File::create(dir.path().join("big.toml")).unwrap();
+    big.set_len(crossover_scenario::MAX_SCENARIO_BYTES + 1).unwrap();
+    for args in [
+        &["validate", "big.toml"][..],
+        &["run", "big.toml", "--out", "o"],
+        &["sweep", "big.toml", "--vary", "traffic.rps=1,2", "--out", "o"],
+        &["plan", "big.toml", "--out", "o"],
+        &["traffic", "big.toml", "--out", "o/t.csv"],
+    ] {
+        let o = crossover_within(args, dir.path(), Duration::from_secs(60));
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("big.toml: longer than 64 MiB"), "{args:?}: {err}");
+        assert!(!dir.path().join("o").exists(), "{args:?}");
+    }
+}
+
+/// A plan whose placement alone is beyond the limits is refused at once, as a run is
+/// (exit 2, the estimate, --yes named), with nothing written: with no guard, 31 days at
+/// 10,000 replications of a stack planned for days.
+#[test]
+fn a_plan_beyond_the_limits_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["startup-stack.toml", "stage-sweep.toml"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(file);
+        let path = path.to_str().unwrap();
+        let args = ["plan", path, "--set", "simulation.horizon=31d", "-n", "10000", "--out", "o"];
+        let o = crossover_within(&args, dir.path(), Duration::from_secs(60));
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains("simulates at least its placement") && err.contains("--yes"), "{err}");
+        assert!(!dir.path().join("o").exists());
+    }
+    // A bad option is reported alone, before any estimate is announced.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/stage-sweep.toml");
+    let o = crossover(&["plan", path.to_str().unwrap(), "--kubernetes-fte", "nan"], dir.path());
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.starts_with("error: --kubernetes-fte NaN"), "{err}");
+}
+
+/// A file without `name` is named after its file; when that name cannot name a folder
+/// (a space in it), the error says where the name came from and what to add, instead of
+/// blaming a `name` key the file does not have.
+#[test]
+fn a_bad_name_from_the_file_name_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = tiny("x", "api").replacen("name = \"x\"\n", "", 1);
+    std::fs::write(dir.path().join("my api.toml"), &text).unwrap();
+    let o = crossover(&["validate", "my api.toml"], dir.path());
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("\"my api\" cannot name an output folder"), "{err}");
+    assert!(err.contains("has no `name`, so it is named after its file: add `name = \"...\"`"), "{err}");
+    // With a `name` the file's name does not matter.
+    std::fs::write(dir.path().join("my api.toml"), format!("name = \"mine\"\n{text}")).unwrap();
+    assert_eq!(crossover(&["validate", "my api.toml"], dir.path()).status.code(), Some(0));
+}
+
+/// A FIFO where `plot` or `merge` expects a file is refused (exit 2, named) instead of
+/// read: reading one blocked for ever, as a link to a device that never ends did.
+#[cfg(unix)]
+#[test]
+fn plot_and_merge_refuse_a_pipe_instead_of_waiting_on_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), tiny("s", "api")).unwrap();
+    let mkfifo = |path: &Path| {
+        let _ = std::fs::remove_file(path);
+        assert!(Command::new("mkfifo").arg(path).status().unwrap().success());
+    };
+    let o = crossover(&["run", "s.toml", "--out", "o", "-q"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    mkfifo(&dir.path().join("o/latency.csv"));
+    let o = crossover_within(&["plot", "o"], dir.path(), Duration::from_secs(30));
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("latency.csv is not a regular file"), "{err}");
+
+    for k in 0..2 {
+        let shard = format!("{k}/2");
+        let o = crossover(
+            &["sweep", "s.toml", "--vary", "traffic.rps=1,2", "--shard", &shard, "--out", "shards"],
+            dir.path(),
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    mkfifo(&dir.path().join("shards/shard-1-of-2.txt"));
+    let o = crossover_within(&["merge", "shards", "--out", "merged"], dir.path(), Duration::from_secs(30));
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("shard-1-of-2.txt: not a regular file"), "{err}");
+    assert!(!dir.path().join("merged").exists());
+}
+
+/// A checkpoint that is not text is damaged like one of another scenario: bad input
+/// (exit 2) that says what to do, not a runtime failure.
+#[test]
+fn a_binary_checkpoint_is_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), tiny("s", "api")).unwrap();
+    let o = crossover(&["run", "s.toml", "--out", "o", "-q"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::write(dir.path().join("o/checkpoint.txt"), [0xff, 0xfe, 0x00, 0x80]).unwrap();
+    let o = crossover(&["run", "s.toml", "--out", "o", "-q", "--resume"], dir.path());
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("not a crossover checkpoint") && err.contains("without --resume"), "{err}");
+}
+
+/// `plot` on a folder whose summary.csv or sweep.csv was cut after its header refuses it
+/// (exit 2, the file and line), leaving the folder's report as it was: it drew an empty
+/// report over the good one and exited 0.
+#[test]
+fn plot_refuses_a_results_file_cut_after_its_header() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), tiny("s", "api")).unwrap();
+    let o = crossover(&["run", "s.toml", "--out", "run", "-q"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = crossover(&["sweep", "s.toml", "--vary", "traffic.rps=1,2", "--out", "sweep", "-q"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    for (folder, file) in [("run", "summary.csv"), ("sweep", "sweep.csv")] {
+        let path = dir.path().join(folder).join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, format!("{}\n", text.lines().next().unwrap())).unwrap();
+        let report = std::fs::read(dir.path().join(folder).join("report.html")).unwrap();
+        let o = crossover(&["plot", folder], dir.path());
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{file}: {err}");
+        assert!(err.contains(&format!("{file}, line 2: no rows after the header")), "{err}");
+        assert_eq!(std::fs::read(dir.path().join(folder).join("report.html")).unwrap(), report, "{file}");
+    }
+}

@@ -33,7 +33,7 @@ use anyhow::Context;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use crossover_engine::Streams;
 use crossover_platform::ServiceLoad;
-use crossover_runner::batch::{folder_names, BatchTally};
+use crossover_runner::batch::{folder_names, BatchTally, BATCH_SUMMARY};
 use crossover_runner::guard::{Limits, WorkEstimate};
 use crossover_runner::{resume, RunError, RunOptions, RunResult};
 use crossover_scenario::{Override, Scenario, ScenarioError};
@@ -524,7 +524,12 @@ fn run_batch(
     let mut summary = crossover_report::BatchSummary::default();
     let mut finished = Vec::new();
     for (scenario, folder) in scenarios.iter().zip(&folders) {
-        if *folder != scenario.name {
+        if scenario.name == BATCH_SUMMARY {
+            eprintln!(
+                "note: \"{BATCH_SUMMARY}\" is the batch summary's file name; this scenario's results go to {}",
+                base.join(folder).display()
+            );
+        } else if *folder != scenario.name {
             eprintln!(
                 "note: another scenario of this batch is also named \"{}\"; this one's results go to {}",
                 scenario.name,
@@ -561,7 +566,7 @@ fn run_batch(
         }
     }
     if tally.ran > 0 {
-        let path = base.join("batch-summary.csv");
+        let path = base.join(BATCH_SUMMARY);
         crossover_report::write_atomic(&path, &summary.to_csv())
             .with_context(|| "writing the batch summary")
             .map_err(Failure::Runtime)?;
@@ -901,6 +906,14 @@ fn load_checkpoint(
             eprintln!("note: --resume: no checkpoint in {}; running from the start", path.display());
             return Ok(None);
         }
+        // Not text: damaged, as a checkpoint of another scenario is (bad input).
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            return Err(Failure::BadInput(format!(
+                "error: --resume: the checkpoint {}: not a crossover checkpoint ({e}); delete it, or run \
+                 without --resume",
+                path.display()
+            )))
+        }
         Err(e) => return Err(Failure::Runtime(anyhow::anyhow!("cannot read {}: {e}", path.display()))),
     };
     let names: Vec<String> = scenario.platforms.iter().map(|p| p.name.clone()).collect();
@@ -945,7 +958,25 @@ fn write_outputs(scenario: &Scenario, resolved: &str, result: &RunResult, out: &
         .with_context(|| format!("writing results to {}", out.display()))
 }
 
+/// An output file named on the command line must be a regular file if it exists: the
+/// output goes to a temporary file renamed over it, which would replace a device node
+/// (run as root, the system's own) or a FIFO with a plain file, and a folder can only
+/// fail after the work.
+fn check_out_file(path: &Path, what: &str) -> Result<(), Failure> {
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() => Err(Failure::BadInput(format!(
+            "error: {what} {}: exists and is not a regular file (a folder, device or pipe is not \
+             replaced); name a file, or `-` for standard output",
+            safe(&path.display().to_string())
+        ))),
+        _ => Ok(()),
+    }
+}
+
 fn traffic(args: &TrafficArgs) -> Result<u8, Failure> {
+    if let Some(out) = args.out.as_deref().filter(|o| o.as_os_str() != "-") {
+        check_out_file(out, "--out")?;
+    }
     let scenario = crossover_scenario::load(&args.scenario).map_err(|e| Failure::BadInput(e.to_string()))?;
     let seed = args.seed.unwrap_or(scenario.seed);
     let chosen = chosen_services(&scenario, args.service.as_deref()).map_err(Failure::BadInput)?;
@@ -1129,6 +1160,7 @@ fn init(args: &InitArgs) -> Result<u8, Failure> {
         print!("{}", args.template.text());
         return Ok(0);
     }
+    check_out_file(path, "init")?;
     if path.exists() && !args.force {
         return Err(Failure::BadInput(format!(
             "error: {} already exists; pass --force to overwrite it",

@@ -8,8 +8,10 @@ use super::{
 use anyhow::Context;
 use clap::Args;
 use crossover_platform::CostModel;
+use crossover_runner::guard::{Limits, WorkEstimate};
 use crossover_runner::plan::{PlanError, PlanOptions};
 use crossover_runner::stages::{Capacity, Pricing, StageOptions, StagesError};
+use crossover_scenario::Scenario;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -63,6 +65,9 @@ pub struct PlanArgs {
     /// Consider only this platform (repeatable)
     #[arg(long = "platform", value_name = "NAME")]
     platforms: Vec<String>,
+    /// Plan even when the estimated work is beyond the limits (1 hour or 1e10 requests)
+    #[arg(long)]
+    yes: bool,
     /// No notes on stderr (errors are still printed)
     #[arg(short, long)]
     quiet: bool,
@@ -90,6 +95,7 @@ pub fn plan(args: &PlanArgs) -> Result<u8, Failure> {
             args.scenario.display()
         )));
     }
+    guard(&scenario, args)?;
     let out = args.out.clone().unwrap_or_else(|| Path::new("output").join(format!("{}-plan", scenario.name)));
     let _lock = claim_folder(&out, args.quiet)?;
     let started = Instant::now();
@@ -206,6 +212,44 @@ pub fn plan(args: &PlanArgs) -> Result<u8, Failure> {
     Ok(0)
 }
 
+/// The resource guard of a plan, as a run's: a plan simulates at least its placement
+/// once per replication (every service, at every stage), and its search a multiple of
+/// that, so a plan whose placement alone is beyond the limits is refused without --yes
+/// (a 31-day horizon at 10,000 replications ran for days), and a long one is announced.
+fn guard(scenario: &Scenario, args: &PlanArgs) -> Result<(), Failure> {
+    let threads = args.threads.unwrap_or_else(super::rayon_threads);
+    let stages: Vec<Scenario> = if scenario.stages.is_empty() {
+        vec![scenario.clone()]
+    } else {
+        (0..scenario.stages.len()).map(|i| scenario.stage(i)).collect()
+    };
+    let mut least = WorkEstimate { requests_per_replication: 0.0, jobs: 0, requests: 0.0, seconds: 0.0 };
+    for s in &stages {
+        let e = WorkEstimate::new(s, u64::from(s.replications), threads);
+        least.requests_per_replication = least.requests_per_replication.max(e.requests_per_replication);
+        least.jobs += e.jobs;
+        least.requests += e.requests;
+        least.seconds += e.seconds;
+    }
+    match Limits::default().exceeded_by(&least) {
+        Some(why) if !args.yes => Err(Failure::BadInput(format!(
+            "error: a plan of \"{}\" simulates at least its placement, {least}: {why}, before the \
+             search multiplies it. Lower simulation.horizon, simulation.replications or the traffic, \
+             or pass --yes to plan anyway",
+            safe(&scenario.name)
+        ))),
+        _ => {
+            if least.seconds > super::ANNOUNCE_SECONDS && !args.quiet {
+                eprintln!(
+                    "a plan of \"{}\": at least {least}, and the search a multiple of it",
+                    safe(&scenario.name)
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
 /// `crossover plan` on a scenario with `[[stage]]` entries: every stage planned, its
 /// class and the all-serverless / Kubernetes difference, and the crossovers.
 fn stages(args: &PlanArgs, scenario: &crossover_scenario::Scenario) -> Result<u8, Failure> {
@@ -223,6 +267,7 @@ fn stages(args: &PlanArgs, scenario: &crossover_scenario::Scenario) -> Result<u8
             ))
         })?;
     }
+    guard(scenario, args)?;
     let out = args.out.clone().unwrap_or_else(|| Path::new("output").join(format!("{}-plan", scenario.name)));
     let _lock = claim_folder(&out, args.quiet)?;
     let started = Instant::now();

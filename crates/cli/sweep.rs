@@ -128,8 +128,12 @@ fn options(args: &SweepArgs) -> Result<Options, Failure> {
     };
     let ci_target =
         args.ci_target.as_deref().map(percent).transpose().map_err(|e| bad(format!("--ci-target: {e}")))?;
-    if args.max_replications == 0 {
-        return Err(bad("--max-replications must be at least 1"));
+    let most = crossover_scenario::resolve::MAX_REPLICATIONS;
+    if args.max_replications == 0 || args.max_replications > most {
+        return Err(bad(format!(
+            "--max-replications {}: must be between 1 and {most}, as simulation.replications",
+            args.max_replications
+        )));
     }
     let shard =
         args.shard.as_deref().map(ShardSpec::parse).transpose().map_err(|e| bad(format!("--shard: {e}")))?;
@@ -160,8 +164,13 @@ pub fn sweep(args: &SweepArgs) -> Result<u8, Failure> {
     let o = options(args)?;
     let path = &args.scenario;
     let origin = path.display().to_string();
-    let source =
-        std::fs::read_to_string(path).map_err(|e| bad(format!("{origin}: cannot read the file: {e}")))?;
+    let source = match crossover_scenario::read_source(path) {
+        Ok(source) => source,
+        Err(e) => {
+            report_errors(&e);
+            return Ok(2);
+        }
+    };
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("scenario").to_string();
     let base_dir =
         path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
@@ -426,6 +435,17 @@ fn finish(result: &SweepResult, resolved: Vec<u8>, out: &Path) -> Result<(), Fai
     Ok(())
 }
 
+/// A FIFO or a device in a shard folder is refused before it is read: reading one never
+/// ended. (A folder of that name fails to read with its own message.)
+fn not_a_pipe(path: &Path) -> Result<(), Failure> {
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() && !m.is_dir() => {
+            Err(bad(format!("{}: not a regular file (a device or a pipe is not read)", path.display())))
+        }
+        _ => Ok(()),
+    }
+}
+
 pub fn merge(args: &MergeArgs) -> Result<u8, Failure> {
     let mut files = Vec::new();
     let mut resolved: Option<(PathBuf, Vec<u8>)> = None;
@@ -456,6 +476,7 @@ pub fn merge(args: &MergeArgs) -> Result<u8, Failure> {
             (dir, vec![input.clone()])
         };
         let r = dir.join("scenario.resolved.toml");
+        not_a_pipe(&r)?;
         let text = std::fs::read(&r)
             .map_err(|e| bad(format!("{}: {e} (every shard folder has one)", r.display())))?;
         match &resolved {
@@ -470,6 +491,7 @@ pub fn merge(args: &MergeArgs) -> Result<u8, Failure> {
             None => resolved = Some((r, text)),
         }
         for name in names {
+            not_a_pipe(&name)?;
             let bytes = std::fs::read(&name).map_err(|e| bad(format!("{}: {e}", name.display())))?;
             files.push((name.display().to_string(), bytes));
         }

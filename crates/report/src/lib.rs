@@ -64,6 +64,8 @@ pub enum OutputError {
 pub enum PlotError {
     #[error("{0} is not a folder")]
     NotAFolder(PathBuf),
+    #[error("{0} is not a regular file (a device or a pipe is not read)")]
+    NotAFile(PathBuf),
     #[error("cannot read {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },
     #[error("nothing to plot: the folder has neither summary.csv nor sweep.csv")]

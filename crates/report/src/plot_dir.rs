@@ -36,7 +36,8 @@ impl RunFiles {
         self.files.get(name).map(Vec::as_slice)
     }
 
-    /// Reads every [`INPUT_FILES`] entry present in `dir`.
+    /// Reads every [`INPUT_FILES`] entry present in `dir`. Each must be a regular file
+    /// (followed through a link): a FIFO or a device of that name never ended.
     pub fn read_dir(dir: &Path) -> Result<RunFiles, PlotError> {
         if !dir.is_dir() {
             return Err(PlotError::NotAFolder(dir.to_path_buf()));
@@ -44,10 +45,23 @@ impl RunFiles {
         let mut files = RunFiles::default();
         for name in INPUT_FILES {
             let path = dir.join(name);
+            if std::fs::metadata(&path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+                return Err(PlotError::NotAFile(path));
+            }
             match std::fs::read(&path) {
                 Ok(bytes) => files.insert(name, bytes),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(source) => return Err(PlotError::Read { path, source }),
+            }
+        }
+        // The files every run or sweep writes rows into, cut after their header: refused
+        // rather than drawn as an empty report over the folder's good one.
+        for (name, why) in [
+            ("summary.csv", "a run writes a row per platform"),
+            ("sweep.csv", "a sweep writes a row per point and platform"),
+        ] {
+            if let Some(bytes) = files.get(name) {
+                Table::parse(name, bytes)?.require_rows(why)?;
             }
         }
         Ok(files)
@@ -68,6 +82,18 @@ pub struct Table {
 }
 
 impl Table {
+    /// An error unless the file has a row after its header.
+    pub fn require_rows(&self, why: &str) -> Result<(), PlotError> {
+        if self.rows.is_empty() {
+            return Err(PlotError::Csv {
+                file: self.file.clone(),
+                line: 2,
+                message: format!("no rows after the header ({why}): is the file cut short?"),
+            });
+        }
+        Ok(())
+    }
+
     pub fn parse(file: &str, bytes: &[u8]) -> Result<Table, PlotError> {
         let bad = |line: u64, message: String| PlotError::Csv { file: file.to_string(), line, message };
         let mut r = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);

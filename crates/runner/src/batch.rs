@@ -27,9 +27,13 @@ impl BatchTally {
     }
 }
 
+/// The file beside a batch's scenario folders that sums them up.
+pub const BATCH_SUMMARY: &str = "batch-summary.csv";
+
 /// One output folder name per scenario name, in order. A name already taken by an
-/// earlier scenario gets the first free suffix `-2`, `-3`, ... (never a name another
-/// scenario of the batch uses itself), so every scenario keeps its results.
+/// earlier scenario, or the batch summary's ([`BATCH_SUMMARY`], a valid scenario name),
+/// gets the first free suffix `-2`, `-3`, ... (never a name another scenario of the
+/// batch uses itself), so every scenario keeps its results and the summary its place.
 pub fn folder_names<S: AsRef<str>>(names: &[S]) -> Vec<String> {
     let wanted: Vec<&str> = names.iter().map(AsRef::as_ref).collect();
     let mut taken: Vec<String> = Vec::with_capacity(wanted.len());
@@ -38,7 +42,7 @@ pub fn folder_names<S: AsRef<str>>(names: &[S]) -> Vec<String> {
             !taken.iter().any(|t| t == candidate) && !wanted[i + 1..].contains(&candidate)
         };
         let mut folder = name.to_string();
-        if taken.contains(&folder) {
+        if taken.contains(&folder) || folder == BATCH_SUMMARY {
             folder =
                 (2..).map(|n| format!("{name}-{n}")).find(|c| free(c, &taken)).expect("an unbounded range");
         }
@@ -57,6 +61,9 @@ mod tests {
         assert_eq!(folder_names(&["a", "a", "a"]), ["a", "a-2", "a-3"]);
         // "a-2" is some later scenario's own name: the duplicate skips it.
         assert_eq!(folder_names(&["a", "a", "a-2"]), ["a", "a-3", "a-2"]);
+        // The batch summary's own name: its run into that folder made the summary
+        // unwritable after every run had finished.
+        assert_eq!(folder_names(&[BATCH_SUMMARY, "b"]), ["batch-summary.csv-2", "b"]);
     }
 
     #[test]

@@ -336,14 +336,35 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 /// defaults to the file name without its extension.
 pub fn load_with_overrides(path: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
     let origin = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| {
-        ScenarioError::single(origin.clone(), Diagnostic::unplaced("", format!("cannot read the file: {e}")))
-    })?;
-    let source = String::from_utf8(bytes).map_err(|e| ScenarioError::single(origin.clone(), not_utf8(&e)))?;
+    let source = read_source(path)?;
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("scenario");
     // Paths inside a scenario are relative to the scenario file.
     let base_dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     parse_with_overrides_in(&source, &origin, stem, overrides, base_dir)
+}
+
+/// The largest scenario file read. The shipped ones are under 40 KB; a path to a
+/// device that never ends (the zero device, a named pipe fed for ever) was read until
+/// memory ran out.
+pub const MAX_SCENARIO_BYTES: u64 = 64 << 20;
+
+/// A scenario file's text: at most [`MAX_SCENARIO_BYTES`] of UTF-8 (a pipe or process
+/// substitution is read like a file).
+pub fn read_source(path: &Path) -> Result<String, ScenarioError> {
+    use std::io::Read;
+    let origin = path.display().to_string();
+    let fail = |message: String| ScenarioError::single(origin.clone(), Diagnostic::unplaced("", message));
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_SCENARIO_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| fail(format!("cannot read the file: {e}")))?;
+    if bytes.len() as u64 > MAX_SCENARIO_BYTES {
+        return Err(fail(format!(
+            "longer than {} MiB: a scenario file is a few KB of TOML (is this the right file?)",
+            MAX_SCENARIO_BYTES >> 20
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| ScenarioError::single(origin.clone(), not_utf8(&e)))
 }
 
 /// Where a file stops being UTF-8: the line and column of the first bad byte (the text

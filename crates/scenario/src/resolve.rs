@@ -247,10 +247,19 @@ pub fn resolve(
     base_dir: &Path,
 ) -> Result<Scenario, Vec<Diagnostic>> {
     let mut c = Checker { loc, errors: Vec::new(), base_dir };
-    if file.name.trim().is_empty() {
+    let from_file_name = file.name.trim().is_empty();
+    if from_file_name {
         file.name = default_name.to_string();
     }
     if let Some(problem) = crate::names::scenario_name_problem(&file.name) {
+        // Without a `name` key the error would blame a key that is not there.
+        let problem = if from_file_name {
+            format!(
+                "{problem} (the scenario has no `name`, so it is named after its file: add `name = \"...\"`)"
+            )
+        } else {
+            problem
+        };
         c.error(&[Seg::Key("name")], problem);
     }
 

@@ -18,10 +18,16 @@ use super::{assemble, execute, Job, Plan, PointResult, SweepResult, Vary};
 use crate::{Latencies, PlatformSummary, ReplicationMetrics, RunError, ServiceMetrics};
 use crossover_engine::{LatencyRecorder, SimDuration};
 use crossover_platform::{CostBreakdown, Counters};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::fmt::Write as _;
 use thiserror::Error;
 
 const MAGIC: &str = "crossover-shard 6";
+
+/// Most shards a sweep is split into (`--shard K/N`, and the `shard K N` line a merge
+/// reads): merge keeps a slot per shard, and a million is far beyond any job array.
+pub const MAX_SHARDS: u32 = 1_000_000;
 
 /// `--shard K/N`: shard K (from 0) of N.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,6 +44,9 @@ impl ShardSpec {
             (k.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
         if count == 0 || index >= count {
             return Err(format!("`{text}`: K must be between 0 and N-1 (shards are numbered from 0)"));
+        }
+        if count > MAX_SHARDS {
+            return Err(format!("`{text}`: N may be at most {MAX_SHARDS} shards"));
         }
         Ok(ShardSpec { index, count })
     }
@@ -73,16 +82,43 @@ fn assignment(plan: &Plan, count: u32) -> Vec<u32> {
     }
     let mut order: Vec<(f64, usize)> = units.clone();
     order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    let mut load = vec![0.0f64; count as usize];
+    // The lightest shard (lowest index among equals) from a heap: a scan of every shard
+    // per unit took minutes, and memory for N shards, with --shard 0/1000000000. Every
+    // unit has work, so a shard from the (units+1)th on is never the lightest: only the
+    // first min(N, units) take part, and the split is the same as among all N.
+    let shards = (count as usize).min(units.len());
+    let mut lightest: BinaryHeap<Reverse<Load>> = (0..shards).map(|i| Reverse(Load(0.0, i as u32))).collect();
     let mut shard_of = vec![0u32; units.len()];
     for (work, unit) in order {
-        let lightest =
-            (0..load.len()).min_by(|&a, &b| load[a].total_cmp(&load[b]).then(a.cmp(&b))).unwrap_or(0);
-        load[lightest] += work;
-        shard_of[unit] = lightest as u32;
+        let Some(Reverse(Load(load, shard))) = lightest.pop() else { break };
+        shard_of[unit] = shard;
+        lightest.push(Reverse(Load(load + work, shard)));
     }
     shard_of
 }
+
+/// A shard's work so far and its index, ordered by work, then index.
+struct Load(f64, u32);
+
+impl Ord for Load {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0).then(self.1.cmp(&other.1))
+    }
+}
+
+impl PartialOrd for Load {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Load {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for Load {}
 
 /// The jobs of shard `spec`: its (point, replication) units, each with every platform.
 pub fn shard_jobs(plan: &Plan, spec: ShardSpec) -> Vec<Job> {
@@ -571,8 +607,8 @@ fn parse_shard(origin: &str, text: &str) -> Result<Parsed, MergeError> {
         .and_then(|l| l.strip_prefix("shard "))
         .and_then(|l| l.split_once(' '))
         .and_then(|(k, n)| Some((k.parse::<u32>().ok()?, n.parse::<u32>().ok()?)))
-        .filter(|(k, n)| k < n)
-        .ok_or_else(|| bad("no valid `shard K N` line".into()))?;
+        .filter(|(k, n)| k < n && *n <= MAX_SHARDS)
+        .ok_or_else(|| bad(format!("no valid `shard K N` line (K below N, N at most {MAX_SHARDS})")))?;
     let mut description = String::new();
     let mut records = Vec::new();
     let mut ended = false;
@@ -703,13 +739,29 @@ pub fn merge(files: &[(String, Vec<u8>)]) -> Result<SweepResult, MergeError> {
         }
         seen[p.index as usize] = Some(&p.origin);
     }
-    let missing: Vec<String> =
-        seen.iter().enumerate().filter(|(_, s)| s.is_none()).map(|(i, _)| i.to_string()).collect();
+    let missing: Vec<usize> = seen.iter().enumerate().filter(|(_, s)| s.is_none()).map(|(i, _)| i).collect();
     if !missing.is_empty() {
-        return Err(MergeError::Missing { missing: missing.join(", "), count });
+        return Err(MergeError::Missing { missing: spans(&missing), count });
     }
     let d = describe(&first.origin, &first.description)?;
     let first_origin = first.origin.clone();
+    // A record per slot, or some are missing: checked before the slots are made, since
+    // the description's counts are only numbers in a file (a replication count of 4e9
+    // asked for 100 GB).
+    let records: usize = parsed.iter().map(|p| p.records.len()).sum();
+    let slots_wanted = d
+        .points
+        .iter()
+        .fold(0usize, |n, (reps, names)| n.saturating_add((*reps as usize).saturating_mul(names.len())));
+    if slots_wanted > records {
+        return Err(MergeError::Malformed {
+            origin: first_origin,
+            problem: format!(
+                "the sweep it describes has {slots_wanted} (point, replication, platform) records, the \
+                 shards hold {records}"
+            ),
+        });
+    }
     // Slot every record at (point, replication, platform), then pool in index order.
     let mut slots: Vec<Vec<Vec<Option<Slot>>>> =
         d.points.iter().map(|(reps, names)| (0..*reps).map(|_| vec![None; names.len()]).collect()).collect();
@@ -764,6 +816,31 @@ pub fn merge(files: &[(String, Vec<u8>)]) -> Result<SweepResult, MergeError> {
         points.push(PointResult { coords, platforms });
     }
     Ok(assemble(&d.scenario, d.dims, d.slo_ms, points))
+}
+
+/// Indices as runs, "0, 3-7, 9", the first 20 of them and a count of the rest: a
+/// merge given one shard of a million lists the others briefly.
+fn spans(indices: &[usize]) -> String {
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for &i in indices {
+        match runs.last_mut() {
+            Some((_, end)) if *end + 1 == i => *end = i,
+            _ => runs.push((i, i)),
+        }
+    }
+    const SHOWN: usize = 20;
+    let mut text: Vec<String> = runs
+        .iter()
+        .take(SHOWN)
+        .map(|&(a, b)| if a == b { a.to_string() } else { format!("{a}-{b}") })
+        .collect();
+    if runs.len() > SHOWN {
+        text.push(format!(
+            "and {} more",
+            indices.len() - runs[..SHOWN].iter().map(|(a, b)| b - a + 1).sum::<usize>()
+        ));
+    }
+    text.join(", ")
 }
 
 #[cfg(test)]
@@ -873,5 +950,84 @@ mod tests {
         let line = record_line(job, &off, &latency);
         let e = parse_record(line.strip_prefix("rec ").unwrap()).unwrap_err();
         assert!(e.contains("cost.nodes add up to 120"), "{e}");
+    }
+
+    /// Counts in a shard file or `--shard` are bounded before anything is sized by them:
+    /// `--shard 0/4294967295` and a file's `shard 0 4294967295` asked for 34 and 68 GB
+    /// (the process aborted), a point's replication count of 4e9 for 100 GB.
+    #[test]
+    fn absurd_counts_are_refused_not_allocated() {
+        assert!(ShardSpec::parse("0/4294967295").unwrap_err().contains("at most 1000000"));
+        assert_eq!(ShardSpec::parse("0/1000000"), Ok(ShardSpec { index: 0, count: MAX_SHARDS }));
+        let text = "crossover-shard 6\nfingerprint 0\nshard 0 4294967295\nend\n";
+        let e = merge(&[("f".to_string(), text.as_bytes().to_vec())]).err().unwrap().to_string();
+        assert!(e.contains("no valid `shard K N` line"), "{e}");
+        // One point of 4e9 replications on one platform, and no record.
+        let text = format!(
+            "crossover-shard 6\nfingerprint 0\nshard 0 1\nscenario {}\nslo_ms none\nvary {}\n\
+             point 0 1 4294967295 {}\nservices 0 {}=none\nend\n",
+            hex(b"s"),
+            hex(b"traffic.rps=1"),
+            hex(b"a"),
+            hex(b"service")
+        );
+        let e = merge(&[("f".to_string(), text.into_bytes())]).err().unwrap().to_string();
+        assert!(
+            e.contains("has 4294967295 (point, replication, platform) records, the shards hold 0"),
+            "{e}"
+        );
+    }
+
+    /// The heap picks the shard the scan of every shard picked, so splits are unchanged;
+    /// and a million shards split 5,000 units at once (the scan took seconds, 16 s for
+    /// --shard 0/1000000000 of 4 units).
+    #[test]
+    fn many_shards_split_quickly_and_as_before() {
+        let text = "name = \"b\"\n[simulation]\nhorizon = \"1h\"\nreplications = 5\n[traffic]\n\
+                    profile = \"constant\"\nrps = 1.0\n[service]\ncpu = \"1ms\"\n[[platform]]\nname = \"a\"\n\
+                    autoscaler = { kind = \"fixed\", instances = 1 }\n";
+        let build = |o: &[crossover_scenario::Override]| {
+            crossover_scenario::parse_with_overrides(text, "b.toml", "b", o).map_err(|e| e.to_string())
+        };
+        let plan = Plan::new(vec![Vary::parse("traffic.rps=0..200:1000").unwrap()], build).unwrap();
+        let scan = |count: u32| -> Vec<u32> {
+            let work: Vec<f64> = plan
+                .points
+                .iter()
+                .flat_map(|p| {
+                    let s = &p.scenario;
+                    let r = crate::guard::expected_requests(&s.services[0].traffic, s.horizon.as_nanos());
+                    std::iter::repeat_n(r + UNIT_OVERHEAD_REQUESTS, s.replications as usize)
+                })
+                .collect();
+            let mut order: Vec<usize> = (0..work.len()).collect();
+            order.sort_by(|&a, &b| work[b].total_cmp(&work[a]).then(a.cmp(&b)));
+            let mut load = vec![0.0f64; count as usize];
+            let mut shard_of = vec![0u32; work.len()];
+            for unit in order {
+                let k = (0..load.len()).min_by(|&a, &b| load[a].total_cmp(&load[b]).then(a.cmp(&b))).unwrap();
+                load[k] += work[unit];
+                shard_of[unit] = k as u32;
+            }
+            shard_of
+        };
+        for count in [1, 2, 7, 64, 4999, 5000, 6000] {
+            assert_eq!(assignment(&plan, count), scan(count), "{count} shards");
+        }
+        let started = std::time::Instant::now();
+        let split = assignment(&plan, MAX_SHARDS);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
+        let mut used = split.clone();
+        used.sort_unstable();
+        assert_eq!(used, (0..5000).collect::<Vec<u32>>());
+    }
+
+    #[test]
+    fn missing_shards_are_listed_as_runs() {
+        assert_eq!(spans(&[2]), "2");
+        assert_eq!(spans(&[0, 3, 4, 5, 7]), "0, 3-5, 7");
+        let many: Vec<usize> = (0..100).map(|i| i * 2).chain(300..1000).collect();
+        assert_eq!(spans(&many).split(", ").count(), 21);
+        assert!(spans(&many).ends_with("and 780 more"), "{}", spans(&many));
     }
 }
