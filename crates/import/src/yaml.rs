@@ -33,14 +33,16 @@ const MAX_DEPTH: usize = 200;
 /// few small defaults; this is far above them and far below a machine's memory.
 const MAX_ALIAS_BYTES: usize = 16 << 20;
 
-/// Every document of `text`, in order (empty documents left out).
+/// Every document of `text`, in order (empty documents left out). `values` is how many
+/// more values (mappings, lists, scalars) the import may hold: each node built takes one,
+/// and past it the parse stops (see [`crate::MAX_VALUES`]).
 ///
 /// The events are pulled one by one rather than pushed by `Parser::load`, which recurses
 /// once per level of nesting: block nesting has no limit in the parser (only flow nesting
 /// does), so twenty kilobytes of `? ? ? ...` or `- - - ...` overflowed the stack before
 /// [`MAX_DEPTH`] could stop anything. Pulled, the first error ends the parse.
-pub fn load(text: &str) -> Result<Vec<Node>, YamlError> {
-    let mut builder = Builder::default();
+pub fn load(text: &str, values: &mut usize) -> Result<Vec<Node>, YamlError> {
+    let mut builder = Builder { values: *values, ..Builder::default() };
     let mut parser = Parser::new_from_str(text);
     loop {
         let (ev, mark) = parser
@@ -54,7 +56,8 @@ pub fn load(text: &str) -> Result<Vec<Node>, YamlError> {
             return Err(e);
         }
     }
-    Ok(builder.docs.into_iter().filter(|d| d.value != Value::Null).collect())
+    *values = builder.values;
+    Ok(builder.docs)
 }
 
 fn pos(m: Marker) -> Pos {
@@ -74,8 +77,10 @@ struct Builder {
     stack: Vec<Open>,
     /// Each anchor's node, and its [`weight`].
     anchors: HashMap<usize, (Node, usize)>,
-    /// What the aliases read so far have copied.
+    /// What the anchors and aliases read so far have copied.
     alias_bytes: usize,
+    /// How many more nodes may be built.
+    values: usize,
     error: Option<YamlError>,
 }
 
@@ -92,12 +97,37 @@ fn weight(node: &Node) -> usize {
         }
 }
 
+/// The error for copies past [`MAX_ALIAS_BYTES`].
+fn copies_too_large(pos: Pos) -> YamlError {
+    YamlError {
+        pos,
+        message: format!(
+            "the anchors (`&name`) and aliases (`*name`) up to here copy more than {} MiB of values: each anchor keeps a copy of what it names and each alias is another, and anchors naming aliases multiply them; write the values out or alias less",
+            MAX_ALIAS_BYTES >> 20
+        ),
+    }
+}
+
 impl Builder {
     fn push(&mut self, node: Node, anchor: usize) {
         if anchor > 0 {
-            self.anchors.insert(anchor, (node.clone(), weight(&node)));
+            // The anchor's copy counts as an alias's would: anchors nested in anchors each
+            // copy everything under them (a few megabytes under two hundred levels of
+            // them asked for gigabytes).
+            let w = weight(&node);
+            if self.alias_bytes.saturating_add(w) > MAX_ALIAS_BYTES {
+                if self.error.is_none() {
+                    self.error = Some(copies_too_large(node.pos));
+                }
+                return;
+            }
+            self.alias_bytes += w;
+            self.anchors.insert(anchor, (node.clone(), w));
         }
         match self.stack.last_mut() {
+            // An empty document is left out (it is not kept: a stream of millions of
+            // `---` would otherwise hold a node for each).
+            None if node.value == Value::Null => {}
             None => self.docs.push(node),
             Some(Open::Seq(items, _, _)) => items.push(node),
             Some(Open::Map(entries, key, start, _)) => match key.take() {
@@ -132,6 +162,13 @@ impl MarkedEventReceiver for Builder {
             return;
         }
         let at = pos(mark);
+        if matches!(ev, Event::Scalar(..) | Event::SequenceStart(..) | Event::MappingStart(..)) {
+            if self.values == 0 {
+                self.error = Some(YamlError { pos: at, message: crate::too_many_values() });
+                return;
+            }
+            self.values -= 1;
+        }
         if self.stack.len() > MAX_DEPTH {
             self.error =
                 Some(YamlError { pos: at, message: format!("nested deeper than {MAX_DEPTH} levels") });
@@ -156,13 +193,7 @@ impl MarkedEventReceiver for Builder {
             }
             Event::Alias(id) => match self.anchors.get(&id) {
                 Some((_, w)) if self.alias_bytes.saturating_add(*w) > MAX_ALIAS_BYTES => {
-                    self.error = Some(YamlError {
-                        pos: at,
-                        message: format!(
-                            "the aliases (`*name`) up to here copy more than {} MiB of values: each alias is a copy of what its anchor names, and anchors naming aliases multiply them; write the values out or alias less",
-                            MAX_ALIAS_BYTES >> 20
-                        ),
-                    })
+                    self.error = Some(copies_too_large(at))
                 }
                 Some((node, w)) => {
                     self.alias_bytes += *w;
@@ -183,6 +214,10 @@ impl MarkedEventReceiver for Builder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn load(text: &str) -> Result<Vec<Node>, YamlError> {
+        super::load(text, &mut usize::MAX.clone())
+    }
 
     #[test]
     fn documents_keep_their_positions() {

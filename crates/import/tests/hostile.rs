@@ -145,3 +145,53 @@ fn sizes_that_are_not_finite_are_refused() {
         assert!(e.message.contains(says), "{name}: {e}");
     }
 }
+
+/// Values that take memory out of all proportion to the bytes that write them: each
+/// value of the tree takes some fifty to a hundred bytes however short its text, so a
+/// 64 MiB file of `0,` asked for gigabytes (serde_json's own tree of a JSON file was a
+/// second copy); an anchor keeps a copy of what it names, so anchors nested two hundred
+/// deep copied everything under them two hundred times. Past `MAX_VALUES` values, or
+/// 16 MiB of copies, the import stops, located where it stopped.
+#[test]
+fn values_past_the_limit_are_refused_where_they_start() {
+    let n = crossover_import::MAX_VALUES;
+    let zeros = vec!["0"; n].join(",");
+    for (name, text, line) in [
+        ("flow.yaml", format!("a: 1\nb: [{zeros}]\n"), 2),
+        // The mapping, its keys and `1` take five: the item on line 2 + (n - 4) is one too many.
+        ("block.yaml", format!("a: 1\nb:\n{}", "- 0\n".repeat(n)), n - 2),
+        ("list.json", format!("[\n{zeros}]\n"), 2),
+        ("object.json", format!("{{\"a\":\n[{zeros}]}}\n"), 2),
+    ] {
+        let e = read(&[source(name, &text)]).unwrap_err();
+        assert_eq!((e.loc.file.as_str(), e.loc.pos.line), (name, line), "{e}");
+        assert!(e.message.starts_with(&format!("more than {n} values")), "{e}");
+    }
+    // The budget is the import's, not each file's.
+    let half = format!("{{\"a\": [{}]}}", vec!["0"; n / 2].join(","));
+    let e = read(&[source("a.json", &half), source("b.json", &half)]).unwrap_err();
+    assert_eq!(e.loc.file, "b.json", "{e}");
+    // Anchors within anchors: each level's copy counts.
+    let depth = 150;
+    let inner = vec!["\"xxxxxxxxxxxxxxxx\""; 20_000].join(",");
+    let nested = format!(
+        "a: {}[{inner}]{}\n",
+        (0..depth).map(|i| format!("&n{i} [")).collect::<String>(),
+        "]".repeat(depth)
+    );
+    let e = read(&[source("anchors.yaml", &nested)]).unwrap_err();
+    assert!(e.message.contains("anchors (`&name`) and aliases (`*name`)"), "{e}");
+    assert_eq!(e.loc.pos.line, 1, "{e}");
+}
+
+/// A `fly.toml` is a few hundred bytes; the TOML parser builds a tree of the whole
+/// file (some hundred and fifty bytes a value) before anything can be counted.
+#[test]
+fn toml_files_past_the_limit_are_refused_unparsed() {
+    let big = format!("app = \"a\"\nx = [{}]\n", vec!["0"; crossover_import::MAX_TOML_BYTES / 2].join(","));
+    let e = read(&[source("fly.toml", &big)]).unwrap_err();
+    assert_eq!(e.loc.file, "fly.toml");
+    assert!(e.message.contains("at most 1048576 bytes"), "{e}");
+    // Not named .toml: not tried as TOML but read as YAML (one long text, skipped).
+    assert!(read(&[source("config", &big)]).unwrap().workloads.is_empty());
+}
