@@ -191,7 +191,15 @@ impl<'de> serde::de::Visitor<'de> for JsonSeed<'_> {
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
         let mut entries = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         while let Some(key) = map.next_key::<String>()? {
+            // RFC 8259: "The names within an object SHOULD be unique", and readers differ
+            // on which of two values they keep (serde_json's map kept the last).
+            if !seen.insert(key.clone()) {
+                return Err(serde::de::Error::custom(format!(
+                    "the key {key:?} appears twice in this object: keep one"
+                )));
+            }
             let value = map.next_value_seed(JsonSeed { values: &mut *self.values })?;
             entries.push((key, value));
         }

@@ -68,7 +68,9 @@ fn pos(m: Marker) -> Pos {
 /// A container being filled: a sequence, or a mapping with the key awaiting its value.
 enum Open {
     Seq(Vec<Node>, Pos, usize),
-    Map(Vec<(String, Node)>, Option<String>, Pos, usize),
+    /// Entries, the key awaiting its value, where the mapping starts, its anchor, and
+    /// where each key was met (a key met twice is an error).
+    Map(Vec<(String, Node)>, Option<String>, Pos, usize, HashMap<String, Pos>),
 }
 
 #[derive(Default)]
@@ -130,27 +132,45 @@ impl Builder {
             None if node.value == Value::Null => {}
             None => self.docs.push(node),
             Some(Open::Seq(items, _, _)) => items.push(node),
-            Some(Open::Map(entries, key, start, _)) => match key.take() {
+            Some(Open::Map(entries, key, start, _, seen)) => match key.take() {
                 Some(k) => entries.push((k, node)),
-                None => match node.value {
+                None => {
+                    let k = match node.value {
+                        Value::Scalar(s) => s,
+                        Value::Null => String::new(),
+                        _ => {
+                            if self.error.is_none() {
+                                self.error = Some(YamlError {
+                                    pos: node.pos,
+                                    message: "a mapping key must be plain text, not a list or a mapping"
+                                        .into(),
+                                });
+                            }
+                            String::new()
+                        }
+                    };
                     // A block mapping starts where its first key does (the parser marks
                     // the mapping a token later).
-                    Value::Scalar(s) if entries.is_empty() => {
+                    if entries.is_empty() {
                         *start = node.pos;
-                        *key = Some(s)
                     }
-                    Value::Scalar(s) => *key = Some(s),
-                    Value::Null => *key = Some(String::new()),
-                    _ => {
+                    // YAML keys are unique ("The content of a mapping node is an unordered
+                    // set of key/value node pairs, with the restriction that each of the
+                    // keys is unique", YAML 1.2.2, 3.2.1.1); parsers differ on which of
+                    // two values they keep, so reading either would be a guess.
+                    if let Some(first) = seen.insert(k.clone(), node.pos) {
                         if self.error.is_none() {
                             self.error = Some(YamlError {
                                 pos: node.pos,
-                                message: "a mapping key must be plain text, not a list or a mapping".into(),
+                                message: format!(
+                                    "the key `{k}` appears twice in this mapping (first at line {}, column {}): YAML keys must be unique; keep one",
+                                    first.line, first.col
+                                ),
                             });
                         }
-                        *key = Some(String::new());
                     }
-                },
+                    *key = Some(k);
+                }
             },
         }
     }
@@ -182,11 +202,13 @@ impl MarkedEventReceiver for Builder {
                 self.push(Node::new(value, at), anchor);
             }
             Event::SequenceStart(anchor, _) => self.stack.push(Open::Seq(Vec::new(), at, anchor)),
-            Event::MappingStart(anchor, _) => self.stack.push(Open::Map(Vec::new(), None, at, anchor)),
+            Event::MappingStart(anchor, _) => {
+                self.stack.push(Open::Map(Vec::new(), None, at, anchor, HashMap::new()))
+            }
             Event::SequenceEnd | Event::MappingEnd => {
                 let (node, anchor) = match self.stack.pop() {
                     Some(Open::Seq(items, p, a)) => (Node::new(Value::Seq(items), p), a),
-                    Some(Open::Map(entries, _, p, a)) => (Node::new(Value::Map(entries), p), a),
+                    Some(Open::Map(entries, _, p, a, _)) => (Node::new(Value::Map(entries), p), a),
                     None => return,
                 };
                 self.push(node, anchor);

@@ -195,3 +195,23 @@ fn toml_files_past_the_limit_are_refused_unparsed() {
     // Not named .toml: not tried as TOML but read as YAML (one long text, skipped).
     assert!(read(&[source("config", &big)]).unwrap().workloads.is_empty());
 }
+
+/// A key written twice: YAML and JSON parsers differ on which value they keep (the YAML
+/// reader kept the first, serde_json the last), so either was a silent guess at what the
+/// cluster or AWS would read; it is an error at the second key.
+#[test]
+fn a_key_written_twice_is_refused_at_the_second() {
+    let yaml =
+        DEPLOYMENT.replace("spec:\n  template:", "spec:\n  replicas: 2\n  template:") + "  replicas: 50\n";
+    let e = read(&[source("dup.yaml", &yaml)]).unwrap_err();
+    assert_eq!(e.to_string(), "dup.yaml:10:3: invalid YAML: the key `replicas` appears twice in this mapping (first at line 5, column 3): YAML keys must be unique; keep one");
+    let flow = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, name: b}\n";
+    let e = read(&[source("flow.yaml", flow)]).unwrap_err();
+    assert_eq!((e.loc.pos.line, e.loc.pos.col), (3, 21), "{e}");
+    let json = "{\"family\": \"f\", \"cpu\": \"256\",\n \"cpu\": \"4096\", \"containerDefinitions\": [{}]}";
+    let e = read(&[source("td.json", json)]).unwrap_err();
+    assert_eq!(e.loc.pos.line, 2, "{e}");
+    assert!(e.message.starts_with("the key \"cpu\" appears twice in this object"), "{e}");
+    // The same key in different mappings, and keys differing by case, are fine.
+    assert!(read(&[source("ok.yaml", "a: {x: 1}\nb: {x: 1, X: 2}\n")]).is_ok());
+}
