@@ -311,6 +311,10 @@ const MIN_CPU: f64 = 0.01;
 const MAX_COUNT: u64 = 100_000;
 /// The longest duration written: a year (the format's limit is ten).
 const MAX_SECS: f64 = 365.0 * 86_400.0;
+/// The range of the format's autoscaler targets other than CPU (requests per second, in
+/// flight, per target).
+const METRIC_MIN: f64 = 1e-6;
+const METRIC_MAX: f64 = 1e9;
 /// The most tasks a scheduled run may have (the format's `tasks` and `parallelism`).
 const MAX_TASKS: u64 = 10_000;
 
@@ -584,7 +588,7 @@ fn service_overrides(w: &Workload, preset: &str, platform: &toml::Table) -> Vec<
         if matches!(w.origin, Origin::Kubernetes) {
             lines.push(format!(
                 "startup = {{ fixed = {} }}   # readiness probe initialDelaySeconds",
-                quote(&secs(s))
+                quote(&secs(s.min(MAX_SECS)))
             ));
         }
     }
@@ -621,9 +625,13 @@ fn service_overrides(w: &Workload, preset: &str, platform: &toml::Table) -> Vec<
             }
         }
         Some(Scaling::TargetTracking { min, max, metric, target, out_cooldown, in_cooldown }) => {
+            // Within the format's ranges: a CPU utilisation of 1% to 100%, requests per
+            // target of 1e-6 to 1e9; said where it had to bring the file's value in.
+            let (lo, hi) = if *metric == "cpu" { (0.01, 1.0) } else { (METRIC_MIN, METRIC_MAX) };
+            let t = target.clamp(lo, hi);
             let mut parts = vec![format!(
                 "kind = \"target-tracking\", metric = \"{metric}\", target = {}",
-                float(round6(*target))
+                float(round6(t))
             )];
             if let Some(c) = out_cooldown {
                 parts.push(format!("scale_out_cooldown = {}", quote(&secs(c.min(MAX_SECS)))));
@@ -631,7 +639,18 @@ fn service_overrides(w: &Workload, preset: &str, platform: &toml::Table) -> Vec<
             if let Some(c) = in_cooldown {
                 parts.push(format!("scale_in_cooldown = {}", quote(&secs(c.min(MAX_SECS)))));
             }
-            lines.push(format!("autoscaler = {{ {} }}", parts.join(", ")));
+            let note = if t == *target {
+                String::new()
+            } else if *metric == "cpu" {
+                format!("   # a CPU target of {}% is taken as {}%", shown(target * 100.0), shown(t * 100.0))
+            } else {
+                format!(
+                    "   # a target of {} is taken as {}, within crossover's {METRIC_MIN} to {METRIC_MAX}",
+                    shown(*target),
+                    shown(t)
+                )
+            };
+            lines.push(format!("autoscaler = {{ {} }}{note}", parts.join(", ")));
             let min = (*min).clamp(1, MAX_COUNT);
             lines.push(format!("min_instances = {min}"));
             lines.push(format!("max_instances = {}", (*max).clamp(min, MAX_COUNT)));
@@ -672,9 +691,17 @@ fn hpa_lines(h: &Hpa) -> Vec<String> {
             }
             parts.push(format!("metric = \"cpu\", target = {}", float(round6(v))));
         }
-        Some(HpaMetric::Rps(t)) => parts.push(format!("metric = \"rps\", target = {}", float(*t))),
-        Some(HpaMetric::Concurrency(t)) => {
-            parts.push(format!("metric = \"concurrency\", target = {}", float(*t)))
+        Some(HpaMetric::Rps(t)) | Some(HpaMetric::Concurrency(t)) => {
+            let metric = if matches!(h.metric, Some(HpaMetric::Rps(_))) { "rps" } else { "concurrency" };
+            let v = t.clamp(METRIC_MIN, METRIC_MAX);
+            if v != *t {
+                notes.push(format!(
+                    "a target of {} is taken as {}, within crossover's {METRIC_MIN} to {METRIC_MAX}",
+                    shown(*t),
+                    shown(v)
+                ));
+            }
+            parts.push(format!("metric = \"{metric}\", target = {}", float(v)))
         }
         Some(HpaMetric::Queue { target, .. }) => {
             parts.push(format!("metric = \"queue\", target = {}", float(round6(target.clamp(1e-3, 1e9)))))
@@ -830,6 +857,16 @@ fn wrap(text: &str, prefix: &str) -> String {
         line += word.len();
     }
     out
+}
+
+/// A number for a comment: as [`trim`] writes it, or in exponent form when that would
+/// show hundreds of digits or none.
+fn shown(v: f64) -> String {
+    if v == 0.0 || (1e-3..1e9).contains(&v.abs()) {
+        trim(v)
+    } else {
+        format!("{v:e}")
+    }
 }
 
 fn round6(v: f64) -> f64 {

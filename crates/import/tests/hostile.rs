@@ -215,3 +215,168 @@ fn a_key_written_twice_is_refused_at_the_second() {
     // The same key in different mappings, and keys differing by case, are fine.
     assert!(read(&[source("ok.yaml", "a: {x: 1}\nb: {x: 1, X: 2}\n")]).is_ok());
 }
+
+/// A Deployment `a` and an autoscaler document for it.
+fn with_autoscaler(doc: &str) -> String {
+    format!("{DEPLOYMENT}---\n{doc}")
+}
+
+const HPA: &str = "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: a}\nspec:\n  scaleTargetRef: {name: a}\n  minReplicas: 1\n  maxReplicas: 10\n";
+const KEDA: &str = "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata: {name: a}\nspec:\n  scaleTargetRef: {name: a}\n";
+const RPS: &str = "  metrics: [{type: Pods, pods: {metric: {name: http_requests_per_second}, target: {type: AverageValue, averageValue: TARGET}}}]\n";
+const TASK: &str =
+    r#"{"family": "api", "cpu": "256", "memory": "512", "containerDefinitions": [{"name": "a"}]}"#;
+const SERVICE: &str = r#"{"serviceName": "api", "taskDefinition": "api:1", "desiredCount": 2}"#;
+const KNATIVE: &str = "apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: {name: hello}\nspec:\n  template:\n    metadata:\n      annotations: {ANNOTATIONS}\n    spec:\n      containers: [{image: x}]\n";
+const FLY: &str = "app = \"a\"\n[http_service]\nauto_stop_machines = \"stop\"\n";
+
+/// An Application Auto Scaling policy for the service `api`, `config` inside its
+/// TargetTrackingScalingPolicyConfiguration.
+fn policy(config: &str) -> String {
+    format!(
+        r#"{{"ServiceNamespace": "ecs", "ResourceId": "service/default/api", "TargetTrackingScalingPolicyConfiguration": {{"PredefinedMetricSpecification": {{"PredefinedMetricType": "ECSServiceAverageCPUUtilization"}}, {config}}}}}"#
+    )
+}
+
+/// Values the files' own tools refuse (a target of 0, a minimum above the maximum, an
+/// unknown selectPolicy, a negative cooldown, a count that is not a whole number) were
+/// read, or passed over, and the scenario's validation then refused them: the platform
+/// the files describe was quietly left out ("not mapped"), or the value ignored. Each is
+/// now an error at the value, saying what is allowed.
+#[test]
+fn autoscaler_values_the_files_tools_refuse_are_errors_at_the_value() {
+    let ecs = |p: String| vec![source("td.json", TASK), source("svc.json", SERVICE), source("p.json", &p)];
+    let yaml = |text: String| vec![source("a.yaml", &text)];
+    let hpa_with = |extra: &str| with_autoscaler(&format!("{HPA}{extra}"));
+    let cases: Vec<(Vec<Source>, &str, &str)> = vec![
+        (yaml(hpa_with(&RPS.replace("TARGET", "0"))), "a.yaml:17:", "target: \"0\": must be above 0"),
+        (
+            yaml(hpa_with("  behavior: {scaleDown: {selectPolicy: Bogus}}\n")),
+            "a.yaml:17:",
+            "Kubernetes allows Max, Min or Disabled",
+        ),
+        (
+            yaml(with_autoscaler(&HPA.replace("minReplicas: 1", "minReplicas: 12"))),
+            "a.yaml:15:",
+            "minReplicas 12 is above maxReplicas 10",
+        ),
+        (
+            yaml(with_autoscaler(&format!(
+                "{KEDA}  pollingInterval: 0\n  triggers: [{{type: cpu, metadata: {{value: '50'}}}}]\n"
+            ))),
+            "a.yaml:15:",
+            "pollingInterval: expected a whole number of seconds from 1",
+        ),
+        (
+            yaml(with_autoscaler(&format!(
+                "{KEDA}  triggers: [{{type: cpu, metadata: {{value: '-50'}}}}]\n"
+            ))),
+            "a.yaml:15:",
+            "metadata.value: expected a utilisation in percent above 0",
+        ),
+        (
+            yaml(with_autoscaler(&format!("{KEDA}  minReplicaCount: 5\n  maxReplicaCount: 2\n"))),
+            "a.yaml:15:",
+            "minReplicaCount 5 is above maxReplicaCount 2",
+        ),
+        (
+            yaml(KNATIVE.replace("ANNOTATIONS", "autoscaling.knative.dev/minScale: '2.5'")),
+            "a.yaml:7:",
+            "minScale: expected a whole number",
+        ),
+        (
+            yaml(KNATIVE.replace(
+                "ANNOTATIONS",
+                "autoscaling.knative.dev/minScale: '5', autoscaling.knative.dev/maxScale: '2'",
+            )),
+            "a.yaml:7:",
+            "minScale 5 is above maxScale 2",
+        ),
+        (
+            ecs(policy(r#""TargetValue": 0"#)),
+            "p.json: ",
+            "TargetValue: expected a number above 0, found \"0\"",
+        ),
+        (
+            ecs(policy(r#""TargetValue": "high""#)),
+            "p.json: ",
+            "TargetValue: expected a number above 0, found \"high\"",
+        ),
+        (
+            ecs(policy(r#""TargetValue": 50, "ScaleOutCooldown": -60"#)),
+            "p.json: ",
+            "ScaleOutCooldown: expected a number of seconds, at least 0",
+        ),
+        (
+            ecs(policy(r#""TargetValue": 50, "MinCapacity": "two""#).replace(
+                r#", "TargetTrackingScalingPolicyConfiguration": {"#,
+                r#", "MinCapacity": "two", "TargetTrackingScalingPolicyConfiguration": {"#,
+            )),
+            "p.json: ",
+            "MinCapacity: expected a whole number",
+        ),
+        (
+            ecs(policy(r#""TargetValue": 50"#)
+                .replace(r#""ResourceId""#, r#""MinCapacity": 9, "MaxCapacity": 3, "ResourceId""#)),
+            "p.json: ",
+            "MinCapacity 9 is above MaxCapacity 3",
+        ),
+        (
+            vec![source("fly.toml", &format!("{FLY}[[vm]]\ncpus = -2\n"))],
+            "fly.toml: ",
+            "cpus = \"-2\": expected a number of vCPUs above 0",
+        ),
+        (vec![source("fly.toml", &format!("{FLY}[[vm]]\ncpus = \"two\"\n"))], "fly.toml: ", "cpus = \"two\""),
+        (
+            vec![source("fly.toml", &format!("{FLY}min_machines_running = -3\n"))],
+            "fly.toml: ",
+            "min_machines_running = \"-3\": expected a whole number",
+        ),
+        (
+            vec![source("fly.toml", &format!("{FLY}[http_service.concurrency]\nsoft_limit = 0\n"))],
+            "fly.toml: ",
+            "concurrency.soft_limit = \"0\": expected a whole number from 1",
+        ),
+    ];
+    for (sources, at, says) in cases {
+        let e = read(&sources).map(|_| ()).unwrap_err().to_string();
+        assert!(e.starts_with(at) && e.contains(says), "{at} {says}: {e}");
+    }
+}
+
+/// Values valid in the files but outside the scenario format's ranges are brought
+/// within them and said, the files' platforms kept (they were left out: a target of
+/// 1e30 requests/s, a CPU target of 1e308%, an initialDelaySeconds of 1e300 s); a
+/// Knative maxScale of 0 means no limit (it became a limit of one instance).
+#[test]
+fn autoscaler_values_outside_the_formats_ranges_are_brought_in_and_said() {
+    let opts = Options { name: "t".into(), ..Options::default() };
+    let delay = DEPLOYMENT.replace(
+        "      - resources:",
+        "      - readinessProbe: {initialDelaySeconds: 1e300}\n        resources:",
+    );
+    let ecs = [
+        source("td.json", TASK),
+        source("svc.json", SERVICE),
+        source("p.json", &policy(r#""TargetValue": 1e308"#)),
+    ];
+    for (sources, platform, says) in [
+        (
+            vec![source("a.yaml", &with_autoscaler(&format!("{HPA}{}", RPS.replace("TARGET", "1e30"))))],
+            "gke-autopilot",
+            "target = 1000000000.0 }   # a target of 1e30 is taken as 1e9, within crossover's 0.000001 to 1000000000",
+        ),
+        (vec![source("a.yaml", &delay)], "gke-autopilot", "startup = { fixed = \"31536000s\" }"),
+        (ecs.to_vec(), "fargate", "target = 1.0 }   # a CPU target of 1e308% is taken as 100%"),
+    ] {
+        let imported = read(&sources).unwrap();
+        let (text, notes) = build(&imported, &opts, Path::new(".")).unwrap();
+        assert!(text.contains(&format!("name = \"{platform}\"")), "{platform} left out: {notes:?}");
+        assert!(text.contains(says), "{says}: {text}");
+    }
+    let unlimited = KNATIVE.replace("ANNOTATIONS", "autoscaling.knative.dev/maxScale: '0'");
+    let (text, _) = build(&read(&[source("k.yaml", &unlimited)]).unwrap(), &opts, Path::new(".")).unwrap();
+    let cloud_run = text.split("name = \"cloud-run\"").nth(1).unwrap().split("[[platform]]").next().unwrap();
+    assert!(!cloud_run.contains("max_instances"), "{cloud_run}");
+    assert!(text.contains("maxScale 0 means no limit"), "{text}");
+}
