@@ -592,10 +592,20 @@ fn service_overrides(w: &Workload, preset: &str, platform: &toml::Table) -> Vec<
             ));
         }
     }
+    // The preset's pool. A count the files run above it (a Deployment of 300 replicas, a
+    // preset's 200) gets room for it, as a Job's parallelism does below: the scenario's
+    // validation refused it and the platform the files describe was left out.
+    let pool = platform.get("max_instances").and_then(Value::as_integer).unwrap_or(0).max(0) as u64;
+    let room = |n: u64, what: &str, lines: &mut Vec<String>| {
+        if n > pool {
+            lines.push(format!("max_instances = {n}   # {what}: room for it (the preset's pool is {pool})"));
+        }
+    };
     let fixed = |n: u64, lines: &mut Vec<String>| {
         let n = n.clamp(1, MAX_COUNT);
         lines.push(format!("autoscaler = {{ kind = \"fixed\", instances = {n} }}"));
         lines.push(format!("min_instances = {n}"));
+        room(n, "the files' count", lines);
     };
     match &w.scaling {
         Some(Scaling::Fixed(n)) => fixed(*n, &mut lines),
@@ -612,8 +622,9 @@ fn service_overrides(w: &Workload, preset: &str, platform: &toml::Table) -> Vec<
             }
             let min = (*min).min(MAX_COUNT);
             lines.push(format!("min_instances = {min}"));
-            if let Some(m) = max {
-                lines.push(format!("max_instances = {}", (*m).clamp(min.max(1), MAX_COUNT)));
+            match max {
+                Some(m) => lines.push(format!("max_instances = {}", (*m).clamp(min.max(1), MAX_COUNT))),
+                None => room(min, "minScale", &mut lines),
             }
             if let Some(t) = w.timeout_s.filter(|t| *t > 0.0) {
                 lines.push(format!("request_timeout = {}", quote(&secs(t.min(MAX_SECS)))));
@@ -670,8 +681,7 @@ fn service_overrides(w: &Workload, preset: &str, platform: &toml::Table) -> Vec<
     if let Some(job) = w.job.as_ref().filter(|j| j.kind == "cron") {
         // The files' own platform runs as many pods at once as the Job says.
         let at_once = job.parallelism.unwrap_or(1).min(job.tasks.unwrap_or(u64::MAX)).clamp(1, MAX_TASKS);
-        let pool = platform.get("max_instances").and_then(Value::as_integer).unwrap_or(0).max(0) as u64;
-        if at_once > pool {
+        if at_once > pool && !lines.iter().any(|l| l.starts_with("max_instances")) {
             lines.push(format!(
                 "max_instances = {at_once}   # the Job's parallelism: room for every pod it runs at once"
             ));

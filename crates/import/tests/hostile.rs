@@ -380,3 +380,33 @@ fn autoscaler_values_outside_the_formats_ranges_are_brought_in_and_said() {
     assert!(!cloud_run.contains("max_instances"), "{cloud_run}");
     assert!(text.contains("maxScale 0 means no limit"), "{text}");
 }
+
+/// A count the files run above a preset's pool (a Deployment of 300 replicas on presets
+/// of 200, an ECS service of 300 tasks or a Knative minScale of 300 on presets of 100):
+/// the scenario's validation refused `instances` above `max_instances` and the platform
+/// the files describe was left out; it now gets room for the count, said in a comment.
+#[test]
+fn counts_above_a_presets_pool_get_room_on_the_files_own_platform() {
+    let opts = Options { name: "t".into(), ..Options::default() };
+    let deployment = DEPLOYMENT.replace("spec:\n  template:", "spec:\n  replicas: 300\n  template:");
+    let service = SERVICE.replace("\"desiredCount\": 2", "\"desiredCount\": 300");
+    let knative = KNATIVE.replace("ANNOTATIONS", "autoscaling.knative.dev/minScale: '300'");
+    for (sources, platforms) in [
+        (
+            vec![source("a.yaml", &deployment)],
+            &["gke-autopilot", "gke-standard", "eks", "k8s-self-managed"][..],
+        ),
+        (vec![source("td.json", TASK), source("svc.json", &service)], &["fargate"][..]),
+        (vec![source("k.yaml", &knative)], &["cloud-run"][..]),
+    ] {
+        let (text, notes) = build(&read(&sources).unwrap(), &opts, Path::new(".")).unwrap();
+        for p in platforms {
+            let block = text
+                .split(&format!("name = \"{p}\"\n"))
+                .nth(1)
+                .unwrap_or_else(|| panic!("{p} left out: {notes:?}"));
+            let block = block.split("[[platform]]").next().unwrap();
+            assert!(block.contains("max_instances = 300   # "), "{p}: {block}");
+        }
+    }
+}
