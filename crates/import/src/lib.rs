@@ -225,8 +225,9 @@ pub fn line_col(text: &str, offset: usize) -> Pos {
 
 /// The scenario for `imported`, checked by the scenario crate's own validation (files it
 /// names looked up from `base_dir`). A candidate platform that cannot run a service as
-/// sized (a pod larger than its nodes) is left out and the reason listed; any other
-/// problem is a defect of the importer, returned as an error.
+/// sized (a pod larger than its nodes, a job's parallelism above its pool) is left out
+/// and the reason listed; any other problem is a defect of the importer, returned as an
+/// error.
 pub fn build(imported: &Imported, opts: &Options, base_dir: &Path) -> Result<(String, Vec<String>), String> {
     let mut opts = opts.clone();
     loop {
@@ -262,7 +263,16 @@ pub fn build(imported: &Imported, opts: &Options, base_dir: &Path) -> Result<(St
         let mut dropped = false;
         for d in &err.diagnostics {
             let Some(rest) = d.key.strip_prefix("platform[") else { continue };
-            let Some(i) = rest.split(']').next().and_then(|i| i.parse::<usize>().ok()) else { continue };
+            let Some((i, key)) = rest.split_once("].") else { continue };
+            let Ok(i) = i.parse::<usize>() else { continue };
+            // Only what a platform can hold (`services.NAME.instance...`: a pod larger
+            // than its nodes; `services.NAME.max_instances`: fewer instances than a job
+            // runs at once): any other refusal is a value the import wrote wrong, and
+            // leaving the platform out hid it (a target of 0 left out the very platform
+            // the files describe, said only as "not mapped").
+            if !matches!(key.split('.').nth(2), Some("instance" | "max_instances")) {
+                continue;
+            }
             if let Some(name) = names.get(i) {
                 if emit::CANDIDATES.contains(&name.as_str()) && !opts.excluded.iter().any(|(x, _)| x == name)
                 {

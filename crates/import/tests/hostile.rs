@@ -410,3 +410,21 @@ fn counts_above_a_presets_pool_get_room_on_the_files_own_platform() {
         }
     }
 }
+
+/// A value the import writes that the scenario's validation refuses, other than what a
+/// platform can hold (a pod larger than its nodes, more at once than its pool): the
+/// platform was left out and the refusal listed as "not mapped", which hid values read
+/// wrong (each found so far is refused where it is read, above). It is now a defect of
+/// the import, said as one.
+#[test]
+fn a_value_written_wrong_is_a_defect_not_a_platform_left_out() {
+    let mut imported = read(&[source("fly.toml", FLY)]).unwrap();
+    let w = &mut imported.workloads[0];
+    if let Some(crossover_import::model::Scaling::Fly { soft, .. }) = &mut w.scaling {
+        *soft = Some(0);
+    }
+    let opts = Options { name: "t".into(), ..Options::default() };
+    let e = build(&imported, &opts, Path::new(".")).unwrap_err();
+    assert!(e.contains("a defect of crossover import"), "{e}");
+    assert!(e.contains("soft_limit"), "{e}");
+}
