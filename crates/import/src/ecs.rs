@@ -90,13 +90,42 @@ pub(crate) fn task_definition(file: &str, td: &Node, out: &mut Imported) -> Resu
         Some(v) => Some(task_memory(v.as_str().unwrap_or("")).ok_or_else(|| bad("memory", v))?),
         None => None,
     };
-    let containers = td.get("containerDefinitions").map(Node::items).unwrap_or_default();
+    let list = td.get("containerDefinitions");
+    let containers = list.map(Node::items).unwrap_or_default();
+    if containers.is_empty() {
+        let what = match list {
+            Some(n) if matches!(n.value, crate::node::Value::Seq(_)) => "an empty list",
+            Some(n) => n.kind(),
+            None => "missing",
+        };
+        return Err(ImportError::at(
+            loc(file),
+            format!("task definition {family}: `containerDefinitions` is {what}: ECS requires a list of at least one container"),
+        ));
+    }
     let (mut cpu, mut mem) = (0.0, 0.0);
     let mut grace = None::<f64>;
     for (i, c) in containers.iter().enumerate() {
-        cpu += c.get("cpu").and_then(Node::as_f64).unwrap_or(0.0) / 1024.0;
-        mem +=
-            c.get("memory").or(c.get("memoryReservation")).and_then(Node::as_f64).unwrap_or(0.0) * 1048576.0;
+        // A container's CPU units and MiB: a number at least 0 where given (ECS's are
+        // integers); a negative one took from the others' sum, text was passed over.
+        let units = |key: &str| -> Result<f64, ImportError> {
+            match c.get(key) {
+                None => Ok(0.0),
+                Some(n) => n.as_f64().filter(|v| *v >= 0.0).ok_or_else(|| {
+                    ImportError::at(
+                        loc(file),
+                        format!(
+                            "task definition {family}: containerDefinitions[{i}].{key}: expected a number at least 0 ({}), found {:?}",
+                            if key == "cpu" { "CPU units, 1024 to a vCPU" } else { "MiB" },
+                            n.as_str().unwrap_or(n.kind())
+                        ),
+                    )
+                }),
+            }
+        };
+        cpu += units("cpu")? / 1024.0;
+        let reservation = units("memoryReservation")?;
+        mem += if c.get("memory").is_some() { units("memory")? } else { reservation } * 1048576.0;
         if w.image.is_none() {
             w.image = c.get("image").and_then(Node::as_str).map(str::to_string);
         }

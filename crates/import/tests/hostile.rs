@@ -428,3 +428,22 @@ fn a_value_written_wrong_is_a_defect_not_a_platform_left_out() {
     assert!(e.contains("a defect of crossover import"), "{e}");
     assert!(e.contains("soft_limit"), "{e}");
 }
+
+/// An ECS container's `cpu`, `memory` or `memoryReservation` that is negative or not a
+/// number: a negative one was summed (-1024 and 2048 units made one vCPU) and text
+/// passed over as 0; a task definition without containers was imported at the presets'
+/// sizes. Each is an error naming the container and key.
+#[test]
+fn ecs_container_sizes_that_are_not_sizes_are_refused() {
+    for (containers, says) in [
+        (r#"[{"cpu": -1024}, {"cpu": 2048}]"#, "containerDefinitions[0].cpu: expected a number at least 0 (CPU units, 1024 to a vCPU), found \"-1024\""),
+        (r#"[{"cpu": 256, "memory": "lots"}]"#, "containerDefinitions[0].memory: expected a number at least 0 (MiB), found \"lots\""),
+        (r#"[{}, {"memoryReservation": -5}]"#, "containerDefinitions[1].memoryReservation"),
+        ("[]", "`containerDefinitions` is an empty list: ECS requires a list of at least one container"),
+        (r#""web""#, "`containerDefinitions` is a value"),
+    ] {
+        let td = format!(r#"{{"family": "api", "containerDefinitions": {containers}}}"#);
+        let e = read(&[source("td.json", &td)]).map(|_| ()).unwrap_err().to_string();
+        assert!(e.starts_with("td.json: task definition api: ") && e.contains(says), "{says}: {e}");
+    }
+}
