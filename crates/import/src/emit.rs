@@ -809,10 +809,22 @@ fn shares(originals: &[String], names: &[String], given: &[(String, f64)]) -> Re
                 "--share {who}={share}: a share is a fraction of the stack's traffic, above 0 and at most 1"
             ));
         }
+        if let Some(first) = out[i] {
+            return Err(format!(
+                "--share {who}={share}: {} already has a share ({first}); give each service one",
+                names[i]
+            ));
+        }
         out[i] = Some(*share);
     }
     let given_sum: f64 = out.iter().flatten().sum();
     let rest = out.iter().filter(|s| s.is_none()).count();
+    if given_sum > 1.0 + 1e-9 {
+        return Err(format!(
+            "--share: the shares given add up to {}: each is a fraction of the stack's traffic, and together they are at most 1",
+            trim(given_sum)
+        ));
+    }
     if rest > 0 && given_sum >= 1.0 - 1e-9 {
         return Err(format!("--share: the shares given add up to {}, leaving nothing for the {rest} other service(s); give every service a share or leave room", trim(given_sum)));
     }
@@ -940,5 +952,20 @@ mod tests {
         assert!(shares(&names, &names, &[("x".into(), 0.5)]).unwrap_err().contains("no service is named"));
         assert!(shares(&names, &names, &[("a".into(), 1.0)]).unwrap_err().contains("leaving nothing"));
         assert!(shares(&names, &names, &[("a".into(), 1.5)]).is_err());
+    }
+
+    /// Every service given a share, adding up to more than the stack's traffic, was
+    /// accepted (0.8 and 0.8: 160% of it); a service named twice kept the last share.
+    #[test]
+    fn shares_add_up_to_at_most_one_and_each_service_has_one() {
+        let names: Vec<String> = ["a", "b"].map(String::from).to_vec();
+        let over = shares(&names, &names, &[("a".into(), 0.8), ("b".into(), 0.8)]).unwrap_err();
+        assert!(over.contains("add up to 1.6"), "{over}");
+        let twice = shares(&names, &names, &[("a".into(), 0.5), ("a".into(), 0.7)]).unwrap_err();
+        assert!(twice.contains("a already has a share (0.5)"), "{twice}");
+        assert_eq!(
+            shares(&names, &names, &[("a".into(), 0.25), ("b".into(), 0.75)]).unwrap(),
+            vec![0.25, 0.75]
+        );
     }
 }
