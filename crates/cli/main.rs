@@ -1151,6 +1151,15 @@ fn init(args: &InitArgs) -> Result<u8, Failure> {
 fn import(args: &ImportArgs) -> Result<u8, Failure> {
     let bad = |e: String| Failure::BadInput(format!("error: {e}"));
     if let Some(out) = &args.out {
+        // Checked before anything is read: --force cannot replace a folder with a file
+        // (the write failed at the end, as a runtime error, exit 1).
+        if out.is_dir() {
+            return Err(bad(format!(
+                "--out {}: is a folder; --out names the scenario file to write (e.g. {})",
+                out.display(),
+                out.join("stack.toml").display()
+            )));
+        }
         if out.exists() && !args.force {
             return Err(bad(format!("{} already exists; pass --force to overwrite it", out.display())));
         }
