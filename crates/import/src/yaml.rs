@@ -176,6 +176,43 @@ impl Builder {
     }
 }
 
+/// A mapping's merge keys (`<<: *defaults`, `<<: [*a, *b]`) applied: the keys of the
+/// mappings named, those the mapping does not set itself, the first mapping listed
+/// winning ("Merge Key Language-Independent Type for YAML", yaml.org/type/merge.html).
+/// YAML 1.2 dropped the type, so the parser leaves `<<` as a key; Kubernetes' YAML
+/// reader (go-yaml) applies it, so a request merged in was read as no request at all.
+fn merge(entries: Vec<(String, Node)>) -> Result<Vec<(String, Node)>, YamlError> {
+    if !entries.iter().any(|(k, _)| k == "<<") {
+        return Ok(entries);
+    }
+    let (merged, mut own): (Vec<_>, Vec<_>) = entries.into_iter().partition(|(k, _)| k == "<<");
+    let mut have: std::collections::HashSet<String> = own.iter().map(|(k, _)| k.clone()).collect();
+    for (_, value) in merged {
+        let pos = value.pos;
+        let maps = match value.value {
+            Value::Map(_) => vec![value],
+            Value::Seq(items) if items.iter().all(|i| matches!(i.value, Value::Map(_))) => items,
+            _ => {
+                return Err(YamlError {
+                    pos,
+                    message: "the merge key `<<` takes a mapping or a list of mappings (`<<: *defaults`)"
+                        .into(),
+                })
+            }
+        };
+        for map in maps {
+            if let Value::Map(add) = map.value {
+                for (k, v) in add {
+                    if have.insert(k.clone()) {
+                        own.push((k, v));
+                    }
+                }
+            }
+        }
+    }
+    Ok(own)
+}
+
 impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         if self.error.is_some() {
@@ -208,7 +245,13 @@ impl MarkedEventReceiver for Builder {
             Event::SequenceEnd | Event::MappingEnd => {
                 let (node, anchor) = match self.stack.pop() {
                     Some(Open::Seq(items, p, a)) => (Node::new(Value::Seq(items), p), a),
-                    Some(Open::Map(entries, _, p, a, _)) => (Node::new(Value::Map(entries), p), a),
+                    Some(Open::Map(entries, _, p, a, _)) => match merge(entries) {
+                        Ok(entries) => (Node::new(Value::Map(entries), p), a),
+                        Err(e) => {
+                            self.error = Some(e);
+                            return;
+                        }
+                    },
                     None => return,
                 };
                 self.push(node, anchor);
@@ -265,6 +308,23 @@ mod tests {
         assert_eq!(docs[0].get("b").unwrap().as_str(), Some("null"));
         assert_eq!(docs[0].path("e.d").unwrap().as_u64(), Some(1));
         assert!(load(&"[".repeat(10_000)).is_err());
+    }
+
+    /// Merge keys, as Kubernetes' YAML reader applies them: the mapping's own keys
+    /// first, then the first mapping merged (a request merged in was read as none).
+    #[test]
+    fn merge_keys_are_applied() {
+        let text =
+            "d: &d {cpu: '1', memory: 1Gi}\ne: &e {cpu: '3', gpu: '1'}\nr:\n  <<: [*d, *e]\n  memory: 2Gi\n";
+        let docs = load(text).unwrap();
+        let r = docs[0].get("r").unwrap();
+        let keys: Vec<&str> = r.entries().iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["memory", "cpu", "gpu"]);
+        assert_eq!(r.get("cpu").unwrap().as_str(), Some("1"));
+        assert_eq!(r.get("memory").unwrap().as_str(), Some("2Gi"));
+        let e = load("r:\n  <<: 5\n").unwrap_err();
+        assert!(e.message.contains("merge key"), "{e:?}");
+        assert_eq!(e.pos.line, 2, "{e:?}");
     }
 
     /// Block nesting, which the parser does not bound, stops at `MAX_DEPTH` (the
