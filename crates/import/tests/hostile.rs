@@ -192,6 +192,15 @@ fn toml_files_past_the_limit_are_refused_unparsed() {
     let e = read(&[source("fly.toml", &big)]).unwrap_err();
     assert_eq!(e.loc.file, "fly.toml");
     assert!(e.message.contains("at most 1048576 bytes"), "{e}");
+    // Nor as --traffic's [traffic] table (30 MB of it took 4.7 GB).
+    let dir = std::env::temp_dir().join(format!("crossover-import-traffic-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("traffic.toml");
+    std::fs::write(&file, format!("[traffic]\nprofile = \"constant\"\nrps = 1\n{}", &big[10..])).unwrap();
+    let e = crossover_import::traffic::table(&file, &dir);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let e = e.unwrap_err();
+    assert!(e.message.starts_with("--traffic: ") && e.message.contains("at most 1048576 bytes"), "{e}");
     // Not named .toml: not tried as TOML but read as YAML (one long text, skipped).
     assert!(read(&[source("config", &big)]).unwrap().workloads.is_empty());
 }
