@@ -1165,15 +1165,20 @@ fn import(args: &ImportArgs) -> Result<u8, Failure> {
         }
     }
     let mut sources = Vec::new();
+    // What the inputs may come to in all (each is held in memory while they are read).
+    let mut left = crossover_import::MAX_FILE_BYTES;
     for input in &args.inputs {
         if input.as_os_str() == "-" {
             // Bounded like a file: a pipe can run forever.
             let text = crossover_import::read_text(std::io::stdin().lock(), "<stdin>", "")
                 .map_err(|e| bad(e.to_string()))?;
+            crossover_import::take_bytes(text.len() as u64, "<stdin>", &mut left)
+                .map_err(|e| bad(e.to_string()))?;
             sources.push(crossover_import::Source { name: "<stdin>".into(), text });
         } else {
             sources.extend(
-                crossover_import::collect(std::slice::from_ref(input)).map_err(|e| bad(e.to_string()))?,
+                crossover_import::collect_within(std::slice::from_ref(input), &mut left)
+                    .map_err(|e| bad(e.to_string()))?,
             );
         }
     }

@@ -63,7 +63,8 @@ pub struct Source {
     pub text: String,
 }
 
-/// Largest input file read: manifests are kilobytes; this bounds a mistaken path.
+/// Largest input file read, and largest all the inputs of one import together:
+/// manifests are kilobytes; this bounds a mistaken path or folder.
 pub const MAX_FILE_BYTES: u64 = 64 << 20;
 
 /// Most objects read in one import (YAML documents, JSON documents and list items, ECS
@@ -95,6 +96,12 @@ const EXTENSIONS: &[&str] = &["yaml", "yml", "json", "toml"];
 /// The files at `paths`: a file as given, a folder's `.yaml`, `.yml`, `.json` and
 /// `.toml` files (recursively, sorted by path, hidden entries left out).
 pub fn collect(paths: &[PathBuf]) -> Result<Vec<Source>, ImportError> {
+    collect_within(paths, &mut MAX_FILE_BYTES.clone())
+}
+
+/// [`collect`], the files' bytes taken from `left`: what the import may still read in
+/// all its inputs (at most [`MAX_FILE_BYTES`], see [`take_bytes`]).
+pub fn collect_within(paths: &[PathBuf], left: &mut u64) -> Result<Vec<Source>, ImportError> {
     let mut files = Vec::new();
     for p in paths {
         let shown = p.display().to_string();
@@ -125,10 +132,30 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<Source>, ImportError> {
                     format!("{size} bytes: larger than the {MAX_FILE_BYTES} bytes an import reads"),
                 ));
             }
+            // Before reading, as far as the size says (a device's says 0), then as read.
+            take_bytes(size, &shown, &mut left.clone())?;
             let text = read_file(f, &shown, "")?;
+            take_bytes(text.len() as u64, &shown, left)?;
             Ok(Source { name: shown, text })
         })
         .collect()
+}
+
+/// Takes `size` bytes of input `shown` from `left`, what the import may still read. Each
+/// file may have [`MAX_FILE_BYTES`], and so may all of them together: every input is
+/// held in memory while the import reads them, so a folder of a hundred 60 MB files
+/// asked for some twelve gigabytes (700 MB for six).
+pub fn take_bytes(size: u64, shown: &str, left: &mut u64) -> Result<(), ImportError> {
+    if size > *left {
+        return Err(ImportError::at(
+            loc(shown),
+            format!(
+                "{size} bytes, with {left} bytes left of the {MAX_FILE_BYTES} an import reads in all: import the files of one stack at a time"
+            ),
+        ));
+    }
+    *left -= size;
+    Ok(())
 }
 
 /// At most [`MAX_FILE_BYTES`] of UTF-8 text from `reader` (a file, `--traffic`'s file,

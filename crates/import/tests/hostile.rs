@@ -456,3 +456,30 @@ fn ecs_container_sizes_that_are_not_sizes_are_refused() {
         assert!(e.starts_with("td.json: task definition api: ") && e.contains(says), "{says}: {e}");
     }
 }
+
+/// Every input is held in memory while the import reads them, and each file could have
+/// 64 MiB: a folder of a hundred such files asked for some twelve gigabytes (six 60 MB
+/// files took 700 MB). The inputs together may have the 64 MiB a file may, refused
+/// before the file that would pass it is read.
+#[test]
+fn the_inputs_together_are_read_no_further_than_the_limit() {
+    let dir = std::env::temp_dir().join(format!("crossover-import-total-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // Sparse files: 40 MiB each by their size, nothing on the disk.
+    for name in ["a.yaml", "b.yaml"] {
+        std::fs::File::create(dir.join(name)).unwrap().set_len(40 << 20).unwrap();
+    }
+    let e = crossover_import::collect(std::slice::from_ref(&dir));
+    let mut left = 100;
+    std::fs::write(dir.join("a.yaml"), "a: 1\n".repeat(12)).unwrap();
+    std::fs::write(dir.join("b.yaml"), "a: 1\n".repeat(12)).unwrap();
+    let within = crossover_import::collect_within(std::slice::from_ref(&dir), &mut left);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let e = e.unwrap_err();
+    assert!(e.loc.file.ends_with("b.yaml"), "{e}");
+    assert!(e.message.contains("with 25165824 bytes left of the 67108864 an import reads in all"), "{e}");
+    // The budget passed on: 60 bytes of the 100 taken by the first file.
+    let e = within.unwrap_err();
+    assert!(e.loc.file.ends_with("b.yaml") && e.message.starts_with("60 bytes, with 40 bytes left"), "{e}");
+}
