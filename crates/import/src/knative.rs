@@ -38,7 +38,7 @@ fn number(file: &str, n: &Node, what: &str) -> Result<f64, ImportError> {
     n.as_f64().filter(|v| *v >= 0.0).ok_or_else(|| {
         ImportError::at(
             at(file, n),
-            format!("{what}: expected a number, found {:?}", n.as_str().unwrap_or(n.kind())),
+            format!("{what}: expected a number at least 0, found {:?}", n.as_str().unwrap_or(n.kind())),
         )
     })
 }

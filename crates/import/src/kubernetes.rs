@@ -167,7 +167,7 @@ fn seconds(file: &str, node: &Node, what: &str) -> Result<f64, ImportError> {
     node.as_f64().filter(|v| *v >= 0.0).ok_or_else(|| {
         ImportError::at(
             at(file, node),
-            format!("{what}: expected a number of seconds, found {:?}", node.as_str().unwrap_or(node.kind())),
+            format!("{what}: expected a number of seconds, at least 0, found {}", found(node)),
         )
     })
 }

@@ -483,3 +483,18 @@ fn the_inputs_together_are_read_no_further_than_the_limit() {
     let e = within.unwrap_err();
     assert!(e.loc.file.ends_with("b.yaml") && e.message.starts_with("60 bytes, with 40 bytes left"), "{e}");
 }
+
+/// A negative number of seconds or a negative Knative setting was refused with
+/// "expected a number of seconds, found \"-5\"", which does not say what is wrong with -5.
+#[test]
+fn negative_numbers_are_refused_saying_the_least_allowed() {
+    let hpa = with_autoscaler(&format!("{HPA}  behavior: {{scaleUp: {{stabilizationWindowSeconds: -5}}}}\n"));
+    let e = read(&[source("a.yaml", &hpa)]).map(|_| ()).unwrap_err().to_string();
+    assert!(
+        e.contains("stabilizationWindowSeconds: expected a number of seconds, at least 0, found \"-5\""),
+        "{e}"
+    );
+    let knative = KNATIVE.replace("ANNOTATIONS", "autoscaling.knative.dev/target: '-1'");
+    let e = read(&[source("k.yaml", &knative)]).map(|_| ()).unwrap_err().to_string();
+    assert!(e.contains("autoscaling target: expected a number at least 0, found \"-1\""), "{e}");
+}
