@@ -649,6 +649,25 @@ fn out_files_are_not_overwritten_without_force() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
+/// `--out` naming a folder: with --force the write failed at the end, as a runtime
+/// error (exit 1, "Is a directory"); it is the user's mistake, said before anything is
+/// read, and the folder is left as it was.
+#[test]
+fn an_out_that_is_a_folder_is_refused_even_with_force() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("keep.txt"), "keep").unwrap();
+    for force in [false, true] {
+        let mut args = vec!["fly.toml", "--out", dir.path().to_str().unwrap()];
+        args.extend(force.then_some("--force"));
+        let (out, err, code) = import(&args);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("is a folder; --out names the scenario file to write"), "{err}");
+        assert!(out.is_empty());
+    }
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, ["keep.txt"]);
+}
+
 #[test]
 fn names_are_made_valid_and_shares_checked() {
     let dir = tempfile::tempdir().unwrap();

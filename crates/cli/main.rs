@@ -1183,20 +1183,34 @@ fn init(args: &InitArgs) -> Result<u8, Failure> {
 fn import(args: &ImportArgs) -> Result<u8, Failure> {
     let bad = |e: String| Failure::BadInput(format!("error: {e}"));
     if let Some(out) = &args.out {
+        // Checked before anything is read: --force cannot replace a folder with a file
+        // (the write failed at the end, as a runtime error, exit 1).
+        if out.is_dir() {
+            return Err(bad(format!(
+                "--out {}: is a folder; --out names the scenario file to write (e.g. {})",
+                out.display(),
+                out.join("stack.toml").display()
+            )));
+        }
         if out.exists() && !args.force {
             return Err(bad(format!("{} already exists; pass --force to overwrite it", out.display())));
         }
     }
     let mut sources = Vec::new();
+    // What the inputs may come to in all (each is held in memory while they are read).
+    let mut left = crossover_import::MAX_FILE_BYTES;
     for input in &args.inputs {
         if input.as_os_str() == "-" {
             // Bounded like a file: a pipe can run forever.
             let text = crossover_import::read_text(std::io::stdin().lock(), "<stdin>", "")
                 .map_err(|e| bad(e.to_string()))?;
+            crossover_import::take_bytes(text.len() as u64, "<stdin>", &mut left)
+                .map_err(|e| bad(e.to_string()))?;
             sources.push(crossover_import::Source { name: "<stdin>".into(), text });
         } else {
             sources.extend(
-                crossover_import::collect(std::slice::from_ref(input)).map_err(|e| bad(e.to_string()))?,
+                crossover_import::collect_within(std::slice::from_ref(input), &mut left)
+                    .map_err(|e| bad(e.to_string()))?,
             );
         }
     }

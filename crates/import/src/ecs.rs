@@ -90,13 +90,42 @@ pub(crate) fn task_definition(file: &str, td: &Node, out: &mut Imported) -> Resu
         Some(v) => Some(task_memory(v.as_str().unwrap_or("")).ok_or_else(|| bad("memory", v))?),
         None => None,
     };
-    let containers = td.get("containerDefinitions").map(Node::items).unwrap_or_default();
+    let list = td.get("containerDefinitions");
+    let containers = list.map(Node::items).unwrap_or_default();
+    if containers.is_empty() {
+        let what = match list {
+            Some(n) if matches!(n.value, crate::node::Value::Seq(_)) => "an empty list",
+            Some(n) => n.kind(),
+            None => "missing",
+        };
+        return Err(ImportError::at(
+            loc(file),
+            format!("task definition {family}: `containerDefinitions` is {what}: ECS requires a list of at least one container"),
+        ));
+    }
     let (mut cpu, mut mem) = (0.0, 0.0);
     let mut grace = None::<f64>;
     for (i, c) in containers.iter().enumerate() {
-        cpu += c.get("cpu").and_then(Node::as_f64).unwrap_or(0.0) / 1024.0;
-        mem +=
-            c.get("memory").or(c.get("memoryReservation")).and_then(Node::as_f64).unwrap_or(0.0) * 1048576.0;
+        // A container's CPU units and MiB: a number at least 0 where given (ECS's are
+        // integers); a negative one took from the others' sum, text was passed over.
+        let units = |key: &str| -> Result<f64, ImportError> {
+            match c.get(key) {
+                None => Ok(0.0),
+                Some(n) => n.as_f64().filter(|v| *v >= 0.0).ok_or_else(|| {
+                    ImportError::at(
+                        loc(file),
+                        format!(
+                            "task definition {family}: containerDefinitions[{i}].{key}: expected a number at least 0 ({}), found {:?}",
+                            if key == "cpu" { "CPU units, 1024 to a vCPU" } else { "MiB" },
+                            n.as_str().unwrap_or(n.kind())
+                        ),
+                    )
+                }),
+            }
+        };
+        cpu += units("cpu")? / 1024.0;
+        let reservation = units("memoryReservation")?;
+        mem += if c.get("memory").is_some() { units("memory")? } else { reservation } * 1048576.0;
         if w.image.is_none() {
             w.image = c.get("image").and_then(Node::as_str).map(str::to_string);
         }
@@ -220,16 +249,53 @@ pub(crate) fn scaling(file: &str, docs: &[&Node], out: &mut Imported) -> Result<
     let service = rid.rsplit('/').next().unwrap_or(rid).to_string();
     let (mut min, mut max) = (None, None);
     let mut policy = None;
+    let shown = |n: &Node| n.as_str().map_or_else(|| n.kind().to_string(), |s| format!("{s:?}"));
+    let whole = |d: &Node, key: &str| -> Result<Option<u64>, ImportError> {
+        d.get(key)
+            .map(|n| {
+                n.as_u64().ok_or_else(|| {
+                    ImportError::at(
+                        loc(file),
+                        format!(
+                            "{rid}: {key}: expected a whole number from 0 to {}, found {}",
+                            u32::MAX,
+                            shown(n)
+                        ),
+                    )
+                })
+            })
+            .transpose()
+    };
     for d in docs {
-        min = min.or(d.get("MinCapacity").and_then(Node::as_u64));
-        max = max.or(d.get("MaxCapacity").and_then(Node::as_u64));
+        min = min.or(whole(d, "MinCapacity")?);
+        max = max.or(whole(d, "MaxCapacity")?);
         if let Some(c) = d.get("TargetTrackingScalingPolicyConfiguration") {
-            let target = c.get("TargetValue").and_then(Node::as_f64).ok_or_else(|| {
+            let at = "TargetTrackingScalingPolicyConfiguration";
+            let n = c
+                .get("TargetValue")
+                .ok_or_else(|| ImportError::at(loc(file), format!("{rid}: {at} has no TargetValue")))?;
+            let target = n.as_f64().filter(|v| *v > 0.0).ok_or_else(|| {
                 ImportError::at(
                     loc(file),
-                    format!("{rid}: TargetTrackingScalingPolicyConfiguration has no TargetValue"),
+                    format!("{rid}: {at}.TargetValue: expected a number above 0, found {}", shown(n)),
                 )
             })?;
+            let cooldown = |key: &str| -> Result<Option<f64>, ImportError> {
+                c.get(key)
+                    .map(|n| {
+                        n.as_f64().filter(|v| *v >= 0.0).ok_or_else(|| {
+                            ImportError::at(
+                                loc(file),
+                                format!(
+                                    "{rid}: {at}.{key}: expected a number of seconds, at least 0, found {}",
+                                    shown(n)
+                                ),
+                            )
+                        })
+                    })
+                    .transpose()
+            };
+            let (out_cooldown, in_cooldown) = (cooldown("ScaleOutCooldown")?, cooldown("ScaleInCooldown")?);
             let kind = c
                 .path("PredefinedMetricSpecification.PredefinedMetricType")
                 .and_then(Node::as_str)
@@ -240,9 +306,17 @@ pub(crate) fn scaling(file: &str, docs: &[&Node], out: &mut Imported) -> Result<
                 _ => None,
             };
             match metric {
-                Some(m) if policy.is_none() => policy = Some((m, c.get("ScaleOutCooldown").and_then(Node::as_f64), c.get("ScaleInCooldown").and_then(Node::as_f64))),
+                Some(m) if policy.is_none() => policy = Some((m, out_cooldown, in_cooldown)),
                 _ => out.notes.skip(&loc(file), format!("{rid}: target tracking on {kind} is not modelled (CPU utilisation and requests per target are; one policy is kept)")),
             }
+        }
+    }
+    if let (Some(lo), Some(hi)) = (min, max) {
+        if lo > hi {
+            return Err(ImportError::at(
+            loc(file),
+            format!("{rid}: MinCapacity {lo} is above MaxCapacity {hi}: the minimum must be at most the maximum"),
+        ));
         }
     }
     let Some(w) =

@@ -311,6 +311,10 @@ const MIN_CPU: f64 = 0.01;
 const MAX_COUNT: u64 = 100_000;
 /// The longest duration written: a year (the format's limit is ten).
 const MAX_SECS: f64 = 365.0 * 86_400.0;
+/// The range of the format's autoscaler targets other than CPU (requests per second, in
+/// flight, per target).
+const METRIC_MIN: f64 = 1e-6;
+const METRIC_MAX: f64 = 1e9;
 /// The most tasks a scheduled run may have (the format's `tasks` and `parallelism`).
 const MAX_TASKS: u64 = 10_000;
 
@@ -584,14 +588,24 @@ fn service_overrides(w: &Workload, preset: &str, platform: &toml::Table) -> Vec<
         if matches!(w.origin, Origin::Kubernetes) {
             lines.push(format!(
                 "startup = {{ fixed = {} }}   # readiness probe initialDelaySeconds",
-                quote(&secs(s))
+                quote(&secs(s.min(MAX_SECS)))
             ));
         }
     }
+    // The preset's pool. A count the files run above it (a Deployment of 300 replicas, a
+    // preset's 200) gets room for it, as a Job's parallelism does below: the scenario's
+    // validation refused it and the platform the files describe was left out.
+    let pool = platform.get("max_instances").and_then(Value::as_integer).unwrap_or(0).max(0) as u64;
+    let room = |n: u64, what: &str, lines: &mut Vec<String>| {
+        if n > pool {
+            lines.push(format!("max_instances = {n}   # {what}: room for it (the preset's pool is {pool})"));
+        }
+    };
     let fixed = |n: u64, lines: &mut Vec<String>| {
         let n = n.clamp(1, MAX_COUNT);
         lines.push(format!("autoscaler = {{ kind = \"fixed\", instances = {n} }}"));
         lines.push(format!("min_instances = {n}"));
+        room(n, "the files' count", lines);
     };
     match &w.scaling {
         Some(Scaling::Fixed(n)) => fixed(*n, &mut lines),
@@ -608,8 +622,9 @@ fn service_overrides(w: &Workload, preset: &str, platform: &toml::Table) -> Vec<
             }
             let min = (*min).min(MAX_COUNT);
             lines.push(format!("min_instances = {min}"));
-            if let Some(m) = max {
-                lines.push(format!("max_instances = {}", (*m).clamp(min.max(1), MAX_COUNT)));
+            match max {
+                Some(m) => lines.push(format!("max_instances = {}", (*m).clamp(min.max(1), MAX_COUNT))),
+                None => room(min, "minScale", &mut lines),
             }
             if let Some(t) = w.timeout_s.filter(|t| *t > 0.0) {
                 lines.push(format!("request_timeout = {}", quote(&secs(t.min(MAX_SECS)))));
@@ -621,9 +636,13 @@ fn service_overrides(w: &Workload, preset: &str, platform: &toml::Table) -> Vec<
             }
         }
         Some(Scaling::TargetTracking { min, max, metric, target, out_cooldown, in_cooldown }) => {
+            // Within the format's ranges: a CPU utilisation of 1% to 100%, requests per
+            // target of 1e-6 to 1e9; said where it had to bring the file's value in.
+            let (lo, hi) = if *metric == "cpu" { (0.01, 1.0) } else { (METRIC_MIN, METRIC_MAX) };
+            let t = target.clamp(lo, hi);
             let mut parts = vec![format!(
                 "kind = \"target-tracking\", metric = \"{metric}\", target = {}",
-                float(round6(*target))
+                float(round6(t))
             )];
             if let Some(c) = out_cooldown {
                 parts.push(format!("scale_out_cooldown = {}", quote(&secs(c.min(MAX_SECS)))));
@@ -631,7 +650,18 @@ fn service_overrides(w: &Workload, preset: &str, platform: &toml::Table) -> Vec<
             if let Some(c) = in_cooldown {
                 parts.push(format!("scale_in_cooldown = {}", quote(&secs(c.min(MAX_SECS)))));
             }
-            lines.push(format!("autoscaler = {{ {} }}", parts.join(", ")));
+            let note = if t == *target {
+                String::new()
+            } else if *metric == "cpu" {
+                format!("   # a CPU target of {}% is taken as {}%", shown(target * 100.0), shown(t * 100.0))
+            } else {
+                format!(
+                    "   # a target of {} is taken as {}, within crossover's {METRIC_MIN} to {METRIC_MAX}",
+                    shown(*target),
+                    shown(t)
+                )
+            };
+            lines.push(format!("autoscaler = {{ {} }}{note}", parts.join(", ")));
             let min = (*min).clamp(1, MAX_COUNT);
             lines.push(format!("min_instances = {min}"));
             lines.push(format!("max_instances = {}", (*max).clamp(min, MAX_COUNT)));
@@ -651,8 +681,7 @@ fn service_overrides(w: &Workload, preset: &str, platform: &toml::Table) -> Vec<
     if let Some(job) = w.job.as_ref().filter(|j| j.kind == "cron") {
         // The files' own platform runs as many pods at once as the Job says.
         let at_once = job.parallelism.unwrap_or(1).min(job.tasks.unwrap_or(u64::MAX)).clamp(1, MAX_TASKS);
-        let pool = platform.get("max_instances").and_then(Value::as_integer).unwrap_or(0).max(0) as u64;
-        if at_once > pool {
+        if at_once > pool && !lines.iter().any(|l| l.starts_with("max_instances")) {
             lines.push(format!(
                 "max_instances = {at_once}   # the Job's parallelism: room for every pod it runs at once"
             ));
@@ -672,9 +701,17 @@ fn hpa_lines(h: &Hpa) -> Vec<String> {
             }
             parts.push(format!("metric = \"cpu\", target = {}", float(round6(v))));
         }
-        Some(HpaMetric::Rps(t)) => parts.push(format!("metric = \"rps\", target = {}", float(*t))),
-        Some(HpaMetric::Concurrency(t)) => {
-            parts.push(format!("metric = \"concurrency\", target = {}", float(*t)))
+        Some(HpaMetric::Rps(t)) | Some(HpaMetric::Concurrency(t)) => {
+            let metric = if matches!(h.metric, Some(HpaMetric::Rps(_))) { "rps" } else { "concurrency" };
+            let v = t.clamp(METRIC_MIN, METRIC_MAX);
+            if v != *t {
+                notes.push(format!(
+                    "a target of {} is taken as {}, within crossover's {METRIC_MIN} to {METRIC_MAX}",
+                    shown(*t),
+                    shown(v)
+                ));
+            }
+            parts.push(format!("metric = \"{metric}\", target = {}", float(v)))
         }
         Some(HpaMetric::Queue { target, .. }) => {
             parts.push(format!("metric = \"queue\", target = {}", float(round6(target.clamp(1e-3, 1e9)))))
@@ -772,10 +809,22 @@ fn shares(originals: &[String], names: &[String], given: &[(String, f64)]) -> Re
                 "--share {who}={share}: a share is a fraction of the stack's traffic, above 0 and at most 1"
             ));
         }
+        if let Some(first) = out[i] {
+            return Err(format!(
+                "--share {who}={share}: {} already has a share ({first}); give each service one",
+                names[i]
+            ));
+        }
         out[i] = Some(*share);
     }
     let given_sum: f64 = out.iter().flatten().sum();
     let rest = out.iter().filter(|s| s.is_none()).count();
+    if given_sum > 1.0 + 1e-9 {
+        return Err(format!(
+            "--share: the shares given add up to {}: each is a fraction of the stack's traffic, and together they are at most 1",
+            trim(given_sum)
+        ));
+    }
     if rest > 0 && given_sum >= 1.0 - 1e-9 {
         return Err(format!("--share: the shares given add up to {}, leaving nothing for the {rest} other service(s); give every service a share or leave room", trim(given_sum)));
     }
@@ -830,6 +879,16 @@ fn wrap(text: &str, prefix: &str) -> String {
         line += word.len();
     }
     out
+}
+
+/// A number for a comment: as [`trim`] writes it, or in exponent form when that would
+/// show hundreds of digits or none.
+fn shown(v: f64) -> String {
+    if v == 0.0 || (1e-3..1e9).contains(&v.abs()) {
+        trim(v)
+    } else {
+        format!("{v:e}")
+    }
 }
 
 fn round6(v: f64) -> f64 {
@@ -893,5 +952,20 @@ mod tests {
         assert!(shares(&names, &names, &[("x".into(), 0.5)]).unwrap_err().contains("no service is named"));
         assert!(shares(&names, &names, &[("a".into(), 1.0)]).unwrap_err().contains("leaving nothing"));
         assert!(shares(&names, &names, &[("a".into(), 1.5)]).is_err());
+    }
+
+    /// Every service given a share, adding up to more than the stack's traffic, was
+    /// accepted (0.8 and 0.8: 160% of it); a service named twice kept the last share.
+    #[test]
+    fn shares_add_up_to_at_most_one_and_each_service_has_one() {
+        let names: Vec<String> = ["a", "b"].map(String::from).to_vec();
+        let over = shares(&names, &names, &[("a".into(), 0.8), ("b".into(), 0.8)]).unwrap_err();
+        assert!(over.contains("add up to 1.6"), "{over}");
+        let twice = shares(&names, &names, &[("a".into(), 0.5), ("a".into(), 0.7)]).unwrap_err();
+        assert!(twice.contains("a already has a share (0.5)"), "{twice}");
+        assert_eq!(
+            shares(&names, &names, &[("a".into(), 0.25), ("b".into(), 0.75)]).unwrap(),
+            vec![0.25, 0.75]
+        );
     }
 }

@@ -62,8 +62,16 @@ pub(crate) fn read(file: &str, doc: &toml::Table, out: &mut Imported) -> Result<
         if let Some(s) = vm.get("size").and_then(Node::as_str) {
             (cpu, mem_mb) = size(s).ok_or_else(|| ImportError::at(loc(file), format!("[[vm]] size = {s:?}: not a Fly size (shared-cpu-1x .. shared-cpu-8x, performance-1x .. performance-16x)")))?;
         }
-        if let Some(c) = vm.get("cpus").and_then(Node::as_f64) {
-            cpu = c;
+        if let Some(c) = vm.get("cpus") {
+            cpu = c.as_f64().filter(usable_size).ok_or_else(|| {
+                ImportError::at(
+                    loc(file),
+                    format!(
+                        "[[vm]] cpus = {:?}: expected a number of vCPUs above 0",
+                        c.as_str().unwrap_or(c.kind())
+                    ),
+                )
+            })?;
         }
         if let Some(m) = vm.get("memory").or(vm.get("memory_mb")) {
             mem_mb = memory(m.as_str().unwrap_or("")).ok_or_else(|| {
@@ -105,10 +113,27 @@ pub(crate) fn read(file: &str, doc: &toml::Table, out: &mut Imported) -> Result<
         }
     };
     let auto_start = http.get("auto_start_machines").and_then(Node::as_bool).unwrap_or(true);
-    let min_running = http.get("min_machines_running").and_then(Node::as_u64).unwrap_or(0);
+    // Whole numbers at least `least`: a count the file gives that cannot be read is
+    // refused, not passed over.
+    let whole = |n: Option<&Node>, key: &str, least: u64| -> Result<Option<u64>, ImportError> {
+        n.map(|n| {
+            n.as_u64().filter(|v| *v >= least).ok_or_else(|| {
+                ImportError::at(
+                    loc(file),
+                    format!(
+                        "{key} = {:?}: expected a whole number from {least} to {}",
+                        n.as_str().unwrap_or(n.kind()),
+                        u32::MAX
+                    ),
+                )
+            })
+        })
+        .transpose()
+    };
+    let min_running = whole(http.get("min_machines_running"), "min_machines_running", 0)?.unwrap_or(0);
     let conc = http.get("concurrency");
-    let soft = conc.and_then(|c| c.get("soft_limit")).and_then(Node::as_u64);
-    let hard = conc.and_then(|c| c.get("hard_limit")).and_then(Node::as_u64);
+    let soft = whole(conc.and_then(|c| c.get("soft_limit")), "concurrency.soft_limit", 1)?;
+    let hard = whole(conc.and_then(|c| c.get("hard_limit")), "concurrency.hard_limit", 1)?;
     if let Some(t) = conc.and_then(|c| c.get("type")).and_then(Node::as_str) {
         if t != "requests" {
             out.notes.skip(

@@ -38,7 +38,21 @@ fn number(file: &str, n: &Node, what: &str) -> Result<f64, ImportError> {
     n.as_f64().filter(|v| *v >= 0.0).ok_or_else(|| {
         ImportError::at(
             at(file, n),
-            format!("{what}: expected a number, found {:?}", n.as_str().unwrap_or(n.kind())),
+            format!("{what}: expected a number at least 0, found {:?}", n.as_str().unwrap_or(n.kind())),
+        )
+    })
+}
+
+/// A whole number at least 0 (an instance count, a concurrency).
+fn whole(file: &str, n: &Node, what: &str) -> Result<u64, ImportError> {
+    n.as_u64().ok_or_else(|| {
+        ImportError::at(
+            at(file, n),
+            format!(
+                "{what}: expected a whole number from 0 to {}, found {:?}",
+                u32::MAX,
+                n.as_str().unwrap_or(n.kind())
+            ),
         )
     })
 }
@@ -115,7 +129,7 @@ pub(crate) fn read(file: &str, doc: &Node, out: &mut Imported) -> Result<(), Imp
             containers(file, spec, &mut w, out)?;
             w.concurrency = Some(match spec.get("containerConcurrency") {
                 // 0 means "as many as the system allows" in Knative; Cloud Run caps it at 1000.
-                Some(n) => match number(file, n, "containerConcurrency")? as u64 {
+                Some(n) => match whole(file, n, "containerConcurrency")? {
                     0 => 1000,
                     c => c,
                 },
@@ -131,18 +145,30 @@ pub(crate) fn read(file: &str, doc: &Node, out: &mut Imported) -> Result<(), Imp
                 spec.get("timeoutSeconds").map(|n| number(file, n, "timeoutSeconds")).transpose()?;
             let min = get("autoscaling.knative.dev/minScale")
                 .or(get("autoscaling.knative.dev/min-scale"))
-                .map(|n| number(file, n, "minScale"))
+                .map(|n| whole(file, n, "minScale"))
                 .transpose()?;
-            let max = get("autoscaling.knative.dev/maxScale")
-                .or(get("autoscaling.knative.dev/max-scale"))
-                .map(|n| number(file, n, "maxScale"))
-                .transpose()?;
+            let max_node =
+                get("autoscaling.knative.dev/maxScale").or(get("autoscaling.knative.dev/max-scale"));
+            let mut max = max_node.map(|n| whole(file, n, "maxScale")).transpose()?;
+            if let (Some(0), Some(n)) = (max, max_node) {
+                // "max-scale ... Default: 0, which means unlimited" (Knative, "Configuring
+                // scale bounds"): no bound of the service's own.
+                out.notes.assume(&at(file, n), format!("Cloud Run service {name}: maxScale 0 means no limit (Knative's reading); the preset's max_instances"));
+                max = None;
+            }
+            if let (Some(lo), Some(hi), Some(n)) = (min, max, max_node) {
+                if lo > hi {
+                    return Err(ImportError::at(
+                        at(file, n),
+                        format!("Cloud Run service {name}: minScale {lo} is above maxScale {hi}: the minimum must be at most the maximum"),
+                    ));
+                }
+            }
             let target = get("autoscaling.knative.dev/target")
                 .map(|n| number(file, n, "autoscaling target"))
                 .transpose()?;
             w.cpu_boost = get("run.googleapis.com/startup-cpu-boost").and_then(Node::as_bool);
-            w.scaling =
-                Some(Scaling::Knative { min: min.unwrap_or(0.0) as u64, max: max.map(|m| m as u64), target });
+            w.scaling = Some(Scaling::Knative { min: min.unwrap_or(0), max, target });
             other_annotations(file, ann, &w, out);
             other_annotations(file, doc.path("metadata.annotations"), &w, out);
             for (k, v) in spec.entries() {

@@ -115,16 +115,59 @@ fn count(file: &str, node: &Node, what: &str) -> Result<u64, ImportError> {
     node.as_u64().ok_or_else(|| {
         ImportError::at(
             at(file, node),
-            format!("{what}: expected a whole number, found {:?}", node.as_str().unwrap_or(node.kind())),
+            format!("{what}: expected a whole number from 0 to {}, found {}", u32::MAX, found(node)),
         )
     })
+}
+
+/// What `node` holds, for messages: a value quoted, else its kind (`a list`).
+fn found(node: &Node) -> String {
+    node.as_str().map_or_else(|| node.kind().to_string(), |s| format!("{s:?}"))
+}
+
+/// An autoscaler's `min` and `max`, refused when the minimum is above the maximum (as
+/// Kubernetes' validation and KEDA's webhook refuse them): which one the user meant is
+/// not for the import to guess.
+fn bounds(
+    file: &str,
+    who: &str,
+    spec: &Node,
+    keys: [&str; 2],
+    min: u64,
+    max: u64,
+) -> Result<(), ImportError> {
+    if min <= max {
+        return Ok(());
+    }
+    let node = spec.get(keys[0]).or(spec.get(keys[1])).unwrap_or(spec);
+    Err(ImportError::at(
+        at(file, node),
+        format!(
+            "{who}: {} {min} is above {} {max}: the minimum must be at most the maximum",
+            keys[0], keys[1]
+        ),
+    ))
+}
+
+/// A metric target (requests per second or in flight, per pod): a quantity above 0, as
+/// Kubernetes' validation requires of `value` and `averageValue`.
+fn metric_target(file: &str, node: &Node) -> Result<f64, ImportError> {
+    let v = qty(file, node, "target")?;
+    if v > 0.0 {
+        Ok(v)
+    } else {
+        Err(ImportError::at(
+            at(file, node),
+            format!("target: {}: must be above 0 (Kubernetes refuses a target of 0)", found(node)),
+        ))
+    }
 }
 
 fn seconds(file: &str, node: &Node, what: &str) -> Result<f64, ImportError> {
     node.as_f64().filter(|v| *v >= 0.0).ok_or_else(|| {
         ImportError::at(
             at(file, node),
-            format!("{what}: expected a number of seconds, found {:?}", node.as_str().unwrap_or(node.kind())),
+            format!("{what}: expected a number of seconds, at least 0, found {}", found(node)),
         )
     })
 }
@@ -354,6 +397,14 @@ pub(crate) fn read(
                         )
                     },
                 )?;
+            bounds(
+                file,
+                &format!("HorizontalPodAutoscaler {name}"),
+                spec,
+                ["minReplicas", "maxReplicas"],
+                min,
+                max,
+            )?;
             let mut hpa = Hpa {
                 min,
                 max,
@@ -397,7 +448,15 @@ pub(crate) fn read(
             };
             let min = num("minReplicaCount", 0)?;
             let max = num("maxReplicaCount", 100)?;
-            let polling = num("pollingInterval", 30)? as f64;
+            bounds(
+                file,
+                &format!("ScaledObject {name}"),
+                spec,
+                ["minReplicaCount", "maxReplicaCount"],
+                min,
+                max,
+            )?;
+            let polling = polling(file, spec)?;
             let cooldown = num("cooldownPeriod", 300)? as f64;
             let mut hpa = Hpa {
                 min,
@@ -426,6 +485,12 @@ pub(crate) fn read(
                         out.notes.skip(&at(file, t), format!("ScaledObject {name}: trigger `{ty}` is not modelled (a worker scales on one queue: the first queue trigger's)"));
                     }
                     continue;
+                }
+                if let (Some(n), "cpu", None) = (t.path("metadata.value"), ty, value.filter(|v| *v > 0.0)) {
+                    return Err(ImportError::at(
+                        at(file, n),
+                        format!("ScaledObject {name}: trigger cpu: metadata.value: expected a utilisation in percent above 0, found {}", found(n)),
+                    ));
                 }
                 match (ty, value) {
                     ("cpu", Some(v)) if hpa.metric.is_none() => hpa.metric = Some(HpaMetric::Cpu(v / 100.0)),
@@ -470,13 +535,22 @@ pub(crate) fn read(
             let num = |key: &str, default: u64| -> Result<u64, ImportError> {
                 spec.get(key).map(|n| count(file, n, key)).transpose().map(|v| v.unwrap_or(default))
             };
+            let (min, max) = (num("minReplicaCount", 0)?, num("maxReplicaCount", 100)?);
+            bounds(
+                file,
+                &format!("ScaledJob {name}"),
+                spec,
+                ["minReplicaCount", "maxReplicaCount"],
+                min,
+                max,
+            )?;
             let hpa = Hpa {
-                min: num("minReplicaCount", 0)?,
-                max: num("maxReplicaCount", 100)?,
+                min,
+                max,
                 metric: Some(queue_metric(file, &format!("ScaledJob {name}"), q, out)?),
                 scale_up: None,
                 scale_down: None,
-                keda: Some((num("pollingInterval", 30)? as f64, 300.0)),
+                keda: Some((polling(file, spec)?, 300.0)),
                 loc: loc.clone(),
             };
             w.scaling = Some(Scaling::Hpa(Box::new(hpa)));
@@ -651,6 +725,25 @@ pub fn zone_offset(zone: &str) -> Option<f64> {
     (-12.0..=14.0).contains(&hours).then_some(hours)
 }
 
+/// A KEDA `pollingInterval` in seconds (30 when absent): at least 1, a poll every 0 s
+/// being no interval.
+fn polling(file: &str, spec: &Node) -> Result<f64, ImportError> {
+    match spec.get("pollingInterval") {
+        None => Ok(30.0),
+        Some(n) => match n.as_u64() {
+            Some(v) if v >= 1 => Ok(v as f64),
+            _ => Err(ImportError::at(
+                at(file, n),
+                format!(
+                    "pollingInterval: expected a whole number of seconds from 1 to {}, found {}",
+                    u32::MAX,
+                    found(n)
+                ),
+            )),
+        },
+    }
+}
+
 /// Queue-length triggers: what makes a KEDA-scaled deployment a worker (keda.sh scalers).
 fn is_queue(ty: &str) -> bool {
     [
@@ -819,7 +912,7 @@ fn metrics(
                                 || metric.contains("rps")
                                 || metric.contains("qps")) =>
                     {
-                        Some(HpaMetric::Rps(qty(file, t, "target")?))
+                        Some(HpaMetric::Rps(metric_target(file, t)?))
                     }
                     Some(t)
                         if requesty
@@ -827,7 +920,7 @@ fn metrics(
                                 || metric.contains("in_flight")
                                 || metric.contains("concurren")) =>
                     {
-                        Some(HpaMetric::Concurrency(qty(file, t, "target")?))
+                        Some(HpaMetric::Concurrency(metric_target(file, t)?))
                     }
                     _ => None,
                 }
@@ -852,7 +945,18 @@ fn behavior(file: &str, b: &Node) -> Result<(Option<Rules>, Option<Rules>), Impo
                 .get("stabilizationWindowSeconds")
                 .map(|s| seconds(file, s, "stabilizationWindowSeconds"))
                 .transpose()?,
-            select: n.get("selectPolicy").and_then(Node::as_str).map(str::to_string),
+            select: match n.get("selectPolicy") {
+                None => None,
+                Some(p) => match p.as_str() {
+                    Some(v @ ("Max" | "Min" | "Disabled")) => Some(v.to_string()),
+                    _ => {
+                        return Err(ImportError::at(
+                            at(file, p),
+                            format!("selectPolicy: {}: Kubernetes allows Max, Min or Disabled", found(p)),
+                        ))
+                    }
+                },
+            },
             ..Rules::default()
         };
         for p in n.get("policies").map(Node::items).unwrap_or_default() {

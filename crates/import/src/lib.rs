@@ -63,7 +63,8 @@ pub struct Source {
     pub text: String,
 }
 
-/// Largest input file read: manifests are kilobytes; this bounds a mistaken path.
+/// Largest input file read, and largest all the inputs of one import together:
+/// manifests are kilobytes; this bounds a mistaken path or folder.
 pub const MAX_FILE_BYTES: u64 = 64 << 20;
 
 /// Most objects read in one import (YAML documents, JSON documents and list items, ECS
@@ -72,11 +73,35 @@ pub const MAX_FILE_BYTES: u64 = 64 << 20;
 /// quadratic in their number; a 64 MiB file of small objects holds hundreds of thousands.
 pub const MAX_OBJECTS: usize = 10_000;
 
+/// Most values (mappings, lists and scalars) the inputs of one import may hold, counted
+/// as they are parsed. A value of the tree takes some fifty to a hundred bytes however
+/// short its text: a 64 MiB file of `0,` made gigabytes of them (`[0,0,...]`, in YAML or
+/// JSON). The files of a stack hold thousands; [`MAX_OBJECTS`] documents of a few hundred
+/// values each is about this.
+pub const MAX_VALUES: usize = 2_000_000;
+
+/// Largest TOML input: a `fly.toml` is a few hundred bytes, and the TOML parser builds
+/// its own tree of the whole file, with no limit on it, before anything can be counted.
+pub const MAX_TOML_BYTES: usize = 1 << 20;
+
+/// The error for the value past [`MAX_VALUES`].
+pub(crate) fn too_many_values() -> String {
+    format!(
+        "more than {MAX_VALUES} values (mappings, lists and scalars) in the inputs: a stack's files hold thousands; import the files of one stack at a time"
+    )
+}
+
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json", "toml"];
 
 /// The files at `paths`: a file as given, a folder's `.yaml`, `.yml`, `.json` and
 /// `.toml` files (recursively, sorted by path, hidden entries left out).
 pub fn collect(paths: &[PathBuf]) -> Result<Vec<Source>, ImportError> {
+    collect_within(paths, &mut MAX_FILE_BYTES.clone())
+}
+
+/// [`collect`], the files' bytes taken from `left`: what the import may still read in
+/// all its inputs (at most [`MAX_FILE_BYTES`], see [`take_bytes`]).
+pub fn collect_within(paths: &[PathBuf], left: &mut u64) -> Result<Vec<Source>, ImportError> {
     let mut files = Vec::new();
     for p in paths {
         let shown = p.display().to_string();
@@ -107,10 +132,30 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<Source>, ImportError> {
                     format!("{size} bytes: larger than the {MAX_FILE_BYTES} bytes an import reads"),
                 ));
             }
+            // Before reading, as far as the size says (a device's says 0), then as read.
+            take_bytes(size, &shown, &mut left.clone())?;
             let text = read_file(f, &shown, "")?;
+            take_bytes(text.len() as u64, &shown, left)?;
             Ok(Source { name: shown, text })
         })
         .collect()
+}
+
+/// Takes `size` bytes of input `shown` from `left`, what the import may still read. Each
+/// file may have [`MAX_FILE_BYTES`], and so may all of them together: every input is
+/// held in memory while the import reads them, so a folder of a hundred 60 MB files
+/// asked for some twelve gigabytes (700 MB for six).
+pub fn take_bytes(size: u64, shown: &str, left: &mut u64) -> Result<(), ImportError> {
+    if size > *left {
+        return Err(ImportError::at(
+            loc(shown),
+            format!(
+                "{size} bytes, with {left} bytes left of the {MAX_FILE_BYTES} an import reads in all: import the files of one stack at a time"
+            ),
+        ));
+    }
+    *left -= size;
+    Ok(())
 }
 
 /// At most [`MAX_FILE_BYTES`] of UTF-8 text from `reader` (a file, `--traffic`'s file,
@@ -207,8 +252,9 @@ pub fn line_col(text: &str, offset: usize) -> Pos {
 
 /// The scenario for `imported`, checked by the scenario crate's own validation (files it
 /// names looked up from `base_dir`). A candidate platform that cannot run a service as
-/// sized (a pod larger than its nodes) is left out and the reason listed; any other
-/// problem is a defect of the importer, returned as an error.
+/// sized (a pod larger than its nodes, a job's parallelism above its pool) is left out
+/// and the reason listed; any other problem is a defect of the importer, returned as an
+/// error.
 pub fn build(imported: &Imported, opts: &Options, base_dir: &Path) -> Result<(String, Vec<String>), String> {
     let mut opts = opts.clone();
     loop {
@@ -244,7 +290,16 @@ pub fn build(imported: &Imported, opts: &Options, base_dir: &Path) -> Result<(St
         let mut dropped = false;
         for d in &err.diagnostics {
             let Some(rest) = d.key.strip_prefix("platform[") else { continue };
-            let Some(i) = rest.split(']').next().and_then(|i| i.parse::<usize>().ok()) else { continue };
+            let Some((i, key)) = rest.split_once("].") else { continue };
+            let Ok(i) = i.parse::<usize>() else { continue };
+            // Only what a platform can hold (`services.NAME.instance...`: a pod larger
+            // than its nodes; `services.NAME.max_instances`: fewer instances than a job
+            // runs at once): any other refusal is a value the import wrote wrong, and
+            // leaving the platform out hid it (a target of 0 left out the very platform
+            // the files describe, said only as "not mapped").
+            if !matches!(key.split('.').nth(2), Some("instance" | "max_instances")) {
+                continue;
+            }
             if let Some(name) = names.get(i) {
                 if emit::CANDIDATES.contains(&name.as_str()) && !opts.excluded.iter().any(|(x, _)| x == name)
                 {
@@ -271,26 +326,47 @@ fn extension(name: &str) -> &str {
 }
 
 /// Parses one file by its content: JSON (starts with `{` or `[`, unless named .yaml),
-/// TOML (named .toml, or parses as TOML), otherwise YAML.
-fn parse(src: &Source, out: &mut model::Imported) -> Result<Vec<Doc>, ImportError> {
+/// TOML (named .toml, or parses as TOML), otherwise YAML. `values` is what the import may
+/// still hold (see [`MAX_VALUES`]).
+fn parse(src: &Source, values: &mut usize, out: &mut model::Imported) -> Result<Vec<Doc>, ImportError> {
     let ext = extension(&src.name);
     let first = src.text.trim_start().chars().next();
     let yaml_named = ext == "yaml" || ext == "yml";
     if !yaml_named && matches!(first, Some('{') | Some('[')) {
-        let v: serde_json::Value = serde_json::from_str(&src.text).map_err(|e| {
+        let n = node::json(&src.text, values).map_err(|e| {
+            // The reader's own refusals (too many values) are data errors; serde_json
+            // ends every message with the position, given here by the location.
+            let message = match e.classify() {
+                serde_json::error::Category::Data => {
+                    let text = e.to_string();
+                    text.rsplit_once(" at line ").map_or(text.clone(), |(m, _)| m.to_string())
+                }
+                _ => format!("invalid JSON: {e}"),
+            };
             ImportError::at(
                 Loc { file: src.name.clone(), pos: Pos { line: e.line(), col: e.column() } },
-                format!("invalid JSON: {e}"),
+                message,
             )
         })?;
-        let n = node::from_json(&v);
-        return Ok(match &n.value {
-            node::Value::Seq(items) => items.iter().cloned().map(Doc::Json).collect(),
+        return Ok(match n.value {
+            node::Value::Seq(items) => items.into_iter().map(Doc::Json).collect(),
             _ => vec![Doc::Json(n)],
         });
     }
-    if ext == "toml" || (!yaml_named && src.text.parse::<toml::Table>().is_ok()) {
-        let t: toml::Table = src.text.parse().map_err(|e: toml::de::Error| {
+    let small = src.text.len() <= MAX_TOML_BYTES;
+    if ext == "toml" && !small {
+        return Err(ImportError::at(
+            loc(&src.name),
+            format!(
+                "{} bytes of TOML: a fly.toml is a few hundred, and crossover import reads TOML files of at most {MAX_TOML_BYTES} bytes",
+                src.text.len()
+            ),
+        ));
+    }
+    let toml =
+        if ext == "toml" || (!yaml_named && small) { Some(src.text.parse::<toml::Table>()) } else { None };
+    if let Some(t) = toml.filter(|t| ext == "toml" || t.is_ok()) {
+        let t: toml::Table = t.map_err(|e: toml::de::Error| {
             let pos = e.span().map(|s| line_col(&src.text, s.start)).unwrap_or_default();
             ImportError::at(Loc { file: src.name.clone(), pos }, format!("invalid TOML: {}", e.message()))
         })?;
@@ -300,8 +376,10 @@ fn parse(src: &Source, out: &mut model::Imported) -> Result<Vec<Doc>, ImportErro
         out.notes.skip(&loc(&src.name), "a TOML file that is not a fly.toml (no `app` with [http_service], [[vm]] or [[services]]); skipped");
         return Ok(Vec::new());
     }
-    let docs = yaml::load(&src.text).map_err(|e| {
-        ImportError::at(Loc { file: src.name.clone(), pos: e.pos }, format!("invalid YAML: {}", e.message))
+    let docs = yaml::load(&src.text, values).map_err(|e| {
+        let message =
+            if e.message == too_many_values() { e.message } else { format!("invalid YAML: {}", e.message) };
+        ImportError::at(Loc { file: src.name.clone(), pos: e.pos }, message)
     })?;
     Ok(docs.into_iter().map(Doc::Yaml).collect())
 }
@@ -314,8 +392,9 @@ pub fn read(sources: &[Source]) -> Result<model::Imported, ImportError> {
     let mut out =
         model::Imported { files: sources.iter().map(|s| s.name.clone()).collect(), ..Default::default() };
     let mut parsed = Vec::new();
+    let mut values = MAX_VALUES;
     for src in sources {
-        for doc in parse(src, &mut out)? {
+        for doc in parse(src, &mut values, &mut out)? {
             if parsed.len() == MAX_OBJECTS {
                 return Err(too_many(&src.name, &doc));
             }

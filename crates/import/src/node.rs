@@ -115,19 +115,96 @@ impl Node {
     }
 }
 
-/// A JSON value as a [`Node`] (positions unknown: serde_json's values carry none).
-pub fn from_json(v: &serde_json::Value) -> Node {
-    let value = match v {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Scalar(b.to_string()),
-        serde_json::Value::Number(n) => Value::Scalar(n.to_string()),
-        serde_json::Value::String(s) => Value::Scalar(s.clone()),
-        serde_json::Value::Array(a) => Value::Seq(a.iter().map(from_json).collect()),
-        serde_json::Value::Object(o) => {
-            Value::Map(o.iter().map(|(k, v)| (k.clone(), from_json(v))).collect())
+/// A JSON text as a [`Node`] (positions unknown: serde_json gives values none), built
+/// as it is parsed rather than through `serde_json::Value`, which took a copy of the
+/// whole tree at some hundred bytes a value. `values` is how many more values the
+/// import may hold (see [`crate::MAX_VALUES`]); past it the parse stops.
+pub fn json(text: &str, values: &mut usize) -> Result<Node, serde_json::Error> {
+    use serde::de::DeserializeSeed as _;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let node = JsonSeed { values }.deserialize(&mut de)?;
+    de.end()?;
+    Ok(node)
+}
+
+/// Builds one JSON value, taking one from the budget for it.
+struct JsonSeed<'a> {
+    values: &'a mut usize,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for JsonSeed<'_> {
+    type Value = Node;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
+        if *self.values == 0 {
+            return Err(serde::de::Error::custom(crate::too_many_values()));
         }
-    };
-    Node::new(value, Pos::default())
+        *self.values -= 1;
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for JsonSeed<'_> {
+    type Value = Node;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Node, E> {
+        Ok(Node::new(Value::Null, Pos::default()))
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Node, E> {
+        Ok(Node::new(Value::Scalar(v.to_string()), Pos::default()))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Node, E> {
+        Ok(Node::new(Value::Scalar(v.to_string()), Pos::default()))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Node, E> {
+        Ok(Node::new(Value::Scalar(v.to_string()), Pos::default()))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Node, E> {
+        // As serde_json writes it (`1e300`, not three hundred digits).
+        let text = serde_json::Number::from_f64(v).map_or_else(|| v.to_string(), |n| n.to_string());
+        Ok(Node::new(Value::Scalar(text), Pos::default()))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Node, E> {
+        Ok(Node::new(Value::Scalar(v.to_string()), Pos::default()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Node, E> {
+        Ok(Node::new(Value::Scalar(v), Pos::default()))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        let mut items = Vec::new();
+        while let Some(n) = seq.next_element_seed(JsonSeed { values: &mut *self.values })? {
+            items.push(n);
+        }
+        Ok(Node::new(Value::Seq(items), Pos::default()))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+        let mut entries = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            // RFC 8259: "The names within an object SHOULD be unique", and readers differ
+            // on which of two values they keep (serde_json's map kept the last).
+            if !seen.insert(key.clone()) {
+                return Err(serde::de::Error::custom(format!(
+                    "the key {key:?} appears twice in this object: keep one"
+                )));
+            }
+            let value = map.next_value_seed(JsonSeed { values: &mut *self.values })?;
+            entries.push((key, value));
+        }
+        Ok(Node::new(Value::Map(entries), Pos::default()))
+    }
 }
 
 /// A TOML value as a [`Node`] (positions unknown; keys in the table's order).

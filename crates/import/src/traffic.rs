@@ -17,6 +17,18 @@ pub fn table(file: &Path, scenario_dir: &Path) -> Result<(toml::Table, String), 
     let text = crate::read_file(file, &shown, "--traffic: ")?;
     let is_toml = file.extension().is_some_and(|e| e == "toml") || text.trim_start().starts_with('[');
     if is_toml && !text.trim_start().starts_with("HashOwner") {
+        // As an input's: the TOML parser builds a tree of the whole file before anything
+        // can be counted (30 MB took 4.7 GB and 17 s).
+        if text.len() > crate::MAX_TOML_BYTES {
+            return Err(ImportError::at(
+                at(Pos::default()),
+                format!(
+                    "--traffic: {} bytes of TOML: a [traffic] table is a few lines, and crossover import reads TOML files of at most {} bytes (a recording goes in a CSV or log file)",
+                    text.len(),
+                    crate::MAX_TOML_BYTES
+                ),
+            ));
+        }
         let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| {
             let pos = e.span().map(|s| line_col(&text, s.start)).unwrap_or_default();
             ImportError::at(at(pos), format!("--traffic: invalid TOML: {}", e.message()))

@@ -33,14 +33,16 @@ const MAX_DEPTH: usize = 200;
 /// few small defaults; this is far above them and far below a machine's memory.
 const MAX_ALIAS_BYTES: usize = 16 << 20;
 
-/// Every document of `text`, in order (empty documents left out).
+/// Every document of `text`, in order (empty documents left out). `values` is how many
+/// more values (mappings, lists, scalars) the import may hold: each node built takes one,
+/// and past it the parse stops (see [`crate::MAX_VALUES`]).
 ///
 /// The events are pulled one by one rather than pushed by `Parser::load`, which recurses
 /// once per level of nesting: block nesting has no limit in the parser (only flow nesting
 /// does), so twenty kilobytes of `? ? ? ...` or `- - - ...` overflowed the stack before
 /// [`MAX_DEPTH`] could stop anything. Pulled, the first error ends the parse.
-pub fn load(text: &str) -> Result<Vec<Node>, YamlError> {
-    let mut builder = Builder::default();
+pub fn load(text: &str, values: &mut usize) -> Result<Vec<Node>, YamlError> {
+    let mut builder = Builder { values: *values, ..Builder::default() };
     let mut parser = Parser::new_from_str(text);
     loop {
         let (ev, mark) = parser
@@ -54,7 +56,8 @@ pub fn load(text: &str) -> Result<Vec<Node>, YamlError> {
             return Err(e);
         }
     }
-    Ok(builder.docs.into_iter().filter(|d| d.value != Value::Null).collect())
+    *values = builder.values;
+    Ok(builder.docs)
 }
 
 fn pos(m: Marker) -> Pos {
@@ -65,7 +68,9 @@ fn pos(m: Marker) -> Pos {
 /// A container being filled: a sequence, or a mapping with the key awaiting its value.
 enum Open {
     Seq(Vec<Node>, Pos, usize),
-    Map(Vec<(String, Node)>, Option<String>, Pos, usize),
+    /// Entries, the key awaiting its value, where the mapping starts, its anchor, and
+    /// where each key was met (a key met twice is an error).
+    Map(Vec<(String, Node)>, Option<String>, Pos, usize, HashMap<String, Pos>),
 }
 
 #[derive(Default)]
@@ -74,8 +79,10 @@ struct Builder {
     stack: Vec<Open>,
     /// Each anchor's node, and its [`weight`].
     anchors: HashMap<usize, (Node, usize)>,
-    /// What the aliases read so far have copied.
+    /// What the anchors and aliases read so far have copied.
     alias_bytes: usize,
+    /// How many more nodes may be built.
+    values: usize,
     error: Option<YamlError>,
 }
 
@@ -92,38 +99,118 @@ fn weight(node: &Node) -> usize {
         }
 }
 
+/// The error for copies past [`MAX_ALIAS_BYTES`].
+fn copies_too_large(pos: Pos) -> YamlError {
+    YamlError {
+        pos,
+        message: format!(
+            "the anchors (`&name`) and aliases (`*name`) up to here copy more than {} MiB of values: each anchor keeps a copy of what it names and each alias is another, and anchors naming aliases multiply them; write the values out or alias less",
+            MAX_ALIAS_BYTES >> 20
+        ),
+    }
+}
+
 impl Builder {
     fn push(&mut self, node: Node, anchor: usize) {
         if anchor > 0 {
-            self.anchors.insert(anchor, (node.clone(), weight(&node)));
+            // The anchor's copy counts as an alias's would: anchors nested in anchors each
+            // copy everything under them (a few megabytes under two hundred levels of
+            // them asked for gigabytes).
+            let w = weight(&node);
+            if self.alias_bytes.saturating_add(w) > MAX_ALIAS_BYTES {
+                if self.error.is_none() {
+                    self.error = Some(copies_too_large(node.pos));
+                }
+                return;
+            }
+            self.alias_bytes += w;
+            self.anchors.insert(anchor, (node.clone(), w));
         }
         match self.stack.last_mut() {
+            // An empty document is left out (it is not kept: a stream of millions of
+            // `---` would otherwise hold a node for each).
+            None if node.value == Value::Null => {}
             None => self.docs.push(node),
             Some(Open::Seq(items, _, _)) => items.push(node),
-            Some(Open::Map(entries, key, start, _)) => match key.take() {
+            Some(Open::Map(entries, key, start, _, seen)) => match key.take() {
                 Some(k) => entries.push((k, node)),
-                None => match node.value {
+                None => {
+                    let k = match node.value {
+                        Value::Scalar(s) => s,
+                        Value::Null => String::new(),
+                        _ => {
+                            if self.error.is_none() {
+                                self.error = Some(YamlError {
+                                    pos: node.pos,
+                                    message: "a mapping key must be plain text, not a list or a mapping"
+                                        .into(),
+                                });
+                            }
+                            String::new()
+                        }
+                    };
                     // A block mapping starts where its first key does (the parser marks
                     // the mapping a token later).
-                    Value::Scalar(s) if entries.is_empty() => {
+                    if entries.is_empty() {
                         *start = node.pos;
-                        *key = Some(s)
                     }
-                    Value::Scalar(s) => *key = Some(s),
-                    Value::Null => *key = Some(String::new()),
-                    _ => {
+                    // YAML keys are unique ("The content of a mapping node is an unordered
+                    // set of key/value node pairs, with the restriction that each of the
+                    // keys is unique", YAML 1.2.2, 3.2.1.1); parsers differ on which of
+                    // two values they keep, so reading either would be a guess.
+                    if let Some(first) = seen.insert(k.clone(), node.pos) {
                         if self.error.is_none() {
                             self.error = Some(YamlError {
                                 pos: node.pos,
-                                message: "a mapping key must be plain text, not a list or a mapping".into(),
+                                message: format!(
+                                    "the key `{k}` appears twice in this mapping (first at line {}, column {}): YAML keys must be unique; keep one",
+                                    first.line, first.col
+                                ),
                             });
                         }
-                        *key = Some(String::new());
                     }
-                },
+                    *key = Some(k);
+                }
             },
         }
     }
+}
+
+/// A mapping's merge keys (`<<: *defaults`, `<<: [*a, *b]`) applied: the keys of the
+/// mappings named, those the mapping does not set itself, the first mapping listed
+/// winning ("Merge Key Language-Independent Type for YAML", yaml.org/type/merge.html).
+/// YAML 1.2 dropped the type, so the parser leaves `<<` as a key; Kubernetes' YAML
+/// reader (go-yaml) applies it, so a request merged in was read as no request at all.
+fn merge(entries: Vec<(String, Node)>) -> Result<Vec<(String, Node)>, YamlError> {
+    if !entries.iter().any(|(k, _)| k == "<<") {
+        return Ok(entries);
+    }
+    let (merged, mut own): (Vec<_>, Vec<_>) = entries.into_iter().partition(|(k, _)| k == "<<");
+    let mut have: std::collections::HashSet<String> = own.iter().map(|(k, _)| k.clone()).collect();
+    for (_, value) in merged {
+        let pos = value.pos;
+        let maps = match value.value {
+            Value::Map(_) => vec![value],
+            Value::Seq(items) if items.iter().all(|i| matches!(i.value, Value::Map(_))) => items,
+            _ => {
+                return Err(YamlError {
+                    pos,
+                    message: "the merge key `<<` takes a mapping or a list of mappings (`<<: *defaults`)"
+                        .into(),
+                })
+            }
+        };
+        for map in maps {
+            if let Value::Map(add) = map.value {
+                for (k, v) in add {
+                    if have.insert(k.clone()) {
+                        own.push((k, v));
+                    }
+                }
+            }
+        }
+    }
+    Ok(own)
 }
 
 impl MarkedEventReceiver for Builder {
@@ -132,6 +219,13 @@ impl MarkedEventReceiver for Builder {
             return;
         }
         let at = pos(mark);
+        if matches!(ev, Event::Scalar(..) | Event::SequenceStart(..) | Event::MappingStart(..)) {
+            if self.values == 0 {
+                self.error = Some(YamlError { pos: at, message: crate::too_many_values() });
+                return;
+            }
+            self.values -= 1;
+        }
         if self.stack.len() > MAX_DEPTH {
             self.error =
                 Some(YamlError { pos: at, message: format!("nested deeper than {MAX_DEPTH} levels") });
@@ -145,24 +239,26 @@ impl MarkedEventReceiver for Builder {
                 self.push(Node::new(value, at), anchor);
             }
             Event::SequenceStart(anchor, _) => self.stack.push(Open::Seq(Vec::new(), at, anchor)),
-            Event::MappingStart(anchor, _) => self.stack.push(Open::Map(Vec::new(), None, at, anchor)),
+            Event::MappingStart(anchor, _) => {
+                self.stack.push(Open::Map(Vec::new(), None, at, anchor, HashMap::new()))
+            }
             Event::SequenceEnd | Event::MappingEnd => {
                 let (node, anchor) = match self.stack.pop() {
                     Some(Open::Seq(items, p, a)) => (Node::new(Value::Seq(items), p), a),
-                    Some(Open::Map(entries, _, p, a)) => (Node::new(Value::Map(entries), p), a),
+                    Some(Open::Map(entries, _, p, a, _)) => match merge(entries) {
+                        Ok(entries) => (Node::new(Value::Map(entries), p), a),
+                        Err(e) => {
+                            self.error = Some(e);
+                            return;
+                        }
+                    },
                     None => return,
                 };
                 self.push(node, anchor);
             }
             Event::Alias(id) => match self.anchors.get(&id) {
                 Some((_, w)) if self.alias_bytes.saturating_add(*w) > MAX_ALIAS_BYTES => {
-                    self.error = Some(YamlError {
-                        pos: at,
-                        message: format!(
-                            "the aliases (`*name`) up to here copy more than {} MiB of values: each alias is a copy of what its anchor names, and anchors naming aliases multiply them; write the values out or alias less",
-                            MAX_ALIAS_BYTES >> 20
-                        ),
-                    })
+                    self.error = Some(copies_too_large(at))
                 }
                 Some((node, w)) => {
                     self.alias_bytes += *w;
@@ -183,6 +279,10 @@ impl MarkedEventReceiver for Builder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn load(text: &str) -> Result<Vec<Node>, YamlError> {
+        super::load(text, &mut usize::MAX.clone())
+    }
 
     #[test]
     fn documents_keep_their_positions() {
@@ -208,6 +308,23 @@ mod tests {
         assert_eq!(docs[0].get("b").unwrap().as_str(), Some("null"));
         assert_eq!(docs[0].path("e.d").unwrap().as_u64(), Some(1));
         assert!(load(&"[".repeat(10_000)).is_err());
+    }
+
+    /// Merge keys, as Kubernetes' YAML reader applies them: the mapping's own keys
+    /// first, then the first mapping merged (a request merged in was read as none).
+    #[test]
+    fn merge_keys_are_applied() {
+        let text =
+            "d: &d {cpu: '1', memory: 1Gi}\ne: &e {cpu: '3', gpu: '1'}\nr:\n  <<: [*d, *e]\n  memory: 2Gi\n";
+        let docs = load(text).unwrap();
+        let r = docs[0].get("r").unwrap();
+        let keys: Vec<&str> = r.entries().iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["memory", "cpu", "gpu"]);
+        assert_eq!(r.get("cpu").unwrap().as_str(), Some("1"));
+        assert_eq!(r.get("memory").unwrap().as_str(), Some("2Gi"));
+        let e = load("r:\n  <<: 5\n").unwrap_err();
+        assert!(e.message.contains("merge key"), "{e:?}");
+        assert_eq!(e.pos.line, 2, "{e:?}");
     }
 
     /// Block nesting, which the parser does not bound, stops at `MAX_DEPTH` (the
