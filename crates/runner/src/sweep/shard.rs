@@ -880,18 +880,25 @@ mod tests {
         assert_eq!(merge(&[]).err(), Some(MergeError::Empty));
     }
 
+    /// A sweep over `vary` of an hour on one fixed instance, `replications` a point.
+    fn one_instance_plan(replications: u32, vary: &str) -> Plan {
+        let text = format!(
+            "name = \"b\"\n[simulation]\nhorizon = \"1h\"\nreplications = {replications}\n[traffic]\n\
+             profile = \"constant\"\nrps = 1.0\n[service]\ncpu = \"1ms\"\n[[platform]]\nname = \"a\"\n\
+             autoscaler = {{ kind = \"fixed\", instances = 1 }}\n"
+        );
+        let build = |o: &[crossover_scenario::Override]| {
+            crossover_scenario::parse_with_overrides(&text, "b.toml", "b", o).map_err(|e| e.to_string())
+        };
+        Plan::new(vec![Vary::parse(vary).unwrap()], build).unwrap()
+    }
+
     /// Units are split by estimated work, not by index: with rates 1, 2, 3 and 1000
     /// on two shards, index modulo 2 paired 1000 with 2; the balanced split gives the
     /// heavy point a shard of its own. Every unit is in exactly one shard.
     #[test]
     fn shards_are_balanced_by_estimated_work() {
-        let text = "name = \"b\"\n[simulation]\nhorizon = \"1h\"\nreplications = 1\n[traffic]\n\
-                    profile = \"constant\"\nrps = 1.0\n[service]\ncpu = \"1ms\"\n[[platform]]\nname = \"a\"\n\
-                    autoscaler = { kind = \"fixed\", instances = 1 }\n";
-        let build = |o: &[crossover_scenario::Override]| {
-            crossover_scenario::parse_with_overrides(text, "b.toml", "b", o).map_err(|e| e.to_string())
-        };
-        let plan = Plan::new(vec![Vary::parse("traffic.rps=1,2,3,1000").unwrap()], build).unwrap();
+        let plan = one_instance_plan(1, "traffic.rps=1,2,3,1000");
         let points = |k| -> Vec<usize> {
             shard_jobs(&plan, ShardSpec { index: k, count: 2 }).iter().map(|j| j.point).collect()
         };
@@ -983,13 +990,7 @@ mod tests {
     /// --shard 0/1000000000 of 4 units).
     #[test]
     fn many_shards_split_quickly_and_as_before() {
-        let text = "name = \"b\"\n[simulation]\nhorizon = \"1h\"\nreplications = 5\n[traffic]\n\
-                    profile = \"constant\"\nrps = 1.0\n[service]\ncpu = \"1ms\"\n[[platform]]\nname = \"a\"\n\
-                    autoscaler = { kind = \"fixed\", instances = 1 }\n";
-        let build = |o: &[crossover_scenario::Override]| {
-            crossover_scenario::parse_with_overrides(text, "b.toml", "b", o).map_err(|e| e.to_string())
-        };
-        let plan = Plan::new(vec![Vary::parse("traffic.rps=0..200:1000").unwrap()], build).unwrap();
+        let plan = one_instance_plan(5, "traffic.rps=0..200:1000");
         let scan = |count: u32| -> Vec<u32> {
             let work: Vec<f64> = plan
                 .points
