@@ -218,19 +218,12 @@ pub fn plan(args: &PlanArgs) -> Result<u8, Failure> {
 /// (a 31-day horizon at 10,000 replications ran for days), and a long one is announced.
 fn guard(scenario: &Scenario, args: &PlanArgs) -> Result<(), Failure> {
     let threads = args.threads.unwrap_or_else(super::rayon_threads);
-    let stages: Vec<Scenario> = if scenario.stages.is_empty() {
-        vec![scenario.clone()]
+    let placement = |s: &Scenario| WorkEstimate::new(s, u64::from(s.replications), threads);
+    let least: WorkEstimate = if scenario.stages.is_empty() {
+        placement(scenario)
     } else {
-        (0..scenario.stages.len()).map(|i| scenario.stage(i)).collect()
+        (0..scenario.stages.len()).map(|i| placement(&scenario.stage(i))).sum()
     };
-    let mut least = WorkEstimate { requests_per_replication: 0.0, jobs: 0, requests: 0.0, seconds: 0.0 };
-    for s in &stages {
-        let e = WorkEstimate::new(s, u64::from(s.replications), threads);
-        least.requests_per_replication = least.requests_per_replication.max(e.requests_per_replication);
-        least.jobs += e.jobs;
-        least.requests += e.requests;
-        least.seconds += e.seconds;
-    }
     match Limits::default().exceeded_by(&least) {
         Some(why) if !args.yes => Err(Failure::BadInput(format!(
             "error: a plan of \"{}\" simulates at least its placement, {least}: {why}, before the \

@@ -358,16 +358,14 @@ pub fn sweep(args: &SweepArgs) -> Result<u8, Failure> {
 /// and refused beyond the limits without --yes.
 fn guard(plan: &Plan, threads: Option<usize>, args: &SweepArgs) -> Result<(), String> {
     let threads = threads.unwrap_or_else(super::rayon_threads);
-    let mut total = WorkEstimate { requests_per_replication: 0.0, jobs: 0, requests: 0.0, seconds: 0.0 };
-    for p in &plan.points {
-        let s = &p.scenario;
-        let jobs = u64::from(s.replications) * s.platforms.len() as u64;
-        let e = WorkEstimate::new(s, jobs, threads);
-        total.requests_per_replication = total.requests_per_replication.max(e.requests_per_replication);
-        total.jobs += e.jobs;
-        total.requests += e.requests;
-        total.seconds += e.seconds;
-    }
+    let total: WorkEstimate = plan
+        .points
+        .iter()
+        .map(|p| {
+            let s = &p.scenario;
+            WorkEstimate::new(s, u64::from(s.replications) * s.platforms.len() as u64, threads)
+        })
+        .sum();
     match Limits::default().exceeded_by(&total) {
         Some(why) if !args.yes => Err(format!(
             "error: the sweep is {total}: {why}. Fewer points (--vary), a shorter horizon, fewer \

@@ -53,6 +53,20 @@ impl WorkEstimate {
     }
 }
 
+/// Several runs' work together (a sweep's points, a plan's stages): their jobs, requests
+/// and times add up, and the requests of one replication are the largest of theirs.
+impl std::iter::Sum for WorkEstimate {
+    fn sum<I: Iterator<Item = WorkEstimate>>(estimates: I) -> WorkEstimate {
+        let none = WorkEstimate { requests_per_replication: 0.0, jobs: 0, requests: 0.0, seconds: 0.0 };
+        estimates.fold(none, |total, e| WorkEstimate {
+            requests_per_replication: total.requests_per_replication.max(e.requests_per_replication),
+            jobs: total.jobs + e.jobs,
+            requests: total.requests + e.requests,
+            seconds: total.seconds + e.seconds,
+        })
+    }
+}
+
 impl fmt::Display for WorkEstimate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -156,6 +170,25 @@ fn duration(s: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Work together: jobs, requests and seconds add up; one replication's requests are
+    /// the largest of them, not their sum.
+    #[test]
+    fn estimates_sum_their_work_and_keep_the_largest_replication() {
+        let e = |per: f64, jobs: u64| WorkEstimate {
+            requests_per_replication: per,
+            jobs,
+            requests: per * jobs as f64,
+            seconds: per * jobs as f64 / REQUESTS_PER_CORE_SECOND,
+        };
+        let total: WorkEstimate = [e(10.0, 3), e(40.0, 2), e(5.0, 1)].into_iter().sum();
+        assert_eq!(total.requests_per_replication, 40.0);
+        assert_eq!(total.jobs, 6);
+        assert_eq!(total.requests, 115.0);
+        assert_eq!(total.seconds, 115.0 / REQUESTS_PER_CORE_SECOND);
+        let none: WorkEstimate = std::iter::empty().sum();
+        assert_eq!((none.jobs, none.requests), (0, 0.0));
+    }
 
     fn scenario(traffic: &str, horizon: &str) -> Scenario {
         let text = format!(
